@@ -1,0 +1,129 @@
+"""Writing CloudTrail records for every call (reference §5)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from audit.models import AuditEvent
+from core import clock
+from core.context import CallContext, Principal
+
+if TYPE_CHECKING:
+    from core.calls import Call
+
+EVENT_VERSION = "1.11"
+REGION = "us-east-1"
+_READ_PREFIXES = ("Get", "List", "Describe", "Simulate", "Generate", "Lookup")
+_RESOURCE_TYPES = {
+    "user": "AWS::IAM::User",
+    "group": "AWS::IAM::Group",
+    "role": "AWS::IAM::Role",
+    "policy": "AWS::IAM::Policy",
+    "instance-profile": "AWS::IAM::InstanceProfile",
+    "mfa": "AWS::IAM::MFADevice",
+}
+
+
+def is_read_only(event_name: str) -> bool:
+    return event_name.startswith(_READ_PREFIXES)
+
+
+def user_identity(principal: Principal, access_key_id: str = "") -> dict[str, Any]:
+    identity: dict[str, Any] = {
+        "type": principal.type,
+        "principalId": principal.principal_id,
+        "arn": principal.arn,
+        "accountId": principal.account_id,
+        "accessKeyId": access_key_id,
+    }
+    if principal.type == "IAMUser":
+        identity["userName"] = principal.name
+    return identity
+
+
+def resource_of(arn: str) -> tuple[str, str]:
+    """``arn:aws:iam::1:user/dev/alice`` → ("AWS::IAM::User", "alice")."""
+    parts = arn.split(":", 5)
+    if len(parts) != 6 or "/" not in parts[5]:
+        return "", ""
+    kind, _, rest = parts[5].partition("/")
+    if kind not in _RESOURCE_TYPES or rest.endswith("*"):
+        return "", ""
+    return _RESOURCE_TYPES[kind], rest.rsplit("/", 1)[-1]
+
+
+def build_record(ctx: CallContext, *, event_source: str, event_name: str, event_type: str = "AwsApiCall",
+                 request_parameters: Any = None, response_elements: Any = None, error_code: str = "",
+                 error_message: str = "", additional: dict[str, Any] | None = None,
+                 resources: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    now = clock.now()
+    record: dict[str, Any] = {
+        "eventVersion": EVENT_VERSION,
+        "userIdentity": user_identity(ctx.principal, ctx.access_key_id),
+        "eventTime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "eventSource": event_source,
+        "eventName": event_name,
+        "awsRegion": REGION,
+        "sourceIPAddress": ctx.source_ip,
+        "userAgent": ctx.user_agent[:1024],
+        "requestParameters": request_parameters,
+        "responseElements": response_elements,
+        "requestID": ctx.request_id,
+        "eventID": str(uuid.uuid4()),
+        "readOnly": is_read_only(event_name),
+        "eventType": event_type,
+        "managementEvent": True,
+        "recipientAccountId": ctx.account_id,
+        "eventCategory": "Management",
+    }
+    if error_code:
+        record["errorCode"] = error_code
+        record["errorMessage"] = error_message
+    if additional:
+        record["additionalEventData"] = additional
+    if resources:
+        record["resources"] = resources
+    if ctx.origin == "console":
+        record["sessionCredentialFromConsole"] = "true"
+    return record
+
+
+def save_record(ctx: CallContext, record: dict[str, Any], *, resource_arn: str = "", explanation: Any = None) -> AuditEvent:
+    resource_type, resource_name = resource_of(resource_arn)
+    return AuditEvent.objects.create(
+        account_id=ctx.account_id,
+        event_id=record["eventID"],
+        event_time=clock.now(),
+        event_source=record["eventSource"],
+        event_name=record["eventName"],
+        event_type=record["eventType"],
+        read_only=record["readOnly"],
+        username=ctx.principal.name,
+        access_key_id=ctx.access_key_id,
+        resource_type=resource_type,
+        resource_name=resource_name,
+        error_code=record.get("errorCode", ""),
+        record=record,
+        explanation=explanation,
+    )
+
+
+def record_event(call: Call) -> AuditEvent:
+    error = call.error
+    record = build_record(
+        call.ctx,
+        event_source=f"{call.service}.amazonaws.com",
+        event_name=call.event_name,
+        request_parameters=call.params or None,
+        response_elements=None if error or is_read_only(call.event_name) else call.response,
+        error_code=error.code if error else "",
+        error_message=error.message if error else "",
+        resources=call.resources or None,
+    )
+    explanation = None
+    if error is not None and error.explanation is not None:
+        from policies.authz import explain
+
+        explanation = explain(error.explanation)
+    return save_record(call.ctx, record, resource_arn=call.resource, explanation=explanation)

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django_htmx.http import HttpResponseClientRedirect
+
+
+def console_login_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Anonymous visitors go to the sign-in page (htmx requests by a full-page client redirect)."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if getattr(request, "iam_ctx", None) is None:
+            if getattr(request, "htmx", False):
+                return HttpResponseClientRedirect("/signin")
+            return redirect(f"/signin?next={request.get_full_path()}")
+        return view(request, *args, **kwargs)
+
+    return wrapper

@@ -1,0 +1,36 @@
+"""Turns the signed-in console session into ``request.iam_ctx`` (a CallContext) for every view."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from console import sessions
+from core.errors import IamError
+
+
+class ConsoleIdentityMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.iam_ctx, request.account = sessions.context_for(request)  # type: ignore[attr-defined]
+        response = self.get_response(request)
+        if getattr(request, "htmx", False):
+            response.headers.setdefault("Vary", "HX-Request")
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        """An AWS error that a view did not handle (AccessDenied on opening a page, most often) is shown as the
+        console shows it, with the engine's explanation, and the right 4xx status."""
+        if not isinstance(exception, IamError):
+            return None
+        explanation = None
+        if exception.explanation is not None:
+            from policies.authz import explain
+
+            explanation = explain(exception.explanation)
+        return render(request, "console/error.html", {"error": exception, "explanation": explanation},
+                      status=exception.status)

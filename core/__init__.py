@@ -1,0 +1,1 @@
+"""Shared building blocks with no models: call context, AWS errors, IDs, ARNs, the call wrapper."""

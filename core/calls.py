@@ -1,0 +1,111 @@
+"""``iam_call``: the one wrapper every public service function runs inside.
+
+authorize (policies.authz → engine) → mutate in one durable transaction → write the audit row in that same
+transaction. A failure of any kind is audited after the rollback, so denials and errors are history too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from core.context import CallContext
+from core.errors import IamError
+
+
+@dataclass
+class Call:
+    ctx: CallContext
+    action: str  # "iam:CreateUser"
+    resource: str  # the ARN authorized against
+    params: dict[str, Any]  # CloudTrail requestParameters (lowerCamelCase, never secrets)
+    response: dict[str, Any] | None = None  # CloudTrail responseElements (never secrets)
+    error: IamError | None = None
+    decision: Any = None  # the engine's Decision
+    on_conflict: IamError | None = None  # what a unique-constraint race means for this call
+    event_name_override: str | None = None
+    resources: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def service(self) -> str:
+        return self.action.split(":", 1)[0]
+
+    @property
+    def event_name(self) -> str:
+        return self.event_name_override or self.action.split(":", 1)[1]
+
+
+class _Batch:
+    """Several console-driven calls that succeed or fail together (e.g. the Create user wizard)."""
+
+    def __init__(self) -> None:
+        self.failed: Call | None = None
+
+
+_batch: ContextVar[_Batch | None] = ContextVar("iam_call_batch", default=None)
+
+
+@contextmanager
+def batch() -> Iterator[None]:
+    """Run several public services in one transaction: all of them happen, or none does.
+
+    Each call still authorizes and audits itself; a failure's audit record is written after the whole batch has
+    rolled back, so the trail never shows a change that did not happen.
+    """
+    from audit.services import record_event
+
+    state = _Batch()
+    token = _batch.set(state)
+    try:
+        with transaction.atomic(durable=True):
+            yield
+    finally:
+        _batch.reset(token)
+        if state.failed is not None:
+            record_event(state.failed)
+
+
+def _record_failure(call: Call) -> None:
+    from audit.services import record_event
+
+    state = _batch.get()
+    if state is not None:
+        state.failed = call  # recorded once the batch's transaction has rolled back
+    else:
+        record_event(call)
+
+
+@contextmanager
+def iam_call(
+    ctx: CallContext,
+    action: str,
+    resource: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    condition_context: Mapping[str, Any] | None = None,
+) -> Iterator[Call]:
+    from audit.services import record_event  # audit imports core; import here keeps core dependency-free
+    from policies.authz import authorize
+
+    call = Call(ctx, action, resource, {k: v for k, v in (params or {}).items() if v is not None})
+    try:
+        call.decision = authorize(ctx, action, resource, condition_context or {})
+        with transaction.atomic(durable=_batch.get() is None):
+            yield call
+            record_event(call)
+    except IamError as exc:
+        call.error = exc
+        _record_failure(call)
+        raise
+    except IntegrityError:
+        # A concurrent create of the same name lost the race to the database's unique index.
+        if call.on_conflict is None:
+            raise
+        call.error = call.on_conflict
+        _record_failure(call)
+        raise call.on_conflict from None

@@ -1,0 +1,58 @@
+"""Who is calling and from where: the argument every service function takes first."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from core import arns
+
+PrincipalType = Literal["Root", "IAMUser", "AssumedRole"]
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    type: PrincipalType
+    account_id: str
+    arn: str
+    name: str  # IAM user name, role session name, or "root"
+    principal_id: str  # AIDA…, AROA…:session, or the account ID for root
+    user_pk: int | None = None
+    role_pk: int | None = None
+    session_pk: int | None = None
+    mfa_authenticated: bool = False
+    mfa_authenticated_at: datetime | None = None
+    token_issued_at: datetime | None = None
+
+    @classmethod
+    def root(cls, account_id: str, *, mfa_at: datetime | None = None) -> Principal:
+        return cls(
+            "Root",
+            account_id,
+            arns.root(account_id),
+            "root",
+            account_id,
+            mfa_authenticated=mfa_at is not None,
+            mfa_authenticated_at=mfa_at,
+        )
+
+    @property
+    def is_root(self) -> bool:
+        return self.type == "Root"
+
+
+@dataclass(frozen=True, slots=True)
+class CallContext:
+    principal: Principal
+    source_ip: str = "127.0.0.1"
+    user_agent: str = ""
+    origin: Literal["console", "api", "system"] = "console"
+    access_key_id: str = ""
+    secure_transport: bool = False
+    request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+    @property
+    def account_id(self) -> str:
+        return self.principal.account_id

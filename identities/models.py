@@ -1,0 +1,119 @@
+"""Tenancy and IAM identities. Every tenant-owned row carries its account; every query goes through
+``in_account`` so nothing of one account is reachable from another."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models.functions import Lower
+
+
+class AccountScopedQuerySet(models.QuerySet):
+    def in_account(self, account_id: str) -> AccountScopedQuerySet:
+        return self.filter(account_id=account_id)
+
+    def named(self, name: str) -> AccountScopedQuerySet:
+        # IAM names are unique case-insensitively but keep their case.
+        return self.filter(name__lower=name.lower())
+
+
+class Account(models.Model):
+    id = models.CharField(primary_key=True, max_length=12)
+    name = models.CharField(max_length=50, default="")
+    alias = models.CharField(max_length=63, null=True, blank=True, unique=True)
+    root_email = models.EmailField(unique=True)
+    root_password_hash = models.CharField(max_length=256)
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.id
+
+    @property
+    def display_id(self) -> str:
+        """``1234-5678-9012``, as the console's navigation bar shows it."""
+        return f"{self.id[:4]}-{self.id[4:8]}-{self.id[8:]}"
+
+
+class IamUser(models.Model):
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="users")
+    user_id = models.CharField(max_length=32, unique=True)
+    name = models.CharField(max_length=64)
+    path = models.CharField(max_length=512, default="/")
+    arn = models.CharField(max_length=2048)
+    created_at = models.DateTimeField()
+    tags = models.JSONField(default=list)
+    permissions_boundary = models.ForeignKey(
+        "policies.ManagedPolicy", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    password_last_used = models.DateTimeField(null=True, blank=True)
+
+    objects = AccountScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(Lower("name"), "account", name="iamuser_unique_name")]
+        indexes = [models.Index(fields=["account", "name"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LoginProfile(models.Model):
+    """A user's console password."""
+
+    user = models.OneToOneField(IamUser, on_delete=models.CASCADE, related_name="login_profile")
+    password_hash = models.CharField(max_length=256)
+    password_reset_required = models.BooleanField(default=False)
+    created_at = models.DateTimeField()
+    password_changed_at = models.DateTimeField()
+
+
+class Group(models.Model):
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="groups")
+    group_id = models.CharField(max_length=32, unique=True)
+    name = models.CharField(max_length=128)
+    path = models.CharField(max_length=512, default="/")
+    arn = models.CharField(max_length=2048)
+    created_at = models.DateTimeField()
+    users = models.ManyToManyField(IamUser, through="GroupMembership", related_name="groups")
+
+    objects = AccountScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(Lower("name"), "account", name="group_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class GroupMembership(models.Model):
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(IamUser, on_delete=models.CASCADE, related_name="memberships")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint("group", "user", name="membership_unique")]
+
+
+class Role(models.Model):
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="roles")
+    role_id = models.CharField(max_length=32, unique=True)
+    name = models.CharField(max_length=64)
+    path = models.CharField(max_length=512, default="/")
+    arn = models.CharField(max_length=2048)
+    description = models.CharField(max_length=1000, blank=True, default="")
+    assume_role_policy = models.TextField()
+    max_session_duration = models.PositiveIntegerField(default=3600)
+    created_at = models.DateTimeField()
+    tags = models.JSONField(default=list)
+    permissions_boundary = models.ForeignKey(
+        "policies.ManagedPolicy", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AccountScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(Lower("name"), "account", name="role_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,79 @@
+"""Read models for console pages: everything a page shows, gathered in a fixed number of queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Prefetch
+
+from identities.models import Group, GroupMembership, IamUser
+from policies.models import GroupPolicyAttachment, InlinePolicy, ManagedPolicy, UserPolicyAttachment
+
+
+@dataclass(frozen=True)
+class PermissionRow:
+    name: str
+    policy_type: str  # "AWS managed", "Customer managed", "Customer inline", ...
+    attached_via: str  # "Directly" or "Group Developers"
+    arn: str | None  # managed policies only
+    removable: bool  # only what is attached directly can be removed on the user's page
+
+
+def user_permissions(user: IamUser) -> list[PermissionRow]:
+    """Every policy that applies to ``user``: managed and inline, directly or through groups (5 queries)."""
+    rows: list[PermissionRow] = []
+    for link in UserPolicyAttachment.objects.filter(user=user).select_related("policy"):
+        rows.append(PermissionRow(link.policy.name, link.policy.policy_type, "Directly", link.policy.arn, True))
+    for inline in InlinePolicy.objects.filter(user=user):
+        rows.append(PermissionRow(inline.name, "Customer inline", "Directly", None, True))
+    groups = Group.objects.filter(memberships__user=user).prefetch_related(
+        Prefetch("policy_attachments", queryset=GroupPolicyAttachment.objects.select_related("policy")),
+        Prefetch("inline_policies", queryset=InlinePolicy.objects.order_by("name")),
+    )
+    for group in groups:
+        for link in group.policy_attachments.all():
+            rows.append(PermissionRow(link.policy.name, link.policy.policy_type, f"Group {group.name}", link.policy.arn, False))
+        for inline in group.inline_policies.all():
+            rows.append(PermissionRow(inline.name, "Customer inline", f"Group {group.name}", None, False))
+    return sorted(rows, key=lambda r: (r.name.lower(), r.attached_via))
+
+
+def user_groups(user: IamUser) -> list[Group]:
+    return list(
+        Group.objects.filter(memberships__user=user)
+        .prefetch_related(Prefetch("policy_attachments", queryset=GroupPolicyAttachment.objects.select_related("policy")))
+        .order_by("name")
+    )
+
+
+def groups_with_counts(account_id: str) -> list[Group]:
+    from django.db.models import Count
+
+    return list(
+        Group.objects.in_account(account_id)
+        .annotate(user_count=Count("memberships", distinct=True), attached_count=Count("policy_attachments", distinct=True))
+        .order_by("name")
+    )
+
+
+def attachable_policies(account_id: str, query: str, policy_type: str, selected: list[str], limit: int = 50) -> list[ManagedPolicy]:
+    """The policy picker of the wizards: selected policies first, then up to ``limit`` matches (2 queries)."""
+    base = ManagedPolicy.objects.visible_to(account_id)
+    chosen = list(base.filter(arn__in=selected).order_by("name")) if selected else []
+    matches = base.exclude(arn__in=selected)
+    if policy_type == "aws":
+        matches = matches.filter(account__isnull=True, job_function=False)
+    elif policy_type == "job":
+        matches = matches.filter(account__isnull=True, job_function=True)
+    elif policy_type == "customer":
+        matches = matches.filter(account_id=account_id)
+    if query:
+        matches = matches.filter(name__icontains=query)
+    # Customer managed first, as the console lists them, then by name.
+    from django.db.models import F
+
+    return chosen + list(matches.order_by(F("account_id").asc(nulls_last=True), "name")[:limit])
+
+
+def members_of(group: Group) -> list[IamUser]:
+    return [m.user for m in GroupMembership.objects.filter(group=group).select_related("user").order_by("user__name")]

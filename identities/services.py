@@ -1,0 +1,449 @@
+"""IAM identity operations (users, login profiles, groups, memberships, tags, boundaries).
+
+Each public function is one AWS action, named as boto3 names it, and runs inside ``iam_call``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db.models import Count, Prefetch, QuerySet
+
+from core import arns, clock, ids
+from core.calls import iam_call
+from core.context import CallContext
+from core.errors import DeleteConflict, EntityAlreadyExists, InvalidInput, LimitExceeded, NoSuchEntity
+from core.passwords import hash_password
+from core.validation import check_input
+from identities.models import Group, GroupMembership, IamUser, LoginProfile
+from policies.models import ManagedPolicy
+
+GROUPS_PER_USER = 10
+TAGS_PER_RESOURCE = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Tag:
+    key: str
+    value: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return {"Key": self.key, "Value": self.value}
+
+
+# ---- lookups (raise AWS's NoSuchEntity wording) -------------------------------------------------------------
+
+
+def find_user(account_id: str, user_name: str) -> IamUser:
+    user = IamUser.objects.in_account(account_id).named(user_name).select_related("permissions_boundary").first()
+    if user is None:
+        raise NoSuchEntity(f"The user with name {user_name} cannot be found.")
+    return user
+
+
+def find_group(account_id: str, group_name: str) -> Group:
+    group = Group.objects.in_account(account_id).named(group_name).first()
+    if group is None:
+        raise NoSuchEntity(f"The group with name {group_name} cannot be found.")
+    return group
+
+
+def _user_arn(ctx: CallContext, user_name: str) -> str:
+    """The ARN a call about ``user_name`` is authorized against (with the real path when the user exists)."""
+    user = IamUser.objects.in_account(ctx.account_id).named(user_name).only("arn").first()
+    return user.arn if user else arns.user(ctx.account_id, "/", user_name)
+
+
+def _group_arn(ctx: CallContext, group_name: str) -> str:
+    group = Group.objects.in_account(ctx.account_id).named(group_name).only("arn").first()
+    return group.arn if group else arns.group(ctx.account_id, "/", group_name)
+
+
+# ---- tags ---------------------------------------------------------------------------------------------------
+
+
+def check_tags(tags: Sequence[Tag]) -> None:
+    keys = [t.key.lower() for t in tags]
+    if len(set(keys)) != len(keys):
+        raise InvalidInput("Duplicate tag keys found. Please note that Tag keys are case insensitive.")
+
+
+def merge_tags(existing: list[dict[str, str]], new: Sequence[Tag], owner: str) -> list[dict[str, str]]:
+    """TagX semantics: same key (case-insensitively) overwrites, others append; at most 50 in all."""
+    check_tags(new)
+    merged = {t["Key"].lower(): t for t in existing}
+    for tag in new:
+        merged[tag.key.lower()] = tag.as_dict()
+    if len(merged) > TAGS_PER_RESOURCE:
+        raise LimitExceeded(f"The number of tags has reached the maximum limit of {TAGS_PER_RESOURCE} for {owner}.")
+    return list(merged.values())
+
+
+def _tag_params(tags: Sequence[Tag]) -> list[dict[str, str]] | None:
+    return [t.as_dict() for t in tags] or None
+
+
+# ---- users --------------------------------------------------------------------------------------------------
+
+
+def create_user(
+    ctx: CallContext,
+    *,
+    user_name: str,
+    path: str = "/",
+    tags: Sequence[Tag] = (),
+    permissions_boundary: str | None = None,
+) -> IamUser:
+    arn = arns.user(ctx.account_id, path or "/", user_name)
+    params = {"userName": user_name, "path": path if path != "/" else None, "tags": _tag_params(tags),
+              "permissionsBoundary": permissions_boundary}
+    with iam_call(ctx, "iam:CreateUser", arn, params) as call:
+        check_input("iam", "CreateUser", UserName=user_name, Path=path, Tags=[t.as_dict() for t in tags] or None,
+                    PermissionsBoundary=permissions_boundary)
+        check_tags(tags)
+        call.on_conflict = EntityAlreadyExists(f"User with name {user_name} already exists.")
+        if IamUser.objects.in_account(ctx.account_id).named(user_name).exists():
+            raise call.on_conflict
+        boundary = _attachable_policy(ctx.account_id, permissions_boundary) if permissions_boundary else None
+        now = clock.now()
+        user = IamUser.objects.create(
+            account_id=ctx.account_id, user_id=ids.new_id("AIDA"), name=user_name, path=path, arn=arn,
+            created_at=now, tags=[t.as_dict() for t in tags], permissions_boundary=boundary,
+        )
+        call.response = {"user": {"path": path, "userName": user_name, "userId": user.user_id, "arn": arn,
+                                  "createDate": now.strftime("%b %d, %Y, %-I:%M:%S %p")}}
+        return user
+
+
+def get_user(ctx: CallContext, *, user_name: str) -> IamUser:
+    with iam_call(ctx, "iam:GetUser", _user_arn(ctx, user_name), {"userName": user_name}):
+        return find_user(ctx.account_id, user_name)
+
+
+def list_users(ctx: CallContext, *, path_prefix: str = "/") -> QuerySet[IamUser]:
+    """Users with what the list page shows, in a constant number of queries."""
+    with iam_call(ctx, "iam:ListUsers", arns.account_wildcard(ctx.account_id, "user"),
+                  {"pathPrefix": path_prefix if path_prefix != "/" else None}):
+        check_input("iam", "ListUsers", PathPrefix=path_prefix)
+        return (
+            IamUser.objects.in_account(ctx.account_id)
+            .filter(path__startswith=path_prefix)
+            .select_related("login_profile")
+            .annotate(group_count=Count("memberships", distinct=True))
+            .order_by("name")
+        )
+
+
+def delete_user(ctx: CallContext, *, user_name: str) -> None:
+    """The API's DeleteUser: refuses while subordinate entities remain (the console removes them first)."""
+    with iam_call(ctx, "iam:DeleteUser", _user_arn(ctx, user_name), {"userName": user_name}):
+        user = find_user(ctx.account_id, user_name)
+        if LoginProfile.objects.filter(user=user).exists():
+            raise DeleteConflict("Cannot delete entity, must delete login profile first.")
+        if user.inline_policies.exists():
+            raise DeleteConflict("Cannot delete entity, must delete policies first.")
+        if user.policy_attachments.exists():
+            raise DeleteConflict("Cannot delete entity, must detach all policies first.")
+        if user.memberships.exists():
+            raise DeleteConflict("Cannot delete entity, must remove users from group first.")
+        user.delete()
+
+
+def update_user(ctx: CallContext, *, user_name: str, new_user_name: str | None = None, new_path: str | None = None) -> IamUser:
+    with iam_call(ctx, "iam:UpdateUser", _user_arn(ctx, user_name),
+                  {"userName": user_name, "newUserName": new_user_name, "newPath": new_path}) as call:
+        check_input("iam", "UpdateUser", UserName=user_name, NewUserName=new_user_name, NewPath=new_path)
+        user = find_user(ctx.account_id, user_name)
+        name = new_user_name or user.name
+        call.on_conflict = EntityAlreadyExists(f"User with name {name} already exists.")
+        if new_user_name and new_user_name.lower() != user.name.lower():
+            if IamUser.objects.in_account(ctx.account_id).named(new_user_name).exists():
+                raise call.on_conflict
+        user.name, user.path = name, new_path or user.path
+        user.arn = arns.user(ctx.account_id, user.path, user.name)
+        user.save(update_fields=["name", "path", "arn"])
+        return user
+
+
+def tag_user(ctx: CallContext, *, user_name: str, tags: Sequence[Tag]) -> None:
+    with iam_call(ctx, "iam:TagUser", _user_arn(ctx, user_name), {"userName": user_name, "tags": _tag_params(tags)}):
+        check_input("iam", "TagUser", UserName=user_name, Tags=[t.as_dict() for t in tags])
+        user = find_user(ctx.account_id, user_name)
+        user.tags = merge_tags(user.tags, tags, "user")
+        user.save(update_fields=["tags"])
+
+
+def untag_user(ctx: CallContext, *, user_name: str, tag_keys: Sequence[str]) -> None:
+    with iam_call(ctx, "iam:UntagUser", _user_arn(ctx, user_name), {"userName": user_name, "tagKeys": list(tag_keys)}):
+        check_input("iam", "UntagUser", UserName=user_name, TagKeys=list(tag_keys))
+        user = find_user(ctx.account_id, user_name)
+        drop = {k.lower() for k in tag_keys}
+        user.tags = [t for t in user.tags if t["Key"].lower() not in drop]
+        user.save(update_fields=["tags"])
+
+
+def _attachable_policy(account_id: str, policy_arn: str) -> ManagedPolicy:
+    policy = ManagedPolicy.objects.visible_to(account_id).filter(arn=policy_arn).first()
+    if policy is None:
+        raise NoSuchEntity(f"Policy {policy_arn} does not exist or is not attachable.")
+    return policy
+
+
+def put_user_permissions_boundary(ctx: CallContext, *, user_name: str, permissions_boundary: str) -> None:
+    with iam_call(ctx, "iam:PutUserPermissionsBoundary", _user_arn(ctx, user_name),
+                  {"userName": user_name, "permissionsBoundary": permissions_boundary}):
+        check_input("iam", "PutUserPermissionsBoundary", UserName=user_name, PermissionsBoundary=permissions_boundary)
+        user = find_user(ctx.account_id, user_name)
+        user.permissions_boundary = _attachable_policy(ctx.account_id, permissions_boundary)
+        user.save(update_fields=["permissions_boundary"])
+
+
+def delete_user_permissions_boundary(ctx: CallContext, *, user_name: str) -> None:
+    with iam_call(ctx, "iam:DeleteUserPermissionsBoundary", _user_arn(ctx, user_name), {"userName": user_name}):
+        user = find_user(ctx.account_id, user_name)
+        user.permissions_boundary = None
+        user.save(update_fields=["permissions_boundary"])
+
+
+# ---- login profiles -----------------------------------------------------------------------------------------
+
+
+def create_login_profile(ctx: CallContext, *, user_name: str, password: str, password_reset_required: bool = False) -> LoginProfile:
+    # requestParameters never carry the password (reference §5.1).
+    with iam_call(ctx, "iam:CreateLoginProfile", _user_arn(ctx, user_name),
+                  {"userName": user_name, "passwordResetRequired": password_reset_required}):
+        check_input("iam", "CreateLoginProfile", UserName=user_name, Password=password)
+        user = find_user(ctx.account_id, user_name)
+        if LoginProfile.objects.filter(user=user).exists():
+            raise EntityAlreadyExists(f"Login Profile for user {user.name} already exists.")
+        from identities.passwords import check_password_policy
+
+        check_password_policy(ctx.account_id, password, user=user)
+        now = clock.now()
+        return LoginProfile.objects.create(user=user, password_hash=hash_password(password),
+                                           password_reset_required=password_reset_required,
+                                           created_at=now, password_changed_at=now)
+
+
+def update_login_profile(ctx: CallContext, *, user_name: str, password: str | None = None,
+                         password_reset_required: bool | None = None) -> None:
+    with iam_call(ctx, "iam:UpdateLoginProfile", _user_arn(ctx, user_name),
+                  {"userName": user_name, "passwordResetRequired": password_reset_required}):
+        check_input("iam", "UpdateLoginProfile", UserName=user_name, Password=password)
+        user = find_user(ctx.account_id, user_name)
+        profile = LoginProfile.objects.filter(user=user).first()
+        if profile is None:
+            raise NoSuchEntity(f"Login Profile for User {user.name} cannot be found.")
+        if password is not None:
+            from identities.passwords import check_password_policy
+
+            check_password_policy(ctx.account_id, password, user=user)
+            profile.password_hash = hash_password(password)
+            profile.password_changed_at = clock.now()
+        if password_reset_required is not None:
+            profile.password_reset_required = password_reset_required
+        profile.save()
+
+
+def get_login_profile(ctx: CallContext, *, user_name: str) -> LoginProfile:
+    with iam_call(ctx, "iam:GetLoginProfile", _user_arn(ctx, user_name), {"userName": user_name}):
+        user = find_user(ctx.account_id, user_name)
+        profile = LoginProfile.objects.filter(user=user).first()
+        if profile is None:
+            raise NoSuchEntity(f"Login Profile for User {user.name} cannot be found.")
+        return profile
+
+
+def delete_login_profile(ctx: CallContext, *, user_name: str) -> None:
+    with iam_call(ctx, "iam:DeleteLoginProfile", _user_arn(ctx, user_name), {"userName": user_name}):
+        user = find_user(ctx.account_id, user_name)
+        deleted, _ = LoginProfile.objects.filter(user=user).delete()
+        if not deleted:
+            raise NoSuchEntity(f"Login Profile for User {user.name} cannot be found.")
+
+
+# ---- groups -------------------------------------------------------------------------------------------------
+
+
+def create_group(ctx: CallContext, *, group_name: str, path: str = "/") -> Group:
+    arn = arns.group(ctx.account_id, path or "/", group_name)
+    with iam_call(ctx, "iam:CreateGroup", arn, {"groupName": group_name, "path": path if path != "/" else None}) as call:
+        check_input("iam", "CreateGroup", GroupName=group_name, Path=path)
+        call.on_conflict = EntityAlreadyExists(f"Group with name {group_name} already exists.")
+        if Group.objects.in_account(ctx.account_id).named(group_name).exists():
+            raise call.on_conflict
+        group = Group.objects.create(account_id=ctx.account_id, group_id=ids.new_id("AGPA"), name=group_name,
+                                     path=path, arn=arn, created_at=clock.now())
+        call.response = {"group": {"path": path, "groupName": group_name, "groupId": group.group_id, "arn": arn}}
+        return group
+
+
+def get_group(ctx: CallContext, *, group_name: str) -> Group:
+    with iam_call(ctx, "iam:GetGroup", _group_arn(ctx, group_name), {"groupName": group_name}):
+        return find_group(ctx.account_id, group_name)
+
+
+def list_groups(ctx: CallContext, *, path_prefix: str = "/") -> QuerySet[Group]:
+    with iam_call(ctx, "iam:ListGroups", arns.account_wildcard(ctx.account_id, "group"),
+                  {"pathPrefix": path_prefix if path_prefix != "/" else None}):
+        check_input("iam", "ListGroups", PathPrefix=path_prefix)
+        return (
+            Group.objects.in_account(ctx.account_id)
+            .filter(path__startswith=path_prefix)
+            .annotate(user_count=Count("memberships", distinct=True),
+                      attached_count=Count("policy_attachments", distinct=True),
+                      inline_count=Count("inline_policies", distinct=True))
+            .order_by("name")
+        )
+
+
+def list_groups_for_user(ctx: CallContext, *, user_name: str) -> list[Group]:
+    with iam_call(ctx, "iam:ListGroupsForUser", _user_arn(ctx, user_name), {"userName": user_name}):
+        user = find_user(ctx.account_id, user_name)
+        return list(Group.objects.filter(memberships__user=user).prefetch_related(
+            Prefetch("policy_attachments")).order_by("name"))
+
+
+def delete_group(ctx: CallContext, *, group_name: str) -> None:
+    with iam_call(ctx, "iam:DeleteGroup", _group_arn(ctx, group_name), {"groupName": group_name}):
+        group = find_group(ctx.account_id, group_name)
+        if group.memberships.exists():
+            raise DeleteConflict("Cannot delete entity, must remove users from group first.")
+        if group.inline_policies.exists():
+            raise DeleteConflict("Cannot delete entity, must delete policies first.")
+        if group.policy_attachments.exists():
+            raise DeleteConflict("Cannot delete entity, must detach all policies first.")
+        group.delete()
+
+
+def add_user_to_group(ctx: CallContext, *, group_name: str, user_name: str) -> None:
+    with iam_call(ctx, "iam:AddUserToGroup", _group_arn(ctx, group_name),
+                  {"groupName": group_name, "userName": user_name}):
+        check_input("iam", "AddUserToGroup", GroupName=group_name, UserName=user_name)
+        group = find_group(ctx.account_id, group_name)
+        user = find_user(ctx.account_id, user_name)
+        # Lock the user row so two concurrent adds cannot both pass the quota check.
+        IamUser.objects.select_for_update().filter(pk=user.pk).first()
+        if GroupMembership.objects.filter(group=group, user=user).exists():
+            return  # AWS treats adding an existing member as success
+        if GroupMembership.objects.filter(user=user).count() >= GROUPS_PER_USER:
+            raise LimitExceeded(f"Cannot exceed quota for GroupsPerUser: {GROUPS_PER_USER}")
+        GroupMembership.objects.create(account_id=ctx.account_id, group=group, user=user, created_at=clock.now())
+
+
+def remove_user_from_group(ctx: CallContext, *, group_name: str, user_name: str) -> None:
+    with iam_call(ctx, "iam:RemoveUserFromGroup", _group_arn(ctx, group_name),
+                  {"groupName": group_name, "userName": user_name}):
+        group = find_group(ctx.account_id, group_name)
+        user = find_user(ctx.account_id, user_name)
+        deleted, _ = GroupMembership.objects.filter(group=group, user=user).delete()
+        if not deleted:
+            raise NoSuchEntity(f"The user with name {user.name} cannot be found in group {group.name}.")
+
+
+# ---- console workflows (several AWS actions, all or nothing) ---------------------------------------------------
+
+CHANGE_PASSWORD_POLICY_ARN = "arn:aws:iam::aws:policy/IAMUserChangePassword"
+
+
+def create_user_from_wizard(
+    ctx: CallContext,
+    *,
+    user_name: str,
+    password: str | None,
+    require_reset: bool,
+    groups: Sequence[str] = (),
+    policies: Sequence[str] = (),
+    copy_from: str | None = None,
+    boundary: str | None = None,
+    tags: Sequence[Tag] = (),
+) -> IamUser:
+    """The Create user wizard: the same AWS calls the console makes, in one transaction."""
+    from core.calls import batch
+    from policies import services as policy_services
+
+    with batch():
+        if copy_from:
+            source = find_user(ctx.account_id, copy_from)
+            groups = [g.name for g in Group.objects.filter(memberships__user=source)]
+            policies = list(source.policy_attachments.values_list("policy__arn", flat=True))
+            boundary = source.permissions_boundary.arn if source.permissions_boundary_id else None
+            inline = list(source.inline_policies.values_list("name", "document"))
+        else:
+            inline = []
+        user = create_user(ctx, user_name=user_name, tags=tags, permissions_boundary=boundary or None)
+        if password is not None:
+            create_login_profile(ctx, user_name=user_name, password=password, password_reset_required=require_reset)
+            if require_reset and CHANGE_PASSWORD_POLICY_ARN not in policies:
+                # The console grants IAMUserChangePassword so the user can set the new password at sign-in.
+                policy_services.attach_user_policy(ctx, user_name=user_name, policy_arn=CHANGE_PASSWORD_POLICY_ARN)
+        for group_name in groups:
+            add_user_to_group(ctx, group_name=group_name, user_name=user_name)
+        for policy_arn in policies:
+            policy_services.attach_user_policy(ctx, user_name=user_name, policy_arn=policy_arn)
+        for name, document in inline:
+            policy_services.put_user_policy(ctx, user_name=user_name, policy_name=name, policy_document=document)
+        return user
+
+
+def delete_user_with_dependents(ctx: CallContext, *, user_name: str) -> None:
+    """The console's Delete: removes the password, memberships and policies first, then the user."""
+    from core.calls import batch
+    from policies import services as policy_services
+
+    with batch():
+        user = find_user(ctx.account_id, user_name)
+        if LoginProfile.objects.filter(user=user).exists():
+            delete_login_profile(ctx, user_name=user.name)
+        for group_name in Group.objects.filter(memberships__user=user).values_list("name", flat=True):
+            remove_user_from_group(ctx, group_name=group_name, user_name=user.name)
+        for policy_arn in user.policy_attachments.values_list("policy__arn", flat=True):
+            policy_services.detach_user_policy(ctx, user_name=user.name, policy_arn=policy_arn)
+        for policy_name in user.inline_policies.values_list("name", flat=True):
+            policy_services.delete_user_policy(ctx, user_name=user.name, policy_name=policy_name)
+        delete_user(ctx, user_name=user.name)
+
+
+def delete_group_with_dependents(ctx: CallContext, *, group_name: str) -> None:
+    """The console's Delete for a group: members and policies are removed automatically."""
+    from core.calls import batch
+    from policies import services as policy_services
+
+    with batch():
+        group = find_group(ctx.account_id, group_name)
+        for user_name in group.memberships.values_list("user__name", flat=True):
+            remove_user_from_group(ctx, group_name=group.name, user_name=user_name)
+        for policy_arn in group.policy_attachments.values_list("policy__arn", flat=True):
+            policy_services.detach_group_policy(ctx, group_name=group.name, policy_arn=policy_arn)
+        for policy_name in group.inline_policies.values_list("name", flat=True):
+            policy_services.delete_group_policy(ctx, group_name=group.name, policy_name=policy_name)
+        delete_group(ctx, group_name=group.name)
+
+
+def create_group_from_console(ctx: CallContext, *, group_name: str, users: Sequence[str] = (),
+                              policies: Sequence[str] = ()) -> Group:
+    from core.calls import batch
+    from policies import services as policy_services
+
+    with batch():
+        group = create_group(ctx, group_name=group_name)
+        for user_name in users:
+            add_user_to_group(ctx, group_name=group_name, user_name=user_name)
+        for policy_arn in policies:
+            policy_services.attach_group_policy(ctx, group_name=group_name, policy_arn=policy_arn)
+        return group
+
+
+def get_account_summary(ctx: CallContext) -> dict[str, int]:
+    from policies.models import ManagedPolicy
+    from identities.models import Role
+
+    with iam_call(ctx, "iam:GetAccountSummary", "*"):
+        acct = ctx.account_id
+        return {
+            "Users": IamUser.objects.in_account(acct).count(),
+            "Groups": Group.objects.in_account(acct).count(),
+            "Roles": Role.objects.in_account(acct).count(),
+            "Policies": ManagedPolicy.objects.customer_managed(acct).count(),
+        }

@@ -1,0 +1,659 @@
+"""Console pages for users and user groups. Views parse input, call one service, and pick a response."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote
+
+from django.contrib import messages
+from django.core.exceptions import BadRequest
+from django.db.models import Count
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from console.decorators import console_login_required
+from console.htmx import pick_partial, redirect_or_hx
+from console.tables import paginate
+from core.calls import batch
+from core.errors import IamError, NoSuchEntity
+from core.validation import check_input
+from identities import queries, services
+from identities.forms import UserDraft
+from identities.models import IamUser, LoginProfile
+from identities.passwords import check_password_policy, generate_password
+from identities.services import Tag
+from policies import services as policy_services
+from policies.documents import pretty
+
+USER_SORTS = {"name": "name", "path": "path", "created": "created_at", "groups": "group_count"}
+
+
+def _not_found(exc: NoSuchEntity) -> Http404:
+    return Http404(exc.message)
+
+
+def _clean_input(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Refuse NUL characters anywhere in the request (PostgreSQL text can't hold them): a 400, never a 500."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        values = [*kwargs.values(), *(v for _, vs in request.GET.lists() for v in vs)]
+        if request.method == "POST":
+            values += [v for _, vs in request.POST.lists() for v in vs]
+        if any("\x00" in str(v) for v in values):
+            raise BadRequest("Request parameters can't contain NUL characters.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def console_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    return console_login_required(_clean_input(view))
+
+
+def _error_status(request: HttpRequest, status: int) -> int:
+    """The status of a page that shows a form error.
+
+    Plain posts get the 4xx that describes the error. htmx requests get 200, because htmx 2 doesn't swap 4xx
+    responses unless ``htmx.config.responseHandling`` says so, and the error must still reach the screen.
+    """
+    return 200 if getattr(request, "htmx", False) else status
+
+
+# ---- users list ---------------------------------------------------------------------------------------------
+
+
+@console_page
+@require_GET
+def user_list(request: HttpRequest) -> HttpResponse:
+    users = services.list_users(request.iam_ctx)
+    table = paginate(request, users, search=["name"], sorts=USER_SORTS, default_sort="name")
+    template = pick_partial(request, "identities/user_list.html", {"user-table"})
+    return render(request, template, {"table": table, "nav": "users"})
+
+
+@console_page
+@require_GET
+def user_name_check(request: HttpRequest) -> HttpResponse:
+    """Validates the user name as it is typed in the Create user wizard."""
+    name = request.GET.get("user_name", "").strip()
+    error = _user_name_error(request, name) if name else ""
+    return render(request, "identities/user_create.html#user-name-error", {"errors": {"user_name": error}})
+
+
+def _user_name_error(request: HttpRequest, name: str) -> str:
+    try:
+        check_input("iam", "CreateUser", UserName=name)
+    except IamError as exc:
+        return exc.message
+    if IamUser.objects.in_account(request.iam_ctx.account_id).named(name).exists():
+        return f"User with name {name} already exists."
+    return ""
+
+
+# ---- create user wizard -------------------------------------------------------------------------------------
+
+
+def _validate_step(request: HttpRequest, draft: UserDraft, step: int) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if step >= 1:
+        if not draft.user_name:
+            errors["user_name"] = "User name is required."
+        elif error := _user_name_error(request, draft.user_name):
+            errors["user_name"] = error
+        if draft.console_access and draft.password_type == "custom":
+            try:
+                check_password_policy(request.iam_ctx.account_id, draft.custom_password)
+            except IamError as exc:
+                errors["custom_password"] = exc.message
+    if step >= 2:
+        if draft.permissions_option == "copy" and not draft.copy_from:
+            errors["copy_from"] = "Choose a user to copy permissions from."
+        if draft.use_boundary and not draft.boundary:
+            errors["boundary"] = "Choose a policy to use as the permissions boundary."
+    if step >= 3:
+        keys = [t.key.lower() for t in draft.tags]
+        if any(not k for k in keys):
+            errors["tags"] = "Tag keys can't be empty."
+        elif len(set(keys)) != len(keys):
+            errors["tags"] = "Duplicate tag keys found. Please note that Tag keys are case insensitive."
+        elif len(keys) > services.TAGS_PER_RESOURCE:
+            errors["tags"] = "You can add up to 50 tags."
+        else:
+            try:
+                check_input("iam", "TagUser", UserName="x", Tags=[t.as_dict() for t in draft.tags] or None)
+            except IamError as exc:
+                errors["tags"] = exc.message
+    return errors
+
+
+PERMISSION_TILES = (
+    ("groups", "Add user to group", "Add user to an existing group, or create a new group. We recommend using groups to "
+     "manage user permissions by job function."),
+    ("copy", "Copy permissions", "Copy all group memberships, attached managed policies, and inline policies from an "
+     "existing user."),
+    ("attach", "Attach policies directly", "Attach a managed policy directly to a user. As a best practice, we recommend "
+     "attaching policies to a group instead."),
+)
+
+
+def _wizard_context(request: HttpRequest, draft: UserDraft, step: int, errors: dict[str, str]) -> dict:
+    account_id = request.iam_ctx.account_id
+    context = {"draft": draft, "step": step, "errors": errors, "nav": "users", "permission_tiles": PERMISSION_TILES}
+    if step == 2:
+        context["groups"] = queries.groups_with_counts(account_id)
+        context["policy_query"] = request.POST.get("policy_query", "")
+        context["policy_type"] = request.POST.get("policy_type", "all")
+        context["policies"] = queries.attachable_policies(account_id, context["policy_query"], context["policy_type"],
+                                                          draft.policies)
+        context["boundary_query"] = request.POST.get("boundary_query", "")
+        context["boundary_policies"] = queries.attachable_policies(account_id, context["boundary_query"], "all",
+                                                                   [draft.boundary] if draft.boundary else [], 25)
+        context["users"] = IamUser.objects.in_account(account_id).order_by("name")[:100]
+    if step == 3:
+        context["summary"] = _permissions_summary(request, draft)
+        context["tags_left"] = services.TAGS_PER_RESOURCE - len(draft.tags)
+    return context
+
+
+def _permissions_summary(request: HttpRequest, draft: UserDraft) -> list[tuple[str, str, str]]:
+    """Review step rows: (name, type, used as)."""
+    from policies.models import ManagedPolicy
+
+    visible = ManagedPolicy.objects.visible_to(request.iam_ctx.account_id)
+    rows = []
+    if draft.permissions_option == "attach":
+        for policy in visible.filter(arn__in=draft.policies).order_by("name"):
+            rows.append((policy.name, policy.policy_type, "Permissions policy"))
+    elif draft.permissions_option == "groups":
+        for name in draft.groups:
+            rows.append((name, "Group", "Permissions group"))
+    elif draft.copy_from:
+        rows.append((draft.copy_from, "User", "Copied permissions"))
+    if draft.console_access and draft.require_reset:
+        rows.append(("IAMUserChangePassword", "AWS managed", "Permissions policy"))
+    if draft.use_boundary and draft.boundary:
+        for policy in visible.filter(arn=draft.boundary):
+            rows.append((policy.name, policy.policy_type, "Permissions boundary"))
+    return rows
+
+
+@console_page
+@require_http_methods(["GET", "POST"])
+def user_create(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        draft = UserDraft()
+        return render(request, "identities/user_create.html", _wizard_context(request, draft, 1, {}))
+    draft = UserDraft.from_post(request.POST)
+    try:
+        step = min(max(int(request.POST.get("step", 1)), 1), 3)
+    except ValueError:
+        step = 1
+    action = request.POST.get("action", "next")
+    errors: dict[str, str] = {}
+    if action == "previous":
+        step = max(1, step - 1)
+    elif action == "add_tag":
+        draft.tags.append(Tag("", ""))
+    elif action.startswith("remove_tag:"):
+        index = action.partition(":")[2]
+        if index.isdigit() and int(index) < len(draft.tags):
+            del draft.tags[int(index)]
+    elif action == "next":
+        errors = _validate_step(request, draft, step)
+        if not errors:
+            step += 1
+    elif action == "create":
+        errors = _validate_step(request, draft, 3)
+        if not errors:
+            return _create_user(request, draft)
+    template = pick_partial(request, "identities/user_create.html", {"wizard", "policy-picker"})
+    return render(request, template, _wizard_context(request, draft, step, errors),
+                  status=_error_status(request, 400) if errors else 200)
+
+
+def _create_user(request: HttpRequest, draft: UserDraft) -> HttpResponse:
+    password = None
+    if draft.console_access:
+        password = draft.custom_password if draft.password_type == "custom" else generate_password()
+    try:
+        user = services.create_user_from_wizard(
+            request.iam_ctx,
+            user_name=draft.user_name,
+            password=password,
+            require_reset=draft.console_access and draft.require_reset,
+            groups=draft.groups if draft.permissions_option == "groups" else (),
+            policies=draft.policies if draft.permissions_option == "attach" else (),
+            copy_from=draft.copy_from if draft.permissions_option == "copy" else None,
+            boundary=draft.boundary if draft.use_boundary and draft.permissions_option != "copy" else None,
+            tags=draft.tags,
+        )
+    except IamError as exc:
+        context = _wizard_context(request, draft, 3, {"__all__": exc.message})
+        template = pick_partial(request, "identities/user_create.html", {"wizard"})
+        return render(request, template, context, status=_error_status(request, exc.status))
+    if password is None:
+        messages.success(request, f"User {user.name} created successfully.")
+        return redirect_or_hx(request, f"/iam/users/{quote(user.name)}")
+    account = request.account
+    sign_in_url = request.build_absolute_uri(f"/signin/{account.alias or account.id}")
+    # Step 4 is rendered once, in this response: the password is never stored in clear or shown again.
+    csv = f"User name,Password,Console sign-in URL\r\n{user.name},{password},{sign_in_url}\r\n"
+    return render(request, pick_partial(request, "identities/user_created.html", {"wizard"}), {
+        "user": user, "password": password, "sign_in_url": sign_in_url, "csv": csv, "nav": "users",
+        "draft": draft, "step": 4,
+    })
+
+
+# ---- user detail ------------------------------------------------------------------------------------------
+
+USER_TAB_LABELS = (("permissions", "Permissions"), ("groups", "Groups"), ("tags", "Tags"),
+                   ("security_credentials", "Security credentials"), ("last_accessed", "Last Accessed"))
+USER_TABS = tuple(key for key, _ in USER_TAB_LABELS)
+
+
+def _user_or_404(request: HttpRequest, user_name: str) -> IamUser:
+    try:
+        return services.get_user(request.iam_ctx, user_name=user_name)
+    except NoSuchEntity as exc:
+        raise _not_found(exc) from None
+
+
+@console_page
+@require_GET
+def user_detail(request: HttpRequest, user_name: str) -> HttpResponse:
+    user = _user_or_404(request, user_name)
+    return _render_user_detail(request, user, request.GET.get("tab", "permissions"))
+
+
+def _render_user_detail(request: HttpRequest, user: IamUser, tab: str, status: int = 200) -> HttpResponse:
+    tab = tab if tab in USER_TABS else "permissions"
+    context = {"user": user, "tab": tab, "nav": "users", "tab_labels": USER_TAB_LABELS,
+               "login_profile": LoginProfile.objects.filter(user=user).first()}
+    if tab == "permissions":
+        context["permissions"] = queries.user_permissions(user)
+    elif tab == "groups":
+        context["groups"] = queries.user_groups(user)
+    template = pick_partial(request, "identities/user_detail.html", {"user-tab"})
+    return render(request, template, context, status=status)
+
+
+@console_page
+@require_http_methods(["GET", "POST"])
+def user_delete(request: HttpRequest, user_name: str) -> HttpResponse:
+    user = _user_or_404(request, user_name)
+    error = ""
+    if request.method == "POST":
+        if request.POST.get("confirm", "").strip() != user.name:
+            error = f"To confirm deletion, enter {user.name} in the text input field."
+        else:
+            try:
+                services.delete_user_with_dependents(request.iam_ctx, user_name=user.name)
+            except IamError as exc:
+                error = exc.message
+            else:
+                messages.success(request, f"User {user.name} deleted.")
+                return redirect_or_hx(request, "/iam/users")
+    return render(request, "identities/user_delete.html", {"user": user, "error": error, "nav": "users"},
+                  status=_error_status(request, 400) if error else 200)
+
+
+def _back_to_user(request: HttpRequest, user: IamUser, tab: str) -> HttpResponse:
+    return redirect_or_hx(request, f"/iam/users/{quote(user.name)}?tab={tab}")
+
+
+@console_page
+@require_POST
+def user_detach_policy(request: HttpRequest, user_name: str) -> HttpResponse:
+    user = _user_or_404(request, user_name)
+    try:
+        policy_services.detach_user_policy(request.iam_ctx, user_name=user.name, policy_arn=request.POST.get("policy_arn", ""))
+    except IamError as exc:
+        messages.error(request, exc.message)
+        return _render_user_detail(request, user, "permissions", status=_error_status(request, exc.status))
+    messages.success(request, "Policy removed.")
+    return _back_to_user(request, user, "permissions")
+
+
+@console_page
+@require_POST
+def user_delete_inline_policy(request: HttpRequest, user_name: str) -> HttpResponse:
+    user = _user_or_404(request, user_name)
+    try:
+        policy_services.delete_user_policy(request.iam_ctx, user_name=user.name, policy_name=request.POST.get("policy_name", ""))
+    except IamError as exc:
+        messages.error(request, exc.message)
+        return _render_user_detail(request, user, "permissions", status=_error_status(request, exc.status))
+    messages.success(request, "Policy removed.")
+    return _back_to_user(request, user, "permissions")
+
+
+@console_page
+@require_POST
+def user_remove_from_group(request: HttpRequest, user_name: str) -> HttpResponse:
+    user = _user_or_404(request, user_name)
+    try:
+        services.remove_user_from_group(request.iam_ctx, group_name=request.POST.get("group_name", ""), user_name=user.name)
+    except IamError as exc:
+        messages.error(request, exc.message)
+        return _render_user_detail(request, user, "groups", status=_error_status(request, exc.status))
+    messages.success(request, f"User {user.name} removed from group.")
+    return _back_to_user(request, user, "groups")
+
+
+@console_page
+@require_http_methods(["GET", "POST"])
+def user_add_permissions(request: HttpRequest, user_name: str) -> HttpResponse:
+    """Add permissions: add to groups, or attach policies directly."""
+    user = _user_or_404(request, user_name)
+    account_id = request.iam_ctx.account_id
+    option = request.POST.get("permissions_option", request.GET.get("option", "groups"))
+    option = option if option in ("groups", "attach") else "groups"
+    selected_groups = request.POST.getlist("groups")
+    selected = request.POST.getlist("policies")
+    error = ""
+    if request.method == "POST" and request.POST.get("action") == "add":
+        try:
+            if option == "groups" and not selected_groups:
+                raise services.InvalidInput("Select at least one user group.")
+            if option == "attach" and not selected:
+                raise services.InvalidInput("Select at least one policy.")
+            with batch():
+                if option == "groups":
+                    for group_name in selected_groups:
+                        services.add_user_to_group(request.iam_ctx, group_name=group_name, user_name=user.name)
+                else:
+                    for arn in selected:
+                        policy_services.attach_user_policy(request.iam_ctx, user_name=user.name, policy_arn=arn)
+        except IamError as exc:
+            error = exc.message
+        else:
+            messages.success(request, f"Permissions added to {user.name}.")
+            return _back_to_user(request, user, "groups" if option == "groups" else "permissions")
+    query = request.POST.get("policy_query", "")
+    policy_type = request.POST.get("policy_type", "all")
+    context = {
+        "user": user, "option": option, "error": error, "nav": "users",
+        "groups": queries.groups_with_counts(account_id), "selected_groups": selected_groups,
+        "policies": queries.attachable_policies(account_id, query, policy_type, selected),
+        "selected": selected, "policy_query": query, "policy_type": policy_type,
+    }
+    template = pick_partial(request, "identities/user_add_permissions.html", {"add-permissions", "policy-picker"})
+    return render(request, template, context, status=_error_status(request, 400) if error else 200)
+
+
+@console_page
+@require_http_methods(["GET", "POST"])
+def user_inline_policy(request: HttpRequest, user_name: str) -> HttpResponse:
+    """Create or edit an inline policy with the JSON editor."""
+    user = _user_or_404(request, user_name)
+    editing = bool(request.GET.get("name"))
+    name = request.POST.get("policy_name", request.GET.get("name", "")).strip()
+    document = request.POST.get("policy_document", "")
+    error, error_code = "", ""
+    if request.method == "GET" and name:
+        try:
+            document = pretty(policy_services.get_user_policy(request.iam_ctx, user_name=user.name, policy_name=name).document)
+        except NoSuchEntity as exc:
+            raise _not_found(exc) from None
+    if request.method == "GET" and not document:
+        document = STARTER_POLICY
+    if request.method == "POST":
+        try:
+            if not name:
+                raise services.InvalidInput("Enter a policy name.")
+            if not document.strip():
+                raise services.InvalidInput("Enter a policy document.")
+            policy_services.put_user_policy(request.iam_ctx, user_name=user.name, policy_name=name, policy_document=document)
+        except IamError as exc:
+            error, error_code, error_status = exc.message, exc.code, exc.status
+        else:
+            messages.success(request, f"Policy {name} saved.")
+            return _back_to_user(request, user, "permissions")
+    return render(request, "identities/user_inline_policy.html", {
+        "user": user, "policy_name": name, "document": document, "error": error, "error_code": error_code,
+        "editing": editing, "nav": "users",
+    }, status=error_status if error else 200)
+
+
+STARTER_POLICY = """{
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "Statement1",
+            "Effect": "Allow",
+            "Action": [],
+            "Resource": []
+        }
+    ]
+}"""
+
+
+@console_page
+@require_http_methods(["GET", "POST"])
+def user_boundary(request: HttpRequest, user_name: str) -> HttpResponse:
+    user = _user_or_404(request, user_name)
+    error = ""
+    action = request.POST.get("action", "set")
+    if request.method == "POST" and action in ("set", "remove"):
+        try:
+            if action == "remove":
+                services.delete_user_permissions_boundary(request.iam_ctx, user_name=user.name)
+            elif not request.POST.get("boundary"):
+                raise services.InvalidInput("Choose a policy to use as the permissions boundary.")
+            else:
+                services.put_user_permissions_boundary(request.iam_ctx, user_name=user.name,
+                                                       permissions_boundary=request.POST["boundary"])
+        except IamError as exc:
+            error = exc.message
+        else:
+            messages.success(request, "Permissions boundary updated.")
+            return _back_to_user(request, user, "permissions")
+    query = request.POST.get("policy_query", "")
+    context = {"user": user, "error": error, "nav": "users", "policy_query": query,
+               "policies": queries.attachable_policies(request.iam_ctx.account_id, query, "all", [], 50)}
+    template = pick_partial(request, "identities/user_boundary.html", {"policy-picker"})
+    return render(request, template, context, status=_error_status(request, 400) if error else 200)
+
+
+@console_page
+@require_http_methods(["GET", "POST"])
+def user_tags(request: HttpRequest, user_name: str) -> HttpResponse:
+    """Manage tags: the whole set is edited at once, as in the console."""
+    user = _user_or_404(request, user_name)
+    error = ""
+    tags = [Tag(t["Key"], t["Value"]) for t in user.tags]
+    if request.method == "POST":
+        keys, values = request.POST.getlist("tag_key"), request.POST.getlist("tag_value")
+        tags = [Tag(k.strip(), v) for k, v in zip(keys, values, strict=False) if k.strip() or v]
+        action = request.POST.get("action", "save")
+        if action == "add_tag":
+            tags.append(Tag("", ""))
+        elif action.startswith("remove_tag:") and action.partition(":")[2].isdigit():
+            index = int(action.partition(":")[2])
+            tags = [t for i, t in enumerate(tags) if i != index]
+        else:
+            try:
+                if any(not t.key for t in tags):
+                    raise services.InvalidInput("Tag keys can't be empty.")
+                new_keys = {t.key.lower() for t in tags}
+                removed = [t["Key"] for t in user.tags if t["Key"].lower() not in new_keys]
+                with batch():
+                    if removed:
+                        services.untag_user(request.iam_ctx, user_name=user.name, tag_keys=removed)
+                    if tags:
+                        services.tag_user(request.iam_ctx, user_name=user.name, tags=tags)
+            except IamError as exc:
+                error = exc.message
+            else:
+                messages.success(request, "Tags saved.")
+                return _back_to_user(request, user, "tags")
+    template = pick_partial(request, "identities/user_tags.html", {"tags-form"})
+    return render(request, template, {
+        "user": user, "tags": tags, "error": error, "nav": "users",
+        "tags_left": max(0, services.TAGS_PER_RESOURCE - len(tags)),
+    }, status=_error_status(request, 400) if error else 200)
+
+
+@console_page
+@require_http_methods(["GET", "POST"])
+def user_console_access(request: HttpRequest, user_name: str) -> HttpResponse:
+    """Enable, disable or reset the user's console password (Security credentials tab)."""
+    user = _user_or_404(request, user_name)
+    profile = getattr(user, "login_profile", None)
+    error = ""
+    if request.method == "POST":
+        enable = request.POST.get("console_access") == "enable"
+        custom = request.POST.get("password_type") == "custom"
+        password = request.POST.get("custom_password", "") if custom else generate_password()
+        require_reset = request.POST.get("require_reset") == "on"
+        try:
+            if not enable:
+                if profile is not None:
+                    services.delete_login_profile(request.iam_ctx, user_name=user.name)
+                messages.success(request, f"Console access disabled for {user.name}.")
+                return _back_to_user(request, user, "security_credentials")
+            if profile is None:
+                services.create_login_profile(request.iam_ctx, user_name=user.name, password=password,
+                                              password_reset_required=require_reset)
+            else:
+                services.update_login_profile(request.iam_ctx, user_name=user.name, password=password,
+                                              password_reset_required=require_reset)
+        except IamError as exc:
+            error = exc.message
+        else:
+            account = request.account
+            return render(request, "identities/user_console_password.html", {
+                "user": user, "password": password, "nav": "users",
+                "sign_in_url": request.build_absolute_uri(f"/signin/{account.alias or account.id}"),
+            })
+    return render(request, "identities/user_console_access.html", {
+        "user": user, "profile": profile, "error": error, "nav": "users",
+    }, status=400 if error else 200)
+
+
+# ---- groups -------------------------------------------------------------------------------------------------
+
+GROUP_SORTS = {"name": "name", "users": "user_count", "created": "created_at"}
+
+
+@console_page
+@require_GET
+def group_list(request: HttpRequest) -> HttpResponse:
+    groups = services.list_groups(request.iam_ctx)
+    table = paginate(request, groups, search=["name"], sorts=GROUP_SORTS, default_sort="name")
+    template = pick_partial(request, "identities/group_list.html", {"group-table"})
+    return render(request, template, {"table": table, "nav": "groups"})
+
+
+@console_page
+@require_http_methods(["GET", "POST"])
+def group_create(request: HttpRequest) -> HttpResponse:
+    account_id = request.iam_ctx.account_id
+    name = request.POST.get("group_name", "").strip()
+    selected_users = request.POST.getlist("users")
+    selected = request.POST.getlist("policies")
+    errors: dict[str, str] = {}
+    if request.method == "POST" and request.POST.get("action") == "create":
+        try:
+            group = services.create_group_from_console(request.iam_ctx, group_name=name, users=selected_users,
+                                                       policies=selected)
+        except IamError as exc:
+            errors["group_name" if exc.code in ("ValidationError", "EntityAlreadyExists") else "__all__"] = exc.message
+        else:
+            messages.success(request, f"{group.name} user group created.")
+            return redirect_or_hx(request, f"/iam/groups/{quote(group.name)}")
+    query = request.POST.get("policy_query", "")
+    policy_type = request.POST.get("policy_type", "all")
+    context = {
+        "group_name": name, "errors": errors, "nav": "groups",
+        "users": IamUser.objects.in_account(account_id).order_by("name")[:200], "selected_users": selected_users,
+        "policies": queries.attachable_policies(account_id, query, policy_type, selected), "selected": selected,
+        "policy_query": query, "policy_type": policy_type,
+    }
+    template = pick_partial(request, "identities/group_create.html", {"policy-picker"})
+    return render(request, template, context, status=400 if errors else 200)
+
+
+GROUP_TABS = ("users", "permissions", "last_accessed")
+
+
+@console_page
+@require_http_methods(["GET", "POST"])
+def group_detail(request: HttpRequest, group_name: str) -> HttpResponse:
+    ctx = request.iam_ctx
+    try:
+        group = services.get_group(ctx, group_name=group_name)
+    except NoSuchEntity as exc:
+        raise _not_found(exc) from None
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            if action == "remove_user":
+                services.remove_user_from_group(ctx, group_name=group.name, user_name=request.POST.get("user_name", ""))
+            elif action == "add_users":
+                from core.calls import batch
+
+                with batch():
+                    for user_name in request.POST.getlist("users"):
+                        services.add_user_to_group(ctx, group_name=group.name, user_name=user_name)
+            elif action == "detach_policy":
+                policy_services.detach_group_policy(ctx, group_name=group.name, policy_arn=request.POST.get("policy_arn", ""))
+            elif action == "attach_policies":
+                from core.calls import batch
+
+                with batch():
+                    for arn in request.POST.getlist("policies"):
+                        policy_services.attach_group_policy(ctx, group_name=group.name, policy_arn=arn)
+            elif action == "delete_inline":
+                policy_services.delete_group_policy(ctx, group_name=group.name, policy_name=request.POST.get("policy_name", ""))
+            elif action == "put_inline":
+                policy_services.put_group_policy(ctx, group_name=group.name, policy_name=request.POST.get("policy_name", "").strip(),
+                                                 policy_document=request.POST.get("policy_document", ""))
+        except IamError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "User group updated.")
+        tab = "users" if action in ("remove_user", "add_users") else "permissions"
+        return redirect_or_hx(request, f"/iam/groups/{quote(group.name)}?tab={tab}")
+    tab = request.GET.get("tab", "users")
+    tab = tab if tab in GROUP_TABS else "users"
+    from policies.models import GroupPolicyAttachment
+
+    context = {
+        "group": group, "tab": tab, "nav": "groups",
+        "members": queries.members_of(group),
+        "attached": [link.policy for link in GroupPolicyAttachment.objects.filter(group=group).select_related("policy")],
+        "inline": list(group.inline_policies.order_by("name")),
+        "non_members": IamUser.objects.in_account(ctx.account_id).exclude(memberships__group=group).order_by("name")[:200],
+        "policies": queries.attachable_policies(ctx.account_id, request.GET.get("policy_query", ""), "all", []),
+        "starter_policy": STARTER_POLICY,
+    }
+    template = pick_partial(request, "identities/group_detail.html", {"group-tab"})
+    return render(request, template, context)
+
+
+@console_page
+@require_http_methods(["GET", "POST"])
+def group_delete(request: HttpRequest, group_name: str) -> HttpResponse:
+    try:
+        group = services.get_group(request.iam_ctx, group_name=group_name)
+    except NoSuchEntity as exc:
+        raise _not_found(exc) from None
+    error = ""
+    if request.method == "POST":
+        if request.POST.get("confirm", "").strip() != group.name:
+            error = f"To confirm deletion, enter {group.name} in the text input field."
+        else:
+            try:
+                services.delete_group_with_dependents(request.iam_ctx, group_name=group.name)
+            except IamError as exc:
+                error = exc.message
+            else:
+                messages.success(request, f"User group {group.name} deleted.")
+                return redirect_or_hx(request, "/iam/groups")
+    return render(request, "identities/group_delete.html", {"group": group, "error": error, "nav": "groups"},
+                  status=400 if error else 200)

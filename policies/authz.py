@@ -1,0 +1,165 @@
+"""The single authorization entry point: collect, from the database, every policy that applies to the caller,
+build the request context, and ask the engine.
+
+Parsed documents are cached per managed-policy version and per inline-policy revision, so a warm decision costs
+a few small queries and the engine's microseconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from core import clock
+from core.context import CallContext, Principal
+from core.errors import AccessDenied
+from policies.engine import Decision, LabelledPolicy, PolicySet, Request, evaluate, parse_policy
+from policies.engine import Principal as EnginePrincipal
+from policies.engine.ast import PolicyDocument
+
+
+_MAX_CACHED = 8192
+_parsed: dict[tuple[str, int, str], PolicyDocument | None] = {}
+
+
+@dataclass(frozen=True)
+class _Revision:
+    """One immutable revision of a document: a managed-policy version, or an inline policy at a given update."""
+
+    key: tuple[str, int, str]
+    label: str
+
+
+def _labelled(revisions: list[_Revision], model: type) -> list[LabelledPolicy]:
+    """Parsed documents for ``revisions``; the texts of revisions not parsed yet are fetched in one query."""
+    missing = {r.key[1]: r.key for r in revisions if r.key not in _parsed}
+    if missing:
+        if len(_parsed) > _MAX_CACHED:
+            _parsed.clear()
+        for pk, text in model.objects.filter(pk__in=list(missing)).values_list("pk", "document"):
+            try:
+                _parsed[missing[pk]] = parse_policy(text, kind="identity")
+            except ValueError:
+                _parsed[missing[pk]] = None  # a stored document that no longer parses grants nothing
+    return [LabelledPolicy(r.label, doc) for r in revisions if (doc := _parsed.get(r.key)) is not None]
+
+
+def _managed_versions(filter_kwargs: dict[str, Any]) -> list[LabelledPolicy]:
+    from policies.models import PolicyVersion
+
+    rows = PolicyVersion.objects.filter(is_default=True, **filter_kwargs).values_list("pk", "policy__arn")
+    return _labelled([_Revision(("v", pk, ""), arn) for pk, arn in rows], PolicyVersion)
+
+
+def _inline(filter_kwargs: dict[str, Any]) -> list[LabelledPolicy]:
+    from policies.models import InlinePolicy
+
+    rows = InlinePolicy.objects.filter(**filter_kwargs).values_list("pk", "updated_at", "name", "user__name",
+                                                                     "group__name", "role__name")
+    revisions = []
+    for pk, updated, name, user, group, role in rows:
+        owner = f"user/{user}" if user else f"group/{group}" if group else f"role/{role}"
+        revisions.append(_Revision(("i", pk, updated.isoformat()), f"inline {owner}/{name}"))
+    return _labelled(revisions, InlinePolicy)
+
+
+def policies_for_user(user_pk: int) -> PolicySet:
+    from identities.models import IamUser
+
+    identity = [
+        *_managed_versions({"policy__user_attachments__user_id": user_pk}),
+        *_inline({"user_id": user_pk}),
+        *_managed_versions({"policy__group_attachments__group__memberships__user_id": user_pk}),
+        *_inline({"group__memberships__user_id": user_pk}),
+    ]
+    boundary_id = IamUser.objects.filter(pk=user_pk).values_list("permissions_boundary_id", flat=True).first()
+    boundary = _managed_versions({"policy_id": boundary_id}) if boundary_id else []
+    return PolicySet(identity=tuple(identity), permissions_boundary=boundary[0] if boundary else None)
+
+
+def request_context(ctx: CallContext, extra: Mapping[str, Any]) -> dict[str, Any]:
+    """Global condition keys of a console or API request (issue 3 §5)."""
+    p = ctx.principal
+    now: datetime = clock.now()
+    context: dict[str, Any] = {
+        "aws:CurrentTime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "aws:EpochTime": str(int(now.timestamp())),
+        "aws:SourceIp": ctx.source_ip,
+        "aws:SecureTransport": "true" if ctx.secure_transport else "false",
+        "aws:PrincipalArn": p.arn,
+        "aws:PrincipalAccount": p.account_id,
+        "aws:PrincipalType": "Account" if p.is_root else p.type,
+        "aws:userid": p.principal_id,
+    }
+    if p.type == "IAMUser":
+        context["aws:username"] = p.name
+    if ctx.origin == "console" or p.type == "AssumedRole":
+        context["aws:MultiFactorAuthPresent"] = "true" if p.mfa_authenticated else "false"
+        if p.mfa_authenticated_at is not None:
+            context["aws:MultiFactorAuthAge"] = str(int((now - p.mfa_authenticated_at).total_seconds()))
+    if p.token_issued_at is not None:
+        context["aws:TokenIssueTime"] = p.token_issued_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    for key, value in p_tags(p).items():
+        context[f"aws:PrincipalTag/{key}"] = value
+    context.update(extra)
+    return context
+
+
+def p_tags(p: Principal) -> dict[str, str]:
+    if p.type != "IAMUser" or p.user_pk is None:
+        return {}
+    from identities.models import IamUser
+
+    tags = IamUser.objects.filter(pk=p.user_pk).values_list("tags", flat=True).first() or []
+    return {t["Key"]: t["Value"] for t in tags}
+
+
+def engine_principal(p: Principal) -> EnginePrincipal:
+    return EnginePrincipal(type=p.type, arn=p.arn, account=p.account_id, name=p.name if p.type == "IAMUser" else None)
+
+
+def _resource_account(resource: str) -> str | None:
+    parts = resource.split(":", 5)
+    return parts[4] if len(parts) == 6 and parts[4] else None
+
+
+def decide(ctx: CallContext, action: str, resource: str, condition_context: Mapping[str, Any]) -> Decision:
+    p = ctx.principal
+    owner = _resource_account(resource)
+    # AWS managed policies (account "aws") are readable and attachable by every account.
+    resource_account = None if owner in (None, "aws", p.account_id) else owner
+    request = Request(engine_principal(p), action, resource, resource_account, request_context(ctx, condition_context))
+    if p.is_root:
+        policies = PolicySet()
+    elif p.type == "IAMUser" and p.user_pk is not None:
+        policies = policies_for_user(p.user_pk)
+    else:
+        policies = PolicySet()
+    return evaluate(request, policies)
+
+
+def authorize(ctx: CallContext, action: str, resource: str, condition_context: Mapping[str, Any]) -> Decision:
+    """Allow, or raise AccessDenied with AWS's wording and the engine's decision attached."""
+    decision = decide(ctx, action, resource, condition_context)
+    if not decision.allowed:
+        shown = None if resource in ("*", "") else resource
+        raise AccessDenied(decision.access_denied_message(ctx.principal.arn, shown), explanation=decision)
+    return decision
+
+
+def explain(decision: Decision) -> dict[str, Any]:
+    """A JSON-able account of a decision, stored with denied calls and shown in the "Why?" panel."""
+    return {
+        "outcome": decision.outcome,
+        "action": decision.action,
+        "reason": decision.reason(),
+        "missing_layer": decision.missing_layer,
+        "deciding": [
+            {"policy": ref.policy, "layer": ref.layer, "statement": ref.statement, "sid": ref.sid}
+            for ref in decision.deciding
+        ],
+        "conditions": [str(note) for note in decision.condition_notes],
+        "errors": list(decision.errors),
+    }

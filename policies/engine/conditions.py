@@ -1,0 +1,243 @@
+"""Condition operators (IAM User Guide, "IAM JSON policy elements: Condition operators" and
+"Creating a condition with multiple keys or values", "Single-valued vs. multivalued context keys").
+
+- Every key in a block must match (AND); any of a key's values may match (OR).
+- A negated operator (StringNotEquals, NotIpAddress, ArnNotLike, ...) is the NOT of its positive
+  counterpart applied to all values: the context value must match none of them.
+- Key absent from the request: the condition is false, except for negated operators (true),
+  ``...IfExists`` (true), ``Null`` (tests presence), ``ForAllValues`` (true) and ``ForAnyValue`` (false).
+- ``ForAllValues``: every context value must satisfy the operator; ``ForAnyValue``: at least one must.
+- Key names are case-insensitive (the request context is lowercased once); values are case-sensitive
+  except for the ``IgnoreCase`` operators and ``Bool``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import ipaddress
+import re
+from collections.abc import Callable, Mapping
+from datetime import datetime, timezone
+from functools import lru_cache
+
+from .ast import Condition
+from .matching import Piece, arn_glob_match, parse_template, pieces_glob, pieces_text
+
+# base operator → (positive base, negated?)
+NEGATED: dict[str, str] = {
+    "StringNotEquals": "StringEquals",
+    "StringNotEqualsIgnoreCase": "StringEqualsIgnoreCase",
+    "StringNotLike": "StringLike",
+    "NumericNotEquals": "NumericEquals",
+    "DateNotEquals": "DateEquals",
+    "NotIpAddress": "IpAddress",
+    "ArnNotEquals": "ArnEquals",
+    "ArnNotLike": "ArnLike",
+}
+
+Matcher = Callable[[str, tuple[Piece, ...]], bool]
+
+
+# --------------------------------------------------------------------------------- value converters
+
+
+@lru_cache(maxsize=4096)
+def to_number(text: str) -> float | None:
+    try:
+        value = float(text.strip())
+    except ValueError:
+        return None
+    return value if value == value else None  # NaN never compares
+
+
+_DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+@lru_cache(maxsize=4096)
+def to_epoch(text: str) -> float | None:
+    """ISO 8601 (date, date-time, with Z/offset or naive = UTC) or epoch seconds → epoch seconds."""
+    text = text.strip()
+    if re.fullmatch(r"-?\d+(\.\d+)?", text) and not _DATE_ONLY.fullmatch(text):
+        return float(text)
+    try:
+        parsed = datetime.fromisoformat(text.replace("z", "Z"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.timestamp()
+
+
+@lru_cache(maxsize=4096)
+def to_network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+    try:
+        return ipaddress.ip_network(text.strip(), strict=False)
+    except ValueError:
+        return None
+
+
+@lru_cache(maxsize=4096)
+def to_address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+
+
+def to_bytes(text: str) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return text.encode("utf-8", "surrogatepass")
+
+
+# ------------------------------------------------------------------------------- positive matchers
+
+
+def _string_equals(cv: str, pv: tuple[Piece, ...]) -> bool:
+    return cv == pieces_text(pv)
+
+
+def _string_equals_ic(cv: str, pv: tuple[Piece, ...]) -> bool:
+    return cv.lower() == pieces_text(pv).lower()
+
+
+def _string_like(cv: str, pv: tuple[Piece, ...]) -> bool:
+    return pieces_glob(pv).fullmatch(cv) is not None
+
+
+def _numeric(compare: Callable[[float, float], bool]) -> Matcher:
+    def match(cv: str, pv: tuple[Piece, ...]) -> bool:
+        a, b = to_number(cv), to_number(pieces_text(pv))
+        return a is not None and b is not None and compare(a, b)
+
+    return match
+
+
+def _date(compare: Callable[[float, float], bool]) -> Matcher:
+    def match(cv: str, pv: tuple[Piece, ...]) -> bool:
+        a, b = to_epoch(cv), to_epoch(pieces_text(pv))
+        return a is not None and b is not None and compare(a, b)
+
+    return match
+
+
+def _bool(cv: str, pv: tuple[Piece, ...]) -> bool:
+    return cv.lower() == pieces_text(pv).lower()
+
+
+def _binary(cv: str, pv: tuple[Piece, ...]) -> bool:
+    return to_bytes(cv) == to_bytes(pieces_text(pv))
+
+
+def _ip(cv: str, pv: tuple[Piece, ...]) -> bool:
+    address, network = to_address(cv), to_network(pieces_text(pv))
+    return address is not None and network is not None and address.version == network.version and address in network
+
+
+def _arn(cv: str, pv: tuple[Piece, ...]) -> bool:
+    # ArnEquals and ArnLike behave the same: each of the six colon-separated parts is compared separately.
+    return cv.startswith("arn:") and cv.count(":") >= 5 and arn_glob_match(pv, cv)
+
+
+POSITIVE: dict[str, Matcher] = {
+    "StringEquals": _string_equals,
+    "StringEqualsIgnoreCase": _string_equals_ic,
+    "StringLike": _string_like,
+    "NumericEquals": _numeric(lambda a, b: a == b),
+    "NumericLessThan": _numeric(lambda a, b: a < b),
+    "NumericLessThanEquals": _numeric(lambda a, b: a <= b),
+    "NumericGreaterThan": _numeric(lambda a, b: a > b),
+    "NumericGreaterThanEquals": _numeric(lambda a, b: a >= b),
+    "DateEquals": _date(lambda a, b: a == b),
+    "DateLessThan": _date(lambda a, b: a < b),
+    "DateLessThanEquals": _date(lambda a, b: a <= b),
+    "DateGreaterThan": _date(lambda a, b: a > b),
+    "DateGreaterThanEquals": _date(lambda a, b: a >= b),
+    "Bool": _bool,
+    "BinaryEquals": _binary,
+    "IpAddress": _ip,
+    "ArnEquals": _arn,
+    "ArnLike": _arn,
+}
+
+# Operators whose values are never wildcard patterns: their resolved text is compared as is.
+OPERATORS: tuple[str, ...] = tuple(POSITIVE) + tuple(NEGATED) + ("Null",)
+
+
+# ------------------------------------------------------------------------------------------ evaluation
+
+
+class CompiledCondition:
+    """A Condition ready to evaluate: the matcher and the value templates are looked up once."""
+
+    __slots__ = ("condition", "key", "matcher", "negated", "templates", "constant_values")
+
+    def __init__(self, condition: Condition, variables: bool) -> None:
+        self.condition = condition
+        self.key = condition.key.lower()
+        base = condition.base
+        self.negated = base in NEGATED
+        self.matcher = POSITIVE.get(NEGATED.get(base, base))
+        self.templates = tuple(parse_template(v, variables) for v in condition.values)
+        self.constant_values: tuple[tuple[Piece, ...], ...] | None = (
+            tuple(((v, False),) for v in condition.values) if all(t.constant for t in self.templates) else None
+        )
+
+    def policy_values(self, ctx: Mapping[str, object]) -> tuple[tuple[Piece, ...], ...]:
+        if self.constant_values is not None:
+            return self.constant_values
+        # An unresolved variable drops that value; a key left with no values cannot match.
+        return tuple(p for t in self.templates if (p := t.resolve(ctx)) is not None)
+
+    def evaluate(self, ctx: Mapping[str, object]) -> bool:
+        cond = self.condition
+        raw = ctx.get(self.key)
+        values: tuple[str, ...] = () if raw is None else (raw,) if isinstance(raw, str) else raw  # type: ignore[assignment]
+        if cond.base == "Null":
+            return self.null(values)
+        if not values:
+            return self.missing()
+        policy_values = self.policy_values(ctx)
+        if not policy_values:
+            return False
+        matcher = self.matcher
+        assert matcher is not None
+
+        def satisfied(cv: str) -> bool:
+            hit = any(matcher(cv, pv) for pv in policy_values)
+            return not hit if self.negated else hit
+
+        if cond.qualifier == "ForAllValues":
+            return all(satisfied(cv) for cv in values)
+        if cond.qualifier == "ForAnyValue":
+            return any(satisfied(cv) for cv in values)
+        # No set operator: a negated operator must match none of the context values.
+        if self.negated:
+            return all(satisfied(cv) for cv in values)
+        return any(satisfied(cv) for cv in values)
+
+    def missing(self) -> bool:
+        cond = self.condition
+        if cond.if_exists or cond.qualifier == "ForAllValues":
+            return True
+        if cond.qualifier == "ForAnyValue":
+            return False
+        return self.negated
+
+    def null(self, values: tuple[str, ...]) -> bool:
+        # "Null": "true" → the key must be absent; "false" → present. An empty multivalued key counts as absent.
+        absent = not values
+        return any((v.lower() == "true") == absent for v in self.condition.values)
+
+
+def compile_conditions(conditions: tuple[Condition, ...], variables: bool) -> tuple[CompiledCondition, ...]:
+    return tuple(CompiledCondition(c, variables) for c in conditions)
+
+
+def all_conditions_hold(compiled: tuple[CompiledCondition, ...], ctx: Mapping[str, object]) -> bool:
+    for condition in compiled:
+        if not condition.evaluate(ctx):
+            return False
+    return True

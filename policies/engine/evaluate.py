@@ -1,0 +1,545 @@
+"""AWS policy evaluation logic, one small function per documented step.
+
+Sources (IAM User Guide): "Policy evaluation logic" / "Determining whether a request is allowed or denied
+within an account", "Cross-account policy evaluation logic", "Permissions boundaries for IAM entities",
+"Session policies", "How IAM roles differ from resource-based policies", "AWS JSON policy elements:
+Principal / NotPrincipal", and the AWS Organizations "SCP evaluation" page.
+
+Order of the steps, as documented:
+1. Explicit deny in any applicable policy (SCPs, resource-based, identity-based, boundary, session) → Deny.
+2. SCPs: every level from the organization root down to the account must allow (principals of the
+   management account, and service-linked roles, are exempt).
+3. Resource-based policy. Same account: an allow that names the caller itself (an IAM user ARN, a role
+   session ARN, a federated-user ARN, or ``*``) is enough on its own; an allow naming the role ARN stands in
+   for the identity-based allow but is still limited by the boundary and the session policies; an allow
+   naming the account only delegates to the identity policies. Role trust policies (``sts:AssumeRole*``)
+   must always allow, even in the same account. Cross account: the resource policy must allow the caller.
+4. Identity-based policies must allow (unless 3 already decided).
+5. Permissions boundary, if present, must allow.
+6. Session policies, if present, must allow; a federated-user session without one is denied.
+The account root user is outside steps 4-6 (no identity policies apply to it) but not outside 1-3.
+
+Statement numbers in ``StatementRef`` are 0-based positions in the policy's ``Statement`` array.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from .ast import PolicyDocument, PrincipalEntry, Statement
+from .conditions import CompiledCondition, all_conditions_hold, compile_conditions
+from .context import IAM_ENTITY_TYPES, Principal, Request
+from .matching import ResourcePattern, action_service, compile_action_pattern, has_wildcard
+
+Outcome = Literal["Allow", "ExplicitDeny", "ImplicitDeny"]
+Layer = Literal["identity", "permissions_boundary", "scp", "session", "resource", "trust"]
+
+TRUST_ACTIONS = frozenset({"sts:assumerole", "sts:assumerolewithsaml", "sts:assumerolewithwebidentity"})
+
+# How specifically a resource-policy Principal named the caller (higher = stronger grant).
+ACCOUNT, ROLE, DIRECT = 1, 2, 3
+
+_NO_IDENTITY_TYPES = frozenset({"Root", "AWSService", "WebIdentityUser", "SAMLUser", "Anonymous"})
+
+
+# ------------------------------------------------------------------------------------------ inputs
+
+
+@dataclass(frozen=True, slots=True)
+class LabelledPolicy:
+    """A parsed policy and the label decisions name it by, e.g.
+    ``arn:aws:iam::aws:policy/IAMReadOnlyAccess`` or ``inline user/alice/MyPolicy``."""
+
+    label: str
+    document: PolicyDocument
+
+
+@dataclass(frozen=True, slots=True)
+class PolicySet:
+    """Every policy that applies to one request.
+
+    ``scps``: one tuple of policies per organization level (root, OUs..., account); None = no organization.
+    ``session``: the session policies of the caller's session; None = none were passed.
+    ``resource``: the resource-based policy (for ``sts:AssumeRole*`` the role's trust policy).
+    ``resource_account_scps``: the resource owner's SCPs; they never bind a caller from another account, and a
+    caller from the same account is bound by ``scps``, so evaluation does not read them.
+    """
+
+    identity: tuple[LabelledPolicy, ...] = ()
+    permissions_boundary: LabelledPolicy | None = None
+    scps: tuple[tuple[LabelledPolicy, ...], ...] | None = None
+    management_account: str | None = None
+    session: tuple[LabelledPolicy, ...] | None = None
+    resource: LabelledPolicy | None = None
+    resource_account_scps: tuple[tuple[LabelledPolicy, ...], ...] | None = None
+
+
+# ----------------------------------------------------------------------------------------- outputs
+
+
+@dataclass(frozen=True, slots=True)
+class StatementRef:
+    policy: str  # the LabelledPolicy label
+    layer: str
+    statement: int  # 0-based index in the Statement array
+    sid: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionNote:
+    """How one condition of a deciding statement evaluated."""
+
+    policy: str
+    statement: int
+    operator: str
+    key: str
+    request_value: str | tuple[str, ...] | None  # None: the key is absent from the request
+    policy_values: tuple[str, ...]
+    result: bool
+
+    def __str__(self) -> str:
+        value = "absent" if self.request_value is None else repr(self.request_value)
+        return f"{self.policy} statement {self.statement}: {self.operator} {self.key} (request: {value}) → {self.result}"
+
+
+_DENY_PHRASE = {
+    "identity": "an identity-based policy",
+    "permissions_boundary": "a permissions boundary",
+    "scp": "a service control policy",
+    "session": "a session policy",
+    "resource": "a resource-based policy",
+    "trust": "a resource-based policy",
+}
+_NO_ALLOW_PHRASE = {
+    "identity": "identity-based policy",
+    "permissions_boundary": "permissions boundary",
+    "scp": "service control policy",
+    "session": "session policy",
+    "resource": "resource-based policy",
+    "trust": "role trust policy",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    outcome: Outcome
+    deciding: tuple[StatementRef, ...] = ()
+    missing_layer: str | None = None  # ImplicitDeny: the layer that lacked an allow
+    action: str = ""
+    condition_notes: tuple[ConditionNote, ...] = ()
+    errors: tuple[str, ...] = ()
+
+    @property
+    def allowed(self) -> bool:
+        return self.outcome == "Allow"
+
+    def reason(self) -> str:
+        """AWS's AccessDenied suffix, naming one policy type, e.g.
+        ``because no identity-based policy allows the iam:CreateUser action``."""
+        if self.outcome == "ExplicitDeny":
+            layer = self.deciding[0].layer if self.deciding else "identity"
+            return f"with an explicit deny in {_DENY_PHRASE[layer]}"
+        if self.outcome == "ImplicitDeny":
+            return f"because no {_NO_ALLOW_PHRASE[self.missing_layer or 'identity']} allows the {self.action} action"
+        return ""
+
+    def access_denied_message(self, principal_arn: str, resource: str | None = None) -> str:
+        """The whole AccessDenied text; ``resource`` None leaves out the "on resource" part."""
+        on = f" on resource: {resource}" if resource else ""
+        return f"User: {principal_arn} is not authorized to perform: {self.action}{on} {self.reason()}"
+
+
+# ---------------------------------------------------------------------------------- compiled policies
+
+
+class CompiledStatement:
+    """A Statement with its matchers built once."""
+
+    __slots__ = (
+        "statement", "allow", "exact", "wild", "not_actions", "resources", "not_resources",
+        "resource_any", "conditions", "principals", "not_principals",
+    )
+
+    def __init__(self, statement: Statement, variables: bool) -> None:
+        self.statement = statement
+        self.allow = statement.effect == "Allow"
+        patterns = statement.actions or ()
+        self.exact = frozenset(p.lower() for p in patterns if not has_wildcard(p))
+        self.wild = tuple(compile_action_pattern(p) for p in patterns if has_wildcard(p))
+        self.not_actions = (
+            tuple(compile_action_pattern(p) for p in statement.not_actions) if statement.not_actions else None
+        )
+        self.resources = tuple(ResourcePattern(r, variables) for r in statement.resources or ())
+        self.resource_any = statement.resources is not None and "*" in statement.resources
+        self.not_resources = (
+            tuple(ResourcePattern(r, variables) for r in statement.not_resources) if statement.not_resources else None
+        )
+        self.conditions: tuple[CompiledCondition, ...] = compile_conditions(statement.conditions, variables)
+        self.principals = statement.principals
+        self.not_principals = statement.not_principals
+
+    def matches_action(self, action: str) -> bool:
+        if self.not_actions is not None:
+            return not any(m(action) for m in self.not_actions)
+        if action in self.exact:
+            return True
+        for m in self.wild:
+            if m(action):
+                return True
+        return False
+
+    def matches_resource(self, resource: str, ctx: Mapping[str, object]) -> bool:
+        if self.resource_any:
+            return True
+        if self.not_resources is not None:
+            results = [p.match(resource, ctx) for p in self.not_resources]
+            # An unresolved variable makes the element not match, so the statement does not apply.
+            return None not in results and not any(results)
+        for p in self.resources:
+            if p.match(resource, ctx):
+                return True
+        # Trust policies have no Resource element: the statement covers the role it is attached to.
+        return self.statement.resources is None
+
+    def matches_conditions(self, ctx: Mapping[str, object]) -> bool:
+        return not self.conditions or all_conditions_hold(self.conditions, ctx)
+
+
+class CompiledPolicy:
+    """A document's statements, indexed by the literal service prefix of their actions."""
+
+    __slots__ = ("statements", "by_service", "generic")
+
+    def __init__(self, document: PolicyDocument) -> None:
+        variables = document.variables_enabled
+        self.statements = tuple(CompiledStatement(s, variables) for s in document.statements)
+        by_service: dict[str, list[CompiledStatement]] = {}
+        generic: list[CompiledStatement] = []
+        for cs in self.statements:
+            services = {action_service(p) for p in cs.statement.actions or ()} if cs.statement.actions else {None}
+            if None in services:
+                generic.append(cs)  # NotAction, "*", or a wildcard in the service prefix
+                continue
+            for service in services:
+                by_service.setdefault(service, []).append(cs)  # type: ignore[arg-type]
+        self.by_service = {k: tuple(v) for k, v in by_service.items()}
+        self.generic = tuple(generic)
+
+    def candidates(self, service: str) -> Iterable[CompiledStatement]:
+        specific = self.by_service.get(service, ())
+        if not self.generic:
+            return specific
+        if not specific:
+            return self.generic
+        return sorted((*specific, *self.generic), key=lambda cs: cs.statement.index)
+
+
+def compiled(document: PolicyDocument) -> CompiledPolicy:
+    """The document's compiled form, built on first use and cached on the (frozen) document."""
+    cached = document.compiled
+    if cached is None:
+        cached = CompiledPolicy(document)
+        object.__setattr__(document, "compiled", cached)
+    return cached
+
+
+# ------------------------------------------------------------------------------------ principal match
+
+
+def caller_identities(p: Principal) -> tuple[tuple[str, str], ...]:
+    """The identities a request carries, most specific first (NotPrincipal must exclude all of them)."""
+    if p.type == "AssumedRole":
+        return (("arn", p.arn), ("role", p.role_arn or ""), ("account", p.account))
+    if p.type == "Root":
+        return (("account", p.account),)
+    if p.type in IAM_ENTITY_TYPES:
+        return (("arn", p.arn), ("account", p.account))
+    if p.type == "AWSService":
+        return (("service", p.arn),)
+    if p.type in ("WebIdentityUser", "SAMLUser"):
+        return (("federated", p.provider or p.arn),)
+    return ()
+
+
+def _account_of_entry(value: str) -> str | None:
+    if len(value) == 12 and value.isdigit():
+        return value
+    if value.endswith(":root") and value.startswith("arn:") and ":iam::" in value:
+        account = value.split(":")[4]
+        return account if len(account) == 12 else None
+    return None
+
+
+def entry_strength(entry: PrincipalEntry, p: Principal) -> int:
+    """0 if the Principal entry does not name the caller, else how specifically it does."""
+    kind, value = entry.kind, entry.value
+    if kind == "*":
+        return DIRECT
+    if kind == "AWS":
+        if p.type not in IAM_ENTITY_TYPES and p.type != "Anonymous":
+            return 0
+        if value == "*":
+            return DIRECT
+        if p.type == "Anonymous":
+            return 0
+        account = _account_of_entry(value)
+        if account is not None:
+            return ACCOUNT if account == p.account else 0
+        if value == p.arn and p.type != "Root":
+            return DIRECT
+        if p.type == "AssumedRole" and value == p.role_arn:
+            return ROLE
+        return 0
+    if kind == "Service":
+        return DIRECT if p.type == "AWSService" and value == p.arn else 0
+    if kind == "Federated":
+        return DIRECT if p.type in ("WebIdentityUser", "SAMLUser") and value == (p.provider or p.arn) else 0
+    if kind == "CanonicalUser":
+        return DIRECT if p.canonical_user is not None and value == p.canonical_user else 0
+    return 0
+
+
+def principal_strength(entries: tuple[PrincipalEntry, ...], p: Principal) -> int:
+    best = 0
+    for entry in entries:
+        strength = entry_strength(entry, p)
+        if strength > best:
+            best = strength
+    return best
+
+
+def _identity_listed(identity: tuple[str, str], entries: tuple[PrincipalEntry, ...]) -> bool:
+    kind, value = identity
+    for entry in entries:
+        if entry.kind == "*" or (entry.kind == "AWS" and entry.value == "*"):
+            return True
+        if kind == "account" and entry.kind == "AWS" and _account_of_entry(entry.value) == value:
+            return True
+        if kind in ("arn", "role") and entry.kind == "AWS" and entry.value == value:
+            return True
+        if (kind, entry.kind) in (("service", "Service"), ("federated", "Federated")) and entry.value == value:
+            return True
+    return False
+
+
+def not_principal_applies(cs: CompiledStatement, p: Principal, has_boundary: bool) -> bool:
+    """NotPrincipal: the statement applies unless *every* identity of the request is listed (hence AWS's
+    advice to list the account and role ARNs too). A Deny with NotPrincipal always applies to an IAM
+    principal that has a permissions boundary (documented on the permissions-boundaries page)."""
+    entries = cs.not_principals or ()
+    if not cs.allow and has_boundary and p.type in ("IAMUser", "AssumedRole"):
+        return True
+    identities = caller_identities(p)
+    if not identities:
+        return not any(e.kind == "*" or (e.kind == "AWS" and e.value == "*") for e in entries)
+    return not all(_identity_listed(i, entries) for i in identities)
+
+
+def statement_principal_strength(cs: CompiledStatement, p: Principal, has_boundary: bool) -> int:
+    if cs.principals is not None:
+        return principal_strength(cs.principals, p)
+    if cs.not_principals is not None:
+        return DIRECT if not_principal_applies(cs, p, has_boundary) else 0
+    return DIRECT  # identity-side policies: the principal is implicit
+
+
+# ------------------------------------------------------------------------------------- layer matching
+
+Hit = tuple[str, CompiledStatement]  # (policy label, statement)
+
+
+@dataclass(slots=True)
+class LayerResult:
+    layer: str
+    denies: list[Hit] = field(default_factory=list)
+    allow: Hit | None = None
+    allow_strength: int = 0
+
+
+def statement_applies(cs: CompiledStatement, request: Request) -> bool:
+    return (
+        cs.matches_action(request.action_lc)
+        and cs.matches_resource(request.resource, request.ctx)
+        and cs.matches_conditions(request.ctx)
+    )
+
+
+def match_layer(layer: str, policies: Iterable[LabelledPolicy], request: Request) -> LayerResult:
+    """Identity-side layer: every applicable Deny, and the first applicable Allow."""
+    result = LayerResult(layer)
+    service = request.service
+    for lp in policies:
+        for cs in compiled(lp.document).candidates(service):
+            if (cs.allow and result.allow is not None) or not statement_applies(cs, request):
+                continue
+            if cs.allow:
+                result.allow = (lp.label, cs)
+                result.allow_strength = DIRECT
+            else:
+                result.denies.append((lp.label, cs))
+    return result
+
+
+def match_resource_layer(layer: str, lp: LabelledPolicy, request: Request, has_boundary: bool) -> LayerResult:
+    """Resource/trust policy: Principal matters; keep the allow that names the caller most specifically."""
+    result = LayerResult(layer)
+    p = request.principal
+    for cs in compiled(lp.document).candidates(request.service):
+        if not statement_applies(cs, request):
+            continue
+        strength = statement_principal_strength(cs, p, has_boundary)
+        if not strength:
+            continue
+        if not cs.allow:
+            result.denies.append((lp.label, cs))
+        elif strength > result.allow_strength:
+            result.allow, result.allow_strength = (lp.label, cs), strength
+    return result
+
+
+# -------------------------------------------------------------------------------------- the steps
+
+
+def is_trust_request(request: Request) -> bool:
+    return request.action_lc in TRUST_ACTIONS
+
+
+def scps_apply(request: Request, policies: PolicySet) -> bool:
+    """SCPs bind principals of member accounts (root included), not the management account, service
+    principals or service-linked roles."""
+    p = request.principal
+    if policies.scps is None or p.type not in IAM_ENTITY_TYPES:
+        return False
+    if policies.management_account is not None and p.account == policies.management_account:
+        return False
+    return not p.is_service_linked_role_session
+
+
+def identity_side_applies(request: Request) -> bool:
+    return request.principal.type not in _NO_IDENTITY_TYPES
+
+
+def collect_layers(request: Request, policies: PolicySet) -> dict[str, list[LayerResult]]:
+    has_boundary = policies.permissions_boundary is not None and identity_side_applies(request)
+    layers: dict[str, list[LayerResult]] = {}
+    if scps_apply(request, policies):
+        layers["scp"] = [match_layer("scp", level, request) for level in policies.scps or ()]
+    if policies.resource is not None:
+        name = "trust" if is_trust_request(request) else "resource"
+        layers["resource"] = [match_resource_layer(name, policies.resource, request, has_boundary)]
+    if identity_side_applies(request):
+        layers["identity"] = [match_layer("identity", policies.identity, request)]
+        if policies.permissions_boundary is not None:
+            layers["permissions_boundary"] = [
+                match_layer("permissions_boundary", (policies.permissions_boundary,), request)
+            ]
+        if policies.session is not None:
+            layers["session"] = [match_layer("session", policies.session, request)]
+    return layers
+
+
+def explicit_denies(layers: dict[str, list[LayerResult]]) -> list[tuple[str, Hit]]:
+    """Step 1: any applicable Deny in any policy decides."""
+    return [(r.layer, hit) for results in layers.values() for r in results for hit in r.denies]
+
+
+def scp_missing_allow(layers: dict[str, list[LayerResult]]) -> bool:
+    """Step 2: each SCP level needs an Allow."""
+    return any(r.allow is None for r in layers.get("scp", ()))
+
+
+def _allow(layers: dict[str, list[LayerResult]], name: str) -> LayerResult | None:
+    results = layers.get(name)
+    return results[0] if results and results[0].allow is not None else None
+
+
+def resource_grant_strength(layers: dict[str, list[LayerResult]]) -> int:
+    result = _allow(layers, "resource")
+    return result.allow_strength if result else 0
+
+
+def session_layer_missing(request: Request, policies: PolicySet, layers: dict[str, list[LayerResult]]) -> bool:
+    """Step 6: session policies, if passed, must allow; a federated-user session needs one."""
+    if policies.session is not None:
+        return _allow(layers, "session") is None
+    return request.principal.type == "FederatedUser"
+
+
+def decide(request: Request, policies: PolicySet, layers: dict[str, list[LayerResult]]) -> tuple[Outcome, list[str], str | None]:
+    """Steps 2-6; returns (outcome, layers whose allow decided it, missing layer)."""
+    p = request.principal
+    scp_used = ["scp"] if "scp" in layers else []
+    if scp_missing_allow(layers):
+        return "ImplicitDeny", [], "scp"
+    resource_name = "trust" if is_trust_request(request) else "resource"
+    strength = resource_grant_strength(layers)
+    if not identity_side_applies(request):
+        return root_or_service_decision(request, strength, scp_used, resource_name)
+    cross, trust = request.is_cross_account, is_trust_request(request)
+    if not cross and strength == DIRECT:
+        return "Allow", [*scp_used, "resource"], None  # same account, names the caller itself
+    if (cross or trust) and strength == 0:
+        return "ImplicitDeny", [], resource_name  # the resource side must allow
+    used = [*scp_used, "resource"] if cross or trust else [*scp_used]
+    if _allow(layers, "identity") is not None:
+        used.append("identity")
+    elif not cross and strength == ROLE:
+        used.append("resource")  # same account, not trust: a role-ARN grant stands in for identity
+    else:
+        return "ImplicitDeny", [], "identity"
+    if policies.permissions_boundary is not None:
+        if _allow(layers, "permissions_boundary") is None:
+            return "ImplicitDeny", [], "permissions_boundary"
+        used.append("permissions_boundary")
+    if p.is_session or policies.session is not None:
+        if session_layer_missing(request, policies, layers):
+            return "ImplicitDeny", [], "session"
+        if policies.session is not None:
+            used.append("session")
+    return "Allow", used, None
+
+
+def root_or_service_decision(
+    request: Request, strength: int, scp_used: list[str], resource_name: str
+) -> tuple[Outcome, list[str], str | None]:
+    """The root user has every permission in its own account; service and federated (web identity/SAML)
+    callers have no identity policies, so the resource/trust policy alone decides."""
+    p = request.principal
+    if p.type == "Root" and not request.is_cross_account and not is_trust_request(request):
+        return "Allow", scp_used, None
+    if strength:
+        return "Allow", [*scp_used, "resource"], None
+    return "ImplicitDeny", [], resource_name
+
+
+def evaluate(request: Request, policies: PolicySet) -> Decision:
+    layers = collect_layers(request, policies)
+    denies = explicit_denies(layers)
+    if denies:
+        refs = tuple(_ref(layer, hit) for layer, hit in denies)
+        return Decision("ExplicitDeny", refs, None, request.action, condition_notes(request, denies))
+    outcome, used, missing = decide(request, policies, layers)
+    if outcome != "Allow":
+        return Decision(outcome, (), missing, request.action)
+    hits = [(r.layer, r.allow) for name in used for r in layers.get(name, ()) if r.allow is not None]
+    refs = tuple(_ref(layer, hit) for layer, hit in hits)  # type: ignore[arg-type]
+    return Decision("Allow", refs, None, request.action, condition_notes(request, hits))  # type: ignore[arg-type]
+
+
+def _ref(layer: str, hit: Hit) -> StatementRef:
+    label, cs = hit
+    return StatementRef(label, layer, cs.statement.index, cs.statement.sid)
+
+
+def condition_notes(request: Request, hits: list[tuple[str, Hit]]) -> tuple[ConditionNote, ...]:
+    notes: list[ConditionNote] = []
+    for _, (label, cs) in hits:
+        for cc in cs.conditions:
+            c = cc.condition
+            notes.append(
+                ConditionNote(label, cs.statement.index, c.operator, c.key, request.ctx.get(cc.key), c.values,
+                              cc.evaluate(request.ctx))  # type: ignore[arg-type]
+            )
+    return tuple(notes)

@@ -1,0 +1,86 @@
+"""Shared fixtures: two accounts (isolation is tested everywhere), their root principals, signed-in console
+clients, and the AWS managed policy catalog in the database."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:  # Django is imported lazily: the pure engine tests run without it (-p no:django)
+    from django.test import Client
+
+    from core.context import CallContext
+    from identities.models import Account
+
+ROOT_PASSWORD = "Root-Passw0rd!"
+ACCOUNT_ID = "111122223333"
+OTHER_ACCOUNT_ID = "444455556666"
+
+
+def _load_catalog() -> None:
+    from policies.loading import load_aws_managed_policies
+    from policies.models import ManagedPolicy
+
+    if not ManagedPolicy.objects.filter(account__isnull=True).exists():
+        load_aws_managed_policies()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Load the AWS managed policies once per test database; tests run in transactions on top of them."""
+    with django_db_blocker.unblock():
+        _load_catalog()
+
+
+@pytest.fixture
+def managed_policies(db):
+    """The AWS managed catalog, reloaded when a transactional test has flushed it."""
+    _load_catalog()
+
+
+@pytest.fixture
+def account(db) -> Account:
+    from console.services import create_account
+
+    return create_account(account_id=ACCOUNT_ID, email="root@alpha.example", password=ROOT_PASSWORD, name="alpha")
+
+
+@pytest.fixture
+def other_account(db) -> Account:
+    from console.services import create_account
+
+    return create_account(account_id=OTHER_ACCOUNT_ID, email="root@bravo.example", password=ROOT_PASSWORD, name="bravo")
+
+
+@pytest.fixture
+def root_ctx(account: Account) -> CallContext:
+    from core.context import CallContext, Principal
+
+    return CallContext(Principal.root(account.id), user_agent="pytest", origin="console")
+
+
+@pytest.fixture
+def other_root_ctx(other_account: Account) -> CallContext:
+    from core.context import CallContext, Principal
+
+    return CallContext(Principal.root(other_account.id), user_agent="pytest", origin="console")
+
+
+def signed_in_client(email: str, password: str = ROOT_PASSWORD) -> Client:
+    from django.test import Client
+
+    client = Client()
+    response = client.post("/signin", {"email": email, "password": password})
+    assert response.status_code == 302, response.content[:500]
+    return client
+
+
+@pytest.fixture
+def root_client(account: Account, managed_policies) -> Client:
+    return signed_in_client(account.root_email)
+
+
+@pytest.fixture
+def other_root_client(other_account: Account, managed_policies) -> Client:
+    return signed_in_client(other_account.root_email)

@@ -1,0 +1,9 @@
+"""Test settings: the real PostgreSQL and Redis (from DATABASE_URL / REDIS_URL, or this machine's local ones),
+with cheap password hashing so the suite stays fast."""
+
+from console.settings import *  # noqa: F403
+
+ARGON2_TIME_COST = 1
+ARGON2_MEMORY_COST_KIB = 1024
+DEBUG = False
+ALLOWED_HOSTS = ["*"]
