@@ -18,6 +18,11 @@ def console_login_required(view: Callable[..., HttpResponse]) -> Callable[..., H
             if getattr(request, "htmx", False):
                 return HttpResponseClientRedirect("/signin")
             return redirect(f"/signin?next={request.get_full_path()}")
+        if request.session.get("iam_must_change_password") and request.path != "/change_password":
+            # A user whose password must be reset can do nothing else first.
+            if getattr(request, "htmx", False):
+                return HttpResponseClientRedirect("/change_password")
+            return redirect("/change_password")
         return view(request, *args, **kwargs)
 
     return wrapper

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db import IntegrityError, transaction
 
 from audit.services import build_record, save_record
@@ -9,7 +11,8 @@ from core import clock, ids
 from core.context import CallContext, Principal
 from core.errors import EntityAlreadyExists, InvalidInput
 from core.passwords import dummy_verify, hash_password, verify_password
-from identities.models import Account
+from console import throttle
+from identities.models import Account, IamUser, LoginProfile
 
 SIGNIN_SOURCE = "signin.amazonaws.com"
 
@@ -18,6 +21,33 @@ class SignInFailed(Exception):
     """Shown to the visitor as AWS does, without saying which part was wrong."""
 
     message = "Your authentication information is incorrect. Please try again."
+
+
+class SignInLocked(SignInFailed):
+    message = "Too many failed sign-in attempts. Sign-in for this user is locked for a while; try again later."
+
+
+HIDDEN_USER = "HIDDEN_DUE_TO_SECURITY_REASONS"
+
+
+@dataclass(frozen=True)
+class UserSignIn:
+    account: Account
+    user: IamUser
+    password_reset_required: bool
+
+
+def resolve_account(account_id_or_alias: str) -> Account | None:
+    value = account_id_or_alias.strip().replace("-", "") if account_id_or_alias.strip().replace("-", "").isdigit() \
+        else account_id_or_alias.strip().lower()
+    if value.isdigit():
+        return Account.objects.filter(pk=value).first()
+    return Account.objects.filter(alias=value).first() if value else None
+
+
+def user_principal(user: IamUser, *, mfa_at=None) -> Principal:
+    return Principal("IAMUser", user.account_id, user.arn, user.name, user.user_id, user_pk=user.pk,
+                     mfa_authenticated=mfa_at is not None, mfa_authenticated_at=mfa_at)
 
 
 def create_account(*, email: str, password: str, account_id: str | None = None, alias: str | None = None,
@@ -35,16 +65,21 @@ def create_account(*, email: str, password: str, account_id: str | None = None, 
         raise EntityAlreadyExists(f"An account with ID {account_id} or root email {email} already exists.") from None
 
 
-def _signin_record(ctx: CallContext, *, success: bool, mfa_used: bool = False) -> None:
+def _signin_record(ctx: CallContext, *, success: bool, mfa_used: bool = False, locked: bool = False) -> None:
+    additional = {"LoginTo": "/", "MobileVersion": "No", "MFAUsed": "Yes" if mfa_used else "No"}
+    if locked:
+        additional["LockedOut"] = "Yes"
     record = build_record(
         ctx, event_source=SIGNIN_SOURCE, event_name="ConsoleLogin", event_type="AwsConsoleSignIn",
-        response_elements={"ConsoleLogin": "Success" if success else "Failure"},
-        error_message="" if success else "Failed authentication",
-        additional={"LoginTo": "/", "MobileVersion": "No", "MFAUsed": "Yes" if mfa_used else "No"},
+        response_elements={"ConsoleLogin": "Success" if success else "Failure"}, additional=additional,
     )
     record.pop("sessionCredentialFromConsole", None)
     if not success:
         record["errorMessage"] = "Failed authentication"
+    identity = record["userIdentity"]
+    if identity.get("userName") == HIDDEN_USER:  # unknown user: AWS reveals neither ARN nor ID
+        identity.pop("arn", None)
+        identity.pop("principalId", None)
     save_record(ctx, record)
 
 
@@ -54,8 +89,42 @@ def sign_in_root(*, email: str, password: str, source_ip: str, user_agent: str) 
         dummy_verify(password)  # same cost as a real check: no account enumeration by timing
         raise SignInFailed()
     ctx = CallContext(Principal.root(account.id), source_ip=source_ip, user_agent=user_agent, origin="console")
+    if throttle.is_locked(account.id, "<root>", source_ip):
+        _signin_record(ctx, success=False, locked=True)
+        raise SignInLocked()
     if not verify_password(account.root_password_hash, password):
-        _signin_record(ctx, success=False)
+        locked = throttle.record_failure(account.id, "<root>", source_ip)
+        _signin_record(ctx, success=False, locked=locked)
         raise SignInFailed()
+    throttle.clear(account.id, "<root>")
     _signin_record(ctx, success=True)
     return account
+
+
+def sign_in_user(*, account: str, user_name: str, password: str, source_ip: str, user_agent: str) -> UserSignIn:
+    """IAM-user console sign-in (account ID or alias + user name + password), throttled per user and address."""
+    target = resolve_account(account)
+    if target is None:
+        dummy_verify(password)
+        raise SignInFailed()
+    user = IamUser.objects.in_account(target.id).named(user_name.strip()).first() if user_name.strip() else None
+    if user is not None:
+        principal = user_principal(user)
+    else:
+        principal = Principal("IAMUser", target.id, "", HIDDEN_USER, "")
+    ctx = CallContext(principal, source_ip=source_ip, user_agent=user_agent, origin="console")
+    if throttle.is_locked(target.id, user_name, source_ip):
+        _signin_record(ctx, success=False, locked=True)
+        raise SignInLocked()
+    profile = LoginProfile.objects.filter(user=user).first() if user is not None else None
+    if profile is None:
+        dummy_verify(password)
+    if profile is None or not verify_password(profile.password_hash, password):
+        locked = throttle.record_failure(target.id, user_name, source_ip)
+        _signin_record(ctx, success=False, locked=locked)
+        raise SignInFailed()
+    throttle.clear(target.id, user_name)
+    user.password_last_used = clock.now()
+    user.save(update_fields=["password_last_used"])
+    _signin_record(ctx, success=True)
+    return UserSignIn(target, user, profile.password_reset_required)

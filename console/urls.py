@@ -5,6 +5,9 @@ from console import views
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("signin", views.signin, name="signin"),
+    path("signin/<str:account>", views.signin_user, name="signin-user"),
+    path("signin_user", views.signin_user, name="signin-user-form"),
+    path("change_password", views.change_password, name="change-password"),
     path("signout", views.signout, name="signout"),
     path("iam/", include("identities.urls")),
     path("iam/", include("policies.urls")),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -9,8 +10,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from console import services, sessions
 from console.decorators import console_login_required
-from identities.models import Group, IamUser, Role
-from policies.models import ManagedPolicy
+from core.errors import IamError
+from identities import services as identity_services
 
 
 @require_http_methods(["GET", "POST"])
@@ -30,11 +31,64 @@ def signin(request: HttpRequest) -> HttpResponse:
                 error = exc.message
             else:
                 sessions.start(request, account, "root")
-                target = request.GET.get("next", "/")
-                if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-                    target = "/"
-                return redirect(target)
+                return redirect(_next_url(request))
     return render(request, "console/signin.html", {"error": error, "email": email}, status=400 if error else 200)
+
+
+def _next_url(request: HttpRequest) -> str:
+    target = request.GET.get("next", "/")
+    return target if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}) else "/"
+
+
+@require_http_methods(["GET", "POST"])
+def signin_user(request: HttpRequest, account: str = "") -> HttpResponse:
+    """IAM-user sign-in at the account's sign-in URL: account ID or alias, user name, password."""
+    error = ""
+    account_value = request.POST.get("account", account)[:63]
+    user_name = request.POST.get("username", "")[:64]
+    if request.method == "POST":
+        password = request.POST.get("password", "")[:128]
+        if not account_value or not user_name or not password:
+            error = "Enter the account ID or alias, your IAM user name and your password."
+        else:
+            try:
+                result = services.sign_in_user(account=account_value, user_name=user_name, password=password,
+                                               source_ip=sessions.client_ip(request),
+                                               user_agent=request.headers.get("User-Agent", ""))
+            except services.SignInFailed as exc:
+                error = exc.message
+            else:
+                sessions.start(request, result.account, "user", user_pk=result.user.pk,
+                               must_change_password=result.password_reset_required)
+                if result.password_reset_required:
+                    return redirect("/change_password")
+                return redirect(_next_url(request))
+    return render(request, "console/signin_user.html", {"error": error, "account_value": account_value,
+                                                        "user_name": user_name}, status=400 if error else 200)
+
+
+@console_login_required
+@require_http_methods(["GET", "POST"])
+def change_password(request: HttpRequest) -> HttpResponse:
+    """The IAM user's own password change; forced after sign-in when a reset is required."""
+    error = ""
+    forced = bool(request.session.get(sessions.MUST_CHANGE_PASSWORD))
+    if request.method == "POST":
+        new_password = request.POST.get("new_password", "")
+        if new_password != request.POST.get("confirm_password", ""):
+            error = "The passwords you entered don't match."
+        else:
+            try:
+                identity_services.change_password(request.iam_ctx, old_password=request.POST.get("old_password", ""),
+                                                  new_password=new_password)
+            except IamError as exc:
+                error = exc.message
+            else:
+                request.session[sessions.MUST_CHANGE_PASSWORD] = False
+                messages.success(request, "Your password has been changed.")
+                return redirect("/")
+    return render(request, "console/change_password.html", {"error": error, "forced": forced},
+                  status=400 if error else 200)
 
 
 @require_POST
@@ -50,12 +104,13 @@ def sign_in_url(request: HttpRequest, account_id_or_alias: str) -> str:
 @console_login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     account = request.account  # type: ignore[attr-defined]
-    counts = {
-        "groups": Group.objects.in_account(account.id).count(),
-        "users": IamUser.objects.in_account(account.id).count(),
-        "roles": Role.objects.in_account(account.id).count(),
-        "policies": ManagedPolicy.objects.customer_managed(account.id).count(),
-        "identity_providers": 0,
+    try:
+        summary = identity_services.get_account_summary(request.iam_ctx)
+    except IamError:
+        summary = None  # the dashboard still shows the account; the counts need iam:GetAccountSummary
+    counts = None if summary is None else {
+        "groups": summary["Groups"], "users": summary["Users"], "roles": summary["Roles"],
+        "policies": summary["Policies"], "identity_providers": 0,
     }
     return render(request, "console/dashboard.html", {
         "counts": counts,

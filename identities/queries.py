@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Prefetch
+from django.db.models import Case, Count, F, IntegerField, Prefetch, Value, When
 
 from identities.models import Group, GroupMembership, IamUser
 from policies.models import GroupPolicyAttachment, InlinePolicy, ManagedPolicy, UserPolicyAttachment
@@ -47,8 +47,6 @@ def user_groups(user: IamUser) -> list[Group]:
 
 
 def groups_with_counts(account_id: str) -> list[Group]:
-    from django.db.models import Count
-
     return list(
         Group.objects.in_account(account_id)
         .annotate(user_count=Count("memberships", distinct=True), attached_count=Count("policy_attachments", distinct=True))
@@ -56,9 +54,14 @@ def groups_with_counts(account_id: str) -> list[Group]:
     )
 
 
-def attachable_policies(account_id: str, query: str, policy_type: str, selected: list[str], limit: int = 50) -> list[ManagedPolicy]:
-    """The policy picker of the wizards: selected policies first, then up to ``limit`` matches (2 queries)."""
+def attachable_policies(account_id: str, query: str, policy_type: str, selected: list[str], limit: int = 25) -> list[ManagedPolicy]:
+    """The policy picker of the wizards: selected policies first, then up to ``limit`` matches (2 queries).
+
+    Matches are ranked: exact name, then names starting with the query, then the rest; customer managed policies
+    come first within each rank, as the console lists them.
+    """
     base = ManagedPolicy.objects.visible_to(account_id)
+    selected = [arn for arn in selected if arn][:100]
     chosen = list(base.filter(arn__in=selected).order_by("name")) if selected else []
     matches = base.exclude(arn__in=selected)
     if policy_type == "aws":
@@ -67,12 +70,14 @@ def attachable_policies(account_id: str, query: str, policy_type: str, selected:
         matches = matches.filter(account__isnull=True, job_function=True)
     elif policy_type == "customer":
         matches = matches.filter(account_id=account_id)
+    query = query.strip()[:128]
+    ordering: list = [F("account_id").asc(nulls_last=True), "name"]
     if query:
         matches = matches.filter(name__icontains=query)
-    # Customer managed first, as the console lists them, then by name.
-    from django.db.models import F
-
-    return chosen + list(matches.order_by(F("account_id").asc(nulls_last=True), "name")[:limit])
+        rank = Case(When(name__iexact=query, then=Value(0)), When(name__istartswith=query, then=Value(1)),
+                    default=Value(2), output_field=IntegerField())
+        ordering.insert(0, rank)
+    return chosen + list(matches.order_by(*ordering)[:limit])
 
 
 def members_of(group: Group) -> list[IamUser]:

@@ -447,3 +447,27 @@ def get_account_summary(ctx: CallContext) -> dict[str, int]:
             "Roles": Role.objects.in_account(acct).count(),
             "Policies": ManagedPolicy.objects.customer_managed(acct).count(),
         }
+
+
+def change_password(ctx: CallContext, *, old_password: str, new_password: str) -> None:
+    """ChangePassword: an IAM user changes their own console password."""
+    from core.errors import AccessDenied, InvalidInput
+    from core.passwords import verify_password
+
+    principal = ctx.principal
+    if principal.type != "IAMUser" or principal.user_pk is None:
+        raise AccessDenied("Only IAM users can change their password with ChangePassword.")
+    with iam_call(ctx, "iam:ChangePassword", principal.arn, {}):
+        check_input("iam", "ChangePassword", OldPassword=old_password, NewPassword=new_password)
+        profile = LoginProfile.objects.select_for_update().filter(user_id=principal.user_pk).first()
+        if profile is None:
+            raise NoSuchEntity(f"Login Profile for User {principal.name} cannot be found.")
+        if not verify_password(profile.password_hash, old_password):
+            raise InvalidInput("The old password was incorrect.")
+        from identities.passwords import check_password_policy
+
+        check_password_policy(ctx.account_id, new_password, user=profile.user)
+        profile.password_hash = hash_password(new_password)
+        profile.password_changed_at = clock.now()
+        profile.password_reset_required = False
+        profile.save(update_fields=["password_hash", "password_changed_at", "password_reset_required"])

@@ -7,3 +7,6 @@ ARGON2_TIME_COST = 1
 ARGON2_MEMORY_COST_KIB = 1024
 DEBUG = False
 ALLOWED_HOSTS = ["*"]
+
+# The live server of browser tests serves static files itself; WhiteNoise wants a collected STATIC_ROOT.
+MIDDLEWARE = [m for m in MIDDLEWARE if m != "whitenoise.middleware.WhiteNoiseMiddleware"]  # noqa: F405

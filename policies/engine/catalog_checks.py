@@ -53,6 +53,8 @@ _KIND_ALIASES = {
     "identity_policy": "identity",
     "inline": "identity",
     "managed": "identity",
+    "session": "identity",  # session policies limit like identity policies and take the same checks
+    "session_policy": "identity",
     "boundary": "boundary",
     "permissions_boundary": "boundary",
     "resource": "resource",
@@ -884,7 +886,7 @@ def catalog_findings(policy: object, kind: str = "identity", text: str | None = 
     """Catalog-based findings for one policy document.
 
     ``policy`` is the parsed JSON (any value; non-objects give no findings). ``kind`` is the policy type:
-    ``identity`` (default; also ``IDENTITY_POLICY``, ``inline``, ``managed``), ``boundary``, ``resource``,
+    ``identity`` (default; also ``IDENTITY_POLICY``, ``inline``, ``managed``, ``session``), ``boundary``, ``resource``,
     ``trust``, ``scp`` or ``rcp``. When ``text`` (the JSON as written) is given, each finding's location carries the
     1-based line and column of the element it points at.
     """

@@ -26,6 +26,7 @@ def generate_password() -> str:
 
 
 class Command(BaseCommand):
+    requires_system_checks: list[str] = []  # a data command: migrate (run first) does the checks
     help = "Create an AWS account with its root user and print the account ID."
 
     def add_arguments(self, parser: CommandParser) -> None:
