@@ -10,5 +10,7 @@ urlpatterns = [
     path("change_password", views.change_password, name="change-password"),
     path("signout", views.signout, name="signout"),
     path("iam/", include("identities.urls")),
+    path("iam/", include("identities.urls_credentials")),
+    path("iam/", include("identities.urls_settings")),
     path("iam/", include("policies.urls")),
 ]

@@ -117,3 +117,59 @@ class Role(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class PasswordPolicy(models.Model):
+    """The account's custom password policy (absent: the IAM default applies). Field names follow the API."""
+
+    account = models.OneToOneField(Account, on_delete=models.CASCADE, related_name="password_policy")
+    minimum_password_length = models.PositiveSmallIntegerField(default=6)
+    require_symbols = models.BooleanField(default=False)
+    require_numbers = models.BooleanField(default=False)
+    require_uppercase_characters = models.BooleanField(default=False)
+    require_lowercase_characters = models.BooleanField(default=False)
+    allow_users_to_change_password = models.BooleanField(default=False)
+    max_password_age = models.PositiveSmallIntegerField(null=True, blank=True)  # days; None = never expires
+    password_reuse_prevention = models.PositiveSmallIntegerField(null=True, blank=True)
+    hard_expiry = models.BooleanField(default=False)
+
+
+class PasswordHistory(models.Model):
+    """Earlier password hashes of a user, for PasswordReusePrevention."""
+
+    user = models.ForeignKey(IamUser, on_delete=models.CASCADE, related_name="password_history")
+    password_hash = models.CharField(max_length=256)
+    created_at = models.DateTimeField()
+
+
+class AccessKey(models.Model):
+    """A long-term access key of an IAM user (or of root when ``user`` is null). The secret is encrypted at rest
+    because SigV4 verification needs it; it is shown once, at creation."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="access_keys")
+    user = models.ForeignKey(IamUser, null=True, blank=True, on_delete=models.CASCADE, related_name="access_keys")
+    access_key_id = models.CharField(max_length=32, unique=True)
+    secret_encrypted = models.TextField()
+    status = models.CharField(max_length=8, default="Active")  # Active | Inactive
+    created_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_service = models.CharField(max_length=64, blank=True, default="")
+    last_used_region = models.CharField(max_length=32, blank=True, default="")
+
+    objects = AccountScopedQuerySet.as_manager()
+
+
+class MfaDevice(models.Model):
+    """A virtual (TOTP) MFA device of an IAM user (or of root when ``user`` is null)."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="mfa_devices")
+    user = models.ForeignKey(IamUser, null=True, blank=True, on_delete=models.CASCADE, related_name="mfa_devices")
+    name = models.CharField(max_length=128)
+    serial_number = models.CharField(max_length=256, unique=True)  # arn:aws:iam::ACCOUNT:mfa/NAME
+    secret_encrypted = models.TextField()
+    enabled_at = models.DateTimeField(null=True, blank=True)  # None: created but not yet enabled
+    last_used_step = models.BigIntegerField(default=0)  # the last accepted TOTP step: codes are single-use
+    created_at = models.DateTimeField()
+    tags = models.JSONField(default=list)
+
+    objects = AccountScopedQuerySet.as_manager()
