@@ -26,4 +26,31 @@ class AuditEvent(models.Model):
     delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["account", "-event_time"], name="audit_account_time")]
+        indexes = [
+            models.Index(fields=["account", "-event_time"], name="audit_account_time"),
+            # One index per Event history lookup attribute, each ordered newest first.
+            models.Index(fields=["account", "event_name", "-event_time"], name="audit_event_name"),
+            models.Index(fields=["account", "username", "-event_time"], name="audit_username"),
+            models.Index(fields=["account", "resource_type", "-event_time"], name="audit_resource_type"),
+            models.Index(fields=["account", "resource_name", "-event_time"], name="audit_resource_name"),
+            models.Index(fields=["account", "event_source", "-event_time"], name="audit_event_source"),
+            models.Index(fields=["account", "read_only", "-event_time"], name="audit_read_only"),
+            models.Index(fields=["account", "access_key_id", "-event_time"], name="audit_access_key"),
+            models.Index(fields=["account", "error_code", "-event_time"], name="audit_error_code"),
+            models.Index(fields=["event_time"], condition=models.Q(delivered_at__isnull=True), name="audit_undelivered"),
+        ]
+
+
+class ServiceLastAccessed(models.Model):
+    """Access-advisor data: when a principal last used a service (filled by event delivery)."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    principal_arn = models.CharField(max_length=2048)
+    service_namespace = models.CharField(max_length=64)
+    last_accessed_at = models.DateTimeField()
+    last_authenticated_entity = models.CharField(max_length=2048)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint("account", "principal_arn", "service_namespace", name="last_accessed_unique")
+        ]

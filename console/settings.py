@@ -153,3 +153,8 @@ LOGGING = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 FIELD_ENCRYPTION_KEY = os.environ.get("FIELD_ENCRYPTION_KEY", "")
+CELERY_TASK_PUBLISH_RETRY = False  # an unreachable broker must not hold up a request; the sweep re-delivers
+CELERY_BEAT_SCHEDULE = {
+    "redeliver-audit-events": {"task": "audit.redeliver_pending", "schedule": 10.0},
+    "expire-role-sessions": {"task": "sts.expire_sessions", "schedule": 15.0},
+}

@@ -173,3 +173,19 @@ class MfaDevice(models.Model):
     tags = models.JSONField(default=list)
 
     objects = AccountScopedQuerySet.as_manager()
+
+
+class InstanceProfile(models.Model):
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="instance_profiles")
+    instance_profile_id = models.CharField(max_length=32, unique=True)
+    name = models.CharField(max_length=128)
+    path = models.CharField(max_length=512, default="/")
+    arn = models.CharField(max_length=2048)
+    created_at = models.DateTimeField()
+    tags = models.JSONField(default=list)
+    roles = models.ManyToManyField(Role, related_name="instance_profiles", blank=True)  # at most one (AWS quota)
+
+    objects = AccountScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(Lower("name"), "account", name="instance_profile_unique_name")]

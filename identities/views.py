@@ -242,10 +242,12 @@ def _create_user(request: HttpRequest, draft: UserDraft) -> HttpResponse:
     sign_in_url = request.build_absolute_uri(f"/signin/{account.alias or account.id}")
     # Step 4 is rendered once, in this response: the password is never stored in clear or shown again.
     csv = f"User name,Password,Console sign-in URL\r\n{user.name},{password},{sign_in_url}\r\n"
-    return render(request, pick_partial(request, "identities/user_created.html", {"wizard"}), {
+    response = render(request, pick_partial(request, "identities/user_created.html", {"wizard"}), {
         "user": user, "password": password, "sign_in_url": sign_in_url, "csv": csv, "nav": "users",
         "draft": draft, "step": 4,
     })
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 # ---- user detail ------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ a few small queries and the engine's microseconds.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -32,7 +32,7 @@ class _Revision:
     label: str
 
 
-def _labelled(revisions: list[_Revision], model: type) -> list[LabelledPolicy]:
+def _labelled(revisions: list[_Revision], model: type, kind: str = "identity") -> list[LabelledPolicy]:
     """Parsed documents for ``revisions``; the texts of revisions not parsed yet are fetched in one query."""
     missing = {r.key[1]: r.key for r in revisions if r.key not in _parsed}
     if missing:
@@ -40,7 +40,7 @@ def _labelled(revisions: list[_Revision], model: type) -> list[LabelledPolicy]:
             _parsed.clear()
         for pk, text in model.objects.filter(pk__in=list(missing)).values_list("pk", "document"):
             try:
-                _parsed[missing[pk]] = parse_policy(text, kind="identity")
+                _parsed[missing[pk]] = parse_policy(text, kind=kind)
             except ValueError:
                 _parsed[missing[pk]] = None  # a stored document that no longer parses grants nothing
     return [LabelledPolicy(r.label, doc) for r in revisions if (doc := _parsed.get(r.key)) is not None]
@@ -79,6 +79,61 @@ def policies_for_user(user_pk: int) -> PolicySet:
     return PolicySet(identity=tuple(identity), permissions_boundary=boundary[0] if boundary else None)
 
 
+def policies_for_role_session(role_pk: int, session_pk: int | None) -> PolicySet:
+    from identities.models import Role
+
+    identity = [
+        *_managed_versions({"policy__role_attachments__role_id": role_pk}),
+        *_inline({"role_id": role_pk}),
+    ]
+    boundary_id = Role.objects.filter(pk=role_pk).values_list("permissions_boundary_id", flat=True).first()
+    boundary = _managed_versions({"policy_id": boundary_id}) if boundary_id else []
+    return PolicySet(identity=tuple(identity), permissions_boundary=boundary[0] if boundary else None,
+                     session=_session_policies(session_pk))
+
+
+def _session_policies(session_pk: int | None) -> tuple[LabelledPolicy, ...] | None:
+    """AssumeRole's Policy/PolicyArns: present only when the session was created with them."""
+    if session_pk is None:
+        return None
+    from sts.models import TemporaryCredential
+
+    row = TemporaryCredential.objects.filter(pk=session_pk).values_list("session_policy", "session_policy_arns").first()
+    if row is None or (not row[0] and not row[1]):
+        return None
+    text, policy_arns = row
+    session: list[LabelledPolicy] = []
+    if text:
+        key = ("s", session_pk, "")
+        if key not in _parsed:
+            try:
+                _parsed[key] = parse_policy(text, kind="session")
+            except ValueError:
+                _parsed[key] = None
+        if _parsed[key] is not None:
+            session.append(LabelledPolicy("session policy", _parsed[key]))
+    if policy_arns:
+        session.extend(_managed_versions({"policy__arn__in": policy_arns}))
+    return tuple(session)
+
+
+def trust_policy(role_arn: str) -> LabelledPolicy | None:
+    """The role's trust policy, the resource-based policy of every ``sts:AssumeRole*`` request."""
+    from sts.services import find_role_by_arn
+
+    role = find_role_by_arn(role_arn)
+    if role is None:
+        return None
+    key = ("t", role.pk, role.assume_role_policy)
+    if key not in _parsed:
+        try:
+            _parsed[key] = parse_policy(role.assume_role_policy, kind="trust")
+        except ValueError:
+            _parsed[key] = None
+    doc = _parsed[key]
+    return LabelledPolicy(f"trust policy of {role.arn}", doc) if doc is not None else None
+
+
 def request_context(ctx: CallContext, extra: Mapping[str, Any]) -> dict[str, Any]:
     """Global condition keys of a console or API request (issue 3 §5)."""
     p = ctx.principal
@@ -90,7 +145,7 @@ def request_context(ctx: CallContext, extra: Mapping[str, Any]) -> dict[str, Any
         "aws:SecureTransport": "true" if ctx.secure_transport else "false",
         "aws:PrincipalArn": p.arn,
         "aws:PrincipalAccount": p.account_id,
-        "aws:PrincipalType": "Account" if p.is_root else p.type,
+        "aws:PrincipalType": {"Root": "Account", "IAMUser": "User"}.get(p.type, p.type),
         "aws:userid": p.principal_id,
     }
     if p.type == "IAMUser":
@@ -117,7 +172,16 @@ def p_tags(p: Principal) -> dict[str, str]:
 
 
 def engine_principal(p: Principal) -> EnginePrincipal:
+    if p.type == "AssumedRole":
+        role_arn = _role_arn_of_session(p)
+        return EnginePrincipal(type=p.type, arn=p.arn, account=p.account_id, role_arn=role_arn, session_name=p.name)
     return EnginePrincipal(type=p.type, arn=p.arn, account=p.account_id, name=p.name if p.type == "IAMUser" else None)
+
+
+def _role_arn_of_session(p: Principal) -> str | None:
+    from identities.models import Role
+
+    return Role.objects.filter(pk=p.role_pk).values_list("arn", flat=True).first()
 
 
 def _resource_account(resource: str) -> str | None:
@@ -135,8 +199,12 @@ def decide(ctx: CallContext, action: str, resource: str, condition_context: Mapp
         policies = PolicySet()
     elif p.type == "IAMUser" and p.user_pk is not None:
         policies = policies_for_user(p.user_pk)
+    elif p.type == "AssumedRole" and p.role_pk is not None:
+        policies = policies_for_role_session(p.role_pk, p.session_pk)
     else:
         policies = PolicySet()
+    if action.lower().startswith("sts:assumerole"):
+        policies = replace(policies, resource=trust_policy(resource))
     return evaluate(request, policies)
 
 

@@ -409,3 +409,65 @@ def used_as(account_id: str, policy_ids: Sequence[int]) -> dict[int, str]:
     return result
 
 
+
+
+# ---- role policies ----------------------------------------------------------------------------------------
+
+
+def _role_arn(ctx: CallContext, role_name: str) -> str:
+    role = Role.objects.in_account(ctx.account_id).named(role_name).only("arn").first()
+    return role.arn if role else arns.role(ctx.account_id, "/", role_name)
+
+
+def find_role(account_id: str, role_name: str) -> Role:
+    role = Role.objects.in_account(account_id).named(role_name).first()
+    if role is None:
+        raise NoSuchEntity(f"The role with name {role_name} cannot be found.")
+    return role
+
+
+def attach_role_policy(ctx: CallContext, *, role_name: str, policy_arn: str) -> None:
+    with iam_call(ctx, "iam:AttachRolePolicy", _role_arn(ctx, role_name),
+                  {"roleName": role_name, "policyArn": policy_arn}, condition_context={"iam:PolicyARN": policy_arn}):
+        _check_policy_arn(policy_arn)
+        check_input("iam", "AttachRolePolicy", RoleName=role_name, PolicyArn=policy_arn)
+        _attach(ctx, _OWNERS["role"], find_role(ctx.account_id, role_name), policy_arn)
+
+
+def detach_role_policy(ctx: CallContext, *, role_name: str, policy_arn: str) -> None:
+    with iam_call(ctx, "iam:DetachRolePolicy", _role_arn(ctx, role_name),
+                  {"roleName": role_name, "policyArn": policy_arn}, condition_context={"iam:PolicyARN": policy_arn}):
+        _check_policy_arn(policy_arn)
+        _detach(ctx, _OWNERS["role"], find_role(ctx.account_id, role_name), policy_arn)
+
+
+def list_attached_role_policies(ctx: CallContext, *, role_name: str) -> list[ManagedPolicy]:
+    with iam_call(ctx, "iam:ListAttachedRolePolicies", _role_arn(ctx, role_name), {"roleName": role_name}):
+        role = find_role(ctx.account_id, role_name)
+        return list(ManagedPolicy.objects.filter(role_attachments__role=role).order_by("name"))
+
+
+def put_role_policy(ctx: CallContext, *, role_name: str, policy_name: str, policy_document: str) -> None:
+    params = {"roleName": role_name, "policyName": policy_name, "policyDocument": policy_document}
+    with iam_call(ctx, "iam:PutRolePolicy", _role_arn(ctx, role_name), params):
+        check_input("iam", "PutRolePolicy", RoleName=role_name, PolicyName=policy_name, PolicyDocument=policy_document)
+        _put_inline(ctx, "role", find_role(ctx.account_id, role_name), policy_name, policy_document)
+
+
+def get_role_policy(ctx: CallContext, *, role_name: str, policy_name: str) -> InlinePolicy:
+    with iam_call(ctx, "iam:GetRolePolicy", _role_arn(ctx, role_name), {"roleName": role_name, "policyName": policy_name}):
+        return _get_inline("role", find_role(ctx.account_id, role_name), policy_name)
+
+
+def delete_role_policy(ctx: CallContext, *, role_name: str, policy_name: str) -> None:
+    with iam_call(ctx, "iam:DeleteRolePolicy", _role_arn(ctx, role_name), {"roleName": role_name, "policyName": policy_name}):
+        _get_inline("role", find_role(ctx.account_id, role_name), policy_name).delete()
+
+
+def list_role_policies(ctx: CallContext, *, role_name: str) -> list[InlinePolicy]:
+    with iam_call(ctx, "iam:ListRolePolicies", _role_arn(ctx, role_name), {"roleName": role_name}):
+        return list(find_role(ctx.account_id, role_name).inline_policies.order_by("name"))
+
+
+def _attachable_policy_for_boundary(account_id: str, policy_arn: str) -> ManagedPolicy:
+    return _find_attachable(account_id, policy_arn)

@@ -1,0 +1,265 @@
+"""Roles and instance profiles: one function per AWS action, plus the console's Create role and Delete role
+workflows and "Revoke active sessions"."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from django.db.models import Count, QuerySet
+
+from core import arns, clock, ids
+from core.calls import batch, iam_call
+from core.context import CallContext
+from core.errors import DeleteConflict, EntityAlreadyExists, LimitExceeded, MalformedPolicyDocument, NoSuchEntity
+from core.validation import check_input
+from identities.models import Account, IamUser, InstanceProfile, Role
+from identities.services import Tag, check_tags, merge_tags
+from policies import services as policy_services
+from policies.documents import TRUST_POLICY_SIZE, check_document, policy_size
+from policies.engine import parse_policy
+from policies.services import _attachable_policy_for_boundary, find_role
+
+REVOKE_POLICY_NAME = "AWSRevokeOlderSessions"
+MAX_SESSION_MIN, MAX_SESSION_MAX = 3600, 43200
+
+
+def _role_arn(ctx: CallContext, role_name: str) -> str:
+    role = Role.objects.in_account(ctx.account_id).named(role_name).only("arn").first()
+    return role.arn if role else arns.role(ctx.account_id, "/", role_name)
+
+
+def check_trust_policy(account_id: str, document: str) -> None:
+    """Grammar of a trust policy, its size quota, and that named users and roles exist (AWS checks them)."""
+    check_document(document, kind="trust")
+    if policy_size(document) > TRUST_POLICY_SIZE:
+        raise LimitExceeded(f"Cannot exceed quota for ACLSizePerRole: {TRUST_POLICY_SIZE}")
+    for principal in _aws_principals(document):
+        parts = principal.split(":", 5)
+        if len(parts) != 6 or parts[2] != "iam" or "/" not in parts[5]:
+            continue
+        account, (kind, _, rest) = parts[4], parts[5].partition("/")
+        name = rest.rsplit("/", 1)[-1]
+        if kind not in ("user", "role") or not Account.objects.filter(pk=account).exists():
+            continue  # accounts outside this classroom can't be checked
+        model = IamUser if kind == "user" else Role
+        if not model.objects.in_account(account).filter(name=name).exists():
+            raise MalformedPolicyDocument(f'Invalid principal in policy: "AWS":"{principal}"')
+
+
+def _aws_principals(document: str) -> list[str]:
+    found: list[str] = []
+    for statement in parse_policy(document, kind="trust").statements:
+        found.extend(entry.value for entry in statement.principals or () if entry.kind == "AWS")
+    return found
+
+
+def create_role(ctx: CallContext, *, role_name: str, assume_role_policy_document: str, path: str = "/",
+                description: str = "", max_session_duration: int = 3600, permissions_boundary: str | None = None,
+                tags: Sequence[Tag] = ()) -> Role:
+    arn = arns.role(ctx.account_id, path or "/", role_name)
+    params = {"roleName": role_name, "path": path if path != "/" else None, "description": description or None,
+              "assumeRolePolicyDocument": assume_role_policy_document, "maxSessionDuration": max_session_duration,
+              "permissionsBoundary": permissions_boundary, "tags": [t.as_dict() for t in tags] or None}
+    with iam_call(ctx, "iam:CreateRole", arn, params) as call:
+        check_input("iam", "CreateRole", RoleName=role_name, Path=path, Description=description or None,
+                    AssumeRolePolicyDocument=assume_role_policy_document, MaxSessionDuration=max_session_duration,
+                    PermissionsBoundary=permissions_boundary, Tags=[t.as_dict() for t in tags] or None)
+        check_tags(tags)
+        check_trust_policy(ctx.account_id, assume_role_policy_document)
+        call.on_conflict = EntityAlreadyExists(f"Role with name {role_name} already exists.")
+        if Role.objects.in_account(ctx.account_id).named(role_name).exists():
+            raise call.on_conflict
+        boundary = _attachable_policy_for_boundary(ctx.account_id, permissions_boundary) if permissions_boundary else None
+        role = Role.objects.create(
+            account_id=ctx.account_id, role_id=ids.new_id("AROA"), name=role_name, path=path, arn=arn,
+            description=description, assume_role_policy=assume_role_policy_document,
+            max_session_duration=max_session_duration, created_at=clock.now(), tags=[t.as_dict() for t in tags],
+            permissions_boundary=boundary,
+        )
+        call.response = {"role": {"path": path, "roleName": role_name, "roleId": role.role_id, "arn": arn}}
+        return role
+
+
+def get_role(ctx: CallContext, *, role_name: str) -> Role:
+    with iam_call(ctx, "iam:GetRole", _role_arn(ctx, role_name), {"roleName": role_name}):
+        check_input("iam", "GetRole", RoleName=role_name)
+        return find_role(ctx.account_id, role_name)
+
+
+def list_roles(ctx: CallContext, *, path_prefix: str = "/") -> QuerySet[Role]:
+    with iam_call(ctx, "iam:ListRoles", arns.account_wildcard(ctx.account_id, "role"),
+                  {"pathPrefix": path_prefix if path_prefix != "/" else None}):
+        check_input("iam", "ListRoles", PathPrefix=path_prefix)
+        return (Role.objects.in_account(ctx.account_id).filter(path__startswith=path_prefix)
+                .annotate(attached_count=Count("policy_attachments", distinct=True)).order_by("name"))
+
+
+def update_role(ctx: CallContext, *, role_name: str, description: str | None = None,
+                max_session_duration: int | None = None) -> Role:
+    with iam_call(ctx, "iam:UpdateRole", _role_arn(ctx, role_name),
+                  {"roleName": role_name, "description": description, "maxSessionDuration": max_session_duration}):
+        check_input("iam", "UpdateRole", RoleName=role_name, Description=description,
+                    MaxSessionDuration=max_session_duration)
+        role = find_role(ctx.account_id, role_name)
+        if description is not None:
+            role.description = description
+        if max_session_duration is not None:
+            role.max_session_duration = max_session_duration
+        role.save(update_fields=["description", "max_session_duration"])
+        return role
+
+
+def update_assume_role_policy(ctx: CallContext, *, role_name: str, policy_document: str) -> None:
+    with iam_call(ctx, "iam:UpdateAssumeRolePolicy", _role_arn(ctx, role_name),
+                  {"roleName": role_name, "policyDocument": policy_document}):
+        check_input("iam", "UpdateAssumeRolePolicy", RoleName=role_name, PolicyDocument=policy_document)
+        role = find_role(ctx.account_id, role_name)
+        check_trust_policy(ctx.account_id, policy_document)
+        role.assume_role_policy = policy_document
+        role.save(update_fields=["assume_role_policy"])
+
+
+def delete_role(ctx: CallContext, *, role_name: str) -> None:
+    with iam_call(ctx, "iam:DeleteRole", _role_arn(ctx, role_name), {"roleName": role_name}):
+        role = find_role(ctx.account_id, role_name)
+        if role.instance_profiles.exists():
+            raise DeleteConflict("Cannot delete entity, must remove roles from instance profile first.")
+        if role.inline_policies.exists():
+            raise DeleteConflict("Cannot delete entity, must delete policies first.")
+        if role.policy_attachments.exists():
+            raise DeleteConflict("Cannot delete entity, must detach all policies first.")
+        role.delete()
+
+
+def put_role_permissions_boundary(ctx: CallContext, *, role_name: str, permissions_boundary: str) -> None:
+    with iam_call(ctx, "iam:PutRolePermissionsBoundary", _role_arn(ctx, role_name),
+                  {"roleName": role_name, "permissionsBoundary": permissions_boundary}):
+        check_input("iam", "PutRolePermissionsBoundary", RoleName=role_name, PermissionsBoundary=permissions_boundary)
+        role = find_role(ctx.account_id, role_name)
+        role.permissions_boundary = _attachable_policy_for_boundary(ctx.account_id, permissions_boundary)
+        role.save(update_fields=["permissions_boundary"])
+
+
+def delete_role_permissions_boundary(ctx: CallContext, *, role_name: str) -> None:
+    with iam_call(ctx, "iam:DeleteRolePermissionsBoundary", _role_arn(ctx, role_name), {"roleName": role_name}):
+        role = find_role(ctx.account_id, role_name)
+        role.permissions_boundary = None
+        role.save(update_fields=["permissions_boundary"])
+
+
+def tag_role(ctx: CallContext, *, role_name: str, tags: Sequence[Tag]) -> None:
+    with iam_call(ctx, "iam:TagRole", _role_arn(ctx, role_name), {"roleName": role_name,
+                                                                   "tags": [t.as_dict() for t in tags]}):
+        check_input("iam", "TagRole", RoleName=role_name, Tags=[t.as_dict() for t in tags])
+        role = find_role(ctx.account_id, role_name)
+        role.tags = merge_tags(role.tags, tags, "role")
+        role.save(update_fields=["tags"])
+
+
+def untag_role(ctx: CallContext, *, role_name: str, tag_keys: Sequence[str]) -> None:
+    with iam_call(ctx, "iam:UntagRole", _role_arn(ctx, role_name), {"roleName": role_name, "tagKeys": list(tag_keys)}):
+        check_input("iam", "UntagRole", RoleName=role_name, TagKeys=list(tag_keys))
+        role = find_role(ctx.account_id, role_name)
+        drop = {k.lower() for k in tag_keys}
+        role.tags = [t for t in role.tags if t["Key"].lower() not in drop]
+        role.save(update_fields=["tags"])
+
+
+# ---- instance profiles ------------------------------------------------------------------------------------
+
+
+def find_instance_profile(account_id: str, name: str) -> InstanceProfile:
+    profile = InstanceProfile.objects.in_account(account_id).named(name).first()
+    if profile is None:
+        raise NoSuchEntity(f"Instance Profile {name} cannot be found.")
+    return profile
+
+
+def create_instance_profile(ctx: CallContext, *, instance_profile_name: str, path: str = "/") -> InstanceProfile:
+    arn = arns.instance_profile(ctx.account_id, path or "/", instance_profile_name)
+    with iam_call(ctx, "iam:CreateInstanceProfile", arn, {"instanceProfileName": instance_profile_name}) as call:
+        check_input("iam", "CreateInstanceProfile", InstanceProfileName=instance_profile_name, Path=path)
+        call.on_conflict = EntityAlreadyExists(f"Instance Profile {instance_profile_name} already exists.")
+        if InstanceProfile.objects.in_account(ctx.account_id).named(instance_profile_name).exists():
+            raise call.on_conflict
+        return InstanceProfile.objects.create(account_id=ctx.account_id, instance_profile_id=ids.new_id("AIPA"),
+                                              name=instance_profile_name, path=path, arn=arn, created_at=clock.now())
+
+
+def add_role_to_instance_profile(ctx: CallContext, *, instance_profile_name: str, role_name: str) -> None:
+    profile_arn = arns.instance_profile(ctx.account_id, "/", instance_profile_name)
+    with iam_call(ctx, "iam:AddRoleToInstanceProfile", profile_arn,
+                  {"instanceProfileName": instance_profile_name, "roleName": role_name}):
+        profile = find_instance_profile(ctx.account_id, instance_profile_name)
+        role = find_role(ctx.account_id, role_name)
+        if profile.roles.exists():
+            raise LimitExceeded("Cannot exceed quota for InstanceSessionsPerInstanceProfile: 1")
+        profile.roles.add(role)
+
+
+def remove_role_from_instance_profile(ctx: CallContext, *, instance_profile_name: str, role_name: str) -> None:
+    profile_arn = arns.instance_profile(ctx.account_id, "/", instance_profile_name)
+    with iam_call(ctx, "iam:RemoveRoleFromInstanceProfile", profile_arn,
+                  {"instanceProfileName": instance_profile_name, "roleName": role_name}):
+        profile = find_instance_profile(ctx.account_id, instance_profile_name)
+        role = find_role(ctx.account_id, role_name)
+        if not profile.roles.filter(pk=role.pk).exists():
+            raise NoSuchEntity(f"The role with name {role.name} cannot be found in instance profile {profile.name}.")
+        profile.roles.remove(role)
+
+
+def delete_instance_profile(ctx: CallContext, *, instance_profile_name: str) -> None:
+    profile_arn = arns.instance_profile(ctx.account_id, "/", instance_profile_name)
+    with iam_call(ctx, "iam:DeleteInstanceProfile", profile_arn, {"instanceProfileName": instance_profile_name}):
+        profile = find_instance_profile(ctx.account_id, instance_profile_name)
+        if profile.roles.exists():
+            raise DeleteConflict("Cannot delete entity, must remove roles from instance profile first.")
+        profile.delete()
+
+
+def list_instance_profiles_for_role(ctx: CallContext, *, role_name: str) -> list[InstanceProfile]:
+    with iam_call(ctx, "iam:ListInstanceProfilesForRole", _role_arn(ctx, role_name), {"roleName": role_name}):
+        return list(find_role(ctx.account_id, role_name).instance_profiles.order_by("name"))
+
+
+# ---- console workflows -----------------------------------------------------------------------------------
+
+
+def create_role_from_wizard(ctx: CallContext, *, role_name: str, trust_policy: str, description: str = "",
+                            policies: Sequence[str] = (), boundary: str | None = None, tags: Sequence[Tag] = (),
+                            instance_profile: bool = False) -> Role:
+    """The Create role wizard: CreateRole, AttachRolePolicy…, and for EC2 an instance profile of the same name."""
+    with batch():
+        role = create_role(ctx, role_name=role_name, assume_role_policy_document=trust_policy,
+                           description=description, permissions_boundary=boundary or None, tags=tags)
+        for policy_arn in policies:
+            policy_services.attach_role_policy(ctx, role_name=role_name, policy_arn=policy_arn)
+        if instance_profile:
+            create_instance_profile(ctx, instance_profile_name=role_name)
+            add_role_to_instance_profile(ctx, instance_profile_name=role_name, role_name=role_name)
+        return role
+
+
+def delete_role_with_dependents(ctx: CallContext, *, role_name: str) -> None:
+    with batch():
+        role = find_role(ctx.account_id, role_name)
+        for profile in role.instance_profiles.all():
+            remove_role_from_instance_profile(ctx, instance_profile_name=profile.name, role_name=role.name)
+            if profile.name.lower() == role.name.lower():
+                delete_instance_profile(ctx, instance_profile_name=profile.name)
+        for policy_arn in role.policy_attachments.values_list("policy__arn", flat=True):
+            policy_services.detach_role_policy(ctx, role_name=role.name, policy_arn=policy_arn)
+        for policy_name in role.inline_policies.values_list("name", flat=True):
+            policy_services.delete_role_policy(ctx, role_name=role.name, policy_name=policy_name)
+        delete_role(ctx, role_name=role.name)
+
+
+def revoke_role_sessions(ctx: CallContext, *, role_name: str) -> None:
+    """Revoke active sessions: the AWSRevokeOlderSessions inline deny on aws:TokenIssueTime, as AWS writes it."""
+    now = clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
+    document = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Deny", "Action": ["*"], "Resource": ["*"],
+        "Condition": {"DateLessThan": {"aws:TokenIssueTime": now}},
+    }]})
+    policy_services.put_role_policy(ctx, role_name=role_name, policy_name=REVOKE_POLICY_NAME, policy_document=document)

@@ -1,0 +1,219 @@
+"""STS operations: AssumeRole (API and console Switch role), GetSessionToken, GetCallerIdentity.
+
+Authorization of AssumeRole goes through the same engine call as everything else: ``policies.authz`` adds the
+role's trust policy as the resource-based policy whenever the action is ``sts:AssumeRole*``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from core import arns, clock, ids
+from core.calls import iam_call
+from core.context import CallContext, Principal
+from core.errors import AccessDenied, IamError, ValidationError
+from core.secrets import encrypt
+from core.validation import check_input
+from identities.models import Role
+from identities.services import Tag
+from policies.documents import check_document, policy_size
+from policies.models import ManagedPolicy
+from sts.models import TemporaryCredential
+
+SESSION_POLICY_MAX = 2048
+CHAINING_MAX = 3600
+
+
+class ExpiredToken(IamError):
+    code, status = "ExpiredToken", 400
+
+
+@dataclass(frozen=True)
+class IssuedCredentials:
+    credential: TemporaryCredential
+    secret_access_key: str  # returned once, never stored in clear
+    session_token: str
+
+    @property
+    def access_key_id(self) -> str:
+        return self.credential.access_key_id
+
+    @property
+    def expiration(self) -> datetime:
+        return self.credential.expires_at
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _new_token() -> str:
+    return base64.b64encode(secrets.token_bytes(264)).decode()
+
+
+def find_role_by_arn(role_arn: str) -> Role | None:
+    parts = role_arn.split(":", 5)
+    if len(parts) != 6 or parts[2] != "iam" or not parts[5].startswith("role/"):
+        return None
+    name = parts[5].rsplit("/", 1)[-1]
+    return Role.objects.in_account(parts[4]).named(name).first()
+
+
+def assume_role(
+    ctx: CallContext,
+    *,
+    role_arn: str,
+    role_session_name: str,
+    duration_seconds: int | None = None,
+    external_id: str | None = None,
+    serial_number: str | None = None,
+    token_code: str | None = None,
+    policy: str | None = None,
+    policy_arns: Sequence[str] = (),
+    tags: Sequence[Tag] = (),
+    source_identity: str | None = None,
+    via_console: bool = False,
+) -> IssuedCredentials:
+    caller = ctx.principal
+    params = {"roleArn": role_arn, "roleSessionName": role_session_name, "durationSeconds": duration_seconds,
+              "externalId": external_id, "serialNumber": serial_number, "sourceIdentity": source_identity,
+              "policyArns": [{"arn": a} for a in policy_arns] or None,
+              "tags": [t.as_dict() for t in tags] or None}
+    condition_context: dict[str, object] = {"sts:RoleSessionName": role_session_name}
+    if external_id is not None:
+        condition_context["sts:ExternalId"] = external_id
+    if source_identity is not None:
+        condition_context["sts:SourceIdentity"] = source_identity
+    if tags:
+        condition_context["aws:TagKeys"] = [t.key for t in tags]
+        for tag in tags:
+            condition_context[f"aws:RequestTag/{tag.key}"] = tag.value
+    mfa_at = _verified_mfa(ctx, serial_number, token_code)
+    if mfa_at is not None:
+        condition_context["aws:MultiFactorAuthPresent"] = "true"
+        condition_context["aws:MultiFactorAuthAge"] = str(int((clock.now() - mfa_at).total_seconds()))
+    if caller.is_root and not via_console:
+        # AWS refuses role assumption with root credentials.
+        raise AccessDenied("Roles may not be assumed by root accounts.")
+    with iam_call(ctx, "sts:AssumeRole", role_arn, params, condition_context=condition_context) as call:
+        check_input("sts", "AssumeRole", RoleArn=role_arn, RoleSessionName=role_session_name,
+                    DurationSeconds=duration_seconds, ExternalId=external_id, SerialNumber=serial_number,
+                    TokenCode=token_code, Policy=policy, SourceIdentity=source_identity,
+                    Tags=[t.as_dict() for t in tags] or None)
+        role = find_role_by_arn(role_arn)
+        if role is None:  # authorization already refused unknown roles; a race with DeleteRole lands here
+            raise AccessDenied(f"User: {caller.arn} is not authorized to perform: sts:AssumeRole on resource: {role_arn}")
+        chained = caller.type == "AssumedRole"
+        duration = _duration(role, duration_seconds, chained)
+        session_arns = _session_policy_arns(policy_arns, policy)
+        now = clock.now()
+        secret = ids.new_secret_access_key()
+        token = _new_token()
+        credential = TemporaryCredential.objects.create(
+            account_id=role.account_id, kind=TemporaryCredential.KIND_ROLE, access_key_id=ids.new_access_key_id("ASIA"),
+            secret_encrypted=encrypt(secret), session_token_hash=token_hash(token), role=role,
+            user_id=caller.user_pk, source_arn=caller.arn, session_name=role_session_name,
+            arn=arns.assumed_role(role.account_id, role.name, role_session_name),
+            principal_id=f"{role.role_id}:{role_session_name}", issued_at=now,
+            expires_at=now + timedelta(seconds=duration), session_policy=policy or "", session_policy_arns=session_arns,
+            session_tags=[t.as_dict() for t in tags], source_identity=source_identity or "",
+            mfa_authenticated_at=mfa_at or (caller.mfa_authenticated_at if via_console else None),
+            chained=chained, via_console=via_console,
+        )
+        call.resources = [{"ARN": role.arn, "accountId": role.account_id, "type": "AWS::IAM::Role"}]
+        # CloudTrail logs the key ID and expiry, never the secret or the session token.
+        call.response = {
+            "credentials": {"accessKeyId": credential.access_key_id,
+                            "expiration": credential.expires_at.strftime("%b %d, %Y, %-I:%M:%S %p")},
+            "assumedRoleUser": {"assumedRoleId": credential.principal_id, "arn": credential.arn},
+        }
+        return IssuedCredentials(credential, secret, token)
+
+
+def _duration(role: Role, requested: int | None, chained: bool) -> int:
+    duration = requested if requested is not None else 3600
+    if chained and duration > CHAINING_MAX:
+        raise ValidationError("The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by "
+                              "role chaining.")
+    if duration > role.max_session_duration:
+        raise ValidationError("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
+    return duration
+
+
+def _session_policy_arns(policy_arns: Sequence[str], policy: str | None) -> list[str]:
+    if len(policy_arns) > 10:
+        raise ValidationError("1 validation error detected: Value at 'policyArns' failed to satisfy constraint: "
+                              "Member must have length less than or equal to 10")
+    if policy is not None:
+        check_document(policy, kind="session")
+    known = set(ManagedPolicy.objects.filter(arn__in=list(policy_arns)).values_list("arn", flat=True))
+    for arn in policy_arns:
+        if arn not in known:
+            raise ValidationError(f"Policy {arn} does not exist or is not attachable.")
+    if policy is not None and policy_size(policy) > SESSION_POLICY_MAX:
+        from core.errors import LimitExceeded
+
+        raise LimitExceeded("Cannot exceed quota for PolicySize: 2048")
+    return list(policy_arns)
+
+
+def _verified_mfa(ctx: CallContext, serial_number: str | None, token_code: str | None) -> datetime | None:
+    if not serial_number and not token_code:
+        return None
+    if not serial_number or not token_code:
+        raise AccessDenied("MultiFactorAuthentication failed with invalid MFA one time pass code.")
+    try:
+        from identities.credentials import verify_mfa_code
+    except ImportError:  # MFA devices not available in this build
+        raise AccessDenied("MultiFactorAuthentication failed with invalid MFA one time pass code.") from None
+    if not verify_mfa_code(ctx.account_id, ctx.principal.user_pk, serial_number, token_code):
+        raise AccessDenied("MultiFactorAuthentication failed with invalid MFA one time pass code.")
+    return clock.now()
+
+
+def principal_for(credential: TemporaryCredential) -> Principal:
+    """The principal a role session acts as. Refuses expired sessions at the moment of use."""
+    if credential.expires_at <= clock.now():
+        raise ExpiredToken("The security token included in the request is expired")
+    return Principal(
+        "AssumedRole", credential.account_id, credential.arn, credential.session_name, credential.principal_id,
+        role_pk=credential.role_id, session_pk=credential.pk,
+        mfa_authenticated=credential.mfa_authenticated_at is not None,
+        mfa_authenticated_at=credential.mfa_authenticated_at, token_issued_at=credential.issued_at,
+    )
+
+
+def get_caller_identity(ctx: CallContext) -> dict[str, str]:
+    """GetCallerIdentity needs no permission and an explicit deny does not block it."""
+    p = ctx.principal
+    return {"UserId": p.principal_id, "Account": p.account_id, "Arn": p.arn}
+
+
+def expire_sessions() -> int:
+    """Beat: mark sessions past their expiration and record an audit event for each (refusal does not wait
+    for this: ``principal_for`` checks the time on every use)."""
+    from audit.services import build_record, save_record
+    from django.db import transaction
+
+    now = clock.now()
+    count = 0
+    with transaction.atomic():
+        due = list(TemporaryCredential.objects.select_for_update(skip_locked=True)
+                   .filter(expires_at__lte=now, expired_marked_at__isnull=True)[:1000])
+        for credential in due:
+            system = CallContext(Principal("AssumedRole", credential.account_id, credential.arn, credential.session_name,
+                                           credential.principal_id), source_ip="AWS Internal",
+                                 user_agent="AWS Internal", origin="system", access_key_id=credential.access_key_id)
+            record = build_record(system, event_source="sts.amazonaws.com", event_name="SessionExpired",
+                                  event_type="AwsServiceEvent",
+                                  additional={"expiration": credential.expires_at.strftime("%Y-%m-%dT%H:%M:%SZ")})
+            save_record(system, record, resource_arn=credential.role.arn if credential.role_id else "")
+            credential.expired_marked_at = now
+            credential.save(update_fields=["expired_marked_at"])
+            count += 1
+    return count
