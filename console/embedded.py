@@ -674,6 +674,79 @@ def run(opts: Options, out: Callable[[str], None] | None = None) -> int:
     return code
 
 
+def run_with_services(data_dir: Path, command: Sequence[str], *, local_defaults: Mapping[str, str] | None = None,
+                      out: Callable[[str], None] | None = None) -> int:
+    """Run ``command`` with DATABASE_URL and REDIS_URL set, starting embedded servers for those that are unset.
+
+    ``local_defaults`` maps a variable to a URL to use instead when that server answers (this machine's own
+    PostgreSQL or Redis); only when it does not is an embedded one started. Returns the command's exit code.
+    """
+    out = out or (lambda line: print(line, file=sys.stderr, flush=True))
+
+    def log(message: str) -> None:
+        out(f"{'services':>8} | {message}")
+
+    supervisor = Supervisor(log=log, out=out)
+    infra: list[Child] = []
+    env = dict(os.environ)
+    for name, url in (local_defaults or {}).items():
+        if not env.get(name) and _answers(url):
+            env[name] = url
+    old_handlers = {s: signal.signal(s, _raise_stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    code = 1
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        if not env.get("DATABASE_URL"):
+            pg = EmbeddedPostgres(data_dir, log)
+            infra.append(pg.start(supervisor, None))
+            env["DATABASE_URL"] = pg.url()
+        if not env.get("REDIS_URL"):
+            rd = EmbeddedRedis(data_dir, log)
+            infra.append(rd.start(supervisor, None))
+            env["REDIS_URL"] = rd.url(15)
+        log(f"DATABASE_URL={_redact(env['DATABASE_URL'])} REDIS_URL={_redact(env['REDIS_URL'])}")
+        # The command shares our terminal and session: Ctrl-C reaches it directly, and we stop the servers after.
+        process = subprocess.Popen(list(command), env=env)
+        while (code := process.poll()) is None:
+            supervisor.pump(0.2)
+            supervisor.check()
+    except Stop:
+        code = 130
+    except ChildDied as exc:
+        log(f"{exc} while the command ran")
+        code = 1
+    except LauncherError as exc:
+        log(f"error: {exc}")
+        code = 1
+    finally:
+        for s in old_handlers:
+            signal.signal(s, signal.SIG_IGN)
+        try:
+            if "process" in locals() and process.poll() is None:
+                process.terminate()
+                process.wait()
+            for child in reversed(infra):
+                supervisor.stop([child])
+            supervisor.close()
+        finally:
+            for s, handler in old_handlers.items():
+                signal.signal(s, handler)
+    return code
+
+
+def _answers(url: str) -> bool:
+    """Whether a TCP server listens at the URL's host and port (a quick probe, not a login)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    default = 5432 if parts.scheme.startswith("postgres") else 6379
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or default), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
 def _step(supervisor: Supervisor, name: str, args: list[str], env: Mapping[str, str], cwd: Path, log: Log) -> None:
     started = time.perf_counter()
     child = supervisor.spawn(name, args, env=env, cwd=cwd, step=True)

@@ -158,3 +158,4 @@ CELERY_BEAT_SCHEDULE = {
     "redeliver-audit-events": {"task": "audit.redeliver_pending", "schedule": 10.0},
     "expire-role-sessions": {"task": "sts.expire_sessions", "schedule": 15.0},
 }
+AUDIT_ENQUEUE_DELIVERY = env_bool("AUDIT_ENQUEUE_DELIVERY", True)

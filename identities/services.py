@@ -49,13 +49,25 @@ def find_group(account_id: str, group_name: str) -> Group:
     return group
 
 
+USER_NAME_MAX = 64
+GROUP_NAME_MAX = 128
+
+
 def _user_arn(ctx: CallContext, user_name: str) -> str:
-    """The ARN a call about ``user_name`` is authorized against (with the real path when the user exists)."""
+    """The ARN a call about ``user_name`` is authorized against (with the real path when the user exists).
+
+    A name longer than any user's can't exist: it is cut to the maximum so the ARN stays a valid resource for
+    authorization and the audit record, and the call then fails validation or lookup as AWS's does.
+    """
+    if len(user_name) > USER_NAME_MAX:
+        return arns.user(ctx.account_id, "/", user_name[:USER_NAME_MAX])
     user = IamUser.objects.in_account(ctx.account_id).named(user_name).only("arn").first()
     return user.arn if user else arns.user(ctx.account_id, "/", user_name)
 
 
 def _group_arn(ctx: CallContext, group_name: str) -> str:
+    if len(group_name) > GROUP_NAME_MAX:
+        return arns.group(ctx.account_id, "/", group_name[:GROUP_NAME_MAX])
     group = Group.objects.in_account(ctx.account_id).named(group_name).only("arn").first()
     return group.arn if group else arns.group(ctx.account_id, "/", group_name)
 

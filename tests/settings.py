@@ -10,3 +10,6 @@ ALLOWED_HOSTS = ["*"]
 
 # The live server of browser tests serves static files itself; WhiteNoise wants a collected STATIC_ROOT.
 MIDDLEWARE = [m for m in MIDDLEWARE if m != "whitenoise.middleware.WhiteNoiseMiddleware"]  # noqa: F405
+
+# Most tests have no Celery worker: they don't publish delivery tasks (tests/audit turns it on with a real worker).
+AUDIT_ENQUEUE_DELIVERY = False
