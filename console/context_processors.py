@@ -10,4 +10,10 @@ def console(request: HttpRequest) -> dict[str, Any]:
     account = getattr(request, "account", None)
     if ctx is None:
         return {}
-    return {"principal": ctx.principal, "account": account}
+    notice = request.session.pop("iam_notice", None)
+    if notice:
+        from django.contrib import messages
+
+        messages.warning(request, notice)
+    return {"principal": ctx.principal, "account": account, "switched": getattr(request, "switched_role", None),
+            "console_user": getattr(request, "console_user_ctx", ctx).principal}

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from console import views
+from console import views, views_switch
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -8,6 +8,9 @@ urlpatterns = [
     path("signin/<str:account>", views.signin_user, name="signin-user"),
     path("signin_user", views.signin_user, name="signin-user-form"),
     path("change_password", views.change_password, name="change-password"),
+    path("switchrole", views_switch.switch_role, name="switch-role"),
+    path("switchrole/back", views_switch.switch_back, name="switch-back"),
+    path("switchrole/status", views_switch.switch_status, name="switch-status"),
     path("signout", views.signout, name="signout"),
     path("iam/", include("identities.urls")),
     path("iam/", include("identities.urls_credentials")),

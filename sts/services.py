@@ -217,3 +217,39 @@ def expire_sessions() -> int:
             credential.save(update_fields=["expired_marked_at"])
             count += 1
     return count
+
+
+SWITCH_COLORS = {"red": "F2B0A9", "orange": "FBBF93", "yellow": "FAD791", "green": "B7CA9D", "blue": "99BCE3"}
+
+
+def switch_role(user_ctx: CallContext, *, account_id: str, role_name: str, session_seconds_left: int) -> TemporaryCredential:
+    """Console Switch role: AssumeRole as the signed-in IAM user (always with the user's own credentials), the
+    session named after the user, lasting the role's maximum but never beyond the console session."""
+    from audit.services import build_record, save_record
+
+    user = user_ctx.principal
+    if user.type != "IAMUser":
+        raise AccessDenied("Root users cannot switch roles. Sign in as an IAM user to switch roles.")
+    if len(role_name) > 64:
+        raise ValidationError("The role name including its path can't be longer than 64 characters.")
+    path, _, name = role_name.rpartition("/")
+    role = Role.objects.in_account(account_id).named(name).first() if account_id.isdigit() else None
+    role_arn = role.arn if role else arns.role(account_id, f"/{path}/" if path else "/", name)
+    if role is not None and _requires_external_id(role):
+        raise AccessDenied("Roles that require an external ID can't be used with Switch role in the console.")
+    duration = max(900, min(role.max_session_duration if role else 3600, session_seconds_left))
+    issued = assume_role(user_ctx, role_arn=role_arn, role_session_name=user.name, duration_seconds=duration,
+                         via_console=True)
+    switched = principal_for(issued.credential)
+    record = build_record(CallContext(switched, source_ip=user_ctx.source_ip, user_agent=user_ctx.user_agent),
+                          event_source="signin.amazonaws.com", event_name="SwitchRole", event_type="AwsConsoleSignIn",
+                          response_elements={"SwitchRole": "Success"},
+                          additional={"SwitchFrom": user.arn, "RedirectTo": "/"})
+    record.pop("sessionCredentialFromConsole", None)
+    save_record(CallContext(switched, source_ip=user_ctx.source_ip, user_agent=user_ctx.user_agent), record,
+                resource_arn=role_arn)
+    return issued.credential
+
+
+def _requires_external_id(role: Role) -> bool:
+    return "sts:externalid" in role.assume_role_policy.lower()

@@ -25,3 +25,10 @@ def page_url(table: TablePage, page: int) -> str:
 @register.filter
 def split_commas(value: str) -> list[str]:
     return [part.strip() for part in value.split(",")]
+
+
+@register.filter
+def seconds_hms(seconds: int) -> str:
+    hours, rest = divmod(int(seconds), 3600)
+    minutes = rest // 60
+    return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m"

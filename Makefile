@@ -1,0 +1,74 @@
+# IAM Classroom: `make run` starts the product, `make test` runs every test (browser tests included).
+# The only prerequisite is Python >= 3.12; both targets create .venv and install the project on first use.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PORT ?= 8000
+# Extra pytest arguments, e.g. `make test PYTEST_ARGS='-m "not e2e" -x'`.
+PYTEST_ARGS ?=
+
+.PHONY: help run test chromium clean-data
+
+help:
+	@echo "make run    start IAM Classroom on http://localhost:$(PORT)/ (PORT=... to change; Ctrl-C stops it)"
+	@echo "make test   run the whole test suite (PYTEST_ARGS=... for pytest options)"
+
+run: $(STAMP)
+	exec $(PY) manage.py standalone --port $(PORT)
+
+# Local PostgreSQL/Redis when DATABASE_URL/REDIS_URL are unset and they answer; embedded ones otherwise.
+test: $(STAMP) chromium
+	exec $(PY) manage.py with_services --local-defaults -- $(PY) -m pytest $(PYTEST_ARGS)
+
+# The browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
+chromium:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian's chromium for the browser tests"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium fonts-liberation >/dev/null; \
+	  else \
+	    echo "warning: chromium is not installed; the browser tests need it (apt-get install chromium)" >&2; \
+	  fi; \
+	fi
+
+# Install (again) only when pyproject.toml changed since the last install.
+$(STAMP): pyproject.toml | $(PY)
+	@$(PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))' || { \
+	  echo "error: $(VENV) uses Python < 3.12; remove it (rm -rf $(VENV)) and run make again" >&2; exit 1; }
+	$(PY) -m pip install --disable-pip-version-check -q -e '.[test]'
+	@touch $@
+
+# A virtualenv from the first Python >= 3.12 found: python3.12, pyenv's version from .python-version, python3.13,
+# python3. An existing .venv on an older Python is refused with a hint rather than silently replaced.
+$(PY):
+	@if [ -d $(VENV) ] && [ ! -x $(PY) ]; then rm -rf $(VENV); fi
+	@set +e; found=""; \
+	pyenv_python=""; \
+	if [ -f .python-version ]; then \
+	  version=$$(head -n1 .python-version | tr -d '[:space:]'); \
+	  root=$$(pyenv root 2>/dev/null || echo "$$HOME/.pyenv"); \
+	  pyenv_python="$$root/versions/$$version/bin/python"; \
+	fi; \
+	for candidate in python3.12 "$$pyenv_python" python3.13 python3; do \
+	  [ -n "$$candidate" ] || continue; \
+	  if "$$candidate" -c 'import sys, venv; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then \
+	    found="$$candidate"; break; \
+	  fi; \
+	done; \
+	if [ -z "$$found" ]; then \
+	  echo "error: IAM Classroom needs Python 3.12 or newer (with the venv module); none was found." >&2; \
+	  echo "       Install python3.12 (e.g. 'pyenv install 3.12' or your system's python3.12 and python3.12-venv)." >&2; \
+	  exit 1; \
+	fi; \
+	echo "Creating $(VENV) with $$("$$found" -c 'import sys; print(sys.executable, sys.version.split()[0])')"; \
+	"$$found" -m venv $(VENV) || exit 1
+
+# Removes the embedded database, Redis data, demo credentials and collected static files.
+clean-data:
+	rm -rf .data
