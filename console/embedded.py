@@ -373,7 +373,8 @@ class EmbeddedPostgres:
                 [str(self.bin_dir / "initdb"), "-D", str(self.pgdata), "-U", PG_SUPERUSER, f"--pwfile={pwfile}",
                  "--auth=scram-sha-256", "--encoding=UTF8", "--locale=C", "--locale-provider=builtin",
                  "--builtin-locale=C.UTF-8", "--no-instructions"],
-                capture_output=True, text=True, env={"PATH": os.environ.get("PATH", ""), "LC_ALL": "C"}, **_run_as(user),
+                capture_output=True, text=True, env={"PATH": os.environ.get("PATH", ""), "LC_ALL": "C"},
+                **_run_as(user),
             )
         finally:
             pwfile.unlink(missing_ok=True)

@@ -13,6 +13,7 @@ urlpatterns = [
     path("switchrole/status", views_switch.switch_status, name="switch-status"),
     path("signout", views.signout, name="signout"),
     path("iam/", include("identities.urls")),
+    path("iam/", include("audit.urls")),
     path("iam/", include("identities.urls_credentials")),
     path("iam/", include("identities.urls_settings")),
     path("iam/", include("policies.urls")),

@@ -88,6 +88,7 @@ def iam_call(
     params: Mapping[str, Any] | None = None,
     *,
     condition_context: Mapping[str, Any] | None = None,
+    audited: bool = True,
 ) -> Iterator[Call]:
     from audit.services import record_event  # audit imports core; import here keeps core dependency-free
     from policies.authz import authorize
@@ -97,7 +98,8 @@ def iam_call(
         call.decision = authorize(ctx, action, resource, condition_context or {})
         with transaction.atomic(durable=_batch.get() is None):
             yield call
-            record_event(call)
+            if audited:
+                record_event(call)
     except IamError as exc:
         call.error = exc
         _record_failure(call)

@@ -29,7 +29,9 @@ class Command(BaseCommand):
     def handle(self, *args: str, **options: object) -> None:
         if not args:
             raise CommandError("give the command to run after --")
-        defaults = {"DATABASE_URL": LOCAL_DATABASE_URL, "REDIS_URL": LOCAL_REDIS_URL} if options["local_defaults"] else {}
+        defaults = {"DATABASE_URL": LOCAL_DATABASE_URL, "REDIS_URL": LOCAL_REDIS_URL}
+        if not options["local_defaults"]:
+            defaults = {}
         code = embedded.run_with_services(settings.DATA_DIR.resolve() / "test-services", args, local_defaults=defaults)
         if code:
             raise SystemExit(code)

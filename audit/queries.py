@@ -1,0 +1,123 @@
+"""Event history lookups (CloudTrail LookupEvents semantics): one lookup attribute at a time, a time range,
+newest first, cursor pagination. Each lookup is served by one of the per-attribute indexes."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Q, QuerySet
+
+from audit.models import AuditEvent
+from core import clock
+from core.calls import iam_call
+from core.context import CallContext
+from core.errors import InvalidInput
+
+# Lookup attribute (console label) → model field.
+ATTRIBUTES = {
+    "EventName": "event_name",
+    "Username": "username",
+    "ResourceType": "resource_type",
+    "ResourceName": "resource_name",
+    "EventSource": "event_source",
+    "ReadOnly": "read_only",
+    "AccessKeyId": "access_key_id",
+    "ErrorCode": "error_code",
+    "EventId": "event_id",
+}
+ATTRIBUTE_LABELS = {
+    "EventName": "Event name", "Username": "User name", "ResourceType": "Resource type",
+    "ResourceName": "Resource name", "EventSource": "Event source", "ReadOnly": "Read-only",
+    "AccessKeyId": "AWS access key", "ErrorCode": "Error code", "EventId": "Event ID",
+}
+RANGES = {"30m": timedelta(minutes=30), "1h": timedelta(hours=1), "3h": timedelta(hours=3),
+          "12h": timedelta(hours=12), "1d": timedelta(days=1), "7d": timedelta(days=7), "90d": timedelta(days=90)}
+RETENTION = timedelta(days=90)
+
+
+@dataclass(frozen=True)
+class Lookup:
+    attribute: str = ""
+    value: str = ""
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+def encode_cursor(event: AuditEvent) -> str:
+    raw = json.dumps([event.event_time.isoformat(), event.pk]).encode()
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        when, pk = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return datetime.fromisoformat(when), int(pk)
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput("Invalid NextToken.") from exc
+
+
+def _filtered(account_id: str, lookup: Lookup) -> QuerySet[AuditEvent]:
+    now = clock.now()
+    events = AuditEvent.objects.filter(account_id=account_id, delivered_at__isnull=False,
+                                       event_time__gte=max(lookup.start or now - RETENTION, now - RETENTION))
+    if lookup.end is not None:
+        events = events.filter(event_time__lte=lookup.end)
+    if lookup.attribute:
+        field = ATTRIBUTES.get(lookup.attribute)
+        if field is None:
+            raise InvalidInput(f"Invalid lookup attribute: {lookup.attribute}")
+        value: object = lookup.value
+        if field == "read_only":
+            value = lookup.value.strip().lower() == "true"
+        elif field == "event_id":
+            try:
+                import uuid
+
+                value = uuid.UUID(lookup.value.strip())
+            except ValueError:
+                return events.none()
+        events = events.filter(**{field: value})
+    return events
+
+
+def lookup_events(ctx: CallContext, lookup: Lookup, *, cursor: str = "", limit: int = 50,
+                  newer_than: str = "") -> tuple[list[AuditEvent], str]:
+    """A page of events, newest first, and the cursor of the next page ("" at the end)."""
+    params = {"lookupAttributes": [{"attributeKey": lookup.attribute, "attributeValue": lookup.value}]
+              if lookup.attribute else None, "maxResults": limit}
+    # LookupEvents itself is not recorded: the history page polls it and would drown the trail.
+    with iam_call(ctx, "cloudtrail:LookupEvents", "*", params, audited=False):
+        events = _filtered(ctx.account_id, lookup)
+        if cursor:
+            when, pk = _decode_cursor(cursor)
+            events = events.filter(Q(event_time__lt=when) | Q(event_time=when, pk__lt=pk))
+        if newer_than:
+            when, pk = _decode_cursor(newer_than)
+            events = events.filter(Q(event_time__gt=when) | Q(event_time=when, pk__gt=pk))
+        rows = list(events.order_by("-event_time", "-pk")[: limit + 1])
+        next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else ""
+        return rows[:limit], next_cursor
+
+
+def get_event(ctx: CallContext, event_id: str) -> AuditEvent:
+    import uuid
+
+    from core.errors import NoSuchEntity
+
+    with iam_call(ctx, "cloudtrail:LookupEvents", "*", {"eventId": event_id}, audited=False):
+        try:
+            key = uuid.UUID(event_id)
+        except ValueError:
+            raise NoSuchEntity(f"Event {event_id} cannot be found.") from None
+        event = AuditEvent.objects.filter(account_id=ctx.account_id, event_id=key).first()
+        if event is None:
+            raise NoSuchEntity(f"Event {event_id} cannot be found.")
+        return event
+
+
+def export_events(ctx: CallContext, lookup: Lookup, limit: int = 10_000) -> list[AuditEvent]:
+    with iam_call(ctx, "cloudtrail:LookupEvents", "*", {"export": True}, audited=False):
+        return list(_filtered(ctx.account_id, lookup).order_by("-event_time", "-pk")[:limit])

@@ -1,0 +1,107 @@
+"""Event history: lookups, live updates, event detail with the engine's explanation, CSV/JSON download."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from audit import queries
+from console.decorators import console_login_required
+from console.htmx import pick_partial
+from core import clock
+from core.errors import InvalidInput, NoSuchEntity
+
+CSV_COLUMNS = ["Event ID", "Event time", "User name", "Event name", "Resource type", "Resource name",
+               "AWS access key", "Event source", "AWS region", "Error code", "Source IP address", "Read-only"]
+
+
+def _lookup(request: HttpRequest) -> tuple[queries.Lookup, dict[str, str]]:
+    attribute = request.GET.get("attribute", "")
+    attribute = attribute if attribute in queries.ATTRIBUTES else ""
+    value = request.GET.get("value", "").strip()[:2000]
+    range_key = request.GET.get("range", "")
+    start = end = None
+    now = clock.now()
+    if range_key in queries.RANGES:
+        start = now - queries.RANGES[range_key]
+    elif range_key == "custom":
+        start, end = _parse_time(request.GET.get("start", "")), _parse_time(request.GET.get("end", ""))
+    state = {"attribute": attribute, "value": value, "range": range_key,
+             "start": request.GET.get("start", ""), "end": request.GET.get("end", "")}
+    return queries.Lookup(attribute if value else "", value, start, end), state
+
+
+def _parse_time(text: str) -> datetime | None:
+    try:
+        parsed = datetime.fromisoformat(text.strip()) if text.strip() else None
+    except ValueError:
+        return None
+    if parsed is not None and timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed, timezone.UTC)
+    return parsed
+
+
+@console_login_required
+@require_GET
+def event_history(request: HttpRequest) -> HttpResponse:
+    lookup, state = _lookup(request)
+    cursor = request.GET.get("cursor", "")
+    try:
+        events, next_cursor = queries.lookup_events(request.iam_ctx, lookup, cursor=cursor)
+    except InvalidInput as exc:
+        events, next_cursor, state["error"] = [], "", exc.message
+    newer = request.GET.get("newer", "")
+    if newer and not cursor:  # the live poll: redraw the first page only when something newer arrived
+        if events and queries.encode_cursor(events[0]) == newer or (not events and newer == "-"):
+            return HttpResponse(status=204)
+    context = {
+        "events": events, "next_cursor": next_cursor, "nav": "event_history",
+        "top_cursor": queries.encode_cursor(events[0]) if events else "-", "cursor": cursor,
+        "attributes": queries.ATTRIBUTE_LABELS, "ranges": ["30m", "1h", "3h", "12h", "1d", "7d"], **state,
+        "query": request.GET.urlencode(),
+    }
+    return render(request, pick_partial(request, "audit/event_history.html", {"event-table"}), context)
+
+
+@console_login_required
+@require_GET
+def event_detail(request: HttpRequest, event_id: str) -> HttpResponse:
+    try:
+        event = queries.get_event(request.iam_ctx, event_id)
+    except NoSuchEntity as exc:
+        raise Http404(exc.message) from None
+    return render(request, "audit/event_detail.html", {
+        "event": event, "record_json": json.dumps(event.record, indent=2), "explanation": event.explanation,
+        "nav": "event_history",
+    })
+
+
+@console_login_required
+@require_GET
+def event_download(request: HttpRequest) -> HttpResponse:
+    lookup, _ = _lookup(request)
+    events = queries.export_events(request.iam_ctx, lookup)
+    stamp = clock.now().strftime("%Y%m%dT%H%M%SZ")
+    if request.GET.get("format") == "json":
+        body = json.dumps({"Records": [e.record for e in events]}, indent=2)
+        response = HttpResponse(body, content_type="application/json")
+        response["Content-Disposition"] = f'attachment; filename="event_history_{stamp}.json"'
+        return response
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for e in events:
+        r = e.record
+        writer.writerow([str(e.event_id), r.get("eventTime", ""), e.username, e.event_name, e.resource_type,
+                         e.resource_name, e.access_key_id, e.event_source, r.get("awsRegion", ""), e.error_code,
+                         r.get("sourceIPAddress", ""), "true" if e.read_only else "false"])
+    response = HttpResponse(out.getvalue(), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="event_history_{stamp}.csv"'
+    return response
