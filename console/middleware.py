@@ -34,3 +34,19 @@ class ConsoleIdentityMiddleware:
             explanation = explain(exception.explanation)
         return render(request, "console/error.html", {"error": exception, "explanation": explanation},
                       status=exception.status)
+
+
+class RejectNulBytesMiddleware:
+    """PostgreSQL text cannot hold NUL characters: a request carrying one is bad input (400), not a server error."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        raw = request.path + request.META.get("QUERY_STRING", "")
+        body = request.body if request.method in ("POST", "PUT", "PATCH") else b""
+        if "\x00" in raw or "%00" in raw or b"\x00" in body or b"%00" in body:
+            from django.http import HttpResponseBadRequest
+
+            return HttpResponseBadRequest("Requests may not contain NUL characters.")
+        return self.get_response(request)

@@ -57,9 +57,11 @@ INSTALLED_APPS = [
     "policies",
     "audit",
     "sts",
+    "awsapi",
 ]
 
 MIDDLEWARE = [
+    "console.middleware.RejectNulBytesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

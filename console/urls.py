@@ -1,8 +1,11 @@
-from django.urls import include, path
+from django.urls import include, path, re_path
+
+from awsapi import views as awsapi_views
 
 from console import views, views_switch
 
 urlpatterns = [
+    re_path(r"^aws/?$", awsapi_views.endpoint, name="aws-api"),
     path("", views.dashboard, name="dashboard"),
     path("signin", views.signin, name="signin"),
     path("signin/<str:account>", views.signin_user, name="signin-user"),

@@ -13,3 +13,6 @@ MIDDLEWARE = [m for m in MIDDLEWARE if m != "whitenoise.middleware.WhiteNoiseMid
 
 # Most tests have no Celery worker: they don't publish delivery tasks (tests/audit turns it on with a real worker).
 AUDIT_ENQUEUE_DELIVERY = False
+
+# Live-server threads must not keep connections open past a test (the test database is dropped at the end).
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

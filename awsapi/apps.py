@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class AwsApiConfig(AppConfig):
+    name = "awsapi"
+    verbose_name = "AWS Query API"
+
+    def ready(self) -> None:
+        from awsapi.handlers import iam, sts  # noqa: F401  (registers the operations)

@@ -1,0 +1,39 @@
+"""STS Query API handlers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from awsapi.dispatch import operation
+from core.context import CallContext
+from identities.services import Tag
+from sts import services as sts
+
+P = dict[str, Any]
+
+
+def _credentials(issued: sts.IssuedCredentials) -> P:
+    return {"AccessKeyId": issued.access_key_id, "SecretAccessKey": issued.secret_access_key,
+            "SessionToken": issued.session_token, "Expiration": issued.expiration}
+
+
+@operation("sts", "GetCallerIdentity")
+def get_caller_identity(ctx: CallContext, p: P) -> P:
+    return sts.get_caller_identity(ctx)
+
+
+@operation("sts", "AssumeRole")
+def assume_role(ctx: CallContext, p: P) -> P:
+    issued = sts.assume_role(
+        ctx, role_arn=p.get("RoleArn"), role_session_name=p.get("RoleSessionName"),
+        duration_seconds=p.get("DurationSeconds"), external_id=p.get("ExternalId"),
+        serial_number=p.get("SerialNumber"), token_code=p.get("TokenCode"), policy=p.get("Policy"),
+        policy_arns=[x["arn"] for x in p.get("PolicyArns") or []],
+        tags=[Tag(t["Key"], t.get("Value", "")) for t in p.get("Tags") or []], source_identity=p.get("SourceIdentity"),
+    )
+    result: P = {"Credentials": _credentials(issued),
+                 "AssumedRoleUser": {"AssumedRoleId": issued.credential.principal_id, "Arn": issued.credential.arn},
+                 "PackedPolicySize": 0}
+    if issued.credential.source_identity:
+        result["SourceIdentity"] = issued.credential.source_identity
+    return result
