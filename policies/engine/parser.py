@@ -130,7 +130,8 @@ def parse_collecting(text_or_obj: Any, *, kind: str = "identity") -> ParseResult
         problem = PolicyProblem(M_SYNTAX, "JSON_SYNTAX_ERROR", exc.path)
         text_loc = locate(exc.path)
         offset_loc = _offset_location(text_or_obj, exc.offset, exc.path)
-        return ParseResult(None, [problem], lambda path: offset_loc if path == exc.path else text_loc)
+        failed_path = exc.path  # ``exc`` is unbound once the except block ends; the locator outlives it
+        return ParseResult(None, [problem], lambda path: offset_loc if path == failed_path else text_loc)
     except (UnicodeDecodeError, RecursionError, TypeError, AttributeError):
         # Undecodable bytes, or an object graph too deep/odd to walk: not a policy.
         return ParseResult(None, [PolicyProblem(M_SYNTAX, "JSON_SYNTAX_ERROR", "")], _no_text_locator)
@@ -147,7 +148,8 @@ def _text_locator(text: str, offsets: dict[str, int]) -> Any:
         # Fall back to the nearest enclosing element that has a recorded position.
         probe = path
         while probe and probe not in offsets:
-            probe = re.sub(r"(\.[^.\[]*|\[\d+\])$", "", probe)
+            shorter = re.sub(r"(\.[^.\[]*|\[\d+\])$", "", probe)
+            probe = "" if shorter == probe else shorter  # a bare top-level key: nothing left to strip
         offset = offsets.get(probe, 0)
         line, column = lines.line_col(offset)
         return Location(path, line, column)
