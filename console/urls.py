@@ -1,6 +1,7 @@
 from django.urls import include, path, re_path
 
 from awsapi import views as awsapi_views
+from policies import views_simulator
 
 from console import views, views_switch
 
@@ -20,4 +21,6 @@ urlpatterns = [
     path("iam/", include("identities.urls_credentials")),
     path("iam/", include("identities.urls_settings")),
     path("iam/", include("policies.urls")),
+    path("iam/policy_simulator", views_simulator.policy_simulator, name="policy-simulator"),
+    path("iam/policy_simulator/actions", views_simulator.simulator_actions, name="simulator-actions"),
 ]
