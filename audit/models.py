@@ -27,16 +27,16 @@ class AuditEvent(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["account", "-event_time"], name="audit_account_time"),
+            models.Index(fields=["account", "-event_time", "-id"], name="audit_account_time"),
             # One index per Event history lookup attribute, each ordered newest first.
-            models.Index(fields=["account", "event_name", "-event_time"], name="audit_event_name"),
-            models.Index(fields=["account", "username", "-event_time"], name="audit_username"),
-            models.Index(fields=["account", "resource_type", "-event_time"], name="audit_resource_type"),
-            models.Index(fields=["account", "resource_name", "-event_time"], name="audit_resource_name"),
-            models.Index(fields=["account", "event_source", "-event_time"], name="audit_event_source"),
-            models.Index(fields=["account", "read_only", "-event_time"], name="audit_read_only"),
-            models.Index(fields=["account", "access_key_id", "-event_time"], name="audit_access_key"),
-            models.Index(fields=["account", "error_code", "-event_time"], name="audit_error_code"),
+            models.Index(fields=["account", "event_name", "-event_time", "-id"], name="audit_event_name"),
+            models.Index(fields=["account", "username", "-event_time", "-id"], name="audit_username"),
+            models.Index(fields=["account", "resource_type", "-event_time", "-id"], name="audit_resource_type"),
+            models.Index(fields=["account", "resource_name", "-event_time", "-id"], name="audit_resource_name"),
+            models.Index(fields=["account", "event_source", "-event_time", "-id"], name="audit_event_source"),
+            models.Index(fields=["account", "read_only", "-event_time", "-id"], name="audit_read_only"),
+            models.Index(fields=["account", "access_key_id", "-event_time", "-id"], name="audit_access_key"),
+            models.Index(fields=["account", "error_code", "-event_time", "-id"], name="audit_error_code"),
             models.Index(fields=["event_time"], condition=models.Q(delivered_at__isnull=True), name="audit_undelivered"),
         ]
 

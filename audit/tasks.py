@@ -9,7 +9,10 @@ from audit import delivery
 
 @shared_task(name="audit.deliver_event", ignore_result=True)
 def deliver_event(event_pk: int) -> None:
+    # Deliver this event and, while at it, a batch of any others still waiting: under load most tasks then
+    # find their event already delivered and cost one query.
     delivery.deliver([event_pk])
+    delivery.deliver_pending(limit=delivery.BATCH)
 
 
 @shared_task(name="audit.redeliver_pending", ignore_result=True)

@@ -696,7 +696,8 @@ def run_with_services(data_dir: Path, command: Sequence[str], *, local_defaults:
     old_handlers = {s: signal.signal(s, _raise_stop) for s in (signal.SIGINT, signal.SIGTERM)}
     code = 1
     try:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        if not (env.get("DATABASE_URL") and env.get("REDIS_URL")):
+            data_dir.mkdir(parents=True, exist_ok=True)
         if not env.get("DATABASE_URL"):
             pg = EmbeddedPostgres(data_dir, log)
             infra.append(pg.start(supervisor, None))
