@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db import models
 from django.db.models import Case, Count, F, IntegerField, Prefetch, Value, When
 
 from identities.models import Group, GroupMembership, IamUser
@@ -82,3 +83,22 @@ def attachable_policies(account_id: str, query: str, policy_type: str, selected:
 
 def members_of(group: Group) -> list[IamUser]:
     return [m.user for m in GroupMembership.objects.filter(group=group).select_related("user").order_by("user__name")]
+
+
+def user_policy_documents(user: IamUser) -> list[str]:
+    """Texts of every policy that applies to the user: managed (default versions) and inline, direct and via groups."""
+    from policies.models import PolicyVersion
+
+    managed = PolicyVersion.objects.filter(is_default=True).filter(
+        models.Q(policy__user_attachments__user=user)
+        | models.Q(policy__group_attachments__group__memberships__user=user))
+    inline = InlinePolicy.objects.filter(models.Q(user=user) | models.Q(group__memberships__user=user))
+    return [*managed.values_list("document", flat=True), *inline.values_list("document", flat=True)]
+
+
+def group_policy_documents(group: Group) -> list[str]:
+    from policies.models import PolicyVersion
+
+    managed = PolicyVersion.objects.filter(is_default=True, policy__group_attachments__group=group)
+    return [*managed.values_list("document", flat=True),
+            *InlinePolicy.objects.filter(group=group).values_list("document", flat=True)]

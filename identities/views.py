@@ -279,6 +279,11 @@ def _render_user_detail(request: HttpRequest, user: IamUser, tab: str, status: i
         context["permissions"] = queries.user_permissions(user)
     elif tab == "groups":
         context["groups"] = queries.user_groups(user)
+    elif tab == "last_accessed":
+        from audit.last_accessed import get_service_last_accessed
+
+        context["last_accessed"], context["all_services"] = get_service_last_accessed(
+            request.iam_ctx, arn=user.arn, documents=queries.user_policy_documents(user))
     template = pick_partial(request, "identities/user_detail.html", {"user-tab"})
     return render(request, template, context, status=status)
 
@@ -712,6 +717,12 @@ def _render_group_detail(request: HttpRequest, group: Group, tab: str, status: i
         attached_arns = [p.arn for p in attached]
         context["policies"] = [p for p in queries.attachable_policies(group.account_id, query, policy_type, selected)
                                if p.arn not in attached_arns]
+    elif tab == "last_accessed":
+        from audit.last_accessed import get_service_last_accessed
+
+        context["last_accessed"], context["all_services"] = get_service_last_accessed(
+            request.iam_ctx, arn=group.arn, member_arns=[u.arn for u in context["members"]],
+            documents=queries.group_policy_documents(group))
     template = pick_partial(request, "identities/group_detail.html", {"group-tab", "policy-picker"})
     return render(request, template, context, status=status)
 
