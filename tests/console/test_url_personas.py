@@ -1,0 +1,148 @@
+"""Every console URL, walked from the URL configuration (new pages are covered automatically), as five personas:
+anonymous, dave (no policies), bob (IAMReadOnlyAccess), alice (IAMFullAccess) and charlie (another account).
+
+- anonymous visitors are sent to sign in;
+- denied pages answer 403 with AWS's AccessDenied wording and the engine's "Why?" panel;
+- nothing of account A is ever shown to charlie, and no POST of his changes anything in account A.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from django.urls import get_resolver
+from django.urls.resolvers import URLResolver
+
+from audit import delivery
+from audit.models import AuditEvent
+from identities import roles, services
+from identities.models import Group, IamUser, Role
+from policies import services as policy_services
+from policies.models import ManagedPolicy
+from tests.console.test_user_signin import make_user, sign_in
+
+MARKER = "zq-target"  # every account-A entity the URLs point at carries this in its name
+PUBLIC = {"signin", "signin/<str:account>", "signin_user", "^aws/?$", "signout"}
+# Pages that show a form or the caller's own state and call no authorized read on GET.
+NO_READ_ON_GET = {
+    "", "change_password", "switchrole", "switchrole/status", "iam/users/create", "iam/users/check_name",
+    "iam/groups/create", "iam/policy_simulator", "iam/policy_simulator/actions", "iam/policies/create",
+    "iam/roles/create", "iam/security_credentials", "classroom/signup", "classroom/join",
+}
+
+
+def walk(patterns, prefix=""):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            yield from walk(p.url_patterns, prefix + str(p.pattern))
+        else:
+            yield prefix + str(p.pattern)
+
+
+def concrete(pattern: str, values: dict[str, str]) -> str:
+    def fill(match: re.Match) -> str:
+        name = match.group(2)
+        assert name in values, f"URL parameter <{name}> in {pattern!r} needs a value in this test"
+        return values[name]
+
+    return "/" + re.sub(r"<(?:(\w+):)?(\w+)>", fill, pattern)
+
+
+@pytest.fixture
+def world(root_ctx, other_root_ctx, managed_policies, account, other_account, tmp_path, settings):
+    settings.DATA_DIR = tmp_path
+    make_user(root_ctx, "alice", "IAMFullAccess")
+    make_user(root_ctx, "bob", "IAMReadOnlyAccess")
+    make_user(root_ctx, "dave")
+    make_user(other_root_ctx, "charlie", "IAMFullAccess", "AWSCloudTrail_ReadOnlyAccess")
+    services.create_user(root_ctx, user_name=f"{MARKER}-user")
+    services.create_group(root_ctx, group_name=f"{MARKER}-group")
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {
+        "Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+    roles.create_role(root_ctx, role_name=f"{MARKER}-role", assume_role_policy_document=trust)
+    policy = policy_services.create_policy(root_ctx, policy_name=f"{MARKER}-policy", policy_document=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}))
+    delivery.deliver_pending()
+    event = AuditEvent.objects.filter(account=account, event_name="CreatePolicy").first()
+    values = {
+        "user_name": f"{MARKER}-user", "group_name": f"{MARKER}-group", "role_name": f"{MARKER}-role",
+        "arn": policy.arn, "policy_arn": policy.arn, "account": account.id, "event_id": str(event.event_id),
+        "name": f"{MARKER}-user",
+    }
+    urls = [(p, concrete(p.lstrip("^").rstrip("$"), values)) for p in walk(get_resolver().url_patterns)]
+    # What would betray account A to charlie: its ID and the unique IDs of the entities the URLs name.
+    secrets = [account.id, IamUser.objects.get(name=f"{MARKER}-user").user_id,
+               Group.objects.get(name=f"{MARKER}-group").group_id, Role.objects.get(name=f"{MARKER}-role").role_id,
+               policy.policy_id]
+    return {"urls": urls, "account": account, "other": other_account, "secrets": secrets}
+
+
+def snapshot(account_id: str) -> tuple:
+    return (IamUser.objects.filter(account_id=account_id).count(), Group.objects.filter(account_id=account_id).count(),
+            Role.objects.filter(account_id=account_id).count(),
+            ManagedPolicy.objects.filter(account_id=account_id).count(),
+            sorted(IamUser.objects.filter(account_id=account_id).values_list("name", flat=True)))
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(world, client):
+    for pattern, url in world["urls"]:
+        if pattern in PUBLIC or pattern.startswith("classroom/"):
+            continue
+        response = client.get(url)
+        assert response.status_code == 302 and "/signin" in response.url, (url, response.status_code)
+
+
+def test_charlie_sees_and_changes_nothing_of_account_a(world):
+    client, _ = sign_in(world["other"].id, "charlie")
+    before = snapshot(world["account"].id)
+    for pattern, url in world["urls"]:
+        if pattern in PUBLIC:
+            continue
+        for method in ("get", "post"):
+            response = getattr(client, method)(url, {"confirm": f"{MARKER}-user", "action": "delete"})
+            assert response.status_code < 500, (method, url, response.status_code)
+            body = response.content.decode(errors="replace")
+            assert not any(secret in body for secret in world["secrets"]), (method, url, "leaks account A")
+            if "<" in pattern and method == "get" and "check_name" not in pattern:
+                assert response.status_code in (302, 400, 403, 404, 405), (url, response.status_code)
+    assert snapshot(world["account"].id) == before
+
+
+def test_dave_without_policies_is_denied_with_the_reason(world):
+    client, _ = sign_in(world["account"].id, "dave")
+    for pattern, url in world["urls"]:
+        if pattern in PUBLIC or pattern in NO_READ_ON_GET or pattern.startswith("classroom/"):
+            continue
+        response = client.get(url)
+        if response.status_code == 405:
+            continue  # a POST-only action; its POST is authorized like every other call
+        assert response.status_code == 403, (url, response.status_code)
+        body = response.content.decode()
+        assert "is not authorized to perform:" in body and 'data-testid="why-panel"' in body, url
+
+
+def test_bob_reads_everything_and_changes_nothing(world):
+    client, _ = sign_in(world["account"].id, "bob")
+    before = snapshot(world["account"].id)
+    for pattern, url in world["urls"]:
+        if pattern in PUBLIC or pattern.startswith("classroom/") or "event_history" in pattern:
+            continue  # event history needs cloudtrail:LookupEvents, which IAMReadOnlyAccess does not grant
+        response = client.get(url)
+        assert response.status_code in (200, 204, 405), (url, response.status_code)
+        post = client.post(url, {"confirm": f"{MARKER}-user", "action": "delete", "user_name": "bob-was-here",
+                                 "group_name": "bob-was-here", "step": "3"})
+        assert post.status_code < 500, (url, post.status_code)
+    assert snapshot(world["account"].id) == before
+
+
+def test_alice_with_full_access_opens_every_page(world):
+    client, _ = sign_in(world["account"].id, "alice")
+    for pattern, url in world["urls"]:
+        if pattern in PUBLIC or pattern.startswith("classroom/") or "event_history" in pattern:
+            continue
+        response = client.get(url)
+        assert response.status_code in (200, 204, 405), (url, response.status_code)
+
+
