@@ -72,8 +72,8 @@ def world(root_ctx, other_root_ctx, managed_policies, account, other_account, tm
         "name": f"{MARKER}-user",
     }
     urls = [(p, concrete(p.lstrip("^").rstrip("$"), values)) for p in walk(get_resolver().url_patterns)]
-    # What would betray account A to charlie: its ID and the unique IDs of the entities the URLs name.
-    secrets = [account.id, IamUser.objects.get(name=f"{MARKER}-user").user_id,
+    # What would betray account A to charlie: the unique IDs of the entities the URLs name (never echoed input).
+    secrets = [IamUser.objects.get(name=f"{MARKER}-user").user_id,
                Group.objects.get(name=f"{MARKER}-group").group_id, Role.objects.get(name=f"{MARKER}-role").role_id,
                policy.policy_id]
     return {"urls": urls, "account": account, "other": other_account, "secrets": secrets}
