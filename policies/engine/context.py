@@ -67,14 +67,12 @@ class Request:
     context: Mapping[str, object] = field(default_factory=dict)
     ctx: Mapping[str, str | tuple[str, ...]] = field(init=False, repr=False, compare=False)
     action_lc: str = field(init=False, repr=False, compare=False)
+    service: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "ctx", normalize_context(self.context))
         object.__setattr__(self, "action_lc", self.action.lower())
-
-    @property
-    def service(self) -> str:
-        return self.action_lc.split(":", 1)[0]
+        object.__setattr__(self, "service", self.action_lc.split(":", 1)[0])
 
     @property
     def is_cross_account(self) -> bool:
@@ -91,6 +89,7 @@ class Request:
             ("context", self.context),
             ("ctx", self.ctx),
             ("action_lc", action.lower()),
+            ("service", action.lower().split(":", 1)[0]),
         ):
             object.__setattr__(clone, name, value)
         return clone

@@ -31,7 +31,7 @@ from typing import Literal
 from .ast import PolicyDocument, PrincipalEntry, Statement
 from .conditions import CompiledCondition, all_conditions_hold, compile_conditions
 from .context import IAM_ENTITY_TYPES, Principal, Request
-from .matching import ResourcePattern, action_service, compile_action_pattern, has_wildcard
+from .matching import ActionSet, ResourcePattern, action_service
 
 Outcome = Literal["Allow", "ExplicitDeny", "ImplicitDeny"]
 Layer = Literal["identity", "permissions_boundary", "scp", "session", "resource", "trust"]
@@ -158,19 +158,15 @@ class CompiledStatement:
     """A Statement with its matchers built once."""
 
     __slots__ = (
-        "statement", "allow", "exact", "wild", "not_actions", "resources", "not_resources",
+        "statement", "allow", "actions", "not_actions", "resources", "not_resources",
         "resource_any", "conditions", "principals", "not_principals",
     )
 
     def __init__(self, statement: Statement, variables: bool) -> None:
         self.statement = statement
         self.allow = statement.effect == "Allow"
-        patterns = statement.actions or ()
-        self.exact = frozenset(p.lower() for p in patterns if not has_wildcard(p))
-        self.wild = tuple(compile_action_pattern(p) for p in patterns if has_wildcard(p))
-        self.not_actions = (
-            tuple(compile_action_pattern(p) for p in statement.not_actions) if statement.not_actions else None
-        )
+        self.actions = ActionSet(statement.actions or ())
+        self.not_actions = ActionSet(statement.not_actions) if statement.not_actions else None
         self.resources = tuple(ResourcePattern(r, variables) for r in statement.resources or ())
         self.resource_any = statement.resources is not None and "*" in statement.resources
         self.not_resources = (
@@ -180,15 +176,10 @@ class CompiledStatement:
         self.principals = statement.principals
         self.not_principals = statement.not_principals
 
-    def matches_action(self, action: str) -> bool:
+    def matches_action(self, action: str, service: str) -> bool:
         if self.not_actions is not None:
-            return not any(m(action) for m in self.not_actions)
-        if action in self.exact:
-            return True
-        for m in self.wild:
-            if m(action):
-                return True
-        return False
+            return not self.not_actions.match(action, service)
+        return self.actions.match(action, service)
 
     def matches_resource(self, resource: str, ctx: Mapping[str, object]) -> bool:
         if self.resource_any:
@@ -360,7 +351,7 @@ class LayerResult:
 
 def statement_applies(cs: CompiledStatement, request: Request) -> bool:
     return (
-        cs.matches_action(request.action_lc)
+        cs.matches_action(request.action_lc, request.service)
         and cs.matches_resource(request.resource, request.ctx)
         and cs.matches_conditions(request.ctx)
     )

@@ -60,6 +60,45 @@ def action_service(pattern: str) -> str | None:
     return None if has_wildcard(service) or ":" not in pattern else service
 
 
+class ActionSet:
+    """Action patterns of one Action/NotAction element, arranged for fast lookup: exact names in a set,
+    ``service:Prefix*`` patterns as per-service prefix tuples (one ``str.startswith`` call), the rest as
+    compiled matchers."""
+
+    __slots__ = ("exact", "prefixes", "matchers", "match_all")
+
+    def __init__(self, patterns: tuple[str, ...]) -> None:
+        exact: set[str] = set()
+        prefixes: dict[str, list[str]] = {}
+        matchers: list[Callable[[str], bool]] = []
+        self.match_all = False
+        for pattern in patterns:
+            p = pattern.lower()
+            service = action_service(p)
+            if p == "*":
+                self.match_all = True
+            elif not has_wildcard(p):
+                exact.add(p)
+            elif service is not None and p.endswith("*") and not has_wildcard(p[:-1]):
+                prefixes.setdefault(service, []).append(p[:-1])
+            else:
+                matchers.append(compile_action_pattern(p))
+        self.exact = frozenset(exact)
+        self.prefixes = {k: tuple(v) for k, v in prefixes.items()}
+        self.matchers = tuple(matchers)
+
+    def match(self, action: str, service: str) -> bool:
+        if self.match_all or action in self.exact:
+            return True
+        prefixes = self.prefixes.get(service)
+        if prefixes is not None and action.startswith(prefixes):
+            return True
+        for m in self.matchers:
+            if m(action):
+                return True
+        return False
+
+
 # ------------------------------------------------------------------------------------------- templates
 
 
