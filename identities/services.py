@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from core import arns, clock, ids
 from core.calls import iam_call
@@ -142,7 +143,10 @@ def list_users(ctx: CallContext, *, path_prefix: str = "/") -> QuerySet[IamUser]
             IamUser.objects.in_account(ctx.account_id)
             .filter(path__startswith=path_prefix)
             .select_related("login_profile")
-            .annotate(group_count=Count("memberships", distinct=True))
+            # A correlated count: the page's LIMIT applies before it, instead of grouping every user first.
+            .annotate(group_count=Coalesce(Subquery(
+                GroupMembership.objects.filter(user=OuterRef("pk")).values("user").annotate(n=Count("pk")).values("n")
+            ), 0))
             .order_by("name")
         )
 

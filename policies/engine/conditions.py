@@ -172,7 +172,7 @@ OPERATORS: tuple[str, ...] = tuple(POSITIVE) + tuple(NEGATED) + ("Null",)
 class CompiledCondition:
     """A Condition ready to evaluate: the matcher and the value templates are looked up once."""
 
-    __slots__ = ("condition", "key", "matcher", "negated", "templates", "constant_values")
+    __slots__ = ("condition", "key", "matcher", "negated", "templates", "constant_values", "value_set", "fold")
 
     def __init__(self, condition: Condition, variables: bool) -> None:
         self.condition = condition
@@ -184,6 +184,12 @@ class CompiledCondition:
         self.constant_values: tuple[tuple[Piece, ...], ...] | None = (
             tuple(((v, False),) for v in condition.values) if all(t.constant for t in self.templates) else None
         )
+        # Equality operators over constant values: a set lookup replaces the per-value loop.
+        positive = NEGATED.get(base, base)
+        self.fold = positive in ("StringEqualsIgnoreCase", "Bool")
+        self.value_set: frozenset[str] | None = None
+        if self.constant_values is not None and positive in ("StringEquals", "StringEqualsIgnoreCase", "Bool"):
+            self.value_set = frozenset(v.lower() if self.fold else v for v in condition.values)
 
     def policy_values(self, ctx: Mapping[str, object]) -> tuple[tuple[Piece, ...], ...]:
         if self.constant_values is not None:
@@ -199,15 +205,23 @@ class CompiledCondition:
             return self.null(values)
         if not values:
             return self.missing()
-        policy_values = self.policy_values(ctx)
-        if not policy_values:
-            return False
-        matcher = self.matcher
-        assert matcher is not None
+        value_set = self.value_set
+        if value_set is not None:
+            fold, negated = self.fold, self.negated
 
-        def satisfied(cv: str) -> bool:
-            hit = any(matcher(cv, pv) for pv in policy_values)
-            return not hit if self.negated else hit
+            def satisfied(cv: str) -> bool:
+                return ((cv.lower() if fold else cv) in value_set) is not negated
+
+        else:
+            policy_values = self.policy_values(ctx)
+            if not policy_values:
+                return False
+            matcher = self.matcher
+            assert matcher is not None
+
+            def satisfied(cv: str) -> bool:
+                hit = any(matcher(cv, pv) for pv in policy_values)
+                return not hit if self.negated else hit
 
         if cond.qualifier == "ForAllValues":
             return all(satisfied(cv) for cv in values)

@@ -56,7 +56,7 @@ class LabelledPolicy:
     document: PolicyDocument
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class PolicySet:
     """Every policy that applies to one request.
 
@@ -227,6 +227,37 @@ class CompiledPolicy:
         return sorted((*specific, *self.generic), key=lambda cs: cs.statement.index)
 
 
+class LayerIndex:
+    """All statements of one layer's policies, by service, in policy then statement order. Built once per
+    PolicySet and layer; the merged candidate tuple for a service is built on first use."""
+
+    __slots__ = ("policies", "cache")
+
+    def __init__(self, policies: Iterable[LabelledPolicy]) -> None:
+        self.policies = tuple((lp.label, compiled(lp.document)) for lp in policies)
+        self.cache: dict[str, tuple[tuple[str, CompiledStatement], ...]] = {}
+
+    def candidates(self, service: str) -> tuple[tuple[str, CompiledStatement], ...]:
+        found = self.cache.get(service)
+        if found is None:
+            found = tuple((label, cs) for label, cp in self.policies for cs in cp.candidates(service))
+            if len(self.cache) < 4096:  # services are a few hundred; the bound only guards odd input
+                self.cache[service] = found
+        return found
+
+
+def layer_index(policies: PolicySet, key: object, members: Iterable[LabelledPolicy]) -> LayerIndex:
+    """The cached LayerIndex of one layer of a PolicySet (stored outside the dataclass fields)."""
+    indexes: dict[object, LayerIndex] | None = policies.__dict__.get("_indexes")
+    if indexes is None:
+        indexes = {}
+        object.__setattr__(policies, "_indexes", indexes)
+    index = indexes.get(key)
+    if index is None:
+        index = indexes[key] = LayerIndex(members)
+    return index
+
+
 def compiled(document: PolicyDocument) -> CompiledPolicy:
     """The document's compiled form, built on first use and cached on the (frozen) document."""
     cached = document.compiled
@@ -357,19 +388,17 @@ def statement_applies(cs: CompiledStatement, request: Request) -> bool:
     )
 
 
-def match_layer(layer: str, policies: Iterable[LabelledPolicy], request: Request) -> LayerResult:
+def match_layer(layer: str, index: LayerIndex, request: Request) -> LayerResult:
     """Identity-side layer: every applicable Deny, and the first applicable Allow."""
     result = LayerResult(layer)
-    service = request.service
-    for lp in policies:
-        for cs in compiled(lp.document).candidates(service):
-            if (cs.allow and result.allow is not None) or not statement_applies(cs, request):
-                continue
-            if cs.allow:
-                result.allow = (lp.label, cs)
-                result.allow_strength = DIRECT
-            else:
-                result.denies.append((lp.label, cs))
+    for label, cs in index.candidates(request.service):
+        if (cs.allow and result.allow is not None) or not statement_applies(cs, request):
+            continue
+        if cs.allow:
+            result.allow = (label, cs)
+            result.allow_strength = DIRECT
+        else:
+            result.denies.append((label, cs))
     return result
 
 
@@ -416,18 +445,20 @@ def collect_layers(request: Request, policies: PolicySet) -> dict[str, list[Laye
     has_boundary = policies.permissions_boundary is not None and identity_side_applies(request)
     layers: dict[str, list[LayerResult]] = {}
     if scps_apply(request, policies):
-        layers["scp"] = [match_layer("scp", level, request) for level in policies.scps or ()]
+        layers["scp"] = [
+            match_layer("scp", layer_index(policies, ("scp", i), level), request)
+            for i, level in enumerate(policies.scps or ())
+        ]
     if policies.resource is not None:
         name = "trust" if is_trust_request(request) else "resource"
         layers["resource"] = [match_resource_layer(name, policies.resource, request, has_boundary)]
     if identity_side_applies(request):
-        layers["identity"] = [match_layer("identity", policies.identity, request)]
+        layers["identity"] = [match_layer("identity", layer_index(policies, "identity", policies.identity), request)]
         if policies.permissions_boundary is not None:
-            layers["permissions_boundary"] = [
-                match_layer("permissions_boundary", (policies.permissions_boundary,), request)
-            ]
+            index = layer_index(policies, "permissions_boundary", (policies.permissions_boundary,))
+            layers["permissions_boundary"] = [match_layer("permissions_boundary", index, request)]
         if policies.session is not None:
-            layers["session"] = [match_layer("session", policies.session, request)]
+            layers["session"] = [match_layer("session", layer_index(policies, "session", policies.session), request)]
     return layers
 
 
