@@ -253,7 +253,8 @@ def _create_user(request: HttpRequest, draft: UserDraft) -> HttpResponse:
 # ---- user detail ------------------------------------------------------------------------------------------
 
 USER_TAB_LABELS = (("permissions", "Permissions"), ("groups", "Groups"), ("tags", "Tags"),
-                   ("security_credentials", "Security credentials"), ("last_accessed", "Last Accessed"))
+                   ("security_credentials", "Security credentials"), ("effective", "Effective permissions"),
+                   ("last_accessed", "Last Accessed"))
 USER_TABS = tuple(key for key, _ in USER_TAB_LABELS)
 
 
@@ -284,6 +285,10 @@ def _render_user_detail(request: HttpRequest, user: IamUser, tab: str, status: i
 
         context["last_accessed"], context["all_services"] = get_service_last_accessed(
             request.iam_ctx, arn=user.arn, documents=queries.user_policy_documents(user))
+    elif tab == "effective":
+        from policies.simulator import effective_for
+
+        context["effective"] = effective_for(request.iam_ctx, "user", user.name)
     template = pick_partial(request, "identities/user_detail.html", {"user-tab"})
     return render(request, template, context, status=status)
 
@@ -623,7 +628,8 @@ def group_create(request: HttpRequest) -> HttpResponse:
     return render(request, template, context, status=_error_status(request, status) if errors else 200)
 
 
-GROUP_TAB_LABELS = (("users", "Users"), ("permissions", "Permissions"), ("last_accessed", "Last Accessed"))
+GROUP_TAB_LABELS = (("users", "Users"), ("permissions", "Permissions"), ("effective", "Effective permissions"),
+                    ("last_accessed", "Last Accessed"))
 GROUP_TABS = tuple(key for key, _ in GROUP_TAB_LABELS)
 GROUP_ACTIONS = ("remove_user", "add_users", "detach_policy", "attach_policies", "delete_inline", "put_inline")
 
@@ -717,6 +723,10 @@ def _render_group_detail(request: HttpRequest, group: Group, tab: str, status: i
         attached_arns = [p.arn for p in attached]
         context["policies"] = [p for p in queries.attachable_policies(group.account_id, query, policy_type, selected)
                                if p.arn not in attached_arns]
+    elif tab == "effective":
+        from policies.simulator import effective_for
+
+        context["effective"] = effective_for(request.iam_ctx, "group", group.name)
     elif tab == "last_accessed":
         from audit.last_accessed import get_service_last_accessed
 

@@ -186,3 +186,26 @@ def parse_context(text: str) -> dict[str, Any]:
         value = value.strip()
         context[key.strip()] = [v.strip() for v in value.split(",")] if "," in value else value
     return context
+
+
+def effective_for(ctx: CallContext, kind: str, name: str) -> list:
+    """The principal's effective permissions per service (user, group or role pages' Effective permissions)."""
+    from policies.effective import effective_permissions
+    from policies.engine import LabelledPolicy, PolicySet, parse_policy
+    from policies.engine.cli import build_principal
+
+    simulation = for_principal(ctx, kind, name)
+
+    def parsed(source: SourcePolicy, kind_: str) -> LabelledPolicy | None:
+        try:
+            return LabelledPolicy(source.name, parse_policy(source.text, kind=kind_))
+        except ValueError:
+            return None
+
+    identity = tuple(p for s in simulation.identity if (p := parsed(s, "identity")) is not None)
+    boundary = parsed(simulation.boundary, "boundary") if simulation.boundary else None
+    principal = build_principal(simulation.principal)
+    context = {"aws:PrincipalArn": principal.arn, "aws:PrincipalAccount": ctx.account_id}
+    if principal.type == "IAMUser" and principal.name:
+        context["aws:username"] = principal.name
+    return effective_permissions(principal, PolicySet(identity=identity, permissions_boundary=boundary), context)

@@ -1,0 +1,35 @@
+"""Effective permissions shown on user and group pages, computed by the engine over the action catalog."""
+
+from __future__ import annotations
+
+import re
+
+from identities import services
+from policies import services as policy_services
+
+
+def rows(html: str) -> dict[str, str]:
+    """Service prefix → access level, from the Effective permissions table."""
+    section = html.split('data-testid="effective-permissions"')[1]
+    return dict(re.findall(r'<span class="muted mono">([\w-]+)</span></td><td>([^<]*)</td>', section))
+
+
+def test_user_effective_permissions_respect_the_boundary(root_ctx, root_client, managed_policies):
+    services.create_user(root_ctx, user_name="carol")
+    for name in ("AmazonS3FullAccess", "IAMReadOnlyAccess"):
+        policy_services.attach_user_policy(root_ctx, user_name="carol", policy_arn=f"arn:aws:iam::aws:policy/{name}")
+    found = rows(root_client.get("/iam/users/carol?tab=effective").content.decode())
+    assert found["s3"] == "Full access"
+    assert found["iam"].startswith("Full: List") and "Write" not in found["iam"]
+    services.put_user_permissions_boundary(root_ctx, user_name="carol",
+                                           permissions_boundary="arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess")
+    bounded = rows(root_client.get("/iam/users/carol?tab=effective").content.decode())
+    assert "Write" not in bounded["s3"] and "iam" not in bounded
+
+
+def test_group_and_empty_user(root_ctx, root_client, managed_policies):
+    services.create_user(root_ctx, user_name="dave")
+    assert "Nothing is allowed" in root_client.get("/iam/users/dave?tab=effective").content.decode()
+    services.create_group(root_ctx, group_name="ops")
+    policy_services.attach_group_policy(root_ctx, group_name="ops", policy_arn="arn:aws:iam::aws:policy/AmazonEC2ReadOnlyAccess")
+    assert "ec2" in rows(root_client.get("/iam/groups/ops?tab=effective").content.decode())
