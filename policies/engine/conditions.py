@@ -172,7 +172,9 @@ OPERATORS: tuple[str, ...] = tuple(POSITIVE) + tuple(NEGATED) + ("Null",)
 class CompiledCondition:
     """A Condition ready to evaluate: the matcher and the value templates are looked up once."""
 
-    __slots__ = ("condition", "key", "matcher", "negated", "templates", "constant_values", "value_set", "fold")
+    __slots__ = (
+        "condition", "key", "matcher", "negated", "templates", "constant_values", "value_set", "fold", "memo",
+    )
 
     def __init__(self, condition: Condition, variables: bool) -> None:
         self.condition = condition
@@ -188,6 +190,10 @@ class CompiledCondition:
         positive = NEGATED.get(base, base)
         self.fold = positive in ("StringEqualsIgnoreCase", "Bool")
         self.value_set: frozenset[str] | None = None
+        # A condition depends only on the request context: remember the last (context, result) pair, so a
+        # sweep over many actions with one context evaluates each condition once. One attribute store, so
+        # concurrent readers see either the old or the new pair.
+        self.memo: tuple[object, bool] = (None, False)
         if self.constant_values is not None and positive in ("StringEquals", "StringEqualsIgnoreCase", "Bool"):
             self.value_set = frozenset(v.lower() if self.fold else v for v in condition.values)
 
@@ -198,6 +204,14 @@ class CompiledCondition:
         return tuple(p for t in self.templates if (p := t.resolve(ctx)) is not None)
 
     def evaluate(self, ctx: Mapping[str, object]) -> bool:
+        memo = self.memo
+        if memo[0] is ctx:
+            return memo[1]
+        result = self.evaluate_uncached(ctx)
+        self.memo = (ctx, result)
+        return result
+
+    def evaluate_uncached(self, ctx: Mapping[str, object]) -> bool:
         cond = self.condition
         raw = ctx.get(self.key)
         values: tuple[str, ...] = () if raw is None else (raw,) if isinstance(raw, str) else raw  # type: ignore[assignment]

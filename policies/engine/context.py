@@ -81,15 +81,9 @@ class Request:
     def with_action(self, action: str, resource: str | None = None) -> Request:
         """The same principal and context for another action, reusing the normalized context."""
         clone = object.__new__(Request)
-        for name, value in (
-            ("principal", self.principal),
-            ("action", action),
-            ("resource", self.resource if resource is None else resource),
-            ("resource_account", self.resource_account),
-            ("context", self.context),
-            ("ctx", self.ctx),
-            ("action_lc", action.lower()),
-            ("service", action.lower().split(":", 1)[0]),
-        ):
-            object.__setattr__(clone, name, value)
+        lowered = action.lower()
+        clone.__dict__.update(self.__dict__)  # frozen blocks setattr, not the instance dict
+        clone.__dict__.update(action=action, action_lc=lowered, service=lowered.split(":", 1)[0])
+        if resource is not None:
+            clone.__dict__["resource"] = resource
         return clone

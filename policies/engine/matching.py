@@ -18,7 +18,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-CtxValue = "str | tuple[str, ...]"
 Piece = tuple[str, bool]  # (text, literal): literal text has no wildcards
 
 _VARIABLE = re.compile(r"\$\{([^{}]*)\}")
