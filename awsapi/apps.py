@@ -6,4 +6,4 @@ class AwsApiConfig(AppConfig):
     verbose_name = "AWS Query API"
 
     def ready(self) -> None:
-        from awsapi.handlers import iam, sts  # noqa: F401  (registers the operations)
+        from awsapi.handlers import account, credentials, iam, simulate, sts  # noqa: F401  (registers the operations)

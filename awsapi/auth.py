@@ -4,6 +4,7 @@ signature with its secret, refuse expired or revoked credentials at the moment o
 from __future__ import annotations
 
 import hmac
+from datetime import timedelta
 
 from awsapi.protocol import sigv4
 from awsapi.protocol.sigv4 import HttpRequest, SignedRequest
@@ -16,28 +17,29 @@ from sts.models import TemporaryCredential
 
 def authenticate(request: HttpRequest, signed: SignedRequest, *, source_ip: str, user_agent: str) -> CallContext:
     sigv4.check_time(signed)
+    key = None
     if signed.access_key_id.startswith("ASIA"):
         principal, secret = _temporary(signed)
     else:
-        principal, secret = _long_term(signed)
+        key, principal, secret = _long_term(signed)
     expected = sigv4.expected_signature(request, signed, secret)
     if not sigv4.signatures_match(expected, signed.signature):
         raise sigv4.SignatureDoesNotMatch(sigv4.SIGNATURE_MISMATCH)
-    if not signed.access_key_id.startswith("ASIA"):
-        _mark_used(signed)
+    if key is not None:
+        _mark_used(key, signed)
     return CallContext(principal, source_ip=source_ip, user_agent=user_agent, origin="api",
                        access_key_id=signed.access_key_id, secure_transport=False)
 
 
-def _long_term(signed: SignedRequest) -> tuple[Principal, str]:
+def _long_term(signed: SignedRequest) -> tuple[AccessKey, Principal, str]:
     key = AccessKey.objects.select_related("user").filter(access_key_id=signed.access_key_id).first()
     if key is None or key.status != "Active":
         raise sigv4.InvalidClientTokenId(sigv4.INVALID_TOKEN)
     if key.user is None:
-        return Principal.root(key.account_id), decrypt(key.secret_encrypted)
+        return key, Principal.root(key.account_id), decrypt(key.secret_encrypted)
     from console.services import user_principal
 
-    return user_principal(key.user), decrypt(key.secret_encrypted)
+    return key, user_principal(key.user), decrypt(key.secret_encrypted)
 
 
 def _temporary(signed: SignedRequest) -> tuple[Principal, str]:
@@ -76,6 +78,15 @@ def _session_token_principal(credential: TemporaryCredential) -> Principal:
                      mfa_authenticated_at=credential.mfa_authenticated_at, token_issued_at=credential.issued_at)
 
 
-def _mark_used(signed: SignedRequest) -> None:
-    AccessKey.objects.filter(access_key_id=signed.access_key_id).update(
-        last_used_at=clock.now(), last_used_service=signed.service, last_used_region=signed.region)
+LAST_USED_GRANULARITY = timedelta(minutes=1)
+
+
+def _mark_used(key: AccessKey, signed: SignedRequest) -> None:
+    """Record the key's last use. AWS reports it coarsely too; writing at most once a minute per key (or when the
+    service or Region changes) spares a write, and its commit, on nearly every call of a busy script."""
+    now = clock.now()
+    if (key.last_used_at is not None and now - key.last_used_at < LAST_USED_GRANULARITY
+            and key.last_used_service == signed.service and key.last_used_region == signed.region):
+        return
+    AccessKey.objects.filter(pk=key.pk).update(last_used_at=now, last_used_service=signed.service,
+                                               last_used_region=signed.region)

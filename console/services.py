@@ -12,7 +12,9 @@ from core.context import CallContext, Principal
 from core.errors import EntityAlreadyExists, InvalidInput
 from core.passwords import dummy_verify, hash_password, verify_password
 from console import throttle
-from identities.models import Account, IamUser, LoginProfile
+from identities import credentials
+from identities.models import Account, IamUser, LoginProfile, MfaDevice
+from identities.passwords import HARD_EXPIRED_MESSAGE, sign_in_password_state
 
 SIGNIN_SOURCE = "signin.amazonaws.com"
 
@@ -21,6 +23,12 @@ class SignInFailed(Exception):
     """Shown to the visitor as AWS does, without saying which part was wrong."""
 
     message = "Your authentication information is incorrect. Please try again."
+
+
+class SignInPasswordExpired(SignInFailed):
+    """HardExpiry: the password has expired and only an administrator can set a new one."""
+
+    message = HARD_EXPIRED_MESSAGE
 
 
 class SignInLocked(SignInFailed):
@@ -65,8 +73,11 @@ def create_account(*, email: str, password: str, account_id: str | None = None, 
         raise EntityAlreadyExists(f"An account with ID {account_id} or root email {email} already exists.") from None
 
 
-def _signin_record(ctx: CallContext, *, success: bool, mfa_used: bool = False, locked: bool = False) -> None:
+def _signin_record(ctx: CallContext, *, success: bool, mfa_used: bool = False, locked: bool = False,
+                   mfa_identifier: str = "") -> None:
     additional = {"LoginTo": "/", "MobileVersion": "No", "MFAUsed": "Yes" if mfa_used else "No"}
+    if mfa_identifier:
+        additional["MFAIdentifier"] = mfa_identifier
     if locked:
         additional["LockedOut"] = "Yes"
     record = build_record(
@@ -97,7 +108,8 @@ def sign_in_root(*, email: str, password: str, source_ip: str, user_agent: str) 
         _signin_record(ctx, success=False, locked=locked)
         raise SignInFailed()
     throttle.clear(account.id, "<root>")
-    _signin_record(ctx, success=True)
+    if not mfa_required(account.id, None):
+        _signin_record(ctx, success=True)  # with MFA, ConsoleLogin is recorded once the code is checked
     return account
 
 
@@ -124,7 +136,43 @@ def sign_in_user(*, account: str, user_name: str, password: str, source_ip: str,
         _signin_record(ctx, success=False, locked=locked)
         raise SignInFailed()
     throttle.clear(target.id, user_name)
+    password_state = sign_in_password_state(profile)  # MaxPasswordAge / HardExpiry of the account's policy
+    if password_state == "hard_expired":
+        _signin_record(ctx, success=False)
+        raise SignInPasswordExpired()
     user.password_last_used = clock.now()
     user.save(update_fields=["password_last_used"])
-    _signin_record(ctx, success=True)
-    return UserSignIn(target, user, profile.password_reset_required)
+    if not mfa_required(target.id, user):
+        _signin_record(ctx, success=True)  # with MFA, ConsoleLogin is recorded once the code is checked
+    return UserSignIn(target, user, profile.password_reset_required or password_state == "expired")
+
+
+def mfa_required(account_id: str, user: IamUser | None) -> bool:
+    """Whether sign-in asks for an MFA code after the password (root when ``user`` is None)."""
+    return bool(credentials.sign_in_mfa_devices(account_id, user))
+
+
+def complete_mfa_sign_in(*, account_id: str, user_pk: int | None, code: str, source_ip: str,
+                         user_agent: str) -> MfaDevice:
+    """The second sign-in step: a current code of one of the principal's enabled MFA devices, each code once.
+
+    Records the ConsoleLogin event (``MFAUsed: "Yes"`` and ``MFAIdentifier`` on success), throttled like passwords.
+    """
+    account = Account.objects.get(pk=account_id)
+    user = IamUser.objects.in_account(account_id).filter(pk=user_pk).first() if user_pk is not None else None
+    if user_pk is not None and user is None:
+        raise SignInFailed()  # the user was deleted between the two steps
+    principal = user_principal(user) if user is not None else Principal.root(account_id)
+    ctx = CallContext(principal, source_ip=source_ip, user_agent=user_agent, origin="console")
+    who = user.name if user is not None else "<root>"
+    if throttle.is_locked(account_id, who, source_ip):
+        _signin_record(ctx, success=False, mfa_used=True, locked=True)
+        raise SignInLocked()
+    device = credentials.check_sign_in_mfa(account, user, code.strip(), clock.now())
+    if device is None:
+        locked = throttle.record_failure(account_id, who, source_ip)
+        _signin_record(ctx, success=False, mfa_used=True, locked=locked)
+        raise SignInFailed()
+    throttle.clear(account_id, who)
+    _signin_record(ctx, success=True, mfa_used=True, mfa_identifier=device.serial_number)
+    return device

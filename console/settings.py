@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "audit",
     "sts",
     "awsapi",
+    "classroom",
 ]
 
 MIDDLEWARE = [

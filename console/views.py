@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -10,8 +12,53 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from console import services, sessions
 from console.decorators import console_login_required
+from core import clock
 from core.errors import IamError
+from identities import credentials
 from identities import services as identity_services
+from identities.models import Account, IamUser
+
+MFA_PENDING = "iam_signin_mfa"  # the principal whose password was right and whose MFA code is awaited
+MFA_PENDING_SECONDS = 5 * 60
+
+
+def _await_mfa(request: HttpRequest, account: Account, kind: str, *, user_pk: int | None = None,
+               must_change_password: bool = False) -> HttpResponse:
+    """Password accepted, MFA code still to come: remember who (never the password) and ask for the code."""
+    request.session.flush()  # nothing of an earlier sign-in survives; a new session ID
+    request.session[MFA_PENDING] = {"account": account.id, "kind": kind, "user": user_pk,
+                                    "must_change_password": must_change_password, "next": _next_url(request),
+                                    "at": clock.now().isoformat()}
+    return redirect("/signin_mfa")
+
+
+@require_http_methods(["GET", "POST"])
+def signin_mfa(request: HttpRequest) -> HttpResponse:
+    """The second sign-in page: a code from the principal's MFA device."""
+    pending = request.session.get(MFA_PENDING)
+    if not pending or datetime.fromisoformat(pending["at"]) + timedelta(seconds=MFA_PENDING_SECONDS) < clock.now():
+        request.session.pop(MFA_PENDING, None)
+        return redirect("/signin")
+    error = ""
+    if request.method == "POST":
+        try:
+            services.complete_mfa_sign_in(account_id=pending["account"], user_pk=pending["user"],
+                                          code=request.POST.get("mfa_code", "")[:16],
+                                          source_ip=sessions.client_ip(request),
+                                          user_agent=request.headers.get("User-Agent", ""))
+        except services.SignInFailed as exc:
+            error = exc.message
+        else:
+            request.session.pop(MFA_PENDING, None)
+            account = Account.objects.get(pk=pending["account"])
+            sessions.start(request, account, pending["kind"], user_pk=pending["user"],
+                           must_change_password=pending["must_change_password"], mfa_at=clock.now())
+            return redirect("/change_password" if pending["must_change_password"] else pending["next"])
+    who = "root user"
+    if pending["kind"] == "user":
+        who = IamUser.objects.filter(pk=pending["user"]).values_list("name", flat=True).first() or ""
+    return render(request, "identities/credentials/signin_mfa.html",
+                  {"error": error, "action": "/signin_mfa", "who": who}, status=400 if error else 200)
 
 
 @require_http_methods(["GET", "POST"])
@@ -30,6 +77,8 @@ def signin(request: HttpRequest) -> HttpResponse:
             except services.SignInFailed as exc:
                 error = exc.message
             else:
+                if services.mfa_required(account.id, None):
+                    return _await_mfa(request, account, "root")
                 sessions.start(request, account, "root")
                 return redirect(_next_url(request))
     return render(request, "console/signin.html", {"error": error, "email": email}, status=400 if error else 200)
@@ -58,6 +107,9 @@ def signin_user(request: HttpRequest, account: str = "") -> HttpResponse:
             except services.SignInFailed as exc:
                 error = exc.message
             else:
+                if services.mfa_required(result.account.id, result.user):
+                    return _await_mfa(request, result.account, "user", user_pk=result.user.pk,
+                                      must_change_password=result.password_reset_required)
                 sessions.start(request, result.account, "user", user_pk=result.user.pk,
                                must_change_password=result.password_reset_required)
                 if result.password_reset_required:
@@ -115,7 +167,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "console/dashboard.html", {
         "counts": counts,
         "sign_in_url": sign_in_url(request, account.alias or account.id),
-        "root_has_mfa": False,
-        "root_has_access_keys": False,
+        "root_has_mfa": credentials.root_has_mfa(account.id),
+        "root_has_access_keys": credentials.root_has_active_access_keys(account.id),
         "nav": "dashboard",
     })

@@ -189,3 +189,14 @@ class InstanceProfile(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(Lower("name"), "account", name="instance_profile_unique_name")]
+
+
+class CredentialReport(models.Model):
+    """The account's latest credential report (GenerateCredentialReport / GetCredentialReport), built by a Celery
+    task. One row per account: a new report replaces the previous one."""
+
+    account = models.OneToOneField(Account, on_delete=models.CASCADE, related_name="credential_report")
+    state = models.CharField(max_length=10, default="STARTED")  # STARTED | INPROGRESS | COMPLETE
+    requested_at = models.DateTimeField()  # when generation was (last) started
+    generated_at = models.DateTimeField(null=True, blank=True)  # GeneratedTime, set when COMPLETE
+    content = models.TextField(blank=True, default="")  # the CSV text

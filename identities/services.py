@@ -18,6 +18,7 @@ from core.errors import DeleteConflict, EntityAlreadyExists, InvalidInput, Limit
 from core.passwords import hash_password
 from core.validation import check_input
 from identities.models import Group, GroupMembership, IamUser, LoginProfile
+from identities.passwords import remember_password
 from policies.models import ManagedPolicy
 
 GROUPS_PER_USER = 10
@@ -157,6 +158,10 @@ def delete_user(ctx: CallContext, *, user_name: str) -> None:
         user = find_user(ctx.account_id, user_name)
         if LoginProfile.objects.filter(user=user).exists():
             raise DeleteConflict("Cannot delete entity, must delete login profile first.")
+        if user.access_keys.exists():
+            raise DeleteConflict("Cannot delete entity, must delete access keys first.")
+        if user.mfa_devices.filter(enabled_at__isnull=False).exists():
+            raise DeleteConflict("Cannot delete entity, must delete MFA device first.")
         if user.inline_policies.exists():
             raise DeleteConflict("Cannot delete entity, must delete policies first.")
         if user.policy_attachments.exists():
@@ -237,9 +242,11 @@ def create_login_profile(ctx: CallContext, *, user_name: str, password: str, pas
 
         check_password_policy(ctx.account_id, password, user=user)
         now = clock.now()
-        return LoginProfile.objects.create(user=user, password_hash=hash_password(password),
-                                           password_reset_required=password_reset_required,
-                                           created_at=now, password_changed_at=now)
+        profile = LoginProfile.objects.create(user=user, password_hash=hash_password(password),
+                                              password_reset_required=password_reset_required,
+                                              created_at=now, password_changed_at=now)
+        remember_password(user, profile.password_hash)
+        return profile
 
 
 def update_login_profile(ctx: CallContext, *, user_name: str, password: str | None = None,
@@ -257,6 +264,7 @@ def update_login_profile(ctx: CallContext, *, user_name: str, password: str | No
             check_password_policy(ctx.account_id, password, user=user)
             profile.password_hash = hash_password(password)
             profile.password_changed_at = clock.now()
+            remember_password(user, profile.password_hash)
         if password_reset_required is not None:
             profile.password_reset_required = password_reset_required
         profile.save()
@@ -412,6 +420,13 @@ def delete_user_with_dependents(ctx: CallContext, *, user_name: str) -> None:
         user = find_user(ctx.account_id, user_name)
         if LoginProfile.objects.filter(user=user).exists():
             delete_login_profile(ctx, user_name=user.name)
+        from identities import credentials
+
+        for key_id in user.access_keys.values_list("access_key_id", flat=True):
+            credentials.delete_access_key(ctx, user_name=user.name, access_key_id=key_id)
+        for serial in user.mfa_devices.filter(enabled_at__isnull=False).values_list("serial_number", flat=True):
+            credentials.deactivate_mfa_device(ctx, user_name=user.name, serial_number=serial)
+            credentials.delete_virtual_mfa_device(ctx, serial_number=serial)
         for group_name in Group.objects.filter(memberships__user=user).values_list("name", flat=True):
             remove_user_from_group(ctx, group_name=group_name, user_name=user.name)
         for policy_arn in user.policy_attachments.values_list("policy__arn", flat=True):
@@ -487,3 +502,4 @@ def change_password(ctx: CallContext, *, old_password: str, new_password: str) -
         profile.password_changed_at = clock.now()
         profile.password_reset_required = False
         profile.save(update_fields=["password_hash", "password_changed_at", "password_reset_required"])
+        remember_password(profile.user, profile.password_hash)

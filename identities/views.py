@@ -289,6 +289,10 @@ def _render_user_detail(request: HttpRequest, user: IamUser, tab: str, status: i
         from policies.simulator import effective_for
 
         context["effective"] = effective_for(request.iam_ctx, "user", user.name)
+    elif tab == "security_credentials":
+        from identities.views_credentials import credentials_context
+
+        context.update(credentials_context(request, user))
     template = pick_partial(request, "identities/user_detail.html", {"user-tab"})
     return render(request, template, context, status=status)
 

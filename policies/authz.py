@@ -189,6 +189,25 @@ def _resource_account(resource: str) -> str | None:
     return parts[4] if len(parts) == 6 and parts[4] else None
 
 
+_PASSWORD_ACTIONS = ("iam:changepassword", "iam:getaccountpasswordpolicy")
+
+
+def _implicit_password_policy(p: Principal) -> LabelledPolicy | None:
+    """AllowUsersToChangePassword: the user's own iam:ChangePassword and iam:GetAccountPasswordPolicy, with no
+    IAM policy attached (reference §1.10). Explicit denies still win; it is labelled as the account setting."""
+    import json
+
+    from identities.passwords import implicit_password_permissions
+
+    if not implicit_password_permissions(p.account_id):
+        return None
+    document = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "iam:ChangePassword", "Resource": p.arn},
+        {"Effect": "Allow", "Action": "iam:GetAccountPasswordPolicy", "Resource": "*"},
+    ]})
+    return LabelledPolicy("account password policy (AllowUsersToChangePassword)", parse_policy(document))
+
+
 def decide(ctx: CallContext, action: str, resource: str, condition_context: Mapping[str, Any]) -> Decision:
     p = ctx.principal
     owner = _resource_account(resource)
@@ -199,13 +218,61 @@ def decide(ctx: CallContext, action: str, resource: str, condition_context: Mapp
         policies = PolicySet()
     elif p.type == "IAMUser" and p.user_pk is not None:
         policies = policies_for_user(p.user_pk)
+        if action.lower() in _PASSWORD_ACTIONS:
+            implicit = _implicit_password_policy(p)
+            if implicit is not None:
+                policies = replace(policies, identity=(*policies.identity, implicit))
     elif p.type == "AssumedRole" and p.role_pk is not None:
         policies = policies_for_role_session(p.role_pk, p.session_pk)
     else:
         policies = PolicySet()
     if action.lower().startswith("sts:assumerole"):
         policies = replace(policies, resource=trust_policy(resource))
+    # Classroom (issue 7): the SCPs of the caller's organization, root users included; the engine exempts the
+    # management account.
+    levels, management = scp_levels(p.account_id)
+    if levels is not None:
+        policies = replace(policies, scps=levels, management_account=management)
     return evaluate(request, policies)
+
+
+# ---- Service control policies (classroom, issue 7) ---------------------------------------------------------------
+_scp_levels: dict[tuple[str, str, int], tuple[tuple[tuple[LabelledPolicy, ...], ...], str]] = {}
+
+
+def scp_levels(account_id: str) -> tuple[tuple[tuple[LabelledPolicy, ...], ...] | None, str | None]:
+    """The SCPs of each organization level above ``account_id`` (root, OUs from the top, the account itself) and
+    the organization's management account; (None, None) outside any organization.
+
+    One query per call when warm: the levels are cached per account and organization revision, which every change
+    to SCPs, attachments, OUs or membership bumps in its own transaction."""
+    from classroom.models import OrganizationalUnit, OrgAccount, PolicyAttachment, ServiceControlPolicy
+
+    row = (OrgAccount.objects.filter(account_id=account_id)
+           .values_list("organization_id", "organization__policy_revision", "organization__management_account_id",
+                        "parent_unit_id", "organization__root__id").first())
+    if row is None:
+        return None, None
+    org_id, revision, management, unit_id, root_id = row
+    key = (account_id, org_id, revision)
+    cached = _scp_levels.get(key)
+    if cached is None:
+        parents = dict(OrganizationalUnit.objects.filter(organization_id=org_id).values_list("id", "parent_id"))
+        chain: list[str] = []
+        while unit_id is not None and unit_id not in chain:
+            chain.append(unit_id)
+            unit_id = parents.get(unit_id)
+        targets = [root_id, *reversed(chain), account_id]
+        by_target: dict[str, list[_Revision]] = {t: [] for t in targets}
+        rows = PolicyAttachment.objects.filter(organization_id=org_id, target_id__in=targets).values_list(
+            "target_id", "policy_id", "policy__updated_at", "policy__name", "policy__policy_id")
+        for target, pk, updated, name, policy_id in rows:
+            by_target[target].append(_Revision(("scp", pk, updated.isoformat()), f"SCP {name} ({policy_id})"))
+        levels = tuple(tuple(_labelled(by_target[t], ServiceControlPolicy, kind="scp")) for t in targets)
+        if len(_scp_levels) > _MAX_CACHED:
+            _scp_levels.clear()
+        cached = _scp_levels[key] = (levels, management)
+    return cached
 
 
 def authorize(ctx: CallContext, action: str, resource: str, condition_context: Mapping[str, Any]) -> Decision:

@@ -253,3 +253,67 @@ def switch_role(user_ctx: CallContext, *, account_id: str, role_name: str, sessi
 
 def _requires_external_id(role: Role) -> bool:
     return "sts:externalid" in role.assume_role_policy.lower()
+
+
+# ---- GetSessionToken and GetAccessKeyInfo (added for the Query API, issue 6) ----------------------------------
+
+SESSION_TOKEN_DEFAULT = {"Root": 3600, "IAMUser": 43200}
+SESSION_TOKEN_MAX = {"Root": 3600, "IAMUser": 129600}
+
+
+def get_session_token(ctx: CallContext, *, duration_seconds: int | None = None, serial_number: str | None = None,
+                      token_code: str | None = None) -> IssuedCredentials:
+    """GetSessionToken: temporary credentials that act as the calling user (or root), with MFA when a code is
+    given. It needs no permission and no policy can restrict it; session credentials may not call it."""
+    from audit.services import build_record, save_record
+    from django.db import transaction
+
+    caller = ctx.principal
+    params = {"durationSeconds": duration_seconds, "serialNumber": serial_number}
+
+    def audit(error: IamError | None = None, response: dict[str, object] | None = None) -> None:
+        record = build_record(ctx, event_source="sts.amazonaws.com", event_name="GetSessionToken",
+                              request_parameters={k: v for k, v in params.items() if v is not None} or None,
+                              response_elements=response, error_code=error.code if error else "",
+                              error_message=error.message if error else "")
+        save_record(ctx, record)
+
+    try:
+        if caller.type == "AssumedRole" or caller.session_pk is not None:
+            raise AccessDenied("Cannot call GetSessionToken with session credentials")
+        check_input("sts", "GetSessionToken", DurationSeconds=duration_seconds, SerialNumber=serial_number,
+                    TokenCode=token_code)
+        duration = duration_seconds if duration_seconds is not None else SESSION_TOKEN_DEFAULT[caller.type]
+        duration = min(duration, SESSION_TOKEN_MAX[caller.type])  # root's sessions are capped at one hour
+        mfa_at = _verified_mfa(ctx, serial_number, token_code)
+    except IamError as exc:
+        audit(error=exc)
+        raise
+    now = clock.now()
+    secret, token = ids.new_secret_access_key(), _new_token()
+    with transaction.atomic():
+        credential = TemporaryCredential.objects.create(
+            account_id=caller.account_id, kind=TemporaryCredential.KIND_SESSION_TOKEN,
+            access_key_id=ids.new_access_key_id("ASIA"), secret_encrypted=encrypt(secret),
+            session_token_hash=token_hash(token), user_id=caller.user_pk, source_arn=caller.arn, arn=caller.arn,
+            principal_id=caller.principal_id, issued_at=now, expires_at=now + timedelta(seconds=duration),
+            mfa_authenticated_at=mfa_at,
+        )
+        audit(response={"credentials": {"accessKeyId": credential.access_key_id,
+                                        "expiration": credential.expires_at.strftime("%b %d, %Y, %-I:%M:%S %p")}})
+    return IssuedCredentials(credential, secret, token)
+
+
+def get_access_key_info(ctx: CallContext, *, access_key_id: str) -> str:
+    """GetAccessKeyInfo: the account that owns a long-term (AKIA…) or temporary (ASIA…) access key."""
+    from identities.models import AccessKey
+
+    with iam_call(ctx, "sts:GetAccessKeyInfo", "*", {"accessKeyId": access_key_id}):
+        check_input("sts", "GetAccessKeyInfo", AccessKeyId=access_key_id)
+        account = (AccessKey.objects.filter(access_key_id=access_key_id).values_list("account_id", flat=True).first()
+                   or TemporaryCredential.objects.filter(access_key_id=access_key_id)
+                   .values_list("account_id", flat=True).first())
+        if account is None:
+            raise ValidationError(f"1 validation error detected: Value '{access_key_id}' at 'accessKeyId' failed "
+                                  "to satisfy constraint: Member must be an access key ID of this partition")
+        return account

@@ -10,6 +10,7 @@ from core.context import CallContext
 from identities import roles
 from identities import services as identities
 from identities.services import Tag
+from policies import api_services
 from policies import services as policies
 
 P = dict[str, Any]
@@ -502,3 +503,71 @@ def get_account_summary(ctx: CallContext, p: P) -> P:
               "RolePolicySizeQuota": 10240, "AssumeRolePolicySizeQuota": 2048, "MFADevicesInUse": 0,
               "ServerCertificatesQuota": 20, "InstanceProfilesQuota": 1000}
     return {"SummaryMap": {**quotas, **summary}}
+
+
+@operation("iam", "ListInstanceProfiles")
+def list_instance_profiles(ctx: CallContext, p: P) -> P:
+    found = api_services.list_instance_profiles(ctx, path_prefix=p.get("PathPrefix", "/"))
+    result = shapes.page(found, p, "InstanceProfiles")
+    result["InstanceProfiles"] = [shapes.instance_profile(x) for x in result["InstanceProfiles"]]
+    return result
+
+
+# ---- policy tags ------------------------------------------------------------------------------------------------
+
+
+@operation("iam", "TagPolicy")
+def tag_policy(ctx: CallContext, p: P) -> None:
+    api_services.tag_policy(ctx, policy_arn=p.get("PolicyArn"), tags=_tags(p))
+
+
+@operation("iam", "UntagPolicy")
+def untag_policy(ctx: CallContext, p: P) -> None:
+    api_services.untag_policy(ctx, policy_arn=p.get("PolicyArn"), tag_keys=p.get("TagKeys") or [])
+
+
+@operation("iam", "ListPolicyTags")
+def list_policy_tags(ctx: CallContext, p: P) -> P:
+    return {"Tags": shapes.tags(api_services.list_policy_tags(ctx, policy_arn=p.get("PolicyArn"))),
+            "IsTruncated": False}
+
+
+# ---- GetAccountAuthorizationDetails -----------------------------------------------------------------------------
+
+
+def _attached_list(entity: Any) -> list[P]:
+    return [{"PolicyName": a.policy.name, "PolicyArn": a.policy.arn} for a in entity.policy_attachments.all()]
+
+
+def _inline_list(details: Any, kind: str, pk: int) -> list[P]:
+    from urllib.parse import quote
+
+    return [{"PolicyName": x.name, "PolicyDocument": quote(x.document)} for x in details.inline.get((kind, pk), [])]
+
+
+@operation("iam", "GetAccountAuthorizationDetails")
+def get_account_authorization_details(ctx: CallContext, p: P) -> P:
+    from urllib.parse import quote
+
+    details = api_services.get_account_authorization_details(ctx, filters=p.get("Filter") or [])
+    users = [{**shapes.user(u, full=True), "UserPolicyList": _inline_list(details, "user", u.pk),
+              "GroupList": [g.name for g in u.groups.all()], "AttachedManagedPolicies": _attached_list(u)}
+             for u in details.users]
+    groups = [{**shapes.group(g), "GroupPolicyList": _inline_list(details, "group", g.pk),
+               "AttachedManagedPolicies": _attached_list(g)} for g in details.groups]
+    roles = [{**shapes.role(r, full=True), "RolePolicyList": _inline_list(details, "role", r.pk),
+              "InstanceProfileList": [shapes.instance_profile(x) for x in r.instance_profiles.all()],
+              "AttachedManagedPolicies": _attached_list(r)} for r in details.roles]
+    policies_ = [{**shapes.policy(policy, count),
+                  "PolicyVersionList": [{"Document": quote(v.document), "VersionId": v.version_id,
+                                         "IsDefaultVersion": v.is_default, "CreateDate": v.created_at}
+                                        for v in versions]}
+                 for policy, versions, count in details.policies]
+    # One page holds everything: MaxItems pages over the concatenation in AWS's order.
+    everything = [("UserDetailList", x) for x in users] + [("GroupDetailList", x) for x in groups] + \
+        [("RoleDetailList", x) for x in roles] + [("Policies", x) for x in policies_]
+    page = shapes.page(everything, p, "Items")
+    result: P = {"UserDetailList": [], "GroupDetailList": [], "RoleDetailList": [], "Policies": []}
+    for key, item in page.pop("Items"):
+        result[key].append(item)
+    return {**result, **page}

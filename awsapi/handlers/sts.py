@@ -6,6 +6,7 @@ from typing import Any
 
 from awsapi.dispatch import operation
 from core.context import CallContext
+from core.errors import IamError
 from identities.services import Tag
 from sts import services as sts
 
@@ -37,3 +38,29 @@ def assume_role(ctx: CallContext, p: P) -> P:
     if issued.credential.source_identity:
         result["SourceIdentity"] = issued.credential.source_identity
     return result
+
+
+@operation("sts", "GetSessionToken")
+def get_session_token(ctx: CallContext, p: P) -> P:
+    issued = sts.get_session_token(ctx, duration_seconds=p.get("DurationSeconds"),
+                                   serial_number=p.get("SerialNumber"), token_code=p.get("TokenCode"))
+    return {"Credentials": _credentials(issued)}
+
+
+@operation("sts", "GetAccessKeyInfo")
+def get_access_key_info(ctx: CallContext, p: P) -> P:
+    return {"Account": sts.get_access_key_info(ctx, access_key_id=p.get("AccessKeyId"))}
+
+
+class InvalidAuthorizationMessage(IamError):
+    code, status = "InvalidAuthorizationMessageException", 400
+
+
+@operation("sts", "DecodeAuthorizationMessage")
+def decode_authorization_message(ctx: CallContext, p: P) -> P:
+    """IAM and STS never return encoded authorization messages (only services such as EC2 do), so there is never
+    one of ours to decode: the call is authorized and audited like AWS's, and the message is refused."""
+    from core.calls import iam_call
+
+    with iam_call(ctx, "sts:DecodeAuthorizationMessage", "*", {}):
+        raise InvalidAuthorizationMessage("The authorization message is invalid.")

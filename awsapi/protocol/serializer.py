@@ -4,7 +4,7 @@ output shape; an IamError → ``<ErrorResponse><Error><Type>…``. No XML is wri
 from __future__ import annotations
 
 import base64
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from xml.etree.ElementTree import Element, SubElement, tostring
 
@@ -68,6 +68,9 @@ def _scalar(shape: Shape, value: Any) -> str:
         return "true" if value else "false"
     if shape.type_name == "timestamp":
         if isinstance(value, datetime):
+            # Naive datetimes are taken as UTC already; aware ones are converted, so the literal Z is true.
+            if value.tzinfo is not None:
+                value = value.astimezone(UTC)
             return value.strftime("%Y-%m-%dT%H:%M:%SZ")
         return str(value)
     if shape.type_name == "blob":

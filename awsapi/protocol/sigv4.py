@@ -82,19 +82,21 @@ def parse_signature(request: HttpRequest) -> SignedRequest | None:
     authorization = request.headers.get("authorization", "")
     query = dict(parse_qsl(request.query, keep_blank_values=True))
     if authorization:
-        if not authorization.startswith(ALGORITHM + " "):
-            raise IncompleteSignature(f"Authorization header requires existence of either a 'X-Amz-Date' or a "
-                                      f"'Date' header. Authorization={authorization[:40]}")
+        algorithm, _, rest = authorization.partition(" ")
+        if algorithm != ALGORITHM:
+            raise IncompleteSignature(f"Unsupported AWS 'algorithm': '{algorithm}'")
         fields = {}
-        for part in authorization[len(ALGORITHM) + 1:].split(","):
+        for part in rest.split(","):
             key, _, value = part.strip().partition("=")
             fields[key] = value
-        missing = [k for k in ("Credential", "SignedHeaders", "Signature") if not fields.get(k)]
         amz_date = request.headers.get("x-amz-date", "")
-        if missing or not amz_date:
-            names = ", ".join(f"'{m}'" for m in missing) if missing else "'X-Amz-Date'"
-            raise IncompleteSignature(f"Authorization header requires {names} parameter(s). "
-                                      f"Authorization={authorization[:60]}")
+        # AWS's wording: one sentence per missing part, then the header as it was sent.
+        problems = [f"Authorization header requires '{k}' parameter." for k in ("Credential", "Signature",
+                                                                                 "SignedHeaders") if not fields.get(k)]
+        if not amz_date:
+            problems.append("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.")
+        if problems:
+            raise IncompleteSignature(" ".join(problems) + f" Authorization={authorization}")
         credential = fields["Credential"]
         signed_headers = fields["SignedHeaders"].split(";")
         signature = fields["Signature"]
@@ -104,7 +106,8 @@ def parse_signature(request: HttpRequest) -> SignedRequest | None:
         missing = [k for k in ("X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-SignedHeaders",
                                "X-Amz-Signature") if not query.get(k)]
         if missing:
-            raise IncompleteSignature(f"AWS query-string parameters must include {', '.join(missing)}.")
+            raise IncompleteSignature("AWS query-string parameters must include " + ", ".join(f"'{m}'" for m in missing)
+                                      + ". Re-examine the query-string parameters.")
         credential, amz_date = query["X-Amz-Credential"], query["X-Amz-Date"]
         signed_headers = query["X-Amz-SignedHeaders"].split(";")
         signature, token = query["X-Amz-Signature"], query.get("X-Amz-Security-Token")

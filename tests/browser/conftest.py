@@ -1,22 +1,57 @@
-"""Browser tests: Playwright drives Debian's Chromium (no browser download) against pytest-django's live server."""
+"""Browser tests: Playwright drives Debian's Chromium (no browser download) against pytest-django's live server.
+
+- ``browser`` (session): one Chromium for the whole run, launched from Debian's package (``/usr/bin/chromium``).
+- ``page`` (per test): a fresh context (cookies, storage) at 1440×900 with ``base_url`` = the live server, so
+  ``page.goto("/iam/users")`` works. ``new_page`` makes more pages when a test needs two people signed in.
+- ``shot(page, name)`` saves a full-page PNG under ``artifacts/screenshots/`` (gitignored; CI keeps it as an
+  artifact). A failing test also leaves ``FAILED-<test>.png`` of each of its pages there.
+
+The live server needs the transactional database: pytest-django flushes every table after each test, so the AWS
+managed catalog is loaded again for each test (``managed_policies``) and once more when this directory's tests are
+done, for the transaction-wrapped tests that follow in the same session.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+# Playwright's sync API runs an asyncio loop in this thread; Django refuses ORM calls from a thread with a running
+# loop unless told that this is deliberate (the live server thread and the test's own fixtures both use the ORM).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 def chromium_path() -> str:
-    for candidate in ("/usr/bin/chromium", shutil.which("chromium") or ""):
+    """Debian's Chromium: ``/usr/bin/chromium`` is a wrapper script, which Playwright launches happily."""
+    for candidate in ("/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser")):
         if candidate and os.path.exists(candidate):
-            return candidate
-    raise RuntimeError("Debian's chromium is not installed: make test installs it (apt-get install chromium)")
+            return os.path.realpath(candidate)
+    raise RuntimeError("Debian's chromium is not installed: apt-get install chromium (make test does it)")
+
+
+def pytest_collection_modifyitems(items):
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.browser)
+
+
+CALL_REPORT = pytest.StashKey[pytest.TestReport]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.stash[CALL_REPORT] = report
+    return report
 
 
 @pytest.fixture(scope="session")
@@ -24,19 +59,25 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium_path(),
-            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"],
-        )
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         yield browser
         browser.close()
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _catalog_back_after_module(django_db_blocker):
+    """The live server's flushes empty the catalog; put it back for the tests that run after this module."""
+    yield
+    from tests.conftest import _load_catalog
+
+    with django_db_blocker.unblock():
+        _load_catalog()
+
+
 @pytest.fixture
-def new_page(browser, live_server, managed_policies, settings):
-    settings.AUDIT_ENQUEUE_DELIVERY = False
-    contexts = []
+def new_page(request, browser, live_server, managed_policies, settings):
+    settings.AUDIT_ENQUEUE_DELIVERY = False  # no Celery worker here: events are recorded, delivery is not queued
+    contexts, pages = [], []
 
     def make():
         context = browser.new_context(viewport={"width": 1440, "height": 900}, base_url=live_server.url,
@@ -45,11 +86,18 @@ def new_page(browser, live_server, managed_policies, settings):
         page = context.new_page()
         page.set_default_timeout(15_000)
         errors: list[str] = []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
         page.console_errors = errors  # type: ignore[attr-defined]
+        pages.append(page)
         return page
 
     yield make
+    report = request.node.stash.get(CALL_REPORT, None)
+    if report is not None and report.failed:
+        for i, page in enumerate(pages):
+            name = re.sub(r"[^\w.-]+", "_", request.node.name)
+            shot(page, f"FAILED-{name}" + (f"-{i}" if i else ""))
     for context in contexts:
         context.close()
 
@@ -60,6 +108,7 @@ def page(new_page):
 
 
 def shot(page, name: str) -> Path:
+    """Save a full-page screenshot as ``artifacts/screenshots/<name>.png`` and return its path."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)

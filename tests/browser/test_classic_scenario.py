@@ -1,107 +1,207 @@
-"""The classic scenario, clicked through in Debian's Chromium as a new user would: sign in as root, create Alice
-with console access and two AWS managed policies, create the Developers group with a policy and add Alice, create
-a customer managed policy and a second version. Screenshots are saved under artifacts/screenshots/."""
+"""Issue 2's acceptance test: the classic scenario, clicked through in Debian's Chromium as a new user would.
+
+Sign in as root; create Alice with console access, a custom password and two AWS managed policies; download her
+credentials; create the Developers group with a policy and Alice in it; write a customer managed policy in the JSON
+editor (the findings panel catches a typo as it is typed), then edit it into a second version. Every step checks
+what the page shows and leaves a screenshot in artifacts/screenshots/classic-NN-<step>.png.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import shot
 from tests.conftest import ROOT_PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
+ALICE_PASSWORD = "Alice-Passw0rd!"
 POLICY = """{
     "Version": "2012-10-17",
     "Statement": [
-        {"Sid": "ReadReports", "Effect": "Allow", "Action": "s3:GetObjekt", "Resource": "arn:aws:s3:::reports/*"}
+        {"Sid": "ReadReports", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::reports/*"}
     ]
 }"""
+TYPED = '"s3:GetObjekt", "Resource": "arn:aws:s3:::reports/*"}\n    ]\n}'  # typed key by key after the prefix
+EDITED = POLICY.replace('"s3:GetObject"', '["s3:GetObject", "s3:ListBucket"]').replace(
+    '"arn:aws:s3:::reports/*"', '["arn:aws:s3:::reports", "arn:aws:s3:::reports/*"]')
 
 
-def test_classic_scenario(page, account):
-    page.goto("/iam/users")
-    assert "/signin" in page.url
+def nav(page: Page, name: str) -> None:
+    page.get_by_role("navigation", name="IAM navigation").get_by_role("link", name=name, exact=True).click()
+
+
+def expect_title(page: Page, text: str) -> None:
+    """The page's (or wizard step's) h1 says ``text``; an "Info" link may follow it."""
+    expect(page.locator("main h1").filter(has_text=text)).to_be_visible()
+
+
+def row(page: Page, *texts: str):
+    """The table row that contains every one of ``texts``."""
+    rows = page.get_by_role("row")
+    for text in texts:
+        rows = rows.filter(has_text=text)
+    return rows
+
+
+def sign_in_as_root(page: Page, account) -> None:
+    page.goto("/")
+    expect(page).to_have_url(re.compile(r"/signin(\?|$)"))
+    expect_title(page, "Sign in")
+    shot(page, "classic-01-signin")
     page.get_by_label("Root user email address").fill(account.root_email)
     page.get_by_label("Password").fill(ROOT_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Users")).to_be_visible()
-    page.goto("/")
+    expect_title(page, "IAM Dashboard")
     expect(page.get_by_test_id("account-id")).to_have_text(account.id)
-    shot(page, "01-dashboard")
+    expect(page.get_by_test_id("count-users")).to_have_text("0")
+    shot(page, "classic-02-dashboard")
 
-    # Create user Alice with console access and two AWS managed policies.
-    page.goto("/iam/users")
+
+def create_alice(page: Page, account) -> None:
+    nav(page, "Users")
+    expect_title(page, "Users (0)")
     page.get_by_role("link", name="Create user").click()
+
+    expect_title(page, "Specify user details")
     page.get_by_label("User name").fill("Alice")
     page.get_by_text("Provide user access to the AWS Management Console").click()
     page.get_by_text("Custom password", exact=True).click()
-    page.get_by_role("textbox", name="Custom password").fill("Alice-Passw0rd!")
-    shot(page, "02-create-user-step1")
+    page.get_by_role("textbox", name="Custom password").fill(ALICE_PASSWORD)
+    expect(page.get_by_role("checkbox", name=re.compile("Users must create a new password"))).to_be_checked()
+    shot(page, "classic-03-user-details")
     page.get_by_role("button", name="Next").click()
+
+    expect_title(page, "Set permissions")
     page.get_by_text("Attach policies directly").click()
     for name in ("AmazonS3FullAccess", "AmazonEC2FullAccess"):
-        search = page.get_by_label("Filter policies by name")
-        search.fill(name)
+        page.get_by_label("Filter policies by name").fill(name)
+        expect(page.get_by_label(f"Select {name}", exact=True)).to_be_visible()  # the filtered table arrived
         page.get_by_label(f"Select {name}", exact=True).check()
-    shot(page, "03-create-user-step2")
+    expect(page.get_by_label("Select AmazonS3FullAccess", exact=True)).to_be_checked()  # kept across searches
+    shot(page, "classic-04-set-permissions")
     page.get_by_role("button", name="Next").click()
+
+    expect_title(page, "Review and create")
     expect(page.get_by_test_id("review-user-name")).to_have_text("Alice")
-    expect(page.get_by_role("cell", name="AmazonS3FullAccess")).to_be_visible()
-    expect(page.get_by_role("cell", name="AmazonEC2FullAccess")).to_be_visible()
-    shot(page, "04-create-user-review")
+    for name in ("AmazonS3FullAccess", "AmazonEC2FullAccess"):
+        expect(row(page, name, "Permissions policy")).to_be_visible()
+    shot(page, "classic-05-review")
     page.get_by_role("button", name="Create user").click()
-    expect(page.get_by_text("Retrieve password")).to_be_visible()
+
+    expect_title(page, "Retrieve password")
+    expect(page.get_by_text("User created successfully")).to_be_visible()
     expect(page.get_by_test_id("created-user-name")).to_have_text("Alice")
     expect(page.get_by_test_id("signin-url")).to_contain_text(f"/signin/{account.id}")
+    sign_in_url = page.get_by_test_id("signin-url").inner_text()
     with page.expect_download() as download:
         page.get_by_role("link", name="Download .csv file").click()
+    assert download.value.suggested_filename == "Alice_credentials.csv"
     rows = list(csv.reader(io.StringIO(download.value.path().read_text())))
-    assert rows[0] == ["User name", "Password", "Console sign-in URL"] and rows[1][:2] == ["Alice", "Alice-Passw0rd!"]
-    shot(page, "05-retrieve-password")
+    assert rows == [["User name", "Password", "Console sign-in URL"], ["Alice", ALICE_PASSWORD, sign_in_url]]
+    shot(page, "classic-06-retrieve-password")
 
-    page.goto("/iam/users/Alice")
+    page.get_by_role("link", name="View user").click()
+    expect_title(page, "Alice")
+    expect(page.get_by_test_id("user-arn")).to_have_text(f"arn:aws:iam::{account.id}:user/Alice")
+    expect(page.get_by_text("Enabled without MFA")).to_be_visible()
+    expect(page.get_by_role("heading", name="Permissions policies (3)")).to_be_visible()
     for name in ("AmazonS3FullAccess", "AmazonEC2FullAccess", "IAMUserChangePassword"):
-        expect(page.get_by_role("link", name=name, exact=True)).to_be_visible()
-    shot(page, "06-user-permissions")
+        expect(row(page, name, "AWS managed", "Directly")).to_be_visible()
+    shot(page, "classic-07-user-permissions")
 
-    # Group Developers with a policy, Alice in it.
-    page.goto("/iam/groups/create")
+
+def create_developers(page: Page) -> None:
+    nav(page, "User groups")
+    page.get_by_role("link", name="Create group").first.click()  # also offered in the empty table
+    expect_title(page, "Create user group")
     page.get_by_label("User group name").fill("Developers")
     page.get_by_label("Select Alice").check()
     page.get_by_label("Filter policies by name").fill("AmazonS3ReadOnlyAccess")
     page.get_by_label("Select AmazonS3ReadOnlyAccess", exact=True).check()
-    shot(page, "07-create-group")
+    shot(page, "classic-08-create-group")
     page.get_by_role("button", name="Create user group").click()
     expect(page.get_by_text("Developers user group created.")).to_be_visible()
-    page.goto("/iam/users/Alice?tab=groups")
-    expect(page.get_by_role("link", name="Developers")).to_be_visible()
-    shot(page, "08-user-groups")
+    shot(page, "classic-09-group-created")
 
-    # A customer managed policy: the findings panel catches the typo as it is typed.
-    page.goto("/iam/policies/create")
+    nav(page, "Users")
+    expect(row(page, "Alice")).to_contain_text("1")  # Groups column
+    page.get_by_role("link", name="Alice", exact=True).click()
+    page.get_by_role("tab", name="Groups", exact=True).click()
+    expect(page.get_by_role("heading", name="User groups membership (1)")).to_be_visible()
+    expect(row(page, "Developers", "AmazonS3ReadOnlyAccess")).to_be_visible()
+    shot(page, "classic-10-user-groups")
+    page.get_by_role("tab", name="Permissions", exact=True).click()
+    expect(row(page, "AmazonS3ReadOnlyAccess", "Group Developers")).to_be_visible()
+
+
+def create_and_edit_policy(page: Page, account) -> None:
+    nav(page, "Policies")
+    page.get_by_role("link", name="Create policy").click()
+    expect_title(page, "Specify permissions")
     editor = page.get_by_label("Policy editor")
-    editor.fill(POLICY)
+    editor.fill(POLICY.split('"s3:GetObject"')[0])  # half-written: the panel already reports the broken JSON
+    expect(page.get_by_test_id("findings-error")).to_have_text("Errors (1)")
+    expect(page.get_by_test_id("validation-findings")).not_to_contain_text("GetObjekt")
+    editor.press("End")
+    editor.press_sequentially(TYPED)  # typed: each key is an input event; the panel asks the server once typing stops
     expect(page.get_by_test_id("findings-error")).to_have_text("Errors (1)")
     expect(page.get_by_test_id("validation-findings")).to_contain_text("s3:GetObjekt")
-    shot(page, "09-policy-findings")
-    editor.fill(POLICY.replace("GetObjekt", "GetObject"))
+    shot(page, "classic-11-policy-finding")
+    # select the typo and type over it, as one would
+    editor.evaluate("(el, word) => { const at = el.value.indexOf(word); el.focus(); "
+                    "el.setSelectionRange(at, at + word.length); }", "GetObjekt")
+    page.keyboard.type("GetObject")
     expect(page.get_by_test_id("findings-error")).to_have_text("Errors (0)")
+    assert editor.input_value() == POLICY
+    shot(page, "classic-12-policy-valid")
     page.get_by_role("button", name="Next").click()
+
+    expect_title(page, "Review and create")
     page.get_by_label("Policy name").fill("ReadReports")
     expect(page.get_by_test_id("permissions-summary")).to_contain_text("S3")
+    shot(page, "classic-13-policy-review")
     page.get_by_role("button", name="Create policy").click()
+
     expect(page.get_by_text("Policy ReadReports created.")).to_be_visible()
+    expect_title(page, "ReadReports")
     expect(page.get_by_test_id("policy-type")).to_have_text("Customer managed")
-    page.get_by_role("link", name="Edit").click()
-    page.get_by_label("Policy editor").fill(POLICY.replace("GetObjekt", "GetObject").replace("reports", "team-reports"))
-    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_test_id("policy-arn")).to_have_text(f"arn:aws:iam::{account.id}:policy/ReadReports")
+    page.get_by_role("tab", name="Policy versions", exact=True).click()
     versions = page.get_by_test_id("policy-versions")
-    expect(versions).to_contain_text("v2 (Default)")
-    expect(versions).to_contain_text("v1")
-    shot(page, "10-policy-versions")
-    assert not [e for e in page.console_errors if "Content Security Policy" in e]
+    expect(versions.get_by_role("row")).to_have_count(2)  # header + v1
+    expect(versions).to_contain_text("v1 (Default)")
+    shot(page, "classic-14-policy-v1")
+
+    page.get_by_role("link", name="Edit", exact=True).click()
+    expect_title(page, "Modify permissions in ReadReports")
+    page.get_by_label("Policy editor").fill(EDITED)
+    expect(page.get_by_test_id("findings-error")).to_have_text("Errors (0)")
+    page.get_by_role("button", name="Next").click()
+    expect_title(page, "Review and save")
+    expect(page.get_by_test_id("permissions-summary")).to_contain_text("S3")
+    shot(page, "classic-15-policy-review-edit")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_text("Policy ReadReports updated.")).to_be_visible()
+    page.get_by_role("tab", name="Policy versions", exact=True).click()
+    versions = page.get_by_test_id("policy-versions")
+    expect(versions.get_by_role("row")).to_have_count(3)
+    expect(versions.get_by_role("row").nth(1)).to_contain_text("v2 (Default)")
+    expect(versions.get_by_role("row").nth(2)).to_contain_text("v1")
+    expect(versions.get_by_role("row").nth(2)).not_to_contain_text("Default")
+    shot(page, "classic-16-policy-versions")
+    page.get_by_role("tab", name="Permissions", exact=True).click()
+    expect(page.get_by_test_id("permissions-summary")).to_contain_text("S3")
+
+
+def test_classic_scenario(page, account):
+    sign_in_as_root(page, account)
+    create_alice(page, account)
+    create_developers(page)
+    create_and_edit_policy(page, account)
+    assert page.console_errors == []

@@ -24,7 +24,7 @@ from policies.models import ManagedPolicy
 from tests.console.test_user_signin import make_user, sign_in
 
 MARKER = "zq-target"  # every account-A entity the URLs point at carries this in its name
-PUBLIC = {"signin", "signin/<str:account>", "signin_user", "^aws/?$", "signout"}
+PUBLIC = {"signin", "signin/<str:account>", "signin_user", "signin_mfa", "^aws/?$", "signout"}
 # Pages that show a form or the caller's own state and call no authorized read on GET.
 NO_READ_ON_GET = {
     "", "change_password", "switchrole", "switchrole/status", "iam/users/create", "iam/users/check_name",
@@ -70,6 +70,8 @@ def world(root_ctx, other_root_ctx, managed_policies, account, other_account, tm
         "user_name": f"{MARKER}-user", "group_name": f"{MARKER}-group", "role_name": f"{MARKER}-role",
         "arn": policy.arn, "policy_arn": policy.arn, "account": account.id, "event_id": str(event.event_id),
         "name": f"{MARKER}-user",
+        # Classroom URLs name organizations that do not exist here: they must answer 404, never leak.
+        "class_id": "o-zqtarget00", "account_id": account.id, "unit_id": "ou-zqta-zqtarget", "policy_id": "p-zqtarget",
     }
     urls = [(p, concrete(p.lstrip("^").rstrip("$"), values)) for p in walk(get_resolver().url_patterns)]
     # What would betray account A to charlie: the unique IDs of the entities the URLs name (never echoed input).
