@@ -77,10 +77,14 @@ def signin(request: HttpRequest) -> HttpResponse:
             except services.SignInFailed as exc:
                 error = exc.message
             else:
+                from classroom.services import root_password_change_required
+
+                # A student's root user must replace the generated initial password from the handout first.
+                must_change = root_password_change_required(account.id)
                 if services.mfa_required(account.id, None):
-                    return _await_mfa(request, account, "root")
-                sessions.start(request, account, "root")
-                return redirect(_next_url(request))
+                    return _await_mfa(request, account, "root", must_change_password=must_change)
+                sessions.start(request, account, "root", must_change_password=must_change)
+                return redirect("/change_password" if must_change else _next_url(request))
     return render(request, "console/signin.html", {"error": error, "email": email}, status=400 if error else 200)
 
 
@@ -131,8 +135,15 @@ def change_password(request: HttpRequest) -> HttpResponse:
             error = "The passwords you entered don't match."
         else:
             try:
-                identity_services.change_password(request.iam_ctx, old_password=request.POST.get("old_password", ""),
-                                                  new_password=new_password)
+                if request.iam_ctx.principal.is_root:
+                    from classroom.services import change_root_password
+
+                    change_root_password(request.iam_ctx, old_password=request.POST.get("old_password", ""),
+                                         new_password=new_password)
+                else:
+                    identity_services.change_password(request.iam_ctx,
+                                                      old_password=request.POST.get("old_password", ""),
+                                                      new_password=new_password)
             except IamError as exc:
                 error = exc.message
             else:

@@ -331,3 +331,19 @@ def test_instructor_signup_page(db, managed_policies):
     assert response.status_code == 302
     assert services.is_instructor(Account.objects.get(root_email="new@school.example").id)
     assert client.get("/classroom/create").status_code == 200
+
+
+def test_console_forces_the_student_root_to_change_the_handout_password(klass):
+    from django.test import Client
+
+    _, issued = klass
+    first = issued[0]
+    client = Client()
+    response = client.post("/signin", {"email": first.seat.email, "password": first.password})
+    assert response.status_code == 302 and response.url == "/change_password"
+    assert client.get("/iam/users").url == "/change_password"
+    changed = client.post("/change_password", {"old_password": first.password, "new_password": "N3w-Passw0rd!",
+                                               "confirm_password": "N3w-Passw0rd!"})
+    assert changed.status_code == 302
+    assert client.get("/iam/users").status_code == 200
+    assert not services.root_password_change_required(first.seat.account_id)
