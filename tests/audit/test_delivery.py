@@ -104,3 +104,37 @@ def test_redelivery_sweep_delivers_each_event_once(account, root_ctx, tmp_path, 
         event = AuditEvent.objects.get()
         assert delivery.deliver([event.pk]) == 0
         assert len(delivery.read_trail(account.id, event.event_time.strftime("%Y%m%d"))) == 1
+
+
+def test_expired_session_is_refused_at_once_and_marked_by_the_beat_task_on_the_worker(worker, account, root_ctx):
+    import json
+    from datetime import timedelta
+
+    from console.services import user_principal
+    from core import clock
+    from core.context import CallContext
+    from identities import roles
+    from policies import services as policy_services
+    from sts import services as sts
+    from sts.models import TemporaryCredential
+    from sts.tasks import expire_sessions
+
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {
+        "AWS": f"arn:aws:iam::{account.id}:root"}, "Action": "sts:AssumeRole"}]})
+    roles.create_role(root_ctx, role_name="Short", assume_role_policy_document=trust)
+    user = services.create_user(root_ctx, user_name="temp")
+    policy_services.put_user_policy(root_ctx, user_name="temp", policy_name="assume", policy_document=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}))
+    # Issued an hour ago for 15 minutes: expired in real time, for the worker's clock as much as ours.
+    with clock.frozen(clock.now() - timedelta(hours=1)):
+        issued = sts.assume_role(CallContext(user_principal(user)), role_arn=f"arn:aws:iam::{account.id}:role/Short",
+                                 role_session_name="temp", duration_seconds=900)
+    with pytest.raises(sts.ExpiredToken):
+        sts.principal_for(issued.credential)  # refused at the moment of use, whatever Celery has done
+    worker.start()
+    expire_sessions.delay()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not TemporaryCredential.objects.filter(expired_marked_at__isnull=False).exists():
+        time.sleep(0.05)
+    assert TemporaryCredential.objects.get(pk=issued.credential.pk).expired_marked_at is not None
+    assert AuditEvent.objects.filter(event_name="SessionExpired").count() == 1
