@@ -23,7 +23,7 @@ run: $(STAMP)
 
 # Local PostgreSQL/Redis when DATABASE_URL/REDIS_URL are unset and they answer; embedded ones otherwise.
 test: $(STAMP) chromium
-	exec $(PY) manage.py with_services --local-defaults -- $(PY) -m pytest $(PYTEST_ARGS)
+	exec $(PY) manage.py with_services --local-defaults -- $(PY) -m pytest --ds=tests.settings $(PYTEST_ARGS)
 
 # The browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
 chromium:
