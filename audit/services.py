@@ -41,7 +41,23 @@ def user_identity(principal: Principal, access_key_id: str = "") -> dict[str, An
     }
     if principal.type == "IAMUser":
         identity["userName"] = principal.name
+    if principal.type == "AssumedRole":
+        identity["sessionContext"] = _session_context(principal)
     return identity
+
+
+def _session_context(principal: Principal) -> dict[str, Any]:
+    """CloudTrail's sessionContext of a role session: the issuing role and the session's attributes."""
+    from identities.models import Role
+
+    role = Role.objects.filter(pk=principal.role_pk).values("arn", "role_id", "name", "account_id").first() or {}
+    issued = principal.token_issued_at
+    return {
+        "sessionIssuer": {"type": "Role", "principalId": role.get("role_id", ""), "arn": role.get("arn", ""),
+                          "accountId": role.get("account_id", principal.account_id), "userName": role.get("name", "")},
+        "attributes": {"creationDate": issued.strftime("%Y-%m-%dT%H:%M:%SZ") if issued else "",
+                       "mfaAuthenticated": "true" if principal.mfa_authenticated else "false"},
+    }
 
 
 def resource_of(arn: str) -> tuple[str, str]:

@@ -233,6 +233,10 @@ def _create_user(request: HttpRequest, draft: UserDraft) -> HttpResponse:
         )
     except IamError as exc:
         context = _wizard_context(request, draft, 3, {"general": exc.message})
+        if exc.explanation is not None:  # a denial: show the engine's reason, as every AccessDenied page does
+            from policies.authz import explain
+
+            context["explanation"] = explain(exc.explanation)
         template = pick_partial(request, "identities/user_create.html", {"wizard"})
         return render(request, template, context, status=_error_status(request, exc.status))
     if password is None:

@@ -1,14 +1,15 @@
 """Browser tests: Playwright drives Debian's Chromium (no browser download) against pytest-django's live server.
 
-- ``browser`` (session): one Chromium for the whole run, launched from Debian's package (``/usr/bin/chromium``).
+- ``browser`` (package): one Chromium for all the browser tests, launched from Debian's package
+  (``/usr/bin/chromium``); no ``playwright install``.
 - ``page`` (per test): a fresh context (cookies, storage) at 1440×900 with ``base_url`` = the live server, so
   ``page.goto("/iam/users")`` works. ``new_page`` makes more pages when a test needs two people signed in.
 - ``shot(page, name)`` saves a full-page PNG under ``artifacts/screenshots/`` (gitignored; CI keeps it as an
   artifact). A failing test also leaves ``FAILED-<test>.png`` of each of its pages there.
 
 The live server needs the transactional database: pytest-django flushes every table after each test, so the AWS
-managed catalog is loaded again for each test (``managed_policies``) and once more when this directory's tests are
-done, for the transaction-wrapped tests that follow in the same session.
+managed catalog is loaded again for each test (``managed_policies``). pytest-django runs transactional tests after
+all the transaction-wrapped ones, so no later test finds the catalog gone.
 """
 
 from __future__ import annotations
@@ -23,9 +24,6 @@ import pytest
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
-# Playwright's sync API runs an asyncio loop in this thread; Django refuses ORM calls from a thread with a running
-# loop unless told that this is deliberate (the live server thread and the test's own fixtures both use the ORM).
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 def chromium_path() -> str:
@@ -54,24 +52,26 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
+    """One Chromium for every browser test. Package scope, not session: Playwright's sync API keeps an asyncio loop
+    running in the main thread while it is alive, and Django refuses ORM calls from a thread with a running loop
+    unless ``DJANGO_ALLOW_ASYNC_UNSAFE`` is set. Both last only as long as the browser tests, so the rest of the
+    suite keeps Django's async-safety check."""
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _catalog_back_after_module(django_db_blocker):
-    """The live server's flushes empty the catalog; put it back for the tests that run after this module."""
-    yield
-    from tests.conftest import _load_catalog
-
-    with django_db_blocker.unblock():
-        _load_catalog()
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # the test's own fixtures (account, root_ctx) use the ORM
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+            yield browser
+            browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture
