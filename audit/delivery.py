@@ -67,6 +67,10 @@ def _update_last_accessed(event: AuditEvent) -> None:
         return
     # A role session counts as use of its role (the issuer), as access advisor reports it.
     issuer = identity.get("sessionContext", {}).get("sessionIssuer", {}).get("arn")
+    if issuer:  # the Roles list's "Last activity"
+        from identities.models import Role
+
+        Role.objects.filter(account_id=event.account_id, arn=issuer).update(last_used_at=event.event_time)
     ServiceLastAccessed.objects.update_or_create(
         account_id=event.account_id, principal_arn=issuer or arn,
         service_namespace=event.event_source.split(".", 1)[0],
