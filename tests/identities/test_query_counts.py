@@ -50,7 +50,7 @@ def make_users(ctx, start: int, stop: int) -> None:
 def count_queries(client, urls, headers=None) -> dict[str, int]:
     counts = {}
     for url in urls:
-        client.get(url, headers=headers)  # warm-up: per-process caches (action catalog, parsed documents) aren't counted
+        client.get(url, headers=headers)  # warm-up: per-process caches (action catalog, parsed documents) don't count
         with CaptureQueriesContext(connection) as captured:
             response = client.get(url, headers=headers)
         assert response.status_code == 200, url
