@@ -334,6 +334,11 @@ def _parents(tree: services.TreeNode) -> list[tuple[str, str]]:
 
 
 def _org_action(request: HttpRequest, class_id: str, call: Callable[[], object], success: str) -> HttpResponse:
+    return _run_and_return(request, call, success, f"/classroom/{class_id}/organization")
+
+
+def _run_and_return(request: HttpRequest, call: Callable[[], object], success: str, url: str) -> HttpResponse:
+    """Run one service call from a form, flash its outcome, and go back to ``url`` (unknown classes stay 404)."""
     try:
         call()
     except services.ClassNotFound:
@@ -342,7 +347,7 @@ def _org_action(request: HttpRequest, class_id: str, call: Callable[[], object],
         messages.error(request, exc.message)
     else:
         messages.success(request, success)
-    return redirect_or_hx(request, f"/classroom/{class_id}/organization")
+    return redirect_or_hx(request, url)
 
 
 @class_page
@@ -460,15 +465,7 @@ def policy_detail(request: HttpRequest, class_id: str, policy_id: str) -> HttpRe
 
 def _policy_action(request: HttpRequest, class_id: str, policy_id: str, call: Callable[[], object],
                    success: str) -> HttpResponse:
-    try:
-        call()
-    except services.ClassNotFound:
-        raise
-    except IamError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, success)
-    return redirect_or_hx(request, f"/classroom/{class_id}/policies/{policy_id}")
+    return _run_and_return(request, call, success, f"/classroom/{class_id}/policies/{policy_id}")
 
 
 @class_page

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -23,3 +23,23 @@ def redirect_or_hx(request: HttpRequest, url: str) -> HttpResponse:
     if getattr(request, "htmx", False):
         return HttpResponseClientRedirect(url)
     return redirect(url)
+
+
+def confirm_delete(request: HttpRequest, name: str, delete: Callable[[], object], success: str,
+                   done_url: str) -> tuple[HttpResponse | None, str]:
+    """The console's type-the-name delete: on a POST whose confirmation matches ``name``, run ``delete`` and
+    redirect with ``success``; otherwise return the error to show (empty on a GET)."""
+    from django.contrib import messages
+
+    from core.errors import IamError
+
+    if request.method != "POST":
+        return None, ""
+    if request.POST.get("confirm", "").strip() != name:
+        return None, f"To confirm deletion, enter {name} in the text input field."
+    try:
+        delete()
+    except IamError as exc:
+        return None, exc.message
+    messages.success(request, success)
+    return redirect_or_hx(request, done_url), ""

@@ -15,7 +15,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from console.decorators import console_login_required
-from console.htmx import pick_partial, redirect_or_hx
+from console.htmx import confirm_delete, pick_partial, redirect_or_hx
 from console.tables import paginate
 from core.calls import batch
 from core.errors import IamError, NoSuchEntity
@@ -305,18 +305,11 @@ def _render_user_detail(request: HttpRequest, user: IamUser, tab: str, status: i
 @require_http_methods(["GET", "POST"])
 def user_delete(request: HttpRequest, user_name: str) -> HttpResponse:
     user = _user_or_404(request, user_name)
-    error = ""
-    if request.method == "POST":
-        if request.POST.get("confirm", "").strip() != user.name:
-            error = f"To confirm deletion, enter {user.name} in the text input field."
-        else:
-            try:
-                services.delete_user_with_dependents(request.iam_ctx, user_name=user.name)
-            except IamError as exc:
-                error = exc.message
-            else:
-                messages.success(request, f"User {user.name} deleted.")
-                return redirect_or_hx(request, "/iam/users")
+    done, error = confirm_delete(request, user.name,
+                                 lambda: services.delete_user_with_dependents(request.iam_ctx, user_name=user.name),
+                                 f"User {user.name} deleted.", "/iam/users")
+    if done:
+        return done
     return render(request, "identities/user_delete.html", {"user": user, "error": error, "nav": "users"},
                   status=_error_status(request, 400) if error else 200)
 
@@ -749,17 +742,10 @@ def _render_group_detail(request: HttpRequest, group: Group, tab: str, status: i
 @require_http_methods(["GET", "POST"])
 def group_delete(request: HttpRequest, group_name: str) -> HttpResponse:
     group = _group_or_404(request, group_name)
-    error = ""
-    if request.method == "POST":
-        if request.POST.get("confirm", "").strip() != group.name:
-            error = f"To confirm deletion, enter {group.name} in the text input field."
-        else:
-            try:
-                services.delete_group_with_dependents(request.iam_ctx, group_name=group.name)
-            except IamError as exc:
-                error = exc.message
-            else:
-                messages.success(request, f"User group {group.name} deleted.")
-                return redirect_or_hx(request, "/iam/groups")
+    done, error = confirm_delete(request, group.name,
+                                 lambda: services.delete_group_with_dependents(request.iam_ctx, group_name=group.name),
+                                 f"User group {group.name} deleted.", "/iam/groups")
+    if done:
+        return done
     return render(request, "identities/group_delete.html", {"group": group, "error": error, "nav": "groups"},
                   status=_error_status(request, 400) if error else 200)

@@ -15,7 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from console.htmx import pick_partial, redirect_or_hx
+from console.htmx import confirm_delete, pick_partial, redirect_or_hx
 from console.tables import paginate
 from core.calls import batch
 from core.errors import IamError, InvalidInput, NoSuchEntity
@@ -513,18 +513,11 @@ def role_trust(request: HttpRequest, role_name: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def role_delete(request: HttpRequest, role_name: str) -> HttpResponse:
     role = _role_or_404(request, role_name)
-    error = ""
-    if request.method == "POST":
-        if request.POST.get("confirm", "").strip() != role.name:
-            error = f"To confirm deletion, enter {role.name} in the text input field."
-        else:
-            try:
-                roles.delete_role_with_dependents(request.iam_ctx, role_name=role.name)
-            except IamError as exc:
-                error = exc.message
-            else:
-                messages.success(request, f"Role {role.name} deleted.")
-                return redirect_or_hx(request, "/iam/roles")
+    done, error = confirm_delete(request, role.name,
+                                 lambda: roles.delete_role_with_dependents(request.iam_ctx, role_name=role.name),
+                                 f"Role {role.name} deleted.", "/iam/roles")
+    if done:
+        return done
     return render(request, "identities/roles/role_delete.html", {
         "roles": [role], "word": role.name, "error": error, "nav": "roles", "action": role_url(role, "/delete"),
         "cancel": role_url(role), "single": True,
