@@ -4,6 +4,7 @@ record to the account's daily trail file (gzipped JSON lines, like CloudTrail's 
 from __future__ import annotations
 
 import gzip
+import logging
 import json
 from collections.abc import Iterable
 from pathlib import Path
@@ -12,9 +13,11 @@ from django.conf import settings
 from django.db import transaction
 
 from audit.models import AuditEvent, ServiceLastAccessed
+from audit.signals import events_delivered
 from core import clock
 
 BATCH = 500
+logger = logging.getLogger(__name__)
 
 
 def trail_dir(account_id: str) -> Path:
@@ -41,6 +44,10 @@ def deliver(event_pks: Iterable[int]) -> int:
         AuditEvent.objects.filter(pk__in=[e.pk for e in events]).update(delivered_at=now)
         # Written last, inside the locked transaction: a crash before commit leaves the events undelivered.
         _append_to_trails(events)
+    # After commit; robust: a failing listener (lab progress) never undoes or repeats a delivery.
+    for _receiver, error in events_delivered.send_robust(sender=deliver, account_ids={e.account_id for e in events}):
+        if isinstance(error, Exception):
+            logger.error("events_delivered listener failed", exc_info=error)
     return len(events)
 
 

@@ -6,4 +6,12 @@ class AwsApiConfig(AppConfig):
     verbose_name = "AWS Query API"
 
     def ready(self) -> None:
-        from awsapi.handlers import account, credentials, iam, simulate, sts  # noqa: F401  (registers the operations)
+        from awsapi.handlers import (  # noqa: F401  (registers the operations)
+            account,
+            credentials,
+            federation,
+            iam,
+            providers,
+            simulate,
+            sts,
+        )

@@ -1,5 +1,13 @@
 """Who signed an API request: look up the access key (AKIA… long-term, ASIA… temporary), verify the SigV4
-signature with its secret, refuse expired or revoked credentials at the moment of use, build the CallContext."""
+signature with its secret, refuse expired or revoked credentials at the moment of use, build the CallContext.
+
+Expired and revoked sessions answer ``ExpiredToken``. A session is revoked when its credential row is gone: the
+role or user behind it was deleted, or a reset removed it. The session token we issued still proves that the
+caller held a session of ours for this key ID (``sts.services.token_issued_for``), so the answer is the one AWS
+gives for a session that no longer works, not "invalid". The console's "Revoke active sessions" is different:
+it is an explicit deny policy (AWSRevokeOlderSessions on aws:TokenIssueTime), so AWS, and we, answer
+AccessDenied for it.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +18,12 @@ from awsapi.protocol import sigv4
 from awsapi.protocol.sigv4 import HttpRequest, SignedRequest
 from core import clock
 from core.context import CallContext, Principal
+from core.db import fetch_prepared
 from core.secrets import decrypt
-from identities.models import AccessKey
+from identities.models import AccessKey, IamUser
 from sts.models import TemporaryCredential
+
+EXPIRED = "The security token included in the request is expired"
 
 
 def authenticate(request: HttpRequest, signed: SignedRequest, *, source_ip: str, user_agent: str) -> CallContext:
@@ -31,22 +42,52 @@ def authenticate(request: HttpRequest, signed: SignedRequest, *, source_ip: str,
                        access_key_id=signed.access_key_id, secure_transport=False)
 
 
-def _long_term(signed: SignedRequest) -> tuple[AccessKey, Principal, str]:
-    key = AccessKey.objects.select_related("user").filter(access_key_id=signed.access_key_id).first()
-    if key is None or key.status != "Active":
-        raise sigv4.InvalidClientTokenId(sigv4.INVALID_TOKEN)
-    if key.user is None:
-        return key, Principal.root(key.account_id), decrypt(key.secret_encrypted)
-    from console.services import user_principal
+_KEY_SQL = """
+SELECT k.id, k.account_id, k.status, k.secret_encrypted, k.last_used_at, k.last_used_service, k.last_used_region,
+       u.id, u.account_id, u.arn, u.name, u.user_id
+FROM {key} k LEFT JOIN {user} u ON u.id = k.user_id
+WHERE k.access_key_id = %s"""
+_key_sql: list[str] = []
 
-    return key, user_principal(key.user), decrypt(key.secret_encrypted)
+
+def _long_term(signed: SignedRequest) -> tuple[tuple, Principal, str]:
+    """The key and its user in one prepared query (it runs on every call)."""
+    if not _key_sql:
+        _key_sql.append(_KEY_SQL.format(key=AccessKey._meta.db_table, user=IamUser._meta.db_table))
+    rows = fetch_prepared(_key_sql[0], [signed.access_key_id])
+    if not rows or rows[0][2] != "Active":
+        raise sigv4.InvalidClientTokenId(sigv4.INVALID_TOKEN)
+    key_pk, account_id, _, secret_encrypted, *last_used, user_pk, user_account, arn, name, user_id = rows[0]
+    key = (key_pk, *last_used)
+    if user_pk is None:
+        return key, Principal.root(account_id), _secret(secret_encrypted)
+    principal = Principal("IAMUser", user_account, arn, name, user_id, user_pk=user_pk)
+    return key, principal, _secret(secret_encrypted)
+
+
+_secrets: dict[str, str] = {}
+
+
+def _secret(token: str) -> str:
+    """Decrypted signing secrets by their ciphertext, so a busy key is decrypted once per process. Keyed by the
+    stored token itself, a changed or deleted key can never be served from here: the row is read every call."""
+    secret = _secrets.get(token)
+    if secret is None:
+        if len(_secrets) > 4096:
+            _secrets.clear()
+        secret = _secrets[token] = decrypt(token)
+    return secret
 
 
 def _temporary(signed: SignedRequest) -> tuple[Principal, str]:
-    from sts.services import ExpiredToken, principal_for, token_hash
+    from sts.services import ExpiredToken, principal_for, token_hash, token_issued_for
 
+    if not signed.security_token:
+        raise sigv4.InvalidClientTokenId(sigv4.INVALID_TOKEN)
     credential = TemporaryCredential.objects.filter(access_key_id=signed.access_key_id).first()
-    if credential is None or not signed.security_token:
+    if credential is None:
+        if token_issued_for(signed.security_token, signed.access_key_id):
+            raise sigv4.ExpiredToken(EXPIRED)  # ours, and gone: revoked by deleting its role or user, or a reset
         raise sigv4.InvalidClientTokenId(sigv4.INVALID_TOKEN)
     if not hmac.compare_digest(credential.session_token_hash, token_hash(signed.security_token)):
         raise sigv4.InvalidClientTokenId(sigv4.INVALID_TOKEN)
@@ -56,8 +97,8 @@ def _temporary(signed: SignedRequest) -> tuple[Principal, str]:
         else:
             principal = principal_for(credential)
     except ExpiredToken:
-        raise sigv4.ExpiredToken("The security token included in the request is expired") from None
-    return principal, decrypt(credential.secret_encrypted)
+        raise sigv4.ExpiredToken(EXPIRED) from None
+    return principal, _secret(credential.secret_encrypted)
 
 
 def _session_token_principal(credential: TemporaryCredential) -> Principal:
@@ -65,7 +106,7 @@ def _session_token_principal(credential: TemporaryCredential) -> Principal:
     from sts.services import ExpiredToken
 
     if credential.expires_at <= clock.now():
-        raise ExpiredToken("The security token included in the request is expired")
+        raise ExpiredToken(EXPIRED)
     if credential.user is None:
         base = Principal.root(credential.account_id)
         return Principal(base.type, base.account_id, base.arn, base.name, base.principal_id,
@@ -81,12 +122,13 @@ def _session_token_principal(credential: TemporaryCredential) -> Principal:
 LAST_USED_GRANULARITY = timedelta(minutes=1)
 
 
-def _mark_used(key: AccessKey, signed: SignedRequest) -> None:
+def _mark_used(key: tuple, signed: SignedRequest) -> None:
     """Record the key's last use. AWS reports it coarsely too; writing at most once a minute per key (or when the
     service or Region changes) spares a write, and its commit, on nearly every call of a busy script."""
+    pk, last_used_at, last_service, last_region = key
     now = clock.now()
-    if (key.last_used_at is not None and now - key.last_used_at < LAST_USED_GRANULARITY
-            and key.last_used_service == signed.service and key.last_used_region == signed.region):
+    if (last_used_at is not None and now - last_used_at < LAST_USED_GRANULARITY
+            and last_service == signed.service and last_region == signed.region):
         return
-    AccessKey.objects.filter(pk=key.pk).update(last_used_at=now, last_used_service=signed.service,
-                                               last_used_region=signed.region)
+    AccessKey.objects.filter(pk=pk).update(last_used_at=now, last_used_service=signed.service,
+                                           last_used_region=signed.region)

@@ -180,3 +180,24 @@ class StudentSeat(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint("classroom", "number", name="seat_unique_number")]
         ordering = ["number"]
+
+
+class LabProgress(models.Model):
+    """The last result of one lab's checks in one account: ``results`` maps each check's key to
+    ``{"passed": bool, "message": str}``. Written by ``classroom.progress.refresh`` (after audit delivery and on
+    "Check progress"); read by the board in one query, so the board never runs checks itself."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="lab_progress")
+    lab = models.CharField(max_length=64)  # the lab's slug
+    results = models.JSONField(default=dict)
+    passed = models.PositiveSmallIntegerField(default=0)
+    total = models.PositiveSmallIntegerField(default=0)
+    completed_at = models.DateTimeField(null=True, blank=True)  # first time every check passed (since the reset)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint("account", "lab", name="lab_progress_unique")]
+
+    @property
+    def complete(self) -> bool:
+        return self.total > 0 and self.passed == self.total

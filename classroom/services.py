@@ -508,7 +508,8 @@ def change_root_password(ctx: CallContext, *, old_password: str, new_password: s
 
 
 # Account-scoped rows of other apps that a reset deletes (looked up by label, so a build without them still works).
-_OTHER_ACCOUNT_STATE = ("identities.CredentialReport",)
+_OTHER_ACCOUNT_STATE = ("identities.CredentialReport", "identities.SamlProvider", "identities.OpenIdConnectProvider",
+                        "identities.ServiceLinkedRoleDeletion", "classroom.LabProgress")
 
 StateBuilder = Callable[[list[str]], None]
 """The labs hook: called with the IDs of the accounts just emptied, inside the same transaction, to build a lab's

@@ -18,8 +18,11 @@ urlpatterns = [
     path("switchrole/status", views_switch.switch_status, name="switch-status"),
     path("signout", views.signout, name="signout"),
     path("classroom/", include("classroom.urls")),
+    path("idp/", include("sts.urls_idp")),
+    path("iam/", include("sts.urls")),  # before the other /iam/ routes: the classroom IdP pages
     path("iam/", include("identities.urls")),
     path("iam/", include("identities.urls_roles")),
+    path("iam/", include("identities.urls_providers")),
     path("iam/", include("audit.urls")),
     path("iam/", include("identities.urls_credentials")),
     path("iam/", include("identities.urls_settings")),

@@ -173,7 +173,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         summary = None  # the dashboard still shows the account; the counts need iam:GetAccountSummary
     counts = None if summary is None else {
         "groups": summary["Groups"], "users": summary["Users"], "roles": summary["Roles"],
-        "policies": summary["Policies"], "identity_providers": 0,
+        "policies": summary["Policies"], "identity_providers": summary["Providers"],
     }
     return render(request, "console/dashboard.html", {
         "counts": counts,

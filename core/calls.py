@@ -70,6 +70,18 @@ def batch() -> Iterator[None]:
             record_event(state.failed)
 
 
+@contextmanager
+def inside_transaction() -> Iterator[None]:
+    """Public services called from inside a transaction the caller already holds (a reset building a lab's
+    starting state): each call still authorizes and audits itself, none opens its own durable transaction, and a
+    failure propagates so the caller's whole transaction rolls back."""
+    token = _batch.set(_Batch())
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+
+
 def _record_failure(call: Call) -> None:
     from audit.services import record_event
 

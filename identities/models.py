@@ -200,3 +200,60 @@ class CredentialReport(models.Model):
     requested_at = models.DateTimeField()  # when generation was (last) started
     generated_at = models.DateTimeField(null=True, blank=True)  # GeneratedTime, set when COMPLETE
     content = models.TextField(blank=True, default="")  # the CSV text
+
+
+class SamlProvider(models.Model):
+    """An IAM SAML 2.0 identity provider: a name and the IdP's metadata document (its signing certificate)."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="saml_providers")
+    name = models.CharField(max_length=128)
+    arn = models.CharField(max_length=2048)
+    metadata_document = models.TextField()
+    valid_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    tags = models.JSONField(default=list)
+    provider_uuid = models.CharField(max_length=64, blank=True, default="")  # SAMLProviderUUID
+
+    objects = AccountScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint("account", "name", name="saml_provider_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OpenIdConnectProvider(models.Model):
+    """An IAM OIDC identity provider, keyed by its issuer URL without ``https://`` (as in its ARN)."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="oidc_providers")
+    url = models.CharField(max_length=255)
+    arn = models.CharField(max_length=2048)
+    client_ids = models.JSONField(default=list)
+    thumbprints = models.JSONField(default=list)
+    created_at = models.DateTimeField()
+    tags = models.JSONField(default=list)
+
+    objects = AccountScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint("account", "url", name="oidc_provider_unique_url")]
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class ServiceLinkedRoleDeletion(models.Model):
+    """A DeleteServiceLinkedRole task, for GetServiceLinkedRoleDeletionStatus. Deletion happens at once here, so
+    a task is SUCCEEDED as soon as it exists."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    task_id = models.CharField(max_length=1000)  # task/aws-service-role/<service>/<role>/<uuid>
+    role_name = models.CharField(max_length=64)
+    status = models.CharField(max_length=12, default="SUCCEEDED")
+    created_at = models.DateTimeField()
+
+    objects = AccountScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint("account", "task_id", name="slr_deletion_unique_task")]

@@ -21,7 +21,8 @@ class ResetSummary:
 
 def reset_account_iam(account_id: str) -> ResetSummary:
     from identities.models import (AccessKey, Account, CredentialReport, Group, GroupMembership, IamUser,
-                                   InstanceProfile, LoginProfile, MfaDevice, PasswordHistory, PasswordPolicy, Role)
+                                   InstanceProfile, LoginProfile, MfaDevice, OpenIdConnectProvider, PasswordHistory,
+                                   PasswordPolicy, Role, SamlProvider)
     from policies.models import (GroupPolicyAttachment, InlinePolicy, ManagedPolicy, PolicyVersion,
                                  RolePolicyAttachment, UserPolicyAttachment)
     from sts.models import TemporaryCredential
@@ -63,6 +64,8 @@ def reset_account_iam(account_id: str) -> ResetSummary:
         drop("customer managed policies", policies)
         drop("password policy", PasswordPolicy.objects.filter(account_id=account_id))
         drop("credential report", CredentialReport.objects.filter(account_id=account_id))
+        drop("SAML providers", SamlProvider.objects.filter(account_id=account_id))
+        drop("OIDC providers", OpenIdConnectProvider.objects.filter(account_id=account_id))
         if account.alias:
             account.alias = None
             account.save(update_fields=["alias"])

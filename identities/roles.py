@@ -14,6 +14,7 @@ from core.context import CallContext
 from core.errors import DeleteConflict, EntityAlreadyExists, LimitExceeded, MalformedPolicyDocument, NoSuchEntity
 from core.validation import check_input
 from identities.models import Account, IamUser, InstanceProfile, Role
+from identities.providers import check_role_modifiable
 from identities.services import Tag, check_tags, merge_tags
 from policies import services as policy_services
 from policies.documents import TRUST_POLICY_SIZE, check_document, policy_size
@@ -115,6 +116,7 @@ def update_assume_role_policy(ctx: CallContext, *, role_name: str, policy_docume
                   {"roleName": role_name, "policyDocument": policy_document}):
         check_input("iam", "UpdateAssumeRolePolicy", RoleName=role_name, PolicyDocument=policy_document)
         role = find_role(ctx.account_id, role_name)
+        check_role_modifiable(role)
         check_trust_policy(ctx.account_id, policy_document)
         role.assume_role_policy = policy_document
         role.save(update_fields=["assume_role_policy"])
@@ -123,6 +125,7 @@ def update_assume_role_policy(ctx: CallContext, *, role_name: str, policy_docume
 def delete_role(ctx: CallContext, *, role_name: str) -> None:
     with iam_call(ctx, "iam:DeleteRole", _role_arn(ctx, role_name), {"roleName": role_name}):
         role = find_role(ctx.account_id, role_name)
+        check_role_modifiable(role)
         if role.instance_profiles.exists():
             raise DeleteConflict("Cannot delete entity, must remove roles from instance profile first.")
         if role.inline_policies.exists():
@@ -137,6 +140,7 @@ def put_role_permissions_boundary(ctx: CallContext, *, role_name: str, permissio
                   {"roleName": role_name, "permissionsBoundary": permissions_boundary}):
         check_input("iam", "PutRolePermissionsBoundary", RoleName=role_name, PermissionsBoundary=permissions_boundary)
         role = find_role(ctx.account_id, role_name)
+        check_role_modifiable(role)
         role.permissions_boundary = _attachable_policy_for_boundary(ctx.account_id, permissions_boundary)
         role.save(update_fields=["permissions_boundary"])
 
@@ -144,6 +148,7 @@ def put_role_permissions_boundary(ctx: CallContext, *, role_name: str, permissio
 def delete_role_permissions_boundary(ctx: CallContext, *, role_name: str) -> None:
     with iam_call(ctx, "iam:DeleteRolePermissionsBoundary", _role_arn(ctx, role_name), {"roleName": role_name}):
         role = find_role(ctx.account_id, role_name)
+        check_role_modifiable(role)
         role.permissions_boundary = None
         role.save(update_fields=["permissions_boundary"])
 

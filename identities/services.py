@@ -467,8 +467,8 @@ def create_group_from_console(ctx: CallContext, *, group_name: str, users: Seque
 
 
 def get_account_summary(ctx: CallContext) -> dict[str, int]:
+    from identities.models import OpenIdConnectProvider, Role, SamlProvider
     from policies.models import ManagedPolicy
-    from identities.models import Role
 
     with iam_call(ctx, "iam:GetAccountSummary", "*"):
         acct = ctx.account_id
@@ -477,6 +477,8 @@ def get_account_summary(ctx: CallContext) -> dict[str, int]:
             "Groups": Group.objects.in_account(acct).count(),
             "Roles": Role.objects.in_account(acct).count(),
             "Policies": ManagedPolicy.objects.customer_managed(acct).count(),
+            "Providers": SamlProvider.objects.in_account(acct).count()
+            + OpenIdConnectProvider.objects.in_account(acct).count(),
         }
 
 

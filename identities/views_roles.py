@@ -20,9 +20,10 @@ from console.tables import paginate
 from core.calls import batch
 from core.errors import IamError, InvalidInput, NoSuchEntity
 from core.validation import check_input
-from identities import queries, roles
+from identities import providers, queries, roles
 from identities import role_templates as templates
 from identities.models import Role
+from identities.providers import is_service_linked
 from identities.services import TAGS_PER_RESOURCE, Tag
 from identities.views import STARTER_POLICY, _error_status, console_page
 from policies import services as policy_services
@@ -122,12 +123,19 @@ class RoleRow:
     trusted: list[str]
 
 
+def _trusted_labels(role: Role) -> list[str]:
+    labels = templates.trusted_entities(role.assume_role_policy)
+    if is_service_linked(role):  # "AWS Service: ecs (Service-linked role)", as the console lists it
+        labels = [f"{label} (Service-linked role)" for label in labels]
+    return labels
+
+
 @console_page
 @require_GET
 def role_list(request: HttpRequest) -> HttpResponse:
     table = paginate(request, roles.list_roles(request.iam_ctx), search=["name"], sorts=ROLE_SORTS,
                      default_sort="name")
-    rows = [RoleRow(role, templates.trusted_entities(role.assume_role_policy)) for role in table.rows]
+    rows = [RoleRow(role, _trusted_labels(role)) for role in table.rows]
     template = pick_partial(request, "identities/roles/role_list.html", {"role-table"})
     return render(request, template, {"table": table, "rows": rows, "nav": "roles"})
 
@@ -429,7 +437,8 @@ def _render_role_detail(request: HttpRequest, role: Role, tab: str, status: int 
     context = {
         "role": role, "tab": tab, "tab_labels": ROLE_TAB_LABELS, "nav": "roles", "url": role_url(role),
         "instance_profile": profile, "duration": duration_label(role.max_session_duration),
-        "switch_link": switch_role_link(request, role), "revoke_ack": REVOKE_ACK, **extra,
+        "switch_link": switch_role_link(request, role), "revoke_ack": REVOKE_ACK,
+        "service_linked": is_service_linked(role), **extra,
     }
     if tab == "permissions":
         context["attached"] = [link.policy for link in RolePolicyAttachment.objects.filter(role=role)
@@ -514,7 +523,9 @@ def role_trust(request: HttpRequest, role_name: str) -> HttpResponse:
 def role_delete(request: HttpRequest, role_name: str) -> HttpResponse:
     role = _role_or_404(request, role_name)
     done, error = confirm_delete(request, role.name,
-                                 lambda: roles.delete_role_with_dependents(request.iam_ctx, role_name=role.name),
+                                 lambda: (providers.delete_service_linked_role(request.iam_ctx, role_name=role.name)
+                                          if is_service_linked(role)
+                                          else roles.delete_role_with_dependents(request.iam_ctx, role_name=role.name)),
                                  f"Role {role.name} deleted.", "/iam/roles")
     if done:
         return done

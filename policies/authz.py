@@ -1,12 +1,14 @@
 """The single authorization entry point: collect, from the database, every policy that applies to the caller,
 build the request context, and ask the engine.
 
-Parsed documents are cached per managed-policy version and per inline-policy revision, so a warm decision costs
-a few small queries and the engine's microseconds.
+One query per decision gathers every source (see ``_gather``); parsed documents are cached per managed-policy
+version and per inline-policy revision, so a warm decision costs that query and the engine's microseconds.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -32,18 +34,25 @@ class _Revision:
     label: str
 
 
-def _labelled(revisions: list[_Revision], model: type, kind: str = "identity") -> list[LabelledPolicy]:
-    """Parsed documents for ``revisions``; the texts of revisions not parsed yet are fetched in one query."""
-    missing = {r.key[1]: r.key for r in revisions if r.key not in _parsed}
+def _documents(revisions: list[_Revision], model: type, kind: str = "identity") -> dict[tuple[str, int, str], PolicyDocument | None]:
+    """Parsed documents of ``revisions`` by key; the texts of revisions not parsed yet are fetched in one query."""
+    found = {r.key: _parsed[r.key] for r in revisions if r.key in _parsed}
+    missing = {r.key[1]: r.key for r in revisions if r.key not in found}
     if missing:
         if len(_parsed) > _MAX_CACHED:
             _parsed.clear()
         for pk, text in model.objects.filter(pk__in=list(missing)).values_list("pk", "document"):
             try:
-                _parsed[missing[pk]] = parse_policy(text, kind=kind)
+                doc = parse_policy(text, kind=kind)
             except ValueError:
-                _parsed[missing[pk]] = None  # a stored document that no longer parses grants nothing
-    return [LabelledPolicy(r.label, doc) for r in revisions if (doc := _parsed.get(r.key)) is not None]
+                doc = None  # a stored document that no longer parses grants nothing
+            _parsed[missing[pk]] = found[missing[pk]] = doc
+    return found
+
+
+def _labelled(revisions: list[_Revision], model: type, kind: str = "identity") -> list[LabelledPolicy]:
+    docs = _documents(revisions, model, kind)
+    return [LabelledPolicy(r.label, doc) for r in revisions if (doc := docs.get(r.key)) is not None]
 
 
 def _managed_versions(filter_kwargs: dict[str, Any]) -> list[LabelledPolicy]:
@@ -53,55 +62,141 @@ def _managed_versions(filter_kwargs: dict[str, Any]) -> list[LabelledPolicy]:
     return _labelled([_Revision(("v", pk, ""), arn) for pk, arn in rows], PolicyVersion)
 
 
-def _inline(filter_kwargs: dict[str, Any]) -> list[LabelledPolicy]:
-    from policies.models import InlinePolicy
+# ---- Gathering a principal's policies in one round trip ---------------------------------------------------------
+# Every source of a decision (attached and inline policies of the user and its groups or of the role, the
+# permissions boundary, the session, the user's tags, the organization's SCP revision) is read by one UNION ALL
+# query per call: rows name the immutable revisions (managed-policy version ids, inline (id, updated_at)), and the
+# documents come from the parse cache. Nothing is cached across calls except parsed documents, so a change
+# committed by any process is seen by the next call.
+#
+# Columns: (ord, kind, pk, updated, label, extra). kind: "v" managed version, "i" inline revision, "b" the owner
+# row (pk/label: boundary version and ARN if any, extra: the user's tags or the role's ARN), "s" the session
+# (label: session policy text, extra: its policy ARNs as JSON), "o" the organization membership.
 
-    rows = InlinePolicy.objects.filter(**filter_kwargs).values_list("pk", "updated_at", "name", "user__name",
-                                                                     "group__name", "role__name")
-    revisions = []
-    for pk, updated, name, user, group, role in rows:
-        owner = f"user/{user}" if user else f"group/{group}" if group else f"role/{role}"
-        revisions.append(_Revision(("i", pk, updated.isoformat()), f"inline {owner}/{name}"))
-    return _labelled(revisions, InlinePolicy)
-
-
-def policies_for_user(user_pk: int) -> PolicySet:
-    from identities.models import IamUser
-
-    identity = [
-        *_managed_versions({"policy__user_attachments__user_id": user_pk}),
-        *_inline({"user_id": user_pk}),
-        *_managed_versions({"policy__group_attachments__group__memberships__user_id": user_pk}),
-        *_inline({"group__memberships__user_id": user_pk}),
-    ]
-    boundary_id = IamUser.objects.filter(pk=user_pk).values_list("permissions_boundary_id", flat=True).first()
-    boundary = _managed_versions({"policy_id": boundary_id}) if boundary_id else []
-    return PolicySet(identity=tuple(identity), permissions_boundary=boundary[0] if boundary else None)
-
-
-def policies_for_role_session(role_pk: int, session_pk: int | None) -> PolicySet:
-    from identities.models import Role
-
-    identity = [
-        *_managed_versions({"policy__role_attachments__role_id": role_pk}),
-        *_inline({"role_id": role_pk}),
-    ]
-    boundary_id = Role.objects.filter(pk=role_pk).values_list("permissions_boundary_id", flat=True).first()
-    boundary = _managed_versions({"policy_id": boundary_id}) if boundary_id else []
-    return PolicySet(identity=tuple(identity), permissions_boundary=boundary[0] if boundary else None,
-                     session=_session_policies(session_pk))
-
-
-def _session_policies(session_pk: int | None) -> tuple[LabelledPolicy, ...] | None:
-    """AssumeRole's Policy/PolicyArns: present only when the session was created with them."""
-    if session_pk is None:
-        return None
+def _tables() -> dict[str, str]:
+    from classroom.models import Organization, OrgAccount, OrgRoot
+    from identities.models import Group, GroupMembership, IamUser, Role
+    from policies.models import (GroupPolicyAttachment, InlinePolicy, ManagedPolicy, PolicyVersion,
+                                 RolePolicyAttachment, UserPolicyAttachment)
     from sts.models import TemporaryCredential
 
-    row = TemporaryCredential.objects.filter(pk=session_pk).values_list("session_policy", "session_policy_arns").first()
-    if row is None or (not row[0] and not row[1]):
+    models = {"pv": PolicyVersion, "mp": ManagedPolicy, "upa": UserPolicyAttachment, "gpa": GroupPolicyAttachment,
+              "rpa": RolePolicyAttachment, "ip": InlinePolicy, "usr": IamUser, "grp": Group, "gm": GroupMembership,
+              "role": Role, "tc": TemporaryCredential, "org": Organization, "oa": OrgAccount, "root": OrgRoot}
+    return {name: model._meta.db_table for name, model in models.items()}
+
+
+_ORG_SQL = """
+SELECT 9, 'o', o.policy_revision, NULL::timestamptz, oa.organization_id,
+       json_build_array(o.management_account_id, oa.parent_unit_id, r.id)::text
+FROM {oa} oa JOIN {org} o ON o.id = oa.organization_id LEFT JOIN {root} r ON r.organization_id = o.id
+WHERE oa.account_id = %(account)s"""
+
+_USER_SQL = """
+SELECT 0, 'v', v.id, NULL::timestamptz, p.arn, NULL::text
+FROM {upa} a JOIN {mp} p ON p.id = a.policy_id JOIN {pv} v ON v.policy_id = p.id AND v.is_default
+WHERE a.user_id = %(owner)s
+UNION ALL
+SELECT 1, 'i', i.id, i.updated_at, 'inline user/' || u.name || '/' || i.name, NULL
+FROM {ip} i JOIN {usr} u ON u.id = i.user_id WHERE i.user_id = %(owner)s
+UNION ALL
+SELECT 2, 'v', v.id, NULL, p.arn, NULL
+FROM {gm} m JOIN {gpa} a ON a.group_id = m.group_id JOIN {mp} p ON p.id = a.policy_id
+     JOIN {pv} v ON v.policy_id = p.id AND v.is_default
+WHERE m.user_id = %(owner)s
+UNION ALL
+SELECT 3, 'i', i.id, i.updated_at, 'inline group/' || g.name || '/' || i.name, NULL
+FROM {gm} m JOIN {ip} i ON i.group_id = m.group_id JOIN {grp} g ON g.id = m.group_id WHERE m.user_id = %(owner)s
+UNION ALL
+SELECT 4, 'b', v.id, NULL, p.arn, u.tags::text
+FROM {usr} u LEFT JOIN {mp} p ON p.id = u.permissions_boundary_id LEFT JOIN {pv} v ON v.policy_id = p.id AND v.is_default
+WHERE u.id = %(owner)s
+UNION ALL""" + _ORG_SQL + """
+ORDER BY 1"""
+
+_ROLE_SQL = """
+SELECT 0, 'v', v.id, NULL::timestamptz, p.arn, NULL::text
+FROM {rpa} a JOIN {mp} p ON p.id = a.policy_id JOIN {pv} v ON v.policy_id = p.id AND v.is_default
+WHERE a.role_id = %(owner)s
+UNION ALL
+SELECT 1, 'i', i.id, i.updated_at, 'inline role/' || r.name || '/' || i.name, NULL
+FROM {ip} i JOIN {role} r ON r.id = i.role_id WHERE i.role_id = %(owner)s
+UNION ALL
+SELECT 4, 'b', v.id, NULL, p.arn, r.arn
+FROM {role} r LEFT JOIN {mp} p ON p.id = r.permissions_boundary_id LEFT JOIN {pv} v ON v.policy_id = p.id AND v.is_default
+WHERE r.id = %(owner)s
+UNION ALL
+SELECT 5, 's', c.id, NULL, c.session_policy, c.session_policy_arns::text FROM {tc} c WHERE c.id = %(session)s
+UNION ALL""" + _ORG_SQL + """
+ORDER BY 1"""
+
+_ORG_ONLY_SQL = _ORG_SQL
+
+
+@functools.cache
+def _sql(template: str) -> str:
+    return template.format(**_tables())
+
+
+@dataclass(frozen=True)
+class _Gathered:
+    policies: PolicySet
+    tags: dict[str, str]
+    role_arn: str | None = None
+
+
+def _gather(p: Principal) -> _Gathered:
+    """The caller's policies, tags and SCP levels, in one query."""
+    from core.db import fetch_prepared
+
+    if p.type == "IAMUser" and p.user_pk is not None:
+        sql, params = _sql(_USER_SQL), {"owner": p.user_pk, "account": p.account_id}
+    elif p.type == "AssumedRole" and p.role_pk is not None:
+        sql, params = _sql(_ROLE_SQL), {"owner": p.role_pk, "session": p.session_pk, "account": p.account_id}
+    else:
+        sql, params = _sql(_ORG_ONLY_SQL), {"account": p.account_id}
+    rows = fetch_prepared(sql, params)
+
+    identity: list[_Revision] = []
+    boundary: list[_Revision] = []
+    tags: dict[str, str] = {}
+    role_arn: str | None = None
+    session: tuple[LabelledPolicy, ...] | None = None
+    scps: tuple[tuple[tuple[LabelledPolicy, ...], ...] | None, str | None] = (None, None)
+    for _, kind, pk, updated, label, extra in rows:
+        if kind == "v":
+            identity.append(_Revision(("v", pk, ""), label))
+        elif kind == "i":
+            identity.append(_Revision(("i", pk, updated.isoformat()), label))
+        elif kind == "b":
+            if pk is not None:
+                boundary.append(_Revision(("v", pk, ""), label))
+            if p.type == "IAMUser":
+                tags = {t["Key"]: t["Value"] for t in json.loads(extra or "[]")}
+            else:
+                role_arn = extra
+        elif kind == "s":
+            session = _session_policies(pk, label, json.loads(extra or "[]"))
+        elif kind == "o":
+            management, unit_id, root_id = json.loads(extra)
+            scps = _scp_levels_for(p.account_id, label, pk, management, unit_id, root_id)
+
+    from policies.models import InlinePolicy, PolicyVersion
+
+    docs = _documents([r for r in identity if r.key[0] == "v"] + boundary, PolicyVersion)
+    docs.update(_documents([r for r in identity if r.key[0] == "i"], InlinePolicy))
+    identity_docs = tuple(LabelledPolicy(r.label, doc) for r in identity if (doc := docs.get(r.key)) is not None)
+    boundary_doc = next((LabelledPolicy(r.label, doc) for r in boundary if (doc := docs.get(r.key)) is not None), None)
+    levels, management = scps
+    policy_set = PolicySet(identity=identity_docs, permissions_boundary=boundary_doc, session=session,
+                           scps=levels, management_account=management if levels is not None else None)
+    return _Gathered(policy_set, tags, role_arn)
+
+
+def _session_policies(session_pk: int, text: str, policy_arns: list[str]) -> tuple[LabelledPolicy, ...] | None:
+    """AssumeRole's Policy/PolicyArns: present only when the session was created with them."""
+    if not text and not policy_arns:
         return None
-    text, policy_arns = row
     session: list[LabelledPolicy] = []
     if text:
         key = ("s", session_pk, "")
@@ -134,8 +229,8 @@ def trust_policy(role_arn: str) -> LabelledPolicy | None:
     return LabelledPolicy(f"trust policy of {role.arn}", doc) if doc is not None else None
 
 
-def request_context(ctx: CallContext, extra: Mapping[str, Any]) -> dict[str, Any]:
-    """Global condition keys of a console or API request (issue 3 §5)."""
+def request_context(ctx: CallContext, extra: Mapping[str, Any], tags: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Global condition keys of a console or API request (issue 3 §5). ``tags``: the user's, when already read."""
     p = ctx.principal
     now: datetime = clock.now()
     context: dict[str, Any] = {
@@ -156,7 +251,7 @@ def request_context(ctx: CallContext, extra: Mapping[str, Any]) -> dict[str, Any
             context["aws:MultiFactorAuthAge"] = str(int((now - p.mfa_authenticated_at).total_seconds()))
     if p.token_issued_at is not None:
         context["aws:TokenIssueTime"] = p.token_issued_at.strftime("%Y-%m-%dT%H:%M:%SZ")
-    for key, value in p_tags(p).items():
+    for key, value in (p_tags(p) if tags is None else tags).items():
         context[f"aws:PrincipalTag/{key}"] = value
     context.update(extra)
     return context
@@ -171,17 +266,10 @@ def p_tags(p: Principal) -> dict[str, str]:
     return {t["Key"]: t["Value"] for t in tags}
 
 
-def engine_principal(p: Principal) -> EnginePrincipal:
+def engine_principal(p: Principal, role_arn: str | None = None) -> EnginePrincipal:
     if p.type == "AssumedRole":
-        role_arn = _role_arn_of_session(p)
         return EnginePrincipal(type=p.type, arn=p.arn, account=p.account_id, role_arn=role_arn, session_name=p.name)
     return EnginePrincipal(type=p.type, arn=p.arn, account=p.account_id, name=p.name if p.type == "IAMUser" else None)
-
-
-def _role_arn_of_session(p: Principal) -> str | None:
-    from identities.models import Role
-
-    return Role.objects.filter(pk=p.role_pk).values_list("arn", flat=True).first()
 
 
 def _resource_account(resource: str) -> str | None:
@@ -195,8 +283,6 @@ _PASSWORD_ACTIONS = ("iam:changepassword", "iam:getaccountpasswordpolicy")
 def _implicit_password_policy(p: Principal) -> LabelledPolicy | None:
     """AllowUsersToChangePassword: the user's own iam:ChangePassword and iam:GetAccountPasswordPolicy, with no
     IAM policy attached (reference §1.10). Explicit denies still win; it is labelled as the account setting."""
-    import json
-
     from identities.passwords import implicit_password_permissions
 
     if not implicit_password_permissions(p.account_id):
@@ -213,26 +299,18 @@ def decide(ctx: CallContext, action: str, resource: str, condition_context: Mapp
     owner = _resource_account(resource)
     # AWS managed policies (account "aws") are readable and attachable by every account.
     resource_account = None if owner in (None, "aws", p.account_id) else owner
-    request = Request(engine_principal(p), action, resource, resource_account, request_context(ctx, condition_context))
-    if p.is_root:
-        policies = PolicySet()
-    elif p.type == "IAMUser" and p.user_pk is not None:
-        policies = policies_for_user(p.user_pk)
-        if action.lower() in _PASSWORD_ACTIONS:
-            implicit = _implicit_password_policy(p)
-            if implicit is not None:
-                policies = replace(policies, identity=(*policies.identity, implicit))
-    elif p.type == "AssumedRole" and p.role_pk is not None:
-        policies = policies_for_role_session(p.role_pk, p.session_pk)
-    else:
-        policies = PolicySet()
+    # Identity, boundary and session policies, the user's tags and (classroom, issue 7) the SCPs of the caller's
+    # organization, root users included (the engine exempts the management account): one query.
+    gathered = _gather(p)
+    policies = gathered.policies
+    request = Request(engine_principal(p, gathered.role_arn), action, resource, resource_account,
+                      request_context(ctx, condition_context, gathered.tags))
+    if p.type == "IAMUser" and p.user_pk is not None and action.lower() in _PASSWORD_ACTIONS:
+        implicit = _implicit_password_policy(p)
+        if implicit is not None:
+            policies = replace(policies, identity=(*policies.identity, implicit))
     if action.lower().startswith("sts:assumerole"):
         policies = replace(policies, resource=trust_policy(resource))
-    # Classroom (issue 7): the SCPs of the caller's organization, root users included; the engine exempts the
-    # management account.
-    levels, management = scp_levels(p.account_id)
-    if levels is not None:
-        policies = replace(policies, scps=levels, management_account=management)
     return evaluate(request, policies)
 
 
@@ -246,7 +324,7 @@ def scp_levels(account_id: str) -> tuple[tuple[tuple[LabelledPolicy, ...], ...] 
 
     One query per call when warm: the levels are cached per account and organization revision, which every change
     to SCPs, attachments, OUs or membership bumps in its own transaction."""
-    from classroom.models import OrganizationalUnit, OrgAccount, PolicyAttachment, ServiceControlPolicy
+    from classroom.models import OrgAccount
 
     row = (OrgAccount.objects.filter(account_id=account_id)
            .values_list("organization_id", "organization__policy_revision", "organization__management_account_id",
@@ -254,6 +332,13 @@ def scp_levels(account_id: str) -> tuple[tuple[tuple[LabelledPolicy, ...], ...] 
     if row is None:
         return None, None
     org_id, revision, management, unit_id, root_id = row
+    return _scp_levels_for(account_id, org_id, revision, management, unit_id, root_id)
+
+
+def _scp_levels_for(account_id: str, org_id: str, revision: int, management: str, unit_id: str | None,
+                    root_id: str) -> tuple[tuple[tuple[LabelledPolicy, ...], ...], str]:
+    from classroom.models import OrganizationalUnit, PolicyAttachment, ServiceControlPolicy
+
     key = (account_id, org_id, revision)
     cached = _scp_levels.get(key)
     if cached is None:

@@ -426,19 +426,27 @@ def find_role(account_id: str, role_name: str) -> Role:
     return role
 
 
+def _modifiable_role(account_id: str, role_name: str) -> Role:
+    from identities.providers import check_role_modifiable  # service-linked roles: only their service changes them
+
+    role = find_role(account_id, role_name)
+    check_role_modifiable(role)
+    return role
+
+
 def attach_role_policy(ctx: CallContext, *, role_name: str, policy_arn: str) -> None:
     with iam_call(ctx, "iam:AttachRolePolicy", _role_arn(ctx, role_name),
                   {"roleName": role_name, "policyArn": policy_arn}, condition_context={"iam:PolicyARN": policy_arn}):
         _check_policy_arn(policy_arn)
         check_input("iam", "AttachRolePolicy", RoleName=role_name, PolicyArn=policy_arn)
-        _attach(ctx, _OWNERS["role"], find_role(ctx.account_id, role_name), policy_arn)
+        _attach(ctx, _OWNERS["role"], _modifiable_role(ctx.account_id, role_name), policy_arn)
 
 
 def detach_role_policy(ctx: CallContext, *, role_name: str, policy_arn: str) -> None:
     with iam_call(ctx, "iam:DetachRolePolicy", _role_arn(ctx, role_name),
                   {"roleName": role_name, "policyArn": policy_arn}, condition_context={"iam:PolicyARN": policy_arn}):
         _check_policy_arn(policy_arn)
-        _detach(ctx, _OWNERS["role"], find_role(ctx.account_id, role_name), policy_arn)
+        _detach(ctx, _OWNERS["role"], _modifiable_role(ctx.account_id, role_name), policy_arn)
 
 
 def list_attached_role_policies(ctx: CallContext, *, role_name: str) -> list[ManagedPolicy]:
@@ -451,7 +459,7 @@ def put_role_policy(ctx: CallContext, *, role_name: str, policy_name: str, polic
     params = {"roleName": role_name, "policyName": policy_name, "policyDocument": policy_document}
     with iam_call(ctx, "iam:PutRolePolicy", _role_arn(ctx, role_name), params):
         check_input("iam", "PutRolePolicy", RoleName=role_name, PolicyName=policy_name, PolicyDocument=policy_document)
-        _put_inline(ctx, "role", find_role(ctx.account_id, role_name), policy_name, policy_document)
+        _put_inline(ctx, "role", _modifiable_role(ctx.account_id, role_name), policy_name, policy_document)
 
 
 def get_role_policy(ctx: CallContext, *, role_name: str, policy_name: str) -> InlinePolicy:
@@ -461,7 +469,7 @@ def get_role_policy(ctx: CallContext, *, role_name: str, policy_name: str) -> In
 
 def delete_role_policy(ctx: CallContext, *, role_name: str, policy_name: str) -> None:
     with iam_call(ctx, "iam:DeleteRolePolicy", _role_arn(ctx, role_name), {"roleName": role_name, "policyName": policy_name}):
-        _get_inline("role", find_role(ctx.account_id, role_name), policy_name).delete()
+        _get_inline("role", _modifiable_role(ctx.account_id, role_name), policy_name).delete()
 
 
 def list_role_policies(ctx: CallContext, *, role_name: str) -> list[InlinePolicy]:

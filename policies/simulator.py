@@ -95,39 +95,36 @@ def _inline(filter_kwargs: dict[str, Any]) -> list[tuple[str, str]]:
     return list(InlinePolicy.objects.filter(**filter_kwargs).values_list("name", "document").order_by("name"))
 
 
-def for_principal(ctx: CallContext, kind: str, name: str) -> Simulation:
-    """The policies that apply to a user, a group (as one of its members) or a role (as a session of it)."""
-    acct = ctx.account_id
+def principal_simulation(account_id: str, kind: str, name: str) -> Simulation:
+    """The policies that apply to a user, a group (as one of its members) or a role (as a session of it), with no
+    authorization: the simulator wraps it in ``iam:SimulatePrincipalPolicy``, lab checks call it as the system."""
+    acct = account_id
     if kind == "user":
         user = IamUser.objects.in_account(acct).named(name).first()
         if user is None:
             raise NoSuchEntity(f"The user with name {name} cannot be found.")
-        arn = user.arn
-        with iam_call(ctx, "iam:SimulatePrincipalPolicy", arn, {"policySourceArn": arn}):
-            named = [*_managed({"policy__user_attachments__user": user}), *_inline({"user": user}),
-                     *_managed({"policy__group_attachments__group__memberships__user": user}),
-                     *_inline({"group__memberships__user": user})]
-            boundary = _managed({"policy_id": user.permissions_boundary_id}) if user.permissions_boundary_id else []
-            principal = {"type": "IAMUser", "arn": arn, "account": acct, "name": user.name,
-                         "tags": {t["Key"]: t["Value"] for t in user.tags}}
+        named = [*_managed({"policy__user_attachments__user": user}), *_inline({"user": user}),
+                 *_managed({"policy__group_attachments__group__memberships__user": user}),
+                 *_inline({"group__memberships__user": user})]
+        boundary = _managed({"policy_id": user.permissions_boundary_id}) if user.permissions_boundary_id else []
+        principal = {"type": "IAMUser", "arn": user.arn, "account": acct, "name": user.name,
+                     "tags": {t["Key"]: t["Value"] for t in user.tags}}
     elif kind == "group":
         group = Group.objects.in_account(acct).named(name).first()
         if group is None:
             raise NoSuchEntity(f"The group with name {name} cannot be found.")
-        with iam_call(ctx, "iam:SimulatePrincipalPolicy", group.arn, {"policySourceArn": group.arn}):
-            named = [*_managed({"policy__group_attachments__group": group}), *_inline({"group": group})]
-            boundary = []
-            principal = {"type": "IAMUser", "arn": arns.user(acct, "/", "group-member"), "account": acct,
-                         "name": "group-member"}
+        named = [*_managed({"policy__group_attachments__group": group}), *_inline({"group": group})]
+        boundary = []
+        principal = {"type": "IAMUser", "arn": arns.user(acct, "/", "group-member"), "account": acct,
+                     "name": "group-member"}
     elif kind == "role":
         role = Role.objects.in_account(acct).named(name).first()
         if role is None:
             raise NoSuchEntity(f"The role with name {name} cannot be found.")
-        with iam_call(ctx, "iam:SimulatePrincipalPolicy", role.arn, {"policySourceArn": role.arn}):
-            named = [*_managed({"policy__role_attachments__role": role}), *_inline({"role": role})]
-            boundary = _managed({"policy_id": role.permissions_boundary_id}) if role.permissions_boundary_id else []
-            principal = {"type": "AssumedRole", "arn": arns.assumed_role(acct, role.name, "simulator"),
-                         "account": acct, "role_arn": role.arn, "session_name": "simulator"}
+        named = [*_managed({"policy__role_attachments__role": role}), *_inline({"role": role})]
+        boundary = _managed({"policy_id": role.permissions_boundary_id}) if role.permissions_boundary_id else []
+        principal = {"type": "AssumedRole", "arn": arns.assumed_role(acct, role.name, "simulator"),
+                     "account": acct, "role_arn": role.arn, "session_name": "simulator"}
     else:
         raise InvalidInput("Choose a user, a group or a role to simulate.")
     simulation = Simulation(principal)
@@ -135,6 +132,23 @@ def for_principal(ctx: CallContext, kind: str, name: str) -> Simulation:
     if boundary:
         simulation.boundary = _source("permissions_boundary", boundary[0][0], boundary[0][1])
     return simulation
+
+
+def _entity_arn(account_id: str, kind: str, name: str) -> str:
+    model = {"user": IamUser, "group": Group, "role": Role}.get(kind)
+    if model is None:
+        raise InvalidInput("Choose a user, a group or a role to simulate.")
+    entity = model.objects.in_account(account_id).named(name).first()
+    if entity is None:
+        raise NoSuchEntity(f"The {kind} with name {name} cannot be found.")
+    return entity.arn
+
+
+def for_principal(ctx: CallContext, kind: str, name: str) -> Simulation:
+    """``principal_simulation`` for a caller allowed ``iam:SimulatePrincipalPolicy`` on the entity."""
+    arn = _entity_arn(ctx.account_id, kind, name)
+    with iam_call(ctx, "iam:SimulatePrincipalPolicy", arn, {"policySourceArn": arn}):
+        return principal_simulation(ctx.account_id, kind, name)
 
 
 def custom(ctx: CallContext, *, identity: Sequence[str], boundary: str = "", scps: Sequence[str] = (),

@@ -39,3 +39,18 @@ class TemporaryCredential(models.Model):
     class Meta:
         indexes = [models.Index(fields=["expires_at"], condition=models.Q(expired_marked_at__isnull=True),
                                 name="sts_unexpired")]
+
+
+class IdentityProviderKey(models.Model):
+    """The signing key of the classroom's built-in identity provider (one per deployment and protocol): the RSA
+    private key is stored encrypted (``core.secrets``); the OIDC issuer publishes its public part as a JWKS, the
+    SAML IdP as a self-signed certificate in its metadata document."""
+
+    KIND_OIDC = "oidc"
+    KIND_SAML = "saml"
+
+    kind = models.CharField(max_length=8, unique=True)
+    key_id = models.CharField(max_length=64)  # the JWT "kid"
+    private_key_encrypted = models.TextField()  # PEM (PKCS#8), Fernet-encrypted
+    certificate = models.TextField(blank=True, default="")  # PEM, SAML only
+    created_at = models.DateTimeField()

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from django.utils.crypto import salted_hmac
 
 from core import arns, clock, ids
 from core.calls import iam_call
@@ -52,8 +55,30 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _new_token() -> str:
-    return base64.b64encode(secrets.token_bytes(264)).decode()
+_TOKEN_RANDOM, _TOKEN_MAC = 232, 32
+_TOKEN_SALT = "iam-classroom.sts.session-token"
+
+
+def _token_mac(access_key_id: str, random_part: bytes) -> bytes:
+    return salted_hmac(_TOKEN_SALT, access_key_id.encode() + b"\0" + random_part, algorithm="sha256").digest()
+
+
+def _new_token(access_key_id: str = "") -> str:
+    """A session token: random bytes and a MAC binding them to the session's access key ID, so that a token of a
+    session since deleted is still recognised as ours (``token_issued_for``). Only its SHA-256 is stored."""
+    random_part = secrets.token_bytes(_TOKEN_RANDOM)
+    return base64.b64encode(random_part + _token_mac(access_key_id, random_part)).decode()
+
+
+def token_issued_for(token: str, access_key_id: str) -> bool:
+    """Whether ``token`` is a session token this deployment issued with ``access_key_id``."""
+    try:
+        raw = base64.b64decode(token, validate=True)
+    except ValueError:
+        return False
+    if len(raw) != _TOKEN_RANDOM + _TOKEN_MAC:
+        return False
+    return hmac.compare_digest(raw[_TOKEN_RANDOM:], _token_mac(access_key_id, raw[:_TOKEN_RANDOM]))
 
 
 def find_role_by_arn(role_arn: str) -> Role | None:
@@ -113,9 +138,10 @@ def assume_role(
         session_arns = _session_policy_arns(policy_arns, policy)
         now = clock.now()
         secret = ids.new_secret_access_key()
-        token = _new_token()
+        access_key_id = ids.new_access_key_id("ASIA")
+        token = _new_token(access_key_id)
         credential = TemporaryCredential.objects.create(
-            account_id=role.account_id, kind=TemporaryCredential.KIND_ROLE, access_key_id=ids.new_access_key_id("ASIA"),
+            account_id=role.account_id, kind=TemporaryCredential.KIND_ROLE, access_key_id=access_key_id,
             secret_encrypted=encrypt(secret), session_token_hash=token_hash(token), role=role,
             user_id=caller.user_pk, source_arn=caller.arn, session_name=role_session_name,
             arn=arns.assumed_role(role.account_id, role.name, role_session_name),
@@ -290,11 +316,12 @@ def get_session_token(ctx: CallContext, *, duration_seconds: int | None = None, 
         audit(error=exc)
         raise
     now = clock.now()
-    secret, token = ids.new_secret_access_key(), _new_token()
+    access_key_id = ids.new_access_key_id("ASIA")
+    secret, token = ids.new_secret_access_key(), _new_token(access_key_id)
     with transaction.atomic():
         credential = TemporaryCredential.objects.create(
             account_id=caller.account_id, kind=TemporaryCredential.KIND_SESSION_TOKEN,
-            access_key_id=ids.new_access_key_id("ASIA"), secret_encrypted=encrypt(secret),
+            access_key_id=access_key_id, secret_encrypted=encrypt(secret),
             session_token_hash=token_hash(token), user_id=caller.user_pk, source_arn=caller.arn, arn=caller.arn,
             principal_id=caller.principal_id, issued_at=now, expires_at=now + timedelta(seconds=duration),
             mfa_authenticated_at=mfa_at,

@@ -17,19 +17,25 @@ from django.urls.resolvers import URLResolver
 
 from audit import delivery
 from audit.models import AuditEvent
-from identities import roles, services
+from identities import providers, roles, services
 from identities.models import Group, IamUser, Role
 from policies import services as policy_services
 from policies.models import ManagedPolicy
 from tests.console.test_user_signin import make_user, sign_in
+from tests.identities.saml_fixtures import metadata as saml_metadata
 
 MARKER = "zq-target"  # every account-A entity the URLs point at carries this in its name
-PUBLIC = {"signin", "signin/<str:account>", "signin_user", "signin_mfa", "^aws/?$", "signout"}
+PUBLIC = {"signin", "signin/<str:account>", "signin_user", "signin_mfa", "^aws/?$", "signout",
+          # The classroom identity provider's discovery documents and public keys, public as any IdP's.
+          "idp/.well-known/openid-configuration", "idp/jwks.json", "idp/saml/metadata.xml"}
 # Pages that show a form or the caller's own state and call no authorized read on GET.
 NO_READ_ON_GET = {
     "", "change_password", "switchrole", "switchrole/status", "iam/users/create", "iam/users/check_name",
     "iam/groups/create", "iam/policy_simulator", "iam/policy_simulator/actions", "iam/policies/create",
     "iam/roles/create", "iam/security_credentials", "classroom/signup", "classroom/join",
+    "iam/identity_providers/create",
+    # Token tools of the classroom IdP: their role and provider dropdowns are filled only if the caller may list them.
+    "iam/identity_providers/classroom", "iam/identity_providers/classroom/saml",
 }
 
 
@@ -64,12 +70,15 @@ def world(root_ctx, other_root_ctx, managed_policies, account, other_account, tm
     roles.create_role(root_ctx, role_name=f"{MARKER}-role", assume_role_policy_document=trust)
     policy = policy_services.create_policy(root_ctx, policy_name=f"{MARKER}-policy", policy_document=json.dumps({
         "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}))
+    # Identity providers: the SAML one shares the generic <name> value, the OIDC one is found by its <url>.
+    providers.create_saml_provider(root_ctx, name=f"{MARKER}-user", saml_metadata_document=saml_metadata())
+    providers.create_open_id_connect_provider(root_ctx, url=f"https://{MARKER}.example.com/oidc")
     delivery.deliver_pending()
     event = AuditEvent.objects.filter(account=account, event_name="CreatePolicy").first()
     values = {
         "user_name": f"{MARKER}-user", "group_name": f"{MARKER}-group", "role_name": f"{MARKER}-role",
         "arn": policy.arn, "policy_arn": policy.arn, "account": account.id, "event_id": str(event.event_id),
-        "name": f"{MARKER}-user",
+        "name": f"{MARKER}-user", "url": f"{MARKER}.example.com/oidc",
         # Classroom URLs name organizations that do not exist here: they must answer 404, never leak.
         "class_id": "o-zqtarget00", "account_id": account.id, "unit_id": "ou-zqta-zqtarget", "policy_id": "p-zqtarget",
     }

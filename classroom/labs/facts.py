@@ -1,0 +1,245 @@
+"""``AccountFacts``: what lab checks may look at in one account, read-only and scoped to that account.
+
+Three sources, as the issue asks: the account's real IAM state (users, groups, roles, policies, credentials),
+its audit trail (events since the lab started), and the policy engine (what a principal could do, what a trust
+policy admits), through the same evaluation path as the simulator (``policies.simulator``). Lookups are
+cached per instance: one refresh builds one ``AccountFacts`` and runs every check of every lab against it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from functools import cached_property
+from typing import Any
+
+from django.db.models import QuerySet
+
+from audit.models import AuditEvent
+from classroom.models import ACCESS_ROLE_NAME
+from core.errors import NoSuchEntity
+from identities.models import Group, IamUser, InstanceProfile, LoginProfile, MfaDevice, Role
+from policies.engine.cli import evaluate_case
+from policies.models import InlinePolicy, ManagedPolicy, PolicyVersion
+from policies.simulator import Simulation, principal_simulation
+
+Decision = str  # "Allow" | "ExplicitDeny" | "ImplicitDeny"
+
+
+def _lower(names: Iterable[str]) -> set[str]:
+    return {n.lower() for n in names}
+
+
+class AccountFacts:
+    def __init__(self, account_id: str, *, since: datetime | None = None) -> None:
+        self.account_id = account_id
+        self.since = since  # the lab's start (the account's last reset): the trail before it does not count
+        self._simulations: dict[tuple[str, str], Simulation | None] = {}
+
+    # ------------------------------------------------------------------------------------------ entities
+
+    def user(self, name: str) -> IamUser | None:
+        return self._users_by_name.get(name.lower())
+
+    @cached_property
+    def _users_by_name(self) -> dict[str, IamUser]:
+        return {u.name.lower(): u for u in IamUser.objects.in_account(self.account_id)}
+
+    def users(self) -> list[IamUser]:
+        return list(self._users_by_name.values())
+
+    def group(self, name: str) -> Group | None:
+        return Group.objects.in_account(self.account_id).named(name).first()
+
+    def role(self, name: str) -> Role | None:
+        return Role.objects.in_account(self.account_id).named(name).first()
+
+    def roles(self, *, include_access_role: bool = False) -> list[Role]:
+        roles = Role.objects.in_account(self.account_id).order_by("name")
+        if not include_access_role:
+            roles = roles.exclude(name=ACCESS_ROLE_NAME)
+        return list(roles)
+
+    def customer_policy(self, name: str) -> ManagedPolicy | None:
+        return ManagedPolicy.objects.customer_managed(self.account_id).named(name).first()
+
+    def instance_profile(self, name: str) -> InstanceProfile | None:
+        return InstanceProfile.objects.filter(account_id=self.account_id, name__iexact=name).first()
+
+    def instance_profiles_of(self, role_name: str) -> set[str]:
+        return set(InstanceProfile.objects.filter(account_id=self.account_id, roles__name__iexact=role_name)
+                   .values_list("name", flat=True))
+
+    # ------------------------------------------------------------------------------------------ credentials
+
+    def has_console_password(self, user_name: str) -> bool:
+        return LoginProfile.objects.filter(user__account_id=self.account_id, user__name__iexact=user_name).exists()
+
+    def login_profile(self, user_name: str) -> LoginProfile | None:
+        return LoginProfile.objects.filter(user__account_id=self.account_id, user__name__iexact=user_name).first()
+
+    def access_key_count(self, user_name: str) -> int:
+        user = self.user(user_name)
+        return 0 if user is None else user.access_keys.count()
+
+    def has_mfa(self, user_name: str) -> bool:
+        return MfaDevice.objects.filter(account_id=self.account_id, user__name__iexact=user_name,
+                                        enabled_at__isnull=False).exists()
+
+    # ------------------------------------------------------------------------------------------ membership
+
+    def groups_of(self, user_name: str) -> set[str]:
+        """Lower-cased names of the user's groups."""
+        return _lower(Group.objects.in_account(self.account_id).filter(memberships__user__name__iexact=user_name)
+                      .values_list("name", flat=True))
+
+    def members_of(self, group_name: str) -> set[str]:
+        return _lower(IamUser.objects.in_account(self.account_id)
+                      .filter(memberships__group__name__iexact=group_name).values_list("name", flat=True))
+
+    # ------------------------------------------------------------------------------------------ policies
+
+    def attached_policies(self, kind: str, name: str) -> list[ManagedPolicy]:
+        """Managed policies attached directly to a user, group or role."""
+        relation = {"user": "user_attachments__user", "group": "group_attachments__group",
+                    "role": "role_attachments__role"}[kind]
+        return list(ManagedPolicy.objects.filter(**{f"{relation}__account_id": self.account_id,
+                                                    f"{relation}__name__iexact": name}).order_by("name"))
+
+    def attached_policy_names(self, kind: str, name: str) -> set[str]:
+        return {p.name for p in self.attached_policies(kind, name)}
+
+    def inline_policies(self, kind: str, name: str) -> dict[str, dict[str, Any]]:
+        rows = InlinePolicy.objects.filter(account_id=self.account_id, **{f"{kind}__name__iexact": name})
+        return {row.name: _json(row.document) for row in rows}
+
+    def boundary_of(self, kind: str, name: str) -> ManagedPolicy | None:
+        entity = self.user(name) if kind == "user" else self.role(name)
+        if entity is None or entity.permissions_boundary_id is None:
+            return None
+        return ManagedPolicy.objects.filter(pk=entity.permissions_boundary_id).first()
+
+    def policy_document(self, policy: ManagedPolicy) -> dict[str, Any]:
+        version = PolicyVersion.objects.filter(policy=policy, is_default=True).first()
+        return {} if version is None else _json(version.document)
+
+    def trust_policy(self, role_name: str) -> dict[str, Any]:
+        role = self.role(role_name)
+        return {} if role is None else _json(role.assume_role_policy)
+
+    def customer_documents(self) -> list[tuple[str, dict[str, Any] | str]]:
+        """Every policy document the account wrote: ``(where, document)`` for the default version of each
+        customer managed policy and each inline policy (a text that is not JSON is returned as text)."""
+        found: list[tuple[str, dict[str, Any] | str]] = []
+        for name, text in (PolicyVersion.objects.filter(policy__account_id=self.account_id, is_default=True)
+                           .values_list("policy__name", "document")):
+            found.append((f"policy {name}", _json(text) or text))
+        for row in InlinePolicy.objects.filter(account_id=self.account_id).select_related("user", "group", "role"):
+            owner = row.user or row.group or row.role
+            kind = "user" if row.user_id else "group" if row.group_id else "role"
+            found.append((f"inline policy {row.name} of {kind} {owner.name}", _json(row.document) or row.document))
+        return found
+
+    # ------------------------------------------------------------------------------------------ the engine
+
+    def _simulation(self, kind: str, name: str) -> Simulation | None:
+        key = (kind, name.lower())
+        if key not in self._simulations:
+            try:
+                self._simulations[key] = principal_simulation(self.account_id, kind, name)
+            except NoSuchEntity:
+                self._simulations[key] = None
+        return self._simulations[key]
+
+    def decide(self, kind: str, name: str, action: str, resource: str = "*",
+               context: Mapping[str, Any] | None = None) -> Decision:
+        """The engine's decision for a user (with its groups and boundary) or a session of a role. Keys the request
+        derives from the principal (``aws:username``, ``aws:PrincipalArn``, ``aws:PrincipalAccount``) are filled
+        in as AWS would; ``context`` adds the rest (``aws:MultiFactorAuthPresent``, ``aws:CurrentTime``…).
+        A principal that does not exist is denied implicitly."""
+        simulation = self._simulation(kind, name)
+        if simulation is None:
+            return "ImplicitDeny"
+        principal = simulation.principal
+        derived = {"aws:PrincipalArn": principal.get("role_arn") or principal["arn"],
+                   "aws:PrincipalAccount": self.account_id, "aws:PrincipalType": principal["type"]}
+        if kind == "user":
+            derived["aws:username"] = principal["name"]
+        case = simulation.case("lab", action, resource, {**derived, **(context or {})}, self.account_id)
+        return evaluate_case(case).get("decision", "ImplicitDeny")
+
+    def can(self, kind: str, name: str, action: str, resource: str = "*",
+            context: Mapping[str, Any] | None = None) -> bool:
+        return self.decide(kind, name, action, resource, context) == "Allow"
+
+    def trust_admits(self, role_name: str, principal: Mapping[str, str], action: str = "sts:AssumeRole",
+                     context: Mapping[str, Any] | None = None) -> bool:
+        """Whether the role's trust policy lets ``principal`` assume it. ``principal`` is ``{"Service": "ec2…"}``,
+        ``{"AWS": "<user, role or root ARN>"}`` or ``{"Federated": "<provider ARN>"}``. Only the trust policy is
+        asked (the caller's own identity policies are a separate question: use ``decide`` for those)."""
+        role = self.role(role_name)
+        if role is None:
+            return False
+        kind, value = next(iter(principal.items()))
+        if kind == "Service":
+            engine_principal: dict[str, Any] = {"type": "AWSService", "arn": value}
+            account = ""
+        elif kind == "Federated":
+            engine_principal = {"type": "WebIdentityUser", "arn": value, "provider": value}
+            account = ""
+        else:
+            account = value.split(":")[4] if value.count(":") >= 5 else value
+            if value.endswith(":root"):
+                engine_principal = {"type": "Root", "arn": value, "account": account}
+            elif ":role/" in value:
+                engine_principal = {"type": "AssumedRole", "arn": value, "account": account, "role_arn": value,
+                                    "session_name": "lab"}
+            else:
+                engine_principal = {"type": "IAMUser", "arn": value, "account": account,
+                                    "name": value.rsplit("/", 1)[-1]}
+        case = {"id": "trust", "principal": engine_principal, "identity_policies": [],
+                "resource_policy": _json(role.assume_role_policy) or role.assume_role_policy,
+                "resource_account": self.account_id,
+                "request": {"action": action, "resource": role.arn, "context": dict(context or {})}}
+        if account and account != self.account_id:
+            # Cross-account: the trust policy alone decides here; the caller's side is the other account's.
+            case["identity_policies"] = [{"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "sts:AssumeRole*", "Resource": "*"}]}]
+        return evaluate_case(case).get("decision") == "Allow"
+
+    def document_allows(self, document: dict[str, Any] | str, action: str, resource: str,
+                        context: Mapping[str, Any] | None = None) -> bool:
+        """Whether one identity policy document, alone, allows the request (for "no policy allows X" checks)."""
+        case = {"id": "doc", "principal": {"type": "IAMUser", "arn": f"arn:aws:iam::{self.account_id}:user/lab-probe",
+                                           "account": self.account_id, "name": "lab-probe"},
+                "identity_policies": [document], "resource_account": self.account_id,
+                "request": {"action": action, "resource": resource,
+                            "context": {"aws:username": "lab-probe", **(context or {})}}}
+        return evaluate_case(case).get("decision") == "Allow"
+
+    # ------------------------------------------------------------------------------------------ the trail
+
+    def events(self, *, name: str | None = None, username: str | None = None,
+               succeeded: bool | None = None) -> QuerySet[AuditEvent]:
+        """Audit events of the account since the lab started, oldest first (delivered or not)."""
+        events = AuditEvent.objects.filter(account_id=self.account_id)
+        if self.since is not None:
+            events = events.filter(event_time__gte=self.since)
+        if name is not None:
+            events = events.filter(event_name=name)
+        if username is not None:
+            events = events.filter(username__iexact=username)
+        if succeeded is True:
+            events = events.filter(error_code="")
+        elif succeeded is False:
+            events = events.exclude(error_code="")
+        return events.order_by("event_time", "pk")
+
+
+def _json(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except (TypeError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}

@@ -1,0 +1,35 @@
+"""Hot-path SQL as server-side prepared statements.
+
+Django's psycopg cursors bind parameters on the client, so PostgreSQL plans every query again; for the few
+queries every API call runs (the access key, the caller's policies) planning costs more than executing (about
+1 ms against 0.2 ms for the policy gathering's UNION). ``fetch_prepared`` runs them on the same connection and
+transaction with server-side binding, prepared once per connection, and through Django's cursor wrapper, so they
+are logged and counted (``CaptureQueriesContext``, ``execute_wrapper``) like any other query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import psycopg
+from django.db import connection
+
+
+class _PreparedCursor(psycopg.Cursor):
+    def execute(self, query, params=None, *, prepare=None, binary=None):  # type: ignore[override]
+        return super().execute(query, params, prepare=True, binary=binary)
+
+
+def fetch_prepared(sql: str, params: Mapping[str, Any] | Sequence[Any]) -> list[tuple[Any, ...]]:
+    """All rows of ``sql`` (psycopg placeholders: ``%(name)s`` or ``%s``)."""
+    connection.ensure_connection()
+    if connection.connection.prepare_threshold is None:
+        # Django turns preparation off for the connection (None); a threshold no query reaches turns it back on
+        # for explicit ``prepare=True`` only. Django's own client-binding cursors never prepare either way.
+        connection.connection.prepare_threshold = 2**31 - 1
+    raw = _PreparedCursor(connection.connection)
+    cursor = connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
+    with cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
