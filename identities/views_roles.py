@@ -36,7 +36,8 @@ FINDING_TABS = (("SECURITY_WARNING", "Security"), ("ERROR", "Errors"), ("WARNING
                 ("SUGGESTION", "Suggestions"))
 DURATIONS = ((3600, "1 hour"), (7200, "2 hours"), (14400, "4 hours"), (28800, "8 hours"), (43200, "12 hours"))
 ROLE_TAB_LABELS = (("permissions", "Permissions"), ("trust", "Trust relationships"), ("tags", "Tags"),
-                   ("last_accessed", "Last Accessed"), ("revoke_sessions", "Revoke sessions"))
+                   ("last_accessed", "Last Accessed"), ("effective", "Effective permissions"),
+                   ("revoke_sessions", "Revoke sessions"))
 ROLE_TABS = tuple(key for key, _ in ROLE_TAB_LABELS)
 REVOKE_ACK = "I acknowledge that I am revoking all active sessions for this role."
 
@@ -455,6 +456,10 @@ def _render_role_detail(request: HttpRequest, role: Role, tab: str, status: int 
 
         context["last_accessed"], context["all_services"] = get_service_last_accessed(
             request.iam_ctx, arn=role.arn, documents=_role_policy_documents(role))
+    elif tab == "effective":
+        from policies.simulator import effective_for
+
+        context["effective"] = effective_for(request.iam_ctx, "role", role.name)
     elif tab == "revoke_sessions":
         context["revoked"] = role.inline_policies.filter(name=roles.REVOKE_POLICY_NAME).first()
     template = pick_partial(request, "identities/roles/role_detail.html", {"role-tab"})

@@ -33,3 +33,19 @@ def test_group_and_empty_user(root_ctx, root_client, managed_policies):
     services.create_group(root_ctx, group_name="ops")
     policy_services.attach_group_policy(root_ctx, group_name="ops", policy_arn="arn:aws:iam::aws:policy/AmazonEC2ReadOnlyAccess")
     assert "ec2" in rows(root_client.get("/iam/groups/ops?tab=effective").content.decode())
+
+
+def test_role_effective_permissions_follow_its_policies_and_boundary(root_ctx, root_client, managed_policies):
+    import json
+
+    from identities import roles
+
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {
+        "Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+    roles.create_role(root_ctx, role_name="app", assume_role_policy_document=trust)
+    assert "Nothing is allowed" in root_client.get("/iam/roles/app?tab=effective").content.decode()
+    policy_services.attach_role_policy(root_ctx, role_name="app", policy_arn="arn:aws:iam::aws:policy/AmazonS3FullAccess")
+    assert rows(root_client.get("/iam/roles/app?tab=effective").content.decode())["s3"] == "Full access"
+    roles.put_role_permissions_boundary(root_ctx, role_name="app",
+                                        permissions_boundary="arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess")
+    assert "Write" not in rows(root_client.get("/iam/roles/app?tab=effective").content.decode())["s3"]
