@@ -1,10 +1,11 @@
-"""One Query API call end to end, in-process: SQL round trips and a cProfile of the Django handler.
+"""One Query API call end to end, in-process: its SQL statements, where the time goes, and a cProfile.
 
-    .venv/bin/python bench/api_profile.py [--operation GetUser|ListUsers|CreateUser] [--calls 200] [--top 40]
+    .venv/bin/python bench/api_profile.py [--operation GetUser] [--calls 200] [--top 40] [--sort tottime]
 
 A boto3 client signs each request as usual; a ``before-send`` hook hands it to Django's test client instead of the
 network, so the whole server side runs (middleware, SigV4 verification, authorization, the service, the audit
-write) with nothing mocked. Database ``iam_bench_api_profile`` is created fresh.
+write) with nothing mocked. Database ``iam_bench_api_profile`` is created fresh, with the account, the ``bench``
+user and the 20 seeded users of ``bench/api_throughput.py``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._setup import django_setup, fresh_database  # noqa: E402
+from bench._setup import ROOT, django_setup, fresh_database  # noqa: E402
+
+OPERATIONS = ("GetUser", "ListUsers", "CreateUser", "CreateUser+DeleteUser")
 
 
 class _Raw:
@@ -29,7 +32,12 @@ class _Raw:
         yield self.body
 
 
-def in_process_client(key_id: str, secret: str):
+def _text(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def in_process_client(key_id: str, secret: str, server_time: list[float]):
+    """A boto3 IAM client whose requests Django's test client answers; ``server_time[0]`` sums Django's time."""
     import boto3
     from botocore.awsrequest import AWSResponse
     from django.test import Client
@@ -39,112 +47,100 @@ def in_process_client(key_id: str, secret: str):
                        aws_access_key_id=key_id, aws_secret_access_key=secret)
 
     def send(request, **kwargs):
-        headers = {f"HTTP_{k.upper().replace('-', '_')}": v.decode() if isinstance(v, bytes) else v
-                   for k, v in request.headers.items() if k.lower() not in ("content-type", "content-length")}
+        headers = {f"HTTP_{k.upper().replace('-', '_')}": _text(v) for k, v in request.headers.items()
+                   if k.lower() not in ("content-type", "content-length")}
         body = request.body if isinstance(request.body, bytes) else (request.body or "").encode()
-        content_type = request.headers.get("Content-Type", b"")
-        content_type = content_type.decode() if isinstance(content_type, bytes) else content_type
-        response = in_process_client.django_send(django_client, request.method, body, content_type, headers)
+        started = time.perf_counter()
+        response = django_client.generic(request.method, "/aws", body,
+                                         content_type=_text(request.headers.get("Content-Type", "")), **headers)
+        server_time[0] += time.perf_counter() - started
         return AWSResponse(request.url, response.status_code, dict(response.headers.items()), _Raw(response.content))
 
     iam.meta.events.register("before-send.iam", send)
     return iam
 
 
-def _django_send(django_client, method, body, content_type, headers):
-    return django_client.generic(method, "/aws", body, content_type=content_type, **headers)
-
-
-in_process_client.django_send = _django_send
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--operation", default="GetUser", choices=["GetUser", "ListUsers", "CreateUser"])
+    parser.add_argument("--operation", default="GetUser", choices=OPERATIONS)
     parser.add_argument("--calls", type=int, default=200)
-    parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--top", type=int, default=40, help="rows of the cProfile listings (0: none)")
     parser.add_argument("--sort", default="cumulative", help="pstats sort key (cumulative, tottime, …)")
     args = parser.parse_args()
 
     url = fresh_database("iam_bench_api_profile")
     django_setup(url, SECRET_KEY="bench-secret-key-not-for-production-0123456789", AUDIT_ENQUEUE_DELIVERY="true")
-    from bench.api_throughput import prepare_account
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    key = prepare_account()
-    iam = in_process_client(*key)
-    for i in range(20):
-        iam.create_user(UserName=f"seed{i:03d}")
+    from bench.api_throughput import prepare_account, seed
+
+    server_time = [0.0]
+    iam = in_process_client(*prepare_account(), server_time)
+    seed(iam, 20)
     counter = iter(range(10**9))
-    calls = {
+    call = {
         "GetUser": lambda: iam.get_user(UserName="seed000"),
         "ListUsers": lambda: iam.list_users(),
         "CreateUser": lambda: iam.create_user(UserName=f"tmp{next(counter)}"),
-    }
-    call = calls[args.operation]
+        "CreateUser+DeleteUser": lambda: iam.delete_user(
+            UserName=iam.create_user(UserName=f"tmp{next(counter)}")["User"]["UserName"]),
+    }[args.operation]
     for _ in range(5):
-        call()
+        call()  # warm-up: connections, parsed documents, prepared statements
+
     statements: list[tuple[float, str]] = []
-
-    def each(execute, sql, params, many, context):
-        t0 = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            statements.append((time.perf_counter() - t0, sql))
-
-    with CaptureQueriesContext(connection) as queries, connection.execute_wrapper(each):
-        call()
-    print(f"{args.operation}: {len(queries.captured_queries)} SQL statements (BEGIN included), execute times:")
-    for seconds, sql in statements:
-        print(f"   {seconds * 1000:6.3f} ms  " + " ".join(sql.split())[:120])
-    start = time.perf_counter()
-    for _ in range(args.calls):
-        call()
-    elapsed = time.perf_counter() - start
-    print(f"{args.calls} calls in {elapsed:.2f} s: {1000 * elapsed / args.calls:.2f} ms a call in-process, boto3 "
-          "client included")
-    db_time = [0.0]
+    sql_time = [0.0]
 
     def timed(execute, sql, params, many, context):
-        t0 = time.perf_counter()
+        started = time.perf_counter()
         try:
             return execute(sql, params, many, context)
         finally:
-            db_time[0] += time.perf_counter() - t0
+            sql_time[0] += time.perf_counter() - started
+            statements.append((time.perf_counter() - started, sql))
 
-    server = [0.0]
-    original = in_process_client.django_send
+    with CaptureQueriesContext(connection) as queries, connection.execute_wrapper(timed):
+        call()
+    print(f"{args.operation}: {len(queries.captured_queries)} SQL statements (BEGIN included; COMMIT is not "
+          "listed), execute times:")
+    for seconds, sql in statements:
+        print(f"   {seconds * 1000:6.3f} ms  " + " ".join(sql.split())[:120])
 
-    def timed_send(*a, **kw):
-        t0 = time.perf_counter()
-        try:
-            return original(*a, **kw)
-        finally:
-            server[0] += time.perf_counter() - t0
-
-    in_process_client.django_send = timed_send
-    start = time.perf_counter()
+    server_time[0] = sql_time[0] = 0.0
+    started = time.perf_counter()
     with connection.execute_wrapper(timed):
         for _ in range(args.calls):
             call()
-    elapsed = time.perf_counter() - start
-    in_process_client.django_send = original
-    print(f"per call: {1000 * elapsed / args.calls:.2f} ms total, {1000 * server[0] / args.calls:.2f} ms in Django, "
-          f"{1000 * db_time[0] / args.calls:.2f} ms executing SQL (cursor.execute, incl. the round trips)")
+    elapsed = time.perf_counter() - started
+    print(f"per call: {1000 * elapsed / args.calls:.2f} ms total (boto3 client included), "
+          f"{1000 * server_time[0] / args.calls:.2f} ms in Django, "
+          f"{1000 * sql_time[0] / args.calls:.2f} ms executing SQL (cursor.execute, round trips included)")
+    if args.top <= 0:
+        return
+
     profile = cProfile.Profile()
-    start = time.perf_counter()
     profile.enable()
     for _ in range(args.calls):
         call()
     profile.disable()
-    elapsed = time.perf_counter() - start
-    print(f"{args.calls} calls in {elapsed:.2f} s: {args.calls / elapsed:.0f} calls/s in-process (with cProfile)")
     stats = pstats.Stats(profile).sort_stats(args.sort)
+    by_package: dict[str, float] = {}
+    root = str(ROOT) + "/"
+    for (filename, _, _), (_, _, own, _, _) in stats.stats.items():
+        if "site-packages/" in filename:
+            package = filename.split("site-packages/", 1)[1].split("/", 1)[0]
+        elif filename.startswith(root):
+            package = "ours: " + filename[len(root):].split("/", 1)[0]
+        else:
+            package = "stdlib and builtins"
+        by_package[package] = by_package.get(package, 0.0) + own
+    print("Own time by package (ms a call, under cProfile):")
+    for package, seconds in sorted(by_package.items(), key=lambda kv: -kv[1])[:16]:
+        print(f"   {1000 * seconds / args.calls:6.2f}  {package}")
     stats.print_stats(args.top)
     print("Our code only:")
-    stats.print_stats(r"work/main/(?!\.venv)", args.top)
+    stats.print_stats(rf"^{root}(?!\.venv)", args.top)
 
 
 if __name__ == "__main__":

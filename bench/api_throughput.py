@@ -1,14 +1,15 @@
 """Query API throughput: boto3 calls per second against our server and against moto's standalone server, side by
 side in one run.
 
-    .venv/bin/python bench/api_throughput.py [--seconds 5] [--users 20] [--profile]
+    .venv/bin/python bench/api_throughput.py [--seconds 3] [--rounds 3] [--users 20] [--profile]
 
-Our server runs the way production does (gunicorn, 2 workers; and ``manage.py runserver --noreload`` for
-comparison) on a fresh database, with SigV4 verified, policies enforced (the caller is an IAM user whose only
-permission is a customer managed policy allowing iam:*) and the audit trail on (Redis at REDIS_URL receives the
-delivery tasks). moto_server (``moto[server]``) answers the same calls. One client thread, sequential calls: the
-figure is the inverse of the per-call latency. With ``--profile`` our gunicorn run is sampled by py-spy, if it is
-installed, and the top frames are printed.
+Our server runs the way ``manage.py standalone`` runs it (gunicorn, 2 workers × 4 threads) on a fresh database, with
+SigV4 verified, policies enforced (the caller is an IAM user whose only permission is a customer managed policy
+allowing iam:*) and the audit trail on (Redis at REDIS_URL receives the delivery tasks). moto_server
+(``moto[server]``) answers the same calls. Both servers run for the whole benchmark and are measured alternately,
+operation by operation, for ``--rounds`` rounds, so a change in the machine's load affects both alike; the table
+shows each figure's median over the rounds (min–max in brackets). One client thread, sequential calls: the figure
+is the inverse of the per-call latency. With ``--profile`` our server is sampled by py-spy, if it is installed.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import json
 import os
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -74,12 +76,15 @@ def client(endpoint: str, key_id: str, secret: str):
                         aws_secret_access_key=secret, config=Config(retries={"max_attempts": 1}))
 
 
-def measure(iam, seconds: float, users: int) -> dict[str, float]:
+def seed(iam, users: int) -> None:
     for i in range(users):
         try:
             iam.create_user(UserName=f"seed{i:03d}")
         except iam.exceptions.EntityAlreadyExistsException:
             pass
+
+
+def cases(iam) -> dict[str, tuple[Callable[[], object], int]]:
     counter = iter(range(10**9))
 
     def create_delete() -> None:
@@ -87,66 +92,60 @@ def measure(iam, seconds: float, users: int) -> dict[str, float]:
         iam.create_user(UserName=name)
         iam.delete_user(UserName=name)
 
-    cases: dict[str, tuple[Callable[[], object], int]] = {
+    return {
         "ListUsers": (lambda: iam.list_users(), 1),
         "GetUser": (lambda: iam.get_user(UserName="seed000"), 1),
         "CreateUser+DeleteUser": (create_delete, 2),
     }
-    results = {}
-    for name, (call, calls_per_iteration) in cases.items():
-        for _ in range(5):
-            call()  # warm up
-        done, start = 0, time.perf_counter()
-        while time.perf_counter() - start < seconds:
-            call()
-            done += calls_per_iteration
-        results[name] = done / (time.perf_counter() - start)
-    return results
 
 
-def run_ours(kind: str, env: dict[str, str], key: tuple[str, str], seconds: float, users: int,
-             profile: bool) -> dict[str, float]:
+def measure(call: Callable[[], object], calls_per_iteration: int, seconds: float) -> float:
+    for _ in range(5):
+        call()  # warm up
+    done, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        call()
+        done += calls_per_iteration
+    return done / (time.perf_counter() - start)
+
+
+def start_ours(env: dict[str, str], profile: bool, threads: int) -> tuple[int, list[subprocess.Popen]]:
+    """gunicorn with the launcher's settings (console/embedded.py)."""
     port = free_port()
-    if kind == "gunicorn":
-        command = [str(VENV_BIN / "gunicorn"), "console.wsgi", "--workers", "2", "--bind", f"127.0.0.1:{port}",
-                   "--log-level", "warning"]
-    else:
-        command = [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]
-    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    spy = None
-    try:
-        wait_up(port)
-        if profile and shutil.which("py-spy", path=str(VENV_BIN)):
-            spy = subprocess.Popen([str(VENV_BIN / "py-spy"), "record", "--subprocesses", "--pid", str(server.pid),
-                                    "--format", "raw", "--output", "/tmp/api_throughput.pyspy.txt", "--rate", "200"],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            time.sleep(1)
-        return measure(client(f"http://127.0.0.1:{port}/aws", *key), seconds, users)
-    finally:
-        if spy is not None:
-            spy.terminate()
-            spy.wait(timeout=30)
-        server.terminate()
-        server.wait(timeout=30)
+    server = subprocess.Popen([str(VENV_BIN / "gunicorn"), "console.wsgi:application", "--workers", "2",
+                               "--threads", str(threads),
+                               "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--no-control-socket"],
+                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    processes = [server]
+    wait_up(port)
+    if profile and shutil.which("py-spy", path=str(VENV_BIN)):
+        processes.append(subprocess.Popen(
+            [str(VENV_BIN / "py-spy"), "record", "--subprocesses", "--pid", str(server.pid), "--format", "raw",
+             "--output", "/tmp/api_throughput.pyspy.txt", "--rate", "200"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    return port, processes
 
 
-def run_moto(seconds: float, users: int) -> dict[str, float]:
+def start_moto() -> tuple[int, list[subprocess.Popen]]:
     port = free_port()
     server = subprocess.Popen([str(VENV_BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_up(port)
-        return measure(client(f"http://127.0.0.1:{port}", "AKIAIOSFODNN7EXAMPLE", "x" * 40), seconds, users)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    wait_up(port)
+    return port, [server]
+
+
+def load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=float, default=5.0, help="measuring time per operation and server")
+    parser.add_argument("--seconds", type=float, default=3.0, help="measuring time per operation, server and round")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (the table shows medians)")
     parser.add_argument("--users", type=int, default=20, help="users in the account (ListUsers lists them all)")
-    parser.add_argument("--profile", action="store_true", help="sample our gunicorn run with py-spy")
+    parser.add_argument("--threads", type=int, default=4,
+                        help="gunicorn threads per worker (4, as `manage.py standalone`; 1 = sync workers)")
+    parser.add_argument("--profile", action="store_true", help="sample our server with py-spy")
     args = parser.parse_args()
 
     url = fresh_database("iam_bench_api")
@@ -155,17 +154,38 @@ def main() -> None:
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET_KEY, "DJANGO_SETTINGS_MODULE": "console.settings",
            "ALLOWED_HOSTS": "127.0.0.1,localhost"}
     env.pop("DEBUG", None)
-    table = {}
-    if (VENV_BIN / "gunicorn").exists():
-        table["ours (gunicorn, 2 workers)"] = run_ours("gunicorn", env, key, args.seconds, args.users, args.profile)
-    table["ours (runserver --noreload)"] = run_ours("runserver", env, key, args.seconds, args.users, False)
-    table["moto_server"] = run_moto(args.seconds, args.users)
+    print(f"load average at start: {load()}")
+    processes: list[subprocess.Popen] = []
+    try:
+        ours_port, started = start_ours(env, args.profile, args.threads)
+        processes += started
+        moto_port, started = start_moto()
+        processes += started
+        clients = {
+            f"ours (gunicorn 2×{args.threads})": client(f"http://127.0.0.1:{ours_port}/aws", *key),
+            "moto_server": client(f"http://127.0.0.1:{moto_port}", "AKIAIOSFODNN7EXAMPLE", "x" * 40),
+        }
+        table: dict[str, dict[str, list[float]]] = {name: {} for name in clients}
+        per_server = {name: cases(iam) for name, iam in clients.items()}
+        for iam in clients.values():
+            seed(iam, args.users)
+        for _ in range(args.rounds):
+            for operation in next(iter(per_server.values())):
+                for name in clients:  # alternately: both see the same machine
+                    call, calls_per_iteration = per_server[name][operation]
+                    table[name].setdefault(operation, []).append(measure(call, calls_per_iteration, args.seconds))
+    finally:
+        for process in reversed(processes):
+            process.terminate()
+            process.wait(timeout=30)
+    print(f"load average at end: {load()}")
 
     operations = list(next(iter(table.values())))
     print("| server | " + " | ".join(f"{op} calls/s" for op in operations) + " |")
     print("| --- | " + " | ".join("---:" for _ in operations) + " |")
     for server, row in table.items():
-        print(f"| {server} | " + " | ".join(f"{row[op]:.0f}" for op in operations) + " |")
+        cells = [f"{statistics.median(row[op]):.0f} ({min(row[op]):.0f}–{max(row[op]):.0f})" for op in operations]
+        print(f"| {server} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":

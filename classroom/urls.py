@@ -1,6 +1,6 @@
 from django.urls import path
 
-from classroom import views
+from classroom import views, views_board
 
 app_name = "classroom"
 
@@ -18,6 +18,10 @@ urlpatterns = [
     path("<str:class_id>/handout/clear", views.handout_clear, name="handout-clear"),
     path("<str:class_id>/accounts/<str:account_id>/password", views.student_password, name="student-password"),
     path("<str:class_id>/reset", views.reset, name="reset"),
+    path("<str:class_id>/board", views_board.board, name="board"),
+    path("<str:class_id>/board/reset", views_board.board_reset, name="board-reset"),
+    path("<str:class_id>/students/<str:account_id>", views_board.student_detail, name="student-detail"),
+    path("<str:class_id>/events", views_board.class_events, name="class-events"),
     path("<str:class_id>/organization", views.organization, name="organization"),
     path("<str:class_id>/organization/units", views.unit_create, name="unit-create"),
     path("<str:class_id>/organization/units/<str:unit_id>/delete", views.unit_delete, name="unit-delete"),

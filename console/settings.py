@@ -46,6 +46,8 @@ DATABASE_URL = (
 REDIS_URL = os.environ.get("REDIS_URL") or _RUNTIME.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
 
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
+if env_bool("DB_SERVER_SIDE_BINDING", False):  # opt-in (docs/benchmarks.md, issue 6): every ORM query prepared
+    DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=2)
 
 INSTALLED_APPS = [
     "django.contrib.sessions",
@@ -89,6 +91,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.messages.context_processors.messages",
                 "console.context_processors.console",
+                "classroom.context_processors.lab_panel",
             ],
             "builtins": ["django_htmx.templatetags.django_htmx"],
         },

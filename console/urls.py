@@ -1,6 +1,7 @@
 from django.urls import include, path, re_path
 
 from awsapi import views as awsapi_views
+from classroom import views_labs
 from policies import views_simulator
 
 from console import views, views_switch
@@ -18,6 +19,12 @@ urlpatterns = [
     path("switchrole/status", views_switch.switch_status, name="switch-status"),
     path("signout", views.signout, name="signout"),
     path("classroom/", include("classroom.urls")),
+    path("labs/", views_labs.lab_list, name="lab-list"),
+    path("labs/panel", views_labs.panel, name="lab-panel"),
+    path("labs/panel/close", views_labs.panel_close, name="lab-panel-close"),
+    path("labs/<slug:slug>", views_labs.lab_detail, name="lab-detail"),
+    path("labs/<slug:slug>/open", views_labs.lab_open, name="lab-open"),
+    path("labs/<slug:slug>/check", views_labs.lab_check, name="lab-check"),
     path("idp/", include("sts.urls_idp")),
     path("iam/", include("sts.urls")),  # before the other /iam/ routes: the classroom IdP pages
     path("iam/", include("identities.urls")),

@@ -55,6 +55,7 @@ def switch_role(request: HttpRequest) -> HttpResponse:
     return render(request, "console/switch_role.html", {
         "account_value": account_id, "role_name": role_name, "display": display, "color": color, "error": error,
         "colors": sts.SWITCH_COLORS, "history": request.session.get(sessions.ROLE_HISTORY, []),
+        "root_user": user_ctx.principal.is_root,  # AWS: root users can't switch roles; the page says what to do
     }, status=400 if error else 200)
 
 

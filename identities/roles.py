@@ -62,7 +62,9 @@ def create_role(ctx: CallContext, *, role_name: str, assume_role_policy_document
     params = {"roleName": role_name, "path": path if path != "/" else None, "description": description or None,
               "assumeRolePolicyDocument": assume_role_policy_document, "maxSessionDuration": max_session_duration,
               "permissionsBoundary": permissions_boundary, "tags": [t.as_dict() for t in tags] or None}
-    with iam_call(ctx, "iam:CreateRole", arn, params) as call:
+    # AWS puts the boundary being set into the request, so a delegation policy can require it.
+    boundary_context = {"iam:PermissionsBoundary": permissions_boundary} if permissions_boundary else None
+    with iam_call(ctx, "iam:CreateRole", arn, params, condition_context=boundary_context) as call:
         check_input("iam", "CreateRole", RoleName=role_name, Path=path, Description=description or None,
                     AssumeRolePolicyDocument=assume_role_policy_document, MaxSessionDuration=max_session_duration,
                     PermissionsBoundary=permissions_boundary, Tags=[t.as_dict() for t in tags] or None)
@@ -137,7 +139,8 @@ def delete_role(ctx: CallContext, *, role_name: str) -> None:
 
 def put_role_permissions_boundary(ctx: CallContext, *, role_name: str, permissions_boundary: str) -> None:
     with iam_call(ctx, "iam:PutRolePermissionsBoundary", _role_arn(ctx, role_name),
-                  {"roleName": role_name, "permissionsBoundary": permissions_boundary}):
+                  {"roleName": role_name, "permissionsBoundary": permissions_boundary},
+                  condition_context={"iam:PermissionsBoundary": permissions_boundary}):
         check_input("iam", "PutRolePermissionsBoundary", RoleName=role_name, PermissionsBoundary=permissions_boundary)
         role = find_role(ctx.account_id, role_name)
         check_role_modifiable(role)

@@ -112,7 +112,9 @@ def create_user(
     arn = arns.user(ctx.account_id, path or "/", user_name)
     params = {"userName": user_name, "path": path if path != "/" else None, "tags": _tag_params(tags),
               "permissionsBoundary": permissions_boundary}
-    with iam_call(ctx, "iam:CreateUser", arn, params) as call:
+    # AWS puts the requested boundary in the request context, for conditions that delegate user creation.
+    boundary_context = {"iam:PermissionsBoundary": permissions_boundary} if permissions_boundary else None
+    with iam_call(ctx, "iam:CreateUser", arn, params, condition_context=boundary_context) as call:
         check_input("iam", "CreateUser", UserName=user_name, Path=path, Tags=[t.as_dict() for t in tags] or None,
                     PermissionsBoundary=permissions_boundary)
         check_tags(tags)
@@ -213,7 +215,8 @@ def _attachable_policy(account_id: str, policy_arn: str) -> ManagedPolicy:
 
 def put_user_permissions_boundary(ctx: CallContext, *, user_name: str, permissions_boundary: str) -> None:
     with iam_call(ctx, "iam:PutUserPermissionsBoundary", _user_arn(ctx, user_name),
-                  {"userName": user_name, "permissionsBoundary": permissions_boundary}):
+                  {"userName": user_name, "permissionsBoundary": permissions_boundary},
+                  condition_context={"iam:PermissionsBoundary": permissions_boundary}):
         check_input("iam", "PutUserPermissionsBoundary", UserName=user_name, PermissionsBoundary=permissions_boundary)
         user = find_user(ctx.account_id, user_name)
         user.permissions_boundary = _attachable_policy(ctx.account_id, permissions_boundary)

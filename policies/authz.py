@@ -34,7 +34,10 @@ class _Revision:
     label: str
 
 
-def _documents(revisions: list[_Revision], model: type, kind: str = "identity") -> dict[tuple[str, int, str], PolicyDocument | None]:
+_Key = tuple[str, int, str]
+
+
+def _documents(revisions: list[_Revision], model: type, kind: str = "identity") -> dict[_Key, PolicyDocument | None]:
     """Parsed documents of ``revisions`` by key; the texts of revisions not parsed yet are fetched in one query."""
     found = {r.key: _parsed[r.key] for r in revisions if r.key in _parsed}
     missing = {r.key[1]: r.key for r in revisions if r.key not in found}
@@ -71,7 +74,9 @@ def _managed_versions(filter_kwargs: dict[str, Any]) -> list[LabelledPolicy]:
 #
 # Columns: (ord, kind, pk, updated, label, extra). kind: "v" managed version, "i" inline revision, "b" the owner
 # row (pk/label: boundary version and ARN if any, extra: the user's tags or the role's ARN), "s" the session
-# (label: session policy text, extra: its policy ARNs as JSON), "o" the organization membership.
+# (label: session policy text, extra: its policy ARNs as JSON), "o" the organization membership (pk: its
+# policy revision, label: the organization, extra: management account, parent OU and root).
+
 
 def _tables() -> dict[str, str]:
     from classroom.models import Organization, OrgAccount, OrgRoot
@@ -109,7 +114,8 @@ SELECT 3, 'i', i.id, i.updated_at, 'inline group/' || g.name || '/' || i.name, N
 FROM {gm} m JOIN {ip} i ON i.group_id = m.group_id JOIN {grp} g ON g.id = m.group_id WHERE m.user_id = %(owner)s
 UNION ALL
 SELECT 4, 'b', v.id, NULL, p.arn, u.tags::text
-FROM {usr} u LEFT JOIN {mp} p ON p.id = u.permissions_boundary_id LEFT JOIN {pv} v ON v.policy_id = p.id AND v.is_default
+FROM {usr} u LEFT JOIN {mp} p ON p.id = u.permissions_boundary_id
+     LEFT JOIN {pv} v ON v.policy_id = p.id AND v.is_default
 WHERE u.id = %(owner)s
 UNION ALL""" + _ORG_SQL + """
 ORDER BY 1"""
@@ -123,14 +129,13 @@ SELECT 1, 'i', i.id, i.updated_at, 'inline role/' || r.name || '/' || i.name, NU
 FROM {ip} i JOIN {role} r ON r.id = i.role_id WHERE i.role_id = %(owner)s
 UNION ALL
 SELECT 4, 'b', v.id, NULL, p.arn, r.arn
-FROM {role} r LEFT JOIN {mp} p ON p.id = r.permissions_boundary_id LEFT JOIN {pv} v ON v.policy_id = p.id AND v.is_default
+FROM {role} r LEFT JOIN {mp} p ON p.id = r.permissions_boundary_id
+     LEFT JOIN {pv} v ON v.policy_id = p.id AND v.is_default
 WHERE r.id = %(owner)s
 UNION ALL
 SELECT 5, 's', c.id, NULL, c.session_policy, c.session_policy_arns::text FROM {tc} c WHERE c.id = %(session)s
 UNION ALL""" + _ORG_SQL + """
 ORDER BY 1"""
-
-_ORG_ONLY_SQL = _ORG_SQL
 
 
 @functools.cache
@@ -154,7 +159,7 @@ def _gather(p: Principal) -> _Gathered:
     elif p.type == "AssumedRole" and p.role_pk is not None:
         sql, params = _sql(_ROLE_SQL), {"owner": p.role_pk, "session": p.session_pk, "account": p.account_id}
     else:
-        sql, params = _sql(_ORG_ONLY_SQL), {"account": p.account_id}
+        sql, params = _sql(_ORG_SQL), {"account": p.account_id}  # root: only SCPs apply
     rows = fetch_prepared(sql, params)
 
     identity: list[_Revision] = []
@@ -229,7 +234,8 @@ def trust_policy(role_arn: str) -> LabelledPolicy | None:
     return LabelledPolicy(f"trust policy of {role.arn}", doc) if doc is not None else None
 
 
-def request_context(ctx: CallContext, extra: Mapping[str, Any], tags: Mapping[str, str] | None = None) -> dict[str, Any]:
+def request_context(ctx: CallContext, extra: Mapping[str, Any],
+                    tags: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Global condition keys of a console or API request (issue 3 §5). ``tags``: the user's, when already read."""
     p = ctx.principal
     now: datetime = clock.now()

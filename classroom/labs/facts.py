@@ -14,13 +14,14 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from audit.models import AuditEvent
 from classroom.models import ACCESS_ROLE_NAME
 from core.errors import NoSuchEntity
 from identities.models import Group, IamUser, InstanceProfile, LoginProfile, MfaDevice, Role
-from policies.engine.cli import evaluate_case
+from policies.engine.cli import CaseError, build_policies, build_principal, build_request, evaluate_case
+from policies.engine.evaluate import TRUST_ACTIONS, PolicySet, evaluate
 from policies.models import InlinePolicy, ManagedPolicy, PolicyVersion
 from policies.simulator import Simulation, principal_simulation
 
@@ -167,7 +168,24 @@ class AccountFacts:
         if kind == "user":
             derived["aws:username"] = principal["name"]
         case = simulation.case("lab", action, resource, {**derived, **(context or {})}, self.account_id)
-        return evaluate_case(case).get("decision", "ImplicitDeny")
+        return self._evaluate(key=(kind, name.lower()), case=case)
+
+    @cached_property
+    def _policy_sets(self) -> dict[tuple[str, str, bool], PolicySet]:
+        return {}
+
+    def _evaluate(self, *, key: tuple[str, str], case: dict[str, Any]) -> Decision:
+        """``evaluate_case`` with the principal's policies parsed and compiled once per facts object: a large
+        managed policy (ReadOnlyAccess) costs milliseconds to parse and compile, and checks ask many questions."""
+        try:
+            request = build_request(case, build_principal(case["principal"]))
+        except CaseError:
+            return evaluate_case(case).get("decision", "ImplicitDeny")
+        cache_key = (*key, request.action_lc in TRUST_ACTIONS)  # the resource policy parses as trust or not
+        policies = self._policy_sets.get(cache_key)
+        if policies is None:
+            policies = self._policy_sets[cache_key] = build_policies(case, request, [])
+        return evaluate(request, policies).outcome
 
     def can(self, kind: str, name: str, action: str, resource: str = "*",
             context: Mapping[str, Any] | None = None) -> bool:
@@ -230,11 +248,29 @@ class AccountFacts:
             events = events.filter(event_name=name)
         if username is not None:
             events = events.filter(username__iexact=username)
+        # A failed console sign-in carries no errorCode: CloudTrail puts "Failure" in its responseElements.
+        failure = ~Q(error_code="") | Q(record__responseElements__ConsoleLogin="Failure")
         if succeeded is True:
-            events = events.filter(error_code="")
+            events = events.exclude(failure)
         elif succeeded is False:
-            events = events.exclude(error_code="")
+            events = events.filter(failure)
         return events.order_by("event_time", "pk")
+
+    # ------------------------------------------------------------------------------------------ the class
+
+    def partner_account_id(self) -> str | None:
+        """The lab partner's account: the next student by seat number in the same class, the last seat's partner
+        being the first. None outside a class and in a class of one. Checks may ask the partner's account yes/no
+        questions (the system runs them) but must never show its contents to the student."""
+        from classroom.models import StudentSeat
+
+        seat = StudentSeat.objects.filter(account_id=self.account_id).only("classroom_id", "number").first()
+        if seat is None:
+            return None
+        seats = StudentSeat.objects.filter(classroom_id=seat.classroom_id)
+        partner = (seats.filter(number__gt=seat.number).order_by("number").values_list("account_id", flat=True)
+                   .first() or seats.order_by("number").values_list("account_id", flat=True).first())
+        return None if partner == self.account_id else partner
 
 
 def _json(text: str) -> dict[str, Any]:

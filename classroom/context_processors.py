@@ -1,0 +1,51 @@
+"""The lab side panel on every console page: the lab the student opened (session key ``active_lab``) and the
+signed-in account's last results for it. Lazy: the one LabProgress query runs only when a page draws the panel."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+from django.http import HttpRequest
+
+ACTIVE_LAB = "active_lab"
+
+
+class LabPanel:
+    def __init__(self, account_id: str, slug: str) -> None:
+        self.account_id = account_id
+        self.slug = slug
+
+    @cached_property
+    def lab(self):
+        from classroom.labs import get_lab
+
+        return get_lab(self.slug)
+
+    @cached_property
+    def row(self):
+        from classroom.labs_services import panel_progress
+
+        return panel_progress(self.account_id, self.slug) if self.lab else None
+
+    @cached_property
+    def checks(self) -> list:
+        from classroom.labs_services import check_lines
+
+        return check_lines(self.lab, self.row) if self.lab else []
+
+    @cached_property
+    def state(self) -> str:
+        from classroom.labs_services import lab_state
+
+        return lab_state(self.lab, self.row) if self.lab else "not-started"
+
+
+def lab_panel(request: HttpRequest) -> dict[str, Any]:
+    ctx = getattr(request, "iam_ctx", None)
+    if ctx is None or not hasattr(request, "session"):
+        return {}
+    slug = request.session.get(ACTIVE_LAB)
+    if not slug:
+        return {}
+    return {"lab_panel": LabPanel(ctx.account_id, slug)}

@@ -1,0 +1,142 @@
+"""Lab 5: MFA-protected deletes — Bob works on team-bucket freely, but deletes only with MFA, however he signs
+his requests; and the trail shows him signing in with his MFA device."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from classroom.labs.base import Check, Lab, Outcome, failed, passed
+from classroom.labs.facts import AccountFacts
+
+USER = "bob"
+BUCKET = "arn:aws:s3:::team-bucket"
+MFA = "aws:MultiFactorAuthPresent"
+WORK = (
+    ("s3:ListBucket", BUCKET),
+    ("s3:GetObject", f"{BUCKET}/reports/2024.csv"),
+    ("s3:PutObject", f"{BUCKET}/reports/2025.csv"),
+)
+DELETES = (
+    ("s3:DeleteObject", f"{BUCKET}/reports/2024.csv"),
+    ("s3:DeleteBucket", BUCKET),
+)
+WITH_MFA = {MFA: "true"}
+CONSOLE_WITHOUT_MFA = {MFA: "false"}  # a console session signed in with a password only
+ACCESS_KEYS: dict[str, Any] = {}  # long-term access keys: the request has no aws:MultiFactorAuthPresent key at all
+
+
+def _user_missing(facts: AccountFacts) -> Outcome | None:
+    if facts.user(USER) is None:
+        return failed(f"There is no IAM user named {USER} yet.")
+    return None
+
+
+def _no_work(facts: AccountFacts) -> Outcome | None:
+    """Bob must be able to work at all before "deletes are refused" means anything."""
+    if (missing := _user_missing(facts)) is not None:
+        return missing
+    action, resource = WORK[2]
+    if not facts.can("user", USER, action, resource, WITH_MFA):
+        return failed(f"{USER} has no permissions on team-bucket yet, so there is nothing to protect.")
+    return None
+
+
+def has_mfa_device(facts: AccountFacts) -> Outcome:
+    if (missing := _user_missing(facts)) is not None:
+        return missing
+    if not facts.has_mfa(USER):
+        return failed(f"{USER} has no MFA device assigned yet.")
+    return passed(f"{USER} has an MFA device assigned.")
+
+
+def works_without_mfa(facts: AccountFacts) -> Outcome:
+    if (missing := _user_missing(facts)) is not None:
+        return missing
+    for action, resource in WORK:
+        if not facts.can("user", USER, action, resource, WITH_MFA):
+            return failed(f"{USER} is not allowed {action} on {resource}, even with MFA.")
+        if not facts.can("user", USER, action, resource, CONSOLE_WITHOUT_MFA):
+            return failed(f"Without MFA {USER} is not allowed {action} on {resource}: only deletes should need it.")
+    return passed(f"{USER} can list, read and write team-bucket, with or without MFA.")
+
+
+def deletes_with_mfa(facts: AccountFacts) -> Outcome:
+    if (missing := _user_missing(facts)) is not None:
+        return missing
+    action, resource = DELETES[0]
+    if not facts.can("user", USER, action, resource, WITH_MFA):
+        return failed(f"Even with MFA {USER} is not allowed {action} on {resource}: cleaning up is part of his job.")
+    return passed(f"With MFA {USER} can delete objects in team-bucket.")
+
+
+def console_deletes_need_mfa(facts: AccountFacts) -> Outcome:
+    if (problem := _no_work(facts)) is not None:
+        return problem
+    for action, resource in DELETES:
+        if facts.can("user", USER, action, resource, CONSOLE_WITHOUT_MFA):
+            return failed(f"Signed in without MFA ({MFA} is false), {USER} can still {action} on {resource}.")
+    return passed(f"Signed in without MFA, {USER} cannot delete objects or the bucket.")
+
+
+def key_deletes_need_mfa(facts: AccountFacts) -> Outcome:
+    if (problem := _no_work(facts)) is not None:
+        return problem
+    for action, resource in DELETES:
+        if facts.can("user", USER, action, resource, ACCESS_KEYS):
+            if not facts.can("user", USER, action, resource, CONSOLE_WITHOUT_MFA):
+                return failed(f"A request signed with {USER}'s access keys has no {MFA} key at all, and {USER} can "
+                              f"still {action} on {resource}: your condition stops a false value but not a "
+                              "missing one.")
+            return failed(f"With access keys (no {MFA} key in the request), {USER} can still {action} on "
+                          f"{resource}.")
+    return passed(f"With access keys (no MFA in the request), {USER} cannot delete objects or the bucket either.")
+
+
+def signed_in_with_mfa(facts: AccountFacts) -> Outcome:
+    if (missing := _user_missing(facts)) is not None:
+        return missing
+    # A failed ConsoleLogin has no errorCode (CloudTrail marks it in responseElements), so filter on the response.
+    sign_ins = list(facts.events(name="ConsoleLogin", username=USER)
+                    .filter(record__responseElements__ConsoleLogin="Success").values_list("record", flat=True))
+    if any((record.get("additionalEventData") or {}).get("MFAUsed") == "Yes" for record in sign_ins):
+        return passed(f"The trail shows {USER} signing in to the console with MFA.")
+    if sign_ins:
+        return failed(f"{USER} signed in without MFA: sign in again once his MFA device is assigned.")
+    return failed(f"The trail shows no console sign-in by {USER} since the lab started.")
+
+
+LAB = Lab(
+    number=5,
+    slug="mfa-deletes",
+    title="MFA-protected deletes",
+    topic="Multi-factor authentication and the aws:MultiFactorAuthPresent condition key",
+    summary=("Bob keeps the team's reports in the team-bucket S3 bucket. A stolen password or a leaked access "
+             "key must not be enough to delete them: Bob may read and write freely, but deleting needs MFA."),
+    steps=(
+        f"Create the user `{USER}` with a console password (**Users** → **Create user**).",
+        f"On {USER}'s **Security credentials** tab, choose **Assign MFA device**, pick **Authenticator app** and "
+        "enter two consecutive codes from your authenticator app.",
+        f"Give {USER} a policy that allows S3 work on `team-bucket` and its objects, and denies `s3:DeleteObject` "
+        f"and `s3:DeleteBucket` unless the request was made with MFA (`{MFA}`).",
+        "Try it in the policy simulator with the condition key set to `true`, set to `false`, and left empty.",
+        f"Sign out, then sign in as `{USER}` with his password and an MFA code.",
+    ),
+    hints=(
+        "A Deny with a condition applies only when its condition matches; think about which requests should match.",
+        f"Requests signed with long-term access keys carry no `{MFA}` key at all. Which condition operators "
+        "match when a key is missing?",
+        "The `…IfExists` form of an operator also matches when the key is absent.",
+        "IAM users sign in from the **Sign-in URL for IAM users in this account**, shown on the IAM "
+        "**Dashboard**.",
+    ),
+    checks=(
+        Check("mfa-device", f"{USER} has an MFA device", has_mfa_device),
+        Check("works-without-mfa", f"{USER} can work on team-bucket without MFA", works_without_mfa),
+        Check("deletes-with-mfa", f"With MFA {USER} can delete objects", deletes_with_mfa),
+        Check("console-deletes-need-mfa", "Signed in without MFA, deletes are denied", console_deletes_need_mfa),
+        Check("key-deletes-need-mfa", "With access keys, deletes are denied too", key_deletes_need_mfa),
+        Check("signed-in-with-mfa", f"{USER} has signed in with MFA", signed_in_with_mfa),
+    ),
+    console_links=(("Users", "/iam/users"), ("Create policy", "/iam/policies/create"),
+                   ("Policy simulator", "/iam/policy_simulator")),
+)

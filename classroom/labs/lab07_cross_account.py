@@ -1,0 +1,151 @@
+"""Lab 7: a role that the partner's account (the next student by seat number) may assume, to read and nothing more.
+
+The checks look into the partner's account only to answer yes or no (does its trail show the AssumeRole, is
+one of its principals admitted); they never name the partner's users, roles or events to the student.
+"""
+
+from __future__ import annotations
+
+import re
+
+from audit.models import AuditEvent
+from classroom.labs.base import Check, Lab, Outcome, failed, passed
+from classroom.labs.facts import AccountFacts
+from classroom.models import StudentSeat
+from identities.models import IamUser, Role
+from policies.engine.cli import build_policies, build_principal, build_request
+from policies.engine.evaluate import evaluate
+
+ROLE = "PartnerReadOnly"
+STRANGER = "999999999999"  # an account outside the class: no seat has it
+READS = (("iam:ListUsers", "*"), ("s3:GetObject", "arn:aws:s3:::team-bucket/report.csv"),
+         ("ec2:DescribeInstances", "*"))
+WRITES = (("iam:CreateUser", "*"), ("s3:PutObject", "arn:aws:s3:::team-bucket/report.csv"),
+          ("ec2:TerminateInstances", "*"))
+NO_PARTNER = ("This lab needs a partner — the next student by seat number in your class — and your class has no "
+              "other student: ask your instructor.")
+
+
+def _partner_principals(partner: str) -> list[str]:
+    """The partner account's root and its users and roles (a trust policy may name the account or one of them)."""
+    arns = [f"arn:aws:iam::{partner}:root"]
+    arns += IamUser.objects.in_account(partner).order_by("pk").values_list("arn", flat=True)[:100]
+    arns += Role.objects.in_account(partner).order_by("pk").values_list("arn", flat=True)[:100]
+    return arns
+
+
+def trusts_partner(facts: AccountFacts) -> Outcome:
+    partner = facts.partner_account_id()
+    if partner is None:
+        return failed(NO_PARTNER)
+    if facts.role(ROLE) is None:
+        return failed(f"There is no role named {ROLE} yet. Your partner's account is {partner}.")
+    if not any(facts.trust_admits(ROLE, {"AWS": arn}) for arn in _partner_principals(partner)):
+        return failed(f"The trust policy of {ROLE} admits no one from your partner's account {partner}.")
+    return passed(f"The trust policy of {ROLE} admits your partner's account.")
+
+
+def _named_classmates(facts: AccountFacts, trust_text: str) -> list[str]:
+    """Classmates other than the partner whose account ID the trust policy names (one of theirs could get in)."""
+    seat = StudentSeat.objects.filter(account_id=facts.account_id).only("classroom_id").first()
+    if seat is None:
+        return []
+    partner = facts.partner_account_id()
+    accounts = StudentSeat.objects.filter(classroom_id=seat.classroom_id).order_by("number")
+    return [a for a in accounts.values_list("account_id", flat=True)
+            if a not in (facts.account_id, partner) and a in trust_text]
+
+
+def trusts_no_stranger(facts: AccountFacts) -> Outcome:
+    role = facts.role(ROLE)
+    if role is None:
+        return failed(f"There is no role named {ROLE} yet.")
+    text = role.assume_role_policy
+    for account in (STRANGER, *_named_classmates(facts, text)):
+        named = re.findall(rf"arn:aws:iam::{account}:[\w+=,.@/-]+", text)
+        for arn in (f"arn:aws:iam::{account}:root", f"arn:aws:iam::{account}:user/mallory", *named):
+            if facts.trust_admits(ROLE, {"AWS": arn}):
+                return failed(f"The trust policy of {ROLE} also admits the account {account}, which is not your "
+                              "partner's.")
+    return passed(f"No account but your partner's may assume {ROLE}.")
+
+
+def _role_allows(facts: AccountFacts, requests: tuple[tuple[str, str], ...]) -> list[bool]:
+    """``facts.can`` for a session of the role, for several requests against one compiled set of its policies:
+    ReadOnlyAccess is large, and compiling it once instead of once per request keeps the check fast."""
+    simulation = facts._simulation("role", ROLE)  # noqa: SLF001 - the facts' cached view of the role's policies
+    if simulation is None:
+        return [False] * len(requests)
+    principal = simulation.principal
+    context = {"aws:PrincipalArn": principal["role_arn"], "aws:PrincipalAccount": facts.account_id,
+               "aws:PrincipalType": principal["type"]}
+    cases = [simulation.case("lab", action, resource, context, facts.account_id) for action, resource in requests]
+    engine_principal = build_principal(cases[0]["principal"])
+    policies = build_policies(cases[0], build_request(cases[0], engine_principal), [])
+    return [evaluate(build_request(case, engine_principal), policies).outcome == "Allow" for case in cases]
+
+
+def read_only(facts: AccountFacts) -> Outcome:
+    if facts.role(ROLE) is None:
+        return failed(f"There is no role named {ROLE} yet.")
+    allowed = _role_allows(facts, READS + WRITES)
+    for (action, _), ok in zip(READS, allowed[:len(READS)], strict=True):
+        if not ok:
+            return failed(f"A session of {ROLE} cannot read everything: {action} is not allowed.")
+    for (action, _), ok in zip(WRITES, allowed[len(READS):], strict=True):
+        if ok:
+            return failed(f"A session of {ROLE} can change things: {action} is allowed.")
+    return passed(f"A session of {ROLE} can read the account and change nothing.")
+
+
+def partner_assumed(facts: AccountFacts) -> Outcome:
+    partner = facts.partner_account_id()
+    if partner is None:
+        return failed(NO_PARTNER)
+    role = facts.role(ROLE)
+    if role is None:
+        return failed(f"There is no role named {ROLE} yet.")
+    # AssumeRole is recorded in the caller's trail: the partner's. Only whether it happened is shown.
+    attempts = AuditEvent.objects.filter(account_id=partner, event_name="AssumeRole",
+                                         record__requestParameters__roleArn=role.arn)
+    if facts.since is not None:
+        attempts = attempts.filter(event_time__gte=facts.since)
+    if attempts.filter(error_code="").exists():
+        return passed(f"Your partner has assumed {ROLE}.")
+    if attempts.exists():
+        return failed(f"Your partner tried to assume {ROLE} and was denied: check the trust policy, and ask them "
+                      "to check that their own policy allows sts:AssumeRole on your role.")
+    return failed(f"Your partner has not assumed {ROLE} yet.")
+
+
+LAB = Lab(
+    number=7,
+    slug="cross-account",
+    title="Cross-account access between two students",
+    topic="Cross-account roles and trust policies",
+    summary=("Your partner — the student in the next seat of your class — needs to look around your account "
+             f"without being able to change anything. Give them a role, {ROLE}, and watch them use it."),
+    steps=(
+        "Find your partner's 12-digit account ID (the first check shows it) and tell them yours.",
+        "Open **Roles**, choose **Create role**, then **AWS account** → **Another AWS account** and enter your "
+        "partner's account ID.",
+        f"Under **Add permissions**, choose the AWS managed policy `ReadOnlyAccess`. Name the role `{ROLE}`.",
+        "Your partner creates an IAM user in their own account with permission to assume your role "
+        f"(`sts:AssumeRole` on `arn:aws:iam::<your account ID>:role/{ROLE}`), signs in as that user and uses "
+        "**Switch role** with your account ID and the role name.",
+        "Do the same for the student whose partner you are.",
+    ),
+    hints=(
+        "A trust policy principal `arn:aws:iam::<account ID>:root` means the whole account: the account then "
+        "decides which of its users may assume the role.",
+        "Cross-account access needs two yeses: your trust policy, and your partner's own policy.",
+        "Root users cannot switch roles: your partner needs an IAM user.",
+    ),
+    checks=(
+        Check("trusts-partner", f"{ROLE} trusts your partner's account", trusts_partner),
+        Check("trusts-no-stranger", f"{ROLE} trusts no other account", trusts_no_stranger),
+        Check("read-only", f"{ROLE} can read and change nothing", read_only),
+        Check("partner-assumed", f"Your partner has assumed {ROLE}", partner_assumed),
+    ),
+    console_links=(("Roles", "/iam/roles"), ("Create role", "/iam/roles/create")),
+)

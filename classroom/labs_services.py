@@ -1,0 +1,183 @@
+"""Labs for students and the instructor's board.
+
+Students: a lab's progress is the classroom's record about an account, not an AWS resource. Any signed-in principal
+of the account — its root user, any IAM user, a role session in it — may read it and run its checks, the way the
+console's navigation is everyone's: a student testing a lab as a restricted IAM user (``alice`` with S3 read-only)
+keeps the panel and its "Check progress". So these functions are not authorized by policies and not audited (the
+trail is what labs check, and the panel polls). The account is always ``ctx.account_id``: nothing here takes an
+account ID from the request.
+
+Instructor: console-only verbs, authorized through ``iam_call`` like the classroom's others under names in the
+``organizations`` namespace (they are not AWS actions; none is written to the trail, since the pages poll them):
+
+- ``organizations:DescribeClassBoard`` — the class's students × labs matrix.
+- ``organizations:DescribeStudentProgress`` — one student's lab results and recent events.
+- ``organizations:LookupClassEvents`` — the organization's trail: events of every student account and of the
+  management account.
+
+Class lookups are scoped to the caller's account (``services._class_for``): anyone but the class's instructor gets
+``ClassNotFound`` before any authorization, so nothing is revealed. Resets go through
+``services.reset_student_accounts`` (``organizations:ResetAccount``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from django.db.models import Count, Max
+
+from audit import queries
+from audit.models import AuditEvent
+from classroom import progress
+from classroom.errors import AccountNotFoundException
+from classroom.labs import Lab, all_labs, get_lab
+from classroom.models import Class, LabProgress, StudentSeat
+from classroom.services import _class_for
+from core.calls import iam_call
+from core.context import CallContext
+from core.errors import NoSuchEntity
+
+RECENT_EVENTS = 50
+
+
+class LabNotFound(NoSuchEntity):
+    """No lab with that slug (views answer 404)."""
+
+
+def _lab(slug: str) -> Lab:
+    lab = get_lab(slug)
+    if lab is None:
+        raise LabNotFound(f"The lab {slug} cannot be found.")
+    return lab
+
+
+# ---------------------------------------------------------------------------------------------- students
+
+
+def get_lab_progress(ctx: CallContext) -> dict[str, LabProgress]:
+    """The caller's account's progress rows, by lab slug (labs never checked have none)."""
+    return {p.lab: p for p in LabProgress.objects.filter(account_id=ctx.account_id)}
+
+
+def check_lab_progress(ctx: CallContext, slug: str) -> LabProgress:
+    """Run ``slug``'s checks against the caller's own account now, and keep the result."""
+    return progress.refresh(ctx.account_id, [_lab(slug)])[slug]
+
+
+def panel_progress(account_id: str, slug: str) -> LabProgress | None:
+    """The side panel's data on every console page: one query, the signed-in account's own row (no check runs)."""
+    return LabProgress.objects.filter(account_id=account_id, lab=slug).first()
+
+
+@dataclass(frozen=True)
+class CheckLine:
+    key: str
+    title: str
+    state: str  # passed | failed | unknown (never checked)
+    message: str
+
+
+def check_lines(lab: Lab, row: LabProgress | None) -> list[CheckLine]:
+    """Each check of ``lab`` with its last result (from the progress row), in the lab's order."""
+    results = row.results if row is not None else {}
+    lines = []
+    for check in lab.checks:
+        result = results.get(check.key)
+        if result is None:
+            lines.append(CheckLine(check.key, check.title, "unknown", "Not checked yet."))
+        else:
+            lines.append(CheckLine(check.key, check.title, "passed" if result.get("passed") else "failed",
+                                   str(result.get("message", ""))))
+    return lines
+
+
+def lab_state(lab: Lab, row: LabProgress | None) -> str:
+    return progress.Cell(lab, row).state
+
+
+# ---------------------------------------------------------------------------------------------- instructor
+
+
+@dataclass(frozen=True)
+class Board:
+    classroom: Class
+    labs: tuple[Lab, ...]
+    rows: list[progress.BoardRow]
+    stamp: str  # changes whenever anything the matrix shows may have changed (see board_stamp)
+
+    @property
+    def completed_per_lab(self) -> list[int]:
+        return [sum(1 for row in self.rows if row.cells[i].state == "complete") for i in range(len(self.labs))]
+
+
+def describe_class_board(ctx: CallContext, class_id: str) -> Board:
+    classroom = _class_for(ctx, class_id)
+    with iam_call(ctx, "organizations:DescribeClassBoard", classroom.organization.arn, {}, audited=False):
+        stamp = _stamp(classroom)  # before the rows: a change in between only makes the next poll redraw
+        return Board(classroom, all_labs(), progress.board(classroom), stamp)
+
+
+def board_stamp(ctx: CallContext, class_id: str) -> str:
+    """What the board's 3-second poll asks first: two aggregate queries instead of the matrix, which is only
+    redrawn when this changed."""
+    classroom = _class_for(ctx, class_id)
+    with iam_call(ctx, "organizations:DescribeClassBoard", classroom.organization.arn, {}, audited=False):
+        return _stamp(classroom)
+
+
+def _stamp(classroom: Class) -> str:
+    """Progress rows are written (``updated_at``) by every refresh and deleted by every reset; seats are added or
+    reset (``last_reset_at``)."""
+    rows = LabProgress.objects.filter(account__seat__classroom=classroom).aggregate(n=Count("id"),
+                                                                                     last=Max("updated_at"))
+    seats = classroom.seats.aggregate(n=Count("pk"), reset=Max("last_reset_at"))
+    raw = f"{rows['n']}|{rows['last']}|{seats['n']}|{seats['reset']}|{len(all_labs())}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class StudentProgress:
+    classroom: Class
+    seat: StudentSeat
+    labs: list[tuple[Lab, LabProgress | None, list[CheckLine], str]]  # lab, its row, its checks, its state
+    events: list[AuditEvent]  # newest first
+
+
+def describe_student_progress(ctx: CallContext, class_id: str, account_id: str) -> StudentProgress:
+    classroom = _class_for(ctx, class_id)
+    with iam_call(ctx, "organizations:DescribeStudentProgress", classroom.organization.arn,
+                  {"accountId": account_id}, audited=False):
+        seat = (StudentSeat.objects.select_related("account")
+                .filter(classroom=classroom, account_id=account_id).first())
+        if seat is None:
+            raise AccountNotFoundException(f"The account {account_id} is not a member of this class.")
+        rows = {p.lab: p for p in LabProgress.objects.filter(account_id=account_id)}
+        events = list(AuditEvent.objects.filter(account_id=account_id, delivered_at__isnull=False)
+                      .order_by("-event_time", "-pk")[:RECENT_EVENTS])
+        labs = [(lab, rows.get(lab.slug), check_lines(lab, rows.get(lab.slug)), lab_state(lab, rows.get(lab.slug)))
+                for lab in all_labs()]
+        return StudentProgress(classroom, seat, labs, events)
+
+
+def lookup_class_events(ctx: CallContext, class_id: str, lookup: queries.Lookup, *, cursor: str = "",
+                        limit: int = 50) -> tuple[Class, list[AuditEvent], str, dict[str, StudentSeat]]:
+    """The organization's trail: a page of events of the class's student accounts and the management account,
+    newest first, with the same lookups and cursor paging as an account's Event history. Also returns the seats
+    by account ID, for the Account column."""
+    classroom = _class_for(ctx, class_id)
+    params = {"lookupAttributes": [{"attributeKey": lookup.attribute, "attributeValue": lookup.value}]
+              if lookup.attribute else None, "maxResults": limit}
+    with iam_call(ctx, "organizations:LookupClassEvents", classroom.organization.arn, params, audited=False):
+        seats = {s.account_id: s for s in classroom.seats.select_related("account")}
+        accounts = [classroom.organization.management_account_id, *seats]
+        events, next_cursor = queries.lookup_events_in(accounts, lookup, cursor=cursor, limit=limit)
+        return classroom, events, next_cursor, seats
+
+
+def reset_to(ctx: CallContext, class_id: str, *, account_ids: list[str] | None, slug: str = "") -> list[str]:
+    """Reset one, several or all student accounts to empty (``slug`` empty) or to the start of that lab."""
+    from classroom.services import reset_student_accounts
+
+    builder = progress.starting_state_builder(_lab(slug)) if slug else None
+    return reset_student_accounts(ctx, class_id, account_ids=account_ids, to_state=builder)

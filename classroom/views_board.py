@@ -1,0 +1,143 @@
+"""The instructor's board: students × labs (live), one student's checks and recent events, the class-wide event
+history, and resets to empty or to a lab's start.
+
+Every page resolves the class through the services, scoped to the caller's account: a student or another
+instructor gets a 404. The board only reads stored progress (``LabProgress``); checks run in the worker and on
+the students' "Check progress".
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.vary import vary_on_headers
+
+from audit import queries
+from audit.views import _lookup
+from classroom import labs_services
+from classroom.labs import all_labs, get_lab
+from classroom.models import ACCESS_ROLE_NAME, StudentSeat
+from classroom.views import _page, class_page
+from console.htmx import pick_partial, redirect_or_hx
+from core.errors import IamError, InvalidInput
+
+
+def _not_found_is_404(call):
+    try:
+        return call()
+    except (labs_services.LabNotFound, IamError) as exc:
+        if exc.code in {"NoSuchEntity", "AccountNotFoundException"}:
+            raise Http404(exc.message) from None
+        raise
+
+
+def switch_url(classroom_title: str, seat: StudentSeat) -> str:
+    """The console's Switch role page prefilled like AWS's shareable link (signin.aws.amazon.com/switchrole)."""
+    return "/switchrole?" + urlencode({
+        "account": seat.account_id, "roleName": ACCESS_ROLE_NAME,
+        "displayName": f"student{seat.number:02d} @ {classroom_title}"[:64], "color": "orange"})
+
+
+def _student_label(seat: StudentSeat) -> str:
+    return seat.account.alias or seat.account.display_id
+
+
+@class_page
+@require_GET
+@vary_on_headers("HX-Request")
+def board(request: HttpRequest, class_id: str) -> HttpResponse:
+    ctx = request.iam_ctx  # type: ignore[attr-defined]
+    since = request.GET.get("since", "")
+    if since and getattr(request, "htmx", False) and labs_services.board_stamp(ctx, class_id) == since:
+        return HttpResponse(status=204)  # the poll: nothing changed, htmx leaves the matrix alone
+    board = labs_services.describe_class_board(ctx, class_id)
+    title = board.classroom.title
+    rows = [(row, switch_url(title, row.seat), _student_label(row.seat)) for row in board.rows]
+    return render(request, pick_partial(request, "classroom/board.html", {"board-matrix"}), {
+        "nav": "classroom", "classroom": board.classroom, "board": board, "rows": rows, "tab": "board",
+        "totals": list(zip(board.labs, board.completed_per_lab, strict=True)), "students": len(board.rows),
+        "reset_choices": [(lab.slug, f"Start of lab {lab.number}: {lab.title}") for lab in board.labs],
+    })
+
+
+@class_page
+@require_http_methods(["GET", "POST"])
+def board_reset(request: HttpRequest, class_id: str) -> HttpResponse:
+    """Reset one student (``account``) or all (``account=all``, confirmed) to empty or to a lab's start (``to``)."""
+    ctx = request.iam_ctx  # type: ignore[attr-defined]
+    data = request.POST if request.method == "POST" else request.GET
+    account = data.get("account", "")[:12] or "all"
+    slug = data.get("to", "")[:64]
+    lab = get_lab(slug) if slug else None
+    if slug and lab is None:
+        raise Http404("No such lab.")
+    board_url = f"/classroom/{class_id}/board"
+    everyone = account == "all"
+    confirmed = data.get("confirm", "").strip().lower() == "reset"
+    if request.method == "GET" or (everyone and not confirmed):
+        classroom = labs_services.describe_class_board(ctx, class_id).classroom
+        error = "To confirm, type reset in the field." if request.method == "POST" and data.get("confirm") else ""
+        return _page(request, "classroom/board_reset.html", {
+            "classroom": classroom, "target_account": account, "lab": lab, "error": error, "tab": "board",
+            "students": classroom.seats.count(),
+            "reset_choices": [(lab.slug, f"Start of lab {lab.number}: {lab.title}") for lab in all_labs()],
+        }, status=400 if error else 200)
+    started = time.perf_counter()
+    try:
+        done = labs_services.reset_to(ctx, class_id, account_ids=None if everyone else [account], slug=slug)
+    except labs_services.LabNotFound:
+        raise Http404("No such lab.") from None
+    except IamError as exc:
+        if exc.code == "NoSuchEntity":
+            raise
+        messages.error(request, exc.message)
+        return redirect_or_hx(request, board_url)
+    seconds = time.perf_counter() - started
+    what = f"the start of lab {lab.number} ({lab.title})" if lab else "empty"
+    who = f"{len(done)} student account{'s' if len(done) != 1 else ''}"
+    messages.success(request, f"Reset {who} to {what} in {seconds:.1f} s. Root sign-in is unchanged.")
+    return redirect_or_hx(request, board_url)
+
+
+@class_page
+@require_GET
+@vary_on_headers("HX-Request")
+def student_detail(request: HttpRequest, class_id: str, account_id: str) -> HttpResponse:
+    ctx = request.iam_ctx  # type: ignore[attr-defined]
+    student = _not_found_is_404(lambda: labs_services.describe_student_progress(ctx, class_id, account_id[:12]))
+    return render(request, pick_partial(request, "classroom/student_detail.html", {"student-activity"}), {
+        "nav": "classroom", "classroom": student.classroom, "student": student, "seat": student.seat,
+        "tab": "board", "switch_url": switch_url(student.classroom.title, student.seat),
+        "label": _student_label(student.seat),
+        "denied": sum(1 for e in student.events if e.error_code),
+    })
+
+
+@class_page
+@require_GET
+@vary_on_headers("HX-Request")
+def class_events(request: HttpRequest, class_id: str) -> HttpResponse:
+    """The organization's trail, with the same lookups and paging as an account's Event history."""
+    ctx = request.iam_ctx  # type: ignore[attr-defined]
+    lookup, state = _lookup(request)
+    cursor = request.GET.get("cursor", "")
+    try:
+        classroom, events, next_cursor, seats = labs_services.lookup_class_events(ctx, class_id, lookup,
+                                                                                  cursor=cursor)
+    except InvalidInput as exc:
+        classroom = labs_services.describe_class_board(ctx, class_id).classroom
+        events, next_cursor, seats, state["error"] = [], "", {}, exc.message
+    accounts: dict[str, str] = {a: f"student{s.number:02d}" for a, s in seats.items()}
+    accounts[classroom.organization.management_account_id] = "Management account"
+    context: dict[str, Any] = {
+        "nav": "classroom", "classroom": classroom, "tab": "events", "events": events, "next_cursor": next_cursor,
+        "cursor": cursor, "accounts": accounts, "attributes": queries.ATTRIBUTE_LABELS,
+        "ranges": ["30m", "1h", "3h", "12h", "1d", "7d"], **state,
+    }
+    return render(request, pick_partial(request, "classroom/class_events.html", {"class-event-table"}), context)

@@ -1,0 +1,115 @@
+"""Labs for students: the list, one lab's page, and the side panel shown next to every console page.
+
+Progress is always the signed-in account's own (``request.iam_ctx.account_id``); nothing here takes an account ID
+from the request. Any signed-in principal of the account may use these pages (see ``classroom.labs_services``).
+The panel's lab is kept in the session (``active_lab``); the panel itself is drawn by ``templates/labs/panel.html``
+from the ``lab_panel`` context processor.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from classroom import labs_services
+from classroom.context_processors import ACTIVE_LAB, LabPanel
+from classroom.labs import all_labs, get_lab
+from console.decorators import console_login_required
+from console.htmx import pick_partial
+from core.errors import IamError
+
+
+def _next(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return target
+    return default
+
+
+@console_login_required
+@require_GET
+def lab_list(request: HttpRequest) -> HttpResponse:
+    rows = labs_services.get_lab_progress(request.iam_ctx)  # type: ignore[attr-defined]
+    labs = [(lab, rows.get(lab.slug), labs_services.lab_state(lab, rows.get(lab.slug))) for lab in all_labs()]
+    return render(request, "labs/lab_list.html", {"labs": labs, "nav": "labs",
+                                                  "active_lab": request.session.get(ACTIVE_LAB, "")})
+
+
+@console_login_required
+@require_GET
+@vary_on_headers("HX-Request")
+def lab_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    lab = get_lab(slug)
+    if lab is None:
+        raise Http404("No such lab.")
+    row = labs_services.get_lab_progress(request.iam_ctx).get(slug)  # type: ignore[attr-defined]
+    return render(request, pick_partial(request, "labs/lab_detail.html", {"lab-checks"}), {
+        "lab": lab, "row": row, "checks": labs_services.check_lines(lab, row),
+        "state": labs_services.lab_state(lab, row), "nav": "labs",
+        "panel_open": request.session.get(ACTIVE_LAB) == slug,
+    })
+
+
+@console_login_required
+@require_POST
+def lab_open(request: HttpRequest, slug: str) -> HttpResponse:
+    """"Open in side panel": the lab's instructions follow the student on every console page."""
+    lab = get_lab(slug)
+    if lab is None:
+        raise Http404("No such lab.")
+    request.session[ACTIVE_LAB] = slug
+    default = lab.console_links[0][1] if lab.console_links else f"/labs/{slug}"
+    return redirect(_next(request, default))
+
+
+@console_login_required
+@require_POST
+def panel_close(request: HttpRequest) -> HttpResponse:
+    request.session.pop(ACTIVE_LAB, None)
+    if getattr(request, "htmx", False):
+        return HttpResponse("")  # the panel's outerHTML swap removes it
+    return redirect(_next(request, "/labs/"))
+
+
+@console_login_required
+@require_GET
+def panel(request: HttpRequest) -> HttpResponse:
+    """The panel's poll (read-only: the worker refreshes progress after each delivered event)."""
+    slug = request.session.get(ACTIVE_LAB)
+    if not slug or get_lab(slug) is None:
+        return HttpResponse("")
+    return render(request, pick_partial(request, "labs/panel.html", {"lab-panel", "lab-panel-checks"}),
+                  {"lab_panel": LabPanel(request.iam_ctx.account_id, slug)})  # type: ignore[attr-defined]
+
+
+@console_login_required
+@require_POST
+def lab_check(request: HttpRequest, slug: str) -> HttpResponse:
+    """"Check progress": run the lab's checks on the caller's own account now."""
+    lab = get_lab(slug)
+    if lab is None:
+        raise Http404("No such lab.")
+    ctx = request.iam_ctx  # type: ignore[attr-defined]
+    error = ""
+    panel_data = LabPanel(ctx.account_id, slug)
+    try:
+        panel_data.__dict__["row"] = labs_services.check_lab_progress(ctx, slug)  # fills the cached property
+    except IamError as exc:
+        error = exc.message
+    target = request.htmx.target if getattr(request, "htmx", False) else None  # type: ignore[attr-defined]
+    if target == "lab-panel":
+        return render(request, "labs/panel.html#lab-panel", {"lab_panel": panel_data, "panel_error": error})
+    if target == "lab-checks":
+        row = panel_data.row
+        return render(request, "labs/lab_detail.html#lab-checks", {
+            "lab": lab, "row": row, "checks": labs_services.check_lines(lab, row), "error": error,
+            "state": labs_services.lab_state(lab, row)})
+    if error:
+        from django.contrib import messages
+
+        messages.error(request, error)
+    return redirect(_next(request, f"/labs/{slug}"))
