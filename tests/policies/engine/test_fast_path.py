@@ -58,8 +58,11 @@ def statements(draw: Any) -> dict[str, Any]:
 
 
 def documents(kind: str, max_size: int) -> st.SearchStrategy[Any]:
-    return st.lists(st.lists(statements(), min_size=1, max_size=4), min_size=1, max_size=max_size).map(
-        lambda docs: [parse_policy({"Version": "2012-10-17", "Statement": d}, kind=kind) for d in docs])  # type: ignore[arg-type]
+    def parse(docs: list[list[dict[str, Any]]]) -> list[Any]:
+        return [parse_policy({"Version": "2012-10-17", "Statement": d}, kind=kind)  # type: ignore[arg-type]
+                for d in docs]
+
+    return st.lists(st.lists(statements(), min_size=1, max_size=4), min_size=1, max_size=max_size).map(parse)
 
 
 principals = st.sampled_from([
@@ -83,7 +86,8 @@ def policy_sets(draw: Any) -> PolicySet:
         identity=tuple(LabelledPolicy(f"identity[{i}]", d) for i, d in enumerate(identity)),
         permissions_boundary=None if boundary is None else LabelledPolicy("permissions_boundary", boundary[0]),
         scps=None if scps is None else tuple(
-            tuple(LabelledPolicy(f"scps[{level}][{i}]", d) for i, d in enumerate(docs)) for level, docs in enumerate(scps)
+            tuple(LabelledPolicy(f"scps[{level}][{i}]", d) for i, d in enumerate(docs))
+            for level, docs in enumerate(scps)
         ),
         management_account=draw(st.sampled_from([None, ACCOUNT, "999988887777"])),
         session=None if session is None else tuple(LabelledPolicy(f"session[{i}]", d) for i, d in enumerate(session)),
