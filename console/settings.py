@@ -66,6 +66,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "console.middleware.RejectNulBytesMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "awsapi.middleware.QueryApiMiddleware",  # /aws answers here: none of the console's middleware below applies
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

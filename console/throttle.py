@@ -24,12 +24,25 @@ def _client() -> redis.Redis:
     return redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=0.5, socket_timeout=0.5)
 
 
+def _prefix() -> str:
+    # Settings, so parallel test processes sharing one Redis keep their counters apart.
+    return getattr(settings, "SIGNIN_THROTTLE_PREFIX", "signin:fail")
+
+
 def _user_key(account_id: str, user_name: str) -> str:
-    return f"signin:fail:user:{account_id}:{user_name.lower()}"
+    return f"{_prefix()}:user:{account_id}:{user_name.lower()}"
 
 
 def _address_key(address: str) -> str:
-    return f"signin:fail:ip:{address}"
+    return f"{_prefix()}:ip:{address}"
+
+
+def clear_all() -> None:
+    """Forget every failure counter (tests start from a clean slate with this, not FLUSHDB)."""
+    client = _client()
+    keys = list(client.scan_iter(match=f"{_prefix()}:*", count=1000))
+    if keys:
+        client.delete(*keys)
 
 
 def is_locked(account_id: str, user_name: str, address: str) -> bool:

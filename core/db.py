@@ -23,13 +23,23 @@ class _PreparedCursor(psycopg.Cursor):
 
 def fetch_prepared(sql: str, params: Mapping[str, Any] | Sequence[Any]) -> list[tuple[Any, ...]]:
     """All rows of ``sql`` (psycopg placeholders: ``%(name)s`` or ``%s``)."""
+    with _cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def execute_prepared(sql: str, params: Mapping[str, Any] | Sequence[Any]) -> int:
+    """Run a statement that returns no rows (``DELETE``, ``UPDATE``); the number of rows it changed."""
+    with _cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+def _cursor() -> Any:
     connection.ensure_connection()
     if connection.connection.prepare_threshold is None:
         # Django turns preparation off for the connection (None); a threshold no query reaches turns it back on
         # for explicit ``prepare=True`` only. Django's own client-binding cursors never prepare either way.
         connection.connection.prepare_threshold = 2**31 - 1
     raw = _PreparedCursor(connection.connection)
-    cursor = connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
-    with cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
+    return connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)

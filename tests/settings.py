@@ -1,6 +1,8 @@
 """Test settings: the real PostgreSQL and Redis (from DATABASE_URL / REDIS_URL, or this machine's local ones),
 with cheap password hashing so the suite stays fast."""
 
+import os
+
 from console.settings import *  # noqa: F403
 
 ARGON2_TIME_COST = 1
@@ -16,3 +18,6 @@ AUDIT_ENQUEUE_DELIVERY = False
 
 # Live-server threads must not keep connections open past a test (the test database is dropped at the end).
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+
+# Parallel test processes share one Redis: each keeps its own sign-in failure counters.
+SIGNIN_THROTTLE_PREFIX = f"test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}:signin:fail"

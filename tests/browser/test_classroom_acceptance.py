@@ -93,10 +93,12 @@ def test_instructor_runs_a_class_and_a_student_does_lab_1(new_page, worker, sett
     wizard.get_by_text("Custom password", exact=True).click()
     wizard.get_by_role("textbox", name="Custom password").fill(ALICE_PASSWORD)
     wizard.get_by_role("button", name="Next").click()
+    expect(wizard.get_by_role("heading", name="Set permissions", exact=True)).to_be_visible()  # each step is an htmx swap
     wizard.get_by_text("Attach policies directly").click()
     wizard.get_by_label("Filter policies by name").fill("AmazonS3ReadOnlyAccess")
     wizard.get_by_label("Select AmazonS3ReadOnlyAccess", exact=True).check()
     wizard.get_by_role("button", name="Next").click()
+    expect(wizard.get_by_role("heading", name="Review and create", exact=True)).to_be_visible()
     wizard.get_by_role("button", name="Create user").click()
     expect(student.get_by_text("User created successfully")).to_be_visible()
 
@@ -119,7 +121,9 @@ def test_instructor_runs_a_class_and_a_student_does_lab_1(new_page, worker, sett
     # The student's next Create user is denied, and the explanation names the SCP and its statement.
     start_create_user(student, "bob")
     wizard.get_by_role("button", name="Next").click()
+    expect(wizard.get_by_role("heading", name="Set permissions", exact=True)).to_be_visible()
     wizard.get_by_role("button", name="Next").click()
+    expect(wizard.get_by_role("heading", name="Review and create", exact=True)).to_be_visible()
     wizard.get_by_role("button", name="Create user").click()
     why = student.get_by_test_id("why-panel")
     expect(why).to_be_visible()

@@ -28,9 +28,9 @@ def sign_in(account_id, name, password=PASSWORD, client=None):
 
 @pytest.fixture(autouse=True)
 def _fresh_throttle():
-    throttle._client().flushdb()
+    throttle.clear_all()
     yield
-    throttle._client().flushdb()
+    throttle.clear_all()
 
 
 @pytest.fixture

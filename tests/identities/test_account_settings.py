@@ -40,9 +40,9 @@ def plain(response) -> str:
 
 @pytest.fixture(autouse=True)
 def _fresh_throttle():
-    throttle._client().flushdb()
+    throttle.clear_all()
     yield
-    throttle._client().flushdb()
+    throttle.clear_all()
 
 
 def make_login_user(ctx, name, password=GOOD, *policies):

@@ -185,3 +185,14 @@ def test_decisions_stay_the_same_while_a_sweep_overflows_the_action_cache() -> N
     assert ("ExplicitDeny", None) in first and ("Allow", None) in first and ("ImplicitDeny", "identity") in first
     on_resource = evaluate(base.with_action("svc0:PutThing", "arn:aws:svc9:::only"), policies)
     assert on_resource.outcome == "Allow" and on_resource.deciding[0].statement == 2
+
+
+def test_an_action_without_a_service_prefix_does_not_share_the_services_answer() -> None:
+    """``s3:*`` covers every ``s3:Name`` action, and the engine answers them with one shared entry; an action
+    written ``s3`` (no colon) is not one of them, whatever order they are asked in."""
+    doc = parse_policy({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]})
+    policies = PolicySet(identity=(LabelledPolicy("p", doc),))
+    alice = Principal("IAMUser", f"arn:aws:iam::{ACCOUNT}:user/alice", ACCOUNT, "alice")
+    asked = ["s3:GetObject", "s3", "s3:PutObject", "S3", "s3:ListBucket"]
+    outcomes = [evaluate(Request(alice, action), policies).outcome for action in asked]
+    assert outcomes == ["Allow", "ImplicitDeny", "Allow", "ImplicitDeny", "Allow"]
