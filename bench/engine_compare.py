@@ -27,6 +27,8 @@ sys.path.insert(0, str(HERE.parent))
 
 from engine_bench import ACCOUNT, ALICE, BOUNDARY, CONTEXT, POLICIES, REQUESTS, SCP, build, decisions_bench  # noqa: E402
 
+from policies.engine import LabelledPolicy, PolicySet, parse_policy  # noqa: E402
+
 NODE_DIR = HERE / ".out" / "node"
 IAM_SIMULATE = "@cloud-copilot/iam-simulate@0.1.173"
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "200"))
@@ -80,12 +82,11 @@ def iam_simulate() -> tuple[float, dict[str, int]]:
     return result["median_us"], result["outcomes"]
 
 
-def effective() -> tuple[float, int]:
-    """The console's effective-permissions computation (policies/effective.py) for the same principal: every
-    catalog action of every service an Allow statement could grant, evaluated by the engine."""
+def effective(policies: PolicySet) -> tuple[float, int]:
+    """The console's effective-permissions computation (policies/effective.py): every catalog action of every
+    service an Allow statement could grant, evaluated by the engine."""
     from policies.effective import effective_permissions
 
-    policies = build()
     effective_permissions(ALICE, policies, CONTEXT)
     samples = []
     for _ in range(5):
@@ -96,6 +97,9 @@ def effective() -> tuple[float, int]:
     return statistics.median(samples) * 1000, len(rows)
 
 
+ADMINISTRATOR_ACCESS = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+
+
 def main() -> None:
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     rows = [("ours (policies.engine)", *ours()), ("@cloud-copilot/iam-simulate", *iam_simulate()),
@@ -104,8 +108,11 @@ def main() -> None:
     print(f"{'evaluator':34} {'µs/decision':>12} {'decisions/s':>12}  outcomes")
     for name, median, outcomes in rows:
         print(f"{name:34} {median:12.2f} {1e6 / median:12.0f}  {outcomes}")
-    ms, services = effective()
+    ms, services = effective(build())
     print(f"effective permissions (policies/effective.py): {ms:.0f} ms CPU, {services} services with access")
+    admin = PolicySet(identity=(LabelledPolicy("AdministratorAccess", parse_policy(ADMINISTRATOR_ACCESS)),))
+    ms, services = effective(admin)
+    print(f"  the same for AdministratorAccess alone: {ms:.0f} ms CPU, {services} services with access")
     print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 

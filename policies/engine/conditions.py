@@ -174,6 +174,7 @@ class CompiledCondition:
 
     __slots__ = (
         "condition", "key", "matcher", "negated", "templates", "constant_values", "value_set", "fold", "memo",
+        "is_null", "qualifier", "when_missing",
     )
 
     def __init__(self, condition: Condition, variables: bool) -> None:
@@ -181,6 +182,8 @@ class CompiledCondition:
         self.key = condition.key.lower()
         base = condition.base
         self.negated = base in NEGATED
+        self.is_null = base == "Null"
+        self.qualifier = condition.qualifier
         self.matcher = POSITIVE.get(NEGATED.get(base, base))
         self.templates = tuple(parse_template(v, variables) for v in condition.values)
         self.constant_values: tuple[tuple[Piece, ...], ...] | None = (
@@ -196,6 +199,7 @@ class CompiledCondition:
         self.memo: tuple[object, bool] = (None, False)
         if self.constant_values is not None and positive in ("StringEquals", "StringEqualsIgnoreCase", "Bool"):
             self.value_set = frozenset(v.lower() if self.fold else v for v in condition.values)
+        self.when_missing = self.missing()
 
     def policy_values(self, ctx: Mapping[str, object]) -> tuple[tuple[Piece, ...], ...]:
         if self.constant_values is not None:
@@ -212,16 +216,25 @@ class CompiledCondition:
         return result
 
     def evaluate_uncached(self, ctx: Mapping[str, object]) -> bool:
-        cond = self.condition
         raw = ctx.get(self.key)
-        values: tuple[str, ...] = () if raw is None else (raw,) if isinstance(raw, str) else raw  # type: ignore[assignment]
-        if cond.base == "Null":
-            return self.null(values)
-        if not values:
-            return self.missing()
+        if self.is_null:
+            return self.null(() if raw is None else (raw,) if isinstance(raw, str) else raw)  # type: ignore[arg-type]
+        if raw is None:
+            return self.when_missing
+        if isinstance(raw, str):
+            # One context value: ForAllValues, ForAnyValue and the plain operator all ask whether it satisfies.
+            value_set = self.value_set
+            if value_set is not None:
+                return ((raw.lower() if self.fold else raw) in value_set) is not self.negated
+            values: tuple[str, ...] = (raw,)  # type: ignore[assignment]
+        else:
+            values = raw  # type: ignore[assignment]
+            if not values:
+                return self.when_missing
         value_set = self.value_set
+        negated = self.negated
         if value_set is not None:
-            fold, negated = self.fold, self.negated
+            fold = self.fold
 
             def satisfied(cv: str) -> bool:
                 return ((cv.lower() if fold else cv) in value_set) is not negated
@@ -234,15 +247,17 @@ class CompiledCondition:
             assert matcher is not None
 
             def satisfied(cv: str) -> bool:
-                hit = any(matcher(cv, pv) for pv in policy_values)
-                return not hit if self.negated else hit
+                for pv in policy_values:
+                    if matcher(cv, pv):
+                        return not negated
+                return negated
 
-        if cond.qualifier == "ForAllValues":
+        if self.qualifier == "ForAllValues":
             return all(satisfied(cv) for cv in values)
-        if cond.qualifier == "ForAnyValue":
+        if self.qualifier == "ForAnyValue":
             return any(satisfied(cv) for cv in values)
         # No set operator: a negated operator must match none of the context values.
-        if self.negated:
+        if negated:
             return all(satisfied(cv) for cv in values)
         return any(satisfied(cv) for cv in values)
 

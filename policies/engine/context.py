@@ -49,7 +49,9 @@ class Principal:
 def normalize_context(context: Mapping[str, object]) -> Mapping[str, str | tuple[str, ...]]:
     out: dict[str, str | tuple[str, ...]] = {}
     for key, value in context.items():
-        if isinstance(value, (list, tuple)):
+        if value.__class__ is str:  # the usual case first: a Request per action of a sweep normalizes its context
+            out[key.lower()] = value
+        elif isinstance(value, (list, tuple)):
             out[key.lower()] = tuple(str(v) for v in value)
         elif isinstance(value, bool):
             out[key.lower()] = "true" if value else "false"

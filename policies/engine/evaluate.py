@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from .ast import PolicyDocument, PrincipalEntry, Statement
 from .conditions import CompiledCondition, all_conditions_hold, compile_conditions
@@ -183,11 +183,12 @@ class CompiledStatement:
 
     __slots__ = (
         "statement", "allow", "actions", "not_actions", "resources", "not_resources",
-        "resource_any", "conditions", "principals", "not_principals",
+        "resource_any", "conditions", "principals", "not_principals", "position",
     )
 
-    def __init__(self, statement: Statement, variables: bool) -> None:
+    def __init__(self, statement: Statement, variables: bool, position: int = 0) -> None:
         self.statement = statement
+        self.position = position  # in CompiledPolicy.statements
         self.allow = statement.effect == "Allow"
         self.actions = ActionSet(statement.actions or ())
         self.not_actions = ActionSet(statement.not_actions) if statement.not_actions else None
@@ -227,11 +228,11 @@ class CompiledStatement:
 class CompiledPolicy:
     """A document's statements, indexed by the literal service prefix of their actions."""
 
-    __slots__ = ("statements", "by_service", "generic")
+    __slots__ = ("statements", "by_service", "generic", "ref_cache")
 
     def __init__(self, document: PolicyDocument) -> None:
         variables = document.variables_enabled
-        self.statements = tuple(CompiledStatement(s, variables) for s in document.statements)
+        self.statements = tuple(CompiledStatement(s, variables, i) for i, s in enumerate(document.statements))
         by_service: dict[str, list[CompiledStatement]] = {}
         generic: list[CompiledStatement] = []
         for cs in self.statements:
@@ -243,6 +244,7 @@ class CompiledPolicy:
                 by_service.setdefault(service, []).append(cs)  # type: ignore[arg-type]
         self.by_service = {k: tuple(v) for k, v in by_service.items()}
         self.generic = tuple(generic)
+        self.ref_cache: dict[tuple[str, str], tuple[StatementRef, ...]] = {}
 
     def candidates(self, service: str) -> Iterable[CompiledStatement]:
         specific = self.by_service.get(service, ())
@@ -252,32 +254,140 @@ class CompiledPolicy:
             return self.generic
         return sorted((*specific, *self.generic), key=lambda cs: cs.statement.index)
 
+    def refs(self, label: str, layer: str) -> tuple[StatementRef, ...]:
+        """The StatementRefs of this document's statements under one label and layer (immutable: built once,
+        not once per decision or per PolicySet)."""
+        found = self.ref_cache.get((label, layer))
+        if found is None:
+            found = tuple(StatementRef(label, layer, cs.statement.index, cs.statement.sid) for cs in self.statements)
+            if len(self.ref_cache) < 64:  # a document has a handful of labels; the bound only guards odd input
+                self.ref_cache[label, layer] = found
+        return found
+
+
+# One statement of a layer that matched an action: (is Allow, its hit, the statement when resource or conditions
+# remain to be checked, else None).
+Row = tuple[bool, "Hit", "CompiledStatement | None"]
+# Per action: (Allow hit, Deny hits, None) when the action alone decides the layer (every matching statement has
+# Resource "*" and no conditions), else (None, (), rows to check against the resource and context).
+ActionEntry = tuple["Hit | None", "tuple[Hit, ...]", "tuple[Row, ...] | None"]
+
+_ACTION_CACHE_SIZE = 4096
+_NOTHING: ActionEntry = (None, (), None)
+_UNKNOWN: Any = object()  # a service not looked at yet
+
 
 class LayerIndex:
-    """All statements of one layer's policies, by service, in policy then statement order. Built once per
-    PolicySet and layer; the merged candidate tuple for a service is built on first use."""
+    """All statements of one layer's policies, by service, in policy then statement order. Built once per PolicySet
+    and layer; a service's candidate tuple is built on first use, and so is its shared entry (see ``entry``)."""
 
-    __slots__ = ("policies", "cache", "refs")
+    __slots__ = ("layer", "policies", "cache", "service_entries")
 
     def __init__(self, layer: str, policies: Iterable[LabelledPolicy]) -> None:
-        self.policies = tuple((lp.label, compiled(lp.document)) for lp in policies)
+        self.layer = layer
+        self.policies = [(lp.label, compiled(lp.document)) for lp in policies]
         self.cache: dict[str, tuple[Hit, ...]] = {}
-        # StatementRefs are immutable: build each once, not once per decision.
-        self.refs = {
-            (label, id(cs)): StatementRef(label, layer, cs.statement.index, cs.statement.sid)
-            for label, cp in self.policies
-            for cs in cp.statements
-        }
+        # Per service: the entry every action of the service shares, when no statement's Action/NotAction tells
+        # the service's actions apart (``*``, ``s3:*``, a NotAction naming other services); None when some does.
+        self.service_entries: dict[str, ActionEntry | None] = {}
 
     def candidates(self, service: str) -> tuple[Hit, ...]:
         found = self.cache.get(service)
         if found is None:
-            found = tuple(
-                (label, cs, self.refs[label, id(cs)]) for label, cp in self.policies for cs in cp.candidates(service)
-            )
+            hits: list[Hit] = []
+            for label, cp in self.policies:
+                statements = cp.candidates(service)
+                if statements:
+                    refs = cp.refs(label, self.layer)
+                    hits.extend([(label, cs, refs[cs.position]) for cs in statements])
+            found = tuple(hits)
             if len(self.cache) < 4096:  # services are a few hundred; the bound only guards odd input
                 self.cache[service] = found
         return found
+
+    def entry(self, action: str, service: str) -> ActionEntry:
+        """What the layer's statements say about one (lowercased) action, before resource and conditions.
+        (LayerPlan caches these per action.)"""
+        if len(action) > len(service):  # "service:Name" (an action with no colon is its own service)
+            shared = self.service_entries.get(service, _UNKNOWN)
+            if shared is _UNKNOWN:
+                shared = self.shared_entry(action, service)
+                if len(self.service_entries) < 4096:
+                    self.service_entries[service] = shared
+            if shared is not None:
+                return shared
+        return self.build(action, service)
+
+    def shared_entry(self, action: str, service: str) -> ActionEntry | None:
+        """The entry of ``action`` if every ``service:Name`` action gets the same one, else None."""
+        for _, cs, _ in self.candidates(service):
+            if cs.not_actions is None:
+                if not cs.actions.covers_service(service):
+                    return None
+            elif cs.not_actions.may_match_service(service):
+                return None
+        return self.build(action, service)
+
+    def build(self, action: str, service: str) -> ActionEntry:
+        """The statements whose Action/NotAction match ``action``, in order, as an ActionEntry."""
+        rows: list[Row] = []
+        static = True  # every matching statement has Resource "*" and no conditions
+        allow_decided = False  # an unconditional Allow matched: a later Allow can never be the first
+        for hit in self.candidates(service):
+            cs = hit[1]
+            if cs.allow and allow_decided:
+                continue
+            if cs.not_actions is None:
+                if not cs.actions.match(action, service):
+                    continue
+            elif cs.not_actions.match(action, service):
+                continue
+            if cs.resource_any and not cs.conditions:
+                rows.append((cs.allow, hit, None))
+                allow_decided = allow_decided or cs.allow
+            else:
+                rows.append((cs.allow, hit, cs))
+                static = False
+        if not rows:
+            found = _NOTHING
+        elif static:
+            allow: Hit | None = None
+            denies: list[Hit] = []
+            for is_allow, hit, _ in rows:
+                if not is_allow:
+                    denies.append(hit)
+                elif allow is None:
+                    allow = hit
+            found = (allow, tuple(denies), None)
+        else:
+            found = (None, (), tuple(rows))
+        return found
+
+
+def scan_rows(rows: tuple[Row, ...], resource: str, ctx: Mapping[str, object]) -> tuple[Hit | None, tuple[Hit, ...]]:
+    """Check the remaining resource and conditions of an action's rows (the engine's hot loop)."""
+    allow: Hit | None = None
+    denies: tuple[Hit, ...] = ()
+    for is_allow, hit, cs in rows:
+        if is_allow and allow is not None:
+            continue
+        if cs is not None:
+            if not cs.resource_any and not cs.matches_resource(resource, ctx):
+                continue
+            for condition in cs.conditions:
+                if not condition.evaluate(ctx):
+                    break
+            else:
+                if is_allow:
+                    allow = hit
+                else:
+                    denies += (hit,)
+            continue
+        if is_allow:
+            allow = hit
+        else:
+            denies += (hit,)
+    return allow, denies
 
 
 def compiled(document: PolicyDocument) -> CompiledPolicy:
@@ -410,32 +520,6 @@ def statement_applies(cs: CompiledStatement, request: Request) -> bool:
     )
 
 
-def match_layer(layer: str, index: LayerIndex, request: Request) -> LayerResult:
-    """Identity-side layer: every applicable Deny, and the first applicable Allow.
-    (``statement_applies`` inlined: this loop is the engine's hot path.)"""
-    action, service, resource, ctx = request.action_lc, request.service, request.resource, request.ctx
-    allow: Hit | None = None
-    denies: list[Hit] = []
-    for hit in index.candidates(service):
-        cs = hit[1]
-        if cs.allow and allow is not None:
-            continue
-        if cs.not_actions is None:
-            if not cs.actions.match(action, service):
-                continue
-        elif cs.not_actions.match(action, service):
-            continue
-        if not cs.resource_any and not cs.matches_resource(resource, ctx):
-            continue
-        if cs.conditions and not all_conditions_hold(cs.conditions, ctx):
-            continue
-        if cs.allow:
-            allow = hit
-        else:
-            denies.append(hit)
-    return LayerResult(layer, denies, allow, DIRECT if allow is not None else 0)
-
-
 def match_resource_layer(layer: str, lp: LabelledPolicy, request: Request, has_boundary: bool) -> LayerResult:
     """Resource/trust policy: Principal matters; keep the allow that names the caller most specifically."""
     result = LayerResult(layer)
@@ -476,14 +560,52 @@ def identity_side_applies(request: Request) -> bool:
     return request.principal.type not in _NO_IDENTITY_TYPES
 
 
-@dataclass(frozen=True, slots=True)
-class LayerPlan:
-    """The indexes of a PolicySet's layers, built once per PolicySet."""
+# Per action, every layer's entry: (one per SCP level), identity, boundary (None: none), session (None: none).
+PlanEntry = tuple[tuple[ActionEntry, ...], ActionEntry, "ActionEntry | None", "ActionEntry | None"]
 
-    scps: tuple[LayerIndex, ...]
-    identity: LayerIndex
-    boundary: LayerIndex | None
-    session: LayerIndex | None
+
+class LayerPlan:
+    """The indexes of a PolicySet's layers, built once per PolicySet, and what they say about each action."""
+
+    __slots__ = ("scps", "identity", "boundary", "session", "by_action", "by_service", "scp_memo")
+
+    def __init__(
+        self, scps: tuple[LayerIndex, ...], identity: LayerIndex, boundary: LayerIndex | None,
+        session: LayerIndex | None,
+    ) -> None:
+        self.scps, self.identity, self.boundary, self.session = scps, identity, boundary, session
+        self.by_action: dict[str, PlanEntry] = {}
+        self.by_service: dict[str, PlanEntry] = {}
+        self.scp_memo: tuple[object, bool] = (None, False)  # (principal, whether the SCPs bind it)
+
+    def entries(self, action: str, service: str) -> PlanEntry:
+        """Every layer's entry for one lowercased action, built on first use and kept for the PolicySet's life."""
+        found = self.by_action.get(action)
+        if found is None:
+            named = len(action) > len(service)  # "service:Name" (an action with no colon is its own service)
+            # Every layer may answer all of the service's actions with one entry (see LayerIndex.entry).
+            found = self.by_service.get(service) if named else None
+            if found is None:
+                found = (
+                    tuple(index.entry(action, service) for index in self.scps),
+                    self.identity.entry(action, service),
+                    None if self.boundary is None else self.boundary.entry(action, service),
+                    None if self.session is None else self.session.entry(action, service),
+                )
+                if named and len(self.by_service) < 4096 and self.shared(service):
+                    self.by_service[service] = found
+            if len(self.by_action) >= _ACTION_CACHE_SIZE:
+                self.by_action.clear()  # a sweep over the whole catalog: start over rather than grow without bound
+            self.by_action[action] = found
+        return found
+
+    def shared(self, service: str) -> bool:
+        """Whether every layer answers all of the service's actions with one entry (see LayerIndex.entry)."""
+        return all(
+            index.service_entries.get(service) is not None
+            for index in (*self.scps, self.identity, self.boundary, self.session)
+            if index is not None
+        )
 
 
 def layer_plan(policies: PolicySet) -> LayerPlan:
@@ -501,23 +623,30 @@ def layer_plan(policies: PolicySet) -> LayerPlan:
     return plan
 
 
+def _layer_result(layer: str, entry: ActionEntry, request: Request) -> LayerResult:
+    rows = entry[2]
+    allow, denies = (entry[0], entry[1]) if rows is None else scan_rows(rows, request.resource, request.ctx)
+    return LayerResult(layer, list(denies), allow, DIRECT if allow is not None else 0)
+
+
 def collect_layers(request: Request, policies: PolicySet) -> dict[str, list[LayerResult]]:
     """Match the request against every applicable layer (the input to all later steps)."""
     plan = layer_plan(policies)
+    scp_entries, identity, boundary, session = plan.entries(request.action_lc, request.service)
     identity_side = identity_side_applies(request)
     layers: dict[str, list[LayerResult]] = {}
     if plan.scps and scps_apply(request, policies):
-        layers["scp"] = [match_layer("scp", index, request) for index in plan.scps]
+        layers["scp"] = [_layer_result("scp", entry, request) for entry in scp_entries]
     if policies.resource is not None:
         name = "trust" if is_trust_request(request) else "resource"
         has_boundary = plan.boundary is not None and identity_side
         layers["resource"] = [match_resource_layer(name, policies.resource, request, has_boundary)]
     if identity_side:
-        layers["identity"] = [match_layer("identity", plan.identity, request)]
-        if plan.boundary is not None:
-            layers["permissions_boundary"] = [match_layer("permissions_boundary", plan.boundary, request)]
-        if plan.session is not None:
-            layers["session"] = [match_layer("session", plan.session, request)]
+        layers["identity"] = [_layer_result("identity", identity, request)]
+        if boundary is not None:
+            layers["permissions_boundary"] = [_layer_result("permissions_boundary", boundary, request)]
+        if session is not None:
+            layers["session"] = [_layer_result("session", session, request)]
     return layers
 
 
@@ -596,6 +725,8 @@ def root_or_service_decision(
 
 
 def evaluate(request: Request, policies: PolicySet) -> Decision:
+    if policies.resource is None and request.principal.type not in _NO_IDENTITY_TYPES:
+        return evaluate_identity_side(request, policies)
     layers = collect_layers(request, policies)
     denies = explicit_denies(layers)
     if denies:
@@ -607,6 +738,86 @@ def evaluate(request: Request, policies: PolicySet) -> Decision:
     hits = [(r.layer, r.allow) for name in used for r in layers.get(name, ()) if r.allow is not None]
     refs = tuple(_ref(layer, hit) for layer, hit in hits)  # type: ignore[arg-type]
     return Decision.make("Allow", refs, None, request.action, (request, hits))
+
+
+def evaluate_identity_side(request: Request, policies: PolicySet) -> Decision:
+    """``evaluate`` for the common case, with the steps above fused into one pass: no resource-based policy and a
+    caller that has identity policies. Same outcome, deciding statements and order as the general path
+    (tests/policies/engine/test_fast_path.py compares the two)."""
+    plan: LayerPlan | None = policies.__dict__.get("_plan")
+    if plan is None:
+        plan = layer_plan(policies)
+    action = request.action_lc
+    entries = plan.by_action.get(action)
+    if entries is None:
+        entries = plan.entries(action, request.service)
+    scp_entries, identity, boundary, session = entries
+    resource, ctx, principal = request.resource, request.ctx, request.principal
+    denies: list[tuple[str, Hit]] | None = None
+
+    scp_allows: list[Hit | None] = []
+    if scp_entries:
+        memo = plan.scp_memo
+        if memo[0] is principal:
+            scps_bind = memo[1]
+        else:
+            scps_bind = scps_apply(request, policies)
+            plan.scp_memo = (principal, scps_bind)
+        if scps_bind:
+            for entry in scp_entries:
+                rows = entry[2]
+                allow, found = (entry[0], entry[1]) if rows is None else scan_rows(rows, resource, ctx)
+                if found:
+                    denies = denies or []
+                    denies.extend(("scp", hit) for hit in found)
+                scp_allows.append(allow)
+    rows = identity[2]
+    identity_allow, found = (identity[0], identity[1]) if rows is None else scan_rows(rows, resource, ctx)
+    if found:
+        denies = denies or []
+        denies.extend(("identity", hit) for hit in found)
+    boundary_allow = session_allow = None
+    if boundary is not None:
+        rows = boundary[2]
+        boundary_allow, found = (boundary[0], boundary[1]) if rows is None else scan_rows(rows, resource, ctx)
+        if found:
+            denies = denies or []
+            denies.extend(("permissions_boundary", hit) for hit in found)
+    if session is not None:
+        rows = session[2]
+        session_allow, found = (session[0], session[1]) if rows is None else scan_rows(rows, resource, ctx)
+        if found:
+            denies = denies or []
+            denies.extend(("session", hit) for hit in found)
+
+    # Step 1: an explicit deny anywhere.
+    if denies:
+        refs = tuple(hit[2] for _, hit in denies)
+        return Decision.make("ExplicitDeny", refs, None, request.action, (request, denies))
+    # Step 2: every SCP level must allow.
+    if None in scp_allows:
+        return Decision.make("ImplicitDeny", (), "scp", request.action)
+    # Step 3: with no resource-based policy, a role trust check or a cross-account request has nothing to allow it.
+    if action in TRUST_ACTIONS:
+        return Decision.make("ImplicitDeny", (), "trust", request.action)
+    if request.resource_account and request.resource_account != principal.account:
+        return Decision.make("ImplicitDeny", (), "resource", request.action)
+    # Steps 4-6: identity policies, the boundary, the session policies.
+    if identity_allow is None:
+        return Decision.make("ImplicitDeny", (), "identity", request.action)
+    hits: list[tuple[str, Hit]] = [("scp", hit) for hit in scp_allows]  # type: ignore[misc]
+    hits.append(("identity", identity_allow))
+    if boundary is not None:
+        if boundary_allow is None:
+            return Decision.make("ImplicitDeny", (), "permissions_boundary", request.action)
+        hits.append(("permissions_boundary", boundary_allow))
+    if session is not None:
+        if session_allow is None:
+            return Decision.make("ImplicitDeny", (), "session", request.action)
+        hits.append(("session", session_allow))
+    elif principal.type == "FederatedUser":
+        return Decision.make("ImplicitDeny", (), "session", request.action)
+    return Decision.make("Allow", tuple(hit[2] for _, hit in hits), None, request.action, (request, hits))
 
 
 def _ref(layer: str, hit: Hit) -> StatementRef:
@@ -623,3 +834,4 @@ def condition_notes(request: Request, hits: list[tuple[str, Hit]]) -> tuple[Cond
                               cc.evaluate(request.ctx))  # type: ignore[arg-type]
             )
     return tuple(notes)
+

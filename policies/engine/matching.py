@@ -64,16 +64,22 @@ class ActionSet:
     ``service:Prefix*`` patterns as per-service prefix tuples (one ``str.startswith`` call), the rest as
     compiled matchers."""
 
-    __slots__ = ("exact", "prefixes", "matchers", "match_all")
+    __slots__ = ("exact", "prefixes", "matchers", "match_all", "services", "any_service")
 
     def __init__(self, patterns: tuple[str, ...]) -> None:
         exact: set[str] = set()
         prefixes: dict[str, list[str]] = {}
         matchers: list[Callable[[str], bool]] = []
+        services: set[str] = set()
         self.match_all = False
+        self.any_service = False  # some pattern has a wildcard in its service prefix (or no prefix at all)
         for pattern in patterns:
             p = pattern.lower()
             service = action_service(p)
+            if service is None:
+                self.any_service = True
+            else:
+                services.add(service)
             if p == "*":
                 self.match_all = True
             elif not has_wildcard(p):
@@ -85,6 +91,15 @@ class ActionSet:
         self.exact = frozenset(exact)
         self.prefixes = {k: tuple(v) for k, v in prefixes.items()}
         self.matchers = tuple(matchers)
+        self.services = frozenset(services)
+
+    def covers_service(self, service: str) -> bool:
+        """Whether every ``service:Name`` action matches (``*`` or ``service:*``)."""
+        return self.match_all or service + ":" in self.prefixes.get(service, ())
+
+    def may_match_service(self, service: str) -> bool:
+        """False when no ``service:Name`` action can match."""
+        return self.any_service or service in self.services
 
     def match(self, action: str, service: str) -> bool:
         if self.match_all or action in self.exact:
