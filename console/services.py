@@ -140,10 +140,10 @@ def sign_in_user(*, account: str, user_name: str, password: str, source_ip: str,
     if password_state == "hard_expired":
         _signin_record(ctx, success=False)
         raise SignInPasswordExpired()
-    user.password_last_used = clock.now()
-    user.save(update_fields=["password_last_used"])
     if not mfa_required(target.id, user):
-        _signin_record(ctx, success=True)  # with MFA, ConsoleLogin is recorded once the code is checked
+        # With MFA, the password counts as used (and ConsoleLogin is recorded) once the code is checked.
+        _password_used(user)
+        _signin_record(ctx, success=True)
     return UserSignIn(target, user, profile.password_reset_required or password_state == "expired")
 
 
@@ -174,5 +174,13 @@ def complete_mfa_sign_in(*, account_id: str, user_pk: int | None, code: str, sou
         _signin_record(ctx, success=False, mfa_used=True, locked=locked)
         raise SignInFailed()
     throttle.clear(account_id, who)
+    if user is not None:
+        _password_used(user)
     _signin_record(ctx, success=True, mfa_used=True, mfa_identifier=device.serial_number)
     return device
+
+
+def _password_used(user: IamUser) -> None:
+    """The user's "Console last sign-in" (PasswordLastUsed): set only when a sign-in completes."""
+    user.password_last_used = clock.now()
+    user.save(update_fields=["password_last_used"])

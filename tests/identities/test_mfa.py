@@ -413,3 +413,22 @@ def test_mfa_sign_in_puts_mfa_in_every_request_context(account, root_ctx, manage
         assert client.get("/iam/users").status_code == 200
     with clock.frozen(T0 + timedelta(hours=2)):  # aws:MultiFactorAuthAge is now over an hour
         assert client.get("/iam/users").status_code == 403
+
+
+def test_password_counts_as_used_only_once_the_mfa_step_succeeds(account, root_ctx, _throttle_cleared):
+    from identities.models import IamUser
+    from tests.console.test_user_signin import PASSWORD, make_user
+
+    make_user(root_ctx, "alice")
+    setup = new_device(root_ctx, "alice")
+    enable(root_ctx, setup, "alice")
+    client = Client()
+    with clock.frozen(T0 + 3 * STEP):
+        client.post(f"/signin/{account.id}", {"account": account.id, "username": "alice", "password": PASSWORD})
+        client.post("/signin_mfa", {"mfa_code": "000000"})
+    # The password alone is not a sign-in: "Console last sign-in" stays empty after a wrong code.
+    assert IamUser.objects.get(account=account, name="alice").password_last_used is None
+    with clock.frozen(T0 + 4 * STEP):
+        (code,) = codes(setup.base32_string_seed, T0 + 4 * STEP)
+        assert client.post("/signin_mfa", {"mfa_code": code}).status_code == 302
+    assert IamUser.objects.get(account=account, name="alice").password_last_used == T0 + 4 * STEP
