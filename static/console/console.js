@@ -157,12 +157,28 @@
     if (event.target.matches && event.target.matches("input[data-confirm-match]")) syncConfirm(event.target);
   });
 
+  /* ------------------------------------------------------------ opt-in selection counters */
+  // <span data-count-checked="policies"> shows "(N selected)" for the checked boxes of that name in its form.
+  function syncCounters(form) {
+    if (!form) return;
+    form.querySelectorAll("[data-count-checked]").forEach(function (counter) {
+      var name = counter.getAttribute("data-count-checked");
+      var n = form.querySelectorAll('input[name="' + name + '"]:checked').length;
+      counter.textContent = "(" + n + " selected)";
+    });
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.matches && event.target.matches("input[type=checkbox], input[type=radio]")) syncCounters(event.target.form);
+  });
+
   /* ------------------------------------------------------------ wiring */
   function enhance(root) {
     if (!root || !root.querySelectorAll) return;
     addCopyButtons(root);
     addGutters(root);
     root.querySelectorAll("input[data-confirm-match]").forEach(syncConfirm);
+    root.querySelectorAll("form").forEach(syncCounters);
+    if (root.closest) syncCounters(root.closest("form"));
   }
 
   enhance(document);

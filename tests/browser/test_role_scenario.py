@@ -113,7 +113,9 @@ def create_s3_reader(page: Page, account) -> None:
     expect_title(page, "Add permissions")
     page.get_by_label("Filter policies by name").fill("AmazonS3ReadOnlyAccess")
     expect(page.get_by_label("Select AmazonS3ReadOnlyAccess", exact=True)).to_be_visible()
+    expect(page.get_by_test_id("selected-policies")).to_have_text("(0 selected)")
     page.get_by_label("Select AmazonS3ReadOnlyAccess", exact=True).check()
+    expect(page.get_by_test_id("selected-policies")).to_have_text("(1 selected)")  # counts as you tick
     shot(page, "role-02-s3reader-permissions")
     page.get_by_role("button", name="Next").click()
 
