@@ -12,7 +12,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from core.context import CallContext
 from core.errors import IamError
@@ -92,6 +92,15 @@ def _record_failure(call: Call) -> None:
         record_event(call)
 
 
+def _nothing_sent() -> bool:
+    """Whether the current transaction has sent nothing to PostgreSQL yet (psycopg begins a transaction lazily,
+    with its first statement, and commits an untouched one without a round trip)."""
+    from psycopg.pq import TransactionStatus
+
+    raw = connection.connection
+    return raw is not None and raw.info.transaction_status == TransactionStatus.IDLE
+
+
 @contextmanager
 def iam_call(
     ctx: CallContext,
@@ -106,12 +115,20 @@ def iam_call(
     from policies.authz import authorize
 
     call = Call(ctx, action, resource, {k: v for k, v in (params or {}).items() if v is not None})
+    durable = _batch.get() is None
     try:
         call.decision = authorize(ctx, action, resource, condition_context or {})
-        with transaction.atomic(durable=_batch.get() is None):
+        with transaction.atomic(durable=durable):
             yield call
-            if audited:
+            # A call that sent no statement (GetUser answers from the row it authorized against, ListUsers from a
+            # lazy queryset) has nothing its audit row must commit with: the row is then its own one-statement
+            # transaction, one round trip instead of BEGIN, INSERT and COMMIT. Just as durable; anything else
+            # writes it here, in the call's transaction.
+            alone = audited and durable and _nothing_sent()
+            if audited and not alone:
                 record_event(call)
+        if alone:
+            record_event(call)
     except IamError as exc:
         call.error = exc
         _record_failure(call)

@@ -207,16 +207,25 @@ def list_users(ctx: CallContext, *, path_prefix: str = "/") -> QuerySet[IamUser]
     with iam_call(ctx, "iam:ListUsers", arns.account_wildcard(ctx.account_id, "user"),
                   {"pathPrefix": path_prefix if path_prefix != "/" else None}):
         check_input("iam", "ListUsers", PathPrefix=path_prefix)
-        return (
-            IamUser.objects.in_account(ctx.account_id)
-            .filter(path__startswith=path_prefix)
-            .select_related("login_profile")
+        return _users_listed().in_account(ctx.account_id).filter(path__startswith=path_prefix)
+
+
+_USERS_LISTED: list[QuerySet[IamUser]] = []
+
+
+def _users_listed() -> QuerySet[IamUser]:
+    """What every users list selects, built once: resolving the subquery costs more than cloning the queryset.
+    Never evaluated itself; each call filters a copy."""
+    if not _USERS_LISTED:
+        _USERS_LISTED.append(
+            IamUser.objects.select_related("login_profile")
             # A correlated count: the page's LIMIT applies before it, instead of grouping every user first.
             .annotate(group_count=Coalesce(Subquery(
                 GroupMembership.objects.filter(user=OuterRef("pk")).values("user").annotate(n=Count("pk")).values("n")
             ), 0))
             .order_by("name")
         )
+    return _USERS_LISTED[0]
 
 
 def delete_user(ctx: CallContext, *, user_name: str) -> None:
@@ -238,7 +247,8 @@ def delete_user(ctx: CallContext, *, user_name: str) -> None:
 _DELETE_CONFLICTS = (
     ("{loginprofile} WHERE user_id = u.id", "Cannot delete entity, must delete login profile first."),
     ("{accesskey} WHERE user_id = u.id", "Cannot delete entity, must delete access keys first."),
-    ("{mfadevice} WHERE user_id = u.id AND enabled_at IS NOT NULL", "Cannot delete entity, must delete MFA device first."),
+    ("{mfadevice} WHERE user_id = u.id AND enabled_at IS NOT NULL",
+     "Cannot delete entity, must delete MFA device first."),
     ("{inlinepolicy} WHERE user_id = u.id", "Cannot delete entity, must delete policies first."),
     ("{userpolicyattachment} WHERE user_id = u.id", "Cannot delete entity, must detach all policies first."),
     ("{groupmembership} WHERE user_id = u.id", "Cannot delete entity, must remove users from group first."),

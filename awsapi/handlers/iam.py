@@ -48,8 +48,9 @@ def _account_created(ctx: CallContext) -> Any:
 @operation("iam", "ListUsers")
 def list_users(ctx: CallContext, p: P) -> P:
     users = identities.list_users(ctx, path_prefix=p.get("PathPrefix", "/"))
-    result = shapes.page(users, p, "Users")
-    result["Users"] = [shapes.user(u) for u in result["Users"]]
+    # Only the columns the output shape has: no login-profile join or group count, no model instances.
+    result = shapes.page(users.values(*shapes.USER_COLUMNS), p, "Users")
+    result["Users"] = [shapes.user_row(u) for u in result["Users"]]
     return result
 
 

@@ -30,6 +30,18 @@ def user(u: Any, *, full: bool = False) -> dict[str, Any]:
     return out
 
 
+USER_COLUMNS = ("path", "name", "user_id", "arn", "created_at", "password_last_used")
+
+
+def user_row(u: dict[str, Any]) -> dict[str, Any]:
+    """``user`` of a ``.values(*USER_COLUMNS)`` row (lists read no more than their output shape shows)."""
+    out = {"Path": u["path"], "UserName": u["name"], "UserId": u["user_id"], "Arn": u["arn"],
+           "CreateDate": u["created_at"]}
+    if u["password_last_used"]:
+        out["PasswordLastUsed"] = u["password_last_used"]
+    return out
+
+
 def group(g: Any) -> dict[str, Any]:
     return {"Path": g.path, "GroupName": g.name, "GroupId": g.group_id, "Arn": g.arn, "CreateDate": g.created_at}
 
