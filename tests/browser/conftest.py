@@ -113,3 +113,10 @@ def shot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def htmx_settled(page) -> None:
+    """Wait until no htmx request is in flight and no swap is settling: typing into a field that an in-flight
+    response is about to replace loses the keystrokes' request (a real user is never that fast)."""
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')")

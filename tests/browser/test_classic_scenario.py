@@ -15,7 +15,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import shot
+from tests.browser.conftest import htmx_settled, shot
 from tests.conftest import ROOT_PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -84,6 +84,7 @@ def create_alice(page: Page, account) -> None:
     expect_title(page, "Set permissions")
     page.get_by_text("Attach policies directly").click()
     for name in ("AmazonS3FullAccess", "AmazonEC2FullAccess"):
+        htmx_settled(page)
         page.get_by_label("Filter policies by name").fill(name)
         expect(page.get_by_label(f"Select {name}", exact=True)).to_be_visible()  # the filtered table arrived
         page.get_by_label(f"Select {name}", exact=True).check()
@@ -126,6 +127,7 @@ def create_developers(page: Page) -> None:
     expect_title(page, "Create user group")
     page.get_by_label("User group name").fill("Developers")
     page.get_by_label("Select Alice").check()
+    htmx_settled(page)
     page.get_by_label("Filter policies by name").fill("AmazonS3ReadOnlyAccess")
     page.get_by_label("Select AmazonS3ReadOnlyAccess", exact=True).check()
     shot(page, "classic-08-create-group")

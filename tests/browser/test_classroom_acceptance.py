@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 from classroom import services
 from classroom.models import Class
 from identities.models import IamUser
-from tests.browser.conftest import shot
+from tests.browser.conftest import htmx_settled, shot
 from tests.workers import worker  # noqa: F401 - the fixture
 
 TEACHER, TEACHER_PASSWORD = "teacher@school.example", "Teach-Passw0rd!"
@@ -95,6 +95,7 @@ def test_instructor_runs_a_class_and_a_student_does_lab_1(new_page, worker, sett
     wizard.get_by_role("button", name="Next").click()
     expect(wizard.get_by_role("heading", name="Set permissions", exact=True)).to_be_visible()  # each step is an htmx swap
     wizard.get_by_text("Attach policies directly").click()
+    htmx_settled(student)
     wizard.get_by_label("Filter policies by name").fill("AmazonS3ReadOnlyAccess")
     wizard.get_by_label("Select AmazonS3ReadOnlyAccess", exact=True).check()
     wizard.get_by_role("button", name="Next").click()

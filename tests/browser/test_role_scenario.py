@@ -25,7 +25,7 @@ from identities import services as identity_services
 from identities.models import MfaDevice
 from policies import services as policy_services
 from sts.services import SWITCH_COLORS
-from tests.browser.conftest import shot
+from tests.browser.conftest import htmx_settled, shot
 from tests.conftest import ROOT_PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -111,6 +111,7 @@ def create_s3_reader(page: Page, account) -> None:
     page.get_by_role("button", name="Next").click()
 
     expect_title(page, "Add permissions")
+    htmx_settled(page)
     page.get_by_label("Filter policies by name").fill("AmazonS3ReadOnlyAccess")
     expect(page.get_by_label("Select AmazonS3ReadOnlyAccess", exact=True)).to_be_visible()
     expect(page.get_by_test_id("selected-policies")).to_have_text("(0 selected)")
@@ -157,6 +158,7 @@ def create_auditor(page: Page, account) -> None:
 
     expect_title(page, "Add permissions")
     expect(page.get_by_text("(0 selected)")).to_be_visible()  # nothing suggested for an account's role
+    htmx_settled(page)
     page.get_by_label("Filter policies by name").fill("IAMReadOnlyAccess")
     expect(page.get_by_label("Select IAMReadOnlyAccess", exact=True)).to_be_visible()
     page.get_by_label("Select IAMReadOnlyAccess", exact=True).check()
