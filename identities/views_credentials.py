@@ -185,13 +185,17 @@ def _step1_errors(target: Target, form: dict[str, Any]) -> dict[str, str]:
     return errors
 
 
+# The description is stored as a tag whose key is the access key ID; any well-formed ID checks the value's pattern.
+DESCRIPTION_TAG_KEY = "AKIAIOSFODNN7EXAMPLE"
+
+
 def _step2_errors(form: dict[str, Any]) -> dict[str, str]:
     description = form["description"]
     if len(description) > DESCRIPTION_MAX:
         return {"description": f"The description can have up to {DESCRIPTION_MAX} characters."}
     if description:
         try:
-            check_input("iam", "TagUser", UserName="x", Tags=[{"Key": "AKIAXXXXXXXXXXXXXXXX", "Value": description}])
+            check_input("iam", "TagUser", UserName="x", Tags=[{"Key": DESCRIPTION_TAG_KEY, "Value": description}])
         except IamError:
             return {"description": "The description can contain letters, numbers, spaces and _ . : / = + - @ only."}
     return {}

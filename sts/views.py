@@ -15,7 +15,6 @@ from console.decorators import console_login_required
 from core.errors import AccessDenied, IamError, ValidationError
 from identities import providers as providers_service
 from identities import roles as roles_service
-from identities.models import OpenIdConnectProvider
 from sts import idp
 
 
@@ -41,18 +40,11 @@ def saml_metadata(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _oidc_providers(ctx) -> list[OpenIdConnectProvider]:  # noqa: ANN001
+def _listed(read):  # noqa: ANN001, ANN202 - a service call returning rows
+    """Rows for a dropdown, read through the service so the caller's permissions apply; a caller not allowed to
+    list them types the ARN instead."""
     try:
-        return list(providers_service.list_open_id_connect_providers(ctx))
-    except AccessDenied:
-        return []
-
-
-def _choices(read) -> list[tuple[str, str]]:  # noqa: ANN001 - a service call returning a queryset
-    """(name, ARN) pairs for a dropdown, read through the service so the caller's permissions apply; a caller
-    not allowed to list them types the ARN instead."""
-    try:
-        return [(row.name if hasattr(row, "name") else row.url, row.arn) for row in read()]
+        return list(read())
     except AccessDenied:
         return []
 
@@ -77,8 +69,9 @@ def classroom_oidc(request: HttpRequest) -> HttpResponse:
     host = request.get_host()
     issuer = idp.issuer_url(host)
     provider_url = issuer.removeprefix("https://")
-    provider = next((p for p in _oidc_providers(ctx) if p.url == provider_url), None)
-    roles = _choices(lambda: roles_service.list_roles(ctx))
+    provider = next((p for p in _listed(lambda: providers_service.list_open_id_connect_providers(ctx))
+                     if p.url == provider_url), None)
+    roles = [(r.name, r.arn) for r in _listed(lambda: roles_service.list_roles(ctx))]
     form = {"subject": request.POST.get("subject", ctx.principal.name if ctx.principal.type == "IAMUser" else "student"),
             "audience": request.POST.get("audience", (provider.client_ids[0] if provider and provider.client_ids
                                                       else "sts.amazonaws.com")),
@@ -113,8 +106,8 @@ def classroom_saml(request: HttpRequest) -> HttpResponse:
     """Issue a signed SAML 2.0 response from the classroom SAML IdP."""
     ctx = request.iam_ctx  # type: ignore[attr-defined]
     host = request.get_host()
-    providers = _choices(lambda: providers_service.list_saml_providers(ctx).order_by("name"))
-    roles = _choices(lambda: roles_service.list_roles(ctx))
+    providers = [(p.name, p.arn) for p in _listed(lambda: providers_service.list_saml_providers(ctx).order_by("name"))]
+    roles = [(r.name, r.arn) for r in _listed(lambda: roles_service.list_roles(ctx))]
     default_name = ctx.principal.name if ctx.principal.type == "IAMUser" else "student"
     form = {"subject": request.POST.get("subject", default_name),
             "session_name": request.POST.get("session_name", default_name),

@@ -194,8 +194,10 @@ class AccountFacts:
     def trust_admits(self, role_name: str, principal: Mapping[str, str], action: str = "sts:AssumeRole",
                      context: Mapping[str, Any] | None = None) -> bool:
         """Whether the role's trust policy lets ``principal`` assume it. ``principal`` is ``{"Service": "ec2…"}``,
-        ``{"AWS": "<user, role or root ARN>"}`` or ``{"Federated": "<provider ARN>"}``. Only the trust policy is
-        asked (the caller's own identity policies are a separate question: use ``decide`` for those)."""
+        ``{"AWS": "<user, role or root ARN>"}`` or ``{"Federated": "<provider ARN>"}``. An AWS principal is taken
+        to be allowed ``sts:AssumeRole*`` by its own policies, so a trust policy that names the whole account
+        (which leaves the choice to those policies) admits it; whether a given user of this account really may
+        assume the role is ``can_assume``."""
         role = self.role(role_name)
         if role is None:
             return False
@@ -220,10 +222,22 @@ class AccountFacts:
                 "resource_policy": _json(role.assume_role_policy) or role.assume_role_policy,
                 "resource_account": self.account_id,
                 "request": {"action": action, "resource": role.arn, "context": dict(context or {})}}
-        if account and account != self.account_id:
-            # Cross-account: the trust policy alone decides here; the caller's side is the other account's.
+        if account:
             case["identity_policies"] = [{"Version": "2012-10-17", "Statement": [
                 {"Effect": "Allow", "Action": "sts:AssumeRole*", "Resource": "*"}]}]
+        return evaluate_case(case).get("decision") == "Allow"
+
+    def can_assume(self, user_name: str, role_name: str, context: Mapping[str, Any] | None = None) -> bool:
+        """Whether the user may assume the role as AWS decides it in one account: the user's own policies (with
+        groups and boundary) and the role's trust policy, together."""
+        role, simulation = self.role(role_name), self._simulation("user", user_name)
+        if role is None or simulation is None:
+            return False
+        principal = simulation.principal
+        derived = {"aws:PrincipalArn": principal["arn"], "aws:PrincipalAccount": self.account_id,
+                   "aws:username": principal["name"]}
+        case = simulation.case("lab", "sts:AssumeRole", role.arn, {**derived, **(context or {})}, self.account_id)
+        case["resource_policy"] = _json(role.assume_role_policy) or role.assume_role_policy
         return evaluate_case(case).get("decision") == "Allow"
 
     def document_allows(self, document: dict[str, Any] | str, action: str, resource: str,

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
-
 from classroom.labs.base import Check, Lab, Outcome, failed, passed
 from classroom.labs.facts import AccountFacts
-from policies.engine.cli import evaluate_case
 
 ROLE = "EC2-S3-Reader"
 EC2 = "ec2.amazonaws.com"
@@ -23,25 +20,6 @@ WRITES = (
 )
 OTHER_SERVICES = ("lambda.amazonaws.com", "ecs-tasks.amazonaws.com", "glue.amazonaws.com")
 OTHER_ACCOUNT = "111122223333"  # any account that is not the student's
-
-
-def _admits_someone_of_the_account(facts: AccountFacts, arn: str) -> bool:
-    """Whether the trust policy would let ``arn`` (a principal of this account whose own policies allow
-    sts:AssumeRole) assume the role: a trust policy naming the account leaves it to those policies."""
-    role = facts.role(ROLE)
-    if role is None:
-        return False
-    kind = "Root" if arn.endswith(":root") else "IAMUser"
-    principal = {"type": kind, "arn": arn, "account": facts.account_id, "name": arn.rsplit("/", 1)[-1]}
-    try:
-        trust = json.loads(role.assume_role_policy)
-    except ValueError:
-        return False
-    case = {"id": "trust", "principal": principal, "resource_policy": trust, "resource_account": facts.account_id,
-            "identity_policies": [{"Version": "2012-10-17", "Statement": [
-                {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}],
-            "request": {"action": "sts:AssumeRole", "resource": role.arn, "context": {}}}
-    return evaluate_case(case).get("decision") == "Allow"
 
 
 def _role_missing(facts: AccountFacts) -> Outcome | None:
@@ -77,7 +55,7 @@ def only_ec2_can_assume(facts: AccountFacts) -> Outcome:
             return failed(f"The trust policy also lets another account ({OTHER_ACCOUNT}) assume {ROLE}: only EC2 "
                           "should.")
     for who in (f"arn:aws:iam::{facts.account_id}:user/someone", f"arn:aws:iam::{facts.account_id}:root"):
-        if _admits_someone_of_the_account(facts, who):
+        if facts.trust_admits(ROLE, {"AWS": who}):
             return failed(f"The trust policy also lets users and roles of this account assume {ROLE}: only EC2 "
                           "should.")
     return passed(f"Only EC2 can assume {ROLE}: no other service and no account.")

@@ -9,7 +9,6 @@ from weakref import WeakKeyDictionary
 from classroom.labs.base import Check, Lab, Outcome, failed, passed
 from classroom.labs.facts import AccountFacts
 from core import clock
-from policies.engine.cli import evaluate_case
 from policies.engine.conditions import to_epoch
 
 USER = "contractor"
@@ -74,23 +73,10 @@ def _read_end_dates(facts: AccountFacts) -> list[datetime]:
     return sorted(found)
 
 
-def _assume_allowed(facts: AccountFacts, context: dict[str, str]) -> bool:
-    """The contractor's AssumeRole as AWS decides it in one account: the user's policies and the role's trust
-    policy together (a trust policy that names the account leaves the choice to the user's policies)."""
-    user, role = facts.user(USER), facts.role(ROLE)
-    simulation = facts._simulation("user", USER)  # noqa: SLF001 - the facts' cached view of the user's policies
-    if user is None or role is None or simulation is None:
-        return False
-    derived = {"aws:PrincipalArn": user.arn, "aws:PrincipalAccount": facts.account_id, "aws:username": user.name}
-    case = simulation.case("lab", "sts:AssumeRole", role.arn, {**derived, **context}, facts.account_id)
-    case["resource_policy"] = facts.trust_policy(ROLE) or role.assume_role_policy
-    return evaluate_case(case).get("decision") == "Allow"
-
-
 def _works_at(facts: AccountFacts, moment: datetime) -> str | None:
     """None if the contractor can get into the role and do the work at ``moment``, else what stops them."""
     context = _at(moment)
-    if not _assume_allowed(facts, context):
+    if not facts.can_assume(USER, ROLE, context):
         return f"{USER} cannot assume {ROLE}"
     if not facts.can("role", ROLE, *WORK, context):
         return f"a session of {ROLE} cannot {WORK[0]} on {WORK[1]}"

@@ -13,8 +13,6 @@ from classroom.labs.base import Check, Lab, Outcome, failed, passed
 from classroom.labs.facts import AccountFacts
 from classroom.models import StudentSeat
 from identities.models import IamUser, Role
-from policies.engine.cli import build_policies, build_principal, build_request
-from policies.engine.evaluate import evaluate
 
 ROLE = "PartnerReadOnly"
 STRANGER = "999999999999"  # an account outside the class: no seat has it
@@ -70,25 +68,10 @@ def trusts_no_stranger(facts: AccountFacts) -> Outcome:
     return passed(f"No account but your partner's may assume {ROLE}.")
 
 
-def _role_allows(facts: AccountFacts, requests: tuple[tuple[str, str], ...]) -> list[bool]:
-    """``facts.can`` for a session of the role, for several requests against one compiled set of its policies:
-    ReadOnlyAccess is large, and compiling it once instead of once per request keeps the check fast."""
-    simulation = facts._simulation("role", ROLE)  # noqa: SLF001 - the facts' cached view of the role's policies
-    if simulation is None:
-        return [False] * len(requests)
-    principal = simulation.principal
-    context = {"aws:PrincipalArn": principal["role_arn"], "aws:PrincipalAccount": facts.account_id,
-               "aws:PrincipalType": principal["type"]}
-    cases = [simulation.case("lab", action, resource, context, facts.account_id) for action, resource in requests]
-    engine_principal = build_principal(cases[0]["principal"])
-    policies = build_policies(cases[0], build_request(cases[0], engine_principal), [])
-    return [evaluate(build_request(case, engine_principal), policies).outcome == "Allow" for case in cases]
-
-
 def read_only(facts: AccountFacts) -> Outcome:
     if facts.role(ROLE) is None:
         return failed(f"There is no role named {ROLE} yet.")
-    allowed = _role_allows(facts, READS + WRITES)
+    allowed = [facts.can("role", ROLE, action, resource) for action, resource in READS + WRITES]
     for (action, _), ok in zip(READS, allowed[:len(READS)], strict=True):
         if not ok:
             return failed(f"A session of {ROLE} cannot read everything: {action} is not allowed.")
