@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from core import clock
 from policies import services as policy_services
-from tests.browser.conftest import shot
+from tests.browser.conftest import htmx_settled, shot
 from tests.conftest import ROOT_PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -50,6 +50,7 @@ def test_bob_signs_in_changes_password_adds_mfa_and_is_denied(page, account, roo
     expect(page.get_by_role("heading", name="Set permissions", exact=True)).to_be_visible()
     page.get_by_text("Attach policies directly").click()
     expect(page.get_by_role("heading", name="Permissions policies")).to_be_visible()
+    htmx_settled(page)
     page.get_by_label("Filter policies by name").fill("IAMReadOnlyAccess")
     expect(page.get_by_label("Select IAMReadOnlyAccess", exact=True)).to_be_visible()
     page.get_by_label("Select IAMReadOnlyAccess", exact=True).check()
