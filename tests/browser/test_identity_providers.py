@@ -4,11 +4,13 @@ land in artifacts/screenshots/idp-NN-<step>.png."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
 from identities.models import OpenIdConnectProvider, SamlProvider
-from tests.browser.conftest import shot
+from tests.browser.conftest import htmx_settled, shot
 from tests.browser.test_role_scenario import expect_title, nav, sign_in_as_root
 from tests.identities.saml_fixtures import metadata
 
@@ -22,8 +24,9 @@ def test_identity_providers_in_the_browser(page: Page, account, tmp_path):
 
     page.get_by_role("link", name="Add provider").first.click()
     expect_title(page, "Add an Identity provider")
-    page.get_by_label("OpenID Connect").check()
+    page.get_by_role("radio", name=re.compile("^OpenID Connect")).check()
     expect(page.get_by_label("Provider URL")).to_be_visible()  # the tile swapped the fields in
+    htmx_settled(page)
     page.get_by_label("Provider URL").fill("https://token.actions.githubusercontent.com")
     page.get_by_label("Audience").fill("sts.amazonaws.com")
     shot(page, "idp-01-add-oidc")
