@@ -121,6 +121,7 @@ def create_s3_reader(page: Page, account) -> None:
     page.get_by_role("button", name="Next").click()
 
     expect_title(page, "Name, review, and create")
+    htmx_settled(page)
     page.get_by_label("Role name").fill("S3Reader")
     page.get_by_label("Description").fill("Lets EC2 instances read S3")
     trust = page.get_by_test_id("review-trust-policy")
@@ -165,6 +166,7 @@ def create_auditor(page: Page, account) -> None:
     page.get_by_role("button", name="Next").click()
 
     expect_title(page, "Name, review, and create")
+    htmx_settled(page)
     page.get_by_label("Role name").fill("Auditor")
     trust = page.get_by_test_id("review-trust-policy")
     expect(trust).to_contain_text(f'"AWS": "arn:aws:iam::{account.id}:root"')
