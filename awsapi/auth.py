@@ -12,6 +12,7 @@ AccessDenied for it.
 from __future__ import annotations
 
 import hmac
+import json
 from datetime import timedelta
 
 from awsapi.protocol import sigv4
@@ -26,43 +27,60 @@ from sts.models import TemporaryCredential
 EXPIRED = "The security token included in the request is expired"
 
 
-def authenticate(request: HttpRequest, signed: SignedRequest, *, source_ip: str, user_agent: str) -> CallContext:
+def authenticate(request: HttpRequest, signed: SignedRequest, *, source_ip: str,
+                 user_agent: str) -> tuple[CallContext, list[tuple] | None]:
+    """The caller's context, and for a long-term key the rows of its policies, read with the key (hand them to
+    ``policies.authz.prefetched`` for the request)."""
     sigv4.check_time(signed)
-    key = None
+    key = policy_rows = None
     if signed.access_key_id.startswith("ASIA"):
         principal, secret = _temporary(signed)
     else:
-        key, principal, secret = _long_term(signed)
+        key, principal, secret, policy_rows = _long_term(signed)
     expected = sigv4.expected_signature(request, signed, secret)
     if not sigv4.signatures_match(expected, signed.signature):
         raise sigv4.SignatureDoesNotMatch(sigv4.SIGNATURE_MISMATCH)
     if key is not None:
         _mark_used(key, signed)
-    return CallContext(principal, source_ip=source_ip, user_agent=user_agent, origin="api",
-                       access_key_id=signed.access_key_id, secure_transport=False)
+    ctx = CallContext(principal, source_ip=source_ip, user_agent=user_agent, origin="api",
+                      access_key_id=signed.access_key_id, secure_transport=False)
+    return ctx, policy_rows
 
 
+# The key, its user, and every policy of that user (or of root: the organization's SCPs): one prepared query on
+# every call. The key is the row of order -1; the rest are ``policies.authz``'s gathering rows.
 _KEY_SQL = """
-SELECT k.id, k.account_id, k.status, k.secret_encrypted, k.last_used_at, k.last_used_service, k.last_used_region,
-       u.id, u.account_id, u.arn, u.name, u.user_id
-FROM {key} k LEFT JOIN {user} u ON u.id = k.user_id
-WHERE k.access_key_id = %s"""
+WITH k AS MATERIALIZED (
+    SELECT k.id, k.account_id, k.status, k.secret_encrypted, k.last_used_at, k.last_used_service,
+           k.last_used_region, u.id AS user_pk, u.account_id AS user_account, u.arn, u.name, u.user_id
+    FROM {key} k LEFT JOIN {user} u ON u.id = k.user_id
+    WHERE k.access_key_id = %(key)s)
+SELECT -1, 'k', id, last_used_at, secret_encrypted, json_build_array(
+       account_id, status, last_used_service, last_used_region, user_pk, user_account, arn, name, user_id)::text
+FROM k
+UNION ALL"""
 _key_sql: list[str] = []
 
 
-def _long_term(signed: SignedRequest) -> tuple[tuple, Principal, str]:
-    """The key and its user in one prepared query (it runs on every call)."""
+def _long_term(signed: SignedRequest) -> tuple[tuple, Principal, str, list[tuple]]:
     if not _key_sql:
-        _key_sql.append(_KEY_SQL.format(key=AccessKey._meta.db_table, user=IamUser._meta.db_table))
-    rows = fetch_prepared(_key_sql[0], [signed.access_key_id])
-    if not rows or rows[0][2] != "Active":
+        from policies.authz import policies_of_key_owner_sql
+
+        _key_sql.append(_KEY_SQL.format(key=AccessKey._meta.db_table, user=IamUser._meta.db_table)
+                        + policies_of_key_owner_sql("(SELECT user_pk FROM k)", "(SELECT account_id FROM k)"))
+    rows = fetch_prepared(_key_sql[0], {"key": signed.access_key_id})
+    if not rows or rows[0][1] != "k":
         raise sigv4.InvalidClientTokenId(sigv4.INVALID_TOKEN)
-    key_pk, account_id, _, secret_encrypted, *last_used, user_pk, user_account, arn, name, user_id = rows[0]
-    key = (key_pk, *last_used)
+    _, _, key_pk, last_used_at, secret_encrypted, extra = rows[0]
+    account_id, status, last_service, last_region, user_pk, user_account, arn, name, user_id = json.loads(extra)
+    if status != "Active":
+        raise sigv4.InvalidClientTokenId(sigv4.INVALID_TOKEN)
+    key = (key_pk, last_used_at, last_service, last_region)
     if user_pk is None:
-        return key, Principal.root(account_id), _secret(secret_encrypted)
-    principal = Principal("IAMUser", user_account, arn, name, user_id, user_pk=user_pk)
-    return key, principal, _secret(secret_encrypted)
+        principal = Principal.root(account_id)
+    else:
+        principal = Principal("IAMUser", user_account, arn, name, user_id, user_pk=user_pk)
+    return key, principal, _secret(secret_encrypted), rows[1:]
 
 
 _secrets: dict[str, str] = {}

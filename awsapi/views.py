@@ -14,6 +14,7 @@ from awsapi.protocol import parser, serializer, sigv4
 from core.context import CallContext, Principal
 from core.errors import IamError, ServiceFailure
 from core.validation import service_model
+from policies import authz
 
 logger = logging.getLogger(__name__)
 VERSIONS = {"iam": "2010-05-08", "sts": "2011-06-15"}
@@ -47,14 +48,15 @@ def endpoint(request: HttpRequest) -> HttpResponse:
         if signed is None:
             if (service, action) not in dispatch.UNSIGNED:
                 raise sigv4.MissingAuthenticationToken("Request is missing Authentication Token")
+            policy_rows = None
             ctx = CallContext(Principal("Root", "", "", "anonymous", ""), origin="api",
                               source_ip=_ip(request), user_agent=request.headers.get("User-Agent", ""),
                               request_id=request_id)
         else:
             if signed.service not in VERSIONS:
                 raise sigv4.SignatureDoesNotMatch(f"Credential should be scoped to a valid service: {signed.service}")
-            ctx = auth.authenticate(http, signed, source_ip=_ip(request),
-                                    user_agent=request.headers.get("User-Agent", ""))
+            ctx, policy_rows = auth.authenticate(http, signed, source_ip=_ip(request),
+                                                 user_agent=request.headers.get("User-Agent", ""))
             ctx = CallContext(ctx.principal, source_ip=ctx.source_ip, user_agent=ctx.user_agent, origin="api",
                               access_key_id=ctx.access_key_id, request_id=request_id)
         if not action:
@@ -62,7 +64,8 @@ def endpoint(request: HttpRequest) -> HttpResponse:
         handler = dispatch.handler_for(service, action, VERSIONS[service])
         model = service_model(service).operation_model(action)
         params = parser.parse(model.input_shape, form)
-        result = handler(ctx, params) or {}
+        with authz.prefetched(ctx.principal, policy_rows):
+            result = handler(ctx, params) or {}
         body = serializer.serialize(service, model, result, request_id)
         return HttpResponse(body, content_type="text/xml", headers={"x-amzn-RequestId": request_id})
     except IamError as exc:

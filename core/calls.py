@@ -122,11 +122,11 @@ def iam_call(
             yield call
             # A call that sent no statement (GetUser answers from the row it authorized against, ListUsers from a
             # lazy queryset) has nothing its audit row must commit with: the row is then its own one-statement
-            # transaction, one round trip instead of BEGIN, INSERT and COMMIT. Just as durable; anything else
-            # writes it here, in the call's transaction.
+            # transaction, one round trip instead of BEGIN, INSERT and COMMIT. Anything else writes it here, in
+            # the call's transaction, which commits in the same round trip when this block is the outermost.
             alone = audited and durable and _nothing_sent()
             if audited and not alone:
-                record_event(call)
+                record_event(call, commits=durable)
         if alone:
             record_event(call)
     except IamError as exc:

@@ -21,11 +21,36 @@ class _PreparedCursor(psycopg.Cursor):
         return super().execute(query, params, prepare=True, binary=binary)
 
 
-def fetch_prepared(sql: str, params: Mapping[str, Any] | Sequence[Any]) -> list[tuple[Any, ...]]:
-    """All rows of ``sql`` (psycopg placeholders: ``%(name)s`` or ``%s``)."""
+def fetch_prepared(sql: str, params: Mapping[str, Any] | Sequence[Any], *,
+                   commit_outermost: bool = False) -> list[tuple[Any, ...]]:
+    """All rows of ``sql`` (psycopg placeholders: ``%(name)s`` or ``%s``).
+
+    ``commit_outermost``: ``sql`` is the last statement of the outermost ``atomic`` block, which commits with it in
+    the same round trip (psycopg's pipeline: the statement, COMMIT and one Sync). Django's own commit at the end of
+    the block then finds nothing to commit. Anywhere else (a nested block, a test's transaction, a block marked for
+    rollback) the statement runs as usual and the block commits as usual."""
     with _cursor() as cursor:
-        cursor.execute(sql, params)
+        if commit_outermost and _outermost_open_transaction():
+            raw = connection.connection
+            # An error of either command surfaces when the pipeline ends: converted to Django's classes there,
+            # as cursor.execute would, so callers still catch IntegrityError.
+            with connection.wrap_database_errors, raw.pipeline():
+                cursor.execute(sql, params)
+                raw.execute("COMMIT")
+        else:
+            cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+def _outermost_open_transaction() -> bool:
+    """Inside exactly one ``atomic`` block (no test transaction around it, no savepoint), not marked for rollback,
+    with a transaction PostgreSQL has begun."""
+    from psycopg.pq import TransactionStatus
+
+    raw = connection.connection
+    return (connection.in_atomic_block and len(connection.atomic_blocks) == 1 and not connection.savepoint_ids
+            and not connection.needs_rollback and raw is not None
+            and raw.info.transaction_status == TransactionStatus.INTRANS)
 
 
 def execute_prepared(sql: str, params: Mapping[str, Any] | Sequence[Any]) -> int:

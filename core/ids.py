@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import secrets
 import string
 
@@ -11,7 +12,10 @@ _SECRET_ALPHABET = string.ascii_letters + string.digits + "+/"
 
 def new_id(prefix: str, length: int = 21) -> str:
     """A new ID such as ``AIDAV4Q2ZK7XJ3LPRM5NB`` (21 characters, like the IDs AWS hands out)."""
-    return prefix + "".join(secrets.choice(_BASE32) for _ in range(length - len(prefix)))
+    # Base32 of random bytes is uniform over the same alphabet, at a fraction of one secrets.choice per character
+    # (every API call that creates something makes one); each character kept is made of 5 random bits.
+    size = length - len(prefix)
+    return prefix + base64.b32encode(secrets.token_bytes((size * 5 + 7) // 8)).decode()[:size]
 
 
 def new_access_key_id(prefix: str = "AKIA") -> str:

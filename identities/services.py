@@ -232,15 +232,20 @@ def delete_user(ctx: CallContext, *, user_name: str) -> None:
     """The API's DeleteUser: refuses while subordinate entities remain (the console removes them first)."""
     from core.db import fetch_prepared
 
-    with iam_call(ctx, "iam:DeleteUser", _user_arn(ctx, user_name), {"userName": user_name}):
-        rows = fetch_prepared(_delete_check_sql(), {"account": ctx.account_id, "name": user_name.lower()})
+    # The user, the ARN to authorize against and every DeleteConflict condition: one query, read before the call
+    # as _user_arn reads the ARN (the conflicts are reported only once the caller is allowed).
+    rows = (fetch_prepared(_delete_check_sql(), {"account": ctx.account_id, "name": user_name.lower()})
+            if len(user_name) <= USER_NAME_MAX else [])
+    arn = rows[0][1] if rows else arns.user(ctx.account_id, "/", user_name[:USER_NAME_MAX])
+    with iam_call(ctx, "iam:DeleteUser", arn, {"userName": user_name}):
         if not rows:
             raise NoSuchEntity(f"The user with name {user_name} cannot be found.")
-        user_pk, *conflicts = rows[0]
+        user_pk, _, *conflicts = rows[0]
         for (_, message), conflict in zip(_DELETE_CONFLICTS, conflicts, strict=True):
             if conflict:
                 raise DeleteConflict(message)
-        _delete_user_rows(user_pk)
+        if not _delete_user_rows(user_pk):  # deleted by a concurrent call since it was read
+            raise NoSuchEntity(f"The user with name {user_name} cannot be found.")
 
 
 # What DeleteUser refuses to delete, in the order AWS reports it: (a condition on the user's rows, the message).
@@ -261,7 +266,7 @@ def _delete_check_sql() -> str:
     if "check" not in _DELETE_SQL:
         tables = {r.related_model._meta.model_name: r.related_model._meta.db_table for r in _user_dependents()}
         checks = ", ".join(f"EXISTS (SELECT 1 FROM {where.format(**tables)})" for where, _ in _DELETE_CONFLICTS)
-        _DELETE_SQL["check"] = (f"SELECT u.id, {checks} FROM {IamUser._meta.db_table} u "
+        _DELETE_SQL["check"] = (f"SELECT u.id, u.arn, {checks} FROM {IamUser._meta.db_table} u "
                                 "WHERE u.account_id = %(account)s AND LOWER(u.name) = %(name)s")
     return _DELETE_SQL["check"]
 
@@ -272,11 +277,12 @@ def _user_dependents() -> list:  # type: ignore[type-arg]
             if not r.many_to_many]
 
 
-def _delete_user_rows(user_pk: int) -> None:
+def _delete_user_rows(user_pk: int) -> bool:
     """Delete the user and its dependent rows (password history, MFA devices not yet enabled, its GetSessionToken
     credentials, …) in one statement of data-modifying CTEs instead of the collector's one DELETE per table.
 
-    Falls back to the ORM if a relation is not a plain cascade to a table without dependents of its own."""
+    Falls back to the ORM if a relation is not a plain cascade to a table without dependents of its own. Whether
+    the user was still there to delete."""
     from django.db.models import CASCADE
 
     from core.db import execute_prepared
@@ -292,9 +298,8 @@ def _delete_user_rows(user_pk: int) -> None:
         _DELETE_SQL["delete"] = (f"WITH {ctes} DELETE FROM {IamUser._meta.db_table} WHERE id = %(pk)s"
                                  if simple else "")
     if not _DELETE_SQL["delete"]:
-        IamUser.objects.filter(pk=user_pk).delete()
-        return
-    execute_prepared(_DELETE_SQL["delete"], {"pk": user_pk})
+        return IamUser.objects.filter(pk=user_pk).delete()[0] > 0
+    return execute_prepared(_DELETE_SQL["delete"], {"pk": user_pk}) > 0
 
 
 def update_user(ctx: CallContext, *, user_name: str, new_user_name: str | None = None, new_path: str | None = None) -> IamUser:

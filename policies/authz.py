@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -150,17 +152,44 @@ class _Gathered:
     role_arn: str | None = None
 
 
+def policies_of_key_owner_sql(owner: str, account: str) -> str:
+    """The gathering query of the user (or root, when ``owner`` is NULL) that two scalar subqueries name, for the
+    Query API to read with the access key itself (``awsapi.auth``): the same rows ``_gather`` reads, one round trip
+    fewer. ``ORDER BY 1`` ends it, so it can follow rows of negative order in a UNION ALL."""
+    return _sql(_USER_SQL).replace("%(owner)s", owner).replace("%(account)s", account)
+
+
+# Rows gathered together with the caller's credentials: the first decision of the request uses them instead of
+# reading them again. Used once, so that a request that changes the caller's policies and then decides again
+# reads them afresh.
+_prefetched: ContextVar[tuple[Principal, list[tuple[Any, ...]]] | None] = ContextVar("authz_prefetched", default=None)
+
+
+@contextmanager
+def prefetched(principal: Principal, rows: list[tuple[Any, ...]] | None) -> Iterator[None]:
+    token = _prefetched.set((principal, rows) if rows is not None else None)
+    try:
+        yield
+    finally:
+        _prefetched.reset(token)
+
+
 def _gather(p: Principal) -> _Gathered:
     """The caller's policies, tags and SCP levels, in one query."""
     from core.db import fetch_prepared
 
-    if p.type == "IAMUser" and p.user_pk is not None:
-        sql, params = _sql(_USER_SQL), {"owner": p.user_pk, "account": p.account_id}
-    elif p.type == "AssumedRole" and p.role_pk is not None:
-        sql, params = _sql(_ROLE_SQL), {"owner": p.role_pk, "session": p.session_pk, "account": p.account_id}
+    ready = _prefetched.get()
+    if ready is not None and ready[0] is p:
+        _prefetched.set(None)
+        rows = ready[1]
     else:
-        sql, params = _sql(_ORG_SQL), {"account": p.account_id}  # root: only SCPs apply
-    rows = fetch_prepared(sql, params)
+        if p.type == "IAMUser" and p.user_pk is not None:
+            sql, params = _sql(_USER_SQL), {"owner": p.user_pk, "account": p.account_id}
+        elif p.type == "AssumedRole" and p.role_pk is not None:
+            sql, params = _sql(_ROLE_SQL), {"owner": p.role_pk, "session": p.session_pk, "account": p.account_id}
+        else:
+            sql, params = _sql(_ORG_SQL), {"account": p.account_id}  # root: only SCPs apply
+        rows = fetch_prepared(sql, params)
 
     identity: list[_Revision] = []
     boundary: list[_Revision] = []

@@ -86,9 +86,11 @@ def test_an_iam_users_call_costs_the_same_queries_however_many_policies_it_has(d
     equip(root_ctx, "dev")
     equipped = queries(lambda: dev.get_user(UserName="dev"))
     assert len(equipped) == len(plain)
-    # One query finds the key and its user; one gathers every policy, the tags and the organization.
+    # One query finds the key, its user, and every policy, the tags and the organization.
     assert sum("identities_accesskey" in sql for sql in equipped) == 1
     assert sum("policies_inlinepolicy" in sql for sql in equipped) == 1
+    assert [sql for sql in equipped if "identities_accesskey" in sql] == [
+        sql for sql in equipped if "policies_inlinepolicy" in sql]
 
 
 def test_a_role_sessions_call_costs_the_same_queries_however_many_policies_its_role_has(
