@@ -196,9 +196,10 @@ def _insert_sql(alone: bool) -> str:
 
 
 def save_record(ctx: CallContext, record: dict[str, Any], *, resource_arn: str = "", explanation: Any = None,
-                commits: bool = False) -> AuditEvent:
+                commits: bool = False, after: Call | None = None) -> AuditEvent:
     """``commits``: the row is the last statement of its call's outermost transaction, which commits with it
-    (``core.db.fetch_prepared``'s ``commit_outermost``)."""
+    (``core.db.fetch_prepared``'s ``commit_outermost``). ``after``: a call whose deferred statements go first, in
+    the same round trip."""
     from core.db import fetch_prepared
 
     resource_type, resource_name = resource_of(resource_arn)
@@ -221,7 +222,13 @@ def save_record(ctx: CallContext, record: dict[str, Any], *, resource_arn: str =
     values = [getattr(event, f) for f in _FIELDS]
     values[-2:] = [json.dumps(record), None if explanation is None else json.dumps(explanation)]
     alone = connection.get_autocommit()
-    event.pk = fetch_prepared(_insert_sql(alone), values, commit_outermost=commits)[0][0]
+    if after is not None and after.deferred:
+        from core.calls import run_deferred
+
+        rows = run_deferred(after, then=(_insert_sql(alone), values), commit_outermost=commits)
+    else:
+        rows = fetch_prepared(_insert_sql(alone), values, commit_outermost=commits)
+    event.pk = rows[0][0]
     event._state.adding = False
     # Outbox: the row is committed with the change; delivery is enqueued only once it is. If Redis or the
     # worker are down, the beat sweep delivers it later (robust: a failed enqueue never fails the user's call).
@@ -246,4 +253,5 @@ def record_event(call: Call, *, commits: bool = False) -> AuditEvent:
         from policies.authz import explain
 
         explanation = explain(error.explanation)
-    return save_record(call.ctx, record, resource_arn=call.resource, explanation=explanation, commits=commits)
+    return save_record(call.ctx, record, resource_arn=call.resource, explanation=explanation, commits=commits,
+                       after=None if error else call)

@@ -6,7 +6,7 @@ transaction. A failure of any kind is audited after the rollback, so denials and
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -30,6 +30,13 @@ class Call:
     on_conflict: IamError | None = None  # what a unique-constraint race means for this call
     event_name_override: str | None = None
     resources: list[dict[str, str]] = field(default_factory=list)
+    # Statements whose outcome the response does not wait for (CreateUser's INSERT: the user is known before it
+    # runs): sent at the end of the call with its audit row and COMMIT, in one round trip. A failure of one still
+    # fails the call, after the rollback, like a failure of any statement.
+    deferred: list[tuple[str, Any, Callable[[list[tuple[Any, ...]]], None]]] = field(default_factory=list)
+
+    def defer(self, sql: str, params: Any, on_rows: Callable[[list[tuple[Any, ...]]], None]) -> None:
+        self.deferred.append((sql, params, on_rows))
 
     @property
     def service(self) -> str:
@@ -92,6 +99,19 @@ def _record_failure(call: Call) -> None:
         record_event(call)
 
 
+def run_deferred(call: Call, *, then: tuple[str, Any] | None = None,
+                  commit_outermost: bool = False) -> list[tuple[Any, ...]] | None:
+    """Send the call's deferred statements (and ``then``, its audit row) in one round trip; the rows of ``then``."""
+    from core.db import fetch_all_prepared
+
+    statements = [(sql, params) for sql, params, _ in call.deferred] + ([then] if then else [])
+    results = fetch_all_prepared(statements, commit_outermost=commit_outermost)
+    for (_, _, on_rows), rows in zip(call.deferred, results, strict=False):
+        on_rows(rows)
+    call.deferred.clear()
+    return results[-1] if then else None
+
+
 def _nothing_sent() -> bool:
     """Whether the current transaction has sent nothing to PostgreSQL yet (psycopg begins a transaction lazily,
     with its first statement, and commits an untouched one without a round trip)."""
@@ -124,17 +144,21 @@ def iam_call(
             # lazy queryset) has nothing its audit row must commit with: the row is then its own one-statement
             # transaction, one round trip instead of BEGIN, INSERT and COMMIT. Anything else writes it here, in
             # the call's transaction, which commits in the same round trip when this block is the outermost.
-            alone = audited and durable and _nothing_sent()
+            alone = audited and durable and not call.deferred and _nothing_sent()
             if audited and not alone:
                 record_event(call, commits=durable)
+            elif call.deferred:
+                run_deferred(call)
         if alone:
             record_event(call)
     except IamError as exc:
         call.error = exc
+        call.deferred.clear()
         _record_failure(call)
         raise
     except IntegrityError:
         # A concurrent create of the same name lost the race to the database's unique index.
+        call.deferred.clear()
         if call.on_conflict is None:
             raise
         call.error = call.on_conflict

@@ -10,6 +10,7 @@ are logged and counted (``CaptureQueriesContext``, ``execute_wrapper``) like any
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import ExitStack
 from typing import Any
 
 import psycopg
@@ -21,43 +22,74 @@ class _PreparedCursor(psycopg.Cursor):
         return super().execute(query, params, prepare=True, binary=binary)
 
 
+Statement = tuple[str, Mapping[str, Any] | Sequence[Any]]
+
+
 def fetch_prepared(sql: str, params: Mapping[str, Any] | Sequence[Any], *,
                    commit_outermost: bool = False) -> list[tuple[Any, ...]]:
     """All rows of ``sql`` (psycopg placeholders: ``%(name)s`` or ``%s``).
 
     ``commit_outermost``: ``sql`` is the last statement of the outermost ``atomic`` block, which commits with it in
-    the same round trip (psycopg's pipeline: the statement, COMMIT and one Sync). Django's own commit at the end of
-    the block then finds nothing to commit. Anywhere else (a nested block, a test's transaction, a block marked for
-    rollback) the statement runs as usual and the block commits as usual."""
-    with _cursor() as cursor:
-        if commit_outermost and _outermost_open_transaction():
-            raw = connection.connection
-            # An error of either command surfaces when the pipeline ends: converted to Django's classes there,
-            # as cursor.execute would, so callers still catch IntegrityError.
-            with connection.wrap_database_errors, raw.pipeline():
-                cursor.execute(sql, params)
-                raw.execute("COMMIT")
-        else:
-            cursor.execute(sql, params)
-        return cursor.fetchall()
+    the same round trip. Django's own commit at the end of the block then finds nothing to commit. Anywhere else (a
+    nested block, a test's transaction, a block marked for rollback) the block commits as usual."""
+    return fetch_all_prepared([(sql, params)], commit_outermost=commit_outermost)[0]
 
 
-def _outermost_open_transaction() -> bool:
-    """Inside exactly one ``atomic`` block (no test transaction around it, no savepoint), not marked for rollback,
-    with a transaction PostgreSQL has begun."""
-    from psycopg.pq import TransactionStatus
-
-    raw = connection.connection
-    return (connection.in_atomic_block and len(connection.atomic_blocks) == 1 and not connection.savepoint_ids
-            and not connection.needs_rollback and raw is not None
-            and raw.info.transaction_status == TransactionStatus.INTRANS)
+def fetch_all_prepared(statements: Sequence[Statement], *,
+                       commit_outermost: bool = False) -> list[list[tuple[Any, ...]]]:
+    """The rows of each statement, all sent in one round trip (with ``commit_outermost``, as ``fetch_prepared``).
+    If one fails, the ones after it do not run and the error is raised (the transaction must then roll back)."""
+    with ExitStack() as stack:
+        cursors = [stack.enter_context(_cursor()) for _ in statements]
+        _execute(list(zip(cursors, statements, strict=True)), commit=commit_outermost and _outermost_block())
+        return [cursor.fetchall() for cursor in cursors]
 
 
 def execute_prepared(sql: str, params: Mapping[str, Any] | Sequence[Any]) -> int:
     """Run a statement that returns no rows (``DELETE``, ``UPDATE``); the number of rows it changed."""
     with _cursor() as cursor:
-        cursor.execute(sql, params)
+        _execute([(cursor, (sql, params))])
         return cursor.rowcount
+
+
+def _execute(work: list[tuple[Any, Statement]], *, commit: bool = False) -> None:
+    """Run the statements; as the first ones of an ``atomic`` block, with its BEGIN, and with ``commit``, with a
+    COMMIT after them: one round trip whenever there is more than one command (psycopg's pipeline: the commands,
+    then one Sync).
+
+    psycopg begins a transaction lazily and waits for its BEGIN before sending the statement. To send both at once
+    the BEGIN is ours, with psycopg's own autocommit flag on so that it sends none; psycopg cannot turn the flag
+    off inside a transaction, so it stays on until Django ends the block (Django keeps its own flag, and psycopg's
+    commit and rollback do not depend on it; Django turns autocommit back on at the end of the block anyway)."""
+    from psycopg.pq import TransactionStatus
+
+    raw = connection.connection
+    status = raw.info.transaction_status
+    begin = (connection.in_atomic_block and not raw.autocommit and raw.isolation_level is None
+             and raw.read_only is None and status == TransactionStatus.IDLE)
+    commit = commit and (begin or status == TransactionStatus.INTRANS)
+    if not (begin or commit) and len(work) == 1:
+        cursor, (sql, params) = work[0]
+        cursor.execute(sql, params)
+        return
+    # An error of any command surfaces when the pipeline ends: converted to Django's classes there, as
+    # cursor.execute would, so callers still catch IntegrityError.
+    with connection.wrap_database_errors:
+        if begin:
+            raw.autocommit = True
+        with raw.pipeline():
+            if begin:
+                raw.execute("BEGIN")
+            for cursor, (sql, params) in work:
+                cursor.execute(sql, params)
+            if commit:
+                raw.execute("COMMIT")
+
+
+def _outermost_block() -> bool:
+    """Inside exactly one ``atomic`` block (no test transaction around it, no savepoint), not marked for rollback."""
+    return (connection.in_atomic_block and len(connection.atomic_blocks) == 1 and not connection.savepoint_ids
+            and not connection.needs_rollback)
 
 
 def _cursor() -> Any:

@@ -12,7 +12,7 @@ from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from core import arns, clock, ids
-from core.calls import iam_call
+from core.calls import Call, iam_call
 from core.context import CallContext
 from core.errors import DeleteConflict, EntityAlreadyExists, InvalidInput, LimitExceeded, NoSuchEntity
 from core.passwords import hash_password
@@ -168,7 +168,7 @@ def create_user(
         now = clock.now()
         user = IamUser(account_id=ctx.account_id, user_id=ids.new_id("AIDA"), name=user_name, path=path, arn=arn,
                        created_at=now, tags=[t.as_dict() for t in tags], permissions_boundary=boundary)
-        _insert_user(user)
+        _insert_user(user, call)
         call.response = {"user": {"path": path, "userName": user_name, "userId": user.user_id, "arn": arn,
                                   "createDate": now.strftime("%b %d, %Y, %-I:%M:%S %p")}}
         return user
@@ -177,11 +177,11 @@ def create_user(
 _INSERT_USER: list[str] = []
 
 
-def _insert_user(user: IamUser) -> None:
-    """``user.save()`` as one prepared INSERT (CreateUser is a hot path of scripts creating a class's users)."""
+def _insert_user(user: IamUser, call: Call) -> None:
+    """``user.save()`` as one prepared INSERT (CreateUser is a hot path of scripts creating a class's users),
+    deferred to the end of the call: the answer does not depend on it (a taken name fails the call after the
+    rollback), so it travels with the audit row and the COMMIT. ``user.pk`` is set once the call has run."""
     import json
-
-    from core.db import fetch_prepared
 
     fields = [f for f in IamUser._meta.concrete_fields if not f.primary_key]
     if not _INSERT_USER:
@@ -189,8 +189,12 @@ def _insert_user(user: IamUser) -> None:
         _INSERT_USER.append(f"INSERT INTO {IamUser._meta.db_table} ({', '.join(f.column for f in fields)}) VALUES ("
                             + ", ".join(f"%s{casts.get(f.column, '')}" for f in fields) + ") RETURNING id")
     values = [json.dumps(user.tags) if f.attname == "tags" else getattr(user, f.attname) for f in fields]
-    ((user.pk,),) = fetch_prepared(_INSERT_USER[0], values)
-    user._state.adding = False
+
+    def inserted(rows: list[tuple]) -> None:
+        ((user.pk,),) = rows
+        user._state.adding = False
+
+    call.defer(_INSERT_USER[0], values, inserted)
 
 
 def get_user(ctx: CallContext, *, user_name: str) -> IamUser:

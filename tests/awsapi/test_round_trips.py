@@ -43,6 +43,8 @@ def round_trips(call: Callable[[], object]) -> list[str]:
         trace.seek(0)
         trips, sent = [], []
         for line in trace:
+            if line.count("\t") < 2:
+                continue  # the rest of a multi-line statement text
             direction, _, message, *rest = line.rstrip("\n").split("\t")
             if direction == "F" and message == "Query":
                 sent.append(rest[0].strip().strip('"'))
@@ -76,21 +78,35 @@ def dev(transactional_db, account, root_ctx, managed_policies):
     return client
 
 
-def test_create_user_commits_with_its_audit_row_in_four_round_trips(dev):
+def test_create_user_commits_with_its_audit_row_in_two_round_trips(dev):
     trips = round_trips(lambda: dev.create_user(UserName="alice"))
-    # The key with the caller's policies; BEGIN; the user; the audit row with COMMIT.
-    assert trips == ["prepared", "BEGIN", "prepared", "prepared | COMMIT"]
+    # The key with the caller's policies; BEGIN, the user, its audit row and COMMIT.
+    assert trips == ["prepared", "BEGIN | prepared | prepared | COMMIT"]
     assert committed("SELECT count(*) FROM identities_iamuser WHERE name = 'alice'") == [(1,)]
     assert committed("SELECT count(*) FROM audit_auditevent WHERE event_name = 'CreateUser' AND resource_name = 'alice'"
                      " AND error_code = ''") == [(1,)]
     assert dev.get_user(UserName="alice")["User"]["UserName"] == "alice"  # the connection goes on as usual
 
 
+def test_a_taken_name_fails_create_user_in_its_one_round_trip_and_nothing_but_the_failure_is_kept(dev):
+    from botocore.exceptions import ClientError
+
+    with pytest.raises(ClientError) as raised:
+        dev.create_user(UserName="DEV")
+    assert raised.value.response["Error"]["Code"] == "EntityAlreadyExists"
+    assert committed("SELECT count(*) FROM identities_iamuser WHERE lower(name) = 'dev'") == [(1,)]
+    assert committed("SELECT error_code FROM audit_auditevent WHERE event_name = 'CreateUser' AND resource_name = 'DEV'"
+                     ) == [("EntityAlreadyExists",)]  # the success row sent with the INSERT was never written
+    dev.create_user(UserName="erin")  # the connection goes on
+    assert committed("SELECT count(*) FROM identities_iamuser WHERE name = 'erin'") == [(1,)]
+
+
 def test_delete_user_reads_once_and_commits_with_its_audit_row(dev):
     dev.create_user(UserName="bob")
     trips = round_trips(lambda: dev.delete_user(UserName="bob"))
-    # The key with the caller's policies; the user with its conflicts; BEGIN; the delete; the audit row with COMMIT.
-    assert trips == ["prepared", "prepared", "BEGIN", "prepared", "prepared | COMMIT"]
+    # The key with the caller's policies; the user with its conflicts; BEGIN with the delete; the audit row with
+    # COMMIT.
+    assert trips == ["prepared", "prepared", "BEGIN | prepared", "prepared | COMMIT"]
     assert committed("SELECT count(*) FROM identities_iamuser WHERE name = 'bob'") == [(0,)]
     assert committed("SELECT count(*) FROM audit_auditevent WHERE event_name = 'DeleteUser' AND resource_name = 'bob'"
                      " AND error_code = ''") == [(1,)]
@@ -120,6 +136,25 @@ def test_an_error_in_the_commits_round_trip_is_an_integrity_error_and_commits_no
                            [account.id, str(event_id)], commit_outermost=True)  # a duplicate event ID
     assert committed("SELECT count(*) FROM identities_iamuser WHERE name = 'carol'") == [(0,)]
     assert dev.create_user(UserName="carol")["User"]["UserName"] == "carol"  # the connection is usable
+
+
+def test_a_failing_first_statement_sent_with_its_begin_rolls_back_and_the_connection_goes_on(dev, account):
+    with pytest.raises(IntegrityError):
+        with transaction.atomic(durable=True):
+            fetch_prepared("INSERT INTO identities_iamuser (account_id, user_id, name, path, arn, created_at, tags) "
+                           "VALUES (%s, 'AIDAEXAMPLE000000002', 'DEV', '/', 'arn', now(), '[]') RETURNING id",
+                           [account.id])  # the name is taken (case-insensitively): the unique index refuses it
+    assert connection.get_autocommit() and connection.connection.autocommit
+    with transaction.atomic(durable=True):  # the next block begins, writes and commits as usual
+        fetch_prepared("UPDATE identities_iamuser SET path = '/ops/' WHERE name = 'dev' RETURNING id", [])
+        IamUser.objects.filter(name="dev").update(arn=f"arn:aws:iam::{account.id}:user/ops/dev")
+    assert committed("SELECT path, arn FROM identities_iamuser WHERE name = 'dev'") == [
+        ("/ops/", f"arn:aws:iam::{account.id}:user/ops/dev")]
+    with pytest.raises(RuntimeError):
+        with transaction.atomic(durable=True):
+            fetch_prepared("UPDATE identities_iamuser SET path = '/gone/' WHERE name = 'dev' RETURNING id", [])
+            raise RuntimeError("a failure after the first statement")
+    assert committed("SELECT path FROM identities_iamuser WHERE name = 'dev'") == [("/ops/",)]
 
 
 def test_policies_read_with_the_key_serve_the_first_decision_only(dev, account):
