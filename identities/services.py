@@ -241,15 +241,14 @@ def delete_user(ctx: CallContext, *, user_name: str) -> None:
     rows = (fetch_prepared(_delete_check_sql(), {"account": ctx.account_id, "name": user_name.lower()})
             if len(user_name) <= USER_NAME_MAX else [])
     arn = rows[0][1] if rows else arns.user(ctx.account_id, "/", user_name[:USER_NAME_MAX])
-    with iam_call(ctx, "iam:DeleteUser", arn, {"userName": user_name}):
+    with iam_call(ctx, "iam:DeleteUser", arn, {"userName": user_name}) as call:
         if not rows:
             raise NoSuchEntity(f"The user with name {user_name} cannot be found.")
         user_pk, _, *conflicts = rows[0]
         for (_, message), conflict in zip(_DELETE_CONFLICTS, conflicts, strict=True):
             if conflict:
                 raise DeleteConflict(message)
-        if not _delete_user_rows(user_pk):  # deleted by a concurrent call since it was read
-            raise NoSuchEntity(f"The user with name {user_name} cannot be found.")
+        _delete_user_rows(user_pk, call)
 
 
 # What DeleteUser refuses to delete, in the order AWS reports it: (a condition on the user's rows, the message).
@@ -281,15 +280,14 @@ def _user_dependents() -> list:  # type: ignore[type-arg]
             if not r.many_to_many]
 
 
-def _delete_user_rows(user_pk: int) -> bool:
+def _delete_user_rows(user_pk: int, call: Call) -> None:
     """Delete the user and its dependent rows (password history, MFA devices not yet enabled, its GetSessionToken
     credentials, …) in one statement of data-modifying CTEs instead of the collector's one DELETE per table.
 
-    Falls back to the ORM if a relation is not a plain cascade to a table without dependents of its own. Whether
-    the user was still there to delete."""
+    Deferred to the end of the call (it travels with the audit row and the COMMIT): nothing in the answer depends
+    on it; a concurrent DeleteUser of the same user succeeds too, the user being gone either way. Falls back to the
+    ORM, at once, if a relation is not a plain cascade to a table without dependents of its own."""
     from django.db.models import CASCADE
-
-    from core.db import execute_prepared
 
     if "delete" not in _DELETE_SQL:
         dependents = _user_dependents()
@@ -299,11 +297,12 @@ def _delete_user_rows(user_pk: int) -> bool:
             for r in dependents)
         ctes = ", ".join(f"d{i} AS (DELETE FROM {r.related_model._meta.db_table} WHERE {r.field.column} = %(pk)s)"
                          for i, r in enumerate(dependents))
-        _DELETE_SQL["delete"] = (f"WITH {ctes} DELETE FROM {IamUser._meta.db_table} WHERE id = %(pk)s"
+        _DELETE_SQL["delete"] = (f"WITH {ctes} DELETE FROM {IamUser._meta.db_table} WHERE id = %(pk)s RETURNING id"
                                  if simple else "")
     if not _DELETE_SQL["delete"]:
-        return IamUser.objects.filter(pk=user_pk).delete()[0] > 0
-    return execute_prepared(_DELETE_SQL["delete"], {"pk": user_pk}) > 0
+        IamUser.objects.filter(pk=user_pk).delete()
+        return
+    call.defer(_DELETE_SQL["delete"], {"pk": user_pk}, lambda rows: None)
 
 
 def update_user(ctx: CallContext, *, user_name: str, new_user_name: str | None = None, new_path: str | None = None) -> IamUser:
