@@ -133,10 +133,15 @@ def class_events(request: HttpRequest, class_id: str) -> HttpResponse:
     except InvalidInput as exc:
         classroom = labs_services.describe_class_board(ctx, class_id).classroom
         events, next_cursor, seats, state["error"] = [], "", {}, exc.message
+    newer = request.GET.get("newer", "")
+    if newer and not cursor:  # the live poll, as on an account's Event history: redraw only when something arrived
+        if events and queries.encode_cursor(events[0]) == newer or (not events and newer == "-"):
+            return HttpResponse(status=204)
     accounts: dict[str, str] = {a: f"student{s.number:02d}" for a, s in seats.items()}
     accounts[classroom.organization.management_account_id] = "Management account"
     context: dict[str, Any] = {
         "nav": "classroom", "classroom": classroom, "tab": "events", "events": events, "next_cursor": next_cursor,
+        "top_cursor": queries.encode_cursor(events[0]) if events else "-",
         "cursor": cursor, "accounts": accounts, "attributes": queries.ATTRIBUTE_LABELS,
         "ranges": ["30m", "1h", "3h", "12h", "1d", "7d"], **state,
     }

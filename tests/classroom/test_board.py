@@ -194,6 +194,22 @@ def test_class_event_history_spans_the_organization(teacher, instructor_ctx, cla
                                                                             "CreateOrganization")]
 
 
+def test_class_event_history_polls_and_redraws_only_when_a_student_did_something(teacher, class_id, students):
+    users.create_user(students[1], user_name="alice")
+    delivery.deliver_pending()
+    html = teacher.get(f"/classroom/{class_id}/events").content.decode()
+    poll = re.search(r'hx-get="(/classroom/[^"]+newer=[^"]+)"\s+hx-trigger="every 5s"', html).group(1)
+    poll = poll.replace("&amp;", "&")
+    assert teacher.get(poll, headers={"HX-Request": "true"}).status_code == 204  # nothing new: the page stays
+    users.create_user(students[2], user_name="bob")
+    delivery.deliver_pending()
+    redrawn = teacher.get(poll, headers={"HX-Request": "true", "HX-Target": "class-event-table"})
+    assert redrawn.status_code == 200
+    html = redrawn.content.decode()
+    assert '<td class="truncate">bob</td>' in html and '<td class="truncate">alice</td>' in html
+    assert html.lstrip().startswith('<section class="container" id="class-event-table">')  # the fragment only
+
+
 def test_class_event_history_pages_with_a_cursor(teacher, class_id, students):
     for n in range(55):
         users.create_group(students[1 + n % 3], group_name=f"g{n}")
