@@ -26,10 +26,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
-from django.apps import apps
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Max, Q, QuerySet
+from django.db.models import F, Max, QuerySet
 
 from classroom.errors import (
     AccountNotFoundException,
@@ -73,6 +72,7 @@ from core.errors import (
 from core.passwords import hash_password, verify_password
 from core.secrets import decrypt, encrypt
 from identities.models import Account, Role
+from identities.reset import KeptRole, delete_iam_state
 from policies.documents import check_document, policy_size
 from policies.models import ManagedPolicy, RolePolicyAttachment
 
@@ -507,73 +507,29 @@ def change_root_password(ctx: CallContext, *, old_password: str, new_password: s
 # ---------------------------------------------------------------------------------------------- reset
 
 
-# Account-scoped rows of other apps that a reset deletes (looked up by label, so a build without them still works).
-_OTHER_ACCOUNT_STATE = ("identities.CredentialReport", "identities.SamlProvider", "identities.OpenIdConnectProvider",
-                        "identities.ServiceLinkedRoleDeletion", "classroom.LabProgress")
-
 StateBuilder = Callable[[list[str]], None]
 """The labs hook: called with the IDs of the accounts just emptied, inside the same transaction, to build a lab's
 starting state (bulk-create what the lab needs in all of them at once)."""
 
 
 def reset_accounts(account_ids: Sequence[str], *, to_state: StateBuilder | None = None) -> None:
-    """Empty the IAM state of ``account_ids`` in one transaction with bulk deletes: users (and their passwords, keys,
-    MFA devices, memberships), groups, roles except OrganizationAccountAccessRole (restored to its original trust
-    and AdministratorAccess), instance profiles, customer managed policies, inline policies, attachments, the
-    password policy, the credential report, and role sessions. Kept: the account, its alias, the root user's
-    credentials (email, password, access keys, MFA device), the organization membership and SCPs, and the audit
-    trail (Event history) — the same choice as ``identities.reset.reset_account_iam`` for a single account.
+    """Empty the IAM state of ``account_ids`` in one transaction with bulk deletes (``identities.reset.
+    delete_iam_state``: users, groups, roles, instance profiles, customer managed policies, inline policies,
+    attachments, unassigned MFA devices, the password policy, the credential report, identity providers, every
+    session, access-advisor data and lab progress), then restore OrganizationAccountAccessRole to its original trust
+    and AdministratorAccess. Kept: the account, its alias (it is on the handout), the root user's credentials
+    (email, password, access keys, MFA device), the organization membership and SCPs, and the audit trail (Event
+    history). Unlike ``identities.reset.reset_account_iam`` (the administrator's reset for the next class), the alias
+    and the access role stay, and the root user's GetSessionToken sessions end too.
 
     No authorization here: callers are ``reset_student_accounts`` (the instructor) and system jobs (labs/board)."""
-    from audit.models import ServiceLastAccessed
-    from identities.models import (
-        AccessKey,
-        Group,
-        GroupMembership,
-        IamUser,
-        InstanceProfile,
-        LoginProfile,
-        MfaDevice,
-        PasswordHistory,
-        PasswordPolicy,
-    )
-    from policies.models import GroupPolicyAttachment, InlinePolicy, PolicyVersion, UserPolicyAttachment
-    from sts.models import TemporaryCredential
-
     account_ids = list(account_ids)
     if not account_ids:
         return
-    in_accounts = Q(account_id__in=account_ids)
     with transaction.atomic():
         now = clock.now()
-        keep_role = Q(name=ACCESS_ROLE_NAME)
-        # Leaves first: each of these deletes is a single DELETE … WHERE account_id IN (…).
-        TemporaryCredential.objects.filter(in_accounts).delete()
-        InlinePolicy.objects.filter(in_accounts).delete()
-        UserPolicyAttachment.objects.filter(in_accounts).delete()
-        GroupPolicyAttachment.objects.filter(in_accounts).delete()
-        RolePolicyAttachment.objects.filter(in_accounts).exclude(
-            role__name=ACCESS_ROLE_NAME, policy__arn=ADMINISTRATOR_ACCESS_ARN).delete()
-        GroupMembership.objects.filter(in_accounts).delete()
-        AccessKey.objects.filter(in_accounts, user__isnull=False).delete()  # root's keys and MFA are root credentials
-        MfaDevice.objects.filter(in_accounts, user__isnull=False).delete()
-        LoginProfile.objects.filter(user__account_id__in=account_ids).delete()
-        PasswordHistory.objects.filter(user__account_id__in=account_ids).delete()
-        InstanceProfile.roles.through.objects.filter(instanceprofile__account_id__in=account_ids).delete()
-        InstanceProfile.objects.filter(in_accounts).delete()
-        IamUser.objects.filter(in_accounts).delete()
-        Group.objects.filter(in_accounts).delete()
-        Role.objects.filter(in_accounts).exclude(keep_role).delete()
-        Role.objects.filter(in_accounts).update(permissions_boundary=None)
-        PolicyVersion.objects.filter(policy__account_id__in=account_ids).delete()
-        ManagedPolicy.objects.filter(in_accounts).delete()
-        PasswordPolicy.objects.filter(in_accounts).delete()
-        ServiceLastAccessed.objects.filter(in_accounts).delete()
-        for label in _OTHER_ACCOUNT_STATE:
-            try:
-                apps.get_model(label).objects.filter(in_accounts).delete()
-            except LookupError:
-                pass  # not in this build
+        delete_iam_state(account_ids, keep_alias=True, keep_root_sessions=False,
+                         keep_role=KeptRole(ACCESS_ROLE_NAME, ADMINISTRATOR_ACCESS_ARN))
         _restore_access_roles(account_ids, now)
         StudentSeat.objects.filter(account_id__in=account_ids).update(last_reset_at=now)
         if to_state is not None:

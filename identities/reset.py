@@ -1,15 +1,27 @@
-"""Reset an account's IAM state to empty for the next class, keeping the account, its root user and the root
-user's credentials (password, access keys, MFA device, GetSessionToken sessions). The audit history stays.
+"""Empty the IAM state of accounts. One implementation, ``delete_iam_state``, serves both resets:
 
-Leaf tables are deleted first, each with one DELETE, so the whole reset is a dozen statements in one transaction.
+- ``reset_account_iam``: the administrator's ``manage.py reset_account``, one account for the next class; it also
+  removes the account alias and keeps the root user's GetSessionToken sessions with its other credentials;
+- ``classroom.services.reset_accounts``: the instructor's reset of student accounts; it keeps the alias (it is on
+  the handout) and OrganizationAccountAccessRole, and ends every session.
+
+Always kept: the accounts, the root user and its credentials (password, access keys, enabled MFA device), the
+organization membership, and the audit history. Leaf tables are deleted first, each with one DELETE … WHERE
+account_id IN (…), so nothing is left to cascade and the statement count doesn't grow with the number of accounts.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.apps import apps
 from django.db import transaction
+from django.db.models import Q
+
+# Account-scoped state of apps that identities must not import (classroom imports identities): found by label.
+_STATE_OF_OTHER_APPS = {"lab progress": "classroom.LabProgress"}
 
 
 @dataclass(frozen=True)
@@ -19,55 +31,112 @@ class ResetSummary:
     milliseconds: float
 
 
+@dataclass(frozen=True)
+class KeptRole:
+    """A role that survives the reset with one managed policy left attached (the classroom's
+    OrganizationAccountAccessRole with AdministratorAccess; the classroom restores its trust and tags itself).
+    Everything else of it still goes: inline policies, other attachments, sessions, instance profiles, boundary."""
+
+    name: str
+    attached_policy_arn: str
+
+
 def reset_account_iam(account_id: str) -> ResetSummary:
+    """Empty one account for the next class, its alias included (the next class chooses its own)."""
+    started = time.perf_counter()
+    deleted = delete_iam_state([account_id], keep_alias=False, keep_root_sessions=True, keep_role=None)
+    return ResetSummary(account_id, deleted, (time.perf_counter() - started) * 1000)
+
+
+def delete_iam_state(account_ids: Sequence[str], *, keep_alias: bool, keep_root_sessions: bool,
+                     keep_role: KeptRole | None) -> dict[str, int]:
+    """Delete the IAM state of ``account_ids`` in one transaction (the caller's, if it has one): users (with their
+    passwords, keys, MFA devices, memberships), groups, roles, instance profiles, customer managed policies, inline
+    policies, attachments, unassigned virtual MFA devices, sessions, the password policy, the credential report,
+    SAML and OIDC providers, service-linked role deletion tasks, access-advisor data and lab progress.
+
+    ``keep_alias``: leave the account alias. ``keep_root_sessions``: leave the root user's GetSessionToken
+    sessions (every other session goes). ``keep_role``: leave that role and one of its attachments.
+
+    Raises ``Account.DoesNotExist`` for an unknown account. Returns the deleted row counts by label (only the labels
+    that deleted something)."""
+    from audit.models import ServiceLastAccessed
     from identities.models import (AccessKey, Account, CredentialReport, Group, GroupMembership, IamUser,
                                    InstanceProfile, LoginProfile, MfaDevice, OpenIdConnectProvider, PasswordHistory,
-                                   PasswordPolicy, Role, SamlProvider)
+                                   PasswordPolicy, Role, SamlProvider, ServiceLinkedRoleDeletion)
     from policies.models import (GroupPolicyAttachment, InlinePolicy, ManagedPolicy, PolicyVersion,
                                  RolePolicyAttachment, UserPolicyAttachment)
     from sts.models import TemporaryCredential
 
-    started = time.perf_counter()
+    account_ids = list(dict.fromkeys(account_ids))
     deleted: dict[str, int] = {}
+    if not account_ids:
+        return deleted
 
-    def drop(label: str, queryset) -> None:
+    def drop(label: str, queryset) -> None:  # noqa: ANN001
         count = queryset._raw_delete(queryset.db)  # one DELETE; the order below leaves nothing to cascade
         if count:
             deleted[label] = count
 
-    with transaction.atomic():
-        account = Account.objects.select_for_update().get(pk=account_id)
-        users = IamUser.objects.filter(account_id=account_id)
-        roles = Role.objects.filter(account_id=account_id)
-        drop("temporary credentials", TemporaryCredential.objects.filter(account_id=account_id).exclude(
-            kind=TemporaryCredential.KIND_SESSION_TOKEN, user__isnull=True))
-        drop("user access keys", AccessKey.objects.filter(account_id=account_id, user__isnull=False))
-        drop("MFA devices", MfaDevice.objects.filter(account_id=account_id).exclude(
-            user__isnull=True, enabled_at__isnull=False))  # root's enabled device stays
+    in_accounts = Q(account_id__in=account_ids)
+    with transaction.atomic(savepoint=False):
+        # Two resets of the same account wait for each other; ID order keeps overlapping resets from deadlocking.
+        locked = set(Account.objects.select_for_update().filter(pk__in=account_ids).order_by("pk")
+                     .values_list("pk", flat=True))
+        unknown = [a for a in account_ids if a not in locked]
+        if unknown:
+            raise Account.DoesNotExist(f"No account {unknown[0]}.")
+        users = IamUser.objects.filter(in_accounts)
+        roles = Role.objects.filter(in_accounts)
+        deleted_roles, kept_roles = roles, roles.none()
+        if keep_role:
+            deleted_roles, kept_roles = roles.exclude(name=keep_role.name), roles.filter(name=keep_role.name)
+
+        sessions = TemporaryCredential.objects.filter(in_accounts)
+        if keep_root_sessions:
+            sessions = sessions.exclude(kind=TemporaryCredential.KIND_SESSION_TOKEN, user__isnull=True)
+        drop("temporary credentials", sessions)
+        drop("user access keys", AccessKey.objects.filter(in_accounts, user__isnull=False))  # root's keys stay
+        # Root's enabled device is a root credential; an unassigned virtual device is an IAM entity like any other.
+        drop("MFA devices", MfaDevice.objects.filter(in_accounts).exclude(user__isnull=True, enabled_at__isnull=False))
         drop("login profiles", LoginProfile.objects.filter(user__in=users))
         drop("password history", PasswordHistory.objects.filter(user__in=users))
-        drop("inline policies", InlinePolicy.objects.filter(account_id=account_id))
-        drop("user attachments", UserPolicyAttachment.objects.filter(account_id=account_id))
-        drop("group attachments", GroupPolicyAttachment.objects.filter(account_id=account_id))
-        drop("role attachments", RolePolicyAttachment.objects.filter(account_id=account_id))
-        drop("group memberships", GroupMembership.objects.filter(account_id=account_id))
-        drop("instance profile roles", InstanceProfile.roles.through.objects.filter(role__in=roles))
-        drop("instance profiles", InstanceProfile.objects.filter(account_id=account_id))
-        # Boundaries point at customer policies: clear them before the policies go.
-        users.exclude(permissions_boundary__isnull=True).update(permissions_boundary=None)
-        roles.exclude(permissions_boundary__isnull=True).update(permissions_boundary=None)
-        drop("users", users)
-        drop("groups", Group.objects.filter(account_id=account_id))
-        drop("roles", roles)
-        policies = ManagedPolicy.objects.filter(account_id=account_id)
+        drop("inline policies", InlinePolicy.objects.filter(in_accounts))
+        drop("user attachments", UserPolicyAttachment.objects.filter(in_accounts))
+        drop("group attachments", GroupPolicyAttachment.objects.filter(in_accounts))
+        role_attachments = RolePolicyAttachment.objects.filter(in_accounts)
+        if keep_role:
+            role_attachments = role_attachments.exclude(
+                role__in=kept_roles, policy__in=ManagedPolicy.objects.filter(arn=keep_role.attached_policy_arn))
+        drop("role attachments", role_attachments)
+        drop("group memberships", GroupMembership.objects.filter(in_accounts))
+        profiles = InstanceProfile.objects.filter(in_accounts)
+        drop("instance profile roles",
+             InstanceProfile.roles.through.objects.filter(Q(instanceprofile__in=profiles) | Q(role__in=roles)))
+        drop("instance profiles", profiles)
+        drop("users", users)  # their permissions boundaries go with them, before the policies
+        drop("groups", Group.objects.filter(in_accounts))
+        drop("roles", deleted_roles)
+        # The kept role's boundary may point at a customer policy: clear it before the policies go.
+        if keep_role:
+            kept_roles.exclude(permissions_boundary__isnull=True).update(permissions_boundary=None)
+        policies = ManagedPolicy.objects.filter(in_accounts)  # customer managed only: AWS managed have no account
         drop("policy versions", PolicyVersion.objects.filter(policy__in=policies))
         drop("customer managed policies", policies)
-        drop("password policy", PasswordPolicy.objects.filter(account_id=account_id))
-        drop("credential report", CredentialReport.objects.filter(account_id=account_id))
-        drop("SAML providers", SamlProvider.objects.filter(account_id=account_id))
-        drop("OIDC providers", OpenIdConnectProvider.objects.filter(account_id=account_id))
-        if account.alias:
-            account.alias = None
-            account.save(update_fields=["alias"])
-            deleted["account alias"] = 1
-    return ResetSummary(account_id, deleted, (time.perf_counter() - started) * 1000)
+        drop("password policy", PasswordPolicy.objects.filter(in_accounts))
+        drop("credential report", CredentialReport.objects.filter(in_accounts))
+        drop("SAML providers", SamlProvider.objects.filter(in_accounts))
+        drop("OIDC providers", OpenIdConnectProvider.objects.filter(in_accounts))
+        drop("service-linked role deletion tasks", ServiceLinkedRoleDeletion.objects.filter(in_accounts))
+        drop("service last accessed", ServiceLastAccessed.objects.filter(in_accounts))
+        for label, model_label in _STATE_OF_OTHER_APPS.items():
+            try:
+                model = apps.get_model(model_label)
+            except LookupError:
+                continue  # not in this build
+            drop(label, model.objects.filter(in_accounts))
+        if not keep_alias:
+            cleared = Account.objects.filter(pk__in=account_ids, alias__isnull=False).update(alias=None)
+            if cleared:
+                deleted["account alias"] = cleared
+    return deleted

@@ -209,24 +209,133 @@ def test_reset_hook_builds_a_lab_state(klass, instructor_ctx, students):
     assert Group.objects.in_account(students[1].account_id).get().name == "lab1"
 
 
-def test_every_account_scoped_model_is_reset_or_kept_on_purpose():
-    """A new model with an account FK must be added to reset_accounts (or to the kept list here)."""
+# Models with an account FK that a reset keeps on purpose, and those identities.reset.delete_iam_state empties.
+_KEPT_BY_RESETS = {"audit.AuditEvent", "classroom.Instructor", "classroom.Organization", "classroom.OrgAccount",
+                   "classroom.Class", "classroom.StudentSeat", "identities.Account"}
+_EMPTIED_BY_RESETS = {
+    "identities.IamUser", "identities.Group", "identities.GroupMembership", "identities.Role",
+    "identities.PasswordPolicy", "identities.AccessKey", "identities.MfaDevice", "identities.InstanceProfile",
+    "identities.CredentialReport", "identities.SamlProvider", "identities.OpenIdConnectProvider",
+    "identities.ServiceLinkedRoleDeletion", "policies.ManagedPolicy", "policies.UserPolicyAttachment",
+    "policies.GroupPolicyAttachment", "policies.RolePolicyAttachment", "policies.InlinePolicy",
+    "audit.ServiceLastAccessed", "sts.TemporaryCredential", "classroom.LabProgress",
+}
+
+
+def _account_scoped_models():
     from django.apps import apps
 
-    kept = {"audit.AuditEvent", "classroom.Instructor", "classroom.Organization", "classroom.OrgAccount",
-            "classroom.Class", "classroom.StudentSeat", "identities.Account"}
-    reset = {"identities.IamUser", "identities.Group", "identities.GroupMembership", "identities.Role",
-             "identities.PasswordPolicy", "identities.AccessKey", "identities.MfaDevice", "identities.InstanceProfile",
-             "policies.ManagedPolicy", "policies.UserPolicyAttachment", "policies.GroupPolicyAttachment",
-             "policies.RolePolicyAttachment", "policies.InlinePolicy", "audit.ServiceLastAccessed",
-             "sts.TemporaryCredential", *services._OTHER_ACCOUNT_STATE}
-    found = set()
-    for model in apps.get_models():
-        for field in model._meta.get_fields():
-            if getattr(field, "related_model", None) is Account and field.concrete:
-                found.add(model._meta.label)
-    unknown = found - kept - reset
-    assert not unknown, f"reset_accounts doesn't know about: {sorted(unknown)}"
+    return [model for model in apps.get_models() if any(
+        getattr(field, "related_model", None) is Account and field.concrete for field in model._meta.get_fields())]
+
+
+def test_every_account_scoped_model_is_reset_or_kept_on_purpose():
+    """A new model with an account FK must be added to identities.reset.delete_iam_state (both resets use it), or
+    to the kept list here."""
+    found = {model._meta.label for model in _account_scoped_models()}
+    unknown = found - _KEPT_BY_RESETS - _EMPTIED_BY_RESETS
+    assert not unknown, f"delete_iam_state doesn't know about: {sorted(unknown)}"
+
+
+def _every_kind_of_state(ctx):
+    """At least one row of every kind a reset deletes (``_populate`` and more), and every root credential it keeps:
+    two access keys, an enabled MFA device and a GetSessionToken session."""
+    from datetime import timedelta
+
+    from audit.models import ServiceLastAccessed
+    from classroom.models import LabProgress
+    from core import clock
+    from identities import account_settings, credentials, providers
+    from identities.models import (CredentialReport, MfaDevice, PasswordHistory, SamlProvider,
+                                   ServiceLinkedRoleDeletion)
+    from sts.models import TemporaryCredential
+
+    _populate(ctx)  # alice with a password and a key, root's key, a group, S3All, roles Lab and the access role
+    account_id, now = ctx.account_id, clock.now()
+    alice = IamUser.objects.in_account(account_id).get(name="alice")
+    doc = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]})
+    s3_all = f"arn:aws:iam::{account_id}:policy/S3All"
+    policy_services.create_policy_version(ctx, policy_arn=s3_all, policy_document=doc, set_as_default=True)
+    identity_services.put_user_permissions_boundary(ctx, user_name="alice", permissions_boundary=s3_all)
+    roles.put_role_permissions_boundary(ctx, role_name=ACCESS_ROLE_NAME, permissions_boundary=s3_all)
+    policy_services.put_user_policy(ctx, user_name="alice", policy_name="inline", policy_document=doc)
+    policy_services.put_group_policy(ctx, group_name="devs", policy_name="inline", policy_document=doc)
+    policy_services.put_role_policy(ctx, role_name=ACCESS_ROLE_NAME, policy_name="inline", policy_document=doc)
+    roles.create_instance_profile(ctx, instance_profile_name="web")
+    roles.add_role_to_instance_profile(ctx, instance_profile_name="web", role_name=ACCESS_ROLE_NAME)
+    credentials.create_virtual_mfa_device(ctx, virtual_mfa_device_name="spare")  # unassigned: an IAM entity
+    account_settings.update_account_password_policy(ctx, minimum_password_length=12)
+    providers.create_open_id_connect_provider(ctx, url="https://token.example.com", client_id_list=["app"],
+                                              thumbprint_list=["a" * 40])
+    PasswordHistory.objects.create(user=alice, password_hash="old", created_at=now)
+    for owner, name in ((None, "root-mfa"), (alice, "alice-mfa")):  # enabled devices of root and of alice
+        MfaDevice.objects.create(account_id=account_id, user=owner, name=name, secret_encrypted="x",
+                                 serial_number=f"arn:aws:iam::{account_id}:mfa/{name}", enabled_at=now, created_at=now)
+    CredentialReport.objects.create(account_id=account_id, requested_at=now)
+    SamlProvider.objects.create(account_id=account_id, name="idp", arn=f"arn:aws:iam::{account_id}:saml-provider/idp",
+                                metadata_document="<EntityDescriptor/>", created_at=now)
+    ServiceLinkedRoleDeletion.objects.create(account_id=account_id, task_id="task/aws-service-role/x/y/1",
+                                             role_name="AWSServiceRoleForX", created_at=now)
+    ServiceLastAccessed.objects.create(account_id=account_id, principal_arn=alice.arn, service_namespace="s3",
+                                       last_accessed_at=now, last_authenticated_entity=alice.arn)
+    LabProgress.objects.create(account_id=account_id, lab="lab1", updated_at=now)
+    lab_role, access_role = (Role.objects.in_account(account_id).get(name=n) for n in ("Lab", ACCESS_ROLE_NAME))
+    sessions = [(TemporaryCredential.KIND_ROLE, lab_role, None), (TemporaryCredential.KIND_ROLE, access_role, None),
+                (TemporaryCredential.KIND_SESSION_TOKEN, None, alice),
+                (TemporaryCredential.KIND_SESSION_TOKEN, None, None)]  # the last one is root's
+    TemporaryCredential.objects.bulk_create([
+        TemporaryCredential(account_id=account_id, kind=kind, role=role, user=user, secret_encrypted="x",
+                            access_key_id=f"ASIA{account_id}{i}", session_token_hash="x", source_arn="x", arn="x",
+                            principal_id="x", issued_at=now, expires_at=now + timedelta(hours=1))
+        for i, (kind, role, user) in enumerate(sessions)])
+
+
+def _rows_left(account_id):
+    """Rows of every kind a reset empties still in the account, by model label (empty kinds left out)."""
+    counts = {model._meta.label: model.objects.filter(account_id=account_id).count()
+              for model in _account_scoped_models() if model._meta.label in _EMPTIED_BY_RESETS}
+    return {label: n for label, n in counts.items() if n}
+
+
+def test_both_resets_empty_every_kind_and_keep_only_what_they_document(klass, students):
+    """The instructor's reset (``reset_accounts``) and the administrator's (``reset_account_iam``) run the same
+    ``identities.reset.delete_iam_state``; they differ only in what they keep, and nothing else is left behind."""
+    from django.db import connection
+
+    from identities.models import MfaDevice
+    from identities.reset import reset_account_iam
+    from sts.models import TemporaryCredential
+
+    by_class, by_admin, untouched = students[1].account_id, students[2].account_id, students[3].account_id
+    for number in (1, 2, 3):
+        _every_kind_of_state(students[number])
+    assert set(_rows_left(by_class)) == _EMPTIED_BY_RESETS  # every kind is there to be deleted
+    untouched_rows = _rows_left(untouched)
+
+    services.reset_accounts([by_class])
+    summary = reset_account_iam(by_admin)
+    connection.check_constraints()  # no row points at a deleted one (the deletes skip Django's cascade)
+
+    root_credentials = {"identities.AccessKey": 1, "identities.MfaDevice": 1}  # root's key, its enabled device
+    assert _rows_left(by_class) == {**root_credentials, "identities.Role": 1, "policies.RolePolicyAttachment": 1}
+    access_role = Role.objects.in_account(by_class).get()
+    assert access_role.name == ACCESS_ROLE_NAME and access_role.permissions_boundary is None
+    assert [a.policy.name for a in access_role.policy_attachments.all()] == ["AdministratorAccess"]
+    assert Account.objects.get(pk=by_class).alias == "cls1-student01"
+
+    assert _rows_left(by_admin) == {**root_credentials, "sts.TemporaryCredential": 1}
+    assert TemporaryCredential.objects.get(account_id=by_admin).user is None  # root's GetSessionToken session
+    assert MfaDevice.objects.get(account_id=by_admin).name == "root-mfa"
+    assert Account.objects.get(pk=by_admin).alias is None
+    assert {"MFA devices": 2, "service last accessed": 1, "service-linked role deletion tasks": 1,
+            "lab progress": 1, "account alias": 1}.items() <= summary.deleted.items()
+
+    assert _rows_left(untouched) == untouched_rows
+    from identities import credentials
+
+    again = root_ctx_of(by_class)
+    _populate(again)  # the names are free again, the unassigned MFA device's included
+    credentials.create_virtual_mfa_device(again, virtual_mfa_device_name="spare")
 
 
 def test_isolation_between_students_and_from_the_class(klass, students, instructor_client):

@@ -1,9 +1,11 @@
 """``manage.py reset_account ACCOUNT_ID --yes``: empty an account's IAM state for the next class.
 
 Deletes every IAM user, group, role, instance profile, customer managed policy, inline policy, attachment, user
-access key, MFA device (except root's), role session, password policy, credential report and the account alias.
-Keeps the account, its root user and the root user's credentials, and the audit history. Who may run it is who
-may run ``manage.py`` on the server (the same authentication as every other administrative command).
+access key, MFA device (except root's), role session, password policy, credential report, SAML and OIDC provider,
+service-linked role deletion task, access-advisor record, lab progress and the account alias
+(``identities.reset.reset_account_iam``). Keeps the account, its root user and the root user's credentials, and the
+audit history. Who may run it is who may run ``manage.py`` on the server (the same authentication as every other
+administrative command).
 """
 
 from __future__ import annotations
