@@ -44,8 +44,22 @@ class KeptRole:
 def reset_account_iam(account_id: str) -> ResetSummary:
     """Empty one account for the next class, its alias included (the next class chooses its own)."""
     started = time.perf_counter()
-    deleted = delete_iam_state([account_id], keep_alias=False, keep_root_sessions=True, keep_role=None)
+    with transaction.atomic():
+        deleted = delete_iam_state([account_id], keep_alias=False, keep_root_sessions=True, keep_role=None)
+        _mark_seat_reset(account_id)
     return ResetSummary(account_id, deleted, (time.perf_counter() - started) * 1000)
+
+
+def _mark_seat_reset(account_id: str) -> None:
+    """A student account's seat remembers its reset, as after the board's reset: lab checks then ignore the audit
+    events from before it."""
+    from core import clock
+
+    try:
+        seat = apps.get_model("classroom.StudentSeat")
+    except LookupError:
+        return  # not in this build
+    seat.objects.filter(account_id=account_id).update(last_reset_at=clock.now())
 
 
 def delete_iam_state(account_ids: Sequence[str], *, keep_alias: bool, keep_root_sessions: bool,

@@ -327,6 +327,9 @@ def test_both_resets_empty_every_kind_and_keep_only_what_they_document(klass, st
     assert TemporaryCredential.objects.get(account_id=by_admin).user is None  # root's GetSessionToken session
     assert MfaDevice.objects.get(account_id=by_admin).name == "root-mfa"
     assert Account.objects.get(pk=by_admin).alias is None
+    # Both resets start the seat's lab history afresh: checks ignore the audit events from before.
+    assert all(s.last_reset_at is not None for s in StudentSeat.objects.filter(account_id__in=[by_class, by_admin]))
+    assert StudentSeat.objects.get(account_id=untouched).last_reset_at is None
     assert {"MFA devices": 2, "service last accessed": 1, "service-linked role deletion tasks": 1,
             "lab progress": 1, "account alias": 1}.items() <= summary.deleted.items()
 
