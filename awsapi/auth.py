@@ -2,7 +2,8 @@
 signature with its secret, refuse expired or revoked credentials at the moment of use, build the CallContext.
 
 Expired and revoked sessions answer ``ExpiredToken``. A session is revoked when its credential row is gone: the
-role or user behind it was deleted, or a reset removed it. The session token we issued still proves that the
+role behind it was deleted (or, for GetSessionToken credentials, the user), or a reset removed it. A role session
+outlives the user who started it, as in AWS. The session token we issued still proves that the
 caller held a session of ours for this key ID (``sts.services.token_issued_for``), so the answer is the one AWS
 gives for a session that no longer works, not "invalid". The console's "Revoke active sessions" is different:
 it is an explicit deny policy (AWSRevokeOlderSessions on aws:TokenIssueTime), so AWS, and we, answer

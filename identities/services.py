@@ -282,12 +282,15 @@ def _user_dependents() -> list:  # type: ignore[type-arg]
 
 def _delete_user_rows(user_pk: int, call: Call) -> None:
     """Delete the user and its dependent rows (password history, MFA devices not yet enabled, its GetSessionToken
-    credentials, …) in one statement of data-modifying CTEs instead of the collector's one DELETE per table.
+    credentials, …; its role sessions stay, see ``_detach_role_sessions``) in one statement of data-modifying CTEs
+    instead of the collector's one DELETE per table.
 
     Deferred to the end of the call (it travels with the audit row and the COMMIT): nothing in the answer depends
     on it; a concurrent DeleteUser of the same user succeeds too, the user being gone either way. Falls back to the
     ORM, at once, if a relation is not a plain cascade to a table without dependents of its own."""
     from django.db.models import CASCADE
+
+    from sts.models import TemporaryCredential
 
     if "delete" not in _DELETE_SQL:
         dependents = _user_dependents()
@@ -295,14 +298,31 @@ def _delete_user_rows(user_pk: int, call: Call) -> None:
             not x.many_to_many for x in r.related_model._meta._get_fields(forward=False, reverse=True,
                                                                           include_hidden=True))
             for r in dependents)
-        ctes = ", ".join(f"d{i} AS (DELETE FROM {r.related_model._meta.db_table} WHERE {r.field.column} = %(pk)s)"
-                         for i, r in enumerate(dependents))
-        _DELETE_SQL["delete"] = (f"WITH {ctes} DELETE FROM {IamUser._meta.db_table} WHERE id = %(pk)s RETURNING id"
-                                 if simple else "")
+        ctes = []
+        for i, r in enumerate(dependents):
+            table, column = r.related_model._meta.db_table, r.field.column
+            if r.related_model is TemporaryCredential:  # its role sessions outlive it (disjoint rows: one statement)
+                ctes.append(f"k{i} AS (UPDATE {table} SET {column} = NULL WHERE {column} = %(pk)s AND kind = %(role)s)")
+                ctes.append(f"d{i} AS (DELETE FROM {table} WHERE {column} = %(pk)s AND kind <> %(role)s)")
+            else:
+                ctes.append(f"d{i} AS (DELETE FROM {table} WHERE {column} = %(pk)s)")
+        _DELETE_SQL["delete"] = (f"WITH {', '.join(ctes)} DELETE FROM {IamUser._meta.db_table} WHERE id = %(pk)s "
+                                 "RETURNING id" if simple else "")
     if not _DELETE_SQL["delete"]:
+        _detach_role_sessions([user_pk])
         IamUser.objects.filter(pk=user_pk).delete()
         return
-    call.defer(_DELETE_SQL["delete"], {"pk": user_pk}, lambda rows: None)
+    call.defer(_DELETE_SQL["delete"], {"pk": user_pk, "role": TemporaryCredential.KIND_ROLE}, lambda rows: None)
+
+
+def _detach_role_sessions(user_pks: Sequence[int]) -> None:
+    """A role session a user started stays valid until it expires when the user is deleted, as in AWS: its
+    permissions are the role's, and temporary credentials cannot be revoked (only denied, with "Revoke active
+    sessions"). It just forgets who started it; its source ARN stays. The user's GetSessionToken credentials,
+    which act as the user, end with it."""
+    from sts.models import TemporaryCredential
+
+    TemporaryCredential.objects.filter(user_id__in=user_pks, kind=TemporaryCredential.KIND_ROLE).update(user=None)
 
 
 def update_user(ctx: CallContext, *, user_name: str, new_user_name: str | None = None, new_path: str | None = None) -> IamUser:

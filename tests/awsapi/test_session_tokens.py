@@ -14,7 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from core import clock
-from identities import roles
+from identities import credentials, roles
 from identities import services as identities
 from identities.models import IamUser
 from policies import services as policies
@@ -86,6 +86,24 @@ def test_session_token_of_a_deleted_user_answers_expired_token(live_server, acco
     assert session(live_server, "sts", creds).get_caller_identity()["Arn"].endswith(":user/dev")
     TemporaryCredential.objects.filter(access_key_id=creds["AccessKeyId"]).delete()  # as an account reset does
     assert error(session(live_server, "sts", creds).get_caller_identity) == (403, "ExpiredToken", EXPIRED)
+
+
+def test_a_role_session_outlives_the_user_who_started_it_but_its_session_token_does_not(
+        live_server, account, root_ctx, dev):
+    role_creds = assume(live_server, account, dev)
+    token_creds = client(live_server, "sts", *dev).get_session_token(DurationSeconds=900)["Credentials"]
+    # The API's DeleteUser, once the user's key and policy are gone (AWS refuses it before).
+    credentials.delete_access_key(root_ctx, user_name="dev", access_key_id=dev[0])
+    policies.delete_user_policy(root_ctx, user_name="dev", policy_name="all")
+    client(live_server, "iam", *issue_key(account.id)).delete_user(UserName="dev")
+    assert not IamUser.objects.filter(name="dev").exists()
+
+    # Temporary credentials cannot be revoked: the role session works until it expires, with the role's permissions.
+    sts = session(live_server, "sts", role_creds)
+    assert sts.get_caller_identity()["Arn"] == f"arn:aws:sts::{account.id}:assumed-role/Worker/s1"
+    assert "Worker" in [r["RoleName"] for r in session(live_server, "iam", role_creds).list_roles()["Roles"]]
+    # GetSessionToken credentials act as the user, who is gone.
+    assert error(session(live_server, "sts", token_creds).get_caller_identity) == (403, "ExpiredToken", EXPIRED)
 
 
 def test_tokens_we_never_issued_for_that_key_are_invalid_not_expired(live_server, account, dev):
