@@ -30,9 +30,9 @@ class Call:
     on_conflict: IamError | None = None  # what a unique-constraint race means for this call
     event_name_override: str | None = None
     resources: list[dict[str, str]] = field(default_factory=list)
-    # Statements whose outcome the response does not wait for (CreateUser's INSERT: the user is known before it
-    # runs): sent at the end of the call with its audit row and COMMIT, in one round trip. A failure of one still
-    # fails the call, after the rollback, like a failure of any statement.
+    # Statements whose outcome the response does not wait for (CreateUser's INSERT, DeleteUser's DELETE: the answer
+    # is known before they run): sent at the end of the call with its audit row and COMMIT, in one round trip. A
+    # failure of one still fails the call, after the rollback, like a failure of any statement.
     deferred: list[tuple[str, Any, Callable[[list[tuple[Any, ...]]], None]]] = field(default_factory=list)
 
     def defer(self, sql: str, params: Any, on_rows: Callable[[list[tuple[Any, ...]]], None]) -> None:
@@ -100,7 +100,7 @@ def _record_failure(call: Call) -> None:
 
 
 def run_deferred(call: Call, *, then: tuple[str, Any] | None = None,
-                  commit_outermost: bool = False) -> list[tuple[Any, ...]] | None:
+                 commit_outermost: bool = False) -> list[tuple[Any, ...]] | None:
     """Send the call's deferred statements (and ``then``, its audit row) in one round trip; the rows of ``then``."""
     from core.db import fetch_all_prepared
 
