@@ -92,6 +92,9 @@ def test_board_labs_and_panel(new_page):
     student.click("summary:has-text('Hints')")
     expect(student.locator("#lab-panel-spinner")).to_have_css("opacity", "0")
     shot(student, "console-with-lab-panel")
+    # Every column of the Users table stays visible beside the panel (none slides under it).
+    last_column = student.locator("table.table th").last.bounding_box()
+    assert last_column["x"] + last_column["width"] <= panel.bounding_box()["x"]
 
     # The board's poll shows it within a few seconds, without a reload.
     cell = teacher.locator(f'tr[data-account="{first.seat.account_id}"] td[data-lab="first-user"]')
