@@ -21,6 +21,7 @@ from django.views.decorators.vary import vary_on_headers
 from audit import queries
 from audit.views import _lookup
 from classroom import labs_services
+from classroom import services as class_services
 from classroom.labs import all_labs, get_lab
 from classroom.models import ACCESS_ROLE_NAME, StudentSeat
 from classroom.views import _page, class_page
@@ -81,7 +82,7 @@ def board_reset(request: HttpRequest, class_id: str) -> HttpResponse:
     everyone = account == "all"
     confirmed = data.get("confirm", "").strip().lower() == "reset"
     if request.method == "GET" or (everyone and not confirmed):
-        classroom = labs_services.describe_class_board(ctx, class_id).classroom
+        classroom = class_services.get_class(ctx, class_id)  # the class alone, not its board
         error = "To confirm, type reset in the field." if request.method == "POST" and data.get("confirm") else ""
         return _page(request, "classroom/board_reset.html", {
             "classroom": classroom, "target_account": account, "lab": lab, "error": error, "tab": "board",
@@ -131,7 +132,7 @@ def class_events(request: HttpRequest, class_id: str) -> HttpResponse:
         classroom, events, next_cursor, seats = labs_services.lookup_class_events(ctx, class_id, lookup,
                                                                                   cursor=cursor)
     except InvalidInput as exc:
-        classroom = labs_services.describe_class_board(ctx, class_id).classroom
+        classroom = class_services.get_class(ctx, class_id)  # the class alone, not its board
         events, next_cursor, seats, state["error"] = [], "", {}, exc.message
     newer = request.GET.get("newer", "")
     if newer and not cursor:  # the live poll, as on an account's Event history: redraw only when something arrived

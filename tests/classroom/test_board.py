@@ -124,9 +124,12 @@ def test_reset_all_asks_for_confirmation_first(teacher, class_id, students, seat
     for ctx in students.values():
         users.create_user(ctx, user_name="alice")
 
-    response = teacher.post(f"/classroom/{class_id}/board/reset", {"account": "all", "to": ""})
+    with CaptureQueriesContext(connection) as captured:
+        response = teacher.post(f"/classroom/{class_id}/board/reset", {"account": "all", "to": ""})
     assert response.status_code == 200
     assert "Reset all 3 student accounts to empty?" in response.content.decode()
+    # The confirmation needs the class and its seat count, not the board's progress matrix.
+    assert not [q for q in captured.captured_queries if "classroom_labprogress" in q["sql"]]
     assert IamUser.objects.filter(name="alice").count() == 3
 
     response = teacher.post(f"/classroom/{class_id}/board/reset", {"account": "all", "confirm": "nope"})
