@@ -51,6 +51,11 @@ def encode_cursor(event: AuditEvent) -> str:
     return base64.urlsafe_b64encode(raw).decode()
 
 
+def top_cursor(events: list[AuditEvent]) -> str:
+    """What an Event history page's live poll sends back: the newest event it shows ("-" for none)."""
+    return encode_cursor(events[0]) if events else "-"
+
+
 def _decode_cursor(cursor: str) -> tuple[datetime, int]:
     try:
         when, pk = json.loads(base64.urlsafe_b64decode(cursor.encode()))

@@ -57,13 +57,11 @@ def event_history(request: HttpRequest) -> HttpResponse:
         events, next_cursor = queries.lookup_events(request.iam_ctx, lookup, cursor=cursor)
     except InvalidInput as exc:
         events, next_cursor, state["error"] = [], "", exc.message
-    newer = request.GET.get("newer", "")
-    if newer and not cursor:  # the live poll: redraw the first page only when something newer arrived
-        if events and queries.encode_cursor(events[0]) == newer or (not events and newer == "-"):
-            return HttpResponse(status=204)
+    top = queries.top_cursor(events)
+    if not cursor and request.GET.get("newer") == top:  # the live poll: redraw only when something newer arrived
+        return HttpResponse(status=204)
     context = {
-        "events": events, "next_cursor": next_cursor, "nav": "event_history",
-        "top_cursor": queries.encode_cursor(events[0]) if events else "-", "cursor": cursor,
+        "events": events, "next_cursor": next_cursor, "nav": "event_history", "top_cursor": top, "cursor": cursor,
         "attributes": queries.ATTRIBUTE_LABELS, "ranges": ["30m", "1h", "3h", "12h", "1d", "7d"], **state,
         "query": request.GET.urlencode(),
     }

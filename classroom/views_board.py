@@ -134,15 +134,14 @@ def class_events(request: HttpRequest, class_id: str) -> HttpResponse:
     except InvalidInput as exc:
         classroom = class_services.get_class(ctx, class_id)  # the class alone, not its board
         events, next_cursor, seats, state["error"] = [], "", {}, exc.message
-    newer = request.GET.get("newer", "")
-    if newer and not cursor:  # the live poll, as on an account's Event history: redraw only when something arrived
-        if events and queries.encode_cursor(events[0]) == newer or (not events and newer == "-"):
-            return HttpResponse(status=204)
+    top = queries.top_cursor(events)
+    if not cursor and request.GET.get("newer") == top:  # the live poll, as on an account's Event history
+        return HttpResponse(status=204)
     accounts: dict[str, str] = {a: f"student{s.number:02d}" for a, s in seats.items()}
     accounts[classroom.organization.management_account_id] = "Management account"
     context: dict[str, Any] = {
         "nav": "classroom", "classroom": classroom, "tab": "events", "events": events, "next_cursor": next_cursor,
-        "top_cursor": queries.encode_cursor(events[0]) if events else "-",
+        "top_cursor": top,
         "cursor": cursor, "accounts": accounts, "attributes": queries.ATTRIBUTE_LABELS,
         "ranges": ["30m", "1h", "3h", "12h", "1d", "7d"], **state,
     }

@@ -32,7 +32,9 @@ def fetch_prepared(sql: str, params: Mapping[str, Any] | Sequence[Any], *,
     ``commit_outermost``: ``sql`` is the last statement of the outermost ``atomic`` block, which commits with it in
     the same round trip. Django's own commit at the end of the block then finds nothing to commit. Anywhere else (a
     nested block, a test's transaction, a block marked for rollback) the block commits as usual."""
-    return fetch_all_prepared([(sql, params)], commit_outermost=commit_outermost)[0]
+    with _cursor() as cursor:
+        _execute([(cursor, (sql, params))], commit=commit_outermost and _outermost_block())
+        return cursor.fetchall()
 
 
 def fetch_all_prepared(statements: Sequence[Statement], *,

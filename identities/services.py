@@ -309,20 +309,20 @@ def _delete_user_rows(user_pk: int, call: Call) -> None:
         _DELETE_SQL["delete"] = (f"WITH {', '.join(ctes)} DELETE FROM {IamUser._meta.db_table} WHERE id = %(pk)s "
                                  "RETURNING id" if simple else "")
     if not _DELETE_SQL["delete"]:
-        _detach_role_sessions([user_pk])
+        _detach_role_sessions(user_pk)
         IamUser.objects.filter(pk=user_pk).delete()
         return
     call.defer(_DELETE_SQL["delete"], {"pk": user_pk, "role": TemporaryCredential.KIND_ROLE}, lambda rows: None)
 
 
-def _detach_role_sessions(user_pks: Sequence[int]) -> None:
+def _detach_role_sessions(user_pk: int) -> None:
     """A role session a user started stays valid until it expires when the user is deleted, as in AWS: its
     permissions are the role's, and temporary credentials cannot be revoked (only denied, with "Revoke active
     sessions"). It just forgets who started it; its source ARN stays. The user's GetSessionToken credentials,
     which act as the user, end with it."""
     from sts.models import TemporaryCredential
 
-    TemporaryCredential.objects.filter(user_id__in=user_pks, kind=TemporaryCredential.KIND_ROLE).update(user=None)
+    TemporaryCredential.objects.filter(user_id=user_pk, kind=TemporaryCredential.KIND_ROLE).update(user=None)
 
 
 def update_user(ctx: CallContext, *, user_name: str, new_user_name: str | None = None, new_path: str | None = None) -> IamUser:
