@@ -28,8 +28,8 @@ from sts.models import TemporaryCredential
 EXPIRED = "The security token included in the request is expired"
 
 
-def authenticate(request: HttpRequest, signed: SignedRequest, *, source_ip: str,
-                 user_agent: str) -> tuple[CallContext, list[tuple] | None]:
+def authenticate(request: HttpRequest, signed: SignedRequest, *, source_ip: str, user_agent: str,
+                 request_id: str) -> tuple[CallContext, list[tuple] | None]:
     """The caller's context, and for a long-term key the rows of its policies, read with the key (hand them to
     ``policies.authz.prefetched`` for the request)."""
     sigv4.check_time(signed)
@@ -44,7 +44,7 @@ def authenticate(request: HttpRequest, signed: SignedRequest, *, source_ip: str,
     if key is not None:
         _mark_used(key, signed)
     ctx = CallContext(principal, source_ip=source_ip, user_agent=user_agent, origin="api",
-                      access_key_id=signed.access_key_id, secure_transport=False)
+                      access_key_id=signed.access_key_id, secure_transport=False, request_id=request_id)
     return ctx, policy_rows
 
 

@@ -1,8 +1,9 @@
-"""The Query API skips the console's middleware.
+"""The Query API skips the console's middleware when Django handles ``/aws`` (the test client).
 
-``/aws`` serves signed AWS requests only: no session, cookie, CSRF token, message, CSP or htmx header means anything
-to it, yet running those middleware cost about as much as a warm API call's own Python. Placed after
-``RejectNulBytesMiddleware`` and ``SecurityMiddleware`` (which still apply to it), this answers ``/aws`` at once.
+In production ``awsapi.wsgi`` answers ``/aws`` before Django's request handling; under Django's handler this
+middleware routes it to the same ``views.endpoint``. No session, cookie, CSRF token, message, CSP or htmx header
+means anything to a signed request, yet running those middleware cost about as much as a warm API call's own
+Python. Placed after ``RejectNulBytesMiddleware`` and ``SecurityMiddleware``, this answers ``/aws`` at once.
 """
 
 from __future__ import annotations

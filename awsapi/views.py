@@ -6,6 +6,7 @@ import logging
 import uuid
 from urllib.parse import parse_qsl
 
+from django.core.exceptions import DisallowedHost, RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -26,19 +27,45 @@ class InvalidParameterValue(IamError):
 
 @csrf_exempt
 def endpoint(request: HttpRequest) -> HttpResponse:
+    """``/aws`` under Django's request handling (the test client; production routes it in ``awsapi.wsgi``)."""
+    try:
+        host = request.get_host()
+        body = request.body
+    except (DisallowedHost, RequestDataTooBig) as exc:
+        status, content, request_id = refuse(exc)
+    else:
+        http = sigv4.HttpRequest(method=request.method or "", host=host, path=request.path,
+                                 query=request.META.get("QUERY_STRING", ""),
+                                 headers={k.lower(): v for k, v in request.headers.items()}, body=body)
+        status, content, request_id = answer(http, source_ip=request.META.get("REMOTE_ADDR", "127.0.0.1"))
+    return HttpResponse(content, status=status, content_type="text/xml", headers={"x-amzn-RequestId": request_id})
+
+
+def refuse(exc: DisallowedHost | RequestDataTooBig) -> tuple[int, bytes, str]:
+    """A request Django itself would refuse (unknown Host, body over DATA_UPLOAD_MAX_MEMORY_SIZE): 400, in AWS's
+    error format."""
+    request_id = str(uuid.uuid4())
+    if isinstance(exc, DisallowedHost):
+        error = InvalidParameterValue("The Host header names a host this server does not answer for.")
+    else:
+        error = InvalidParameterValue("The request body is too large.")
+    return error.status, serializer.serialize_error("iam", error, request_id), request_id
+
+
+def answer(http: sigv4.HttpRequest, *, source_ip: str) -> tuple[int, bytes, str]:
+    """One Query API request, start to end: status, XML body and request ID. Every error, ours or a bug's, is
+    answered in AWS's format; nothing raises."""
     request_id = str(uuid.uuid4())
     service = "iam"
+    user_agent = http.headers.get("user-agent", "")
     try:
-        if request.method not in ("POST", "GET"):
+        if http.method not in ("POST", "GET"):
             raise InvalidParameterValue("The API accepts POST (and presigned GET) requests only.")
-        http = sigv4.HttpRequest(
-            method=request.method, host=request.get_host(), path=request.path,
-            query=request.META.get("QUERY_STRING", ""),
-            headers={k.lower(): v for k, v in request.headers.items()}, body=request.body,
-        )
+        if "\x00" in http.query or "%00" in http.query or b"\x00" in http.body or b"%00" in http.body:
+            raise InvalidParameterValue("Requests may not contain NUL characters.")
         form = dict(parse_qsl(http.query, keep_blank_values=True))
-        if request.method == "POST":
-            form.update(parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True))
+        if http.method == "POST":
+            form.update(parse_qsl(http.body.decode("utf-8", "replace"), keep_blank_values=True))
         signed = sigv4.parse_signature(http)
         action = form.get("Action", "")
         if signed is not None:
@@ -50,15 +77,12 @@ def endpoint(request: HttpRequest) -> HttpResponse:
                 raise sigv4.MissingAuthenticationToken("Request is missing Authentication Token")
             policy_rows = None
             ctx = CallContext(Principal("Root", "", "", "anonymous", ""), origin="api",
-                              source_ip=_ip(request), user_agent=request.headers.get("User-Agent", ""),
-                              request_id=request_id)
+                              source_ip=source_ip, user_agent=user_agent, request_id=request_id)
         else:
             if signed.service not in VERSIONS:
                 raise sigv4.SignatureDoesNotMatch(f"Credential should be scoped to a valid service: {signed.service}")
-            ctx, policy_rows = auth.authenticate(http, signed, source_ip=_ip(request),
-                                                 user_agent=request.headers.get("User-Agent", ""))
-            ctx = CallContext(ctx.principal, source_ip=ctx.source_ip, user_agent=ctx.user_agent, origin="api",
-                              access_key_id=ctx.access_key_id, request_id=request_id)
+            ctx, policy_rows = auth.authenticate(http, signed, source_ip=source_ip, user_agent=user_agent,
+                                                 request_id=request_id)
         if not action:
             raise dispatch.InvalidAction("Could not find operation  for version " + VERSIONS[service])
         handler = dispatch.handler_for(service, action, VERSIONS[service])
@@ -66,19 +90,10 @@ def endpoint(request: HttpRequest) -> HttpResponse:
         params = parser.parse(model.input_shape, form)
         with authz.prefetched(ctx.principal, policy_rows):
             result = handler(ctx, params) or {}
-        body = serializer.serialize(service, model, result, request_id)
-        return HttpResponse(body, content_type="text/xml", headers={"x-amzn-RequestId": request_id})
+        return 200, serializer.serialize(service, model, result, request_id), request_id
     except IamError as exc:
-        return _error(service, exc, request_id)
+        return exc.status, serializer.serialize_error(service, exc, request_id), request_id
     except Exception:  # a bug: answer as AWS does (500 ServiceFailure) and keep the details in the log
         logger.exception("unhandled error in %s API request %s", service, request_id)
-        return _error(service, ServiceFailure("An internal error occurred."), request_id)
-
-
-def _error(service: str, error: IamError, request_id: str) -> HttpResponse:
-    return HttpResponse(serializer.serialize_error(service, error, request_id), status=error.status,
-                        content_type="text/xml", headers={"x-amzn-RequestId": request_id})
-
-
-def _ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "127.0.0.1")
+        failure = ServiceFailure("An internal error occurred.")
+        return failure.status, serializer.serialize_error(service, failure, request_id), request_id

@@ -3,12 +3,12 @@ side in one run.
 
     .venv/bin/python bench/api_throughput.py [--seconds 3] [--rounds 3] [--users 20] [--profile]
 
-Our server runs the way ``manage.py standalone`` runs it (gunicorn, 2 workers × 4 threads) on a fresh database, with
+Our server runs the way ``manage.py standalone`` runs it (granian, 2 workers × 4 threads) on a fresh database, with
 SigV4 verified, policies enforced (the caller is an IAM user whose only permission is a customer managed policy
 allowing iam:*) and the audit trail on (Redis at REDIS_URL receives the delivery tasks). moto_server
 (``moto[server]``) answers the same calls. Both servers run for the whole benchmark and are measured alternately,
 operation by operation, for ``--rounds`` rounds, so a change in the machine's load affects both alike; the table
-shows each figure's median over the rounds (min–max in brackets). One client thread, sequential calls: the figure
+shows each figure's median over the rounds (min–max in brackets), and the median of the rounds' own ratios. One client thread, sequential calls: the figure
 is the inverse of the per-call latency. With ``--profile`` our server is sampled by py-spy, if it is installed.
 """
 
@@ -109,13 +109,13 @@ def measure(call: Callable[[], object], calls_per_iteration: int, seconds: float
     return done / (time.perf_counter() - start)
 
 
-def start_ours(env: dict[str, str], profile: bool, threads: int) -> tuple[int, list[subprocess.Popen]]:
-    """gunicorn with the launcher's settings (console/embedded.py)."""
+def start_ours(env: dict[str, str], profile: bool) -> tuple[int, list[subprocess.Popen]]:
+    """The web server exactly as the launcher runs it (``console.embedded.web_server_command``)."""
+    from console.embedded import web_server_command
+
     port = free_port()
-    server = subprocess.Popen([str(VENV_BIN / "gunicorn"), "console.wsgi:application", "--workers", "2",
-                               "--threads", str(threads),
-                               "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--no-control-socket"],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(web_server_command("127.0.0.1", port, workers=2), cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     processes = [server]
     wait_up(port)
     if profile and shutil.which("py-spy", path=str(VENV_BIN)):
@@ -143,8 +143,6 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0, help="measuring time per operation, server and round")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (the table shows medians)")
     parser.add_argument("--users", type=int, default=20, help="users in the account (ListUsers lists them all)")
-    parser.add_argument("--threads", type=int, default=4,
-                        help="gunicorn threads per worker (4, as `manage.py standalone`; 1 = sync workers)")
     parser.add_argument("--profile", action="store_true", help="sample our server with py-spy")
     args = parser.parse_args()
 
@@ -157,12 +155,12 @@ def main() -> None:
     print(f"load average at start: {load()}")
     processes: list[subprocess.Popen] = []
     try:
-        ours_port, started = start_ours(env, args.profile, args.threads)
+        ours_port, started = start_ours(env, args.profile)
         processes += started
         moto_port, started = start_moto()
         processes += started
         clients = {
-            f"ours (gunicorn 2×{args.threads})": client(f"http://127.0.0.1:{ours_port}/aws", *key),
+            "ours (granian, 2 workers)": client(f"http://127.0.0.1:{ours_port}/aws", *key),
             "moto_server": client(f"http://127.0.0.1:{moto_port}", "AKIAIOSFODNN7EXAMPLE", "x" * 40),
         }
         table: dict[str, dict[str, list[float]]] = {name: {} for name in clients}
@@ -186,6 +184,12 @@ def main() -> None:
     for server, row in table.items():
         cells = [f"{statistics.median(row[op]):.0f} ({min(row[op]):.0f}–{max(row[op]):.0f})" for op in operations]
         print(f"| {server} | " + " | ".join(cells) + " |")
+    # Each round measured both servers back to back, so a round's ratio is the steadier figure on a machine whose
+    # speed drifts: the median of those, and the range.
+    ours, moto = table.values()
+    ratios = {op: [a / b for a, b in zip(ours[op], moto[op], strict=True)] for op in operations}
+    cells = [f"{100 * statistics.median(r):.0f} % ({100 * min(r):.0f}–{100 * max(r):.0f} %)" for r in ratios.values()]
+    print("| *ours / moto, per round* | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":

@@ -266,7 +266,7 @@ def _signal_group(child: Child, signum: int) -> None:
         if signum == signal.SIGKILL:
             os.killpg(child.pid, signum)
         else:
-            os.kill(child.pid, signum)  # the leader handles its own workers (gunicorn, celery, postmaster)
+            os.kill(child.pid, signum)  # the leader handles its own workers (granian, celery, postmaster)
     except (ProcessLookupError, PermissionError):
         pass
 
@@ -553,6 +553,17 @@ class Options:
     worker_concurrency: int = 2
 
 
+def web_server_command(host: str, port: int, workers: int) -> list[str]:
+    """Granian serving ``console.wsgi`` (WSGI): a Rust HTTP server in front of Django, each worker process running
+    requests in 4 threads. Its per-request overhead is about half gunicorn's (docs/benchmarks.md), which every
+    console page and API call pays. Idle threads are kept for the maximum 10 minutes: each holds a database
+    connection that a new thread would have to open again."""
+    return [sys.executable, "-m", "granian", "--interface", "wsgi", "console.wsgi:application",
+            "--host", host, "--port", str(port), "--workers", str(workers), "--blocking-threads", "4",
+            "--blocking-threads-idle-timeout", "600", "--backpressure", "64", "--no-ws", "--workers-kill-timeout", "5",
+            "--log-level", "warning"]
+
+
 def _wait_http(supervisor: Supervisor, host: str, port: int, timeout: float = 60) -> None:
     connect_host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
     deadline = time.monotonic() + timeout
@@ -630,12 +641,8 @@ def run(opts: Options, out: Callable[[str], None] | None = None) -> int:
         _finish(supervisor, static)  # the web server serves what collectstatic wrote
 
         # The servers boot while the catalog loads: the banner waits for both.
-        bind = f"[{opts.host}]:{opts.port}" if ":" in opts.host else f"{opts.host}:{opts.port}"
-        apps.append(supervisor.spawn("web", [
-            sys.executable, "-m", "gunicorn", "console.wsgi:application", "--bind", bind,
-            "--workers", str(opts.web_workers), "--threads", "4", "--graceful-timeout", "5", "--no-control-socket",
-            "--worker-tmp-dir", "/dev/shm" if Path("/dev/shm").is_dir() else str(opts.data_dir),
-        ], env=env, cwd=opts.base_dir))
+        apps.append(supervisor.spawn("web", web_server_command(opts.host, opts.port, opts.web_workers),
+                                     env=env, cwd=opts.base_dir))
         celery = [sys.executable, "-m", "celery", "-A", "console"]
         apps.append(supervisor.spawn("worker", [
             *celery, "worker", "--loglevel", "INFO", "--concurrency", str(opts.worker_concurrency),

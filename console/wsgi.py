@@ -3,4 +3,8 @@ import os
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "console.settings")
-application = get_wsgi_application()
+django_application = get_wsgi_application()
+
+from awsapi.wsgi import with_query_api
+
+application = with_query_api(django_application)  # /aws is answered before Django's request handling

@@ -33,6 +33,17 @@ def django_db_setup(django_db_setup, django_db_blocker):
         _load_catalog()
 
 
+@pytest.fixture(scope="session")
+def live_server(live_server):
+    """pytest-django's live server, serving what production serves: ``/aws`` answered by ``awsapi.wsgi`` in front
+    of Django (``console.wsgi``), the console by Django."""
+    from awsapi.wsgi import with_query_api
+
+    httpd = live_server.thread.httpd
+    httpd.set_app(with_query_api(httpd.get_app()))
+    return live_server
+
+
 @pytest.fixture
 def managed_policies(db):
     """The AWS managed catalog, reloaded when a transactional test has flushed it."""

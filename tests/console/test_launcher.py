@@ -115,8 +115,8 @@ def _kind(process: psutil.Process) -> str | None:
         return "postgres"
     if "redis-server" in name or "redis-server" in cmdline:
         return "redis"
-    if "gunicorn" in cmdline:
-        return "gunicorn"
+    if "granian" in cmdline:
+        return "granian"
     if "celery" in cmdline and " worker" in cmdline:
         return "celery worker"
     if "celery" in cmdline and " beat" in cmdline:
@@ -147,7 +147,7 @@ def test_standalone_serves_the_demo_account_and_ctrl_c_stops_everything(launcher
 
     children = launcher.descendants()
     kinds = {_kind(p) for p in children}
-    assert {"postgres", "redis", "gunicorn", "celery worker", "celery beat"} <= kinds, kinds
+    assert {"postgres", "redis", "granian", "celery worker", "celery beat"} <= kinds, kinds
 
     dashboard = _sign_in(launcher.url, creds["EMAIL"], creds["PASSWORD"])
     assert "IAM Dashboard" in dashboard

@@ -2,7 +2,7 @@
 
 With DATABASE_URL / REDIS_URL unset it starts an embedded PostgreSQL and Redis under the data directory
 (``IAM_DATA_DIR``, default ``./.data``); with them set it uses those servers. Then it migrates, loads the AWS managed
-policies, seeds the demo account and runs gunicorn, a Celery worker and Celery beat until Ctrl-C.
+policies, seeds the demo account and runs the web server (granian), a Celery worker and Celery beat until Ctrl-C.
 See ``console/embedded.py``.
 """
 
@@ -25,7 +25,7 @@ class Command(BaseCommand):
                             help="web server port (default: $PORT or 8000)")
         parser.add_argument("--host", default="127.0.0.1",
                             help="address to listen on (default 127.0.0.1; 0.0.0.0 for a class server)")
-        parser.add_argument("--web-workers", type=int, default=2, help="gunicorn worker processes (default 2)")
+        parser.add_argument("--web-workers", type=int, default=2, help="web server worker processes (default 2)")
         parser.add_argument("--worker-concurrency", type=int, default=2, help="Celery worker processes (default 2)")
 
     def handle(self, *args: object, **options: object) -> None:

@@ -1,0 +1,80 @@
+"""The Query API in front of Django: ``console.wsgi`` answers ``/aws`` here, before Django's request handling.
+
+``/aws`` serves signed AWS requests only. Django's handler (its request object, the middleware chain, the
+response object) costs about a tenth of a warm API call's own time (docs/benchmarks.md), and nothing in it means
+anything to a SigV4-signed request. What of it does apply is kept: the Host header is validated against
+ALLOWED_HOSTS by Django's own code, the body is capped at DATA_UPLOAD_MAX_MEMORY_SIZE, request_started and
+request_finished are sent (Django closes stale database connections on them), and the answer carries
+SecurityMiddleware's headers. Under Django's handler (the test client) ``awsapi.middleware`` routes to the same
+``views.answer``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from http import HTTPStatus
+from typing import Any
+
+from django.conf import settings
+from django.core import signals
+from django.core.exceptions import DisallowedHost, RequestDataTooBig
+from django.http import HttpRequest
+
+from awsapi import views
+from awsapi.middleware import PATHS
+from awsapi.protocol import sigv4
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def with_query_api(django_application: WsgiApp) -> WsgiApp:
+    def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") not in PATHS:
+            return django_application(environ, start_response)
+        signals.request_started.send(sender=__name__, environ=environ)
+        try:
+            status, body, request_id = _answer(environ)
+        finally:
+            signals.request_finished.send(sender=__name__)
+        headers = [("Content-Type", "text/xml"), ("Content-Length", str(len(body))),
+                   ("x-amzn-RequestId", request_id), *_security_headers()]
+        start_response(f"{status} {HTTPStatus(status).phrase}", headers)
+        return [body]
+
+    return application
+
+
+def _answer(environ: dict[str, Any]) -> tuple[int, bytes, str]:
+    try:
+        http = _http_request(environ)
+    except (DisallowedHost, RequestDataTooBig) as exc:
+        return views.refuse(exc)
+    return views.answer(http, source_ip=environ.get("REMOTE_ADDR", "127.0.0.1"))
+
+
+def _http_request(environ: dict[str, Any]) -> sigv4.HttpRequest:
+    meta = HttpRequest()
+    meta.META = environ
+    host = meta.get_host()  # Django's own ALLOWED_HOSTS check (raises DisallowedHost)
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if settings.DATA_UPLOAD_MAX_MEMORY_SIZE is not None and length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+        raise RequestDataTooBig("Request body exceeded settings.DATA_UPLOAD_MAX_MEMORY_SIZE.")
+    body = environ["wsgi.input"].read(length) if length > 0 else b""
+    headers = {key[5:].replace("_", "-").lower(): value for key, value in environ.items() if key.startswith("HTTP_")}
+    for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        if environ.get(key):
+            headers[key.replace("_", "-").lower()] = environ[key]
+    return sigv4.HttpRequest(method=environ.get("REQUEST_METHOD", ""), host=host, path=environ["PATH_INFO"],
+                             query=environ.get("QUERY_STRING", ""), headers=headers, body=body)
+
+
+def _security_headers() -> list[tuple[str, str]]:
+    headers = []
+    if settings.SECURE_CONTENT_TYPE_NOSNIFF:
+        headers.append(("X-Content-Type-Options", "nosniff"))
+    if settings.SECURE_REFERRER_POLICY:
+        headers.append(("Referrer-Policy", settings.SECURE_REFERRER_POLICY))
+    return headers
