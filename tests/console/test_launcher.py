@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -151,6 +152,12 @@ def test_standalone_serves_the_demo_account_and_ctrl_c_stops_everything(launcher
 
     dashboard = _sign_in(launcher.url, creds["EMAIL"], creds["PASSWORD"])
     assert "IAM Dashboard" in dashboard
+    # The Query API through the real web server: an unsigned call is refused in AWS's format, not Django's.
+    api = urllib.request.Request(f"{launcher.url}/aws", data=b"Action=ListUsers&Version=2010-05-08")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(api, timeout=10)
+    assert refused.value.code == 403 and refused.value.headers["x-amzn-RequestId"]
+    assert b"<Code>MissingAuthenticationToken</Code>" in refused.value.read()
     assert creds["ACCOUNT_ID"] == "111122223333" and "111122223333" in dashboard
 
     launcher.process.send_signal(signal.SIGINT)
