@@ -14,7 +14,6 @@ import argparse
 import http.client
 import importlib.util
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.api_throughput import free_port, wait_up  # noqa: E402
 from console.embedded import web_server_command  # noqa: E402
 
 APP = '''
@@ -39,31 +39,13 @@ HEADERS = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8", "
                             "SignedHeaders=content-type;host;x-amz-date, Signature=" + "0" * 64}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_up(port: int) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"nothing listens on {port}")
-
-
 def commands(port: int) -> dict[str, list[str]]:
-    granian = web_server_command("127.0.0.1", port, workers=2)
-    servers = {"granian (the launcher's command)": [*granian[:granian.index("console.wsgi:application")],
-                                                    "overhead_app:application",
-                                                    *granian[granian.index("console.wsgi:application") + 1:]],
-               "werkzeug, threaded (moto_server's)": [
-                   sys.executable, "-c", "from werkzeug.serving import run_simple; from overhead_app import "
-                   f"application; run_simple('127.0.0.1', {port}, application, threaded=True)"]}
+    granian = ["overhead_app:application" if part == "console.wsgi:application" else part
+               for part in web_server_command("127.0.0.1", port, workers=2)]
+    werkzeug = ("from werkzeug.serving import run_simple; from overhead_app import application; "
+                f"run_simple('127.0.0.1', {port}, application, threaded=True)")
+    servers = {"granian (the launcher's command)": granian,
+               "werkzeug, threaded (moto_server's)": [sys.executable, "-c", werkzeug]}
     if importlib.util.find_spec("gunicorn"):
         servers["gunicorn 2 × 4 threads (before)"] = [sys.executable, "-m", "gunicorn", "overhead_app:application",
                                                       "--workers", "2", "--threads", "4",
