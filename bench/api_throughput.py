@@ -8,8 +8,9 @@ SigV4 verified, policies enforced (the caller is an IAM user whose only permissi
 allowing iam:*) and the audit trail on (Redis at REDIS_URL receives the delivery tasks). moto_server
 (``moto[server]``) answers the same calls. Both servers run for the whole benchmark and are measured alternately,
 operation by operation, for ``--rounds`` rounds, so a change in the machine's load affects both alike; the table
-shows each figure's median over the rounds (min–max in brackets), and the median of the rounds' own ratios. One client thread, sequential calls: the figure
-is the inverse of the per-call latency. With ``--profile`` our server is sampled by py-spy, if it is installed.
+shows each figure's median over the rounds (min–max in brackets), and the median of the rounds' own ratios. One
+client thread, sequential calls: the figure is the inverse of the per-call latency. With ``--profile`` our server
+is sampled by py-spy, if it is installed.
 """
 
 from __future__ import annotations

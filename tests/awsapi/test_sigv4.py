@@ -49,26 +49,28 @@ def verified(http: sigv4.HttpRequest) -> bool:
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
 
+URL = "http://127.0.0.1:8000/aws"
+LIST_USERS = b"Action=ListUsers&Version=2010-05-08"
+
 CASES = {
-    "boto3 POST": {"method": "POST", "url": "http://127.0.0.1:8000/aws",
-                       "body": b"Action=ListUsers&Version=2010-05-08", "headers": FORM},
-    "trailing slash, host with port": {"method": "POST", "url": "http://localhost:48123/aws/",
-                                           "body": b"Action=GetUser&UserName=a%2Bb&Version=2010-05-08", "headers": FORM},
-    "query string and body": {"method": "POST", "url": "http://127.0.0.1:8000/aws?Version=2010-05-08&Action=GetUser",
-                                  "body": b"UserName=x", "headers": FORM},
+    "boto3 POST": {"method": "POST", "url": URL, "body": LIST_USERS, "headers": FORM},
+    "trailing slash, host with port": {
+        "method": "POST", "url": "http://localhost:48123/aws/", "headers": FORM,
+        "body": b"Action=GetUser&UserName=a%2Bb&Version=2010-05-08"},
+    "query string and body": {
+        "method": "POST", "url": f"{URL}?Version=2010-05-08&Action=GetUser", "body": b"UserName=x", "headers": FORM},
     "GET with encoded, repeated and blank parameters": {
-        "method": "GET", "url": "http://127.0.0.1:8000/aws?Action=ListUsers&PathPrefix=%2Fdev%2F&Version=2010-05-08&Z=&Z=a"},
-    "extra headers with runs of spaces": {"method": "POST", "url": "http://127.0.0.1:8000/aws",
-                                              "body": b"Action=ListUsers&Version=2010-05-08",
-                                              "headers": {**FORM, "X-Amz-Meta-Note": "  two   spaces  here "}},
-    "session token (STS)": {"method": "POST", "url": "http://127.0.0.1:8000/aws", "service": "sts",
-                                "body": b"Action=GetCallerIdentity&Version=2011-06-15", "headers": FORM,
-                                "credentials": SESSION},
-    "presigned GET": {"method": "GET", "url": "http://127.0.0.1:8000/aws?Action=ListUsers&Version=2010-05-08",
-                          "presign": True},
-    "presigned with a session token": {"method": "GET", "credentials": SESSION, "presign": True,
-                                           "url": "http://127.0.0.1:8000/aws?Action=GetUser&Version=2010-05-08"},
-    "empty body": {"method": "POST", "url": "http://127.0.0.1:8000/aws?Action=ListUsers&Version=2010-05-08"},
+        "method": "GET", "url": f"{URL}?Action=ListUsers&PathPrefix=%2Fdev%2F&Version=2010-05-08&Z=&Z=a"},
+    "extra headers with runs of spaces": {
+        "method": "POST", "url": URL, "body": LIST_USERS,
+        "headers": {**FORM, "X-Amz-Meta-Note": "  two   spaces  here "}},
+    "session token (STS)": {
+        "method": "POST", "url": URL, "service": "sts", "credentials": SESSION, "headers": FORM,
+        "body": b"Action=GetCallerIdentity&Version=2011-06-15"},
+    "presigned GET": {"method": "GET", "url": f"{URL}?Action=ListUsers&Version=2010-05-08", "presign": True},
+    "presigned with a session token": {
+        "method": "GET", "url": f"{URL}?Action=GetUser&Version=2010-05-08", "credentials": SESSION, "presign": True},
+    "empty body": {"method": "POST", "url": f"{URL}?Action=ListUsers&Version=2010-05-08"},
 }
 
 
@@ -93,9 +95,8 @@ def test_any_change_after_signing_is_caught():
 
 def test_a_signed_content_hash_must_be_the_bodys():
     """A client may sign x-amz-content-sha256; a body changed after signing must not pass by keeping the header."""
-    body = b"Action=ListUsers&Version=2010-05-08"
-    honest = sign("POST", "http://127.0.0.1:8000/aws", body=body,
-                  headers={**FORM, "X-Amz-Content-SHA256": hashlib.sha256(body).hexdigest()})
+    honest = sign("POST", URL, body=LIST_USERS,
+                  headers={**FORM, "X-Amz-Content-SHA256": hashlib.sha256(LIST_USERS).hexdigest()})
     assert verified(honest)
 
     tampered = sigv4.HttpRequest(honest.method, honest.host, honest.path, honest.query, honest.headers,
@@ -105,8 +106,7 @@ def test_a_signed_content_hash_must_be_the_bodys():
 
 
 def test_a_signed_header_that_was_not_sent_cannot_match():
-    http = sign("POST", "http://127.0.0.1:8000/aws", body=b"Action=ListUsers&Version=2010-05-08",
-                headers={**FORM, "X-Amz-Meta-Note": "n"})
+    http = sign("POST", URL, body=LIST_USERS, headers={**FORM, "X-Amz-Meta-Note": "n"})
     stripped = sigv4.HttpRequest(http.method, http.host, http.path, http.query,
                                  {k: v for k, v in http.headers.items() if k != "x-amz-meta-note"}, http.body)
     with pytest.raises(sigv4.SignatureDoesNotMatch):
