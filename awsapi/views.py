@@ -14,7 +14,7 @@ from awsapi import auth, dispatch
 from awsapi.protocol import parser, serializer, sigv4
 from core.context import CallContext, Principal
 from core.errors import IamError, ServiceFailure
-from core.validation import service_model
+from core.validation import carries_nul, service_model
 from policies import authz
 
 logger = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ def answer(http: sigv4.HttpRequest, *, source_ip: str) -> tuple[int, bytes, str]
     try:
         if http.method not in ("POST", "GET"):
             raise InvalidParameterValue("The API accepts POST (and presigned GET) requests only.")
-        if "\x00" in http.query or "%00" in http.query or b"\x00" in http.body or b"%00" in http.body:
+        if carries_nul(http.query, http.body):
             raise InvalidParameterValue("Requests may not contain NUL characters.")
         form = dict(parse_qsl(http.query, keep_blank_values=True))
         if http.method == "POST":

@@ -9,6 +9,7 @@ from django.shortcuts import render
 
 from console import sessions
 from core.errors import IamError
+from core.validation import carries_nul
 
 
 class ConsoleIdentityMiddleware:
@@ -43,9 +44,8 @@ class RejectNulBytesMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        raw = request.path + request.META.get("QUERY_STRING", "")
         body = request.body if request.method in ("POST", "PUT", "PATCH") else b""
-        if "\x00" in raw or "%00" in raw or b"\x00" in body or b"%00" in body:
+        if carries_nul(request.path + request.META.get("QUERY_STRING", ""), body):
             from django.http import HttpResponseBadRequest
 
             return HttpResponseBadRequest("Requests may not contain NUL characters.")

@@ -20,6 +20,12 @@ from core.errors import ValidationError
 _API_VERSIONS = {"iam": "2010-05-08", "sts": "2011-06-15"}
 
 
+def carries_nul(text: str, body: bytes) -> bool:
+    """Whether a request's URL text or body holds a NUL character, raw or percent-encoded: PostgreSQL text cannot
+    store one, so such a request is bad input (400), never a database error."""
+    return "\x00" in text or "%00" in text or b"\x00" in body or b"%00" in body
+
+
 @functools.cache
 def service_model(service: str) -> ServiceModel:
     loader = Loader()
