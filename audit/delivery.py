@@ -4,8 +4,8 @@ record to the account's daily trail file (gzipped JSON lines, like CloudTrail's 
 from __future__ import annotations
 
 import gzip
-import logging
 import json
+import logging
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -54,8 +54,11 @@ def deliver(event_pks: Iterable[int]) -> int:
 def deliver_pending(limit: int = 10_000) -> int:
     delivered = 0
     while delivered < limit:
-        pks = list(AuditEvent.objects.filter(delivered_at__isnull=True).order_by("event_time")
-                   .values_list("pk", flat=True)[:BATCH])
+        pks = list(
+            AuditEvent.objects.filter(delivered_at__isnull=True)
+            .order_by("event_time")
+            .values_list("pk", flat=True)[:BATCH]
+        )
         if not pks:
             break
         count = deliver(pks)
@@ -79,7 +82,8 @@ def _update_last_accessed(event: AuditEvent) -> None:
 
         Role.objects.filter(account_id=event.account_id, arn=issuer).update(last_used_at=event.event_time)
     ServiceLastAccessed.objects.update_or_create(
-        account_id=event.account_id, principal_arn=issuer or arn,
+        account_id=event.account_id,
+        principal_arn=issuer or arn,
         service_namespace=event.event_source.split(".", 1)[0],
         defaults={"last_accessed_at": event.event_time, "last_authenticated_entity": arn},
     )

@@ -47,8 +47,9 @@ def granted_services(documents: Iterable[str]) -> tuple[set[str], bool]:
     return services, everything
 
 
-def get_service_last_accessed(ctx: CallContext, *, arn: str, member_arns: Iterable[str] = (),
-                              documents: Iterable[str] = ()) -> tuple[list[ServiceAccess], bool]:
+def get_service_last_accessed(
+    ctx: CallContext, *, arn: str, member_arns: Iterable[str] = (), documents: Iterable[str] = ()
+) -> tuple[list[ServiceAccess], bool]:
     """Rows for the Last Accessed tab: granted services (accessed ones first, newest first) and whether all
     services are granted. For a group, ``member_arns`` are its users: the group's data is theirs."""
     with iam_call(ctx, "iam:GetServiceLastAccessedDetails", arn, {"arn": arn}):
@@ -60,9 +61,20 @@ def get_service_last_accessed(ctx: CallContext, *, arn: str, member_arns: Iterab
                 used[row.service_namespace] = row
         granted, everything = granted_services(documents)
         names = granted | set(used)
-        rows = [ServiceAccess(ns, catalog.service_name(ns) or ns,
-                              used[ns].last_accessed_at if ns in used else None,
-                              used[ns].last_authenticated_entity if ns in used else "")
-                for ns in names]
-        rows.sort(key=lambda r: (r.last_accessed_at is None, -(r.last_accessed_at.timestamp() if r.last_accessed_at else 0), r.name))
+        rows = [
+            ServiceAccess(
+                ns,
+                catalog.service_name(ns) or ns,
+                used[ns].last_accessed_at if ns in used else None,
+                used[ns].last_authenticated_entity if ns in used else "",
+            )
+            for ns in names
+        ]
+        rows.sort(
+            key=lambda r: (
+                r.last_accessed_at is None,
+                -(r.last_accessed_at.timestamp() if r.last_accessed_at else 0),
+                r.name,
+            )
+        )
         return rows, everything

@@ -39,7 +39,9 @@ class AuditEvent(models.Model):
             models.Index(fields=["account", "read_only", "-event_time", "-id"], name="audit_read_only"),
             models.Index(fields=["account", "access_key_id", "-event_time", "-id"], name="audit_access_key"),
             models.Index(fields=["account", "error_code", "-event_time", "-id"], name="audit_error_code"),
-            models.Index(fields=["event_time"], condition=models.Q(delivered_at__isnull=True), name="audit_undelivered"),
+            models.Index(
+                fields=["event_time"], condition=models.Q(delivered_at__isnull=True), name="audit_undelivered"
+            ),
         ]
 
 

@@ -29,12 +29,25 @@ ATTRIBUTES = {
     "EventId": "event_id",
 }
 ATTRIBUTE_LABELS = {
-    "EventName": "Event name", "Username": "User name", "ResourceType": "Resource type",
-    "ResourceName": "Resource name", "EventSource": "Event source", "ReadOnly": "Read-only",
-    "AccessKeyId": "AWS access key", "ErrorCode": "Error code", "EventId": "Event ID",
+    "EventName": "Event name",
+    "Username": "User name",
+    "ResourceType": "Resource type",
+    "ResourceName": "Resource name",
+    "EventSource": "Event source",
+    "ReadOnly": "Read-only",
+    "AccessKeyId": "AWS access key",
+    "ErrorCode": "Error code",
+    "EventId": "Event ID",
 }
-RANGES = {"30m": timedelta(minutes=30), "1h": timedelta(hours=1), "3h": timedelta(hours=3),
-          "12h": timedelta(hours=12), "1d": timedelta(days=1), "7d": timedelta(days=7), "90d": timedelta(days=90)}
+RANGES = {
+    "30m": timedelta(minutes=30),
+    "1h": timedelta(hours=1),
+    "3h": timedelta(hours=3),
+    "12h": timedelta(hours=12),
+    "1d": timedelta(days=1),
+    "7d": timedelta(days=7),
+    "90d": timedelta(days=90),
+}
 RETENTION = timedelta(days=90)
 
 
@@ -67,8 +80,9 @@ def _decode_cursor(cursor: str) -> tuple[datetime, int]:
 def _filtered(account_id: str | list[str], lookup: Lookup) -> QuerySet[AuditEvent]:
     now = clock.now()
     accounts = {"account_id": account_id} if isinstance(account_id, str) else {"account_id__in": account_id}
-    events = AuditEvent.objects.filter(**accounts, delivered_at__isnull=False,
-                                       event_time__gte=max(lookup.start or now - RETENTION, now - RETENTION))
+    events = AuditEvent.objects.filter(
+        **accounts, delivered_at__isnull=False, event_time__gte=max(lookup.start or now - RETENTION, now - RETENTION)
+    )
     if lookup.end is not None:
         events = events.filter(event_time__lte=lookup.end)
     if lookup.attribute:
@@ -89,11 +103,16 @@ def _filtered(account_id: str | list[str], lookup: Lookup) -> QuerySet[AuditEven
     return events
 
 
-def lookup_events(ctx: CallContext, lookup: Lookup, *, cursor: str = "", limit: int = 50,
-                  newer_than: str = "") -> tuple[list[AuditEvent], str]:
+def lookup_events(
+    ctx: CallContext, lookup: Lookup, *, cursor: str = "", limit: int = 50, newer_than: str = ""
+) -> tuple[list[AuditEvent], str]:
     """A page of events, newest first, and the cursor of the next page ("" at the end)."""
-    params = {"lookupAttributes": [{"attributeKey": lookup.attribute, "attributeValue": lookup.value}]
-              if lookup.attribute else None, "maxResults": limit}
+    params = {
+        "lookupAttributes": [{"attributeKey": lookup.attribute, "attributeValue": lookup.value}]
+        if lookup.attribute
+        else None,
+        "maxResults": limit,
+    }
     # LookupEvents itself is not recorded: the history page polls it and would drown the trail.
     with iam_call(ctx, "cloudtrail:LookupEvents", "*", params, audited=False):
         events = _filtered(ctx.account_id, lookup)
@@ -108,8 +127,9 @@ def lookup_events(ctx: CallContext, lookup: Lookup, *, cursor: str = "", limit: 
         return rows[:limit], next_cursor
 
 
-def lookup_events_in(account_ids: list[str], lookup: Lookup, *, cursor: str = "",
-                     limit: int = 50) -> tuple[list[AuditEvent], str]:
+def lookup_events_in(
+    account_ids: list[str], lookup: Lookup, *, cursor: str = "", limit: int = 50
+) -> tuple[list[AuditEvent], str]:
     """``lookup_events`` across several accounts (an organization's trail). Not authorized here: the caller (e.g.
     ``classroom.labs_services.lookup_class_events``) has authorized inside its own ``iam_call``."""
     events = _filtered(list(account_ids), lookup)

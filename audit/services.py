@@ -39,10 +39,17 @@ def is_read_only(event_name: str) -> bool:
 
 def user_identity(principal: Principal, access_key_id: str = "") -> dict[str, Any]:
     if principal.type in ("WebIdentityUser", "SAMLUser"):  # AssumeRoleWith* callers (sts/federation.py)
-        provider = principal.arn if principal.type == "WebIdentityUser" else \
-            principal.principal_id.removesuffix(f":{principal.name}")  # SAML: the NameQualifier
-        return {"type": principal.type, "principalId": principal.principal_id, "userName": principal.name,
-                "identityProvider": provider}
+        provider = (
+            principal.arn
+            if principal.type == "WebIdentityUser"
+            else principal.principal_id.removesuffix(f":{principal.name}")
+        )  # SAML: the NameQualifier
+        return {
+            "type": principal.type,
+            "principalId": principal.principal_id,
+            "userName": principal.name,
+            "identityProvider": provider,
+        }
     identity: dict[str, Any] = {
         "type": principal.type,
         "principalId": principal.principal_id,
@@ -64,10 +71,17 @@ def _session_context(principal: Principal) -> dict[str, Any]:
     role = Role.objects.filter(pk=principal.role_pk).values("arn", "role_id", "name", "account_id").first() or {}
     issued = principal.token_issued_at
     return {
-        "sessionIssuer": {"type": "Role", "principalId": role.get("role_id", ""), "arn": role.get("arn", ""),
-                          "accountId": role.get("account_id", principal.account_id), "userName": role.get("name", "")},
-        "attributes": {"creationDate": issued.strftime("%Y-%m-%dT%H:%M:%SZ") if issued else "",
-                       "mfaAuthenticated": "true" if principal.mfa_authenticated else "false"},
+        "sessionIssuer": {
+            "type": "Role",
+            "principalId": role.get("role_id", ""),
+            "arn": role.get("arn", ""),
+            "accountId": role.get("account_id", principal.account_id),
+            "userName": role.get("name", ""),
+        },
+        "attributes": {
+            "creationDate": issued.strftime("%Y-%m-%dT%H:%M:%SZ") if issued else "",
+            "mfaAuthenticated": "true" if principal.mfa_authenticated else "false",
+        },
     }
 
 
@@ -82,10 +96,19 @@ def resource_of(arn: str) -> tuple[str, str]:
     return _RESOURCE_TYPES[kind], rest.rsplit("/", 1)[-1]
 
 
-def build_record(ctx: CallContext, *, event_source: str, event_name: str, event_type: str = "AwsApiCall",
-                 request_parameters: Any = None, response_elements: Any = None, error_code: str = "",
-                 error_message: str = "", additional: dict[str, Any] | None = None,
-                 resources: list[dict[str, str]] | None = None) -> dict[str, Any]:
+def build_record(
+    ctx: CallContext,
+    *,
+    event_source: str,
+    event_name: str,
+    event_type: str = "AwsApiCall",
+    request_parameters: Any = None,
+    response_elements: Any = None,
+    error_code: str = "",
+    error_message: str = "",
+    additional: dict[str, Any] | None = None,
+    resources: list[dict[str, str]] | None = None,
+) -> dict[str, Any]:
     now = clock.now()
     record: dict[str, Any] = {
         "eventVersion": EVENT_VERSION,
@@ -173,8 +196,22 @@ def _enqueue_delivery(event_pk: int) -> None:
     _publisher.submit(event_pk)
 
 
-_FIELDS = ("account_id", "event_id", "event_time", "event_source", "event_name", "event_type", "read_only", "username",
-           "access_key_id", "resource_type", "resource_name", "error_code", "record", "explanation")
+_FIELDS = (
+    "account_id",
+    "event_id",
+    "event_time",
+    "event_source",
+    "event_name",
+    "event_type",
+    "read_only",
+    "username",
+    "access_key_id",
+    "resource_type",
+    "resource_name",
+    "error_code",
+    "record",
+    "explanation",
+)
 _INSERT: dict[bool, str] = {}
 
 
@@ -190,13 +227,23 @@ def _insert_sql(alone: bool) -> str:
     if alone not in _INSERT:
         casts = {"event_id": "::uuid", "record": "::jsonb", "explanation": "::jsonb"}
         relaxed = ", set_config('synchronous_commit', 'off', true)" if alone else ""
-        _INSERT[alone] = (f"INSERT INTO {AuditEvent._meta.db_table} ({', '.join(_FIELDS)}) VALUES ("
-                          + ", ".join(f"%s{casts.get(f, '')}" for f in _FIELDS) + f") RETURNING id{relaxed}")
+        _INSERT[alone] = (
+            f"INSERT INTO {AuditEvent._meta.db_table} ({', '.join(_FIELDS)}) VALUES ("
+            + ", ".join(f"%s{casts.get(f, '')}" for f in _FIELDS)
+            + f") RETURNING id{relaxed}"
+        )
     return _INSERT[alone]
 
 
-def save_record(ctx: CallContext, record: dict[str, Any], *, resource_arn: str = "", explanation: Any = None,
-                commits: bool = False, after: Call | None = None) -> int:
+def save_record(
+    ctx: CallContext,
+    record: dict[str, Any],
+    *,
+    resource_arn: str = "",
+    explanation: Any = None,
+    commits: bool = False,
+    after: Call | None = None,
+) -> int:
     """``commits``: the row is the last statement of its call's outermost transaction, which commits with it
     (``core.db.fetch_prepared``'s ``commit_outermost``). ``after``: a call whose deferred statements go first, in
     the same round trip."""
@@ -205,10 +252,22 @@ def save_record(ctx: CallContext, record: dict[str, Any], *, resource_arn: str =
     resource_type, resource_name = resource_of(resource_arn)
     # The row's values in _FIELDS order, bound directly (no model instance: its init and signals cost more than
     # the INSERT's own Python on every call).
-    values = [ctx.account_id, record["eventID"], clock.now(), record["eventSource"], record["eventName"],
-              record["eventType"], record["readOnly"], ctx.principal.name[:128], ctx.access_key_id[:128],
-              resource_type, resource_name[:2048], record.get("errorCode", ""), json.dumps(record),
-              None if explanation is None else json.dumps(explanation)]
+    values = [
+        ctx.account_id,
+        record["eventID"],
+        clock.now(),
+        record["eventSource"],
+        record["eventName"],
+        record["eventType"],
+        record["readOnly"],
+        ctx.principal.name[:128],
+        ctx.access_key_id[:128],
+        resource_type,
+        resource_name[:2048],
+        record.get("errorCode", ""),
+        json.dumps(record),
+        None if explanation is None else json.dumps(explanation),
+    ]
     alone = connection.get_autocommit()
     if after is not None and after.deferred:
         from core.calls import run_deferred
@@ -240,5 +299,11 @@ def record_event(call: Call, *, commits: bool = False) -> int:
         from policies.authz import explain
 
         explanation = explain(error.explanation)
-    return save_record(call.ctx, record, resource_arn=call.resource, explanation=explanation, commits=commits,
-                       after=None if error else call)
+    return save_record(
+        call.ctx,
+        record,
+        resource_arn=call.resource,
+        explanation=explanation,
+        commits=commits,
+        after=None if error else call,
+    )

@@ -18,8 +18,20 @@ from console.htmx import pick_partial
 from core import clock
 from core.errors import InvalidInput, NoSuchEntity
 
-CSV_COLUMNS = ["Event ID", "Event time", "User name", "Event name", "Resource type", "Resource name",
-               "AWS access key", "Event source", "AWS region", "Error code", "Source IP address", "Read-only"]
+CSV_COLUMNS = [
+    "Event ID",
+    "Event time",
+    "User name",
+    "Event name",
+    "Resource type",
+    "Resource name",
+    "AWS access key",
+    "Event source",
+    "AWS region",
+    "Error code",
+    "Source IP address",
+    "Read-only",
+]
 
 
 def _lookup(request: HttpRequest) -> tuple[queries.Lookup, dict[str, str]]:
@@ -33,8 +45,13 @@ def _lookup(request: HttpRequest) -> tuple[queries.Lookup, dict[str, str]]:
         start = now - queries.RANGES[range_key]
     elif range_key == "custom":
         start, end = _parse_time(request.GET.get("start", "")), _parse_time(request.GET.get("end", ""))
-    state = {"attribute": attribute, "value": value, "range": range_key,
-             "start": request.GET.get("start", ""), "end": request.GET.get("end", "")}
+    state = {
+        "attribute": attribute,
+        "value": value,
+        "range": range_key,
+        "start": request.GET.get("start", ""),
+        "end": request.GET.get("end", ""),
+    }
     return queries.Lookup(attribute if value else "", value, start, end), state
 
 
@@ -61,8 +78,14 @@ def event_history(request: HttpRequest) -> HttpResponse:
     if not cursor and request.GET.get("newer") == top:  # the live poll: redraw only when something newer arrived
         return HttpResponse(status=204)
     context = {
-        "events": events, "next_cursor": next_cursor, "nav": "event_history", "top_cursor": top, "cursor": cursor,
-        "attributes": queries.ATTRIBUTE_LABELS, "ranges": ["30m", "1h", "3h", "12h", "1d", "7d"], **state,
+        "events": events,
+        "next_cursor": next_cursor,
+        "nav": "event_history",
+        "top_cursor": top,
+        "cursor": cursor,
+        "attributes": queries.ATTRIBUTE_LABELS,
+        "ranges": ["30m", "1h", "3h", "12h", "1d", "7d"],
+        **state,
         "query": request.GET.urlencode(),
     }
     return render(request, pick_partial(request, "audit/event_history.html", {"event-table"}), context)
@@ -75,10 +98,16 @@ def event_detail(request: HttpRequest, event_id: str) -> HttpResponse:
         event = queries.get_event(request.iam_ctx, event_id)
     except NoSuchEntity as exc:
         raise Http404(exc.message) from None
-    return render(request, "audit/event_detail.html", {
-        "event": event, "record_json": json.dumps(event.record, indent=2), "explanation": event.explanation,
-        "nav": "event_history",
-    })
+    return render(
+        request,
+        "audit/event_detail.html",
+        {
+            "event": event,
+            "record_json": json.dumps(event.record, indent=2),
+            "explanation": event.explanation,
+            "nav": "event_history",
+        },
+    )
 
 
 @console_login_required
@@ -97,9 +126,22 @@ def event_download(request: HttpRequest) -> HttpResponse:
     writer.writerow(CSV_COLUMNS)
     for e in events:
         r = e.record
-        writer.writerow([str(e.event_id), r.get("eventTime", ""), e.username, e.event_name, e.resource_type,
-                         e.resource_name, e.access_key_id, e.event_source, r.get("awsRegion", ""), e.error_code,
-                         r.get("sourceIPAddress", ""), "true" if e.read_only else "false"])
+        writer.writerow(
+            [
+                str(e.event_id),
+                r.get("eventTime", ""),
+                e.username,
+                e.event_name,
+                e.resource_type,
+                e.resource_name,
+                e.access_key_id,
+                e.event_source,
+                r.get("awsRegion", ""),
+                e.error_code,
+                r.get("sourceIPAddress", ""),
+                "true" if e.read_only else "false",
+            ]
+        )
     response = HttpResponse(out.getvalue(), content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="event_history_{stamp}.csv"'
     return response

@@ -28,8 +28,9 @@ from sts.models import TemporaryCredential
 EXPIRED = "The security token included in the request is expired"
 
 
-def authenticate(request: HttpRequest, signed: SignedRequest, *, source_ip: str, user_agent: str,
-                 request_id: str) -> tuple[CallContext, list[tuple] | None]:
+def authenticate(
+    request: HttpRequest, signed: SignedRequest, *, source_ip: str, user_agent: str, request_id: str
+) -> tuple[CallContext, list[tuple] | None]:
     """The caller's context, and for a long-term key the rows of its policies, read with the key (hand them to
     ``policies.authz.prefetched`` for the request)."""
     sigv4.check_time(signed)
@@ -43,8 +44,15 @@ def authenticate(request: HttpRequest, signed: SignedRequest, *, source_ip: str,
         raise sigv4.SignatureDoesNotMatch(sigv4.SIGNATURE_MISMATCH)
     if key is not None:
         _mark_used(key, signed)
-    ctx = CallContext(principal, source_ip=source_ip, user_agent=user_agent, origin="api",
-                      access_key_id=signed.access_key_id, secure_transport=False, request_id=request_id)
+    ctx = CallContext(
+        principal,
+        source_ip=source_ip,
+        user_agent=user_agent,
+        origin="api",
+        access_key_id=signed.access_key_id,
+        secure_transport=False,
+        request_id=request_id,
+    )
     return ctx, policy_rows
 
 
@@ -67,8 +75,10 @@ def _long_term(signed: SignedRequest) -> tuple[tuple, Principal, str, list[tuple
     if not _key_sql:
         from policies.authz import policies_of_key_owner_sql
 
-        _key_sql.append(_KEY_SQL.format(key=AccessKey._meta.db_table, user=IamUser._meta.db_table)
-                        + policies_of_key_owner_sql("(SELECT user_pk FROM k)", "(SELECT account_id FROM k)"))
+        _key_sql.append(
+            _KEY_SQL.format(key=AccessKey._meta.db_table, user=IamUser._meta.db_table)
+            + policies_of_key_owner_sql("(SELECT user_pk FROM k)", "(SELECT account_id FROM k)")
+        )
     rows = fetch_prepared(_key_sql[0], {"key": signed.access_key_id})
     if not rows or rows[0][1] != "k":
         raise sigv4.InvalidClientTokenId(sigv4.INVALID_TOKEN)
@@ -128,14 +138,30 @@ def _session_token_principal(credential: TemporaryCredential) -> Principal:
         raise ExpiredToken(EXPIRED)
     if credential.user is None:
         base = Principal.root(credential.account_id)
-        return Principal(base.type, base.account_id, base.arn, base.name, base.principal_id,
-                         mfa_authenticated=credential.mfa_authenticated_at is not None,
-                         mfa_authenticated_at=credential.mfa_authenticated_at, token_issued_at=credential.issued_at,
-                         session_pk=credential.pk)
+        return Principal(
+            base.type,
+            base.account_id,
+            base.arn,
+            base.name,
+            base.principal_id,
+            mfa_authenticated=credential.mfa_authenticated_at is not None,
+            mfa_authenticated_at=credential.mfa_authenticated_at,
+            token_issued_at=credential.issued_at,
+            session_pk=credential.pk,
+        )
     user = credential.user
-    return Principal("IAMUser", user.account_id, user.arn, user.name, user.user_id, user_pk=user.pk,
-                     session_pk=credential.pk, mfa_authenticated=credential.mfa_authenticated_at is not None,
-                     mfa_authenticated_at=credential.mfa_authenticated_at, token_issued_at=credential.issued_at)
+    return Principal(
+        "IAMUser",
+        user.account_id,
+        user.arn,
+        user.name,
+        user.user_id,
+        user_pk=user.pk,
+        session_pk=credential.pk,
+        mfa_authenticated=credential.mfa_authenticated_at is not None,
+        mfa_authenticated_at=credential.mfa_authenticated_at,
+        token_issued_at=credential.issued_at,
+    )
 
 
 LAST_USED_GRANULARITY = timedelta(minutes=1)
@@ -146,8 +172,13 @@ def _mark_used(key: tuple, signed: SignedRequest) -> None:
     service or Region changes) spares a write, and its commit, on nearly every call of a busy script."""
     pk, last_used_at, last_service, last_region = key
     now = clock.now()
-    if (last_used_at is not None and now - last_used_at < LAST_USED_GRANULARITY
-            and last_service == signed.service and last_region == signed.region):
+    if (
+        last_used_at is not None
+        and now - last_used_at < LAST_USED_GRANULARITY
+        and last_service == signed.service
+        and last_region == signed.region
+    ):
         return
-    AccessKey.objects.filter(pk=pk).update(last_used_at=now, last_used_service=signed.service,
-                                           last_used_region=signed.region)
+    AccessKey.objects.filter(pk=pk).update(
+        last_used_at=now, last_used_service=signed.service, last_used_region=signed.region
+    )

@@ -34,9 +34,14 @@ def endpoint(request: HttpRequest) -> HttpResponse:
     except (DisallowedHost, RequestDataTooBig) as exc:
         status, content, request_id = refuse(exc)
     else:
-        http = sigv4.HttpRequest(method=request.method or "", host=host, path=request.path,
-                                 query=request.META.get("QUERY_STRING", ""),
-                                 headers={k.lower(): v for k, v in request.headers.items()}, body=body)
+        http = sigv4.HttpRequest(
+            method=request.method or "",
+            host=host,
+            path=request.path,
+            query=request.META.get("QUERY_STRING", ""),
+            headers={k.lower(): v for k, v in request.headers.items()},
+            body=body,
+        )
         status, content, request_id = answer(http, source_ip=request.META.get("REMOTE_ADDR", "127.0.0.1"))
     return HttpResponse(content, status=status, content_type="text/xml", headers={"x-amzn-RequestId": request_id})
 
@@ -76,13 +81,19 @@ def answer(http: sigv4.HttpRequest, *, source_ip: str) -> tuple[int, bytes, str]
             if (service, action) not in dispatch.UNSIGNED:
                 raise sigv4.MissingAuthenticationToken("Request is missing Authentication Token")
             policy_rows = None
-            ctx = CallContext(Principal("Root", "", "", "anonymous", ""), origin="api",
-                              source_ip=source_ip, user_agent=user_agent, request_id=request_id)
+            ctx = CallContext(
+                Principal("Root", "", "", "anonymous", ""),
+                origin="api",
+                source_ip=source_ip,
+                user_agent=user_agent,
+                request_id=request_id,
+            )
         else:
             if signed.service not in VERSIONS:
                 raise sigv4.SignatureDoesNotMatch(f"Credential should be scoped to a valid service: {signed.service}")
-            ctx, policy_rows = auth.authenticate(http, signed, source_ip=source_ip, user_agent=user_agent,
-                                                 request_id=request_id)
+            ctx, policy_rows = auth.authenticate(
+                http, signed, source_ip=source_ip, user_agent=user_agent, request_id=request_id
+            )
         if not action:
             raise dispatch.InvalidAction("Could not find operation  for version " + VERSIONS[service])
         handler = dispatch.handler_for(service, action, VERSIONS[service])

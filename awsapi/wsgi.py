@@ -36,8 +36,12 @@ def with_query_api(django_application: WsgiApp) -> WsgiApp:
             status, body, request_id = _answer(environ)
         finally:
             signals.request_finished.send(sender=__name__)
-        headers = [("Content-Type", "text/xml"), ("Content-Length", str(len(body))),
-                   ("x-amzn-RequestId", request_id), *_security_headers()]
+        headers = [
+            ("Content-Type", "text/xml"),
+            ("Content-Length", str(len(body))),
+            ("x-amzn-RequestId", request_id),
+            *_security_headers(),
+        ]
         start_response(f"{status} {HTTPStatus(status).phrase}", headers)
         return [body]
 
@@ -67,8 +71,14 @@ def _http_request(environ: dict[str, Any]) -> sigv4.HttpRequest:
     for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
         if environ.get(key):
             headers[key.replace("_", "-").lower()] = environ[key]
-    return sigv4.HttpRequest(method=environ.get("REQUEST_METHOD", ""), host=host, path=environ["PATH_INFO"],
-                             query=environ.get("QUERY_STRING", ""), headers=headers, body=body)
+    return sigv4.HttpRequest(
+        method=environ.get("REQUEST_METHOD", ""),
+        host=host,
+        path=environ["PATH_INFO"],
+        query=environ.get("QUERY_STRING", ""),
+        headers=headers,
+        body=body,
+    )
 
 
 def _security_headers() -> list[tuple[str, str]]:

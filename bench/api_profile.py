@@ -43,16 +43,25 @@ def in_process_client(key_id: str, secret: str, server_time: list[float]):
     from django.test import Client
 
     django_client = Client()
-    iam = boto3.client("iam", endpoint_url="http://testserver/aws", region_name="us-east-1",
-                       aws_access_key_id=key_id, aws_secret_access_key=secret)
+    iam = boto3.client(
+        "iam",
+        endpoint_url="http://testserver/aws",
+        region_name="us-east-1",
+        aws_access_key_id=key_id,
+        aws_secret_access_key=secret,
+    )
 
     def send(request, **kwargs):
-        headers = {f"HTTP_{k.upper().replace('-', '_')}": _text(v) for k, v in request.headers.items()
-                   if k.lower() not in ("content-type", "content-length")}
+        headers = {
+            f"HTTP_{k.upper().replace('-', '_')}": _text(v)
+            for k, v in request.headers.items()
+            if k.lower() not in ("content-type", "content-length")
+        }
         body = request.body if isinstance(request.body, bytes) else (request.body or "").encode()
         started = time.perf_counter()
-        response = django_client.generic(request.method, "/aws", body,
-                                         content_type=_text(request.headers.get("Content-Type", "")), **headers)
+        response = django_client.generic(
+            request.method, "/aws", body, content_type=_text(request.headers.get("Content-Type", "")), **headers
+        )
         server_time[0] += time.perf_counter() - started
         return AWSResponse(request.url, response.status_code, dict(response.headers.items()), _Raw(response.content))
 
@@ -86,7 +95,8 @@ def main() -> None:
         "ListUsers": lambda: iam.list_users(),
         "CreateUser": lambda: iam.create_user(UserName=f"tmp{next(counter)}"),
         "CreateUser+DeleteUser": lambda: iam.delete_user(
-            UserName=iam.create_user(UserName=f"tmp{next(counter)}")["User"]["UserName"]),
+            UserName=iam.create_user(UserName=f"tmp{next(counter)}")["User"]["UserName"]
+        ),
     }[args.operation]
     for _ in range(5):
         call()  # warm-up: connections, parsed documents, prepared statements
@@ -107,9 +117,11 @@ def main() -> None:
     if "--sql" in sys.argv:
         for query in queries.captured_queries:
             print("   ", " ".join(query["sql"].split())[:140])
-    print(f"{args.operation}: {len(statements)} SQL statements, execute times (psycopg's own BEGIN and COMMIT are "
-          "not listed; the captured list also counts Django's savepoint and commit markers: "
-          f"{len(queries.captured_queries)}):")
+    print(
+        f"{args.operation}: {len(statements)} SQL statements, execute times (psycopg's own BEGIN and COMMIT are "
+        "not listed; the captured list also counts Django's savepoint and commit markers: "
+        f"{len(queries.captured_queries)}):"
+    )
     for seconds, sql in statements:
         print(f"   {seconds * 1000:6.3f} ms  " + " ".join(sql.split())[:120])
 
@@ -122,10 +134,12 @@ def main() -> None:
             for _ in range(args.calls):
                 call()
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
-        print(f"per call: {1000 * elapsed / args.calls:.2f} ms total (boto3 client included), "
-              f"{1000 * server_time[0] / args.calls:.2f} ms in Django, "
-              f"{1000 * sql_time[0] / args.calls:.2f} ms executing SQL (cursor.execute, round trips included); "
-              f"{1000 * cpu / args.calls:.2f} ms CPU of this process")
+        print(
+            f"per call: {1000 * elapsed / args.calls:.2f} ms total (boto3 client included), "
+            f"{1000 * server_time[0] / args.calls:.2f} ms in Django, "
+            f"{1000 * sql_time[0] / args.calls:.2f} ms executing SQL (cursor.execute, round trips included); "
+            f"{1000 * cpu / args.calls:.2f} ms CPU of this process"
+        )
     if args.top <= 0:
         return
 
@@ -141,7 +155,7 @@ def main() -> None:
         if "site-packages/" in filename:
             package = filename.split("site-packages/", 1)[1].split("/", 1)[0]
         elif filename.startswith(root):
-            package = "ours: " + filename[len(root):].split("/", 1)[0]
+            package = "ours: " + filename[len(root) :].split("/", 1)[0]
         else:
             package = "stdlib and builtins"
         by_package[package] = by_package.get(package, 0.0) + own

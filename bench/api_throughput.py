@@ -73,8 +73,14 @@ def client(endpoint: str, key_id: str, secret: str):
     import boto3
     from botocore.config import Config
 
-    return boto3.client("iam", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id=key_id,
-                        aws_secret_access_key=secret, config=Config(retries={"max_attempts": 1}))
+    return boto3.client(
+        "iam",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=key_id,
+        aws_secret_access_key=secret,
+        config=Config(retries={"max_attempts": 1}),
+    )
 
 
 def seed(iam, users: int) -> None:
@@ -115,22 +121,45 @@ def start_ours(env: dict[str, str], profile: bool) -> tuple[int, list[subprocess
     from console.embedded import web_server_command
 
     port = free_port()
-    server = subprocess.Popen(web_server_command("127.0.0.1", port, workers=2), cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        web_server_command("127.0.0.1", port, workers=2),
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     processes = [server]
     wait_up(port)
     if profile and shutil.which("py-spy", path=str(VENV_BIN)):
-        processes.append(subprocess.Popen(
-            [str(VENV_BIN / "py-spy"), "record", "--subprocesses", "--pid", str(server.pid), "--format", "raw",
-             "--output", "/tmp/api_throughput.pyspy.txt", "--rate", "200"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        processes.append(
+            subprocess.Popen(
+                [
+                    str(VENV_BIN / "py-spy"),
+                    "record",
+                    "--subprocesses",
+                    "--pid",
+                    str(server.pid),
+                    "--format",
+                    "raw",
+                    "--output",
+                    "/tmp/api_throughput.pyspy.txt",
+                    "--rate",
+                    "200",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
     return port, processes
 
 
 def start_moto() -> tuple[int, list[subprocess.Popen]]:
     port = free_port()
-    server = subprocess.Popen([str(VENV_BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [str(VENV_BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     wait_up(port)
     return port, [server]
 
@@ -150,8 +179,13 @@ def main() -> None:
     url = fresh_database("iam_bench_api")
     django_setup(url, SECRET_KEY=SECRET_KEY)
     key = prepare_account()
-    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET_KEY, "DJANGO_SETTINGS_MODULE": "console.settings",
-           "ALLOWED_HOSTS": "127.0.0.1,localhost"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "SECRET_KEY": SECRET_KEY,
+        "DJANGO_SETTINGS_MODULE": "console.settings",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+    }
     env.pop("DEBUG", None)
     print(f"load average at start: {load()}")
     processes: list[subprocess.Popen] = []

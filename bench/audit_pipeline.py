@@ -31,8 +31,20 @@ def seed_events(account_id: str) -> None:
     from audit.models import AuditEvent
     from core import clock
 
-    names = ["CreateUser", "GetUser", "ListUsers", "AttachUserPolicy", "CreateRole", "AssumeRole", "ConsoleLogin",
-             "ListPolicies", "GetPolicy", "DeleteUser", "PutUserPolicy", "CreateAccessKey"]
+    names = [
+        "CreateUser",
+        "GetUser",
+        "ListUsers",
+        "AttachUserPolicy",
+        "CreateRole",
+        "AssumeRole",
+        "ConsoleLogin",
+        "ListPolicies",
+        "GetPolicy",
+        "DeleteUser",
+        "PutUserPolicy",
+        "CreateAccessKey",
+    ]
     users = [f"user{i:03d}" for i in range(200)]
     now = clock.now()
     rng = random.Random(7)
@@ -41,14 +53,23 @@ def seed_events(account_id: str) -> None:
         name = rng.choice(names)
         when = now - timedelta(seconds=rng.randint(0, 89 * 86400))
         user = rng.choice(users)
-        batch.append(AuditEvent(
-            account_id=account_id, event_id=uuid.uuid4(), event_time=when, event_source="iam.amazonaws.com",
-            event_name=name, read_only=name.startswith(("Get", "List")), username=user,
-            access_key_id=f"AKIA{i % 300:016d}", resource_type="AWS::IAM::User", resource_name=rng.choice(users),
-            error_code="AccessDenied" if i % 17 == 0 else "",
-            record={"eventName": name, "eventTime": when.strftime("%Y-%m-%dT%H:%M:%SZ"), "userIdentity": {}},
-            delivered_at=when,
-        ))
+        batch.append(
+            AuditEvent(
+                account_id=account_id,
+                event_id=uuid.uuid4(),
+                event_time=when,
+                event_source="iam.amazonaws.com",
+                event_name=name,
+                read_only=name.startswith(("Get", "List")),
+                username=user,
+                access_key_id=f"AKIA{i % 300:016d}",
+                resource_type="AWS::IAM::User",
+                resource_name=rng.choice(users),
+                error_code="AccessDenied" if i % 17 == 0 else "",
+                record={"eventName": name, "eventTime": when.strftime("%Y-%m-%dT%H:%M:%SZ"), "userIdentity": {}},
+                delivered_at=when,
+            )
+        )
         if len(batch) == 5000:
             AuditEvent.objects.bulk_create(batch)
             batch = []
@@ -101,9 +122,28 @@ def delivery_throughput(database_url: str, account) -> tuple[int, float, float, 
     app.conf.broker_url = REDIS
     app.conf.task_default_queue = "bench-audit"
     env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": REDIS, "DJANGO_SETTINGS_MODULE": "console.settings"}
-    worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "console", "worker", "-Q", "bench-audit",
-                               "--concurrency", "2", "-l", "warning", "--without-gossip", "--without-mingle"],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "console",
+            "worker",
+            "-Q",
+            "bench-audit",
+            "--concurrency",
+            "2",
+            "-l",
+            "warning",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         ctx = CallContext(Principal.root(account.id), origin="api")
         time.sleep(3)  # worker start-up, outside the measured window
@@ -116,8 +156,9 @@ def delivery_throughput(database_url: str, account) -> tuple[int, float, float, 
             time.sleep(0.05)
         total = time.perf_counter() - start
         # The backlog case: events already written (Redis was down), then delivered by the worker.
-        from audit.tasks import deliver_event
         from django.test import override_settings
+
+        from audit.tasks import deliver_event
 
         with override_settings(AUDIT_ENQUEUE_DELIVERY=False):
             for i in range(DELIVERIES):
@@ -149,8 +190,10 @@ def main() -> None:
     for label, median, p95 in history_latency(account):
         print(f"{label:32} {median:8.1f} {p95:8.1f}")
     count, end_to_end, write_rate, drain = delivery_throughput(database_url, account)
-    print(f"\nAudit delivery, {count} CreateGroup calls while the worker runs: end to end {end_to_end:.0f} events/s "
-          f"(the calls themselves ran at {write_rate:.0f}/s on the same 2 cores)")
+    print(
+        f"\nAudit delivery, {count} CreateGroup calls while the worker runs: end to end {end_to_end:.0f} events/s "
+        f"(the calls themselves ran at {write_rate:.0f}/s on the same 2 cores)"
+    )
     print(f"Backlog of {count} undelivered events drained by the worker: {drain:.0f} events/s")
 
 

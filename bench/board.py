@@ -77,21 +77,33 @@ def main() -> None:
         if n % 5 == 0:
             identities.create_user(student, user_name="alice")
             identities.create_login_profile(student, user_name="alice", password="Initial-Passw0rd!")
-            policies.attach_user_policy(student, user_name="alice",
-                                        policy_arn="arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess")
+            policies.attach_user_policy(
+                student, user_name="alice", policy_arn="arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
+            )
         refresh(seat.seat.account_id)
     refresh_seconds = time.perf_counter() - start
     synthetic = max(0, LABS - len(labs))
     now = clock.now()
-    LabProgress.objects.bulk_create([
-        LabProgress(account_id=seat.seat.account_id, lab=f"synthetic-{i:02d}", passed=i % 4, total=3,
-                    results={}, updated_at=now)
-        for seat in [*issued, *small_issued] for i in range(synthetic)
-    ])
+    LabProgress.objects.bulk_create(
+        [
+            LabProgress(
+                account_id=seat.seat.account_id,
+                lab=f"synthetic-{i:02d}",
+                passed=i % 4,
+                total=3,
+                results={},
+                updated_at=now,
+            )
+            for seat in [*issued, *small_issued]
+            for i in range(synthetic)
+        ]
+    )
     rows = LabProgress.objects.filter(account__seat__classroom=classroom).count()
-    print(f"{STUDENTS} students; {len(labs)} registered labs ({', '.join(lab.slug for lab in labs)}); "
-          f"{synthetic} synthetic lab slugs; {rows} LabProgress rows in the class "
-          f"(real checks of every lab for every account took {refresh_seconds:.1f} s)")
+    print(
+        f"{STUDENTS} students; {len(labs)} registered labs ({', '.join(lab.slug for lab in labs)}); "
+        f"{synthetic} synthetic lab slugs; {rows} LabProgress rows in the class "
+        f"(real checks of every lab for every account took {refresh_seconds:.1f} s)"
+    )
 
     client = Client()
     assert client.post("/signin", {"email": "bench@school.example", "password": "Bench-Passw0rd!"}).status_code == 302

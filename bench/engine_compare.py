@@ -70,14 +70,30 @@ def moto() -> tuple[float, dict[str, int]]:
 def iam_simulate() -> tuple[float, dict[str, int]]:
     if not (NODE_DIR / "node_modules" / "@cloud-copilot" / "iam-simulate").exists():
         NODE_DIR.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--prefix", str(NODE_DIR), IAM_SIMULATE],
-                       check=True, stdout=subprocess.DEVNULL)
-    spec = {"policies": POLICIES, "boundary": BOUNDARY, "scp": SCP, "requests": REQUESTS, "context": CONTEXT,
-            "principal": ALICE.arn, "account": ACCOUNT, "rounds": ROUNDS}
+        subprocess.run(
+            ["npm", "install", "--no-audit", "--no-fund", "--prefix", str(NODE_DIR), IAM_SIMULATE],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    spec = {
+        "policies": POLICIES,
+        "boundary": BOUNDARY,
+        "scp": SCP,
+        "requests": REQUESTS,
+        "context": CONTEXT,
+        "principal": ALICE.arn,
+        "account": ACCOUNT,
+        "rounds": ROUNDS,
+    }
     spec_file = HERE / ".out" / "iam_simulate_spec.json"
     spec_file.write_text(json.dumps(spec))
-    out = subprocess.run(["node", str(HERE / "iam_simulate_bench.cjs"), str(spec_file)], check=True, text=True,
-                         capture_output=True, env={**os.environ, "IAM_SIMULATE_DIR": str(NODE_DIR)})
+    out = subprocess.run(
+        ["node", str(HERE / "iam_simulate_bench.cjs"), str(spec_file)],
+        check=True,
+        text=True,
+        capture_output=True,
+        env={**os.environ, "IAM_SIMULATE_DIR": str(NODE_DIR)},
+    )
     result = json.loads(out.stdout.strip().splitlines()[-1])
     return result["median_us"], result["outcomes"]
 
@@ -102,8 +118,11 @@ ADMINISTRATOR_ACCESS = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow
 
 def main() -> None:
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    rows = [("ours (policies.engine)", *ours()), ("@cloud-copilot/iam-simulate", *iam_simulate()),
-            ("moto IAMPolicy (identity only)", *moto())]
+    rows = [
+        ("ours (policies.engine)", *ours()),
+        ("@cloud-copilot/iam-simulate", *iam_simulate()),
+        ("moto IAMPolicy (identity only)", *moto()),
+    ]
     print(f"{len(REQUESTS)} requests, principal with {len(POLICIES)} identity policies; CPU µs per decision (median)")
     print(f"{'evaluator':34} {'µs/decision':>12} {'decisions/s':>12}  outcomes")
     for name, median, outcomes in rows:

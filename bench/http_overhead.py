@@ -26,30 +26,48 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.api_throughput import free_port, wait_up  # noqa: E402
 from console.embedded import web_server_command  # noqa: E402
 
-APP = '''
+APP = """
 def application(environ, start_response):
     length = int(environ.get("CONTENT_LENGTH") or 0)
     environ["wsgi.input"].read(length)
     start_response("200 OK", [("Content-Type", "text/xml"), ("Content-Length", "5")])
     return [b"hello"]
-'''
+"""
 BODY = b"Action=GetUser&UserName=alice&Version=2010-05-08"
-HEADERS = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8", "X-Amz-Date": "20261206T000000Z",
-           "Authorization": "AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/20261206/us-east-1/iam/aws4_request, "
-                            "SignedHeaders=content-type;host;x-amz-date, Signature=" + "0" * 64}
+HEADERS = {
+    "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
+    "X-Amz-Date": "20261206T000000Z",
+    "Authorization": "AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/20261206/us-east-1/iam/aws4_request, "
+    "SignedHeaders=content-type;host;x-amz-date, Signature=" + "0" * 64,
+}
 
 
 def commands(port: int) -> dict[str, list[str]]:
-    granian = ["overhead_app:application" if part == "console.wsgi:application" else part
-               for part in web_server_command("127.0.0.1", port, workers=2)]
-    werkzeug = ("from werkzeug.serving import run_simple; from overhead_app import application; "
-                f"run_simple('127.0.0.1', {port}, application, threaded=True)")
-    servers = {"granian (the launcher's command)": granian,
-               "werkzeug, threaded (moto_server's)": [sys.executable, "-c", werkzeug]}
+    granian = [
+        "overhead_app:application" if part == "console.wsgi:application" else part
+        for part in web_server_command("127.0.0.1", port, workers=2)
+    ]
+    werkzeug = (
+        "from werkzeug.serving import run_simple; from overhead_app import application; "
+        f"run_simple('127.0.0.1', {port}, application, threaded=True)"
+    )
+    servers = {
+        "granian (the launcher's command)": granian,
+        "werkzeug, threaded (moto_server's)": [sys.executable, "-c", werkzeug],
+    }
     if importlib.util.find_spec("gunicorn"):
-        servers["gunicorn 2 × 4 threads (before)"] = [sys.executable, "-m", "gunicorn", "overhead_app:application",
-                                                      "--workers", "2", "--threads", "4",
-                                                      "--bind", f"127.0.0.1:{port}"]
+        servers["gunicorn 2 × 4 threads (before)"] = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "overhead_app:application",
+            "--workers",
+            "2",
+            "--threads",
+            "4",
+            "--bind",
+            f"127.0.0.1:{port}",
+        ]
     return servers
 
 
@@ -77,8 +95,9 @@ def main() -> None:
         for _ in range(args.rounds):
             for name in commands(0):
                 port = free_port()
-                server = subprocess.Popen(commands(port)[name], cwd=folder, env=env, stdout=subprocess.DEVNULL,
-                                          stderr=subprocess.DEVNULL)
+                server = subprocess.Popen(
+                    commands(port)[name], cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+                )
                 try:
                     wait_up(port)
                     results.setdefault(name, []).append(measure(port, args.requests))

@@ -57,8 +57,10 @@ PAGES = [
     (f"/iam/users/{DETAIL_USER}?tab=security_credentials", False),
     ("/iam/groups", False),
 ]
-POLICY_DOC = ('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject", '
-              '"s3:ListBucket"], "Resource": ["arn:aws:s3:::team-%d", "arn:aws:s3:::team-%d/*"]}]}')
+POLICY_DOC = (
+    '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject", '
+    '"s3:ListBucket"], "Resource": ["arn:aws:s3:::team-%d", "arn:aws:s3:::team-%d/*"]}]}'
+)
 
 
 def seed(account_id: str) -> dict[str, int]:
@@ -78,67 +80,160 @@ def seed(account_id: str) -> dict[str, int]:
     created = [now - timedelta(minutes=rng.randrange(0, 60 * 24 * 400)) for _ in range(USERS)]
 
     IamUser.objects.bulk_create(
-        [IamUser(account_id=account_id, user_id=ids.new_id("AIDA"), name=f"user{i}", path="/",
-                 arn=arns.user(account_id, "/", f"user{i}"), created_at=created[i]) for i in range(USERS)],
-        batch_size=1000)
+        [
+            IamUser(
+                account_id=account_id,
+                user_id=ids.new_id("AIDA"),
+                name=f"user{i}",
+                path="/",
+                arn=arns.user(account_id, "/", f"user{i}"),
+                created_at=created[i],
+            )
+            for i in range(USERS)
+        ],
+        batch_size=1000,
+    )
     users = list(IamUser.objects.filter(account_id=account_id).order_by("name"))
 
     groups = Group.objects.bulk_create(
-        [Group(account_id=account_id, group_id=ids.new_id("AGPA"), name=f"team{i:02d}", path="/",
-               arn=arns.group(account_id, "/", f"team{i:02d}"), created_at=now) for i in range(40)])
+        [
+            Group(
+                account_id=account_id,
+                group_id=ids.new_id("AGPA"),
+                name=f"team{i:02d}",
+                path="/",
+                arn=arns.group(account_id, "/", f"team{i:02d}"),
+                created_at=now,
+            )
+            for i in range(40)
+        ]
+    )
     customer = ManagedPolicy.objects.bulk_create(
-        [ManagedPolicy(account_id=account_id, policy_id=ids.new_id("ANPA"), name=f"team-bucket-{i:03d}", path="/",
-                       arn=arns.policy(account_id, "/", f"team-bucket-{i:03d}"), created_at=now, updated_at=now)
-         for i in range(200)])
+        [
+            ManagedPolicy(
+                account_id=account_id,
+                policy_id=ids.new_id("ANPA"),
+                name=f"team-bucket-{i:03d}",
+                path="/",
+                arn=arns.policy(account_id, "/", f"team-bucket-{i:03d}"),
+                created_at=now,
+                updated_at=now,
+            )
+            for i in range(200)
+        ]
+    )
     PolicyVersion.objects.bulk_create(
-        [PolicyVersion(policy=p, version_id="v1", document=POLICY_DOC % (i, i), is_default=True, created_at=now)
-         for i, p in enumerate(customer)])
-    common = list(ManagedPolicy.objects.filter(account__isnull=True, name__in=[
-        "AmazonS3ReadOnlyAccess", "AmazonS3FullAccess", "AmazonEC2FullAccess", "AmazonEC2ReadOnlyAccess",
-        "ReadOnlyAccess", "IAMUserChangePassword", "AmazonDynamoDBFullAccess", "AWSLambda_FullAccess",
-        "CloudWatchReadOnlyAccess", "AmazonSQSFullAccess", "AmazonRDSReadOnlyAccess", "PowerUserAccess"]))
+        [
+            PolicyVersion(policy=p, version_id="v1", document=POLICY_DOC % (i, i), is_default=True, created_at=now)
+            for i, p in enumerate(customer)
+        ]
+    )
+    common = list(
+        ManagedPolicy.objects.filter(
+            account__isnull=True,
+            name__in=[
+                "AmazonS3ReadOnlyAccess",
+                "AmazonS3FullAccess",
+                "AmazonEC2FullAccess",
+                "AmazonEC2ReadOnlyAccess",
+                "ReadOnlyAccess",
+                "IAMUserChangePassword",
+                "AmazonDynamoDBFullAccess",
+                "AWSLambda_FullAccess",
+                "CloudWatchReadOnlyAccess",
+                "AmazonSQSFullAccess",
+                "AmazonRDSReadOnlyAccess",
+                "PowerUserAccess",
+            ],
+        )
+    )
     attachable = common * 10 + customer  # AWS managed ones are attached more often, as in real accounts
 
     GroupPolicyAttachment.objects.bulk_create(
-        [GroupPolicyAttachment(account_id=account_id, group=g, policy=p, created_at=now)
-         for g in groups for p in rng.sample(common, rng.randint(1, 3))])
-    memberships = [GroupMembership(account_id=account_id, group=g, user=u, created_at=now)
-                   for u in users if rng.random() < 0.75 for g in rng.sample(groups, rng.randint(1, 3))]
+        [
+            GroupPolicyAttachment(account_id=account_id, group=g, policy=p, created_at=now)
+            for g in groups
+            for p in rng.sample(common, rng.randint(1, 3))
+        ]
+    )
+    memberships = [
+        GroupMembership(account_id=account_id, group=g, user=u, created_at=now)
+        for u in users
+        if rng.random() < 0.75
+        for g in rng.sample(groups, rng.randint(1, 3))
+    ]
     GroupMembership.objects.bulk_create(memberships, batch_size=2000)
     digest = hash_password("Bench-User-Passw0rd!")
-    profiles = [LoginProfile(user=u, password_hash=digest, created_at=u.created_at, password_changed_at=u.created_at,
-                             password_reset_required=rng.random() < 0.2) for u in users if rng.random() < 0.6]
+    profiles = [
+        LoginProfile(
+            user=u,
+            password_hash=digest,
+            created_at=u.created_at,
+            password_changed_at=u.created_at,
+            password_reset_required=rng.random() < 0.2,
+        )
+        for u in users
+        if rng.random() < 0.6
+    ]
     LoginProfile.objects.bulk_create(profiles, batch_size=2000)
-    attachments = [UserPolicyAttachment(account_id=account_id, user=u, policy=p, created_at=now)
-                   for u in users if rng.random() < 0.4
-                   for p in {id(p): p for p in rng.sample(attachable, rng.randint(1, 3))}.values()]
+    attachments = [
+        UserPolicyAttachment(account_id=account_id, user=u, policy=p, created_at=now)
+        for u in users
+        if rng.random() < 0.4
+        for p in {id(p): p for p in rng.sample(attachable, rng.randint(1, 3))}.values()
+    ]
     UserPolicyAttachment.objects.bulk_create(attachments, batch_size=2000, ignore_conflicts=True)
-    inline = [InlinePolicy(account_id=account_id, user=u, name="own-bucket", document=POLICY_DOC % (i, i),
-                           created_at=now, updated_at=now) for i, u in enumerate(users) if rng.random() < 0.05]
-    inline += [InlinePolicy(account_id=account_id, group=g, name="team-bucket", document=POLICY_DOC % (i, i),
-                            created_at=now, updated_at=now) for i, g in enumerate(groups[:10])]
+    inline = [
+        InlinePolicy(
+            account_id=account_id,
+            user=u,
+            name="own-bucket",
+            document=POLICY_DOC % (i, i),
+            created_at=now,
+            updated_at=now,
+        )
+        for i, u in enumerate(users)
+        if rng.random() < 0.05
+    ]
+    inline += [
+        InlinePolicy(
+            account_id=account_id,
+            group=g,
+            name="team-bucket",
+            document=POLICY_DOC % (i, i),
+            created_at=now,
+            updated_at=now,
+        )
+        for i, g in enumerate(groups[:10])
+    ]
     InlinePolicy.objects.bulk_create(inline, batch_size=2000)
 
     # the detail page's user gets the full set, so every section of the page has rows to render
     detail = next(u for u in users if u.name == DETAIL_USER)
     for g in groups[:3]:
-        GroupMembership.objects.get_or_create(group=g, user=detail, defaults={"account_id": account_id,
-                                                                               "created_at": now})
-    LoginProfile.objects.get_or_create(user=detail, defaults={"password_hash": digest, "created_at": now,
-                                                              "password_changed_at": now})
+        GroupMembership.objects.get_or_create(
+            group=g, user=detail, defaults={"account_id": account_id, "created_at": now}
+        )
+    LoginProfile.objects.get_or_create(
+        user=detail, defaults={"password_hash": digest, "created_at": now, "password_changed_at": now}
+    )
     for p in (common[0], common[1], customer[0]):
-        UserPolicyAttachment.objects.get_or_create(user=detail, policy=p, defaults={"account_id": account_id,
-                                                                                    "created_at": now})
+        UserPolicyAttachment.objects.get_or_create(
+            user=detail, policy=p, defaults={"account_id": account_id, "created_at": now}
+        )
 
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
-    return {"groups": len(groups), "memberships": GroupMembership.objects.filter(account_id=account_id).count(),
-            "login profiles": LoginProfile.objects.filter(user__account_id=account_id).count(),
-            "customer managed policies": len(customer),
-            "user attachments": UserPolicyAttachment.objects.filter(account_id=account_id).count(),
-            "inline policies": len(inline)}
+    return {
+        "groups": len(groups),
+        "memberships": GroupMembership.objects.filter(account_id=account_id).count(),
+        "login profiles": LoginProfile.objects.filter(user__account_id=account_id).count(),
+        "customer managed policies": len(customer),
+        "user attachments": UserPolicyAttachment.objects.filter(account_id=account_id).count(),
+        "inline policies": len(inline),
+    }
 
 
 def measure(client, url: str) -> dict:
@@ -159,9 +254,14 @@ def measure(client, url: str) -> dict:
     samples.sort()
     selects = [q for q in captured.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")]
     slowest = max(selects, key=lambda q: float(q["time"]))  # the audit INSERT is not ours to explain
-    return {"median": statistics.median(samples), "cpu": statistics.median(cpu),
-            "p95": samples[math.ceil(RUNS * 0.95) - 1],
-            "queries": len(captured), "slowest_sql": slowest["sql"], "slowest_ms": float(slowest["time"]) * 1000}
+    return {
+        "median": statistics.median(samples),
+        "cpu": statistics.median(cpu),
+        "p95": samples[math.ceil(RUNS * 0.95) - 1],
+        "queries": len(captured),
+        "slowest_sql": slowest["sql"],
+        "slowest_ms": float(slowest["time"]) * 1000,
+    }
 
 
 def explain(sql: str) -> str:
@@ -189,13 +289,17 @@ def main() -> None:
     account = create_account(account_id=ACCOUNT_ID, email="lists@example.com", password=PASSWORD)
     start = time.perf_counter()
     sizes = seed(account.id)
-    print(f"seeded {USERS} users in {time.perf_counter() - start:.1f}s: "
-          + ", ".join(f"{n} {what}" for what, n in sizes.items()))
+    print(
+        f"seeded {USERS} users in {time.perf_counter() - start:.1f}s: "
+        + ", ".join(f"{n} {what}" for what, n in sizes.items())
+    )
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         server = cursor.fetchone()[0]
-    print(f"{platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}, PostgreSQL {server}; "
-          f"{WARMUP} warm-ups, {RUNS} timed requests per page")
+    print(
+        f"{platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}, PostgreSQL {server}; "
+        f"{WARMUP} warm-ups, {RUNS} timed requests per page"
+    )
 
     client = Client()
     assert client.post("/signin", {"email": account.root_email, "password": PASSWORD}).status_code == 302
@@ -203,13 +307,17 @@ def main() -> None:
     results = {url: measure(client, url) for url, _ in PAGES}
 
     print(f"load average before/after: {load_before} / {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    print("\n| page | median ms | p95 ms | Python CPU ms (median) | queries | slowest SELECT ms |\n"
-          "| --- | ---: | ---: | ---: | ---: | ---: |")
+    print(
+        "\n| page | median ms | p95 ms | Python CPU ms (median) | queries | slowest SELECT ms |\n"
+        "| --- | ---: | ---: | ---: | ---: | ---: |"
+    )
     for url, held in PAGES:
         r = results[url]
         miss = " **(misses goal)**" if held and r["median"] > GOAL_MS else ""
-        print(f"| `{url}` | {r['median']:.1f}{miss} | {r['p95']:.1f} | {r['cpu']:.1f} | {r['queries']} "
-              f"| {r['slowest_ms']:.1f} |")
+        print(
+            f"| `{url}` | {r['median']:.1f}{miss} | {r['p95']:.1f} | {r['cpu']:.1f} | {r['queries']} "
+            f"| {r['slowest_ms']:.1f} |"
+        )
     for url, held in PAGES:
         r = results[url]
         if show_plans or (held and r["median"] > GOAL_MS):

@@ -87,8 +87,14 @@ def check_lines(lab: Lab, row: LabProgress | None) -> list[CheckLine]:
         if result is None:
             lines.append(CheckLine(check.key, check.title, "unknown", "Not checked yet."))
         else:
-            lines.append(CheckLine(check.key, check.title, "passed" if result.get("passed") else "failed",
-                                   str(result.get("message", ""))))
+            lines.append(
+                CheckLine(
+                    check.key,
+                    check.title,
+                    "passed" if result.get("passed") else "failed",
+                    str(result.get("message", "")),
+                )
+            )
     return lines
 
 
@@ -129,8 +135,9 @@ def board_stamp(ctx: CallContext, class_id: str) -> str:
 def _stamp(classroom: Class) -> str:
     """Progress rows are written (``updated_at``) by every refresh and deleted by every reset; seats are added or
     reset (``last_reset_at``)."""
-    rows = LabProgress.objects.filter(account__seat__classroom=classroom).aggregate(n=Count("id"),
-                                                                                     last=Max("updated_at"))
+    rows = LabProgress.objects.filter(account__seat__classroom=classroom).aggregate(
+        n=Count("id"), last=Max("updated_at")
+    )
     seats = classroom.seats.aggregate(n=Count("pk"), reset=Max("last_reset_at"))
     raw = f"{rows['n']}|{rows['last']}|{seats['n']}|{seats['reset']}|{len(all_labs())}"
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
@@ -146,28 +153,42 @@ class StudentProgress:
 
 def describe_student_progress(ctx: CallContext, class_id: str, account_id: str) -> StudentProgress:
     classroom = _class_for(ctx, class_id)
-    with iam_call(ctx, "organizations:DescribeStudentProgress", classroom.organization.arn,
-                  {"accountId": account_id}, audited=False):
-        seat = (StudentSeat.objects.select_related("account")
-                .filter(classroom=classroom, account_id=account_id).first())
+    with iam_call(
+        ctx,
+        "organizations:DescribeStudentProgress",
+        classroom.organization.arn,
+        {"accountId": account_id},
+        audited=False,
+    ):
+        seat = StudentSeat.objects.select_related("account").filter(classroom=classroom, account_id=account_id).first()
         if seat is None:
             raise AccountNotFoundException(f"The account {account_id} is not a member of this class.")
         rows = {p.lab: p for p in LabProgress.objects.filter(account_id=account_id)}
-        events = list(AuditEvent.objects.filter(account_id=account_id, delivered_at__isnull=False)
-                      .order_by("-event_time", "-pk")[:RECENT_EVENTS])
-        labs = [(lab, rows.get(lab.slug), check_lines(lab, rows.get(lab.slug)), lab_state(lab, rows.get(lab.slug)))
-                for lab in all_labs()]
+        events = list(
+            AuditEvent.objects.filter(account_id=account_id, delivered_at__isnull=False).order_by("-event_time", "-pk")[
+                :RECENT_EVENTS
+            ]
+        )
+        labs = [
+            (lab, rows.get(lab.slug), check_lines(lab, rows.get(lab.slug)), lab_state(lab, rows.get(lab.slug)))
+            for lab in all_labs()
+        ]
         return StudentProgress(classroom, seat, labs, events)
 
 
-def lookup_class_events(ctx: CallContext, class_id: str, lookup: queries.Lookup, *, cursor: str = "",
-                        limit: int = 50) -> tuple[Class, list[AuditEvent], str, dict[str, StudentSeat]]:
+def lookup_class_events(
+    ctx: CallContext, class_id: str, lookup: queries.Lookup, *, cursor: str = "", limit: int = 50
+) -> tuple[Class, list[AuditEvent], str, dict[str, StudentSeat]]:
     """The organization's trail: a page of events of the class's student accounts and the management account,
     newest first, with the same lookups and cursor paging as an account's Event history. Also returns the seats
     by account ID, for the Account column."""
     classroom = _class_for(ctx, class_id)
-    params = {"lookupAttributes": [{"attributeKey": lookup.attribute, "attributeValue": lookup.value}]
-              if lookup.attribute else None, "maxResults": limit}
+    params = {
+        "lookupAttributes": [{"attributeKey": lookup.attribute, "attributeValue": lookup.value}]
+        if lookup.attribute
+        else None,
+        "maxResults": limit,
+    }
     with iam_call(ctx, "organizations:LookupClassEvents", classroom.organization.arn, params, audited=False):
         seats = {s.account_id: s for s in classroom.seats.select_related("account")}
         accounts = [classroom.organization.management_account_id, *seats]

@@ -69,8 +69,9 @@ class OrganizationalUnit(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint("organization", "parent", Lower("name"), name="ou_unique_name_in_parent"),
-            models.UniqueConstraint("organization", Lower("name"), condition=Q(parent__isnull=True),
-                                    name="ou_unique_name_under_root"),
+            models.UniqueConstraint(
+                "organization", Lower("name"), condition=Q(parent__isnull=True), name="ou_unique_name_under_root"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -89,8 +90,9 @@ class OrgAccount(models.Model):
 
     account = models.OneToOneField(Account, primary_key=True, on_delete=models.CASCADE, related_name="membership")
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="members")
-    parent_unit = models.ForeignKey(OrganizationalUnit, null=True, blank=True, on_delete=models.PROTECT,
-                                    related_name="accounts")  # None: directly under the root
+    parent_unit = models.ForeignKey(
+        OrganizationalUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="accounts"
+    )  # None: directly under the root
     joined_method = models.CharField(max_length=8, default=JOINED_CREATED)
     joined_at = models.DateTimeField()
 
@@ -119,8 +121,10 @@ class ServiceControlPolicy(models.Model):
         if self.aws_managed:
             return f"arn:aws:organizations::aws:policy/service_control_policy/{self.policy_id}"
         org = self.organization
-        return (f"arn:aws:organizations::{org.management_account_id}:policy/{org.id}/service_control_policy/"
-                f"{self.policy_id}")
+        return (
+            f"arn:aws:organizations::{org.management_account_id}:policy/{org.id}/service_control_policy/"
+            f"{self.policy_id}"
+        )
 
 
 class PolicyAttachment(models.Model):
@@ -142,8 +146,9 @@ class PolicyAttachment(models.Model):
 class Class(models.Model):
     """A class: one organization, its instructor's (management) account, a title and a join code."""
 
-    organization = models.OneToOneField(Organization, primary_key=True, on_delete=models.CASCADE,
-                                        related_name="classroom")
+    organization = models.OneToOneField(
+        Organization, primary_key=True, on_delete=models.CASCADE, related_name="classroom"
+    )
     instructor_account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="classes")
     title = models.CharField(max_length=128)
     alias_prefix = models.CharField(max_length=40, blank=True, default="")

@@ -41,22 +41,38 @@ def refresh(account_id: str, labs: Sequence[Lab] | None = None) -> dict[str, Lab
     now = clock.now()
     chosen = list(labs) if labs is not None else list(all_labs())
     with transaction.atomic():
-        existing = {p.lab: p for p in LabProgress.objects.select_for_update()
-                    .filter(account_id=account_id, lab__in=[lab.slug for lab in chosen])}
+        existing = {
+            p.lab: p
+            for p in LabProgress.objects.select_for_update().filter(
+                account_id=account_id, lab__in=[lab.slug for lab in chosen]
+            )
+        }
         rows = []
         for lab in chosen:
             outcomes = run_checks(lab, facts)
             count = sum(1 for o in outcomes.values() if o.passed)
             complete = count == len(outcomes) and count > 0
             previous = existing.get(lab.slug)
-            completed_at = (previous.completed_at if previous and previous.completed_at and complete
-                            else now if complete else None)
-            rows.append(LabProgress(
-                account_id=account_id, lab=lab.slug, passed=count, total=len(outcomes), completed_at=completed_at,
-                results={key: {"passed": o.passed, "message": o.message} for key, o in outcomes.items()},
-                updated_at=now))
-        LabProgress.objects.bulk_create(rows, update_conflicts=True, unique_fields=["account", "lab"],
-                                        update_fields=["results", "passed", "total", "completed_at", "updated_at"])
+            completed_at = (
+                previous.completed_at if previous and previous.completed_at and complete else now if complete else None
+            )
+            rows.append(
+                LabProgress(
+                    account_id=account_id,
+                    lab=lab.slug,
+                    passed=count,
+                    total=len(outcomes),
+                    completed_at=completed_at,
+                    results={key: {"passed": o.passed, "message": o.message} for key, o in outcomes.items()},
+                    updated_at=now,
+                )
+            )
+        LabProgress.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["account", "lab"],
+            update_fields=["results", "passed", "total", "completed_at", "updated_at"],
+        )
     return {row.lab: row for row in rows}
 
 
@@ -118,7 +134,8 @@ def starting_state_builder(lab: Lab):  # noqa: ANN201 - a classroom.services.Sta
     def build(account_ids: list[str]) -> None:
         with inside_transaction():
             for account_id in account_ids:
-                lab.starting_state(CallContext(Principal.root(account_id), origin="system",
-                                               user_agent="IAM Classroom lab setup"))
+                lab.starting_state(
+                    CallContext(Principal.root(account_id), origin="system", user_agent="IAM Classroom lab setup")
+                )
 
     return build

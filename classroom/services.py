@@ -49,9 +49,9 @@ from classroom.models import (
     FULL_AWS_ACCESS_NAME,
     Class,
     Instructor,
+    OrgAccount,
     Organization,
     OrganizationalUnit,
-    OrgAccount,
     OrgRoot,
     PolicyAttachment,
     ServiceControlPolicy,
@@ -126,8 +126,10 @@ def generate_initial_password() -> str:
     """``Xk7pq-Rt2mz-Ab9cd``: easy to type from a paper handout, ~87 bits, passes the default password policy."""
     while True:
         password = "-".join(_random(_PASSWORD_ALPHABET, 5) for _ in range(3))
-        if any(c.isupper() for c in password) and any(c.islower() for c in password) and any(
-            c.isdigit() for c in password
+        if (
+            any(c.isupper() for c in password)
+            and any(c.islower() for c in password)
+            and any(c.isdigit() for c in password)
         ):
             return password
 
@@ -142,8 +144,11 @@ def hash_initial_password(password: str) -> str:
 
 
 def access_role_trust_policy(management_account_id: str) -> str:
-    return ('{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"'
-            + arns.root(management_account_id) + '"},"Action":"sts:AssumeRole"}]}')
+    return (
+        '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"'
+        + arns.root(management_account_id)
+        + '"},"Action":"sts:AssumeRole"}]}'
+    )
 
 
 # ---------------------------------------------------------------------------------------------- instructors
@@ -170,7 +175,8 @@ def sign_up_instructor(*, email: str, password: str, name: str = "") -> Account:
 
 def make_instructor(account: Account, *, display_name: str = "") -> Instructor:
     instructor, _ = Instructor.objects.get_or_create(
-        account=account, defaults={"display_name": display_name, "created_at": clock.now()})
+        account=account, defaults={"display_name": display_name, "created_at": clock.now()}
+    )
     return instructor
 
 
@@ -179,8 +185,11 @@ def make_instructor(account: Account, *, display_name: str = "") -> Instructor:
 
 def _class_for(ctx: CallContext, class_id: str) -> Class:
     """The class, only if the caller's account is its management account."""
-    found = (Class.objects.select_related("organization", "organization__root")
-             .filter(organization_id=class_id, organization__management_account_id=ctx.account_id).first())
+    found = (
+        Class.objects.select_related("organization", "organization__root")
+        .filter(organization_id=class_id, organization__management_account_id=ctx.account_id)
+        .first()
+    )
     if found is None:
         raise ClassNotFound(f"The class {class_id} cannot be found.")
     return found
@@ -195,8 +204,11 @@ def get_class(ctx: CallContext, class_id: str) -> Class:
 
 def list_classes(ctx: CallContext) -> QuerySet[Class]:
     """The classes this account manages (nobody else's)."""
-    return (Class.objects.filter(organization__management_account_id=ctx.account_id)
-            .select_related("organization").order_by("-created_at"))
+    return (
+        Class.objects.filter(organization__management_account_id=ctx.account_id)
+        .select_related("organization")
+        .order_by("-created_at")
+    )
 
 
 def _bump(org: Organization) -> None:
@@ -222,13 +234,16 @@ def _check_title(title: str) -> str:
 def _check_alias_prefix(prefix: str) -> str:
     prefix = prefix.strip().lower()
     if prefix and not _ALIAS_PREFIX.match(prefix):
-        raise ValidationError("The alias prefix may contain only lowercase letters, digits and single hyphens, must "
-                              "start and end with a letter or digit, and be at most 40 characters long.")
+        raise ValidationError(
+            "The alias prefix may contain only lowercase letters, digits and single hyphens, must "
+            "start and end with a letter or digit, and be at most 40 characters long."
+        )
     return prefix
 
 
-def create_class(ctx: CallContext, *, title: str, students: int,
-                 alias_prefix: str = "") -> tuple[Class, list[IssuedSeat]]:
+def create_class(
+    ctx: CallContext, *, title: str, students: int, alias_prefix: str = ""
+) -> tuple[Class, list[IssuedSeat]]:
     """A class: a new organization managed by the caller's account, FullAWSAccess attached to its root, and
     ``students`` member accounts, each with root credentials and the OrganizationAccountAccessRole."""
     title = _check_title(title)
@@ -240,24 +255,38 @@ def create_class(ctx: CallContext, *, title: str, students: int,
         if not 1 <= students <= MAX_STUDENTS:
             raise ValidationError(f"The number of students must be between 1 and {MAX_STUDENTS}.")
         if not is_instructor(ctx.account_id) or _in_an_organization(ctx.account_id):
-            raise AccessDenied("Only instructor accounts can create classes (a member account of an organization "
-                               "can't create one).")
+            raise AccessDenied(
+                "Only instructor accounts can create classes (a member account of an organization can't create one)."
+            )
         now = clock.now()
-        org = Organization.objects.create(id=org_id, management_account_id=ctx.account_id, name=title,
-                                          created_at=now)
+        org = Organization.objects.create(id=org_id, management_account_id=ctx.account_id, name=title, created_at=now)
         root = OrgRoot.objects.create(id=new_root_id(), organization=org)
         full = ServiceControlPolicy.objects.create(
-            organization=org, policy_id=FULL_AWS_ACCESS_ID, name=FULL_AWS_ACCESS_NAME, aws_managed=True,
-            description="Allows access to every operation", document=FULL_AWS_ACCESS_DOCUMENT,
-            created_at=now, updated_at=now)
-        PolicyAttachment.objects.create(organization=org, policy=full, target_type=PolicyAttachment.ROOT,
-                                        target_id=root.id, created_at=now)
-        classroom = Class.objects.create(organization=org, instructor_account_id=ctx.account_id, title=title,
-                                         alias_prefix=prefix, join_code=_unused_join_code(), created_at=now)
+            organization=org,
+            policy_id=FULL_AWS_ACCESS_ID,
+            name=FULL_AWS_ACCESS_NAME,
+            aws_managed=True,
+            description="Allows access to every operation",
+            document=FULL_AWS_ACCESS_DOCUMENT,
+            created_at=now,
+            updated_at=now,
+        )
+        PolicyAttachment.objects.create(
+            organization=org, policy=full, target_type=PolicyAttachment.ROOT, target_id=root.id, created_at=now
+        )
+        classroom = Class.objects.create(
+            organization=org,
+            instructor_account_id=ctx.account_id,
+            title=title,
+            alias_prefix=prefix,
+            join_code=_unused_join_code(),
+            created_at=now,
+        )
         issued = _create_seats(classroom, range(1, students + 1))
-        call.response = {"organization": {"id": org.id, "arn": org.arn, "masterAccountId": ctx.account_id,
-                                          "featureSet": "ALL"},
-                         "accountIds": [s.seat.account_id for s in issued]}
+        call.response = {
+            "organization": {"id": org.id, "arn": org.arn, "masterAccountId": ctx.account_id, "featureSet": "ALL"},
+            "accountIds": [s.seat.account_id for s in issued],
+        }
         return classroom, issued
 
 
@@ -278,7 +307,7 @@ def add_students(ctx: CallContext, class_id: str, *, count: int) -> list[IssuedS
     with iam_call(ctx, "organizations:CreateAccount", org.arn, {"count": count}) as call:
         Class.objects.select_for_update().filter(pk=classroom.pk).first()  # serializes seat numbering
         taken = classroom.seats.count()
-        if not 1 <= count or taken + count > MAX_STUDENTS:
+        if not count >= 1 or taken + count > MAX_STUDENTS:
             raise LimitExceeded(f"A class can have at most {MAX_STUDENTS} student accounts ({taken} already).")
         start = (classroom.seats.aggregate(n=Max("number"))["n"] or 0) + 1
         issued = _create_seats(classroom, range(start, start + count))
@@ -305,55 +334,93 @@ def _create_seats(classroom: Class, numbers: Iterable[int]) -> list[IssuedSeat]:
     taken_email = Account.objects.filter(root_email__in=list(emails.values())).values_list("root_email", flat=True)
     if taken := list(taken_email):
         raise EntityAlreadyExists(f"An account with root email {taken[0]} already exists.")
-    if aliases and (clash := list(Account.objects.filter(alias__in=list(aliases.values()))
-                                  .values_list("alias", flat=True)[:1])):
+    if aliases and (
+        clash := list(Account.objects.filter(alias__in=list(aliases.values())).values_list("alias", flat=True)[:1])
+    ):
         raise EntityAlreadyExists(f"The account alias {clash[0]} is already taken. Choose another alias prefix.")
     admin = ManagedPolicy.objects.filter(arn=ADMINISTRATOR_ACCESS_ARN).first()
     if admin is None:
-        raise ServiceFailure("The AWS managed policy AdministratorAccess is not loaded (manage.py "
-                             "load_managed_policies).")
+        raise ServiceFailure(
+            "The AWS managed policy AdministratorAccess is not loaded (manage.py load_managed_policies)."
+        )
     full = ServiceControlPolicy.objects.get(organization=org, policy_id=FULL_AWS_ACCESS_ID)
     now = clock.now()
     passwords = {n: generate_initial_password() for n in numbers}
     account_ids = dict(zip(numbers, _new_account_ids(len(numbers)), strict=True))
     trust = access_role_trust_policy(org.management_account_id)
-    Account.objects.bulk_create([
-        Account(id=account_ids[n], root_email=emails[n], root_password_hash=hash_initial_password(passwords[n]),
-                alias=aliases.get(n), name=f"student{n:02d}", created_at=now)
-        for n in numbers
-    ])
-    OrgAccount.objects.bulk_create([
-        OrgAccount(account_id=account_ids[n], organization=org, joined_at=now) for n in numbers
-    ])
-    PolicyAttachment.objects.bulk_create([
-        PolicyAttachment(organization=org, policy=full, target_type=PolicyAttachment.ACCOUNT,
-                         target_id=account_ids[n], created_at=now) for n in numbers
-    ])
+    Account.objects.bulk_create(
+        [
+            Account(
+                id=account_ids[n],
+                root_email=emails[n],
+                root_password_hash=hash_initial_password(passwords[n]),
+                alias=aliases.get(n),
+                name=f"student{n:02d}",
+                created_at=now,
+            )
+            for n in numbers
+        ]
+    )
+    OrgAccount.objects.bulk_create(
+        [OrgAccount(account_id=account_ids[n], organization=org, joined_at=now) for n in numbers]
+    )
+    PolicyAttachment.objects.bulk_create(
+        [
+            PolicyAttachment(
+                organization=org,
+                policy=full,
+                target_type=PolicyAttachment.ACCOUNT,
+                target_id=account_ids[n],
+                created_at=now,
+            )
+            for n in numbers
+        ]
+    )
     roles = Role.objects.bulk_create([_access_role(account_ids[n], trust, now) for n in numbers])
-    RolePolicyAttachment.objects.bulk_create([
-        RolePolicyAttachment(account_id=role.account_id, role=role, policy=admin, created_at=now) for role in roles
-    ])
-    seats = StudentSeat.objects.bulk_create([
-        StudentSeat(account_id=account_ids[n], classroom=classroom, number=n, email=emails[n],
-                    must_change_password=True, handout_password=encrypt(passwords[n]), created_at=now)
-        for n in numbers
-    ])
+    RolePolicyAttachment.objects.bulk_create(
+        [RolePolicyAttachment(account_id=role.account_id, role=role, policy=admin, created_at=now) for role in roles]
+    )
+    seats = StudentSeat.objects.bulk_create(
+        [
+            StudentSeat(
+                account_id=account_ids[n],
+                classroom=classroom,
+                number=n,
+                email=emails[n],
+                must_change_password=True,
+                handout_password=encrypt(passwords[n]),
+                created_at=now,
+            )
+            for n in numbers
+        ]
+    )
     _bump(org)
     return [IssuedSeat(seat, passwords[seat.number]) for seat in seats]
 
 
 def _access_role(account_id: str, trust: str, now) -> Role:  # noqa: ANN001
-    return Role(account_id=account_id, role_id=ids.new_id("AROA"), name=ACCESS_ROLE_NAME, path="/",
-                arn=arns.role(account_id, "/", ACCESS_ROLE_NAME), assume_role_policy=trust,
-                description="Lets the management account of the organization administer this account.",
-                created_at=now)
+    return Role(
+        account_id=account_id,
+        role_id=ids.new_id("AROA"),
+        name=ACCESS_ROLE_NAME,
+        path="/",
+        arn=arns.role(account_id, "/", ACCESS_ROLE_NAME),
+        assume_role_policy=trust,
+        description="Lets the management account of the organization administer this account.",
+        created_at=now,
+    )
 
 
-def update_class(ctx: CallContext, class_id: str, *, join_enabled: bool | None = None,
-                 new_join_code: bool = False) -> Class:
+def update_class(
+    ctx: CallContext, class_id: str, *, join_enabled: bool | None = None, new_join_code: bool = False
+) -> Class:
     classroom = _class_for(ctx, class_id)
-    with iam_call(ctx, "organizations:UpdateClass", classroom.organization.arn,
-                  {"joinEnabled": join_enabled, "newJoinCode": new_join_code or None}):
+    with iam_call(
+        ctx,
+        "organizations:UpdateClass",
+        classroom.organization.arn,
+        {"joinEnabled": join_enabled, "newJoinCode": new_join_code or None},
+    ):
         if join_enabled is not None:
             classroom.join_enabled = join_enabled
         if new_join_code:
@@ -396,16 +463,29 @@ def join_class(*, code: str, email: str, password: str, source_ip: str = "", use
         if Account.objects.filter(root_email=email).exists():
             raise EntityAlreadyExists(f"An account with root email {email} already exists. Sign in instead.")
         now = clock.now()
-        account = Account.objects.create(id=_new_account_ids(1)[0], root_email=email, root_password_hash=password_hash,
-                                         name=f"student{number:02d}", created_at=now)
-        OrgAccount.objects.create(account=account, organization=org, joined_method=OrgAccount.JOINED_INVITED,
-                                  joined_at=now)
+        account = Account.objects.create(
+            id=_new_account_ids(1)[0],
+            root_email=email,
+            root_password_hash=password_hash,
+            name=f"student{number:02d}",
+            created_at=now,
+        )
+        OrgAccount.objects.create(
+            account=account, organization=org, joined_method=OrgAccount.JOINED_INVITED, joined_at=now
+        )
         full = ServiceControlPolicy.objects.get(organization=org, policy_id=FULL_AWS_ACCESS_ID)
-        PolicyAttachment.objects.create(organization=org, policy=full, target_type=PolicyAttachment.ACCOUNT,
-                                        target_id=account.id, created_at=now)
+        PolicyAttachment.objects.create(
+            organization=org, policy=full, target_type=PolicyAttachment.ACCOUNT, target_id=account.id, created_at=now
+        )
         _restore_access_role(account.id, org.management_account_id, now)
-        StudentSeat.objects.create(account=account, classroom=classroom, number=number, email=email,
-                                   joined_via=StudentSeat.JOINED_CODE, created_at=now)
+        StudentSeat.objects.create(
+            account=account,
+            classroom=classroom,
+            number=number,
+            email=email,
+            joined_via=StudentSeat.JOINED_CODE,
+            created_at=now,
+        )
         _bump(org)
     return account
 
@@ -431,9 +511,16 @@ def handout(ctx: CallContext, class_id: str) -> list[HandoutCard]:
     with iam_call(ctx, "organizations:GetHandout", classroom.organization.arn, {}):
         seats = classroom.seats.select_related("account").order_by("number")
         return [
-            HandoutCard(s.number, s.account_id, s.account.display_id, s.account.alias or "", s.account.root_email,
-                        decrypt(s.handout_password) if s.handout_password else "", s.joined_via,
-                        s.must_change_password)
+            HandoutCard(
+                s.number,
+                s.account_id,
+                s.account.display_id,
+                s.account.alias or "",
+                s.account.root_email,
+                decrypt(s.handout_password) if s.handout_password else "",
+                s.joined_via,
+                s.must_change_password,
+            )
             for s in seats
         ]
 
@@ -441,11 +528,21 @@ def handout(ctx: CallContext, class_id: str) -> list[HandoutCard]:
 def handout_csv(cards: Sequence[HandoutCard], sign_in_url: str) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["student", "account_id", "account_alias", "sign_in_url", "email", "initial_password",
-                     "must_change_password"])
+    writer.writerow(
+        ["student", "account_id", "account_alias", "sign_in_url", "email", "initial_password", "must_change_password"]
+    )
     for c in cards:
-        writer.writerow([f"student{c.number:02d}", c.account_id, c.alias, sign_in_url, c.email, c.password,
-                         "yes" if c.must_change_password else "no"])
+        writer.writerow(
+            [
+                f"student{c.number:02d}",
+                c.account_id,
+                c.alias,
+                sign_in_url,
+                c.email,
+                c.password,
+                "yes" if c.must_change_password else "no",
+            ]
+        )
     return out.getvalue()
 
 
@@ -499,8 +596,13 @@ def change_root_password(ctx: CallContext, *, old_password: str, new_password: s
         account.root_password_hash = hash_password(new_password)
         account.save(update_fields=["root_password_hash"])
         StudentSeat.objects.filter(account_id=ctx.account_id).update(must_change_password=False, handout_password="")
-        record = build_record(ctx, event_source="signin.amazonaws.com", event_name="PasswordUpdated",
-                              event_type="AwsConsoleSignIn", response_elements={"PasswordUpdated": "Success"})
+        record = build_record(
+            ctx,
+            event_source="signin.amazonaws.com",
+            event_name="PasswordUpdated",
+            event_type="AwsConsoleSignIn",
+            response_elements={"PasswordUpdated": "Success"},
+        )
         save_record(ctx, record)
 
 
@@ -528,8 +630,12 @@ def reset_accounts(account_ids: Sequence[str], *, to_state: StateBuilder | None 
         return
     with transaction.atomic():
         now = clock.now()
-        delete_iam_state(account_ids, keep_alias=True, keep_root_sessions=False,
-                         keep_role=KeptRole(ACCESS_ROLE_NAME, ADMINISTRATOR_ACCESS_ARN))
+        delete_iam_state(
+            account_ids,
+            keep_alias=True,
+            keep_root_sessions=False,
+            keep_role=KeptRole(ACCESS_ROLE_NAME, ADMINISTRATOR_ACCESS_ARN),
+        )
         _restore_access_roles(account_ids, now)
         StudentSeat.objects.filter(account_id__in=account_ids).update(last_reset_at=now)
         if to_state is not None:
@@ -538,8 +644,11 @@ def reset_accounts(account_ids: Sequence[str], *, to_state: StateBuilder | None 
 
 def _restore_access_roles(account_ids: list[str], now) -> None:  # noqa: ANN001
     """OrganizationAccountAccessRole back to how it was made, in every account (re-created where deleted)."""
-    managers = dict(OrgAccount.objects.filter(account_id__in=account_ids)
-                    .values_list("account_id", "organization__management_account_id"))
+    managers = dict(
+        OrgAccount.objects.filter(account_id__in=account_ids).values_list(
+            "account_id", "organization__management_account_id"
+        )
+    )
     existing = {r.account_id: r for r in Role.objects.filter(account_id__in=account_ids, name=ACCESS_ROLE_NAME)}
     missing = [a for a in account_ids if a not in existing and a in managers]
     for account_id, role in existing.items():
@@ -551,13 +660,19 @@ def _restore_access_roles(account_ids: list[str], now) -> None:  # noqa: ANN001
     admin = ManagedPolicy.objects.filter(arn=ADMINISTRATOR_ACCESS_ARN).first()
     if admin is None:
         return
-    attached = set(RolePolicyAttachment.objects.filter(account_id__in=account_ids, role__name=ACCESS_ROLE_NAME,
-                                                       policy=admin).values_list("account_id", flat=True))
+    attached = set(
+        RolePolicyAttachment.objects.filter(
+            account_id__in=account_ids, role__name=ACCESS_ROLE_NAME, policy=admin
+        ).values_list("account_id", flat=True)
+    )
     roles = [*created, *(r for r in existing.values() if r.account_id not in attached)]
-    RolePolicyAttachment.objects.bulk_create([
-        RolePolicyAttachment(account_id=r.account_id, role=r, policy=admin, created_at=now) for r in roles
-        if r.account_id not in attached
-    ])
+    RolePolicyAttachment.objects.bulk_create(
+        [
+            RolePolicyAttachment(account_id=r.account_id, role=r, policy=admin, created_at=now)
+            for r in roles
+            if r.account_id not in attached
+        ]
+    )
 
 
 def _restore_access_role(account_id: str, management_account_id: str, now) -> None:  # noqa: ANN001
@@ -569,14 +684,19 @@ def _restore_access_role(account_id: str, management_account_id: str, now) -> No
     RolePolicyAttachment.objects.create(account_id=account_id, role=role, policy=admin, created_at=now)
 
 
-def reset_student_accounts(ctx: CallContext, class_id: str, *, account_ids: Sequence[str] | None = None,
-                           to_state: StateBuilder | None = None) -> list[str]:
+def reset_student_accounts(
+    ctx: CallContext, class_id: str, *, account_ids: Sequence[str] | None = None, to_state: StateBuilder | None = None
+) -> list[str]:
     """Reset one, several or (``None``) all student accounts of the class (console-only verb)."""
     classroom = _class_for(ctx, class_id)
     members = set(classroom.seats.values_list("account_id", flat=True))
     chosen = sorted(members) if account_ids is None else list(dict.fromkeys(account_ids))
-    with iam_call(ctx, "organizations:ResetAccount", classroom.organization.arn,
-                  {"accountIds": chosen if account_ids is not None else None, "all": account_ids is None}):
+    with iam_call(
+        ctx,
+        "organizations:ResetAccount",
+        classroom.organization.arn,
+        {"accountIds": chosen if account_ids is not None else None, "all": account_ids is None},
+    ):
         strangers = [a for a in chosen if a not in members]
         if strangers:
             raise AccountNotFoundException(f"The account {strangers[0]} is not a member of this class.")
@@ -590,8 +710,10 @@ def reset_student_accounts(ctx: CallContext, class_id: str, *, account_ids: Sequ
 def _check_name(value: str, what: str, limit: int = 128) -> str:
     value = value.strip()
     if not value or len(value) > limit:
-        raise ValidationError(f"1 validation error detected: Value at '{what}' failed to satisfy constraint: Member "
-                              f"must have length between 1 and {limit}")
+        raise ValidationError(
+            f"1 validation error detected: Value at '{what}' failed to satisfy constraint: Member "
+            f"must have length between 1 and {limit}"
+        )
     return value
 
 
@@ -614,11 +736,13 @@ def create_organizational_unit(ctx: CallContext, class_id: str, *, parent_id: st
         if OrganizationalUnit.objects.filter(organization=org, parent=parent, name__iexact=name).exists():
             raise DuplicateOrganizationalUnitException("An OU with the same name already exists.")
         now = clock.now()
-        unit = OrganizationalUnit.objects.create(id=new_unit_id(org.root.id), organization=org, parent=parent,
-                                                 name=name, created_at=now)
+        unit = OrganizationalUnit.objects.create(
+            id=new_unit_id(org.root.id), organization=org, parent=parent, name=name, created_at=now
+        )
         full = ServiceControlPolicy.objects.get(organization=org, policy_id=FULL_AWS_ACCESS_ID)
-        PolicyAttachment.objects.create(organization=org, policy=full, target_type=PolicyAttachment.UNIT,
-                                        target_id=unit.id, created_at=now)
+        PolicyAttachment.objects.create(
+            organization=org, policy=full, target_type=PolicyAttachment.UNIT, target_id=unit.id, created_at=now
+        )
         _bump(org)
         return unit
 
@@ -631,8 +755,9 @@ def delete_organizational_unit(ctx: CallContext, class_id: str, *, unit_id: str)
         if unit is None:
             raise TargetNotFoundException(f"The OU {unit_id} cannot be found.")
         if unit.children.exists() or unit.accounts.exists():
-            raise OrganizationalUnitNotEmptyException("The OU still contains accounts or OUs. Move or delete them "
-                                                      "first.")
+            raise OrganizationalUnitNotEmptyException(
+                "The OU still contains accounts or OUs. Move or delete them first."
+            )
         PolicyAttachment.objects.filter(organization=org, target_id=unit.id).delete()
         unit.delete()
         _bump(org)
@@ -641,8 +766,12 @@ def delete_organizational_unit(ctx: CallContext, class_id: str, *, unit_id: str)
 def move_account(ctx: CallContext, class_id: str, *, account_id: str, destination_parent_id: str) -> None:
     classroom = _class_for(ctx, class_id)
     org = classroom.organization
-    with iam_call(ctx, "organizations:MoveAccount", org.arn,
-                  {"accountId": account_id, "destinationParentId": destination_parent_id}):
+    with iam_call(
+        ctx,
+        "organizations:MoveAccount",
+        org.arn,
+        {"accountId": account_id, "destinationParentId": destination_parent_id},
+    ):
         membership = OrgAccount.objects.filter(organization=org, account_id=account_id).first()
         if membership is None:
             raise AccountNotFoundException(f"The account {account_id} is not a member of this organization.")
@@ -664,8 +793,11 @@ def organization_tree(classroom: Class) -> TreeNode:
     """Root → OUs → accounts, from three queries (for pages; the caller has already authorized)."""
     org = classroom.organization
     units = list(OrganizationalUnit.objects.filter(organization=org).order_by("name"))
-    members = list(OrgAccount.objects.filter(organization=org).select_related("account", "account__seat")
-                   .order_by("account__seat__number"))
+    members = list(
+        OrgAccount.objects.filter(organization=org)
+        .select_related("account", "account__seat")
+        .order_by("account__seat__number")
+    )
     children: dict[str | None, list[OrganizationalUnit]] = {}
     for unit in units:
         children.setdefault(unit.parent_id, []).append(unit)
@@ -674,11 +806,17 @@ def organization_tree(classroom: Class) -> TreeNode:
         accounts.setdefault(m.parent_unit_id, []).append(m)
 
     def node(unit: OrganizationalUnit) -> TreeNode:
-        return TreeNode(unit.id, unit.name, PolicyAttachment.UNIT, [node(u) for u in children.get(unit.id, [])],
-                        accounts.get(unit.id, []))
+        return TreeNode(
+            unit.id,
+            unit.name,
+            PolicyAttachment.UNIT,
+            [node(u) for u in children.get(unit.id, [])],
+            accounts.get(unit.id, []),
+        )
 
-    return TreeNode(org.root.id, "Root", PolicyAttachment.ROOT, [node(u) for u in children.get(None, [])],
-                    accounts.get(None, []))
+    return TreeNode(
+        org.root.id, "Root", PolicyAttachment.ROOT, [node(u) for u in children.get(None, [])], accounts.get(None, [])
+    )
 
 
 # ---------------------------------------------------------------------------------------------- SCPs
@@ -694,16 +832,17 @@ def _policy(classroom: Class, policy_id: str) -> ServiceControlPolicy:
 def _check_scp(content: str) -> None:
     check_document(content, kind="scp")  # MalformedPolicyDocument with the engine's message
     if policy_size(content) > SCP_MAX_SIZE:
-        raise ConstraintViolationException(f"The policy exceeds the maximum size of {SCP_MAX_SIZE} characters "
-                                           "(POLICY_CONTENT_LIMIT_EXCEEDED).")
+        raise ConstraintViolationException(
+            f"The policy exceeds the maximum size of {SCP_MAX_SIZE} characters (POLICY_CONTENT_LIMIT_EXCEEDED)."
+        )
 
 
 def list_policies(ctx: CallContext, class_id: str) -> list[ServiceControlPolicy]:
     classroom = _class_for(ctx, class_id)
-    with iam_call(ctx, "organizations:ListPolicies", classroom.organization.arn,
-                  {"filter": "SERVICE_CONTROL_POLICY"}):
-        return list(ServiceControlPolicy.objects.filter(organization=classroom.organization)
-                    .order_by("-aws_managed", "name"))
+    with iam_call(ctx, "organizations:ListPolicies", classroom.organization.arn, {"filter": "SERVICE_CONTROL_POLICY"}):
+        return list(
+            ServiceControlPolicy.objects.filter(organization=classroom.organization).order_by("-aws_managed", "name")
+        )
 
 
 def describe_policy(ctx: CallContext, class_id: str, *, policy_id: str) -> ServiceControlPolicy:
@@ -714,36 +853,64 @@ def describe_policy(ctx: CallContext, class_id: str, *, policy_id: str) -> Servi
         return _policy(classroom, policy_id)
 
 
-def create_policy(ctx: CallContext, class_id: str, *, name: str, content: str,
-                  description: str = "") -> ServiceControlPolicy:
+def create_policy(
+    ctx: CallContext, class_id: str, *, name: str, content: str, description: str = ""
+) -> ServiceControlPolicy:
     classroom = _class_for(ctx, class_id)
     org = classroom.organization
-    params = {"name": name, "description": description or None, "type": "SERVICE_CONTROL_POLICY",
-              "content": content}
+    params = {"name": name, "description": description or None, "type": "SERVICE_CONTROL_POLICY", "content": content}
     with iam_call(ctx, "organizations:CreatePolicy", org.arn, params) as call:
         name = _check_name(name, "name")
         if len(description) > 512:
-            raise ValidationError("1 validation error detected: Value at 'description' failed to satisfy "
-                                  "constraint: Member must have length less than or equal to 512")
+            raise ValidationError(
+                "1 validation error detected: Value at 'description' failed to satisfy "
+                "constraint: Member must have length less than or equal to 512"
+            )
         _check_scp(content)
         call.on_conflict = DuplicatePolicyException("A policy with the same name already exists.")
         if ServiceControlPolicy.objects.filter(organization=org, name__iexact=name).exists():
             raise call.on_conflict
         now = clock.now()
-        policy = ServiceControlPolicy.objects.create(organization=org, policy_id=new_policy_id(), name=name,
-                                                     description=description, document=content, created_at=now,
-                                                     updated_at=now)
-        call.response = {"policy": {"policySummary": {"id": policy.policy_id, "arn": policy.arn, "name": name,
-                                                      "type": "SERVICE_CONTROL_POLICY", "awsManaged": False}}}
+        policy = ServiceControlPolicy.objects.create(
+            organization=org,
+            policy_id=new_policy_id(),
+            name=name,
+            description=description,
+            document=content,
+            created_at=now,
+            updated_at=now,
+        )
+        call.response = {
+            "policy": {
+                "policySummary": {
+                    "id": policy.policy_id,
+                    "arn": policy.arn,
+                    "name": name,
+                    "type": "SERVICE_CONTROL_POLICY",
+                    "awsManaged": False,
+                }
+            }
+        }
         return policy
 
 
-def update_policy(ctx: CallContext, class_id: str, *, policy_id: str, name: str | None = None,
-                  description: str | None = None, content: str | None = None) -> ServiceControlPolicy:
+def update_policy(
+    ctx: CallContext,
+    class_id: str,
+    *,
+    policy_id: str,
+    name: str | None = None,
+    description: str | None = None,
+    content: str | None = None,
+) -> ServiceControlPolicy:
     classroom = _class_for(ctx, class_id)
     org = classroom.organization
-    with iam_call(ctx, "organizations:UpdatePolicy", org.arn,
-                  {"policyId": policy_id, "name": name, "description": description, "content": content}) as call:
+    with iam_call(
+        ctx,
+        "organizations:UpdatePolicy",
+        org.arn,
+        {"policyId": policy_id, "name": name, "description": description, "content": content},
+    ) as call:
         policy = _policy(classroom, policy_id)
         if policy.aws_managed:
             raise AccessDenied("You can't change an AWS managed policy.")
@@ -771,8 +938,9 @@ def delete_policy(ctx: CallContext, class_id: str, *, policy_id: str) -> None:
         if policy.aws_managed:
             raise AccessDenied("You can't delete an AWS managed policy.")
         if policy.attachments.exists():
-            raise PolicyInUseException("The policy is attached to one or more entities. Detach it from every "
-                                       "root, OU and account first.")
+            raise PolicyInUseException(
+                "The policy is attached to one or more entities. Detach it from every root, OU and account first."
+            )
         policy.delete()
 
 
@@ -797,8 +965,9 @@ def attach_policy(ctx: CallContext, class_id: str, *, policy_id: str, target_id:
         call.on_conflict = DuplicatePolicyAttachmentException("The policy is already attached to the target.")
         if PolicyAttachment.objects.filter(policy=policy, target_id=target_id).exists():
             raise call.on_conflict
-        PolicyAttachment.objects.create(organization=org, policy=policy, target_type=target_type,
-                                        target_id=target_id, created_at=clock.now())
+        PolicyAttachment.objects.create(
+            organization=org, policy=policy, target_type=target_type, target_id=target_id, created_at=clock.now()
+        )
         _bump(org)
 
 
@@ -816,7 +985,8 @@ def detach_policy(ctx: CallContext, class_id: str, *, policy_id: str, target_id:
         if PolicyAttachment.objects.filter(organization=org, target_id=target_id).count() == 1:
             raise ConstraintViolationException(
                 "You can't detach the last service control policy from a target; attach another one first "
-                "(MIN_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED).")
+                "(MIN_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED)."
+            )
         attachment.delete()
         _bump(org)
 
@@ -824,12 +994,14 @@ def detach_policy(ctx: CallContext, class_id: str, *, policy_id: str, target_id:
 def attachments_by_target(classroom: Class) -> dict[str, list[ServiceControlPolicy]]:
     """target ID → attached SCPs (for pages, after an authorized read)."""
     found: dict[str, list[ServiceControlPolicy]] = {}
-    for att in (PolicyAttachment.objects.filter(organization=classroom.organization).select_related("policy")
-                .order_by("policy__name")):
+    for att in (
+        PolicyAttachment.objects.filter(organization=classroom.organization)
+        .select_related("policy")
+        .order_by("policy__name")
+    ):
         found.setdefault(att.target_id, []).append(att.policy)
     return found
 
 
 def targets_of(policy: ServiceControlPolicy) -> list[PolicyAttachment]:
     return list(policy.attachments.order_by("target_type", "target_id"))
-

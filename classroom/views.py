@@ -24,11 +24,17 @@ from console.htmx import redirect_or_hx
 from core.errors import IamError
 from policies.engine import validate_policy
 
-FINDING_TABS = [("SECURITY_WARNING", "Security"), ("ERROR", "Errors"), ("WARNING", "General"),
-                ("SUGGESTION", "Suggestions")]
-SCP_TEMPLATE = ('{\n    "Version": "2012-10-17",\n    "Statement": [\n        {\n            "Sid": "Statement1",\n'
-                '            "Effect": "Deny",\n            "Action": [],\n            "Resource": []\n        }\n'
-                '    ]\n}')
+FINDING_TABS = [
+    ("SECURITY_WARNING", "Security"),
+    ("ERROR", "Errors"),
+    ("WARNING", "General"),
+    ("SUGGESTION", "Suggestions"),
+]
+SCP_TEMPLATE = (
+    '{\n    "Version": "2012-10-17",\n    "Statement": [\n        {\n            "Sid": "Statement1",\n'
+    '            "Effect": "Deny",\n            "Action": [],\n            "Resource": []\n        }\n'
+    "    ]\n}"
+)
 
 
 def class_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -75,8 +81,9 @@ def signup(request: HttpRequest) -> HttpResponse:
                 sessions.start(request, account, "root")
                 messages.success(request, f"Your instructor account {account.display_id} is ready. Create a class.")
                 return redirect("classroom:class-list")
-    return render(request, "classroom/signup.html", {"error": error, "email": email, "name": name},
-                  status=400 if error else 200)
+    return render(
+        request, "classroom/signup.html", {"error": error, "email": email, "name": name}, status=400 if error else 200
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -91,18 +98,26 @@ def join(request: HttpRequest) -> HttpResponse:
             error = "The passwords you entered don't match."
         else:
             try:
-                account = services.join_class(code=code, email=email, password=password,
-                                              source_ip=sessions.client_ip(request),
-                                              user_agent=request.headers.get("User-Agent", ""))
+                account = services.join_class(
+                    code=code,
+                    email=email,
+                    password=password,
+                    source_ip=sessions.client_ip(request),
+                    user_agent=request.headers.get("User-Agent", ""),
+                )
             except IamError as exc:
                 error = exc.message
             else:
                 sessions.start(request, account, "root")
-                messages.success(request, f"Welcome! Your account {account.display_id} is part of the class. "
-                                          f"Sign in later with {account.root_email} and your password.")
+                messages.success(
+                    request,
+                    f"Welcome! Your account {account.display_id} is part of the class. "
+                    f"Sign in later with {account.root_email} and your password.",
+                )
                 return redirect("/")
-    return render(request, "classroom/join.html", {"error": error, "code": code, "email": email},
-                  status=400 if error else 200)
+    return render(
+        request, "classroom/join.html", {"error": error, "code": code, "email": email}, status=400 if error else 200
+    )
 
 
 @console_login_required
@@ -117,17 +132,20 @@ def root_password(request: HttpRequest) -> HttpResponse:
             error = "The passwords you entered don't match."
         else:
             try:
-                services.change_root_password(request.iam_ctx,  # type: ignore[attr-defined]
-                                              old_password=request.POST.get("old_password", ""),
-                                              new_password=new_password)
+                services.change_root_password(
+                    request.iam_ctx,  # type: ignore[attr-defined]
+                    old_password=request.POST.get("old_password", ""),
+                    new_password=new_password,
+                )
             except IamError as exc:
                 error = exc.message
             else:
                 request.session[sessions.MUST_CHANGE_PASSWORD] = False
                 messages.success(request, "Your password has been changed.")
                 return redirect("/")
-    return render(request, "console/change_password.html", {"error": error, "forced": forced},
-                  status=400 if error else 200)
+    return render(
+        request, "console/change_password.html", {"error": error, "forced": forced}, status=400 if error else 200
+    )
 
 
 # ---------------------------------------------------------------------------------------------- classes
@@ -137,10 +155,14 @@ def root_password(request: HttpRequest) -> HttpResponse:
 @require_GET
 def class_list(request: HttpRequest) -> HttpResponse:
     ctx = request.iam_ctx  # type: ignore[attr-defined]
-    return _page(request, "classroom/class_list.html", {
-        "classes": [(c, c.seats.count()) for c in services.list_classes(ctx)],
-        "is_instructor": services.is_instructor(ctx.account_id),
-    })
+    return _page(
+        request,
+        "classroom/class_list.html",
+        {
+            "classes": [(c, c.seats.count()) for c in services.list_classes(ctx)],
+            "is_instructor": services.is_instructor(ctx.account_id),
+        },
+    )
 
 
 @console_login_required
@@ -162,13 +184,25 @@ def class_create(request: HttpRequest) -> HttpResponse:
             except IamError as exc:
                 error = exc.message
             else:
-                messages.success(request, f"Class {classroom.title} created with {len(issued)} student accounts. "
-                                          "Print the handout now: it shows each initial password.")
+                messages.success(
+                    request,
+                    f"Class {classroom.title} created with {len(issued)} student accounts. "
+                    "Print the handout now: it shows each initial password.",
+                )
                 return redirect_or_hx(request, f"/classroom/{classroom.pk}")
-    return _page(request, "classroom/class_create.html", {
-        "error": error, "title": title, "alias_prefix": prefix, "students": raw_count,
-        "is_instructor": services.is_instructor(ctx.account_id), "max_students": services.MAX_STUDENTS,
-    }, status=400 if error else 200)
+    return _page(
+        request,
+        "classroom/class_create.html",
+        {
+            "error": error,
+            "title": title,
+            "alias_prefix": prefix,
+            "students": raw_count,
+            "is_instructor": services.is_instructor(ctx.account_id),
+            "max_students": services.MAX_STUDENTS,
+        },
+        status=400 if error else 200,
+    )
 
 
 @class_page
@@ -177,13 +211,19 @@ def class_detail(request: HttpRequest, class_id: str) -> HttpResponse:
     ctx = request.iam_ctx  # type: ignore[attr-defined]
     classroom = services.get_class(ctx, class_id)
     seats = services.list_accounts(ctx, class_id)
-    return _page(request, "classroom/class_detail.html", {
-        "classroom": classroom, "seats": seats, "join_code": services.format_join_code(classroom.join_code),
-        "join_url": f"{_base_url(request)}/classroom/join?code={classroom.join_code}",
-        "access_role": ACCESS_ROLE_NAME,
-        "can_switch": not request.console_user_ctx.principal.is_root,  # type: ignore[attr-defined]
-        "tab": "accounts",
-    })
+    return _page(
+        request,
+        "classroom/class_detail.html",
+        {
+            "classroom": classroom,
+            "seats": seats,
+            "join_code": services.format_join_code(classroom.join_code),
+            "join_url": f"{_base_url(request)}/classroom/join?code={classroom.join_code}",
+            "access_role": ACCESS_ROLE_NAME,
+            "can_switch": not request.console_user_ctx.principal.is_root,  # type: ignore[attr-defined]
+            "tab": "accounts",
+        },
+    )
 
 
 @class_page
@@ -208,9 +248,12 @@ def add_students(request: HttpRequest, class_id: str) -> HttpResponse:
 def class_settings(request: HttpRequest, class_id: str) -> HttpResponse:
     action = request.POST.get("action", "")
     try:
-        services.update_class(request.iam_ctx, class_id,  # type: ignore[attr-defined]
-                              join_enabled={"enable_join": True, "disable_join": False}.get(action),
-                              new_join_code=action == "new_code")
+        services.update_class(
+            request.iam_ctx,
+            class_id,  # type: ignore[attr-defined]
+            join_enabled={"enable_join": True, "disable_join": False}.get(action),
+            new_join_code=action == "new_code",
+        )
     except services.ClassNotFound:
         raise
     except IamError as exc:
@@ -231,10 +274,18 @@ def handout(request: HttpRequest, class_id: str) -> HttpResponse:
     if only:
         cards = [c for c in cards if c.account_id == only]
     base = _base_url(request)
-    return _page(request, "classroom/handout.html", {
-        "classroom": classroom, "cards": cards, "sign_in_url": f"{base}/signin", "base_url": base, "tab": "handout",
-        "missing": sum(1 for c in cards if not c.password),
-    })
+    return _page(
+        request,
+        "classroom/handout.html",
+        {
+            "classroom": classroom,
+            "cards": cards,
+            "sign_in_url": f"{base}/signin",
+            "base_url": base,
+            "tab": "handout",
+            "missing": sum(1 for c in cards if not c.password),
+        },
+    )
 
 
 @class_page
@@ -243,8 +294,9 @@ def handout_csv(request: HttpRequest, class_id: str) -> HttpResponse:
     ctx = request.iam_ctx  # type: ignore[attr-defined]
     classroom = services.get_class(ctx, class_id)
     cards = services.handout(ctx, class_id)
-    response = HttpResponse(services.handout_csv(cards, f"{_base_url(request)}/signin"),
-                            content_type="text/csv; charset=utf-8")
+    response = HttpResponse(
+        services.handout_csv(cards, f"{_base_url(request)}/signin"), content_type="text/csv; charset=utf-8"
+    )
     response["Content-Disposition"] = f'attachment; filename="{classroom.pk}-handout.csv"'
     response["Cache-Control"] = "no-store"
     return response
@@ -296,12 +348,18 @@ def reset(request: HttpRequest, class_id: str) -> HttpResponse:
             except IamError as exc:
                 error = exc.message
             else:
-                messages.success(request, f"Reset {len(done)} student account{'s' if len(done) != 1 else ''} "
-                                          "to empty. Root sign-in is unchanged.")
+                messages.success(
+                    request,
+                    f"Reset {len(done)} student account{'s' if len(done) != 1 else ''} "
+                    "to empty. Root sign-in is unchanged.",
+                )
                 return redirect_or_hx(request, f"/classroom/{class_id}")
-    return _page(request, "classroom/reset.html", {"classroom": classroom, "chosen": chosen,
-                                                   "account_id": account_id, "error": error},
-                 status=400 if error else 200)
+    return _page(
+        request,
+        "classroom/reset.html",
+        {"classroom": classroom, "chosen": chosen, "account_id": account_id, "error": error},
+        status=400 if error else 200,
+    )
 
 
 # ---------------------------------------------------------------------------------------------- organization
@@ -314,10 +372,17 @@ def organization(request: HttpRequest, class_id: str) -> HttpResponse:
     classroom = services.get_class(ctx, class_id)
     services.list_accounts(ctx, class_id)  # authorizes organizations:ListAccounts
     tree = services.organization_tree(classroom)
-    return _page(request, "classroom/organization.html", {
-        "classroom": classroom, "tree": tree, "attached": services.attachments_by_target(classroom),
-        "parents": _parents(tree), "tab": "organization",
-    })
+    return _page(
+        request,
+        "classroom/organization.html",
+        {
+            "classroom": classroom,
+            "tree": tree,
+            "attached": services.attachments_by_target(classroom),
+            "parents": _parents(tree),
+            "tab": "organization",
+        },
+    )
 
 
 def _parents(tree: services.TreeNode) -> list[tuple[str, str]]:
@@ -354,24 +419,41 @@ def _run_and_return(request: HttpRequest, call: Callable[[], object], success: s
 @require_POST
 def unit_create(request: HttpRequest, class_id: str) -> HttpResponse:
     name = request.POST.get("name", "")[:200]
-    return _org_action(request, class_id, lambda: services.create_organizational_unit(
-        request.iam_ctx, class_id, parent_id=request.POST.get("parent_id", ""), name=name),  # type: ignore[attr-defined]
-        f"Organizational unit {name.strip()} created.")
+    return _org_action(
+        request,
+        class_id,
+        lambda: services.create_organizational_unit(
+            request.iam_ctx, class_id, parent_id=request.POST.get("parent_id", ""), name=name
+        ),  # type: ignore[attr-defined]
+        f"Organizational unit {name.strip()} created.",
+    )
 
 
 @class_page
 @require_POST
 def unit_delete(request: HttpRequest, class_id: str, unit_id: str) -> HttpResponse:
-    return _org_action(request, class_id, lambda: services.delete_organizational_unit(
-        request.iam_ctx, class_id, unit_id=unit_id), "Organizational unit deleted.")  # type: ignore[attr-defined]
+    return _org_action(
+        request,
+        class_id,
+        lambda: services.delete_organizational_unit(request.iam_ctx, class_id, unit_id=unit_id),
+        "Organizational unit deleted.",
+    )  # type: ignore[attr-defined]
 
 
 @class_page
 @require_POST
 def account_move(request: HttpRequest, class_id: str) -> HttpResponse:
-    return _org_action(request, class_id, lambda: services.move_account(
-        request.iam_ctx, class_id, account_id=request.POST.get("account_id", "")[:12],  # type: ignore[attr-defined]
-        destination_parent_id=request.POST.get("parent_id", "")[:68]), "Account moved.")
+    return _org_action(
+        request,
+        class_id,
+        lambda: services.move_account(
+            request.iam_ctx,
+            class_id,
+            account_id=request.POST.get("account_id", "")[:12],  # type: ignore[attr-defined]
+            destination_parent_id=request.POST.get("parent_id", "")[:68],
+        ),
+        "Account moved.",
+    )
 
 
 # ---------------------------------------------------------------------------------------------- SCPs
@@ -390,8 +472,11 @@ def policy_list(request: HttpRequest, class_id: str) -> HttpResponse:
     classroom = services.get_class(ctx, class_id)
     policies = services.list_policies(ctx, class_id)
     counts = {p.pk: p.attachments.count() for p in policies}
-    return _page(request, "classroom/policy_list.html", {
-        "classroom": classroom, "policies": [(p, counts[p.pk]) for p in policies], "tab": "policies"})
+    return _page(
+        request,
+        "classroom/policy_list.html",
+        {"classroom": classroom, "policies": [(p, counts[p.pk]) for p in policies], "tab": "policies"},
+    )
 
 
 @class_page
@@ -413,17 +498,29 @@ def policy_create(request: HttpRequest, class_id: str) -> HttpResponse:
         else:
             messages.success(request, f"Policy {policy.name} created. Attach it to the root, an OU or an account.")
             return redirect_or_hx(request, f"/classroom/{class_id}/policies/{policy.policy_id}")
-    return _page(request, "classroom/policy_create.html", {
-        "classroom": classroom, "name": name, "description": description, "content": content, "error": error,
-        "tab": "policies", **findings_context(content)}, status=400 if error else 200)
+    return _page(
+        request,
+        "classroom/policy_create.html",
+        {
+            "classroom": classroom,
+            "name": name,
+            "description": description,
+            "content": content,
+            "error": error,
+            "tab": "policies",
+            **findings_context(content),
+        },
+        status=400 if error else 200,
+    )
 
 
 @class_page
 @require_POST
 def policy_validate(request: HttpRequest, class_id: str) -> HttpResponse:
     services.get_class(request.iam_ctx, class_id)  # type: ignore[attr-defined]
-    return render(request, "classroom/policy_create.html#validation-findings",
-                  findings_context(request.POST.get("content", "")))
+    return render(
+        request, "classroom/policy_create.html#validation-findings", findings_context(request.POST.get("content", ""))
+    )
 
 
 @class_page
@@ -445,8 +542,13 @@ def policy_detail(request: HttpRequest, class_id: str, policy_id: str) -> HttpRe
     if request.method == "POST":
         content = request.POST.get("content", "")
         try:
-            policy = services.update_policy(ctx, class_id, policy_id=policy_id, content=content,
-                                            description=request.POST.get("description", policy.description))
+            policy = services.update_policy(
+                ctx,
+                class_id,
+                policy_id=policy_id,
+                content=content,
+                description=request.POST.get("description", policy.description),
+            )
         except IamError as exc:
             error = exc.message
         else:
@@ -457,14 +559,27 @@ def policy_detail(request: HttpRequest, class_id: str, policy_id: str) -> HttpRe
     attached_ids = {t.target_id for t in targets}
     seats = {s.account_id: s for s in classroom.seats.select_related("account")}
     choices = [*_parents(tree), *((a, f"student{s.number:02d} ({a})") for a, s in seats.items())]
-    return _page(request, "classroom/policy_detail.html", {
-        "classroom": classroom, "policy": policy, "targets": targets, "content": content, "error": error,
-        "choices": [(i, label) for i, label in choices if i not in attached_ids], "tab": "policies",
-        "seats": seats, **findings_context(content)}, status=400 if error else 200)
+    return _page(
+        request,
+        "classroom/policy_detail.html",
+        {
+            "classroom": classroom,
+            "policy": policy,
+            "targets": targets,
+            "content": content,
+            "error": error,
+            "choices": [(i, label) for i, label in choices if i not in attached_ids],
+            "tab": "policies",
+            "seats": seats,
+            **findings_context(content),
+        },
+        status=400 if error else 200,
+    )
 
 
-def _policy_action(request: HttpRequest, class_id: str, policy_id: str, call: Callable[[], object],
-                   success: str) -> HttpResponse:
+def _policy_action(
+    request: HttpRequest, class_id: str, policy_id: str, call: Callable[[], object], success: str
+) -> HttpResponse:
     return _run_and_return(request, call, success, f"/classroom/{class_id}/policies/{policy_id}")
 
 
@@ -472,18 +587,26 @@ def _policy_action(request: HttpRequest, class_id: str, policy_id: str, call: Ca
 @require_POST
 def policy_attach(request: HttpRequest, class_id: str, policy_id: str) -> HttpResponse:
     target = request.POST.get("target_id", "")[:68]
-    return _policy_action(request, class_id, policy_id, lambda: services.attach_policy(
-        request.iam_ctx, class_id, policy_id=policy_id, target_id=target),  # type: ignore[attr-defined]
-        f"Policy attached to {target}.")
+    return _policy_action(
+        request,
+        class_id,
+        policy_id,
+        lambda: services.attach_policy(request.iam_ctx, class_id, policy_id=policy_id, target_id=target),  # type: ignore[attr-defined]
+        f"Policy attached to {target}.",
+    )
 
 
 @class_page
 @require_POST
 def policy_detach(request: HttpRequest, class_id: str, policy_id: str) -> HttpResponse:
     target = request.POST.get("target_id", "")[:68]
-    return _policy_action(request, class_id, policy_id, lambda: services.detach_policy(
-        request.iam_ctx, class_id, policy_id=policy_id, target_id=target),  # type: ignore[attr-defined]
-        f"Policy detached from {target}.")
+    return _policy_action(
+        request,
+        class_id,
+        policy_id,
+        lambda: services.detach_policy(request.iam_ctx, class_id, policy_id=policy_id, target_id=target),  # type: ignore[attr-defined]
+        f"Policy detached from {target}.",
+    )
 
 
 @class_page
@@ -498,4 +621,3 @@ def policy_delete(request: HttpRequest, class_id: str, policy_id: str) -> HttpRe
         return redirect_or_hx(request, f"/classroom/{class_id}/policies/{policy_id}")
     messages.success(request, "Policy deleted.")
     return redirect_or_hx(request, f"/classroom/{class_id}/policies")
-

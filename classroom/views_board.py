@@ -40,9 +40,14 @@ def _not_found_is_404(call):
 
 def switch_url(classroom_title: str, seat: StudentSeat) -> str:
     """The console's Switch role page prefilled like AWS's shareable link (signin.aws.amazon.com/switchrole)."""
-    return "/switchrole?" + urlencode({
-        "account": seat.account_id, "roleName": ACCESS_ROLE_NAME,
-        "displayName": f"student{seat.number:02d} @ {classroom_title}"[:64], "color": "orange"})
+    return "/switchrole?" + urlencode(
+        {
+            "account": seat.account_id,
+            "roleName": ACCESS_ROLE_NAME,
+            "displayName": f"student{seat.number:02d} @ {classroom_title}"[:64],
+            "color": "orange",
+        }
+    )
 
 
 def _student_label(seat: StudentSeat) -> str:
@@ -60,11 +65,20 @@ def board(request: HttpRequest, class_id: str) -> HttpResponse:
     board = labs_services.describe_class_board(ctx, class_id)
     title = board.classroom.title
     rows = [(row, switch_url(title, row.seat), _student_label(row.seat)) for row in board.rows]
-    return render(request, pick_partial(request, "classroom/board.html", {"board-matrix"}), {
-        "nav": "classroom", "classroom": board.classroom, "board": board, "rows": rows, "tab": "board",
-        "totals": list(zip(board.labs, board.completed_per_lab, strict=True)), "students": len(board.rows),
-        "reset_choices": [(lab.slug, f"Start of lab {lab.number}: {lab.title}") for lab in board.labs],
-    })
+    return render(
+        request,
+        pick_partial(request, "classroom/board.html", {"board-matrix"}),
+        {
+            "nav": "classroom",
+            "classroom": board.classroom,
+            "board": board,
+            "rows": rows,
+            "tab": "board",
+            "totals": list(zip(board.labs, board.completed_per_lab, strict=True)),
+            "students": len(board.rows),
+            "reset_choices": [(lab.slug, f"Start of lab {lab.number}: {lab.title}") for lab in board.labs],
+        },
+    )
 
 
 @class_page
@@ -84,11 +98,20 @@ def board_reset(request: HttpRequest, class_id: str) -> HttpResponse:
     if request.method == "GET" or (everyone and not confirmed):
         classroom = class_services.get_class(ctx, class_id)  # the class alone, not its board
         error = "To confirm, type reset in the field." if request.method == "POST" and data.get("confirm") else ""
-        return _page(request, "classroom/board_reset.html", {
-            "classroom": classroom, "target_account": account, "lab": lab, "error": error, "tab": "board",
-            "students": classroom.seats.count(),
-            "reset_choices": [(lab.slug, f"Start of lab {lab.number}: {lab.title}") for lab in all_labs()],
-        }, status=400 if error else 200)
+        return _page(
+            request,
+            "classroom/board_reset.html",
+            {
+                "classroom": classroom,
+                "target_account": account,
+                "lab": lab,
+                "error": error,
+                "tab": "board",
+                "students": classroom.seats.count(),
+                "reset_choices": [(lab.slug, f"Start of lab {lab.number}: {lab.title}") for lab in all_labs()],
+            },
+            status=400 if error else 200,
+        )
     started = time.perf_counter()
     try:
         done = labs_services.reset_to(ctx, class_id, account_ids=None if everyone else [account], slug=slug)
@@ -112,12 +135,20 @@ def board_reset(request: HttpRequest, class_id: str) -> HttpResponse:
 def student_detail(request: HttpRequest, class_id: str, account_id: str) -> HttpResponse:
     ctx = request.iam_ctx  # type: ignore[attr-defined]
     student = _not_found_is_404(lambda: labs_services.describe_student_progress(ctx, class_id, account_id[:12]))
-    return render(request, pick_partial(request, "classroom/student_detail.html", {"student-activity"}), {
-        "nav": "classroom", "classroom": student.classroom, "student": student, "seat": student.seat,
-        "tab": "board", "switch_url": switch_url(student.classroom.title, student.seat),
-        "label": _student_label(student.seat),
-        "denied": sum(1 for e in student.events if e.error_code),
-    })
+    return render(
+        request,
+        pick_partial(request, "classroom/student_detail.html", {"student-activity"}),
+        {
+            "nav": "classroom",
+            "classroom": student.classroom,
+            "student": student,
+            "seat": student.seat,
+            "tab": "board",
+            "switch_url": switch_url(student.classroom.title, student.seat),
+            "label": _student_label(student.seat),
+            "denied": sum(1 for e in student.events if e.error_code),
+        },
+    )
 
 
 @class_page
@@ -129,8 +160,7 @@ def class_events(request: HttpRequest, class_id: str) -> HttpResponse:
     lookup, state = _lookup(request)
     cursor = request.GET.get("cursor", "")
     try:
-        classroom, events, next_cursor, seats = labs_services.lookup_class_events(ctx, class_id, lookup,
-                                                                                  cursor=cursor)
+        classroom, events, next_cursor, seats = labs_services.lookup_class_events(ctx, class_id, lookup, cursor=cursor)
     except InvalidInput as exc:
         classroom = class_services.get_class(ctx, class_id)  # the class alone, not its board
         events, next_cursor, seats, state["error"] = [], "", {}, exc.message
@@ -140,9 +170,16 @@ def class_events(request: HttpRequest, class_id: str) -> HttpResponse:
     accounts: dict[str, str] = {a: f"student{s.number:02d}" for a, s in seats.items()}
     accounts[classroom.organization.management_account_id] = "Management account"
     context: dict[str, Any] = {
-        "nav": "classroom", "classroom": classroom, "tab": "events", "events": events, "next_cursor": next_cursor,
+        "nav": "classroom",
+        "classroom": classroom,
+        "tab": "events",
+        "events": events,
+        "next_cursor": next_cursor,
         "top_cursor": top,
-        "cursor": cursor, "accounts": accounts, "attributes": queries.ATTRIBUTE_LABELS,
-        "ranges": ["30m", "1h", "3h", "12h", "1d", "7d"], **state,
+        "cursor": cursor,
+        "accounts": accounts,
+        "attributes": queries.ATTRIBUTE_LABELS,
+        "ranges": ["30m", "1h", "3h", "12h", "1d", "7d"],
+        **state,
     }
     return render(request, pick_partial(request, "classroom/class_events.html", {"class-event-table"}), context)

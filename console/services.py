@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 
 from audit.services import build_record, save_record
+from console import throttle
 from core import clock, ids
 from core.context import CallContext, Principal
 from core.errors import EntityAlreadyExists, InvalidInput
 from core.passwords import dummy_verify, hash_password, verify_password
-from console import throttle
 from identities import credentials
 from identities.models import Account, IamUser, LoginProfile, MfaDevice
 from identities.passwords import HARD_EXPIRED_MESSAGE, sign_in_password_state
@@ -46,43 +46,65 @@ class UserSignIn:
 
 
 def resolve_account(account_id_or_alias: str) -> Account | None:
-    value = account_id_or_alias.strip().replace("-", "") if account_id_or_alias.strip().replace("-", "").isdigit() \
+    value = (
+        account_id_or_alias.strip().replace("-", "")
+        if account_id_or_alias.strip().replace("-", "").isdigit()
         else account_id_or_alias.strip().lower()
+    )
     if value.isdigit():
         return Account.objects.filter(pk=value).first()
     return Account.objects.filter(alias=value).first() if value else None
 
 
 def user_principal(user: IamUser, *, mfa_at=None) -> Principal:
-    return Principal("IAMUser", user.account_id, user.arn, user.name, user.user_id, user_pk=user.pk,
-                     mfa_authenticated=mfa_at is not None, mfa_authenticated_at=mfa_at)
+    return Principal(
+        "IAMUser",
+        user.account_id,
+        user.arn,
+        user.name,
+        user.user_id,
+        user_pk=user.pk,
+        mfa_authenticated=mfa_at is not None,
+        mfa_authenticated_at=mfa_at,
+    )
 
 
-def create_account(*, email: str, password: str, account_id: str | None = None, alias: str | None = None,
-                   name: str = "") -> Account:
+def create_account(
+    *, email: str, password: str, account_id: str | None = None, alias: str | None = None, name: str = ""
+) -> Account:
     """A new AWS account with its root user (used by the launcher's seed, management commands and classes)."""
     account_id = account_id or ids.new_account_id()
     if len(account_id) != 12 or not account_id.isdigit():
         raise InvalidInput("The account ID must be exactly 12 digits.")
     try:
         with transaction.atomic():
-            return Account.objects.create(id=account_id, root_email=email.strip().lower(),
-                                          root_password_hash=hash_password(password), alias=alias or None,
-                                          name=name or email.split("@")[0], created_at=clock.now())
+            return Account.objects.create(
+                id=account_id,
+                root_email=email.strip().lower(),
+                root_password_hash=hash_password(password),
+                alias=alias or None,
+                name=name or email.split("@")[0],
+                created_at=clock.now(),
+            )
     except IntegrityError:
         raise EntityAlreadyExists(f"An account with ID {account_id} or root email {email} already exists.") from None
 
 
-def _signin_record(ctx: CallContext, *, success: bool, mfa_used: bool = False, locked: bool = False,
-                   mfa_identifier: str = "") -> None:
+def _signin_record(
+    ctx: CallContext, *, success: bool, mfa_used: bool = False, locked: bool = False, mfa_identifier: str = ""
+) -> None:
     additional = {"LoginTo": "/", "MobileVersion": "No", "MFAUsed": "Yes" if mfa_used else "No"}
     if mfa_identifier:
         additional["MFAIdentifier"] = mfa_identifier
     if locked:
         additional["LockedOut"] = "Yes"
     record = build_record(
-        ctx, event_source=SIGNIN_SOURCE, event_name="ConsoleLogin", event_type="AwsConsoleSignIn",
-        response_elements={"ConsoleLogin": "Success" if success else "Failure"}, additional=additional,
+        ctx,
+        event_source=SIGNIN_SOURCE,
+        event_name="ConsoleLogin",
+        event_type="AwsConsoleSignIn",
+        response_elements={"ConsoleLogin": "Success" if success else "Failure"},
+        additional=additional,
     )
     record.pop("sessionCredentialFromConsole", None)
     if not success:
@@ -152,8 +174,9 @@ def mfa_required(account_id: str, user: IamUser | None) -> bool:
     return bool(credentials.sign_in_mfa_devices(account_id, user))
 
 
-def complete_mfa_sign_in(*, account_id: str, user_pk: int | None, code: str, source_ip: str,
-                         user_agent: str) -> MfaDevice:
+def complete_mfa_sign_in(
+    *, account_id: str, user_pk: int | None, code: str, source_ip: str, user_agent: str
+) -> MfaDevice:
     """The second sign-in step: a current code of one of the principal's enabled MFA devices, each code once.
 
     Records the ConsoleLogin event (``MFAUsed: "Yes"`` and ``MFAIdentifier`` on success), throttled like passwords.

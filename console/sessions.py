@@ -44,8 +44,15 @@ def client_ip(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR", "127.0.0.1")
 
 
-def start(request: HttpRequest, account: Account, principal_kind: str, *, user_pk: int | None = None,
-          must_change_password: bool = False, mfa_at: datetime | None = None) -> None:
+def start(
+    request: HttpRequest,
+    account: Account,
+    principal_kind: str,
+    *,
+    user_pk: int | None = None,
+    must_change_password: bool = False,
+    mfa_at: datetime | None = None,
+) -> None:
     request.session.cycle_key()  # a new session ID at every sign-in (no fixation)
     request.session[_ACCOUNT] = account.id
     request.session[_PRINCIPAL] = principal_kind
@@ -67,8 +74,13 @@ def session_expires_at(request: HttpRequest) -> datetime | None:
 
 
 def _context(request: HttpRequest, principal: Principal) -> CallContext:
-    return CallContext(principal, source_ip=client_ip(request), user_agent=request.headers.get("User-Agent", ""),
-                       origin="console", secure_transport=request.is_secure())
+    return CallContext(
+        principal,
+        source_ip=client_ip(request),
+        user_agent=request.headers.get("User-Agent", ""),
+        origin="console",
+        secure_transport=request.is_secure(),
+    )
 
 
 def context_for(request: HttpRequest) -> tuple[CallContext | None, Account | None]:
@@ -108,17 +120,26 @@ def _switched_context(request: HttpRequest, user: Principal, switched: dict) -> 
     from sts.models import TemporaryCredential
     from sts.services import ExpiredToken, principal_for
 
-    credential = (TemporaryCredential.objects.select_related("role")
-                  .filter(pk=switched.get("credential"), via_console=True, user_id=user.user_pk).first())
+    credential = (
+        TemporaryCredential.objects.select_related("role")
+        .filter(pk=switched.get("credential"), via_console=True, user_id=user.user_pk)
+        .first()
+    )
     try:
         if credential is None:
             raise ExpiredToken("The role no longer exists.")
         role_principal = principal_for(credential)
     except ExpiredToken:
         request.session.pop(SWITCHED, None)
-        request.session[NOTICE] = (f"Your session as {switched.get('display', 'the role')} has ended. "
-                                   f"You are back to {user.name}.")
+        request.session[NOTICE] = (
+            f"Your session as {switched.get('display', 'the role')} has ended. You are back to {user.name}."
+        )
         return None
-    request.switched_role = SwitchedRole(switched["display"], switched["color"], credential.account_id,  # type: ignore[attr-defined]
-                                         credential.role.name, credential.expires_at)
+    request.switched_role = SwitchedRole(
+        switched["display"],
+        switched["color"],
+        credential.account_id,  # type: ignore[attr-defined]
+        credential.role.name,
+        credential.expires_at,
+    )
     return _context(request, role_principal)

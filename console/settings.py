@@ -36,12 +36,18 @@ def _runtime_env() -> dict[str, str]:
 _RUNTIME = _runtime_env()
 
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = os.environ.get("SECRET_KEY") or _RUNTIME.get("SECRET_KEY") or "insecure-dev-key-set-SECRET_KEY-in-production"
-ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h.strip()]
+SECRET_KEY = (
+    os.environ.get("SECRET_KEY") or _RUNTIME.get("SECRET_KEY") or "insecure-dev-key-set-SECRET_KEY-in-production"
+)
+ALLOWED_HOSTS = [
+    h.strip() for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h.strip()
+]
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
 
 DATABASE_URL = (
-    os.environ.get("DATABASE_URL") or _RUNTIME.get("DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/iam_classroom"
+    os.environ.get("DATABASE_URL")
+    or _RUNTIME.get("DATABASE_URL")
+    or "postgresql://postgres@127.0.0.1:5432/iam_classroom"
 )
 REDIS_URL = os.environ.get("REDIS_URL") or _RUNTIME.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
 

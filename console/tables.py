@@ -24,8 +24,7 @@ class TablePage:
     base_params: dict[str, str]
 
     def url(self, **changes: object) -> str:
-        params = {**self.base_params, "q": self.query, "sort": self.sort, "page": self.page,
-                  "size": self.page_size}
+        params = {**self.base_params, "q": self.query, "sort": self.sort, "page": self.page, "size": self.page_size}
         params.update(changes)
         return "?" + urlencode({k: v for k, v in params.items() if v not in ("", None)})
 
@@ -53,8 +52,16 @@ class TablePage:
         return self.url(page=self.page + 1) if self.page < self.pages else None
 
 
-def paginate(request: HttpRequest, queryset: QuerySet, *, search: Sequence[str], sorts: dict[str, str],
-             default_sort: str, default_size: int = 25, base_params: dict[str, str] | None = None) -> TablePage:
+def paginate(
+    request: HttpRequest,
+    queryset: QuerySet,
+    *,
+    search: Sequence[str],
+    sorts: dict[str, str],
+    default_sort: str,
+    default_size: int = 25,
+    base_params: dict[str, str] | None = None,
+) -> TablePage:
     """Filter ``queryset`` by ``?q=`` over ``search`` fields, order by an allowed ``?sort=`` key, slice a page.
 
     Runs two queries (count and page) whatever the table's size.

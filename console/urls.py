@@ -2,9 +2,8 @@ from django.urls import include, path, re_path
 
 from awsapi import views as awsapi_views
 from classroom import views_labs
-from policies import views_simulator
-
 from console import views, views_switch
+from policies import views_simulator
 
 urlpatterns = [
     re_path(r"^aws/?$", awsapi_views.endpoint, name="aws-api"),

@@ -22,13 +22,19 @@ MFA_PENDING = "iam_signin_mfa"  # the principal whose password was right and who
 MFA_PENDING_SECONDS = 5 * 60
 
 
-def _await_mfa(request: HttpRequest, account: Account, kind: str, *, user_pk: int | None = None,
-               must_change_password: bool = False) -> HttpResponse:
+def _await_mfa(
+    request: HttpRequest, account: Account, kind: str, *, user_pk: int | None = None, must_change_password: bool = False
+) -> HttpResponse:
     """Password accepted, MFA code still to come: remember who (never the password) and ask for the code."""
     request.session.flush()  # nothing of an earlier sign-in survives; a new session ID
-    request.session[MFA_PENDING] = {"account": account.id, "kind": kind, "user": user_pk,
-                                    "must_change_password": must_change_password, "next": _next_url(request),
-                                    "at": clock.now().isoformat()}
+    request.session[MFA_PENDING] = {
+        "account": account.id,
+        "kind": kind,
+        "user": user_pk,
+        "must_change_password": must_change_password,
+        "next": _next_url(request),
+        "at": clock.now().isoformat(),
+    }
     return redirect("/signin_mfa")
 
 
@@ -42,23 +48,36 @@ def signin_mfa(request: HttpRequest) -> HttpResponse:
     error = ""
     if request.method == "POST":
         try:
-            services.complete_mfa_sign_in(account_id=pending["account"], user_pk=pending["user"],
-                                          code=request.POST.get("mfa_code", "")[:16],
-                                          source_ip=sessions.client_ip(request),
-                                          user_agent=request.headers.get("User-Agent", ""))
+            services.complete_mfa_sign_in(
+                account_id=pending["account"],
+                user_pk=pending["user"],
+                code=request.POST.get("mfa_code", "")[:16],
+                source_ip=sessions.client_ip(request),
+                user_agent=request.headers.get("User-Agent", ""),
+            )
         except services.SignInFailed as exc:
             error = exc.message
         else:
             request.session.pop(MFA_PENDING, None)
             account = Account.objects.get(pk=pending["account"])
-            sessions.start(request, account, pending["kind"], user_pk=pending["user"],
-                           must_change_password=pending["must_change_password"], mfa_at=clock.now())
+            sessions.start(
+                request,
+                account,
+                pending["kind"],
+                user_pk=pending["user"],
+                must_change_password=pending["must_change_password"],
+                mfa_at=clock.now(),
+            )
             return redirect("/change_password" if pending["must_change_password"] else pending["next"])
     who = "root user"
     if pending["kind"] == "user":
         who = IamUser.objects.filter(pk=pending["user"]).values_list("name", flat=True).first() or ""
-    return render(request, "identities/credentials/signin_mfa.html",
-                  {"error": error, "action": "/signin_mfa", "who": who}, status=400 if error else 200)
+    return render(
+        request,
+        "identities/credentials/signin_mfa.html",
+        {"error": error, "action": "/signin_mfa", "who": who},
+        status=400 if error else 200,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -72,8 +91,12 @@ def signin(request: HttpRequest) -> HttpResponse:
             error = "Enter your root user email address and password."
         else:
             try:
-                account = services.sign_in_root(email=email, password=password, source_ip=sessions.client_ip(request),
-                                                user_agent=request.headers.get("User-Agent", ""))
+                account = services.sign_in_root(
+                    email=email,
+                    password=password,
+                    source_ip=sessions.client_ip(request),
+                    user_agent=request.headers.get("User-Agent", ""),
+                )
             except services.SignInFailed as exc:
                 error = exc.message
             else:
@@ -105,22 +128,40 @@ def signin_user(request: HttpRequest, account: str = "") -> HttpResponse:
             error = "Enter the account ID or alias, your IAM user name and your password."
         else:
             try:
-                result = services.sign_in_user(account=account_value, user_name=user_name, password=password,
-                                               source_ip=sessions.client_ip(request),
-                                               user_agent=request.headers.get("User-Agent", ""))
+                result = services.sign_in_user(
+                    account=account_value,
+                    user_name=user_name,
+                    password=password,
+                    source_ip=sessions.client_ip(request),
+                    user_agent=request.headers.get("User-Agent", ""),
+                )
             except services.SignInFailed as exc:
                 error = exc.message
             else:
                 if services.mfa_required(result.account.id, result.user):
-                    return _await_mfa(request, result.account, "user", user_pk=result.user.pk,
-                                      must_change_password=result.password_reset_required)
-                sessions.start(request, result.account, "user", user_pk=result.user.pk,
-                               must_change_password=result.password_reset_required)
+                    return _await_mfa(
+                        request,
+                        result.account,
+                        "user",
+                        user_pk=result.user.pk,
+                        must_change_password=result.password_reset_required,
+                    )
+                sessions.start(
+                    request,
+                    result.account,
+                    "user",
+                    user_pk=result.user.pk,
+                    must_change_password=result.password_reset_required,
+                )
                 if result.password_reset_required:
                     return redirect("/change_password")
                 return redirect(_next_url(request))
-    return render(request, "console/signin_user.html", {"error": error, "account_value": account_value,
-                                                        "user_name": user_name}, status=400 if error else 200)
+    return render(
+        request,
+        "console/signin_user.html",
+        {"error": error, "account_value": account_value, "user_name": user_name},
+        status=400 if error else 200,
+    )
 
 
 @console_login_required
@@ -138,20 +179,22 @@ def change_password(request: HttpRequest) -> HttpResponse:
                 if request.iam_ctx.principal.is_root:
                     from classroom.services import change_root_password
 
-                    change_root_password(request.iam_ctx, old_password=request.POST.get("old_password", ""),
-                                         new_password=new_password)
+                    change_root_password(
+                        request.iam_ctx, old_password=request.POST.get("old_password", ""), new_password=new_password
+                    )
                 else:
-                    identity_services.change_password(request.iam_ctx,
-                                                      old_password=request.POST.get("old_password", ""),
-                                                      new_password=new_password)
+                    identity_services.change_password(
+                        request.iam_ctx, old_password=request.POST.get("old_password", ""), new_password=new_password
+                    )
             except IamError as exc:
                 error = exc.message
             else:
                 request.session[sessions.MUST_CHANGE_PASSWORD] = False
                 messages.success(request, "Your password has been changed.")
                 return redirect("/")
-    return render(request, "console/change_password.html", {"error": error, "forced": forced},
-                  status=400 if error else 200)
+    return render(
+        request, "console/change_password.html", {"error": error, "forced": forced}, status=400 if error else 200
+    )
 
 
 @require_POST
@@ -171,14 +214,25 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         summary = identity_services.get_account_summary(request.iam_ctx)
     except IamError:
         summary = None  # the dashboard still shows the account; the counts need iam:GetAccountSummary
-    counts = None if summary is None else {
-        "groups": summary["Groups"], "users": summary["Users"], "roles": summary["Roles"],
-        "policies": summary["Policies"], "identity_providers": summary["Providers"],
-    }
-    return render(request, "console/dashboard.html", {
-        "counts": counts,
-        "sign_in_url": sign_in_url(request, account.alias or account.id),
-        "root_has_mfa": credentials.root_has_mfa(account.id),
-        "root_has_access_keys": credentials.root_has_active_access_keys(account.id),
-        "nav": "dashboard",
-    })
+    counts = (
+        None
+        if summary is None
+        else {
+            "groups": summary["Groups"],
+            "users": summary["Users"],
+            "roles": summary["Roles"],
+            "policies": summary["Policies"],
+            "identity_providers": summary["Providers"],
+        }
+    )
+    return render(
+        request,
+        "console/dashboard.html",
+        {
+            "counts": counts,
+            "sign_in_url": sign_in_url(request, account.alias or account.id),
+            "root_has_mfa": credentials.root_has_mfa(account.id),
+            "root_has_access_keys": credentials.root_has_active_access_keys(account.id),
+            "nav": "dashboard",
+        },
+    )

@@ -38,25 +38,48 @@ def switch_role(request: HttpRequest) -> HttpResponse:
             expires = sessions.session_expires_at(request)
             left = int((expires - clock.now()).total_seconds()) if expires else 0
             try:
-                credential = sts.switch_role(user_ctx, account_id=target.id if target else account_id,
-                                             role_name=role_name, session_seconds_left=left)
+                credential = sts.switch_role(
+                    user_ctx,
+                    account_id=target.id if target else account_id,
+                    role_name=role_name,
+                    session_seconds_left=left,
+                )
             except IamError as exc:
                 error = exc.message
             else:
-                entry = {"credential": credential.pk, "display": display, "color": sts.SWITCH_COLORS[color],
-                         "account": credential.account_id, "role": role_name}
+                entry = {
+                    "credential": credential.pk,
+                    "display": display,
+                    "color": sts.SWITCH_COLORS[color],
+                    "account": credential.account_id,
+                    "role": role_name,
+                }
                 request.session[sessions.SWITCHED] = entry
-                history = [h for h in request.session.get(sessions.ROLE_HISTORY, [])
-                           if (h["account"], h["role"]) != (entry["account"], role_name)]
+                history = [
+                    h
+                    for h in request.session.get(sessions.ROLE_HISTORY, [])
+                    if (h["account"], h["role"]) != (entry["account"], role_name)
+                ]
                 request.session[sessions.ROLE_HISTORY] = [
-                    {"account": entry["account"], "role": role_name, "display": display, "color": color}, *history
+                    {"account": entry["account"], "role": role_name, "display": display, "color": color},
+                    *history,
                 ][:ROLE_HISTORY_SIZE]
                 return redirect("/")
-    return render(request, "console/switch_role.html", {
-        "account_value": account_id, "role_name": role_name, "display": display, "color": color, "error": error,
-        "colors": sts.SWITCH_COLORS, "history": request.session.get(sessions.ROLE_HISTORY, []),
-        "root_user": user_ctx.principal.is_root,  # AWS: root users can't switch roles; the page says what to do
-    }, status=400 if error else 200)
+    return render(
+        request,
+        "console/switch_role.html",
+        {
+            "account_value": account_id,
+            "role_name": role_name,
+            "display": display,
+            "color": color,
+            "error": error,
+            "colors": sts.SWITCH_COLORS,
+            "history": request.session.get(sessions.ROLE_HISTORY, []),
+            "root_user": user_ctx.principal.is_root,  # AWS: root users can't switch roles; the page says what to do
+        },
+        status=400 if error else 200,
+    )
 
 
 @console_login_required

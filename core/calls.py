@@ -99,8 +99,9 @@ def _record_failure(call: Call) -> None:
         record_event(call)
 
 
-def run_deferred(call: Call, *, then: tuple[str, Any] | None = None,
-                 commit_outermost: bool = False) -> list[tuple[Any, ...]] | None:
+def run_deferred(
+    call: Call, *, then: tuple[str, Any] | None = None, commit_outermost: bool = False
+) -> list[tuple[Any, ...]] | None:
     """Send the call's deferred statements (and ``then``, its audit row) in one round trip; the rows of ``then``."""
     from core.db import fetch_all_prepared
 

@@ -25,8 +25,9 @@ class _PreparedCursor(psycopg.Cursor):
 Statement = tuple[str, Mapping[str, Any] | Sequence[Any]]
 
 
-def fetch_prepared(sql: str, params: Mapping[str, Any] | Sequence[Any], *,
-                   commit_outermost: bool = False) -> list[tuple[Any, ...]]:
+def fetch_prepared(
+    sql: str, params: Mapping[str, Any] | Sequence[Any], *, commit_outermost: bool = False
+) -> list[tuple[Any, ...]]:
     """All rows of ``sql`` (psycopg placeholders: ``%(name)s`` or ``%s``).
 
     ``commit_outermost``: ``sql`` is the last statement of the outermost ``atomic`` block, which commits with it in
@@ -37,8 +38,9 @@ def fetch_prepared(sql: str, params: Mapping[str, Any] | Sequence[Any], *,
         return cursor.fetchall()
 
 
-def fetch_all_prepared(statements: Sequence[Statement], *,
-                       commit_outermost: bool = False) -> list[list[tuple[Any, ...]]]:
+def fetch_all_prepared(
+    statements: Sequence[Statement], *, commit_outermost: bool = False
+) -> list[list[tuple[Any, ...]]]:
     """The rows of each statement, all sent in one round trip (with ``commit_outermost``, as ``fetch_prepared``).
     If one fails, the ones after it do not run and the error is raised (the transaction must then roll back)."""
     with ExitStack() as stack:
@@ -67,8 +69,13 @@ def _execute(work: list[tuple[Any, Statement]], *, commit: bool = False) -> None
 
     raw = connection.connection
     status = raw.info.transaction_status
-    begin = (connection.in_atomic_block and not raw.autocommit and raw.isolation_level is None
-             and raw.read_only is None and status == TransactionStatus.IDLE)
+    begin = (
+        connection.in_atomic_block
+        and not raw.autocommit
+        and raw.isolation_level is None
+        and raw.read_only is None
+        and status == TransactionStatus.IDLE
+    )
     commit = commit and (begin or status == TransactionStatus.INTRANS)
     if not (begin or commit) and len(work) == 1:
         cursor, (sql, params) = work[0]
@@ -90,8 +97,12 @@ def _execute(work: list[tuple[Any, Statement]], *, commit: bool = False) -> None
 
 def _outermost_block() -> bool:
     """Inside exactly one ``atomic`` block (no test transaction around it, no savepoint), not marked for rollback."""
-    return (connection.in_atomic_block and len(connection.atomic_blocks) == 1 and not connection.savepoint_ids
-            and not connection.needs_rollback)
+    return (
+        connection.in_atomic_block
+        and len(connection.atomic_blocks) == 1
+        and not connection.savepoint_ids
+        and not connection.needs_rollback
+    )
 
 
 def _cursor() -> Any:

@@ -80,7 +80,8 @@ def update_account_password_policy(
     }
     with iam_call(ctx, "iam:UpdateAccountPasswordPolicy", "*", params):
         check_input(
-            "iam", "UpdateAccountPasswordPolicy",
+            "iam",
+            "UpdateAccountPasswordPolicy",
             MinimumPasswordLength=minimum_password_length,
             MaxPasswordAge=max_password_age,
             PasswordReusePrevention=password_reuse_prevention,
@@ -159,6 +160,7 @@ def list_account_aliases(ctx: CallContext) -> list[str]:
 
 
 # ---- credential report ---------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class ReportState:

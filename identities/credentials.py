@@ -36,7 +36,7 @@ from core.errors import (
 )
 from core.secrets import decrypt, encrypt
 from core.validation import check_input
-from identities.models import Account, AccessKey, IamUser, MfaDevice
+from identities.models import AccessKey, Account, IamUser, MfaDevice
 from identities.services import _user_arn, find_user
 
 ACCESS_KEYS_PER_USER = 2
@@ -165,8 +165,14 @@ def create_access_key(ctx: CallContext, *, user_name: str | None = None) -> NewA
             raise LimitExceeded(f"Cannot exceed quota for AccessKeysPerUser: {ACCESS_KEYS_PER_USER}")
         secret = ids.new_secret_access_key()
         now = clock.now()
-        key = AccessKey.objects.create(account_id=ctx.account_id, user=user, access_key_id=ids.new_access_key_id(),
-                                       secret_encrypted=encrypt(secret), status="Active", created_at=now)
+        key = AccessKey.objects.create(
+            account_id=ctx.account_id,
+            user=user,
+            access_key_id=ids.new_access_key_id(),
+            secret_encrypted=encrypt(secret),
+            status="Active",
+            created_at=now,
+        )
         # CloudTrail shows the key ID, never the secret.
         response: dict[str, Any] = {"accessKeyId": key.access_key_id, "status": key.status, "createDate": _date(now)}
         if user is not None:
@@ -196,8 +202,9 @@ def update_access_key(ctx: CallContext, *, access_key_id: str, status: str, user
 
 def delete_access_key(ctx: CallContext, *, access_key_id: str, user_name: str | None = None) -> None:
     """The API's DeleteAccessKey deletes active keys too; the console asks for deactivation first."""
-    with iam_call(ctx, "iam:DeleteAccessKey", _target_arn(ctx, user_name),
-                  {"userName": user_name, "accessKeyId": access_key_id}):
+    with iam_call(
+        ctx, "iam:DeleteAccessKey", _target_arn(ctx, user_name), {"userName": user_name, "accessKeyId": access_key_id}
+    ):
         check_input("iam", "DeleteAccessKey", UserName=user_name, AccessKeyId=access_key_id)
         _find_key(ctx.account_id, _owner(ctx, user_name), access_key_id).delete()
 
@@ -207,8 +214,12 @@ def get_access_key_last_used(ctx: CallContext, *, access_key_id: str) -> dict[st
 
     Authorized against the key's owner. A key of another account (or none at all) is simply not found.
     """
-    key = (AccessKey.objects.in_account(ctx.account_id).filter(access_key_id=(access_key_id or "")[:128])
-           .select_related("user").first())
+    key = (
+        AccessKey.objects.in_account(ctx.account_id)
+        .filter(access_key_id=(access_key_id or "")[:128])
+        .select_related("user")
+        .first()
+    )
     resource = "*" if key is None else key.user.arn if key.user else arns.root(ctx.account_id)
     with iam_call(ctx, "iam:GetAccessKeyLastUsed", resource, {"accessKeyId": access_key_id}):
         check_input("iam", "GetAccessKeyLastUsed", AccessKeyId=access_key_id)
@@ -237,7 +248,8 @@ def _provisioning_uri(account_id: str, device_name: str, seed: str) -> str:
     account = Account.objects.filter(pk=account_id).values_list("alias", flat=True).first()
     label = f"{device_name}@{account or account_id}"
     return pyotp.TOTP(seed, digits=TOTP_DIGITS, interval=TOTP_STEP_SECONDS).provisioning_uri(
-        name=label, issuer_name=MFA_ISSUER)
+        name=label, issuer_name=MFA_ISSUER
+    )
 
 
 def _qr_png(uri: str) -> bytes:
@@ -246,23 +258,32 @@ def _qr_png(uri: str) -> bytes:
     return buffer.getvalue()
 
 
-def create_virtual_mfa_device(ctx: CallContext, *, virtual_mfa_device_name: str,
-                              path: str = "/") -> NewVirtualMfaDevice:
+def create_virtual_mfa_device(
+    ctx: CallContext, *, virtual_mfa_device_name: str, path: str = "/"
+) -> NewVirtualMfaDevice:
     name, path = virtual_mfa_device_name, path or "/"
     serial = _serial(ctx.account_id, path, name)
-    with iam_call(ctx, "iam:CreateVirtualMFADevice", serial,
-                  {"virtualMFADeviceName": name, "path": path if path != "/" else None}) as call:
+    with iam_call(
+        ctx, "iam:CreateVirtualMFADevice", serial, {"virtualMFADeviceName": name, "path": path if path != "/" else None}
+    ) as call:
         check_input("iam", "CreateVirtualMFADevice", VirtualMFADeviceName=name, Path=path)
         if len(name) > MFA_DEVICE_NAME_MAX or len(serial) > 256:
             raise ValidationError(
                 f"1 validation error detected: Value '{name}' at 'virtualMFADeviceName' failed to satisfy "
-                f"constraint: Member must have length less than or equal to {MFA_DEVICE_NAME_MAX}")
+                f"constraint: Member must have length less than or equal to {MFA_DEVICE_NAME_MAX}"
+            )
         call.on_conflict = EntityAlreadyExists("MFADevice entity at the same path and name already exists.")
         if MfaDevice.objects.in_account(ctx.account_id).filter(serial_number__iexact=serial).exists():
             raise call.on_conflict
         seed = pyotp.random_base32(32)
-        device = MfaDevice.objects.create(account_id=ctx.account_id, user=None, name=name, serial_number=serial,
-                                          secret_encrypted=encrypt(seed), created_at=clock.now())
+        device = MfaDevice.objects.create(
+            account_id=ctx.account_id,
+            user=None,
+            name=name,
+            serial_number=serial,
+            secret_encrypted=encrypt(seed),
+            created_at=clock.now(),
+        )
         call.response = {"virtualMFADevice": {"serialNumber": serial}}  # the seed is never logged
         return NewVirtualMfaDevice(device, seed, _qr_png(_provisioning_uri(ctx.account_id, name, seed)))
 
@@ -275,13 +296,21 @@ def _virtual_device(account_id: str, serial_number: str, *, lock: bool = False) 
     return device
 
 
-def enable_mfa_device(ctx: CallContext, *, user_name: str | None, serial_number: str, authentication_code1: str,
-                      authentication_code2: str) -> MfaDevice:
+def enable_mfa_device(
+    ctx: CallContext, *, user_name: str | None, serial_number: str, authentication_code1: str, authentication_code2: str
+) -> MfaDevice:
     """Two consecutive codes of the device, as AWS requires. The codes are never logged."""
-    with iam_call(ctx, "iam:EnableMFADevice", _target_arn(ctx, user_name),
-                  {"userName": user_name, "serialNumber": serial_number}):
-        check_input("iam", "EnableMFADevice", UserName=_user_name_param(ctx, user_name), SerialNumber=serial_number,
-                    AuthenticationCode1=authentication_code1, AuthenticationCode2=authentication_code2)
+    with iam_call(
+        ctx, "iam:EnableMFADevice", _target_arn(ctx, user_name), {"userName": user_name, "serialNumber": serial_number}
+    ):
+        check_input(
+            "iam",
+            "EnableMFADevice",
+            UserName=_user_name_param(ctx, user_name),
+            SerialNumber=serial_number,
+            AuthenticationCode1=authentication_code1,
+            AuthenticationCode2=authentication_code2,
+        )
         user = _owner(ctx, user_name)
         _lock_owner(ctx.account_id, user)
         device = _virtual_device(ctx.account_id, serial_number, lock=True)
@@ -297,13 +326,21 @@ def enable_mfa_device(ctx: CallContext, *, user_name: str | None, serial_number:
         return device
 
 
-def resync_mfa_device(ctx: CallContext, *, user_name: str | None, serial_number: str, authentication_code1: str,
-                      authentication_code2: str) -> MfaDevice:
+def resync_mfa_device(
+    ctx: CallContext, *, user_name: str | None, serial_number: str, authentication_code1: str, authentication_code2: str
+) -> MfaDevice:
     """Two consecutive codes within ±5 minutes bring the device's last used step up to date."""
-    with iam_call(ctx, "iam:ResyncMFADevice", _target_arn(ctx, user_name),
-                  {"userName": user_name, "serialNumber": serial_number}):
-        check_input("iam", "ResyncMFADevice", UserName=_user_name_param(ctx, user_name), SerialNumber=serial_number,
-                    AuthenticationCode1=authentication_code1, AuthenticationCode2=authentication_code2)
+    with iam_call(
+        ctx, "iam:ResyncMFADevice", _target_arn(ctx, user_name), {"userName": user_name, "serialNumber": serial_number}
+    ):
+        check_input(
+            "iam",
+            "ResyncMFADevice",
+            UserName=_user_name_param(ctx, user_name),
+            SerialNumber=serial_number,
+            AuthenticationCode1=authentication_code1,
+            AuthenticationCode2=authentication_code2,
+        )
         user = _owner(ctx, user_name)
         device = _devices_of(ctx.account_id, user).select_for_update().filter(serial_number=serial_number).first()
         if device is None:
@@ -318,8 +355,12 @@ def resync_mfa_device(ctx: CallContext, *, user_name: str | None, serial_number:
 
 def deactivate_mfa_device(ctx: CallContext, *, serial_number: str, user_name: str | None = None) -> None:
     """The device stays in the account as an unassigned virtual device (DeleteVirtualMFADevice removes it)."""
-    with iam_call(ctx, "iam:DeactivateMFADevice", _target_arn(ctx, user_name),
-                  {"userName": user_name, "serialNumber": serial_number}):
+    with iam_call(
+        ctx,
+        "iam:DeactivateMFADevice",
+        _target_arn(ctx, user_name),
+        {"userName": user_name, "serialNumber": serial_number},
+    ):
         check_input("iam", "DeactivateMFADevice", UserName=user_name, SerialNumber=serial_number)
         user = _owner(ctx, user_name)
         device = _devices_of(ctx.account_id, user).filter(serial_number=serial_number).first()
@@ -347,8 +388,12 @@ def list_mfa_devices(ctx: CallContext, *, user_name: str | None = None) -> list[
 
 
 def list_virtual_mfa_devices(ctx: CallContext, *, assignment_status: str = "Any") -> list[MfaDevice]:
-    with iam_call(ctx, "iam:ListVirtualMFADevices", "*",
-                  {"assignmentStatus": assignment_status if assignment_status != "Any" else None}):
+    with iam_call(
+        ctx,
+        "iam:ListVirtualMFADevices",
+        "*",
+        {"assignmentStatus": assignment_status if assignment_status != "Any" else None},
+    ):
         _check_enum("assignmentStatus", assignment_status, ("Assigned", "Unassigned", "Any"))
         devices = MfaDevice.objects.in_account(ctx.account_id).select_related("user")
         if assignment_status == "Assigned":
@@ -411,8 +456,9 @@ def virtual_mfa_setup(account_id: str, serial_number: str) -> NewVirtualMfaDevic
     The console calls it only for the device its own session just created (it keeps the serial number, never
     the seed, in the session), so the seed goes back only to the browser that already received it.
     """
-    device = MfaDevice.objects.in_account(account_id).filter(serial_number=serial_number,
-                                                              enabled_at__isnull=True).first()
+    device = (
+        MfaDevice.objects.in_account(account_id).filter(serial_number=serial_number, enabled_at__isnull=True).first()
+    )
     if device is None:
         return None
     seed = decrypt(device.secret_encrypted)
@@ -427,8 +473,9 @@ def sign_in_mfa_devices(account_id: str, user: IamUser | None) -> list[MfaDevice
     return list(_devices_of(account_id, user).order_by("enabled_at", "pk"))
 
 
-def check_sign_in_mfa(account: Account | str, user: IamUser | None, code: str, now: datetime | None = None
-                      ) -> MfaDevice | None:
+def check_sign_in_mfa(
+    account: Account | str, user: IamUser | None, code: str, now: datetime | None = None
+) -> MfaDevice | None:
     """The device whose current code ``code`` is (consuming it), or None when no enabled device accepts it."""
     account_id = account if isinstance(account, str) else account.id
     now = now or clock.now()

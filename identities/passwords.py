@@ -111,9 +111,11 @@ def _remembered_hashes(user: IamUser, count: int) -> list[str]:
     current = LoginProfile.objects.filter(user=user).values_list("password_hash", flat=True).first()
     if current:
         hashes.append(current)
-    for password_hash in PasswordHistory.objects.filter(user=user).order_by("-created_at", "-pk").values_list(
-        "password_hash", flat=True
-    )[:count]:
+    for password_hash in (
+        PasswordHistory.objects.filter(user=user)
+        .order_by("-created_at", "-pk")
+        .values_list("password_hash", flat=True)[:count]
+    ):
         if password_hash not in hashes:
             hashes.append(password_hash)
     return hashes[:count]
@@ -178,9 +180,11 @@ def remember_password(user: IamUser, password_hash: str) -> None:
     Call it inside the same transaction that stores the hash; only the newest 24 are kept.
     """
     PasswordHistory.objects.create(user=user, password_hash=password_hash, created_at=clock.now())
-    stale = PasswordHistory.objects.filter(user=user).order_by("-created_at", "-pk").values_list("pk", flat=True)[
-        MAX_REMEMBERED:
-    ]
+    stale = (
+        PasswordHistory.objects.filter(user=user)
+        .order_by("-created_at", "-pk")
+        .values_list("pk", flat=True)[MAX_REMEMBERED:]
+    )
     stale_pks = list(stale)
     if stale_pks:
         PasswordHistory.objects.filter(pk__in=stale_pks).delete()

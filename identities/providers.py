@@ -57,7 +57,7 @@ def oidc_provider_arn(account_id: str, url: str) -> str:
 
 def _bare_url(url: str) -> str:
     """The provider URL as IAM keeps it: without ``https://`` (the ARN and GetOpenIDConnectProvider's Url)."""
-    return url[len("https://"):] if url.lower().startswith("https://") else url
+    return url[len("https://") :] if url.lower().startswith("https://") else url
 
 
 def oidc_provider_for_issuer(account_id: str, url: str) -> OpenIdConnectProvider | None:
@@ -156,12 +156,14 @@ def _tag_dicts(tags: Sequence[Tag]) -> list[dict[str, str]] | None:
     return [t.as_dict() for t in tags] or None
 
 
-def create_saml_provider(ctx: CallContext, *, name: str, saml_metadata_document: str,
-                         tags: Sequence[Tag] = ()) -> SamlProvider:
+def create_saml_provider(
+    ctx: CallContext, *, name: str, saml_metadata_document: str, tags: Sequence[Tag] = ()
+) -> SamlProvider:
     arn = saml_provider_arn(ctx.account_id, name)
     with iam_call(ctx, "iam:CreateSAMLProvider", arn, {"name": name, "tags": _tag_dicts(tags)}) as call:
-        check_input("iam", "CreateSAMLProvider", Name=name, SAMLMetadataDocument=saml_metadata_document,
-                    Tags=_tag_dicts(tags))
+        check_input(
+            "iam", "CreateSAMLProvider", Name=name, SAMLMetadataDocument=saml_metadata_document, Tags=_tag_dicts(tags)
+        )
         check_tags(tags)
         now = clock.now()
         valid_until = _valid_until(saml_metadata_document, now)
@@ -172,8 +174,13 @@ def create_saml_provider(ctx: CallContext, *, name: str, saml_metadata_document:
         if providers.count() >= SAML_PROVIDERS_PER_ACCOUNT:
             raise LimitExceeded(f"Cannot exceed quota for SamlProvidersPerAccount: {SAML_PROVIDERS_PER_ACCOUNT}")
         provider = SamlProvider.objects.create(
-            account_id=ctx.account_id, name=name, arn=arn, metadata_document=saml_metadata_document,
-            valid_until=valid_until, created_at=now, tags=[t.as_dict() for t in tags],
+            account_id=ctx.account_id,
+            name=name,
+            arn=arn,
+            metadata_document=saml_metadata_document,
+            valid_until=valid_until,
+            created_at=now,
+            tags=[t.as_dict() for t in tags],
             provider_uuid=ids.new_id("", 26),
         )
         call.response = {"sAMLProviderArn": arn}
@@ -182,8 +189,9 @@ def create_saml_provider(ctx: CallContext, *, name: str, saml_metadata_document:
 
 def update_saml_provider(ctx: CallContext, *, saml_provider_arn: str, saml_metadata_document: str) -> SamlProvider:
     with iam_call(ctx, "iam:UpdateSAMLProvider", saml_provider_arn, {"sAMLProviderArn": saml_provider_arn}) as call:
-        check_input("iam", "UpdateSAMLProvider", SAMLProviderArn=saml_provider_arn,
-                    SAMLMetadataDocument=saml_metadata_document)
+        check_input(
+            "iam", "UpdateSAMLProvider", SAMLProviderArn=saml_provider_arn, SAMLMetadataDocument=saml_metadata_document
+        )
         provider = find_saml_provider(ctx.account_id, saml_provider_arn)
         provider.valid_until = _valid_until(saml_metadata_document, clock.now())
         provider.metadata_document = saml_metadata_document
@@ -211,8 +219,9 @@ def delete_saml_provider(ctx: CallContext, *, saml_provider_arn: str) -> None:
 
 
 def tag_saml_provider(ctx: CallContext, *, saml_provider_arn: str, tags: Sequence[Tag]) -> None:
-    with iam_call(ctx, "iam:TagSAMLProvider", saml_provider_arn,
-                  {"sAMLProviderArn": saml_provider_arn, "tags": _tag_dicts(tags)}):
+    with iam_call(
+        ctx, "iam:TagSAMLProvider", saml_provider_arn, {"sAMLProviderArn": saml_provider_arn, "tags": _tag_dicts(tags)}
+    ):
         check_input("iam", "TagSAMLProvider", SAMLProviderArn=saml_provider_arn, Tags=[t.as_dict() for t in tags])
         provider = find_saml_provider(ctx.account_id, saml_provider_arn)
         provider.tags = merge_tags(provider.tags, tags, "saml-provider")
@@ -220,8 +229,12 @@ def tag_saml_provider(ctx: CallContext, *, saml_provider_arn: str, tags: Sequenc
 
 
 def untag_saml_provider(ctx: CallContext, *, saml_provider_arn: str, tag_keys: Sequence[str]) -> None:
-    with iam_call(ctx, "iam:UntagSAMLProvider", saml_provider_arn,
-                  {"sAMLProviderArn": saml_provider_arn, "tagKeys": list(tag_keys)}):
+    with iam_call(
+        ctx,
+        "iam:UntagSAMLProvider",
+        saml_provider_arn,
+        {"sAMLProviderArn": saml_provider_arn, "tagKeys": list(tag_keys)},
+    ):
         check_input("iam", "UntagSAMLProvider", SAMLProviderArn=saml_provider_arn, TagKeys=list(tag_keys))
         provider = find_saml_provider(ctx.account_id, saml_provider_arn)
         drop = {k.lower() for k in tag_keys}
@@ -246,7 +259,7 @@ def find_oidc_provider(account_id: str, arn: str) -> OpenIdConnectProvider:
 
 
 def _check_url(url: str) -> None:
-    host = url[len("https://"):].split("/", 1)[0] if url.lower().startswith("https://") else ""
+    host = url[len("https://") :].split("/", 1)[0] if url.lower().startswith("https://") else ""
     if not host or "?" in url or "#" in url or " " in url:
         raise ValidationError("Invalid Open ID Connect Provider URL")
 
@@ -259,15 +272,30 @@ def _check_thumbprints(thumbprints: Sequence[str]) -> None:
         raise InvalidInput(f"Thumbprint {bad[0]} is not a valid SHA-1 hex fingerprint (40 hexadecimal characters).")
 
 
-def create_open_id_connect_provider(ctx: CallContext, *, url: str, client_id_list: Sequence[str] = (),
-                                    thumbprint_list: Sequence[str] = (),
-                                    tags: Sequence[Tag] = ()) -> OpenIdConnectProvider:
+def create_open_id_connect_provider(
+    ctx: CallContext,
+    *,
+    url: str,
+    client_id_list: Sequence[str] = (),
+    thumbprint_list: Sequence[str] = (),
+    tags: Sequence[Tag] = (),
+) -> OpenIdConnectProvider:
     arn = oidc_provider_arn(ctx.account_id, url)
-    params = {"url": url, "clientIDList": list(client_id_list) or None, "thumbprintList": list(thumbprint_list) or None,
-              "tags": _tag_dicts(tags)}
+    params = {
+        "url": url,
+        "clientIDList": list(client_id_list) or None,
+        "thumbprintList": list(thumbprint_list) or None,
+        "tags": _tag_dicts(tags),
+    }
     with iam_call(ctx, "iam:CreateOpenIDConnectProvider", arn, params) as call:
-        check_input("iam", "CreateOpenIDConnectProvider", Url=url, ClientIDList=list(client_id_list) or None,
-                    ThumbprintList=list(thumbprint_list) or None, Tags=_tag_dicts(tags))
+        check_input(
+            "iam",
+            "CreateOpenIDConnectProvider",
+            Url=url,
+            ClientIDList=list(client_id_list) or None,
+            ThumbprintList=list(thumbprint_list) or None,
+            Tags=_tag_dicts(tags),
+        )
         check_tags(tags)
         _check_url(url)
         _check_thumbprints(thumbprint_list)
@@ -280,10 +308,16 @@ def create_open_id_connect_provider(ctx: CallContext, *, url: str, client_id_lis
             raise call.on_conflict
         if providers.count() >= OIDC_PROVIDERS_PER_ACCOUNT:
             raise LimitExceeded(
-                f"Cannot exceed quota for OpenIdConnectProvidersPerAccount: {OIDC_PROVIDERS_PER_ACCOUNT}")
+                f"Cannot exceed quota for OpenIdConnectProvidersPerAccount: {OIDC_PROVIDERS_PER_ACCOUNT}"
+            )
         provider = OpenIdConnectProvider.objects.create(
-            account_id=ctx.account_id, url=_bare_url(url), arn=arn, client_ids=client_ids,
-            thumbprints=[t.lower() for t in thumbprint_list], created_at=clock.now(), tags=[t.as_dict() for t in tags],
+            account_id=ctx.account_id,
+            url=_bare_url(url),
+            arn=arn,
+            client_ids=client_ids,
+            thumbprints=[t.lower() for t in thumbprint_list],
+            created_at=clock.now(),
+            tags=[t.as_dict() for t in tags],
         )
         call.response = {"openIDConnectProviderArn": arn}
         return provider
@@ -297,8 +331,7 @@ def get_open_id_connect_provider(ctx: CallContext, *, open_id_connect_provider_a
 
 
 def list_open_id_connect_providers(ctx: CallContext) -> QuerySet[OpenIdConnectProvider]:
-    with iam_call(ctx, "iam:ListOpenIDConnectProviders",
-                  arns.account_wildcard(ctx.account_id, "oidc-provider")):
+    with iam_call(ctx, "iam:ListOpenIDConnectProviders", arns.account_wildcard(ctx.account_id, "oidc-provider")):
         return OpenIdConnectProvider.objects.in_account(ctx.account_id).order_by("url")
 
 
@@ -309,12 +342,14 @@ def delete_open_id_connect_provider(ctx: CallContext, *, open_id_connect_provide
         find_oidc_provider(ctx.account_id, arn).delete()
 
 
-def add_client_id_to_open_id_connect_provider(ctx: CallContext, *, open_id_connect_provider_arn: str,
-                                              client_id: str) -> None:
+def add_client_id_to_open_id_connect_provider(
+    ctx: CallContext, *, open_id_connect_provider_arn: str, client_id: str
+) -> None:
     """Adding a client ID the provider already has is a no-op, as in AWS."""
     arn = open_id_connect_provider_arn
-    with iam_call(ctx, "iam:AddClientIDToOpenIDConnectProvider", arn,
-                  {"openIDConnectProviderArn": arn, "clientID": client_id}):
+    with iam_call(
+        ctx, "iam:AddClientIDToOpenIDConnectProvider", arn, {"openIDConnectProviderArn": arn, "clientID": client_id}
+    ):
         check_input("iam", "AddClientIDToOpenIDConnectProvider", OpenIDConnectProviderArn=arn, ClientID=client_id)
         provider = find_oidc_provider(ctx.account_id, arn)
         OpenIdConnectProvider.objects.select_for_update().filter(pk=provider.pk).first()  # serialize the quota check
@@ -327,48 +362,63 @@ def add_client_id_to_open_id_connect_provider(ctx: CallContext, *, open_id_conne
         provider.save(update_fields=["client_ids"])
 
 
-def remove_client_id_from_open_id_connect_provider(ctx: CallContext, *, open_id_connect_provider_arn: str,
-                                                   client_id: str) -> None:
+def remove_client_id_from_open_id_connect_provider(
+    ctx: CallContext, *, open_id_connect_provider_arn: str, client_id: str
+) -> None:
     """Removing a client ID the provider doesn't have is a no-op, as in AWS."""
     arn = open_id_connect_provider_arn
-    with iam_call(ctx, "iam:RemoveClientIDFromOpenIDConnectProvider", arn,
-                  {"openIDConnectProviderArn": arn, "clientID": client_id}):
-        check_input("iam", "RemoveClientIDFromOpenIDConnectProvider", OpenIDConnectProviderArn=arn,
-                    ClientID=client_id)
+    with iam_call(
+        ctx,
+        "iam:RemoveClientIDFromOpenIDConnectProvider",
+        arn,
+        {"openIDConnectProviderArn": arn, "clientID": client_id},
+    ):
+        check_input("iam", "RemoveClientIDFromOpenIDConnectProvider", OpenIDConnectProviderArn=arn, ClientID=client_id)
         provider = find_oidc_provider(ctx.account_id, arn)
         provider.client_ids = [c for c in provider.client_ids if c != client_id]
         provider.save(update_fields=["client_ids"])
 
 
-def update_open_id_connect_provider_thumbprint(ctx: CallContext, *, open_id_connect_provider_arn: str,
-                                               thumbprint_list: Sequence[str]) -> None:
+def update_open_id_connect_provider_thumbprint(
+    ctx: CallContext, *, open_id_connect_provider_arn: str, thumbprint_list: Sequence[str]
+) -> None:
     arn = open_id_connect_provider_arn
-    with iam_call(ctx, "iam:UpdateOpenIDConnectProviderThumbprint", arn,
-                  {"openIDConnectProviderArn": arn, "thumbprintList": list(thumbprint_list)}):
-        check_input("iam", "UpdateOpenIDConnectProviderThumbprint", OpenIDConnectProviderArn=arn,
-                    ThumbprintList=list(thumbprint_list))
+    with iam_call(
+        ctx,
+        "iam:UpdateOpenIDConnectProviderThumbprint",
+        arn,
+        {"openIDConnectProviderArn": arn, "thumbprintList": list(thumbprint_list)},
+    ):
+        check_input(
+            "iam",
+            "UpdateOpenIDConnectProviderThumbprint",
+            OpenIDConnectProviderArn=arn,
+            ThumbprintList=list(thumbprint_list),
+        )
         _check_thumbprints(thumbprint_list)
         provider = find_oidc_provider(ctx.account_id, arn)
         provider.thumbprints = [t.lower() for t in thumbprint_list]
         provider.save(update_fields=["thumbprints"])
 
 
-def tag_open_id_connect_provider(ctx: CallContext, *, open_id_connect_provider_arn: str,
-                                 tags: Sequence[Tag]) -> None:
+def tag_open_id_connect_provider(ctx: CallContext, *, open_id_connect_provider_arn: str, tags: Sequence[Tag]) -> None:
     arn = open_id_connect_provider_arn
-    with iam_call(ctx, "iam:TagOpenIDConnectProvider", arn,
-                  {"openIDConnectProviderArn": arn, "tags": _tag_dicts(tags)}):
+    with iam_call(
+        ctx, "iam:TagOpenIDConnectProvider", arn, {"openIDConnectProviderArn": arn, "tags": _tag_dicts(tags)}
+    ):
         check_input("iam", "TagOpenIDConnectProvider", OpenIDConnectProviderArn=arn, Tags=[t.as_dict() for t in tags])
         provider = find_oidc_provider(ctx.account_id, arn)
         provider.tags = merge_tags(provider.tags, tags, "oidc-provider")
         provider.save(update_fields=["tags"])
 
 
-def untag_open_id_connect_provider(ctx: CallContext, *, open_id_connect_provider_arn: str,
-                                   tag_keys: Sequence[str]) -> None:
+def untag_open_id_connect_provider(
+    ctx: CallContext, *, open_id_connect_provider_arn: str, tag_keys: Sequence[str]
+) -> None:
     arn = open_id_connect_provider_arn
-    with iam_call(ctx, "iam:UntagOpenIDConnectProvider", arn,
-                  {"openIDConnectProviderArn": arn, "tagKeys": list(tag_keys)}):
+    with iam_call(
+        ctx, "iam:UntagOpenIDConnectProvider", arn, {"openIDConnectProviderArn": arn, "tagKeys": list(tag_keys)}
+    ):
         check_input("iam", "UntagOpenIDConnectProvider", OpenIDConnectProviderArn=arn, TagKeys=list(tag_keys))
         provider = find_oidc_provider(ctx.account_id, arn)
         drop = {k.lower() for k in tag_keys}
@@ -413,13 +463,20 @@ SERVICE_LINKED_ROLES: dict[str, tuple[str, str]] = {
     "ram.amazonaws.com": ("ResourceAccessManager", "AWSResourceAccessManagerServiceRolePolicy"),
     "lambda.amazonaws.com": ("Lambda", "AWSLambdaServiceRolePolicy"),
     "dynamodb.application-autoscaling.amazonaws.com": (
-        "ApplicationAutoScaling_DynamoDBTable", "AWSApplicationAutoscalingDynamoDBTablePolicy"),
+        "ApplicationAutoScaling_DynamoDBTable",
+        "AWSApplicationAutoscalingDynamoDBTablePolicy",
+    ),
     "ecs.application-autoscaling.amazonaws.com": (
-        "ApplicationAutoScaling_ECSService", "AWSApplicationAutoscalingECSServicePolicy"),
+        "ApplicationAutoScaling_ECSService",
+        "AWSApplicationAutoscalingECSServicePolicy",
+    ),
 }
 #: How AWS capitalizes a few service names inside role names (otherwise each hyphenated word is capitalized).
-_SERVICE_WORDS = {"autoscaling": "AutoScaling", "application-autoscaling": "ApplicationAutoScaling",
-                  "elasticbeanstalk": "ElasticBeanstalk"}
+_SERVICE_WORDS = {
+    "autoscaling": "AutoScaling",
+    "application-autoscaling": "ApplicationAutoScaling",
+    "elasticbeanstalk": "ElasticBeanstalk",
+}
 #: Services whose service-linked role may carry a CustomSuffix (several roles of one service per account).
 SUFFIX_ALLOWED = {"autoscaling.amazonaws.com", "elasticbeanstalk.amazonaws.com"}
 
@@ -430,14 +487,17 @@ def _service_role_name(service_name: str) -> tuple[str, str | None]:
     if known:
         return f"AWSServiceRoleFor{known[0]}", known[1]
     labels = service_name.removesuffix(".amazonaws.com").split(".")
-    camel = [_SERVICE_WORDS.get(label) or "".join(part[:1].upper() + part[1:] for part in label.split("-"))
-             for label in labels]
+    camel = [
+        _SERVICE_WORDS.get(label) or "".join(part[:1].upper() + part[1:] for part in label.split("-"))
+        for label in labels
+    ]
     name = camel[-1] if len(camel) == 1 else f"{camel[-1]}_{''.join(camel[:-1])}"
     return f"AWSServiceRoleFor{name}", None
 
 
-def create_service_linked_role(ctx: CallContext, *, aws_service_name: str, description: str | None = None,
-                               custom_suffix: str | None = None) -> Role:
+def create_service_linked_role(
+    ctx: CallContext, *, aws_service_name: str, description: str | None = None, custom_suffix: str | None = None
+) -> Role:
     from policies.models import ManagedPolicy, RolePolicyAttachment  # policies imports identities
 
     role_name, policy_name = _service_role_name(aws_service_name)
@@ -446,10 +506,16 @@ def create_service_linked_role(ctx: CallContext, *, aws_service_name: str, descr
     path = f"{SERVICE_ROLE_PATH}{aws_service_name}/"
     arn = arns.role(ctx.account_id, path, role_name)
     params = {"aWSServiceName": aws_service_name, "description": description, "customSuffix": custom_suffix}
-    with iam_call(ctx, "iam:CreateServiceLinkedRole", arn, params,
-                  condition_context={"iam:AWSServiceName": aws_service_name}) as call:
-        check_input("iam", "CreateServiceLinkedRole", AWSServiceName=aws_service_name, Description=description,
-                    CustomSuffix=custom_suffix)
+    with iam_call(
+        ctx, "iam:CreateServiceLinkedRole", arn, params, condition_context={"iam:AWSServiceName": aws_service_name}
+    ) as call:
+        check_input(
+            "iam",
+            "CreateServiceLinkedRole",
+            AWSServiceName=aws_service_name,
+            Description=description,
+            CustomSuffix=custom_suffix,
+        )
         if not aws_service_name.endswith(".amazonaws.com") or aws_service_name == ".amazonaws.com":
             raise InvalidInput(f"Invalid service name: {aws_service_name}")
         if custom_suffix and aws_service_name not in SUFFIX_ALLOWED:
@@ -457,19 +523,32 @@ def create_service_linked_role(ctx: CallContext, *, aws_service_name: str, descr
         if len(role_name) > 64:
             raise InvalidInput(f"Role name {role_name} is longer than 64 characters.")
         call.on_conflict = InvalidInput(
-            f"Service role name {role_name} has been taken in this account, please try a different suffix.")
+            f"Service role name {role_name} has been taken in this account, please try a different suffix."
+        )
         if Role.objects.in_account(ctx.account_id).named(role_name).exists():
             raise call.on_conflict
-        trust = json.dumps({"Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": aws_service_name}, "Action": "sts:AssumeRole"}]}, indent=2)
+        trust = json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Principal": {"Service": aws_service_name}, "Action": "sts:AssumeRole"}
+                ],
+            },
+            indent=2,
+        )
         now = clock.now()
         role = Role.objects.create(
-            account_id=ctx.account_id, role_id=ids.new_id("AROA"), name=role_name, path=path, arn=arn,
-            description=description or "", assume_role_policy=trust, created_at=now,
+            account_id=ctx.account_id,
+            role_id=ids.new_id("AROA"),
+            name=role_name,
+            path=path,
+            arn=arn,
+            description=description or "",
+            assume_role_policy=trust,
+            created_at=now,
         )
         policy_arn = arns.aws_managed_policy(SERVICE_ROLE_PATH, policy_name) if policy_name else ""
-        policy = (ManagedPolicy.objects.filter(account=None, arn=policy_arn)
-                  .first() if policy_name else None)
+        policy = ManagedPolicy.objects.filter(account=None, arn=policy_arn).first() if policy_name else None
         if policy is not None:
             RolePolicyAttachment.objects.create(account_id=ctx.account_id, role=role, policy=policy, created_at=now)
         call.response = {"role": {"path": path, "roleName": role_name, "roleId": role.role_id, "arn": arn}}
@@ -487,22 +566,26 @@ def delete_service_linked_role(ctx: CallContext, *, role_name: str) -> str:
             raise NoSuchEntity(f"The role with name {role_name} cannot be found.")
         if not is_service_linked(role):
             raise InvalidInput(f"Role {role.name} is not a service-linked role.")
-        service = role.path[len(SERVICE_ROLE_PATH):].strip("/")
+        service = role.path[len(SERVICE_ROLE_PATH) :].strip("/")
         task_id = f"task/aws-service-role/{service}/{role.name}/{uuid.uuid4()}"
         role.delete()
-        ServiceLinkedRoleDeletion.objects.create(account_id=ctx.account_id, task_id=task_id, role_name=role.name,
-                                                 created_at=clock.now())
+        ServiceLinkedRoleDeletion.objects.create(
+            account_id=ctx.account_id, task_id=task_id, role_name=role.name, created_at=clock.now()
+        )
         call.response = {"deletionTaskId": task_id}
         return task_id
 
 
 def get_service_linked_role_deletion_status(ctx: CallContext, *, deletion_task_id: str) -> ServiceLinkedRoleDeletion:
     role_name = deletion_task_id.split("/")[-2] if deletion_task_id.count("/") >= 4 else "*"
-    with iam_call(ctx, "iam:GetServiceLinkedRoleDeletionStatus", arns.role(ctx.account_id, "/", role_name),
-                  {"deletionTaskId": deletion_task_id}):
+    with iam_call(
+        ctx,
+        "iam:GetServiceLinkedRoleDeletionStatus",
+        arns.role(ctx.account_id, "/", role_name),
+        {"deletionTaskId": deletion_task_id},
+    ):
         check_input("iam", "GetServiceLinkedRoleDeletionStatus", DeletionTaskId=deletion_task_id)
         task = ServiceLinkedRoleDeletion.objects.in_account(ctx.account_id).filter(task_id=deletion_task_id).first()
         if task is None:
             raise NoSuchEntity(f"Deletion task {deletion_task_id} cannot be found.")
         return task
-

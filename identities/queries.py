@@ -33,7 +33,9 @@ def user_permissions(user: IamUser) -> list[PermissionRow]:
     )
     for group in groups:
         for link in group.policy_attachments.all():
-            rows.append(PermissionRow(link.policy.name, link.policy.policy_type, f"Group {group.name}", link.policy.arn, False))
+            rows.append(
+                PermissionRow(link.policy.name, link.policy.policy_type, f"Group {group.name}", link.policy.arn, False)
+            )
         for inline in group.inline_policies.all():
             rows.append(PermissionRow(inline.name, "Customer inline", f"Group {group.name}", None, False))
     return sorted(rows, key=lambda r: (r.name.lower(), r.attached_via))
@@ -42,7 +44,9 @@ def user_permissions(user: IamUser) -> list[PermissionRow]:
 def user_groups(user: IamUser) -> list[Group]:
     return list(
         Group.objects.filter(memberships__user=user)
-        .prefetch_related(Prefetch("policy_attachments", queryset=GroupPolicyAttachment.objects.select_related("policy")))
+        .prefetch_related(
+            Prefetch("policy_attachments", queryset=GroupPolicyAttachment.objects.select_related("policy"))
+        )
         .order_by("name")
     )
 
@@ -50,12 +54,16 @@ def user_groups(user: IamUser) -> list[Group]:
 def groups_with_counts(account_id: str) -> list[Group]:
     return list(
         Group.objects.in_account(account_id)
-        .annotate(user_count=Count("memberships", distinct=True), attached_count=Count("policy_attachments", distinct=True))
+        .annotate(
+            user_count=Count("memberships", distinct=True), attached_count=Count("policy_attachments", distinct=True)
+        )
         .order_by("name")
     )
 
 
-def attachable_policies(account_id: str, query: str, policy_type: str, selected: list[str], limit: int = 25) -> list[ManagedPolicy]:
+def attachable_policies(
+    account_id: str, query: str, policy_type: str, selected: list[str], limit: int = 25
+) -> list[ManagedPolicy]:
     """The policy picker of the wizards: selected policies first, then up to ``limit`` matches (2 queries).
 
     Matches are ranked: exact name, then names starting with the query, then the rest; customer managed policies
@@ -75,8 +83,12 @@ def attachable_policies(account_id: str, query: str, policy_type: str, selected:
     ordering: list = [F("account_id").asc(nulls_last=True), "name"]
     if query:
         matches = matches.filter(name__icontains=query)
-        rank = Case(When(name__iexact=query, then=Value(0)), When(name__istartswith=query, then=Value(1)),
-                    default=Value(2), output_field=IntegerField())
+        rank = Case(
+            When(name__iexact=query, then=Value(0)),
+            When(name__istartswith=query, then=Value(1)),
+            default=Value(2),
+            output_field=IntegerField(),
+        )
         ordering.insert(0, rank)
     return chosen + list(matches.order_by(*ordering)[:limit])
 
@@ -91,7 +103,8 @@ def user_policy_documents(user: IamUser) -> list[str]:
 
     managed = PolicyVersion.objects.filter(is_default=True).filter(
         models.Q(policy__user_attachments__user=user)
-        | models.Q(policy__group_attachments__group__memberships__user=user))
+        | models.Q(policy__group_attachments__group__memberships__user=user)
+    )
     inline = InlinePolicy.objects.filter(models.Q(user=user) | models.Q(group__memberships__user=user))
     return [*managed.values_list("document", flat=True), *inline.values_list("document", flat=True)]
 
@@ -100,5 +113,7 @@ def group_policy_documents(group: Group) -> list[str]:
     from policies.models import PolicyVersion
 
     managed = PolicyVersion.objects.filter(is_default=True, policy__group_attachments__group=group)
-    return [*managed.values_list("document", flat=True),
-            *InlinePolicy.objects.filter(group=group).values_list("document", flat=True)]
+    return [
+        *managed.values_list("document", flat=True),
+        *InlinePolicy.objects.filter(group=group).values_list("document", flat=True),
+    ]

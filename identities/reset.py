@@ -62,8 +62,9 @@ def _mark_seat_reset(account_id: str) -> None:
     seat.objects.filter(account_id=account_id).update(last_reset_at=clock.now())
 
 
-def delete_iam_state(account_ids: Sequence[str], *, keep_alias: bool, keep_root_sessions: bool,
-                     keep_role: KeptRole | None) -> dict[str, int]:
+def delete_iam_state(
+    account_ids: Sequence[str], *, keep_alias: bool, keep_root_sessions: bool, keep_role: KeptRole | None
+) -> dict[str, int]:
     """Delete the IAM state of ``account_ids`` in one transaction (the caller's, if it has one): users (with their
     passwords, keys, MFA devices, memberships), groups, roles, instance profiles, customer managed policies, inline
     policies, attachments, unassigned virtual MFA devices, sessions, the password policy, the credential report,
@@ -75,11 +76,31 @@ def delete_iam_state(account_ids: Sequence[str], *, keep_alias: bool, keep_root_
     Raises ``Account.DoesNotExist`` for an unknown account. Returns the deleted row counts by label (only the labels
     that deleted something)."""
     from audit.models import ServiceLastAccessed
-    from identities.models import (AccessKey, Account, CredentialReport, Group, GroupMembership, IamUser,
-                                   InstanceProfile, LoginProfile, MfaDevice, OpenIdConnectProvider, PasswordHistory,
-                                   PasswordPolicy, Role, SamlProvider, ServiceLinkedRoleDeletion)
-    from policies.models import (GroupPolicyAttachment, InlinePolicy, ManagedPolicy, PolicyVersion,
-                                 RolePolicyAttachment, UserPolicyAttachment)
+    from identities.models import (
+        AccessKey,
+        Account,
+        CredentialReport,
+        Group,
+        GroupMembership,
+        IamUser,
+        InstanceProfile,
+        LoginProfile,
+        MfaDevice,
+        OpenIdConnectProvider,
+        PasswordHistory,
+        PasswordPolicy,
+        Role,
+        SamlProvider,
+        ServiceLinkedRoleDeletion,
+    )
+    from policies.models import (
+        GroupPolicyAttachment,
+        InlinePolicy,
+        ManagedPolicy,
+        PolicyVersion,
+        RolePolicyAttachment,
+        UserPolicyAttachment,
+    )
     from sts.models import TemporaryCredential
 
     account_ids = list(dict.fromkeys(account_ids))
@@ -95,8 +116,9 @@ def delete_iam_state(account_ids: Sequence[str], *, keep_alias: bool, keep_root_
     in_accounts = Q(account_id__in=account_ids)
     with transaction.atomic(savepoint=False):
         # Two resets of the same account wait for each other; ID order keeps overlapping resets from deadlocking.
-        locked = set(Account.objects.select_for_update().filter(pk__in=account_ids).order_by("pk")
-                     .values_list("pk", flat=True))
+        locked = set(
+            Account.objects.select_for_update().filter(pk__in=account_ids).order_by("pk").values_list("pk", flat=True)
+        )
         unknown = [a for a in account_ids if a not in locked]
         if unknown:
             raise Account.DoesNotExist(f"No account {unknown[0]}.")
@@ -121,12 +143,15 @@ def delete_iam_state(account_ids: Sequence[str], *, keep_alias: bool, keep_root_
         role_attachments = RolePolicyAttachment.objects.filter(in_accounts)
         if keep_role:
             role_attachments = role_attachments.exclude(
-                role__in=kept_roles, policy__in=ManagedPolicy.objects.filter(arn=keep_role.attached_policy_arn))
+                role__in=kept_roles, policy__in=ManagedPolicy.objects.filter(arn=keep_role.attached_policy_arn)
+            )
         drop("role attachments", role_attachments)
         drop("group memberships", GroupMembership.objects.filter(in_accounts))
         profiles = InstanceProfile.objects.filter(in_accounts)
-        drop("instance profile roles",
-             InstanceProfile.roles.through.objects.filter(Q(instanceprofile__in=profiles) | Q(role__in=roles)))
+        drop(
+            "instance profile roles",
+            InstanceProfile.roles.through.objects.filter(Q(instanceprofile__in=profiles) | Q(role__in=roles)),
+        )
         drop("instance profiles", profiles)
         drop("users", users)  # their permissions boundaries go with them, before the policies
         drop("groups", Group.objects.filter(in_accounts))

@@ -12,17 +12,28 @@ import re
 from dataclasses import dataclass, field
 
 ENTITY_TYPES = (
-    ("service", "AWS service",
-     "Allow AWS services like EC2, Lambda, or others to perform actions in this account."),
-    ("account", "AWS account",
-     "Allow entities in other AWS accounts belonging to you or a 3rd party to perform actions in this account."),
-    ("web", "Web identity",
-     "Allows users federated by the specified external web identity provider to assume this role to perform "
-     "actions in this account."),
-    ("saml", "SAML 2.0 federation",
-     "Allow users federated with SAML 2.0 from a corporate directory to perform actions in this account."),
-    ("custom", "Custom trust policy",
-     "Create a custom trust policy to enable others to perform actions in this account."),
+    ("service", "AWS service", "Allow AWS services like EC2, Lambda, or others to perform actions in this account."),
+    (
+        "account",
+        "AWS account",
+        "Allow entities in other AWS accounts belonging to you or a 3rd party to perform actions in this account.",
+    ),
+    (
+        "web",
+        "Web identity",
+        "Allows users federated by the specified external web identity provider to assume this role to perform "
+        "actions in this account.",
+    ),
+    (
+        "saml",
+        "SAML 2.0 federation",
+        "Allow users federated with SAML 2.0 from a corporate directory to perform actions in this account.",
+    ),
+    (
+        "custom",
+        "Custom trust policy",
+        "Create a custom trust policy to enable others to perform actions in this account.",
+    ),
 )
 ENTITY_KEYS = tuple(key for key, _, _ in ENTITY_TYPES)
 
@@ -74,50 +85,111 @@ class Service:
 
 
 SERVICES = (
-    Service("ec2", "EC2", (
-        UseCase("ec2", "EC2", "Lets EC2 instances call AWS services for you.", "ec2.amazonaws.com"),
-        UseCase("ec2-ssm", "EC2 Role for AWS Systems Manager",
-                "Lets EC2 instances call Systems Manager and other AWS services for you.", "ec2.amazonaws.com",
-                ("arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",)),
-        UseCase("ec2-spot-fleet", "EC2 Spot Fleet Role",
+    Service(
+        "ec2",
+        "EC2",
+        (
+            UseCase("ec2", "EC2", "Lets EC2 instances call AWS services for you.", "ec2.amazonaws.com"),
+            UseCase(
+                "ec2-ssm",
+                "EC2 Role for AWS Systems Manager",
+                "Lets EC2 instances call Systems Manager and other AWS services for you.",
+                "ec2.amazonaws.com",
+                ("arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",),
+            ),
+            UseCase(
+                "ec2-spot-fleet",
+                "EC2 Spot Fleet Role",
                 "Lets EC2 Spot Fleet request, launch, tag and terminate instances for you.",
                 "spotfleet.amazonaws.com",
-                ("arn:aws:iam::aws:policy/service-role/AmazonEC2SpotFleetTaggingRole",)),
-    )),
-    Service("lambda", "Lambda", (
-        UseCase("lambda", "Lambda", "Lets Lambda functions call AWS services for you.", "lambda.amazonaws.com"),
-    )),
-    Service("ecs", "Elastic Container Service", (
-        UseCase("ecs-tasks", "Elastic Container Service Task",
-                "Lets ECS tasks call AWS services for you.", "ecs-tasks.amazonaws.com"),
-    )),
-    Service("apigateway", "API Gateway", (
-        UseCase("apigateway", "API Gateway", "Lets API Gateway write logs to CloudWatch.",
+                ("arn:aws:iam::aws:policy/service-role/AmazonEC2SpotFleetTaggingRole",),
+            ),
+        ),
+    ),
+    Service(
+        "lambda",
+        "Lambda",
+        (UseCase("lambda", "Lambda", "Lets Lambda functions call AWS services for you.", "lambda.amazonaws.com"),),
+    ),
+    Service(
+        "ecs",
+        "Elastic Container Service",
+        (
+            UseCase(
+                "ecs-tasks",
+                "Elastic Container Service Task",
+                "Lets ECS tasks call AWS services for you.",
+                "ecs-tasks.amazonaws.com",
+            ),
+        ),
+    ),
+    Service(
+        "apigateway",
+        "API Gateway",
+        (
+            UseCase(
+                "apigateway",
+                "API Gateway",
+                "Lets API Gateway write logs to CloudWatch.",
                 "apigateway.amazonaws.com",
-                ("arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs",)),
-    )),
-    Service("cloudformation", "CloudFormation", (
-        UseCase("cloudformation", "CloudFormation", "Lets CloudFormation create and manage AWS stacks and resources.",
-                "cloudformation.amazonaws.com"),
-    )),
-    Service("codebuild", "CodeBuild", (
-        UseCase("codebuild", "CodeBuild", "Lets CodeBuild call AWS services for you.", "codebuild.amazonaws.com"),
-    )),
-    Service("events", "EventBridge", (
-        UseCase("events", "EventBridge", "Lets EventBridge rules call targets such as Step Functions or Kinesis.",
-                "events.amazonaws.com"),
-    )),
-    Service("glue", "Glue", (
-        UseCase("glue", "Glue", "Lets Glue call AWS services for you.", "glue.amazonaws.com"),
-    )),
-    Service("sagemaker", "SageMaker", (
-        UseCase("sagemaker", "SageMaker - Execution", "Lets SageMaker notebooks, training jobs and models call "
-                "AWS services for you.", "sagemaker.amazonaws.com"),
-    )),
-    Service("states", "Step Functions", (
-        UseCase("states", "Step Functions", "Lets Step Functions state machines call AWS services for you.",
-                "states.amazonaws.com"),
-    )),
+                ("arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs",),
+            ),
+        ),
+    ),
+    Service(
+        "cloudformation",
+        "CloudFormation",
+        (
+            UseCase(
+                "cloudformation",
+                "CloudFormation",
+                "Lets CloudFormation create and manage AWS stacks and resources.",
+                "cloudformation.amazonaws.com",
+            ),
+        ),
+    ),
+    Service(
+        "codebuild",
+        "CodeBuild",
+        (UseCase("codebuild", "CodeBuild", "Lets CodeBuild call AWS services for you.", "codebuild.amazonaws.com"),),
+    ),
+    Service(
+        "events",
+        "EventBridge",
+        (
+            UseCase(
+                "events",
+                "EventBridge",
+                "Lets EventBridge rules call targets such as Step Functions or Kinesis.",
+                "events.amazonaws.com",
+            ),
+        ),
+    ),
+    Service("glue", "Glue", (UseCase("glue", "Glue", "Lets Glue call AWS services for you.", "glue.amazonaws.com"),)),
+    Service(
+        "sagemaker",
+        "SageMaker",
+        (
+            UseCase(
+                "sagemaker",
+                "SageMaker - Execution",
+                "Lets SageMaker notebooks, training jobs and models call AWS services for you.",
+                "sagemaker.amazonaws.com",
+            ),
+        ),
+    ),
+    Service(
+        "states",
+        "Step Functions",
+        (
+            UseCase(
+                "states",
+                "Step Functions",
+                "Lets Step Functions state machines call AWS services for you.",
+                "states.amazonaws.com",
+            ),
+        ),
+    ),
 )
 SERVICES_BY_KEY = {s.key: s for s in SERVICES}
 
@@ -163,8 +235,15 @@ def service_trust(service_key: str, use_case_key: str) -> tuple[str, UseCase]:
     return _document(_statement({"Service": use_case.principal}, "sts:AssumeRole")), use_case
 
 
-def account_trust(*, this_account: str, other: bool, account_id: str = "", require_external_id: bool = False,
-                  external_id: str = "", require_mfa: bool = False) -> str:
+def account_trust(
+    *,
+    this_account: str,
+    other: bool,
+    account_id: str = "",
+    require_external_id: bool = False,
+    external_id: str = "",
+    require_mfa: bool = False,
+) -> str:
     if other:
         account_id = account_id.strip()
         if not account_id:
@@ -178,8 +257,11 @@ def account_trust(*, this_account: str, other: bool, account_id: str = "", requi
         if not external_id:
             raise TrustInputError("external_id", "Enter an external ID.")
         if not _EXTERNAL_ID.fullmatch(external_id):
-            raise TrustInputError("external_id", "The external ID must be 2 to 1,224 characters long and can contain "
-                                                 "only letters, numbers, and + = , . @ : / - _")
+            raise TrustInputError(
+                "external_id",
+                "The external ID must be 2 to 1,224 characters long and can contain "
+                "only letters, numbers, and + = , . @ : / - _",
+            )
         conditions["StringEquals"] = {"sts:ExternalId": external_id}
     if require_mfa:
         conditions["Bool"] = {"aws:MultiFactorAuthPresent": "true"}
@@ -196,8 +278,11 @@ def web_identity_trust(*, this_account: str, provider: str, audience: str, oidc_
         if not host:
             raise TrustInputError("oidc_provider", "Enter the identity provider's URL.")
         if not _OIDC_HOST.fullmatch(host):
-            raise TrustInputError("oidc_provider", "The provider URL must begin with https:// and contain only "
-                                                   "letters, numbers, dots, hyphens and a path.")
+            raise TrustInputError(
+                "oidc_provider",
+                "The provider URL must begin with https:// and contain only "
+                "letters, numbers, dots, hyphens and a path.",
+            )
         federated = f"arn:aws:iam::{this_account}:oidc-provider/{host}"
         condition_prefix = host
     else:
@@ -206,8 +291,10 @@ def web_identity_trust(*, this_account: str, provider: str, audience: str, oidc_
     if not audience:
         raise TrustInputError("web_audience", f"Enter the {audience_label.lower()}.")
     if not _CONDITION_VALUE.fullmatch(audience):
-        raise TrustInputError("web_audience", f"The {audience_label.lower()} can't contain control characters and "
-                                              "can have up to 1,024 characters.")
+        raise TrustInputError(
+            "web_audience",
+            f"The {audience_label.lower()} can't contain control characters and can have up to 1,024 characters.",
+        )
     conditions: dict = {"StringEquals": {f"{condition_prefix}:{key_suffix}": audience}}
     if provider == "cognito":
         conditions["ForAnyValue:StringLike"] = {"cognito-identity.amazonaws.com:amr": "authenticated"}
@@ -219,8 +306,10 @@ def saml_trust(*, provider_arn: str, console_access: bool, attribute: str = "", 
     if not provider_arn:
         raise TrustInputError("saml_provider", "Enter the ARN of a SAML provider.")
     if not _SAML_PROVIDER.fullmatch(provider_arn):
-        raise TrustInputError("saml_provider", "The SAML provider ARN must look like "
-                                               "arn:aws:iam::123456789012:saml-provider/ProviderName.")
+        raise TrustInputError(
+            "saml_provider",
+            "The SAML provider ARN must look like arn:aws:iam::123456789012:saml-provider/ProviderName.",
+        )
     conditions: dict = {}
     if console_access:
         conditions["StringEquals"] = {"SAML:aud": SAML_CONSOLE_AUDIENCE}

@@ -55,29 +55,60 @@ def _aws_principals(document: str) -> list[str]:
     return found
 
 
-def create_role(ctx: CallContext, *, role_name: str, assume_role_policy_document: str, path: str = "/",
-                description: str = "", max_session_duration: int = 3600, permissions_boundary: str | None = None,
-                tags: Sequence[Tag] = ()) -> Role:
+def create_role(
+    ctx: CallContext,
+    *,
+    role_name: str,
+    assume_role_policy_document: str,
+    path: str = "/",
+    description: str = "",
+    max_session_duration: int = 3600,
+    permissions_boundary: str | None = None,
+    tags: Sequence[Tag] = (),
+) -> Role:
     arn = arns.role(ctx.account_id, path or "/", role_name)
-    params = {"roleName": role_name, "path": path if path != "/" else None, "description": description or None,
-              "assumeRolePolicyDocument": assume_role_policy_document, "maxSessionDuration": max_session_duration,
-              "permissionsBoundary": permissions_boundary, "tags": [t.as_dict() for t in tags] or None}
+    params = {
+        "roleName": role_name,
+        "path": path if path != "/" else None,
+        "description": description or None,
+        "assumeRolePolicyDocument": assume_role_policy_document,
+        "maxSessionDuration": max_session_duration,
+        "permissionsBoundary": permissions_boundary,
+        "tags": [t.as_dict() for t in tags] or None,
+    }
     # AWS puts the boundary being set into the request, so a delegation policy can require it.
     boundary_context = {"iam:PermissionsBoundary": permissions_boundary} if permissions_boundary else None
     with iam_call(ctx, "iam:CreateRole", arn, params, condition_context=boundary_context) as call:
-        check_input("iam", "CreateRole", RoleName=role_name, Path=path, Description=description or None,
-                    AssumeRolePolicyDocument=assume_role_policy_document, MaxSessionDuration=max_session_duration,
-                    PermissionsBoundary=permissions_boundary, Tags=[t.as_dict() for t in tags] or None)
+        check_input(
+            "iam",
+            "CreateRole",
+            RoleName=role_name,
+            Path=path,
+            Description=description or None,
+            AssumeRolePolicyDocument=assume_role_policy_document,
+            MaxSessionDuration=max_session_duration,
+            PermissionsBoundary=permissions_boundary,
+            Tags=[t.as_dict() for t in tags] or None,
+        )
         check_tags(tags)
         check_trust_policy(ctx.account_id, assume_role_policy_document)
         call.on_conflict = EntityAlreadyExists(f"Role with name {role_name} already exists.")
         if Role.objects.in_account(ctx.account_id).named(role_name).exists():
             raise call.on_conflict
-        boundary = _attachable_policy_for_boundary(ctx.account_id, permissions_boundary) if permissions_boundary else None
+        boundary = (
+            _attachable_policy_for_boundary(ctx.account_id, permissions_boundary) if permissions_boundary else None
+        )
         role = Role.objects.create(
-            account_id=ctx.account_id, role_id=ids.new_id("AROA"), name=role_name, path=path, arn=arn,
-            description=description, assume_role_policy=assume_role_policy_document,
-            max_session_duration=max_session_duration, created_at=clock.now(), tags=[t.as_dict() for t in tags],
+            account_id=ctx.account_id,
+            role_id=ids.new_id("AROA"),
+            name=role_name,
+            path=path,
+            arn=arn,
+            description=description,
+            assume_role_policy=assume_role_policy_document,
+            max_session_duration=max_session_duration,
+            created_at=clock.now(),
+            tags=[t.as_dict() for t in tags],
             permissions_boundary=boundary,
         )
         call.response = {"role": {"path": path, "roleName": role_name, "roleId": role.role_id, "arn": arn}}
@@ -91,19 +122,33 @@ def get_role(ctx: CallContext, *, role_name: str) -> Role:
 
 
 def list_roles(ctx: CallContext, *, path_prefix: str = "/") -> QuerySet[Role]:
-    with iam_call(ctx, "iam:ListRoles", arns.account_wildcard(ctx.account_id, "role"),
-                  {"pathPrefix": path_prefix if path_prefix != "/" else None}):
+    with iam_call(
+        ctx,
+        "iam:ListRoles",
+        arns.account_wildcard(ctx.account_id, "role"),
+        {"pathPrefix": path_prefix if path_prefix != "/" else None},
+    ):
         check_input("iam", "ListRoles", PathPrefix=path_prefix)
-        return (Role.objects.in_account(ctx.account_id).filter(path__startswith=path_prefix)
-                .annotate(attached_count=Count("policy_attachments", distinct=True)).order_by("name"))
+        return (
+            Role.objects.in_account(ctx.account_id)
+            .filter(path__startswith=path_prefix)
+            .annotate(attached_count=Count("policy_attachments", distinct=True))
+            .order_by("name")
+        )
 
 
-def update_role(ctx: CallContext, *, role_name: str, description: str | None = None,
-                max_session_duration: int | None = None) -> Role:
-    with iam_call(ctx, "iam:UpdateRole", _role_arn(ctx, role_name),
-                  {"roleName": role_name, "description": description, "maxSessionDuration": max_session_duration}):
-        check_input("iam", "UpdateRole", RoleName=role_name, Description=description,
-                    MaxSessionDuration=max_session_duration)
+def update_role(
+    ctx: CallContext, *, role_name: str, description: str | None = None, max_session_duration: int | None = None
+) -> Role:
+    with iam_call(
+        ctx,
+        "iam:UpdateRole",
+        _role_arn(ctx, role_name),
+        {"roleName": role_name, "description": description, "maxSessionDuration": max_session_duration},
+    ):
+        check_input(
+            "iam", "UpdateRole", RoleName=role_name, Description=description, MaxSessionDuration=max_session_duration
+        )
         role = find_role(ctx.account_id, role_name)
         if description is not None:
             role.description = description
@@ -114,8 +159,12 @@ def update_role(ctx: CallContext, *, role_name: str, description: str | None = N
 
 
 def update_assume_role_policy(ctx: CallContext, *, role_name: str, policy_document: str) -> None:
-    with iam_call(ctx, "iam:UpdateAssumeRolePolicy", _role_arn(ctx, role_name),
-                  {"roleName": role_name, "policyDocument": policy_document}):
+    with iam_call(
+        ctx,
+        "iam:UpdateAssumeRolePolicy",
+        _role_arn(ctx, role_name),
+        {"roleName": role_name, "policyDocument": policy_document},
+    ):
         check_input("iam", "UpdateAssumeRolePolicy", RoleName=role_name, PolicyDocument=policy_document)
         role = find_role(ctx.account_id, role_name)
         check_role_modifiable(role)
@@ -138,9 +187,13 @@ def delete_role(ctx: CallContext, *, role_name: str) -> None:
 
 
 def put_role_permissions_boundary(ctx: CallContext, *, role_name: str, permissions_boundary: str) -> None:
-    with iam_call(ctx, "iam:PutRolePermissionsBoundary", _role_arn(ctx, role_name),
-                  {"roleName": role_name, "permissionsBoundary": permissions_boundary},
-                  condition_context={"iam:PermissionsBoundary": permissions_boundary}):
+    with iam_call(
+        ctx,
+        "iam:PutRolePermissionsBoundary",
+        _role_arn(ctx, role_name),
+        {"roleName": role_name, "permissionsBoundary": permissions_boundary},
+        condition_context={"iam:PermissionsBoundary": permissions_boundary},
+    ):
         check_input("iam", "PutRolePermissionsBoundary", RoleName=role_name, PermissionsBoundary=permissions_boundary)
         role = find_role(ctx.account_id, role_name)
         check_role_modifiable(role)
@@ -157,8 +210,9 @@ def delete_role_permissions_boundary(ctx: CallContext, *, role_name: str) -> Non
 
 
 def tag_role(ctx: CallContext, *, role_name: str, tags: Sequence[Tag]) -> None:
-    with iam_call(ctx, "iam:TagRole", _role_arn(ctx, role_name), {"roleName": role_name,
-                                                                   "tags": [t.as_dict() for t in tags]}):
+    with iam_call(
+        ctx, "iam:TagRole", _role_arn(ctx, role_name), {"roleName": role_name, "tags": [t.as_dict() for t in tags]}
+    ):
         check_input("iam", "TagRole", RoleName=role_name, Tags=[t.as_dict() for t in tags])
         role = find_role(ctx.account_id, role_name)
         role.tags = merge_tags(role.tags, tags, "role")
@@ -191,14 +245,24 @@ def create_instance_profile(ctx: CallContext, *, instance_profile_name: str, pat
         call.on_conflict = EntityAlreadyExists(f"Instance Profile {instance_profile_name} already exists.")
         if InstanceProfile.objects.in_account(ctx.account_id).named(instance_profile_name).exists():
             raise call.on_conflict
-        return InstanceProfile.objects.create(account_id=ctx.account_id, instance_profile_id=ids.new_id("AIPA"),
-                                              name=instance_profile_name, path=path, arn=arn, created_at=clock.now())
+        return InstanceProfile.objects.create(
+            account_id=ctx.account_id,
+            instance_profile_id=ids.new_id("AIPA"),
+            name=instance_profile_name,
+            path=path,
+            arn=arn,
+            created_at=clock.now(),
+        )
 
 
 def add_role_to_instance_profile(ctx: CallContext, *, instance_profile_name: str, role_name: str) -> None:
     profile_arn = arns.instance_profile(ctx.account_id, "/", instance_profile_name)
-    with iam_call(ctx, "iam:AddRoleToInstanceProfile", profile_arn,
-                  {"instanceProfileName": instance_profile_name, "roleName": role_name}):
+    with iam_call(
+        ctx,
+        "iam:AddRoleToInstanceProfile",
+        profile_arn,
+        {"instanceProfileName": instance_profile_name, "roleName": role_name},
+    ):
         profile = find_instance_profile(ctx.account_id, instance_profile_name)
         role = find_role(ctx.account_id, role_name)
         if profile.roles.exists():
@@ -208,8 +272,12 @@ def add_role_to_instance_profile(ctx: CallContext, *, instance_profile_name: str
 
 def remove_role_from_instance_profile(ctx: CallContext, *, instance_profile_name: str, role_name: str) -> None:
     profile_arn = arns.instance_profile(ctx.account_id, "/", instance_profile_name)
-    with iam_call(ctx, "iam:RemoveRoleFromInstanceProfile", profile_arn,
-                  {"instanceProfileName": instance_profile_name, "roleName": role_name}):
+    with iam_call(
+        ctx,
+        "iam:RemoveRoleFromInstanceProfile",
+        profile_arn,
+        {"instanceProfileName": instance_profile_name, "roleName": role_name},
+    ):
         profile = find_instance_profile(ctx.account_id, instance_profile_name)
         role = find_role(ctx.account_id, role_name)
         if not profile.roles.filter(pk=role.pk).exists():
@@ -234,13 +302,27 @@ def list_instance_profiles_for_role(ctx: CallContext, *, role_name: str) -> list
 # ---- console workflows -----------------------------------------------------------------------------------
 
 
-def create_role_from_wizard(ctx: CallContext, *, role_name: str, trust_policy: str, description: str = "",
-                            policies: Sequence[str] = (), boundary: str | None = None, tags: Sequence[Tag] = (),
-                            instance_profile: bool = False) -> Role:
+def create_role_from_wizard(
+    ctx: CallContext,
+    *,
+    role_name: str,
+    trust_policy: str,
+    description: str = "",
+    policies: Sequence[str] = (),
+    boundary: str | None = None,
+    tags: Sequence[Tag] = (),
+    instance_profile: bool = False,
+) -> Role:
     """The Create role wizard: CreateRole, AttachRolePolicy…, and for EC2 an instance profile of the same name."""
     with batch():
-        role = create_role(ctx, role_name=role_name, assume_role_policy_document=trust_policy,
-                           description=description, permissions_boundary=boundary or None, tags=tags)
+        role = create_role(
+            ctx,
+            role_name=role_name,
+            assume_role_policy_document=trust_policy,
+            description=description,
+            permissions_boundary=boundary or None,
+            tags=tags,
+        )
         for policy_arn in policies:
             policy_services.attach_role_policy(ctx, role_name=role_name, policy_arn=policy_arn)
         if instance_profile:
@@ -266,8 +348,17 @@ def delete_role_with_dependents(ctx: CallContext, *, role_name: str) -> None:
 def revoke_role_sessions(ctx: CallContext, *, role_name: str) -> None:
     """Revoke active sessions: the AWSRevokeOlderSessions inline deny on aws:TokenIssueTime, as AWS writes it."""
     now = clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
-    document = json.dumps({"Version": "2012-10-17", "Statement": [{
-        "Effect": "Deny", "Action": ["*"], "Resource": ["*"],
-        "Condition": {"DateLessThan": {"aws:TokenIssueTime": now}},
-    }]})
+    document = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Deny",
+                    "Action": ["*"],
+                    "Resource": ["*"],
+                    "Condition": {"DateLessThan": {"aws:TokenIssueTime": now}},
+                }
+            ],
+        }
+    )
     policy_services.put_role_policy(ctx, role_name=role_name, policy_name=REVOKE_POLICY_NAME, policy_document=document)

@@ -56,7 +56,8 @@ def _user_sql() -> str:
         _USER_SQL.append(
             f"SELECT {user_cols}, {policy_cols} FROM {IamUser._meta.db_table} u "
             f"LEFT JOIN {ManagedPolicy._meta.db_table} p ON p.id = u.permissions_boundary_id "
-            "WHERE u.account_id = %(account)s AND LOWER(u.name) = %(name)s")
+            "WHERE u.account_id = %(account)s AND LOWER(u.name) = %(name)s"
+        )
     return _USER_SQL[0]
 
 
@@ -65,8 +66,10 @@ def _instance(model, values):  # type: ignore[no-untyped-def]
     from django.db import connection
 
     fields = model._meta.concrete_fields
-    converted = [f.from_db_value(v, None, connection) if v is not None and hasattr(f, "from_db_value") else v
-                 for f, v in zip(fields, values, strict=True)]
+    converted = [
+        f.from_db_value(v, None, connection) if v is not None and hasattr(f, "from_db_value") else v
+        for f, v in zip(fields, values, strict=True)
+    ]
     return model.from_db(connection.alias, [f.attname for f in fields], converted)
 
 
@@ -149,13 +152,23 @@ def create_user(
     permissions_boundary: str | None = None,
 ) -> IamUser:
     arn = arns.user(ctx.account_id, path or "/", user_name)
-    params = {"userName": user_name, "path": path if path != "/" else None, "tags": _tag_params(tags),
-              "permissionsBoundary": permissions_boundary}
+    params = {
+        "userName": user_name,
+        "path": path if path != "/" else None,
+        "tags": _tag_params(tags),
+        "permissionsBoundary": permissions_boundary,
+    }
     # AWS puts the requested boundary in the request context, for conditions that delegate user creation.
     boundary_context = {"iam:PermissionsBoundary": permissions_boundary} if permissions_boundary else None
     with iam_call(ctx, "iam:CreateUser", arn, params, condition_context=boundary_context) as call:
-        check_input("iam", "CreateUser", UserName=user_name, Path=path, Tags=[t.as_dict() for t in tags] or None,
-                    PermissionsBoundary=permissions_boundary)
+        check_input(
+            "iam",
+            "CreateUser",
+            UserName=user_name,
+            Path=path,
+            Tags=[t.as_dict() for t in tags] or None,
+            PermissionsBoundary=permissions_boundary,
+        )
         check_tags(tags)
         # A taken name fails the INSERT on the unique index (iam_call turns that into on_conflict, after the
         # rollback); only with a boundary to check first is it looked up, so that it is still the error reported.
@@ -166,11 +179,26 @@ def create_user(
                 raise call.on_conflict
             boundary = _attachable_policy(ctx.account_id, permissions_boundary)
         now = clock.now()
-        user = IamUser(account_id=ctx.account_id, user_id=ids.new_id("AIDA"), name=user_name, path=path, arn=arn,
-                       created_at=now, tags=[t.as_dict() for t in tags], permissions_boundary=boundary)
+        user = IamUser(
+            account_id=ctx.account_id,
+            user_id=ids.new_id("AIDA"),
+            name=user_name,
+            path=path,
+            arn=arn,
+            created_at=now,
+            tags=[t.as_dict() for t in tags],
+            permissions_boundary=boundary,
+        )
         _insert_user(user, call)
-        call.response = {"user": {"path": path, "userName": user_name, "userId": user.user_id, "arn": arn,
-                                  "createDate": now.strftime("%b %d, %Y, %-I:%M:%S %p")}}
+        call.response = {
+            "user": {
+                "path": path,
+                "userName": user_name,
+                "userId": user.user_id,
+                "arn": arn,
+                "createDate": now.strftime("%b %d, %Y, %-I:%M:%S %p"),
+            }
+        }
         return user
 
 
@@ -186,8 +214,11 @@ def _insert_user(user: IamUser, call: Call) -> None:
     fields = [f for f in IamUser._meta.concrete_fields if not f.primary_key]
     if not _INSERT_USER:
         casts = {"tags": "::jsonb"}
-        _INSERT_USER.append(f"INSERT INTO {IamUser._meta.db_table} ({', '.join(f.column for f in fields)}) VALUES ("
-                            + ", ".join(f"%s{casts.get(f.column, '')}" for f in fields) + ") RETURNING id")
+        _INSERT_USER.append(
+            f"INSERT INTO {IamUser._meta.db_table} ({', '.join(f.column for f in fields)}) VALUES ("
+            + ", ".join(f"%s{casts.get(f.column, '')}" for f in fields)
+            + ") RETURNING id"
+        )
     values = [json.dumps(user.tags) if f.attname == "tags" else getattr(user, f.attname) for f in fields]
 
     def inserted(rows: list[tuple]) -> None:
@@ -208,8 +239,12 @@ def get_user(ctx: CallContext, *, user_name: str) -> IamUser:
 
 def list_users(ctx: CallContext, *, path_prefix: str = "/") -> QuerySet[IamUser]:
     """Users with what the list page shows, in a constant number of queries."""
-    with iam_call(ctx, "iam:ListUsers", arns.account_wildcard(ctx.account_id, "user"),
-                  {"pathPrefix": path_prefix if path_prefix != "/" else None}):
+    with iam_call(
+        ctx,
+        "iam:ListUsers",
+        arns.account_wildcard(ctx.account_id, "user"),
+        {"pathPrefix": path_prefix if path_prefix != "/" else None},
+    ):
         check_input("iam", "ListUsers", PathPrefix=path_prefix)
         return _users_listed().in_account(ctx.account_id).filter(path__startswith=path_prefix)
 
@@ -224,9 +259,17 @@ def _users_listed() -> QuerySet[IamUser]:
         _USERS_LISTED.append(
             IamUser.objects.select_related("login_profile")
             # A correlated count: the page's LIMIT applies before it, instead of grouping every user first.
-            .annotate(group_count=Coalesce(Subquery(
-                GroupMembership.objects.filter(user=OuterRef("pk")).values("user").annotate(n=Count("pk")).values("n")
-            ), 0))
+            .annotate(
+                group_count=Coalesce(
+                    Subquery(
+                        GroupMembership.objects.filter(user=OuterRef("pk"))
+                        .values("user")
+                        .annotate(n=Count("pk"))
+                        .values("n")
+                    ),
+                    0,
+                )
+            )
             .order_by("name")
         )
     return _USERS_LISTED[0]
@@ -238,8 +281,11 @@ def delete_user(ctx: CallContext, *, user_name: str) -> None:
 
     # The user, the ARN to authorize against and every DeleteConflict condition: one query, read before the call
     # as _user_arn reads the ARN (the conflicts are reported only once the caller is allowed).
-    rows = (fetch_prepared(_delete_check_sql(), {"account": ctx.account_id, "name": user_name.lower()})
-            if len(user_name) <= USER_NAME_MAX else [])
+    rows = (
+        fetch_prepared(_delete_check_sql(), {"account": ctx.account_id, "name": user_name.lower()})
+        if len(user_name) <= USER_NAME_MAX
+        else []
+    )
     arn = rows[0][1] if rows else arns.user(ctx.account_id, "/", user_name[:USER_NAME_MAX])
     with iam_call(ctx, "iam:DeleteUser", arn, {"userName": user_name}) as call:
         if not rows:
@@ -255,8 +301,10 @@ def delete_user(ctx: CallContext, *, user_name: str) -> None:
 _DELETE_CONFLICTS = (
     ("{loginprofile} WHERE user_id = u.id", "Cannot delete entity, must delete login profile first."),
     ("{accesskey} WHERE user_id = u.id", "Cannot delete entity, must delete access keys first."),
-    ("{mfadevice} WHERE user_id = u.id AND enabled_at IS NOT NULL",
-     "Cannot delete entity, must delete MFA device first."),
+    (
+        "{mfadevice} WHERE user_id = u.id AND enabled_at IS NOT NULL",
+        "Cannot delete entity, must delete MFA device first.",
+    ),
     ("{inlinepolicy} WHERE user_id = u.id", "Cannot delete entity, must delete policies first."),
     ("{userpolicyattachment} WHERE user_id = u.id", "Cannot delete entity, must detach all policies first."),
     ("{groupmembership} WHERE user_id = u.id", "Cannot delete entity, must remove users from group first."),
@@ -269,15 +317,18 @@ def _delete_check_sql() -> str:
     if "check" not in _DELETE_SQL:
         tables = {r.related_model._meta.model_name: r.related_model._meta.db_table for r in _user_dependents()}
         checks = ", ".join(f"EXISTS (SELECT 1 FROM {where.format(**tables)})" for where, _ in _DELETE_CONFLICTS)
-        _DELETE_SQL["check"] = (f"SELECT u.id, u.arn, {checks} FROM {IamUser._meta.db_table} u "
-                                "WHERE u.account_id = %(account)s AND LOWER(u.name) = %(name)s")
+        _DELETE_SQL["check"] = (
+            f"SELECT u.id, u.arn, {checks} FROM {IamUser._meta.db_table} u "
+            "WHERE u.account_id = %(account)s AND LOWER(u.name) = %(name)s"
+        )
     return _DELETE_SQL["check"]
 
 
 def _user_dependents() -> list:  # type: ignore[type-arg]
     """Every relation whose rows go with a deleted user (Django's collector follows the same ones)."""
-    return [r for r in IamUser._meta._get_fields(forward=False, reverse=True, include_hidden=True)
-            if not r.many_to_many]
+    return [
+        r for r in IamUser._meta._get_fields(forward=False, reverse=True, include_hidden=True) if not r.many_to_many
+    ]
 
 
 def _delete_user_rows(user_pk: int, call: Call) -> None:
@@ -294,10 +345,14 @@ def _delete_user_rows(user_pk: int, call: Call) -> None:
 
     if "delete" not in _DELETE_SQL:
         dependents = _user_dependents()
-        simple = all(r.on_delete is CASCADE and not any(
-            not x.many_to_many for x in r.related_model._meta._get_fields(forward=False, reverse=True,
-                                                                          include_hidden=True))
-            for r in dependents)
+        simple = all(
+            r.on_delete is CASCADE
+            and not any(
+                not x.many_to_many
+                for x in r.related_model._meta._get_fields(forward=False, reverse=True, include_hidden=True)
+            )
+            for r in dependents
+        )
         ctes = []
         for i, r in enumerate(dependents):
             table, column = r.related_model._meta.db_table, r.field.column
@@ -306,8 +361,11 @@ def _delete_user_rows(user_pk: int, call: Call) -> None:
                 ctes.append(f"d{i} AS (DELETE FROM {table} WHERE {column} = %(pk)s AND kind <> %(role)s)")
             else:
                 ctes.append(f"d{i} AS (DELETE FROM {table} WHERE {column} = %(pk)s)")
-        _DELETE_SQL["delete"] = (f"WITH {', '.join(ctes)} DELETE FROM {IamUser._meta.db_table} WHERE id = %(pk)s "
-                                 "RETURNING id" if simple else "")
+        _DELETE_SQL["delete"] = (
+            f"WITH {', '.join(ctes)} DELETE FROM {IamUser._meta.db_table} WHERE id = %(pk)s RETURNING id"
+            if simple
+            else ""
+        )
     if not _DELETE_SQL["delete"]:
         _detach_role_sessions(user_pk)
         IamUser.objects.filter(pk=user_pk).delete()
@@ -325,9 +383,15 @@ def _detach_role_sessions(user_pk: int) -> None:
     TemporaryCredential.objects.filter(user_id=user_pk, kind=TemporaryCredential.KIND_ROLE).update(user=None)
 
 
-def update_user(ctx: CallContext, *, user_name: str, new_user_name: str | None = None, new_path: str | None = None) -> IamUser:
-    with iam_call(ctx, "iam:UpdateUser", _user_arn(ctx, user_name),
-                  {"userName": user_name, "newUserName": new_user_name, "newPath": new_path}) as call:
+def update_user(
+    ctx: CallContext, *, user_name: str, new_user_name: str | None = None, new_path: str | None = None
+) -> IamUser:
+    with iam_call(
+        ctx,
+        "iam:UpdateUser",
+        _user_arn(ctx, user_name),
+        {"userName": user_name, "newUserName": new_user_name, "newPath": new_path},
+    ) as call:
         check_input("iam", "UpdateUser", UserName=user_name, NewUserName=new_user_name, NewPath=new_path)
         user = find_user(ctx.account_id, user_name)
         name = new_user_name or user.name
@@ -366,9 +430,13 @@ def _attachable_policy(account_id: str, policy_arn: str) -> ManagedPolicy:
 
 
 def put_user_permissions_boundary(ctx: CallContext, *, user_name: str, permissions_boundary: str) -> None:
-    with iam_call(ctx, "iam:PutUserPermissionsBoundary", _user_arn(ctx, user_name),
-                  {"userName": user_name, "permissionsBoundary": permissions_boundary},
-                  condition_context={"iam:PermissionsBoundary": permissions_boundary}):
+    with iam_call(
+        ctx,
+        "iam:PutUserPermissionsBoundary",
+        _user_arn(ctx, user_name),
+        {"userName": user_name, "permissionsBoundary": permissions_boundary},
+        condition_context={"iam:PermissionsBoundary": permissions_boundary},
+    ):
         check_input("iam", "PutUserPermissionsBoundary", UserName=user_name, PermissionsBoundary=permissions_boundary)
         user = find_user(ctx.account_id, user_name)
         user.permissions_boundary = _attachable_policy(ctx.account_id, permissions_boundary)
@@ -385,10 +453,16 @@ def delete_user_permissions_boundary(ctx: CallContext, *, user_name: str) -> Non
 # ---- login profiles -----------------------------------------------------------------------------------------
 
 
-def create_login_profile(ctx: CallContext, *, user_name: str, password: str, password_reset_required: bool = False) -> LoginProfile:
+def create_login_profile(
+    ctx: CallContext, *, user_name: str, password: str, password_reset_required: bool = False
+) -> LoginProfile:
     # requestParameters never carry the password (reference §5.1).
-    with iam_call(ctx, "iam:CreateLoginProfile", _user_arn(ctx, user_name),
-                  {"userName": user_name, "passwordResetRequired": password_reset_required}):
+    with iam_call(
+        ctx,
+        "iam:CreateLoginProfile",
+        _user_arn(ctx, user_name),
+        {"userName": user_name, "passwordResetRequired": password_reset_required},
+    ):
         check_input("iam", "CreateLoginProfile", UserName=user_name, Password=password)
         user = find_user(ctx.account_id, user_name)
         if LoginProfile.objects.filter(user=user).exists():
@@ -397,17 +471,26 @@ def create_login_profile(ctx: CallContext, *, user_name: str, password: str, pas
 
         check_password_policy(ctx.account_id, password, user=user)
         now = clock.now()
-        profile = LoginProfile.objects.create(user=user, password_hash=hash_password(password),
-                                              password_reset_required=password_reset_required,
-                                              created_at=now, password_changed_at=now)
+        profile = LoginProfile.objects.create(
+            user=user,
+            password_hash=hash_password(password),
+            password_reset_required=password_reset_required,
+            created_at=now,
+            password_changed_at=now,
+        )
         remember_password(user, profile.password_hash)
         return profile
 
 
-def update_login_profile(ctx: CallContext, *, user_name: str, password: str | None = None,
-                         password_reset_required: bool | None = None) -> None:
-    with iam_call(ctx, "iam:UpdateLoginProfile", _user_arn(ctx, user_name),
-                  {"userName": user_name, "passwordResetRequired": password_reset_required}):
+def update_login_profile(
+    ctx: CallContext, *, user_name: str, password: str | None = None, password_reset_required: bool | None = None
+) -> None:
+    with iam_call(
+        ctx,
+        "iam:UpdateLoginProfile",
+        _user_arn(ctx, user_name),
+        {"userName": user_name, "passwordResetRequired": password_reset_required},
+    ):
         check_input("iam", "UpdateLoginProfile", UserName=user_name, Password=password)
         user = find_user(ctx.account_id, user_name)
         profile = LoginProfile.objects.filter(user=user).first()
@@ -447,13 +530,21 @@ def delete_login_profile(ctx: CallContext, *, user_name: str) -> None:
 
 def create_group(ctx: CallContext, *, group_name: str, path: str = "/") -> Group:
     arn = arns.group(ctx.account_id, path or "/", group_name)
-    with iam_call(ctx, "iam:CreateGroup", arn, {"groupName": group_name, "path": path if path != "/" else None}) as call:
+    with iam_call(
+        ctx, "iam:CreateGroup", arn, {"groupName": group_name, "path": path if path != "/" else None}
+    ) as call:
         check_input("iam", "CreateGroup", GroupName=group_name, Path=path)
         call.on_conflict = EntityAlreadyExists(f"Group with name {group_name} already exists.")
         if Group.objects.in_account(ctx.account_id).named(group_name).exists():
             raise call.on_conflict
-        group = Group.objects.create(account_id=ctx.account_id, group_id=ids.new_id("AGPA"), name=group_name,
-                                     path=path, arn=arn, created_at=clock.now())
+        group = Group.objects.create(
+            account_id=ctx.account_id,
+            group_id=ids.new_id("AGPA"),
+            name=group_name,
+            path=path,
+            arn=arn,
+            created_at=clock.now(),
+        )
         call.response = {"group": {"path": path, "groupName": group_name, "groupId": group.group_id, "arn": arn}}
         return group
 
@@ -464,15 +555,21 @@ def get_group(ctx: CallContext, *, group_name: str) -> Group:
 
 
 def list_groups(ctx: CallContext, *, path_prefix: str = "/") -> QuerySet[Group]:
-    with iam_call(ctx, "iam:ListGroups", arns.account_wildcard(ctx.account_id, "group"),
-                  {"pathPrefix": path_prefix if path_prefix != "/" else None}):
+    with iam_call(
+        ctx,
+        "iam:ListGroups",
+        arns.account_wildcard(ctx.account_id, "group"),
+        {"pathPrefix": path_prefix if path_prefix != "/" else None},
+    ):
         check_input("iam", "ListGroups", PathPrefix=path_prefix)
         return (
             Group.objects.in_account(ctx.account_id)
             .filter(path__startswith=path_prefix)
-            .annotate(user_count=Count("memberships", distinct=True),
-                      attached_count=Count("policy_attachments", distinct=True),
-                      inline_count=Count("inline_policies", distinct=True))
+            .annotate(
+                user_count=Count("memberships", distinct=True),
+                attached_count=Count("policy_attachments", distinct=True),
+                inline_count=Count("inline_policies", distinct=True),
+            )
             .order_by("name")
         )
 
@@ -480,8 +577,11 @@ def list_groups(ctx: CallContext, *, path_prefix: str = "/") -> QuerySet[Group]:
 def list_groups_for_user(ctx: CallContext, *, user_name: str) -> list[Group]:
     with iam_call(ctx, "iam:ListGroupsForUser", _user_arn(ctx, user_name), {"userName": user_name}):
         user = find_user(ctx.account_id, user_name)
-        return list(Group.objects.filter(memberships__user=user).prefetch_related(
-            Prefetch("policy_attachments")).order_by("name"))
+        return list(
+            Group.objects.filter(memberships__user=user)
+            .prefetch_related(Prefetch("policy_attachments"))
+            .order_by("name")
+        )
 
 
 def delete_group(ctx: CallContext, *, group_name: str) -> None:
@@ -497,8 +597,9 @@ def delete_group(ctx: CallContext, *, group_name: str) -> None:
 
 
 def add_user_to_group(ctx: CallContext, *, group_name: str, user_name: str) -> None:
-    with iam_call(ctx, "iam:AddUserToGroup", _group_arn(ctx, group_name),
-                  {"groupName": group_name, "userName": user_name}):
+    with iam_call(
+        ctx, "iam:AddUserToGroup", _group_arn(ctx, group_name), {"groupName": group_name, "userName": user_name}
+    ):
         check_input("iam", "AddUserToGroup", GroupName=group_name, UserName=user_name)
         group = find_group(ctx.account_id, group_name)
         user = find_user(ctx.account_id, user_name)
@@ -512,8 +613,9 @@ def add_user_to_group(ctx: CallContext, *, group_name: str, user_name: str) -> N
 
 
 def remove_user_from_group(ctx: CallContext, *, group_name: str, user_name: str) -> None:
-    with iam_call(ctx, "iam:RemoveUserFromGroup", _group_arn(ctx, group_name),
-                  {"groupName": group_name, "userName": user_name}):
+    with iam_call(
+        ctx, "iam:RemoveUserFromGroup", _group_arn(ctx, group_name), {"groupName": group_name, "userName": user_name}
+    ):
         group = find_group(ctx.account_id, group_name)
         user = find_user(ctx.account_id, user_name)
         deleted, _ = GroupMembership.objects.filter(group=group, user=user).delete()
@@ -607,8 +709,9 @@ def delete_group_with_dependents(ctx: CallContext, *, group_name: str) -> None:
         delete_group(ctx, group_name=group.name)
 
 
-def create_group_from_console(ctx: CallContext, *, group_name: str, users: Sequence[str] = (),
-                              policies: Sequence[str] = ()) -> Group:
+def create_group_from_console(
+    ctx: CallContext, *, group_name: str, users: Sequence[str] = (), policies: Sequence[str] = ()
+) -> Group:
     from core.calls import batch
     from policies import services as policy_services
 

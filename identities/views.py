@@ -131,12 +131,23 @@ def _validate_step(request: HttpRequest, draft: UserDraft, step: int) -> dict[st
 
 
 PERMISSION_TILES = (
-    ("groups", "Add user to group", "Add user to an existing group, or create a new group. We recommend using groups to "
-     "manage user permissions by job function."),
-    ("copy", "Copy permissions", "Copy all group memberships, attached managed policies, and inline policies from an "
-     "existing user."),
-    ("attach", "Attach policies directly", "Attach a managed policy directly to a user. As a best practice, we recommend "
-     "attaching policies to a group instead."),
+    (
+        "groups",
+        "Add user to group",
+        "Add user to an existing group, or create a new group. We recommend using groups to "
+        "manage user permissions by job function.",
+    ),
+    (
+        "copy",
+        "Copy permissions",
+        "Copy all group memberships, attached managed policies, and inline policies from an existing user.",
+    ),
+    (
+        "attach",
+        "Attach policies directly",
+        "Attach a managed policy directly to a user. As a best practice, we recommend "
+        "attaching policies to a group instead.",
+    ),
 )
 
 
@@ -147,11 +158,13 @@ def _wizard_context(request: HttpRequest, draft: UserDraft, step: int, errors: d
         context["groups"] = queries.groups_with_counts(account_id)
         context["policy_query"] = request.POST.get("policy_query", "")
         context["policy_type"] = request.POST.get("policy_type", "all")
-        context["policies"] = queries.attachable_policies(account_id, context["policy_query"], context["policy_type"],
-                                                          draft.policies)
+        context["policies"] = queries.attachable_policies(
+            account_id, context["policy_query"], context["policy_type"], draft.policies
+        )
         context["boundary_query"] = request.POST.get("boundary_query", "")
-        context["boundary_policies"] = queries.attachable_policies(account_id, context["boundary_query"], "all",
-                                                                   [draft.boundary] if draft.boundary else [], 25)
+        context["boundary_policies"] = queries.attachable_policies(
+            account_id, context["boundary_query"], "all", [draft.boundary] if draft.boundary else [], 25
+        )
         context["users"] = IamUser.objects.in_account(account_id).order_by("name")[:100]
     if step == 3:
         context["summary"] = _permissions_summary(request, draft)
@@ -211,8 +224,12 @@ def user_create(request: HttpRequest) -> HttpResponse:
         if not errors:
             return _create_user(request, draft)
     template = pick_partial(request, "identities/user_create.html", {"wizard", "policy-picker"})
-    return render(request, template, _wizard_context(request, draft, step, errors),
-                  status=_error_status(request, 400) if errors else 200)
+    return render(
+        request,
+        template,
+        _wizard_context(request, draft, step, errors),
+        status=_error_status(request, 400) if errors else 200,
+    )
 
 
 def _create_user(request: HttpRequest, draft: UserDraft) -> HttpResponse:
@@ -246,19 +263,33 @@ def _create_user(request: HttpRequest, draft: UserDraft) -> HttpResponse:
     sign_in_url = request.build_absolute_uri(f"/signin/{account.alias or account.id}")
     # Step 4 is rendered once, in this response: the password is never stored in clear or shown again.
     csv = f"User name,Password,Console sign-in URL\r\n{user.name},{password},{sign_in_url}\r\n"
-    response = render(request, pick_partial(request, "identities/user_created.html", {"wizard"}), {
-        "user": user, "password": password, "sign_in_url": sign_in_url, "csv": csv, "nav": "users",
-        "draft": draft, "step": 4,
-    })
+    response = render(
+        request,
+        pick_partial(request, "identities/user_created.html", {"wizard"}),
+        {
+            "user": user,
+            "password": password,
+            "sign_in_url": sign_in_url,
+            "csv": csv,
+            "nav": "users",
+            "draft": draft,
+            "step": 4,
+        },
+    )
     response["Cache-Control"] = "no-store"
     return response
 
 
 # ---- user detail ------------------------------------------------------------------------------------------
 
-USER_TAB_LABELS = (("permissions", "Permissions"), ("groups", "Groups"), ("tags", "Tags"),
-                   ("security_credentials", "Security credentials"), ("effective", "Effective permissions"),
-                   ("last_accessed", "Last Accessed"))
+USER_TAB_LABELS = (
+    ("permissions", "Permissions"),
+    ("groups", "Groups"),
+    ("tags", "Tags"),
+    ("security_credentials", "Security credentials"),
+    ("effective", "Effective permissions"),
+    ("last_accessed", "Last Accessed"),
+)
 USER_TABS = tuple(key for key, _ in USER_TAB_LABELS)
 
 
@@ -278,8 +309,13 @@ def user_detail(request: HttpRequest, user_name: str) -> HttpResponse:
 
 def _render_user_detail(request: HttpRequest, user: IamUser, tab: str, status: int = 200) -> HttpResponse:
     tab = tab if tab in USER_TABS else "permissions"
-    context = {"user": user, "tab": tab, "nav": "users", "tab_labels": USER_TAB_LABELS,
-               "login_profile": LoginProfile.objects.filter(user=user).first()}
+    context = {
+        "user": user,
+        "tab": tab,
+        "nav": "users",
+        "tab_labels": USER_TAB_LABELS,
+        "login_profile": LoginProfile.objects.filter(user=user).first(),
+    }
     if tab == "permissions":
         context["permissions"] = queries.user_permissions(user)
     elif tab == "groups":
@@ -288,7 +324,8 @@ def _render_user_detail(request: HttpRequest, user: IamUser, tab: str, status: i
         from audit.last_accessed import get_service_last_accessed
 
         context["last_accessed"], context["all_services"] = get_service_last_accessed(
-            request.iam_ctx, arn=user.arn, documents=queries.user_policy_documents(user))
+            request.iam_ctx, arn=user.arn, documents=queries.user_policy_documents(user)
+        )
     elif tab == "effective":
         from policies.simulator import effective_for
 
@@ -305,13 +342,21 @@ def _render_user_detail(request: HttpRequest, user: IamUser, tab: str, status: i
 @require_http_methods(["GET", "POST"])
 def user_delete(request: HttpRequest, user_name: str) -> HttpResponse:
     user = _user_or_404(request, user_name)
-    done, error = confirm_delete(request, user.name,
-                                 lambda: services.delete_user_with_dependents(request.iam_ctx, user_name=user.name),
-                                 f"User {user.name} deleted.", "/iam/users")
+    done, error = confirm_delete(
+        request,
+        user.name,
+        lambda: services.delete_user_with_dependents(request.iam_ctx, user_name=user.name),
+        f"User {user.name} deleted.",
+        "/iam/users",
+    )
     if done:
         return done
-    return render(request, "identities/user_delete.html", {"user": user, "error": error, "nav": "users"},
-                  status=_error_status(request, 400) if error else 200)
+    return render(
+        request,
+        "identities/user_delete.html",
+        {"user": user, "error": error, "nav": "users"},
+        status=_error_status(request, 400) if error else 200,
+    )
 
 
 def _back_to_user(request: HttpRequest, user: IamUser, tab: str) -> HttpResponse:
@@ -323,7 +368,9 @@ def _back_to_user(request: HttpRequest, user: IamUser, tab: str) -> HttpResponse
 def user_detach_policy(request: HttpRequest, user_name: str) -> HttpResponse:
     user = _user_or_404(request, user_name)
     try:
-        policy_services.detach_user_policy(request.iam_ctx, user_name=user.name, policy_arn=request.POST.get("policy_arn", ""))
+        policy_services.detach_user_policy(
+            request.iam_ctx, user_name=user.name, policy_arn=request.POST.get("policy_arn", "")
+        )
     except IamError as exc:
         messages.error(request, exc.message)
         return _render_user_detail(request, user, "permissions", status=_error_status(request, exc.status))
@@ -336,7 +383,9 @@ def user_detach_policy(request: HttpRequest, user_name: str) -> HttpResponse:
 def user_delete_inline_policy(request: HttpRequest, user_name: str) -> HttpResponse:
     user = _user_or_404(request, user_name)
     try:
-        policy_services.delete_user_policy(request.iam_ctx, user_name=user.name, policy_name=request.POST.get("policy_name", ""))
+        policy_services.delete_user_policy(
+            request.iam_ctx, user_name=user.name, policy_name=request.POST.get("policy_name", "")
+        )
     except IamError as exc:
         messages.error(request, exc.message)
         return _render_user_detail(request, user, "permissions", status=_error_status(request, exc.status))
@@ -349,7 +398,9 @@ def user_delete_inline_policy(request: HttpRequest, user_name: str) -> HttpRespo
 def user_remove_from_group(request: HttpRequest, user_name: str) -> HttpResponse:
     user = _user_or_404(request, user_name)
     try:
-        services.remove_user_from_group(request.iam_ctx, group_name=request.POST.get("group_name", ""), user_name=user.name)
+        services.remove_user_from_group(
+            request.iam_ctx, group_name=request.POST.get("group_name", ""), user_name=user.name
+        )
     except IamError as exc:
         messages.error(request, exc.message)
         return _render_user_detail(request, user, "groups", status=_error_status(request, exc.status))
@@ -389,10 +440,16 @@ def user_add_permissions(request: HttpRequest, user_name: str) -> HttpResponse:
     query = request.POST.get("policy_query", "")
     policy_type = request.POST.get("policy_type", "all")
     context = {
-        "user": user, "option": option, "error": error, "nav": "users",
-        "groups": queries.groups_with_counts(account_id), "selected_groups": selected_groups,
+        "user": user,
+        "option": option,
+        "error": error,
+        "nav": "users",
+        "groups": queries.groups_with_counts(account_id),
+        "selected_groups": selected_groups,
         "policies": queries.attachable_policies(account_id, query, policy_type, selected),
-        "selected": selected, "policy_query": query, "policy_type": policy_type,
+        "selected": selected,
+        "policy_query": query,
+        "policy_type": policy_type,
     }
     template = pick_partial(request, "identities/user_add_permissions.html", {"add-permissions", "policy-picker"})
     return render(request, template, context, status=_error_status(request, 400) if error else 200)
@@ -409,7 +466,9 @@ def user_inline_policy(request: HttpRequest, user_name: str) -> HttpResponse:
     error, error_code, error_status = "", "", 400
     if request.method == "GET" and name:
         try:
-            document = pretty(policy_services.get_user_policy(request.iam_ctx, user_name=user.name, policy_name=name).document)
+            document = pretty(
+                policy_services.get_user_policy(request.iam_ctx, user_name=user.name, policy_name=name).document
+            )
         except NoSuchEntity as exc:
             raise _not_found(exc) from None
     if request.method == "GET" and not document:
@@ -420,16 +479,28 @@ def user_inline_policy(request: HttpRequest, user_name: str) -> HttpResponse:
                 raise services.InvalidInput("Enter a policy name.")
             if not document.strip():
                 raise services.InvalidInput("Enter a policy document.")
-            policy_services.put_user_policy(request.iam_ctx, user_name=user.name, policy_name=name, policy_document=document)
+            policy_services.put_user_policy(
+                request.iam_ctx, user_name=user.name, policy_name=name, policy_document=document
+            )
         except IamError as exc:
             error, error_code, error_status = exc.message, exc.code, exc.status
         else:
             messages.success(request, f"Policy {name} saved.")
             return _back_to_user(request, user, "permissions")
-    return render(request, "identities/user_inline_policy.html", {
-        "user": user, "policy_name": name, "document": document, "error": error, "error_code": error_code,
-        "editing": editing, "nav": "users",
-    }, status=error_status if error else 200)
+    return render(
+        request,
+        "identities/user_inline_policy.html",
+        {
+            "user": user,
+            "policy_name": name,
+            "document": document,
+            "error": error,
+            "error_code": error_code,
+            "editing": editing,
+            "nav": "users",
+        },
+        status=error_status if error else 200,
+    )
 
 
 STARTER_POLICY = """{
@@ -458,16 +529,22 @@ def user_boundary(request: HttpRequest, user_name: str) -> HttpResponse:
             elif not request.POST.get("boundary"):
                 raise services.InvalidInput("Choose a policy to use as the permissions boundary.")
             else:
-                services.put_user_permissions_boundary(request.iam_ctx, user_name=user.name,
-                                                       permissions_boundary=request.POST["boundary"])
+                services.put_user_permissions_boundary(
+                    request.iam_ctx, user_name=user.name, permissions_boundary=request.POST["boundary"]
+                )
         except IamError as exc:
             error = exc.message
         else:
             messages.success(request, "Permissions boundary updated.")
             return _back_to_user(request, user, "permissions")
     query = request.POST.get("policy_query", "")
-    context = {"user": user, "error": error, "nav": "users", "policy_query": query,
-               "policies": queries.attachable_policies(request.iam_ctx.account_id, query, "all", [], 50)}
+    context = {
+        "user": user,
+        "error": error,
+        "nav": "users",
+        "policy_query": query,
+        "policies": queries.attachable_policies(request.iam_ctx.account_id, query, "all", [], 50),
+    }
     template = pick_partial(request, "identities/user_boundary.html", {"policy-picker"})
     return render(request, template, context, status=_error_status(request, 400) if error else 200)
 
@@ -505,10 +582,18 @@ def user_tags(request: HttpRequest, user_name: str) -> HttpResponse:
                 messages.success(request, "Tags saved.")
                 return _back_to_user(request, user, "tags")
     template = pick_partial(request, "identities/user_tags.html", {"tags-form"})
-    return render(request, template, {
-        "user": user, "tags": tags, "error": error, "nav": "users",
-        "tags_left": max(0, services.TAGS_PER_RESOURCE - len(tags)),
-    }, status=_error_status(request, 400) if error else 200)
+    return render(
+        request,
+        template,
+        {
+            "user": user,
+            "tags": tags,
+            "error": error,
+            "nav": "users",
+            "tags_left": max(0, services.TAGS_PER_RESOURCE - len(tags)),
+        },
+        status=_error_status(request, 400) if error else 200,
+    )
 
 
 @console_page
@@ -524,23 +609,29 @@ def user_console_access(request: HttpRequest, user_name: str) -> HttpResponse:
         custom = request.POST.get("password_type") == "custom"
         password = request.POST.get("custom_password", "") if custom else generate_password()
         require_reset = request.POST.get("require_reset") == "on"
-        form = {"console_access": "enable" if enable else "disable",
-                "password_type": "custom" if custom else "autogenerated", "require_reset": require_reset}
+        form = {
+            "console_access": "enable" if enable else "disable",
+            "password_type": "custom" if custom else "autogenerated",
+            "require_reset": require_reset,
+        }
         try:
             with batch():
                 if not enable:
                     if profile is not None:
                         services.delete_login_profile(request.iam_ctx, user_name=user.name)
                 elif profile is None:
-                    services.create_login_profile(request.iam_ctx, user_name=user.name, password=password,
-                                                  password_reset_required=require_reset)
+                    services.create_login_profile(
+                        request.iam_ctx, user_name=user.name, password=password, password_reset_required=require_reset
+                    )
                 else:
-                    services.update_login_profile(request.iam_ctx, user_name=user.name, password=password,
-                                                  password_reset_required=require_reset)
+                    services.update_login_profile(
+                        request.iam_ctx, user_name=user.name, password=password, password_reset_required=require_reset
+                    )
                 if enable and require_reset:
                     # As in the Create user wizard: the user needs IAMUserChangePassword to set the new password.
-                    policy_services.attach_user_policy(request.iam_ctx, user_name=user.name,
-                                                       policy_arn=services.CHANGE_PASSWORD_POLICY_ARN)
+                    policy_services.attach_user_policy(
+                        request.iam_ctx, user_name=user.name, policy_arn=services.CHANGE_PASSWORD_POLICY_ARN
+                    )
         except IamError as exc:
             error = exc.message
         else:
@@ -550,15 +641,31 @@ def user_console_access(request: HttpRequest, user_name: str) -> HttpResponse:
             account = request.account
             sign_in_url = request.build_absolute_uri(f"/signin/{account.alias or account.id}")
             # Shown once, in this response only: the password is stored hashed and never displayed again.
-            response = render(request, "identities/user_console_password.html", {
-                "user": user, "password": password, "nav": "users", "sign_in_url": sign_in_url,
-                "csv": f"User name,Password,Console sign-in URL\r\n{user.name},{password},{sign_in_url}\r\n",
-            })
+            response = render(
+                request,
+                "identities/user_console_password.html",
+                {
+                    "user": user,
+                    "password": password,
+                    "nav": "users",
+                    "sign_in_url": sign_in_url,
+                    "csv": f"User name,Password,Console sign-in URL\r\n{user.name},{password},{sign_in_url}\r\n",
+                },
+            )
             response["Cache-Control"] = "no-store"
             return response
-    return render(request, "identities/user_console_access.html", {
-        "user": user, "profile": profile, "error": error, "nav": "users", "form": form,
-    }, status=_error_status(request, 400) if error else 200)
+    return render(
+        request,
+        "identities/user_console_access.html",
+        {
+            "user": user,
+            "profile": profile,
+            "error": error,
+            "nav": "users",
+            "form": form,
+        },
+        status=_error_status(request, 400) if error else 200,
+    )
 
 
 # ---- groups -------------------------------------------------------------------------------------------------
@@ -606,8 +713,9 @@ def group_create(request: HttpRequest) -> HttpResponse:
             errors["group_name"] = error
         else:
             try:
-                group = services.create_group_from_console(request.iam_ctx, group_name=name, users=selected_users,
-                                                           policies=selected)
+                group = services.create_group_from_console(
+                    request.iam_ctx, group_name=name, users=selected_users, policies=selected
+                )
             except IamError as exc:
                 about_name = exc.code == "EntityAlreadyExists" or "'groupName'" in exc.message
                 errors["group_name" if about_name else "general"] = exc.message
@@ -618,19 +726,28 @@ def group_create(request: HttpRequest) -> HttpResponse:
     query = request.POST.get("policy_query", "")
     policy_type = request.POST.get("policy_type", "all")
     context = {
-        "group_name": name, "errors": errors, "nav": "groups",
-        "users": IamUser.objects.in_account(account_id).annotate(group_count=Count("memberships"))
+        "group_name": name,
+        "errors": errors,
+        "nav": "groups",
+        "users": IamUser.objects.in_account(account_id)
+        .annotate(group_count=Count("memberships"))
         .order_by("name")[:200],
         "selected_users": selected_users,
-        "policies": queries.attachable_policies(account_id, query, policy_type, selected), "selected": selected,
-        "policy_query": query, "policy_type": policy_type,
+        "policies": queries.attachable_policies(account_id, query, policy_type, selected),
+        "selected": selected,
+        "policy_query": query,
+        "policy_type": policy_type,
     }
     template = pick_partial(request, "identities/group_create.html", {"policy-picker"})
     return render(request, template, context, status=_error_status(request, status) if errors else 200)
 
 
-GROUP_TAB_LABELS = (("users", "Users"), ("permissions", "Permissions"), ("effective", "Effective permissions"),
-                    ("last_accessed", "Last Accessed"))
+GROUP_TAB_LABELS = (
+    ("users", "Users"),
+    ("permissions", "Permissions"),
+    ("effective", "Effective permissions"),
+    ("last_accessed", "Last Accessed"),
+)
 GROUP_TABS = tuple(key for key, _ in GROUP_TAB_LABELS)
 GROUP_ACTIONS = ("remove_user", "add_users", "detach_policy", "attach_policies", "delete_inline", "put_inline")
 
@@ -673,8 +790,9 @@ def _group_action(request: HttpRequest, group: Group, action: str) -> str:
     name = post.get("policy_name", "").strip()
     if not name:
         raise services.InvalidInput("Enter a policy name.")
-    policy_services.put_group_policy(ctx, group_name=group.name, policy_name=name,
-                                     policy_document=post.get("policy_document", ""))
+    policy_services.put_group_policy(
+        ctx, group_name=group.name, policy_name=name, policy_document=post.get("policy_document", "")
+    )
     return f"Policy {name} saved."
 
 
@@ -707,23 +825,38 @@ def _render_group_detail(request: HttpRequest, group: Group, tab: str, status: i
     data = request.POST if request.method == "POST" else request.GET
     query, policy_type = data.get("policy_query", ""), data.get("policy_type", "all")
     selected = data.getlist("policies")
-    attached = [link.policy for link in GroupPolicyAttachment.objects.filter(group=group).select_related("policy")
-                .order_by("policy__name")]
+    attached = [
+        link.policy
+        for link in GroupPolicyAttachment.objects.filter(group=group).select_related("policy").order_by("policy__name")
+    ]
     inline = list(group.inline_policies.order_by("name"))
     context = {
-        "group": group, "tab": tab, "nav": "groups", "tab_labels": GROUP_TAB_LABELS, "group_url": quote(group.name),
-        "members": queries.members_of(group), "attached": attached, "inline": inline,
+        "group": group,
+        "tab": tab,
+        "nav": "groups",
+        "tab_labels": GROUP_TAB_LABELS,
+        "group_url": quote(group.name),
+        "members": queries.members_of(group),
+        "attached": attached,
+        "inline": inline,
         "policy_count": len(attached) + len(inline),
-        "starter_policy": STARTER_POLICY, "picker_open": bool(query or selected),
-        "policy_query": query, "policy_type": policy_type, "selected": selected,
+        "starter_policy": STARTER_POLICY,
+        "picker_open": bool(query or selected),
+        "policy_query": query,
+        "policy_type": policy_type,
+        "selected": selected,
     }
     if tab == "users":
-        context["non_members"] = (IamUser.objects.in_account(group.account_id).exclude(memberships__group=group)
-                                  .order_by("name")[:200])
+        context["non_members"] = (
+            IamUser.objects.in_account(group.account_id).exclude(memberships__group=group).order_by("name")[:200]
+        )
     elif tab == "permissions":
         attached_arns = [p.arn for p in attached]
-        context["policies"] = [p for p in queries.attachable_policies(group.account_id, query, policy_type, selected)
-                               if p.arn not in attached_arns]
+        context["policies"] = [
+            p
+            for p in queries.attachable_policies(group.account_id, query, policy_type, selected)
+            if p.arn not in attached_arns
+        ]
     elif tab == "effective":
         from policies.simulator import effective_for
 
@@ -732,8 +865,11 @@ def _render_group_detail(request: HttpRequest, group: Group, tab: str, status: i
         from audit.last_accessed import get_service_last_accessed
 
         context["last_accessed"], context["all_services"] = get_service_last_accessed(
-            request.iam_ctx, arn=group.arn, member_arns=[u.arn for u in context["members"]],
-            documents=queries.group_policy_documents(group))
+            request.iam_ctx,
+            arn=group.arn,
+            member_arns=[u.arn for u in context["members"]],
+            documents=queries.group_policy_documents(group),
+        )
     template = pick_partial(request, "identities/group_detail.html", {"group-tab", "policy-picker"})
     return render(request, template, context, status=status)
 
@@ -742,10 +878,18 @@ def _render_group_detail(request: HttpRequest, group: Group, tab: str, status: i
 @require_http_methods(["GET", "POST"])
 def group_delete(request: HttpRequest, group_name: str) -> HttpResponse:
     group = _group_or_404(request, group_name)
-    done, error = confirm_delete(request, group.name,
-                                 lambda: services.delete_group_with_dependents(request.iam_ctx, group_name=group.name),
-                                 f"User group {group.name} deleted.", "/iam/groups")
+    done, error = confirm_delete(
+        request,
+        group.name,
+        lambda: services.delete_group_with_dependents(request.iam_ctx, group_name=group.name),
+        f"User group {group.name} deleted.",
+        "/iam/groups",
+    )
     if done:
         return done
-    return render(request, "identities/group_delete.html", {"group": group, "error": error, "nav": "groups"},
-                  status=_error_status(request, 400) if error else 200)
+    return render(
+        request,
+        "identities/group_delete.html",
+        {"group": group, "error": error, "nav": "groups"},
+        status=_error_status(request, 400) if error else 200,
+    )

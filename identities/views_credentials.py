@@ -32,28 +32,43 @@ DESCRIPTION_MAX = 256
 
 # (value, label, what it is for, the alternative we recommend instead of a long-term key)
 USE_CASES = (
-    ("cli", "Command Line Interface (CLI)",
-     "You plan to use this access key to let the AWS CLI reach your AWS account.",
-     "Sign the AWS CLI in through IAM Identity Center (aws configure sso) or use AWS CloudShell in the console: "
-     "both give short-lived credentials instead of a key that never expires."),
-    ("local_code", "Local code",
-     "You plan to use this access key to let application code in a local development environment reach your AWS "
-     "account.",
-     "Use an IDE toolkit that signs in through IAM Identity Center, so your code runs with temporary credentials."),
-    ("aws_compute", "Application running on an AWS compute service",
-     "You plan to use this access key to let code on Amazon EC2, Amazon ECS, AWS Lambda or a similar service reach "
-     "your AWS account.",
-     "Give the compute resource an IAM role (an instance profile, a task role or an execution role): the service "
-     "hands your code temporary credentials and rotates them for you."),
-    ("third_party", "Third-party service",
-     "You plan to use this access key to let a third-party application or service that monitors or manages your "
-     "AWS resources reach your account.",
-     "Create a role the third party can assume, protected by an external ID, instead of sharing a long-term key."),
-    ("outside_aws", "Application running outside AWS",
-     "You plan to use this access key to let an application on a server outside AWS, in your data center or "
-     "another cloud, reach your AWS account.",
-     "Use IAM Roles Anywhere, which trades an X.509 certificate for temporary credentials, or a role your workload "
-     "can assume through a web identity provider."),
+    (
+        "cli",
+        "Command Line Interface (CLI)",
+        "You plan to use this access key to let the AWS CLI reach your AWS account.",
+        "Sign the AWS CLI in through IAM Identity Center (aws configure sso) or use AWS CloudShell in the console: "
+        "both give short-lived credentials instead of a key that never expires.",
+    ),
+    (
+        "local_code",
+        "Local code",
+        "You plan to use this access key to let application code in a local development environment reach your AWS "
+        "account.",
+        "Use an IDE toolkit that signs in through IAM Identity Center, so your code runs with temporary credentials.",
+    ),
+    (
+        "aws_compute",
+        "Application running on an AWS compute service",
+        "You plan to use this access key to let code on Amazon EC2, Amazon ECS, AWS Lambda or a similar service reach "
+        "your AWS account.",
+        "Give the compute resource an IAM role (an instance profile, a task role or an execution role): the service "
+        "hands your code temporary credentials and rotates them for you.",
+    ),
+    (
+        "third_party",
+        "Third-party service",
+        "You plan to use this access key to let a third-party application or service that monitors or manages your "
+        "AWS resources reach your account.",
+        "Create a role the third party can assume, protected by an external ID, instead of sharing a long-term key.",
+    ),
+    (
+        "outside_aws",
+        "Application running outside AWS",
+        "You plan to use this access key to let an application on a server outside AWS, in your data center or "
+        "another cloud, reach your AWS account.",
+        "Use IAM Roles Anywhere, which trades an X.509 certificate for temporary credentials, or a role your workload "
+        "can assume through a web identity provider.",
+    ),
     ("other", "Other", "Your use case is not listed here.", ""),
 )
 USE_CASE_VALUES = {value for value, *_ in USE_CASES}
@@ -111,8 +126,12 @@ def _target(request: HttpRequest, user_name: str | None) -> Target:
 
 
 def _page(target: Target, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"target": target, "nav": "my_credentials" if target.is_self else "users", "user": target.user,
-            **(extra or {})}
+    return {
+        "target": target,
+        "nav": "my_credentials" if target.is_self else "users",
+        "user": target.user,
+        **(extra or {}),
+    }
 
 
 # ---- the sections (user tab and My security credentials) --------------------------------------------------------
@@ -120,15 +139,30 @@ def _page(target: Target, extra: dict[str, Any] | None = None) -> dict[str, Any]
 
 def _key_rows(keys: list[AccessKey], user: IamUser | None) -> list[KeyRow]:
     descriptions = {t["Key"]: t["Value"] for t in (user.tags if user is not None else [])}
-    return [KeyRow(k.access_key_id, descriptions.get(k.access_key_id, ""), k.status, k.created_at, k.last_used_at,
-                   k.last_used_service, k.last_used_region) for k in keys]
+    return [
+        KeyRow(
+            k.access_key_id,
+            descriptions.get(k.access_key_id, ""),
+            k.status,
+            k.created_at,
+            k.last_used_at,
+            k.last_used_service,
+            k.last_used_region,
+        )
+        for k in keys
+    ]
 
 
 def _sections(request: HttpRequest, target: Target) -> dict[str, Any]:
     ctx = request.iam_ctx
-    data: dict[str, Any] = {"base": target.base, "is_root": target.is_root, "is_self": target.is_self,
-                            "label": target.label, "key_limit": credentials.ACCESS_KEYS_PER_USER,
-                            "mfa_limit": credentials.MFA_DEVICES_PER_USER}
+    data: dict[str, Any] = {
+        "base": target.base,
+        "is_root": target.is_root,
+        "is_self": target.is_self,
+        "label": target.label,
+        "key_limit": credentials.ACCESS_KEYS_PER_USER,
+        "mfa_limit": credentials.MFA_DEVICES_PER_USER,
+    }
     try:
         keys = credentials.list_access_keys(ctx, user_name=target.user_name)
     except IamError as exc:
@@ -158,8 +192,11 @@ def credentials_context(request: HttpRequest, user: IamUser) -> dict[str, Any]:
 def my_security_credentials(request: HttpRequest) -> HttpResponse:
     principal = request.iam_ctx.principal
     if principal.type not in ("Root", "IAMUser"):
-        return render(request, "identities/credentials/my_security_credentials.html",
-                      {"role_session": True, "nav": "my_credentials"})
+        return render(
+            request,
+            "identities/credentials/my_security_credentials.html",
+            {"role_session": True, "nav": "my_credentials"},
+        )
     target = _target(request, None)
     context = _page(target, _sections(request, target))
     if target.user is not None:
@@ -207,8 +244,11 @@ def access_key_create(request: HttpRequest, user_name: str | None = None) -> Htt
     target = _target(request, user_name)
     keys = credentials.list_access_keys(request.iam_ctx, user_name=target.user_name)  # the page reads the quota
     post = request.POST
-    form = {"use_case": post.get("use_case", ""), "confirm": post.get("confirm") == "on",
-            "description": post.get("description", "").strip()}
+    form = {
+        "use_case": post.get("use_case", ""),
+        "confirm": post.get("confirm") == "on",
+        "description": post.get("description", "").strip(),
+    }
     step, errors = 1, {}
     if request.method == "POST":
         step = 2 if post.get("step") == "2" and not target.is_root else 1
@@ -227,9 +267,19 @@ def access_key_create(request: HttpRequest, user_name: str | None = None) -> Htt
                 errors = _step2_errors(form)
             if not errors:
                 return _create_access_key(request, target, form)
-    context = _page(target, {"step": step, "form": form, "errors": errors, "use_cases": USE_CASES,
-                             "key_count": len(keys), "at_limit": len(keys) >= credentials.ACCESS_KEYS_PER_USER,
-                             "key_limit": credentials.ACCESS_KEYS_PER_USER, "description_max": DESCRIPTION_MAX})
+    context = _page(
+        target,
+        {
+            "step": step,
+            "form": form,
+            "errors": errors,
+            "use_cases": USE_CASES,
+            "key_count": len(keys),
+            "at_limit": len(keys) >= credentials.ACCESS_KEYS_PER_USER,
+            "key_limit": credentials.ACCESS_KEYS_PER_USER,
+            "description_max": DESCRIPTION_MAX,
+        },
+    )
     template = pick_partial(request, "identities/credentials/access_key_create.html", {"access-key-wizard"})
     return render(request, template, context, status=_error_status(request, 400) if errors else 200)
 
@@ -240,22 +290,40 @@ def _create_access_key(request: HttpRequest, target: Target, form: dict[str, Any
         with batch():  # the key and its description tag: both or neither
             new = credentials.create_access_key(ctx, user_name=target.user_name)
             if form["description"] and target.tag_user_name:
-                services.tag_user(ctx, user_name=target.tag_user_name,
-                                  tags=[Tag(new.key.access_key_id, form["description"])])
+                services.tag_user(
+                    ctx, user_name=target.tag_user_name, tags=[Tag(new.key.access_key_id, form["description"])]
+                )
     except IamError as exc:
-        context = _page(target, {"step": 1 if target.is_root else 2, "form": form, "errors": {"general": exc.message},
-                                 "use_cases": USE_CASES, "key_limit": credentials.ACCESS_KEYS_PER_USER,
-                                 "description_max": DESCRIPTION_MAX})
+        context = _page(
+            target,
+            {
+                "step": 1 if target.is_root else 2,
+                "form": form,
+                "errors": {"general": exc.message},
+                "use_cases": USE_CASES,
+                "key_limit": credentials.ACCESS_KEYS_PER_USER,
+                "description_max": DESCRIPTION_MAX,
+            },
+        )
         template = pick_partial(request, "identities/credentials/access_key_create.html", {"access-key-wizard"})
         return render(request, template, context, status=_error_status(request, exc.status))
     # The one response that ever holds the secret. The CSV travels base64-encoded inside the download link, so the
     # page holds the secret once, under Show.
     csv = f"Access key ID,Secret access key\r\n{new.key.access_key_id},{new.secret_access_key}\r\n"
-    response = render(request, pick_partial(request, "identities/credentials/access_key_created.html",
-                                            {"access-key-wizard"}), _page(target, {
-        "key": new.key, "secret": new.secret_access_key, "description": form["description"],
-        "csv_base64": base64.b64encode(csv.encode()).decode(), "step": 3,
-    }))
+    response = render(
+        request,
+        pick_partial(request, "identities/credentials/access_key_created.html", {"access-key-wizard"}),
+        _page(
+            target,
+            {
+                "key": new.key,
+                "secret": new.secret_access_key,
+                "description": form["description"],
+                "csv_base64": base64.b64encode(csv.encode()).decode(),
+                "step": 3,
+            },
+        ),
+    )
     response["Cache-Control"] = "no-store"
     return response
 
@@ -306,8 +374,12 @@ def access_key_delete(request: HttpRequest, user_name: str | None = None) -> Htt
                 messages.success(request, f"Access key {key.access_key_id} deleted.")
                 return redirect_or_hx(request, target.back)
     context = _page(target, {"keys": keys, "key": key, "error": error})
-    return render(request, "identities/credentials/access_key_delete.html", context,
-                  status=_error_status(request, 400) if error else 200)
+    return render(
+        request,
+        "identities/credentials/access_key_delete.html",
+        context,
+        status=_error_status(request, 400) if error else 200,
+    )
 
 
 def _drop_description(request: HttpRequest, target: Target, access_key_id: str) -> None:
@@ -330,8 +402,12 @@ def _default_device_name(target: Target) -> str:
 def _discard_pending(request: HttpRequest) -> None:
     """Delete the unassigned device an abandoned setup of this session left behind."""
     serial = request.session.pop(PENDING_MFA, None)
-    if serial and MfaDevice.objects.in_account(request.iam_ctx.account_id).filter(
-            serial_number=serial, enabled_at__isnull=True).exists():
+    if (
+        serial
+        and MfaDevice.objects.in_account(request.iam_ctx.account_id)
+        .filter(serial_number=serial, enabled_at__isnull=True)
+        .exists()
+    ):
         try:
             credentials.delete_virtual_mfa_device(request.iam_ctx, serial_number=serial)
         except IamError:
@@ -372,9 +448,13 @@ def mfa_assign(request: HttpRequest, user_name: str | None = None) -> HttpRespon
                 errors["general"] = "This MFA device setup is no longer available. Start again."
             else:
                 try:
-                    credentials.enable_mfa_device(ctx, user_name=target.user_name, serial_number=serial,
-                                                  authentication_code1=post.get("code1", "").strip()[:16],
-                                                  authentication_code2=post.get("code2", "").strip()[:16])
+                    credentials.enable_mfa_device(
+                        ctx,
+                        user_name=target.user_name,
+                        serial_number=serial,
+                        authentication_code1=post.get("code1", "").strip()[:16],
+                        authentication_code2=post.get("code2", "").strip()[:16],
+                    )
                 except IamError as exc:
                     errors["codes"] = exc.message
                     setup = credentials.virtual_mfa_setup(ctx.account_id, serial)
@@ -383,11 +463,23 @@ def mfa_assign(request: HttpRequest, user_name: str | None = None) -> HttpRespon
                     request.session.pop(PENDING_MFA, None)
                     messages.success(request, f"MFA device assigned to {target.label}.")
                     return redirect_or_hx(request, target.back)
-    context = _page(target, {"step": step, "errors": errors, "setup": setup, "device_name": device_name,
-                             "device_count": len(devices),
-                             "at_limit": len(devices) >= credentials.MFA_DEVICES_PER_USER})
-    response = render(request, pick_partial(request, "identities/credentials/mfa_assign.html", {"mfa-wizard"}),
-                      context, status=_error_status(request, 400) if errors else 200)
+    context = _page(
+        target,
+        {
+            "step": step,
+            "errors": errors,
+            "setup": setup,
+            "device_name": device_name,
+            "device_count": len(devices),
+            "at_limit": len(devices) >= credentials.MFA_DEVICES_PER_USER,
+        },
+    )
+    response = render(
+        request,
+        pick_partial(request, "identities/credentials/mfa_assign.html", {"mfa-wizard"}),
+        context,
+        status=_error_status(request, 400) if errors else 200,
+    )
     if setup is not None:
         response["Cache-Control"] = "no-store"  # the page holds the seed
     return response
@@ -416,17 +508,21 @@ def mfa_remove(request: HttpRequest, user_name: str | None = None) -> HttpRespon
         else:
             try:
                 with batch():
-                    credentials.deactivate_mfa_device(ctx, serial_number=device.serial_number,
-                                                      user_name=target.user_name)
+                    credentials.deactivate_mfa_device(
+                        ctx, serial_number=device.serial_number, user_name=target.user_name
+                    )
                     credentials.delete_virtual_mfa_device(ctx, serial_number=device.serial_number)
             except IamError as exc:
                 error = exc.message
             else:
                 messages.success(request, f"MFA device {device.name} removed.")
                 return redirect_or_hx(request, target.back)
-    return render(request, "identities/credentials/mfa_remove.html",
-                  _page(target, {"devices": devices, "device": device, "error": error}),
-                  status=_error_status(request, 400) if error else 200)
+    return render(
+        request,
+        "identities/credentials/mfa_remove.html",
+        _page(target, {"devices": devices, "device": device, "error": error}),
+        status=_error_status(request, 400) if error else 200,
+    )
 
 
 @console_page
@@ -443,15 +539,21 @@ def mfa_resync(request: HttpRequest, user_name: str | None = None) -> HttpRespon
             error = "Choose the MFA device to resynchronize."
         else:
             try:
-                credentials.resync_mfa_device(ctx, user_name=target.user_name, serial_number=device.serial_number,
-                                              authentication_code1=request.POST.get("code1", "").strip()[:16],
-                                              authentication_code2=request.POST.get("code2", "").strip()[:16])
+                credentials.resync_mfa_device(
+                    ctx,
+                    user_name=target.user_name,
+                    serial_number=device.serial_number,
+                    authentication_code1=request.POST.get("code1", "").strip()[:16],
+                    authentication_code2=request.POST.get("code2", "").strip()[:16],
+                )
             except IamError as exc:
                 error, status = exc.message, exc.status
             else:
                 messages.success(request, f"MFA device {device.name} resynchronized.")
                 return redirect_or_hx(request, target.back)
-    return render(request, "identities/credentials/mfa_resync.html",
-                  _page(target, {"devices": devices, "device": device, "error": error}),
-                  status=_error_status(request, status) if error else 200)
-
+    return render(
+        request,
+        "identities/credentials/mfa_resync.html",
+        _page(target, {"devices": devices, "device": device, "error": error}),
+        status=_error_status(request, status) if error else 200,
+    )

@@ -49,8 +49,10 @@ def _oidc_url(url: str) -> str:
 def provider_list(request: HttpRequest) -> HttpResponse:
     ctx = request.iam_ctx
     rows = [ProviderRow(p.name, "saml", p.created_at, _saml_url(p.name)) for p in providers.list_saml_providers(ctx)]
-    rows += [ProviderRow(p.url, "oidc", p.created_at, _oidc_url(p.url))
-             for p in providers.list_open_id_connect_providers(ctx)]
+    rows += [
+        ProviderRow(p.url, "oidc", p.created_at, _oidc_url(p.url))
+        for p in providers.list_open_id_connect_providers(ctx)
+    ]
     rows.sort(key=lambda r: r.name.lower())
     return render(request, "identities/providers/provider_list.html", {"rows": rows, "nav": "identity_providers"})
 
@@ -84,20 +86,27 @@ def provider_create(request: HttpRequest) -> HttpResponse:
     data = request.POST if request.method == "POST" else request.GET
     kind = data.get("provider_type", "saml")
     kind = kind if kind in TYPE_LABELS else "saml"
-    form = {"name": data.get("name", "").strip(), "url": data.get("url", "").strip(),
-            "audience": data.get("audience", "").strip()}
+    form = {
+        "name": data.get("name", "").strip(),
+        "url": data.get("url", "").strip(),
+        "audience": data.get("audience", "").strip(),
+    }
     error, status = "", 200
     if request.method == "POST" and request.POST.get("action") == "create":
         try:
             tags = _form_tags(request)
             if kind == "saml":
-                provider = providers.create_saml_provider(request.iam_ctx, name=form["name"], tags=tags,
-                                                          saml_metadata_document=_read_metadata(request))
+                provider = providers.create_saml_provider(
+                    request.iam_ctx, name=form["name"], tags=tags, saml_metadata_document=_read_metadata(request)
+                )
                 label, done = provider.name, _saml_url(provider.name)
             else:
                 oidc = providers.create_open_id_connect_provider(
-                    request.iam_ctx, url=form["url"], tags=tags,
-                    client_id_list=[form["audience"]] if form["audience"] else [])
+                    request.iam_ctx,
+                    url=form["url"],
+                    tags=tags,
+                    client_id_list=[form["audience"]] if form["audience"] else [],
+                )
                 label, done = oidc.url, _oidc_url(oidc.url)
         except IamError as exc:
             error, status = exc.message, _error_status(request, exc.status)
@@ -105,8 +114,12 @@ def provider_create(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"Provider {label} added.")
             return redirect_or_hx(request, done)
     template = pick_partial(request, "identities/providers/provider_create.html", {"provider-form"})
-    return render(request, template, {"kind": kind, "form": form, "error": error, "nav": "identity_providers",
-                                      "type_labels": TYPE_LABELS}, status=status)
+    return render(
+        request,
+        template,
+        {"kind": kind, "form": form, "error": error, "nav": "identity_providers", "type_labels": TYPE_LABELS},
+        status=status,
+    )
 
 
 # ---- detail pages -------------------------------------------------------------------------------------------
@@ -128,8 +141,9 @@ def _oidc_or_404(request: HttpRequest, url: str) -> OpenIdConnectProvider:
         raise Http404(exc.message) from None
 
 
-def _tag_change(request: HttpRequest, action: str, tag: Callable[[list[Tag]], None],
-                untag: Callable[[list[str]], None]) -> str:
+def _tag_change(
+    request: HttpRequest, action: str, tag: Callable[[list[Tag]], None], untag: Callable[[list[str]], None]
+) -> str:
     """The Tags section: add one tag (key, value) or remove one by key."""
     if action == "add_tag":
         key = request.POST.get("tag_key", "").strip()
@@ -151,14 +165,17 @@ def saml_detail(request: HttpRequest, name: str) -> HttpResponse:
         action = request.POST.get("action", "")
         try:
             if action == "replace_metadata":
-                providers.update_saml_provider(ctx, saml_provider_arn=arn,
-                                               saml_metadata_document=_read_metadata(request))
+                providers.update_saml_provider(
+                    ctx, saml_provider_arn=arn, saml_metadata_document=_read_metadata(request)
+                )
                 message = "Metadata replaced."
             elif action in ("add_tag", "remove_tag"):
                 message = _tag_change(
-                    request, action,
+                    request,
+                    action,
                     lambda tags: providers.tag_saml_provider(ctx, saml_provider_arn=arn, tags=tags),
-                    lambda keys: providers.untag_saml_provider(ctx, saml_provider_arn=arn, tag_keys=keys))
+                    lambda keys: providers.untag_saml_provider(ctx, saml_provider_arn=arn, tag_keys=keys),
+                )
             else:
                 raise InvalidInput("Unknown action.")
         except IamError as exc:
@@ -193,31 +210,42 @@ def _oidc_action(request: HttpRequest, provider: OpenIdConnectProvider, action: 
         return f"Audience {audience} added."
     if action == "remove_audience":
         audience = request.POST.get("audience", "")
-        providers.remove_client_id_from_open_id_connect_provider(ctx, open_id_connect_provider_arn=arn,
-                                                                 client_id=audience)
+        providers.remove_client_id_from_open_id_connect_provider(
+            ctx, open_id_connect_provider_arn=arn, client_id=audience
+        )
         return f"Audience {audience} removed."
     if action == "thumbprints":
         lines = [line.strip() for line in request.POST.get("thumbprints", "").splitlines()]
-        providers.update_open_id_connect_provider_thumbprint(ctx, open_id_connect_provider_arn=arn,
-                                                             thumbprint_list=[t for t in lines if t])
+        providers.update_open_id_connect_provider_thumbprint(
+            ctx, open_id_connect_provider_arn=arn, thumbprint_list=[t for t in lines if t]
+        )
         return "Thumbprints updated."
     if action in ("add_tag", "remove_tag"):
         return _tag_change(
-            request, action,
+            request,
+            action,
             lambda tags: providers.tag_open_id_connect_provider(ctx, open_id_connect_provider_arn=arn, tags=tags),
-            lambda keys: providers.untag_open_id_connect_provider(ctx, open_id_connect_provider_arn=arn, tag_keys=keys))
+            lambda keys: providers.untag_open_id_connect_provider(ctx, open_id_connect_provider_arn=arn, tag_keys=keys),
+        )
     raise InvalidInput("Unknown action.")
 
 
-def _render_detail(request: HttpRequest, kind: str, provider: SamlProvider | OpenIdConnectProvider,
-                   status: int = 200) -> HttpResponse:
+def _render_detail(
+    request: HttpRequest, kind: str, provider: SamlProvider | OpenIdConnectProvider, status: int = 200
+) -> HttpResponse:
     if isinstance(provider, SamlProvider):
         name, url = provider.name, _saml_url(provider.name)
     else:
         name, url = provider.url, _oidc_url(provider.url)
-    context = {"provider": provider, "kind": kind, "type_label": TYPE_LABELS[kind], "name": name, "url": url,
-               "delete_url": f"/iam/identity_providers/delete/{kind}/{quote(name, safe='/' if kind == 'oidc' else '')}",
-               "nav": "identity_providers"}
+    context = {
+        "provider": provider,
+        "kind": kind,
+        "type_label": TYPE_LABELS[kind],
+        "name": name,
+        "url": url,
+        "delete_url": f"/iam/identity_providers/delete/{kind}/{quote(name, safe='/' if kind == 'oidc' else '')}",
+        "nav": "identity_providers",
+    }
     return render(request, "identities/providers/provider_detail.html", context, status=status)
 
 
@@ -238,23 +266,33 @@ def saml_metadata(request: HttpRequest, name: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def saml_delete(request: HttpRequest, name: str) -> HttpResponse:
     provider = _saml_or_404(request, name)
-    return _delete(request, provider.name, _saml_url(provider.name),
-                   lambda: providers.delete_saml_provider(request.iam_ctx, saml_provider_arn=provider.arn))
+    return _delete(
+        request,
+        provider.name,
+        _saml_url(provider.name),
+        lambda: providers.delete_saml_provider(request.iam_ctx, saml_provider_arn=provider.arn),
+    )
 
 
 @console_page
 @require_http_methods(["GET", "POST"])
 def oidc_delete(request: HttpRequest, url: str) -> HttpResponse:
     provider = _oidc_or_404(request, url)
-    return _delete(request, provider.url, _oidc_url(provider.url),
-                   lambda: providers.delete_open_id_connect_provider(
-                       request.iam_ctx, open_id_connect_provider_arn=provider.arn))
+    return _delete(
+        request,
+        provider.url,
+        _oidc_url(provider.url),
+        lambda: providers.delete_open_id_connect_provider(request.iam_ctx, open_id_connect_provider_arn=provider.arn),
+    )
 
 
 def _delete(request: HttpRequest, name: str, detail_url: str, delete: Callable[[], None]) -> HttpResponse:
     done, error = confirm_delete(request, name, delete, f"Provider {name} deleted.", "/iam/identity_providers")
     if done:
         return done
-    return render(request, "identities/providers/provider_delete.html",
-                  {"name": name, "cancel": detail_url, "action": request.path, "error": error,
-                   "nav": "identity_providers"}, status=_error_status(request, 400) if error else 200)
+    return render(
+        request,
+        "identities/providers/provider_delete.html",
+        {"name": name, "cancel": detail_url, "action": request.path, "error": error, "nav": "identity_providers"},
+        status=_error_status(request, 400) if error else 200,
+    )

@@ -32,12 +32,21 @@ from policies.engine import validate_policy
 from policies.models import InlinePolicy, ManagedPolicy, PolicyVersion, RolePolicyAttachment
 
 ROLE_SORTS = {"name": "name", "created": "created_at", "last_activity": "last_used_at"}
-FINDING_TABS = (("SECURITY_WARNING", "Security"), ("ERROR", "Errors"), ("WARNING", "General"),
-                ("SUGGESTION", "Suggestions"))
+FINDING_TABS = (
+    ("SECURITY_WARNING", "Security"),
+    ("ERROR", "Errors"),
+    ("WARNING", "General"),
+    ("SUGGESTION", "Suggestions"),
+)
 DURATIONS = ((3600, "1 hour"), (7200, "2 hours"), (14400, "4 hours"), (28800, "8 hours"), (43200, "12 hours"))
-ROLE_TAB_LABELS = (("permissions", "Permissions"), ("trust", "Trust relationships"), ("tags", "Tags"),
-                   ("last_accessed", "Last Accessed"), ("effective", "Effective permissions"),
-                   ("revoke_sessions", "Revoke sessions"))
+ROLE_TAB_LABELS = (
+    ("permissions", "Permissions"),
+    ("trust", "Trust relationships"),
+    ("tags", "Tags"),
+    ("last_accessed", "Last Accessed"),
+    ("effective", "Effective permissions"),
+    ("revoke_sessions", "Revoke sessions"),
+)
 ROLE_TABS = tuple(key for key, _ in ROLE_TAB_LABELS)
 REVOKE_ACK = "I acknowledge that I am revoking all active sessions for this role."
 
@@ -134,8 +143,7 @@ def _trusted_labels(role: Role) -> list[str]:
 @console_page
 @require_GET
 def role_list(request: HttpRequest) -> HttpResponse:
-    table = paginate(request, roles.list_roles(request.iam_ctx), search=["name"], sorts=ROLE_SORTS,
-                     default_sort="name")
+    table = paginate(request, roles.list_roles(request.iam_ctx), search=["name"], sorts=ROLE_SORTS, default_sort="name")
     rows = [RoleRow(role, _trusted_labels(role)) for role in table.rows]
     template = pick_partial(request, "identities/roles/role_list.html", {"role-table"})
     return render(request, template, {"table": table, "rows": rows, "nav": "roles"})
@@ -170,10 +178,19 @@ def role_delete_selected(request: HttpRequest) -> HttpResponse:
                 return redirect_or_hx(request, "/iam/roles")
             found = [r for r in found if r.name not in deleted]
             word = found[0].name if len(found) == 1 else "delete"
-    return render(request, "identities/roles/role_delete.html", {
-        "roles": found, "word": word, "error": error, "nav": "roles", "action": "/iam/roles/delete_selected",
-        "cancel": "/iam/roles",
-    }, status=_error_status(request, 400) if error else 200)
+    return render(
+        request,
+        "identities/roles/role_delete.html",
+        {
+            "roles": found,
+            "word": word,
+            "error": error,
+            "nav": "roles",
+            "action": "/iam/roles/delete_selected",
+            "cancel": "/iam/roles",
+        },
+        status=_error_status(request, 400) if error else 200,
+    )
 
 
 # ---- create role wizard ----------------------------------------------------------------------------------------
@@ -257,15 +274,27 @@ class RoleDraft:
             return templates.service_trust(self.service, self.use_case)[0]
         if self.entity_type == "account":
             return templates.account_trust(
-                this_account=account_id, other=self.account_choice == "another", account_id=self.account_id,
-                require_external_id=self.require_external_id, external_id=self.external_id,
-                require_mfa=self.require_mfa)
+                this_account=account_id,
+                other=self.account_choice == "another",
+                account_id=self.account_id,
+                require_external_id=self.require_external_id,
+                external_id=self.external_id,
+                require_mfa=self.require_mfa,
+            )
         if self.entity_type == "web":
-            return templates.web_identity_trust(this_account=account_id, provider=self.web_provider,
-                                                audience=self.web_audience, oidc_provider=self.oidc_provider)
+            return templates.web_identity_trust(
+                this_account=account_id,
+                provider=self.web_provider,
+                audience=self.web_audience,
+                oidc_provider=self.oidc_provider,
+            )
         if self.entity_type == "saml":
-            return templates.saml_trust(provider_arn=self.saml_provider, console_access=self.saml_access == "console",
-                                        attribute=self.saml_attribute, value=self.saml_value)
+            return templates.saml_trust(
+                provider_arn=self.saml_provider,
+                console_access=self.saml_access == "console",
+                attribute=self.saml_attribute,
+                value=self.saml_value,
+            )
         return self.custom_policy
 
 
@@ -295,8 +324,9 @@ def _validate_role_step(request: HttpRequest, draft: RoleDraft, step: int) -> di
                     errors["role_name"] = f"Role with name {draft.role_name} already exists."
         if draft.description:
             try:
-                check_input("iam", "CreateRole", RoleName="x", AssumeRolePolicyDocument="{}",
-                            Description=draft.description)
+                check_input(
+                    "iam", "CreateRole", RoleName="x", AssumeRolePolicyDocument="{}", Description=draft.description
+                )
             except IamError as exc:
                 errors["description"] = exc.message
         if error := _tags_error(draft.tags):
@@ -313,10 +343,16 @@ def _first_error_step(errors: dict[str, str]) -> int:
 def _wizard_context(request: HttpRequest, draft: RoleDraft, step: int, errors: dict[str, str]) -> dict:
     account_id = request.iam_ctx.account_id
     context: dict = {
-        "draft": draft, "step": step, "errors": errors, "nav": "roles", "account_id": account_id,
+        "draft": draft,
+        "step": step,
+        "errors": errors,
+        "nav": "roles",
+        "account_id": account_id,
         "wizard_steps": ("Select trusted entity", "Add permissions", "Name, review, and create"),
-        "entity_types": templates.ENTITY_TYPES, "services": templates.SERVICES,
-        "service": templates.SERVICES_BY_KEY[draft.service], "web_providers": templates.WEB_PROVIDERS,
+        "entity_types": templates.ENTITY_TYPES,
+        "services": templates.SERVICES,
+        "service": templates.SERVICES_BY_KEY[draft.service],
+        "web_providers": templates.WEB_PROVIDERS,
         "web_provider": templates.WEB_PROVIDERS_BY_KEY[draft.web_provider],
     }
     if step == 1 and draft.entity_type == "custom":
@@ -325,11 +361,13 @@ def _wizard_context(request: HttpRequest, draft: RoleDraft, step: int, errors: d
         data = request.POST
         context["policy_query"] = data.get("policy_query", "")
         context["policy_type"] = data.get("policy_type", "all")
-        context["policies"] = queries.attachable_policies(account_id, context["policy_query"],
-                                                          context["policy_type"], draft.policies)
+        context["policies"] = queries.attachable_policies(
+            account_id, context["policy_query"], context["policy_type"], draft.policies
+        )
         context["boundary_query"] = data.get("boundary_query", "")
         context["boundary_policies"] = queries.attachable_policies(
-            account_id, context["boundary_query"], "all", [draft.boundary] if draft.boundary else [], 25)
+            account_id, context["boundary_query"], "all", [draft.boundary] if draft.boundary else [], 25
+        )
     if step == 3:
         try:
             context["trust_document"] = pretty(draft.trust_policy(account_id))
@@ -337,17 +375,23 @@ def _wizard_context(request: HttpRequest, draft: RoleDraft, step: int, errors: d
             context["trust_document"] = ""
         visible = ManagedPolicy.objects.visible_to(account_id)
         context["chosen_policies"] = list(visible.filter(arn__in=draft.policies).order_by("name"))
-        context["chosen_boundary"] = (visible.filter(arn=draft.boundary).first()
-                                      if draft.use_boundary and draft.boundary else None)
+        context["chosen_boundary"] = (
+            visible.filter(arn=draft.boundary).first() if draft.use_boundary and draft.boundary else None
+        )
         context["tags_left"] = max(0, TAGS_PER_RESOURCE - len(draft.tags))
     return context
 
 
-def _render_wizard(request: HttpRequest, draft: RoleDraft, step: int, errors: dict[str, str],
-                   status: int = 400) -> HttpResponse:
+def _render_wizard(
+    request: HttpRequest, draft: RoleDraft, step: int, errors: dict[str, str], status: int = 400
+) -> HttpResponse:
     template = pick_partial(request, "identities/roles/role_create.html", {"wizard", "policy-picker"})
-    return render(request, template, _wizard_context(request, draft, step, errors),
-                  status=_error_status(request, status) if errors else 200)
+    return render(
+        request,
+        template,
+        _wizard_context(request, draft, step, errors),
+        status=_error_status(request, status) if errors else 200,
+    )
 
 
 @console_page
@@ -392,10 +436,15 @@ def _create_role(request: HttpRequest, draft: RoleDraft) -> HttpResponse:
     ctx = request.iam_ctx
     try:
         role = roles.create_role_from_wizard(
-            ctx, role_name=draft.role_name, trust_policy=draft.trust_policy(ctx.account_id),
-            description=draft.description, policies=draft.policies,
-            boundary=draft.boundary if draft.use_boundary else None, tags=draft.tags,
-            instance_profile=draft.instance_profile)
+            ctx,
+            role_name=draft.role_name,
+            trust_policy=draft.trust_policy(ctx.account_id),
+            description=draft.description,
+            policies=draft.policies,
+            boundary=draft.boundary if draft.use_boundary else None,
+            tags=draft.tags,
+            instance_profile=draft.instance_profile,
+        )
     except IamError as exc:
         field_name = "role_name" if exc.code == "EntityAlreadyExists" or "'roleName'" in exc.message else "general"
         return _render_wizard(request, draft, 3, {field_name: exc.message}, exc.status)
@@ -416,8 +465,10 @@ def trust_validate(request: HttpRequest) -> HttpResponse:
 
 def _role_policy_documents(role: Role) -> list[str]:
     managed = PolicyVersion.objects.filter(is_default=True, policy__role_attachments__role=role)
-    return [*managed.values_list("document", flat=True),
-            *InlinePolicy.objects.filter(role=role).values_list("document", flat=True)]
+    return [
+        *managed.values_list("document", flat=True),
+        *InlinePolicy.objects.filter(role=role).values_list("document", flat=True),
+    ]
 
 
 def switch_role_link(request: HttpRequest, role: Role) -> str:
@@ -436,18 +487,30 @@ def _render_role_detail(request: HttpRequest, role: Role, tab: str, status: int 
     tab = tab if tab in ROLE_TABS else "permissions"
     profile = role.instance_profiles.order_by("name").first()
     context = {
-        "role": role, "tab": tab, "tab_labels": ROLE_TAB_LABELS, "nav": "roles", "url": role_url(role),
-        "instance_profile": profile, "duration": duration_label(role.max_session_duration),
-        "switch_link": switch_role_link(request, role), "revoke_ack": REVOKE_ACK,
-        "service_linked": is_service_linked(role), **extra,
+        "role": role,
+        "tab": tab,
+        "tab_labels": ROLE_TAB_LABELS,
+        "nav": "roles",
+        "url": role_url(role),
+        "instance_profile": profile,
+        "duration": duration_label(role.max_session_duration),
+        "switch_link": switch_role_link(request, role),
+        "revoke_ack": REVOKE_ACK,
+        "service_linked": is_service_linked(role),
+        **extra,
     }
     if tab == "permissions":
-        context["attached"] = [link.policy for link in RolePolicyAttachment.objects.filter(role=role)
-                               .select_related("policy").order_by("policy__name")]
+        context["attached"] = [
+            link.policy
+            for link in RolePolicyAttachment.objects.filter(role=role).select_related("policy").order_by("policy__name")
+        ]
         context["inline"] = list(role.inline_policies.order_by("name"))
         context["policy_count"] = len(context["attached"]) + len(context["inline"])
-        context["boundary"] = (ManagedPolicy.objects.filter(pk=role.permissions_boundary_id).first()
-                               if role.permissions_boundary_id else None)
+        context["boundary"] = (
+            ManagedPolicy.objects.filter(pk=role.permissions_boundary_id).first()
+            if role.permissions_boundary_id
+            else None
+        )
     elif tab == "trust":
         context["trust_document"] = pretty(role.assume_role_policy)
         context["trusted"] = templates.trusted_entities(role.assume_role_policy)
@@ -455,7 +518,8 @@ def _render_role_detail(request: HttpRequest, role: Role, tab: str, status: int 
         from audit.last_accessed import get_service_last_accessed
 
         context["last_accessed"], context["all_services"] = get_service_last_accessed(
-            request.iam_ctx, arn=role.arn, documents=_role_policy_documents(role))
+            request.iam_ctx, arn=role.arn, documents=_role_policy_documents(role)
+        )
     elif tab == "effective":
         from policies.simulator import effective_for
 
@@ -476,27 +540,46 @@ def role_edit(request: HttpRequest, role_name: str) -> HttpResponse:
     """Summary → Edit: description and maximum session duration."""
     role = _role_or_404(request, role_name)
     seconds = role.max_session_duration
-    form = {"description": role.description,
-            "duration": str(seconds) if seconds in dict(DURATIONS) else "custom", "custom": str(seconds)}
+    form = {
+        "description": role.description,
+        "duration": str(seconds) if seconds in dict(DURATIONS) else "custom",
+        "custom": str(seconds),
+    }
     error = ""
     if request.method == "POST":
-        form = {"description": request.POST.get("description", "")[:2000],
-                "duration": request.POST.get("duration", "3600"), "custom": request.POST.get("custom", "").strip()[:20]}
+        form = {
+            "description": request.POST.get("description", "")[:2000],
+            "duration": request.POST.get("duration", "3600"),
+            "custom": request.POST.get("custom", "").strip()[:20],
+        }
         raw = form["custom"] if form["duration"] == "custom" else form["duration"]
         try:
             if not raw.lstrip("-").isdigit():
-                raise InvalidInput("Enter the maximum session duration as a whole number of seconds, "
-                                   "from 3600 (1 hour) to 43200 (12 hours).")
-            roles.update_role(request.iam_ctx, role_name=role.name, description=form["description"],
-                              max_session_duration=int(raw))
+                raise InvalidInput(
+                    "Enter the maximum session duration as a whole number of seconds, "
+                    "from 3600 (1 hour) to 43200 (12 hours)."
+                )
+            roles.update_role(
+                request.iam_ctx, role_name=role.name, description=form["description"], max_session_duration=int(raw)
+            )
         except IamError as exc:
             error = exc.message
         else:
             messages.success(request, f"Role {role.name} updated.")
             return redirect_or_hx(request, role_url(role))
-    return render(request, "identities/roles/role_edit.html", {
-        "role": role, "form": form, "durations": DURATIONS, "error": error, "nav": "roles", "url": role_url(role),
-    }, status=_error_status(request, 400) if error else 200)
+    return render(
+        request,
+        "identities/roles/role_edit.html",
+        {
+            "role": role,
+            "form": form,
+            "durations": DURATIONS,
+            "error": error,
+            "nav": "roles",
+            "url": role_url(role),
+        },
+        status=_error_status(request, 400) if error else 200,
+    )
 
 
 @console_page
@@ -517,27 +600,53 @@ def role_trust(request: HttpRequest, role_name: str) -> HttpResponse:
         else:
             messages.success(request, "Trust policy updated.")
             return _back_to_role(request, role, "trust")
-    return render(request, "identities/roles/role_trust.html", {
-        "role": role, "document": document, "error": error, "error_code": error_code, "nav": "roles",
-        "url": role_url(role), **findings_context(document),
-    }, status=_error_status(request, status) if error else 200)
+    return render(
+        request,
+        "identities/roles/role_trust.html",
+        {
+            "role": role,
+            "document": document,
+            "error": error,
+            "error_code": error_code,
+            "nav": "roles",
+            "url": role_url(role),
+            **findings_context(document),
+        },
+        status=_error_status(request, status) if error else 200,
+    )
 
 
 @console_page
 @require_http_methods(["GET", "POST"])
 def role_delete(request: HttpRequest, role_name: str) -> HttpResponse:
     role = _role_or_404(request, role_name)
-    done, error = confirm_delete(request, role.name,
-                                 lambda: (providers.delete_service_linked_role(request.iam_ctx, role_name=role.name)
-                                          if is_service_linked(role)
-                                          else roles.delete_role_with_dependents(request.iam_ctx, role_name=role.name)),
-                                 f"Role {role.name} deleted.", "/iam/roles")
+    done, error = confirm_delete(
+        request,
+        role.name,
+        lambda: (
+            providers.delete_service_linked_role(request.iam_ctx, role_name=role.name)
+            if is_service_linked(role)
+            else roles.delete_role_with_dependents(request.iam_ctx, role_name=role.name)
+        ),
+        f"Role {role.name} deleted.",
+        "/iam/roles",
+    )
     if done:
         return done
-    return render(request, "identities/roles/role_delete.html", {
-        "roles": [role], "word": role.name, "error": error, "nav": "roles", "action": role_url(role, "/delete"),
-        "cancel": role_url(role), "single": True,
-    }, status=_error_status(request, 400) if error else 200)
+    return render(
+        request,
+        "identities/roles/role_delete.html",
+        {
+            "roles": [role],
+            "word": role.name,
+            "error": error,
+            "nav": "roles",
+            "action": role_url(role, "/delete"),
+            "cancel": role_url(role),
+            "single": True,
+        },
+        status=_error_status(request, 400) if error else 200,
+    )
 
 
 # ---- permissions -----------------------------------------------------------------------------------------------
@@ -553,8 +662,9 @@ def _tab_error(request: HttpRequest, role: Role, tab: str, exc: IamError) -> Htt
 def role_detach_policy(request: HttpRequest, role_name: str) -> HttpResponse:
     role = _role_or_404(request, role_name)
     try:
-        policy_services.detach_role_policy(request.iam_ctx, role_name=role.name,
-                                           policy_arn=request.POST.get("policy_arn", ""))
+        policy_services.detach_role_policy(
+            request.iam_ctx, role_name=role.name, policy_arn=request.POST.get("policy_arn", "")
+        )
     except IamError as exc:
         return _tab_error(request, role, "permissions", exc)
     messages.success(request, "Policy removed.")
@@ -566,8 +676,9 @@ def role_detach_policy(request: HttpRequest, role_name: str) -> HttpResponse:
 def role_delete_inline_policy(request: HttpRequest, role_name: str) -> HttpResponse:
     role = _role_or_404(request, role_name)
     try:
-        policy_services.delete_role_policy(request.iam_ctx, role_name=role.name,
-                                           policy_name=request.POST.get("policy_name", ""))
+        policy_services.delete_role_policy(
+            request.iam_ctx, role_name=role.name, policy_name=request.POST.get("policy_name", "")
+        )
     except IamError as exc:
         return _tab_error(request, role, "permissions", exc)
     messages.success(request, "Policy removed.")
@@ -596,10 +707,19 @@ def role_attach_policies(request: HttpRequest, role_name: str) -> HttpResponse:
             return _back_to_role(request, role, "permissions")
     query, policy_type = request.POST.get("policy_query", ""), request.POST.get("policy_type", "all")
     attached = set(RolePolicyAttachment.objects.filter(role=role).values_list("policy__arn", flat=True))
-    policies = [p for p in queries.attachable_policies(role.account_id, query, policy_type, selected)
-                if p.arn not in attached]
-    context = {"role": role, "url": role_url(role), "error": error, "nav": "roles", "policies": policies,
-               "selected": selected, "policy_query": query, "policy_type": policy_type}
+    policies = [
+        p for p in queries.attachable_policies(role.account_id, query, policy_type, selected) if p.arn not in attached
+    ]
+    context = {
+        "role": role,
+        "url": role_url(role),
+        "error": error,
+        "nav": "roles",
+        "policies": policies,
+        "selected": selected,
+        "policy_query": query,
+        "policy_type": policy_type,
+    }
     template = pick_partial(request, "identities/roles/role_attach.html", {"policy-picker"})
     return render(request, template, context, status=_error_status(request, 400) if error else 200)
 
@@ -616,8 +736,9 @@ def role_inline_policy(request: HttpRequest, role_name: str) -> HttpResponse:
     if request.method == "GET":
         if name:
             try:
-                document = pretty(policy_services.get_role_policy(request.iam_ctx, role_name=role.name,
-                                                                  policy_name=name).document)
+                document = pretty(
+                    policy_services.get_role_policy(request.iam_ctx, role_name=role.name, policy_name=name).document
+                )
             except NoSuchEntity as exc:
                 raise Http404(exc.message) from None
         else:
@@ -628,17 +749,29 @@ def role_inline_policy(request: HttpRequest, role_name: str) -> HttpResponse:
                 raise InvalidInput("Enter a policy name.")
             if not document.strip():
                 raise InvalidInput("Enter a policy document.")
-            policy_services.put_role_policy(request.iam_ctx, role_name=role.name, policy_name=name,
-                                            policy_document=document)
+            policy_services.put_role_policy(
+                request.iam_ctx, role_name=role.name, policy_name=name, policy_document=document
+            )
         except IamError as exc:
             error, error_code, status = exc.message, exc.code, exc.status
         else:
             messages.success(request, f"Policy {name} saved.")
             return _back_to_role(request, role, "permissions")
-    return render(request, "identities/roles/role_inline_policy.html", {
-        "role": role, "url": role_url(role), "policy_name": name, "document": document, "error": error,
-        "error_code": error_code, "editing": editing, "nav": "roles",
-    }, status=_error_status(request, status) if error else 200)
+    return render(
+        request,
+        "identities/roles/role_inline_policy.html",
+        {
+            "role": role,
+            "url": role_url(role),
+            "policy_name": name,
+            "document": document,
+            "error": error,
+            "error_code": error_code,
+            "editing": editing,
+            "nav": "roles",
+        },
+        status=_error_status(request, status) if error else 200,
+    )
 
 
 @console_page
@@ -654,19 +787,29 @@ def role_boundary(request: HttpRequest, role_name: str) -> HttpResponse:
             elif not request.POST.get("boundary"):
                 raise InvalidInput("Choose a policy to use as the permissions boundary.")
             else:
-                roles.put_role_permissions_boundary(request.iam_ctx, role_name=role.name,
-                                                    permissions_boundary=request.POST["boundary"])
+                roles.put_role_permissions_boundary(
+                    request.iam_ctx, role_name=role.name, permissions_boundary=request.POST["boundary"]
+                )
         except IamError as exc:
             error = exc.message
         else:
-            messages.success(request, "Permissions boundary updated." if action == "set"
-                             else "Permissions boundary removed.")
+            messages.success(
+                request, "Permissions boundary updated." if action == "set" else "Permissions boundary removed."
+            )
             return _back_to_role(request, role, "permissions")
     query = request.POST.get("policy_query", "")
-    current = (ManagedPolicy.objects.filter(pk=role.permissions_boundary_id).first()
-               if role.permissions_boundary_id else None)
-    context = {"role": role, "url": role_url(role), "error": error, "nav": "roles", "policy_query": query,
-               "current": current, "policies": queries.attachable_policies(role.account_id, query, "all", [], 50)}
+    current = (
+        ManagedPolicy.objects.filter(pk=role.permissions_boundary_id).first() if role.permissions_boundary_id else None
+    )
+    context = {
+        "role": role,
+        "url": role_url(role),
+        "error": error,
+        "nav": "roles",
+        "policy_query": query,
+        "current": current,
+        "policies": queries.attachable_policies(role.account_id, query, "all", [], 50),
+    }
     template = pick_partial(request, "identities/roles/role_boundary.html", {"policy-picker"})
     return render(request, template, context, status=_error_status(request, 400) if error else 200)
 
@@ -700,10 +843,19 @@ def role_tags(request: HttpRequest, role_name: str) -> HttpResponse:
                 messages.success(request, "Tags saved.")
                 return _back_to_role(request, role, "tags")
     template = pick_partial(request, "identities/roles/role_tags.html", {"tags-form"})
-    return render(request, template, {
-        "role": role, "url": role_url(role), "tags": tags, "error": error, "nav": "roles",
-        "tags_left": max(0, TAGS_PER_RESOURCE - len(tags)),
-    }, status=_error_status(request, 400) if error else 200)
+    return render(
+        request,
+        template,
+        {
+            "role": role,
+            "url": role_url(role),
+            "tags": tags,
+            "error": error,
+            "nav": "roles",
+            "tags_left": max(0, TAGS_PER_RESOURCE - len(tags)),
+        },
+        status=_error_status(request, 400) if error else 200,
+    )
 
 
 @console_page
@@ -711,13 +863,18 @@ def role_tags(request: HttpRequest, role_name: str) -> HttpResponse:
 def role_revoke_sessions(request: HttpRequest, role_name: str) -> HttpResponse:
     role = _role_or_404(request, role_name)
     if request.POST.get("acknowledge") != "on":
-        return _render_role_detail(request, role, "revoke_sessions", status=_error_status(request, 400),
-                                   revoke_error="Select the checkbox to confirm that you want to revoke all active "
-                                                "sessions for this role.")
+        return _render_role_detail(
+            request,
+            role,
+            "revoke_sessions",
+            status=_error_status(request, 400),
+            revoke_error="Select the checkbox to confirm that you want to revoke all active sessions for this role.",
+        )
     try:
         roles.revoke_role_sessions(request.iam_ctx, role_name=role.name)
     except IamError as exc:
-        return _render_role_detail(request, role, "revoke_sessions", status=_error_status(request, exc.status),
-                                   revoke_error=exc.message)
+        return _render_role_detail(
+            request, role, "revoke_sessions", status=_error_status(request, exc.status), revoke_error=exc.message
+        )
     messages.success(request, f"All active sessions for {role.name} were revoked.")
     return _back_to_role(request, role, "revoke_sessions")

@@ -42,10 +42,16 @@ def account_settings(request: HttpRequest) -> HttpResponse:
         policy = services.get_account_password_policy(request.iam_ctx)
     except NoSuchEntity:
         policy = None  # the IAM default applies
-    return render(request, "identities/settings/account_settings.html", {
-        "policy": policy, "nav": "account_settings",
-        "default_min_length": DEFAULT_MIN_LENGTH, "symbols": " ".join(SYMBOLS),
-    })
+    return render(
+        request,
+        "identities/settings/account_settings.html",
+        {
+            "policy": policy,
+            "nav": "account_settings",
+            "default_min_length": DEFAULT_MIN_LENGTH,
+            "symbols": " ".join(SYMBOLS),
+        },
+    )
 
 
 # Form field → (API member, service keyword) for the three numbers of the policy.
@@ -55,8 +61,12 @@ _NUMBERS = {
     "password_reuse_prevention": "PasswordReusePrevention",
 }
 _FLAGS = (
-    "require_uppercase_characters", "require_lowercase_characters", "require_numbers", "require_symbols",
-    "allow_users_to_change_password", "hard_expiry",
+    "require_uppercase_characters",
+    "require_lowercase_characters",
+    "require_numbers",
+    "require_symbols",
+    "allow_users_to_change_password",
+    "hard_expiry",
 )
 
 
@@ -178,10 +188,19 @@ def password_policy_edit(request: HttpRequest) -> HttpResponse:
                     messages.success(request, "Password policy updated.")
                     return redirect("/iam/account_settings")
     failed = bool(error or form.errors)
-    return render(request, "identities/settings/password_policy_edit.html", {
-        "form": form, "error": error, "confirm": confirm, "nav": "account_settings",
-        "default_min_length": DEFAULT_MIN_LENGTH, "symbols": " ".join(SYMBOLS),
-    }, status=_error_status(request, 400) if failed else 200)
+    return render(
+        request,
+        "identities/settings/password_policy_edit.html",
+        {
+            "form": form,
+            "error": error,
+            "confirm": confirm,
+            "nav": "account_settings",
+            "default_min_length": DEFAULT_MIN_LENGTH,
+            "symbols": " ".join(SYMBOLS),
+        },
+        status=_error_status(request, 400) if failed else 200,
+    )
 
 
 # ---- account alias (from the dashboard's AWS Account container) ---------------------------------------------
@@ -208,10 +227,19 @@ def account_alias(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, "Account alias deleted." if deleting else "Account alias updated.")
             return redirect("/")
-    return render(request, "identities/settings/account_alias.html", {
-        "current": current, "value": value, "error": error, "deleting": deleting and bool(current),
-        "sign_in_base": request.build_absolute_uri("/signin/"), "nav": "dashboard",
-    }, status=_error_status(request, 400) if error else 200)
+    return render(
+        request,
+        "identities/settings/account_alias.html",
+        {
+            "current": current,
+            "value": value,
+            "error": error,
+            "deleting": deleting and bool(current),
+            "sign_in_base": request.build_absolute_uri("/signin/"),
+            "nav": "dashboard",
+        },
+        status=_error_status(request, 400) if error else 200,
+    )
 
 
 # ---- credential report --------------------------------------------------------------------------------------
@@ -221,11 +249,19 @@ def _report_context(request: HttpRequest) -> dict[str, Any]:
     report = services.credential_report_status(request.iam_ctx)
     building = report is not None and report.state != COMPLETE
     waited = (clock.now() - report.requested_at).total_seconds() if building else 0
-    expired = report is not None and not building and report.generated_at is not None and (
-        clock.now() - report.generated_at >= services.REPORT_TTL
+    expired = (
+        report is not None
+        and not building
+        and report.generated_at is not None
+        and (clock.now() - report.generated_at >= services.REPORT_TTL)
     )
-    return {"report": report, "building": building, "slow": waited > SLOW_BUILD_SECONDS, "expired": expired,
-            "nav": "credential_report"}
+    return {
+        "report": report,
+        "building": building,
+        "slow": waited > SLOW_BUILD_SECONDS,
+        "expired": expired,
+        "nav": "credential_report",
+    }
 
 
 @console_page
@@ -251,8 +287,9 @@ def credential_report_download(request: HttpRequest) -> HttpResponse:
         report = services.get_credential_report(request.iam_ctx)
     except (ReportNotPresent, ReportInProgress, ReportExpired) as exc:
         # No file to give: the report page, with AWS's reason (ReportNotPresent / ReportInProgress / ReportExpired).
-        return render(request, "identities/settings/credential_report.html",
-                      {**_report_context(request), "error": exc.message})
+        return render(
+            request, "identities/settings/credential_report.html", {**_report_context(request), "error": exc.message}
+        )
     response = HttpResponse(report.content, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{report.filename}"'
     response["Cache-Control"] = "no-store"

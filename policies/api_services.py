@@ -58,11 +58,19 @@ def list_policy_tags(ctx: CallContext, *, policy_arn: str) -> list[dict[str, str
 
 
 def list_instance_profiles(ctx: CallContext, *, path_prefix: str = "/") -> list[InstanceProfile]:
-    with iam_call(ctx, "iam:ListInstanceProfiles", arns.account_wildcard(ctx.account_id, "instance-profile"),
-                  {"pathPrefix": path_prefix if path_prefix != "/" else None}):
+    with iam_call(
+        ctx,
+        "iam:ListInstanceProfiles",
+        arns.account_wildcard(ctx.account_id, "instance-profile"),
+        {"pathPrefix": path_prefix if path_prefix != "/" else None},
+    ):
         check_input("iam", "ListInstanceProfiles", PathPrefix=path_prefix)
-        return list(InstanceProfile.objects.in_account(ctx.account_id).filter(path__startswith=path_prefix)
-                    .prefetch_related("roles").order_by("name"))
+        return list(
+            InstanceProfile.objects.in_account(ctx.account_id)
+            .filter(path__startswith=path_prefix)
+            .prefetch_related("roles")
+            .order_by("name")
+        )
 
 
 # ---- GetAccountAuthorizationDetails ---------------------------------------------------------------------------
@@ -89,25 +97,52 @@ def get_account_authorization_details(ctx: CallContext, *, filters: Sequence[str
     with iam_call(ctx, "iam:GetAccountAuthorizationDetails", "*", {"filter": list(filters) or None}):
         for value in filters:
             if value not in FILTERS:
-                raise InvalidInput(f"1 validation error detected: Value '[{value}]' at 'filter' failed to satisfy "
-                                   f"constraint: Member must satisfy enum value set: [{', '.join(FILTERS)}]")
+                raise InvalidInput(
+                    f"1 validation error detected: Value '[{value}]' at 'filter' failed to satisfy "
+                    f"constraint: Member must satisfy enum value set: [{', '.join(FILTERS)}]"
+                )
         wanted = set(filters or FILTERS)
         acct = ctx.account_id
-        users = list(IamUser.objects.in_account(acct).select_related("permissions_boundary")
-                     .prefetch_related("groups", "policy_attachments__policy").order_by("name")) \
-            if "User" in wanted else []
-        groups = list(Group.objects.in_account(acct).prefetch_related("policy_attachments__policy").order_by("name")) \
-            if "Group" in wanted else []
-        roles = list(Role.objects.in_account(acct).select_related("permissions_boundary")
-                     .prefetch_related("instance_profiles__roles", "policy_attachments__policy").order_by("name")) \
-            if "Role" in wanted else []
+        users = (
+            list(
+                IamUser.objects.in_account(acct)
+                .select_related("permissions_boundary")
+                .prefetch_related("groups", "policy_attachments__policy")
+                .order_by("name")
+            )
+            if "User" in wanted
+            else []
+        )
+        groups = (
+            list(Group.objects.in_account(acct).prefetch_related("policy_attachments__policy").order_by("name"))
+            if "Group" in wanted
+            else []
+        )
+        roles = (
+            list(
+                Role.objects.in_account(acct)
+                .select_related("permissions_boundary")
+                .prefetch_related("instance_profiles__roles", "policy_attachments__policy")
+                .order_by("name")
+            )
+            if "Role" in wanted
+            else []
+        )
         inline: dict[tuple[str, int], list[InlinePolicy]] = {}
         for row in InlinePolicy.objects.filter(account_id=acct).order_by("name"):
-            kind, pk = (("user", row.user_id) if row.user_id else ("group", row.group_id) if row.group_id
-                        else ("role", row.role_id))
+            kind, pk = (
+                ("user", row.user_id)
+                if row.user_id
+                else ("group", row.group_id)
+                if row.group_id
+                else ("role", row.role_id)
+            )
             inline.setdefault((kind, pk), []).append(row)
-        attached = (Q(user_attachments__user__account_id=acct) | Q(group_attachments__group__account_id=acct)
-                    | Q(role_attachments__role__account_id=acct))
+        attached = (
+            Q(user_attachments__user__account_id=acct)
+            | Q(group_attachments__group__account_id=acct)
+            | Q(role_attachments__role__account_id=acct)
+        )
         selected = ManagedPolicy.objects.none()
         if "LocalManagedPolicy" in wanted:
             selected = selected | ManagedPolicy.objects.customer_managed(acct)
@@ -164,14 +199,20 @@ def principal_by_arn(account_id: str, arn: str) -> tuple[str, str]:
     raise InvalidInput(f"Invalid ARN: {arn}")
 
 
-def get_context_keys_for_principal_policy(ctx: CallContext, *, policy_source_arn: str,
-                                          policy_input_list: Sequence[str] = ()) -> list[str]:
+def get_context_keys_for_principal_policy(
+    ctx: CallContext, *, policy_source_arn: str, policy_input_list: Sequence[str] = ()
+) -> list[str]:
     from policies import simulator
 
-    with iam_call(ctx, "iam:GetContextKeysForPrincipalPolicy", policy_source_arn,
-                  {"policySourceArn": policy_source_arn}):
-        check_input("iam", "GetContextKeysForPrincipalPolicy", PolicySourceArn=policy_source_arn,
-                    PolicyInputList=list(policy_input_list) or None)
+    with iam_call(
+        ctx, "iam:GetContextKeysForPrincipalPolicy", policy_source_arn, {"policySourceArn": policy_source_arn}
+    ):
+        check_input(
+            "iam",
+            "GetContextKeysForPrincipalPolicy",
+            PolicySourceArn=policy_source_arn,
+            PolicyInputList=list(policy_input_list) or None,
+        )
         kind, name = principal_by_arn(ctx.account_id, policy_source_arn)
         documents = [s.text for s in _principal_sources(kind, ctx.account_id, name, simulator)]
         return context_keys([*documents, *policy_input_list])
@@ -183,11 +224,17 @@ def _principal_sources(kind: str, account_id: str, name: str, simulator: Any) ->
     if entity is None:
         raise NoSuchEntity(f"The {kind} with name {name} cannot be found.")
     if kind == "user":
-        rows = [*simulator._managed({"policy__user_attachments__user": entity}), *simulator._inline({"user": entity}),
-                *simulator._managed({"policy__group_attachments__group__memberships__user": entity}),
-                *simulator._inline({"group__memberships__user": entity})]
+        rows = [
+            *simulator._managed({"policy__user_attachments__user": entity}),
+            *simulator._inline({"user": entity}),
+            *simulator._managed({"policy__group_attachments__group__memberships__user": entity}),
+            *simulator._inline({"group__memberships__user": entity}),
+        ]
     elif kind == "group":
-        rows = [*simulator._managed({"policy__group_attachments__group": entity}), *simulator._inline({"group": entity})]
+        rows = [
+            *simulator._managed({"policy__group_attachments__group": entity}),
+            *simulator._inline({"group": entity}),
+        ]
     else:
         rows = [*simulator._managed({"policy__role_attachments__role": entity}), *simulator._inline({"role": entity})]
     return [simulator._source(f"identity[{i}]", n, t) for i, (n, t) in enumerate(rows)]

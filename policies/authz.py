@@ -23,7 +23,6 @@ from policies.engine import Decision, LabelledPolicy, PolicySet, Request, evalua
 from policies.engine import Principal as EnginePrincipal
 from policies.engine.ast import PolicyDocument
 
-
 _MAX_CACHED = 8192
 _parsed: dict[tuple[str, int, str], PolicyDocument | None] = {}
 
@@ -81,15 +80,34 @@ def _managed_versions(filter_kwargs: dict[str, Any]) -> list[LabelledPolicy]:
 
 
 def _tables() -> dict[str, str]:
-    from classroom.models import Organization, OrgAccount, OrgRoot
+    from classroom.models import OrgAccount, Organization, OrgRoot
     from identities.models import Group, GroupMembership, IamUser, Role
-    from policies.models import (GroupPolicyAttachment, InlinePolicy, ManagedPolicy, PolicyVersion,
-                                 RolePolicyAttachment, UserPolicyAttachment)
+    from policies.models import (
+        GroupPolicyAttachment,
+        InlinePolicy,
+        ManagedPolicy,
+        PolicyVersion,
+        RolePolicyAttachment,
+        UserPolicyAttachment,
+    )
     from sts.models import TemporaryCredential
 
-    models = {"pv": PolicyVersion, "mp": ManagedPolicy, "upa": UserPolicyAttachment, "gpa": GroupPolicyAttachment,
-              "rpa": RolePolicyAttachment, "ip": InlinePolicy, "usr": IamUser, "grp": Group, "gm": GroupMembership,
-              "role": Role, "tc": TemporaryCredential, "org": Organization, "oa": OrgAccount, "root": OrgRoot}
+    models = {
+        "pv": PolicyVersion,
+        "mp": ManagedPolicy,
+        "upa": UserPolicyAttachment,
+        "gpa": GroupPolicyAttachment,
+        "rpa": RolePolicyAttachment,
+        "ip": InlinePolicy,
+        "usr": IamUser,
+        "grp": Group,
+        "gm": GroupMembership,
+        "role": Role,
+        "tc": TemporaryCredential,
+        "org": Organization,
+        "oa": OrgAccount,
+        "root": OrgRoot,
+    }
     return {name: model._meta.db_table for name, model in models.items()}
 
 
@@ -99,7 +117,8 @@ SELECT 9, 'o', o.policy_revision, NULL::timestamptz, oa.organization_id,
 FROM {oa} oa JOIN {org} o ON o.id = oa.organization_id LEFT JOIN {root} r ON r.organization_id = o.id
 WHERE oa.account_id = %(account)s"""
 
-_USER_SQL = """
+_USER_SQL = (
+    """
 SELECT 0, 'v', v.id, NULL::timestamptz, p.arn, NULL::text
 FROM {upa} a JOIN {mp} p ON p.id = a.policy_id JOIN {pv} v ON v.policy_id = p.id AND v.is_default
 WHERE a.user_id = %(owner)s
@@ -119,10 +138,14 @@ SELECT 4, 'b', v.id, NULL, p.arn, u.tags::text
 FROM {usr} u LEFT JOIN {mp} p ON p.id = u.permissions_boundary_id
      LEFT JOIN {pv} v ON v.policy_id = p.id AND v.is_default
 WHERE u.id = %(owner)s
-UNION ALL""" + _ORG_SQL + """
+UNION ALL"""
+    + _ORG_SQL
+    + """
 ORDER BY 1"""
+)
 
-_ROLE_SQL = """
+_ROLE_SQL = (
+    """
 SELECT 0, 'v', v.id, NULL::timestamptz, p.arn, NULL::text
 FROM {rpa} a JOIN {mp} p ON p.id = a.policy_id JOIN {pv} v ON v.policy_id = p.id AND v.is_default
 WHERE a.role_id = %(owner)s
@@ -136,8 +159,11 @@ FROM {role} r LEFT JOIN {mp} p ON p.id = r.permissions_boundary_id
 WHERE r.id = %(owner)s
 UNION ALL
 SELECT 5, 's', c.id, NULL, c.session_policy, c.session_policy_arns::text FROM {tc} c WHERE c.id = %(session)s
-UNION ALL""" + _ORG_SQL + """
+UNION ALL"""
+    + _ORG_SQL
+    + """
 ORDER BY 1"""
+)
 
 
 @functools.cache
@@ -222,8 +248,13 @@ def _gather(p: Principal) -> _Gathered:
     identity_docs = tuple(LabelledPolicy(r.label, doc) for r in identity if (doc := docs.get(r.key)) is not None)
     boundary_doc = next((LabelledPolicy(r.label, doc) for r in boundary if (doc := docs.get(r.key)) is not None), None)
     levels, management = scps
-    policy_set = PolicySet(identity=identity_docs, permissions_boundary=boundary_doc, session=session,
-                           scps=levels, management_account=management if levels is not None else None)
+    policy_set = PolicySet(
+        identity=identity_docs,
+        permissions_boundary=boundary_doc,
+        session=session,
+        scps=levels,
+        management_account=management if levels is not None else None,
+    )
     return _Gathered(policy_set, tags, role_arn)
 
 
@@ -263,8 +294,9 @@ def trust_policy(role_arn: str) -> LabelledPolicy | None:
     return LabelledPolicy(f"trust policy of {role.arn}", doc) if doc is not None else None
 
 
-def request_context(ctx: CallContext, extra: Mapping[str, Any],
-                    tags: Mapping[str, str] | None = None) -> dict[str, Any]:
+def request_context(
+    ctx: CallContext, extra: Mapping[str, Any], tags: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """Global condition keys of a console or API request (issue 3 §5). ``tags``: the user's, when already read."""
     p = ctx.principal
     now: datetime = clock.now()
@@ -322,10 +354,15 @@ def _implicit_password_policy(p: Principal) -> LabelledPolicy | None:
 
     if not implicit_password_permissions(p.account_id):
         return None
-    document = json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": "iam:ChangePassword", "Resource": p.arn},
-        {"Effect": "Allow", "Action": "iam:GetAccountPasswordPolicy", "Resource": "*"},
-    ]})
+    document = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Action": "iam:ChangePassword", "Resource": p.arn},
+                {"Effect": "Allow", "Action": "iam:GetAccountPasswordPolicy", "Resource": "*"},
+            ],
+        }
+    )
     return LabelledPolicy("account password policy (AllowUsersToChangePassword)", parse_policy(document))
 
 
@@ -338,8 +375,13 @@ def decide(ctx: CallContext, action: str, resource: str, condition_context: Mapp
     # organization, root users included (the engine exempts the management account): one query.
     gathered = _gather(p)
     policies = gathered.policies
-    request = Request(engine_principal(p, gathered.role_arn), action, resource, resource_account,
-                      request_context(ctx, condition_context, gathered.tags))
+    request = Request(
+        engine_principal(p, gathered.role_arn),
+        action,
+        resource,
+        resource_account,
+        request_context(ctx, condition_context, gathered.tags),
+    )
     if p.type == "IAMUser" and p.user_pk is not None and action.lower() in _PASSWORD_ACTIONS:
         implicit = _implicit_password_policy(p)
         if implicit is not None:
@@ -361,17 +403,26 @@ def scp_levels(account_id: str) -> tuple[tuple[tuple[LabelledPolicy, ...], ...] 
     to SCPs, attachments, OUs or membership bumps in its own transaction."""
     from classroom.models import OrgAccount
 
-    row = (OrgAccount.objects.filter(account_id=account_id)
-           .values_list("organization_id", "organization__policy_revision", "organization__management_account_id",
-                        "parent_unit_id", "organization__root__id").first())
+    row = (
+        OrgAccount.objects.filter(account_id=account_id)
+        .values_list(
+            "organization_id",
+            "organization__policy_revision",
+            "organization__management_account_id",
+            "parent_unit_id",
+            "organization__root__id",
+        )
+        .first()
+    )
     if row is None:
         return None, None
     org_id, revision, management, unit_id, root_id = row
     return _scp_levels_for(account_id, org_id, revision, management, unit_id, root_id)
 
 
-def _scp_levels_for(account_id: str, org_id: str, revision: int, management: str, unit_id: str | None,
-                    root_id: str) -> tuple[tuple[tuple[LabelledPolicy, ...], ...], str]:
+def _scp_levels_for(
+    account_id: str, org_id: str, revision: int, management: str, unit_id: str | None, root_id: str
+) -> tuple[tuple[tuple[LabelledPolicy, ...], ...], str]:
     from classroom.models import OrganizationalUnit, PolicyAttachment, ServiceControlPolicy
 
     key = (account_id, org_id, revision)
@@ -385,7 +436,8 @@ def _scp_levels_for(account_id: str, org_id: str, revision: int, management: str
         targets = [root_id, *reversed(chain), account_id]
         by_target: dict[str, list[_Revision]] = {t: [] for t in targets}
         rows = PolicyAttachment.objects.filter(organization_id=org_id, target_id__in=targets).values_list(
-            "target_id", "policy_id", "policy__updated_at", "policy__name", "policy__policy_id")
+            "target_id", "policy_id", "policy__updated_at", "policy__name", "policy__policy_id"
+        )
         for target, pk, updated, name, policy_id in rows:
             by_target[target].append(_Revision(("scp", pk, updated.isoformat()), f"SCP {name} ({policy_id})"))
         levels = tuple(tuple(_labelled(by_target[t], ServiceControlPolicy, kind="scp")) for t in targets)

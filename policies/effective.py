@@ -66,10 +66,15 @@ def effective_permissions(principal: Principal, policies: PolicySet, context: di
                 if evaluate(Request(principal, info.full_name, resource, None, context), policies).allowed:
                     bucket["full" if i == 0 else "some"] += 1
                     break
-        levels = tuple((level, "Full" if b["full"] == b["all"] else "Limited")
-                       for level in LEVELS if (b := granted.get(level)) and (b["full"] or b["some"]))
+        levels = tuple(
+            (level, "Full" if b["full"] == b["all"] else "Limited")
+            for level in LEVELS
+            if (b := granted.get(level)) and (b["full"] or b["some"])
+        )
         if levels:
-            rows.append(ServiceAccess(prefix, catalog.service_name(prefix) or prefix, _summary(levels, granted), levels))
+            rows.append(
+                ServiceAccess(prefix, catalog.service_name(prefix) or prefix, _summary(levels, granted), levels)
+            )
     return sorted(rows, key=lambda r: r.name.lower())
 
 

@@ -43,7 +43,11 @@ def load_aws_managed_policies() -> int:
             if p is None:
                 continue  # AWS deprecates policies but never deletes them: keep what accounts may have attached
             if (version_id, description, job_function, updated_at, default_docs.get(pk)) != (
-                p.default_version_id, p.description, p.job_function, _date(p.update_date), p.document
+                p.default_version_id,
+                p.description,
+                p.job_function,
+                _date(p.update_date),
+                p.document,
             ):
                 changed.append((pk, p))
         _create(new)
@@ -94,7 +98,8 @@ def _update(changed: list[tuple[int, CatalogPolicy]]) -> None:
             )
         )
     ManagedPolicy.objects.bulk_update(
-        rows, ["description", "default_version_id", "next_version_number", "job_function", "updated_at"],
+        rows,
+        ["description", "default_version_id", "next_version_number", "job_function", "updated_at"],
         batch_size=BATCH_SIZE,
     )
     # Clear the old default first: at most one default version per policy is a database constraint.

@@ -20,12 +20,14 @@ TYPE_FILTERS = {"aws": "AWS managed", "job": "AWS managed - job function", "cust
 
 def with_type_rank(policies: QuerySet[ManagedPolicy]) -> QuerySet[ManagedPolicy]:
     """Annotate ``type_rank`` so the Type column sorts by its label: AWS managed, job function, Customer managed."""
-    return policies.annotate(type_rank=Case(
-        When(account__isnull=False, then=Value(2)),
-        When(job_function=True, then=Value(1)),
-        default=Value(0),
-        output_field=IntegerField(),
-    ))
+    return policies.annotate(
+        type_rank=Case(
+            When(account__isnull=False, then=Value(2)),
+            When(job_function=True, then=Value(1)),
+            default=Value(0),
+            output_field=IntegerField(),
+        )
+    )
 
 
 def filter_by_type(policies: QuerySet[ManagedPolicy], policy_type: str) -> QuerySet[ManagedPolicy]:
@@ -86,9 +88,15 @@ class AttachCandidate:
         return f"{self.kind}:{self.name}"
 
 
-def attach_candidates(policy: ManagedPolicy, users: QuerySet[IamUser], groups: QuerySet[Group],
-                      roles: QuerySet[Role], query: str = "", kind_filter: str = "",
-                      limit: int = 100) -> list[AttachCandidate]:
+def attach_candidates(
+    policy: ManagedPolicy,
+    users: QuerySet[IamUser],
+    groups: QuerySet[Group],
+    roles: QuerySet[Role],
+    query: str = "",
+    kind_filter: str = "",
+    limit: int = 100,
+) -> list[AttachCandidate]:
     """The users, groups and roles (already listed through their authorized List* services) that don't have
     ``policy`` attached yet, filtered by name and type (3 queries)."""
     sources = (("user", users), ("group", groups), ("role", roles))

@@ -54,32 +54,69 @@ def _check_policy_arn(policy_arn: str) -> None:
 # ---- managed policies ---------------------------------------------------------------------------------------
 
 
-def create_policy(ctx: CallContext, *, policy_name: str, policy_document: str, path: str = "/",
-                  description: str = "", tags: Sequence[Tag] = ()) -> ManagedPolicy:
+def create_policy(
+    ctx: CallContext,
+    *,
+    policy_name: str,
+    policy_document: str,
+    path: str = "/",
+    description: str = "",
+    tags: Sequence[Tag] = (),
+) -> ManagedPolicy:
     arn = arns.policy(ctx.account_id, path or "/", policy_name)
-    params = {"policyName": policy_name, "policyDocument": policy_document, "path": path if path != "/" else None,
-              "description": description or None, "tags": [t.as_dict() for t in tags] or None}
+    params = {
+        "policyName": policy_name,
+        "policyDocument": policy_document,
+        "path": path if path != "/" else None,
+        "description": description or None,
+        "tags": [t.as_dict() for t in tags] or None,
+    }
     with iam_call(ctx, "iam:CreatePolicy", arn, params) as call:
-        check_input("iam", "CreatePolicy", PolicyName=policy_name, PolicyDocument=policy_document, Path=path,
-                    Description=description or None, Tags=[t.as_dict() for t in tags] or None)
+        check_input(
+            "iam",
+            "CreatePolicy",
+            PolicyName=policy_name,
+            PolicyDocument=policy_document,
+            Path=path,
+            Description=description or None,
+            Tags=[t.as_dict() for t in tags] or None,
+        )
         check_tags(tags)
         check_document(policy_document)
         check_managed_size(policy_document)
         call.on_conflict = EntityAlreadyExists(
-            f"A policy called {policy_name} already exists. Duplicate names are not allowed.")
+            f"A policy called {policy_name} already exists. Duplicate names are not allowed."
+        )
         if ManagedPolicy.objects.customer_managed(ctx.account_id).named(policy_name).exists():
             raise call.on_conflict
         now = clock.now()
         policy = ManagedPolicy.objects.create(
-            account_id=ctx.account_id, policy_id=ids.new_id("ANPA"), name=policy_name, path=path, arn=arn,
-            description=description, default_version_id="v1", next_version_number=2,
-            tags=[t.as_dict() for t in tags], created_at=now, updated_at=now,
+            account_id=ctx.account_id,
+            policy_id=ids.new_id("ANPA"),
+            name=policy_name,
+            path=path,
+            arn=arn,
+            description=description,
+            default_version_id="v1",
+            next_version_number=2,
+            tags=[t.as_dict() for t in tags],
+            created_at=now,
+            updated_at=now,
         )
-        PolicyVersion.objects.create(policy=policy, version_id="v1", document=policy_document, is_default=True,
-                                     created_at=now)
-        call.response = {"policy": {"policyName": policy_name, "policyId": policy.policy_id, "arn": arn,
-                                    "path": path, "defaultVersionId": "v1", "attachmentCount": 0,
-                                    "isAttachable": True}}
+        PolicyVersion.objects.create(
+            policy=policy, version_id="v1", document=policy_document, is_default=True, created_at=now
+        )
+        call.response = {
+            "policy": {
+                "policyName": policy_name,
+                "policyId": policy.policy_id,
+                "arn": arn,
+                "path": path,
+                "defaultVersionId": "v1",
+                "attachmentCount": 0,
+                "isAttachable": True,
+            }
+        }
         return policy
 
 
@@ -89,8 +126,9 @@ def get_policy(ctx: CallContext, *, policy_arn: str) -> ManagedPolicy:
         return find_policy(ctx.account_id, policy_arn)
 
 
-def list_policies(ctx: CallContext, *, scope: Scope = "All", only_attached: bool = False,
-                  path_prefix: str = "/") -> QuerySet[ManagedPolicy]:
+def list_policies(
+    ctx: CallContext, *, scope: Scope = "All", only_attached: bool = False, path_prefix: str = "/"
+) -> QuerySet[ManagedPolicy]:
     params = {"scope": scope, "onlyAttached": only_attached, "pathPrefix": path_prefix if path_prefix != "/" else None}
     with iam_call(ctx, "iam:ListPolicies", arns.account_wildcard(ctx.account_id, "policy"), params):
         check_input("iam", "ListPolicies", Scope=scope, PathPrefix=path_prefix)
@@ -108,7 +146,8 @@ def list_policies(ctx: CallContext, *, scope: Scope = "All", only_attached: bool
 
 def attached_policy_ids(account_id: str) -> QuerySet:
     return (
-        UserPolicyAttachment.objects.filter(account_id=account_id).values("policy_id")
+        UserPolicyAttachment.objects.filter(account_id=account_id)
+        .values("policy_id")
         .union(GroupPolicyAttachment.objects.filter(account_id=account_id).values("policy_id"))
         .union(RolePolicyAttachment.objects.filter(account_id=account_id).values("policy_id"))
     )
@@ -130,13 +169,16 @@ def delete_policy(ctx: CallContext, *, policy_arn: str) -> None:
         if policy.versions.filter(is_default=False).exists():
             raise DeleteConflict(
                 "This policy has more than one version. Before you delete a policy, you must delete the policy's "
-                "versions. The default version is deleted with the policy.")
+                "versions. The default version is deleted with the policy."
+            )
         policy.delete()
 
 
 def _used_as_boundary(policy: ManagedPolicy) -> bool:
-    return (IamUser.objects.filter(permissions_boundary=policy).exists()
-            or Role.objects.filter(permissions_boundary=policy).exists())
+    return (
+        IamUser.objects.filter(permissions_boundary=policy).exists()
+        or Role.objects.filter(permissions_boundary=policy).exists()
+    )
 
 
 def _own_policy(ctx: CallContext, policy_arn: str) -> ManagedPolicy:
@@ -150,8 +192,9 @@ def _own_policy(ctx: CallContext, policy_arn: str) -> ManagedPolicy:
 # ---- versions -----------------------------------------------------------------------------------------------
 
 
-def create_policy_version(ctx: CallContext, *, policy_arn: str, policy_document: str,
-                          set_as_default: bool = False) -> PolicyVersion:
+def create_policy_version(
+    ctx: CallContext, *, policy_arn: str, policy_document: str, set_as_default: bool = False
+) -> PolicyVersion:
     params = {"policyArn": policy_arn, "policyDocument": policy_document, "setAsDefault": set_as_default}
     with iam_call(ctx, "iam:CreatePolicyVersion", policy_arn, params) as call:
         check_input("iam", "CreatePolicyVersion", PolicyArn=policy_arn, PolicyDocument=policy_document)
@@ -161,14 +204,16 @@ def create_policy_version(ctx: CallContext, *, policy_arn: str, policy_document:
         if policy.versions.count() >= MAX_VERSIONS:
             raise LimitExceeded(
                 "A managed policy can have up to 5 versions. Before you create a new version, you must delete an "
-                "existing version.")
+                "existing version."
+            )
         now = clock.now()
         version_id = f"v{policy.next_version_number}"
         if set_as_default:
             policy.versions.filter(is_default=True).update(is_default=False)
             policy.default_version_id = version_id
-        version = PolicyVersion.objects.create(policy=policy, version_id=version_id, document=policy_document,
-                                               is_default=set_as_default, created_at=now)
+        version = PolicyVersion.objects.create(
+            policy=policy, version_id=version_id, document=policy_document, is_default=set_as_default, created_at=now
+        )
         policy.next_version_number += 1
         policy.updated_at = now
         policy.save(update_fields=["next_version_number", "default_version_id", "updated_at"])
@@ -246,8 +291,9 @@ def _attach(ctx: CallContext, owner: _Owner, entity: IamUser | Group | Role, pol
         return  # attaching twice is a no-op in AWS
     if links.count() >= POLICIES_PER_ENTITY:
         raise LimitExceeded(f"Cannot exceed quota for {owner.quota_name}: {POLICIES_PER_ENTITY}")
-    owner.attachment.objects.create(account_id=ctx.account_id, policy=policy, created_at=clock.now(),
-                                    **{owner.kind: entity})
+    owner.attachment.objects.create(
+        account_id=ctx.account_id, policy=policy, created_at=clock.now(), **{owner.kind: entity}
+    )
 
 
 def _detach(ctx: CallContext, owner: _Owner, entity: IamUser | Group | Role, policy_arn: str) -> None:
@@ -257,35 +303,51 @@ def _detach(ctx: CallContext, owner: _Owner, entity: IamUser | Group | Role, pol
 
 
 def attach_user_policy(ctx: CallContext, *, user_name: str, policy_arn: str) -> None:
-    with iam_call(ctx, "iam:AttachUserPolicy", _user_arn(ctx, user_name),
-                  {"userName": user_name, "policyArn": policy_arn},
-                  condition_context={"iam:PolicyARN": policy_arn}):
+    with iam_call(
+        ctx,
+        "iam:AttachUserPolicy",
+        _user_arn(ctx, user_name),
+        {"userName": user_name, "policyArn": policy_arn},
+        condition_context={"iam:PolicyARN": policy_arn},
+    ):
         _check_policy_arn(policy_arn)
         check_input("iam", "AttachUserPolicy", UserName=user_name, PolicyArn=policy_arn)
         _attach(ctx, _OWNERS["user"], find_user(ctx.account_id, user_name), policy_arn)
 
 
 def detach_user_policy(ctx: CallContext, *, user_name: str, policy_arn: str) -> None:
-    with iam_call(ctx, "iam:DetachUserPolicy", _user_arn(ctx, user_name),
-                  {"userName": user_name, "policyArn": policy_arn},
-                  condition_context={"iam:PolicyARN": policy_arn}):
+    with iam_call(
+        ctx,
+        "iam:DetachUserPolicy",
+        _user_arn(ctx, user_name),
+        {"userName": user_name, "policyArn": policy_arn},
+        condition_context={"iam:PolicyARN": policy_arn},
+    ):
         _check_policy_arn(policy_arn)
         _detach(ctx, _OWNERS["user"], find_user(ctx.account_id, user_name), policy_arn)
 
 
 def attach_group_policy(ctx: CallContext, *, group_name: str, policy_arn: str) -> None:
-    with iam_call(ctx, "iam:AttachGroupPolicy", _group_arn(ctx, group_name),
-                  {"groupName": group_name, "policyArn": policy_arn},
-                  condition_context={"iam:PolicyARN": policy_arn}):
+    with iam_call(
+        ctx,
+        "iam:AttachGroupPolicy",
+        _group_arn(ctx, group_name),
+        {"groupName": group_name, "policyArn": policy_arn},
+        condition_context={"iam:PolicyARN": policy_arn},
+    ):
         _check_policy_arn(policy_arn)
         check_input("iam", "AttachGroupPolicy", GroupName=group_name, PolicyArn=policy_arn)
         _attach(ctx, _OWNERS["group"], find_group(ctx.account_id, group_name), policy_arn)
 
 
 def detach_group_policy(ctx: CallContext, *, group_name: str, policy_arn: str) -> None:
-    with iam_call(ctx, "iam:DetachGroupPolicy", _group_arn(ctx, group_name),
-                  {"groupName": group_name, "policyArn": policy_arn},
-                  condition_context={"iam:PolicyARN": policy_arn}):
+    with iam_call(
+        ctx,
+        "iam:DetachGroupPolicy",
+        _group_arn(ctx, group_name),
+        {"groupName": group_name, "policyArn": policy_arn},
+        condition_context={"iam:PolicyARN": policy_arn},
+    ):
         _check_policy_arn(policy_arn)
         _detach(ctx, _OWNERS["group"], find_group(ctx.account_id, group_name), policy_arn)
 
@@ -330,13 +392,17 @@ def list_entities_for_policy(ctx: CallContext, *, policy_arn: str) -> PolicyEnti
 
 def _put_inline(ctx: CallContext, kind: str, entity: IamUser | Group | Role, policy_name: str, document: str) -> None:
     check_document(document)
-    others = list(InlinePolicy.objects.filter(**{kind: entity}).exclude(name=policy_name).values_list("document", flat=True))
+    others = list(
+        InlinePolicy.objects.filter(**{kind: entity}).exclude(name=policy_name).values_list("document", flat=True)
+    )
     check_inline_aggregate(kind, entity.name, [*others, document])
     now = clock.now()
     InlinePolicy.objects.update_or_create(
-        account_id=ctx.account_id, name=policy_name, **{kind: entity},
-        defaults={"document": document, "updated_at": now}, create_defaults={"document": document,
-                                                                               "created_at": now, "updated_at": now},
+        account_id=ctx.account_id,
+        name=policy_name,
+        **{kind: entity},
+        defaults={"document": document, "updated_at": now},
+        create_defaults={"document": document, "created_at": now, "updated_at": now},
     )
 
 
@@ -355,12 +421,16 @@ def put_user_policy(ctx: CallContext, *, user_name: str, policy_name: str, polic
 
 
 def get_user_policy(ctx: CallContext, *, user_name: str, policy_name: str) -> InlinePolicy:
-    with iam_call(ctx, "iam:GetUserPolicy", _user_arn(ctx, user_name), {"userName": user_name, "policyName": policy_name}):
+    with iam_call(
+        ctx, "iam:GetUserPolicy", _user_arn(ctx, user_name), {"userName": user_name, "policyName": policy_name}
+    ):
         return _get_inline("user", find_user(ctx.account_id, user_name), policy_name)
 
 
 def delete_user_policy(ctx: CallContext, *, user_name: str, policy_name: str) -> None:
-    with iam_call(ctx, "iam:DeleteUserPolicy", _user_arn(ctx, user_name), {"userName": user_name, "policyName": policy_name}):
+    with iam_call(
+        ctx, "iam:DeleteUserPolicy", _user_arn(ctx, user_name), {"userName": user_name, "policyName": policy_name}
+    ):
         _get_inline("user", find_user(ctx.account_id, user_name), policy_name).delete()
 
 
@@ -372,17 +442,23 @@ def list_user_policies(ctx: CallContext, *, user_name: str) -> list[InlinePolicy
 def put_group_policy(ctx: CallContext, *, group_name: str, policy_name: str, policy_document: str) -> None:
     params = {"groupName": group_name, "policyName": policy_name, "policyDocument": policy_document}
     with iam_call(ctx, "iam:PutGroupPolicy", _group_arn(ctx, group_name), params):
-        check_input("iam", "PutGroupPolicy", GroupName=group_name, PolicyName=policy_name, PolicyDocument=policy_document)
+        check_input(
+            "iam", "PutGroupPolicy", GroupName=group_name, PolicyName=policy_name, PolicyDocument=policy_document
+        )
         _put_inline(ctx, "group", find_group(ctx.account_id, group_name), policy_name, policy_document)
 
 
 def get_group_policy(ctx: CallContext, *, group_name: str, policy_name: str) -> InlinePolicy:
-    with iam_call(ctx, "iam:GetGroupPolicy", _group_arn(ctx, group_name), {"groupName": group_name, "policyName": policy_name}):
+    with iam_call(
+        ctx, "iam:GetGroupPolicy", _group_arn(ctx, group_name), {"groupName": group_name, "policyName": policy_name}
+    ):
         return _get_inline("group", find_group(ctx.account_id, group_name), policy_name)
 
 
 def delete_group_policy(ctx: CallContext, *, group_name: str, policy_name: str) -> None:
-    with iam_call(ctx, "iam:DeleteGroupPolicy", _group_arn(ctx, group_name), {"groupName": group_name, "policyName": policy_name}):
+    with iam_call(
+        ctx, "iam:DeleteGroupPolicy", _group_arn(ctx, group_name), {"groupName": group_name, "policyName": policy_name}
+    ):
         _get_inline("group", find_group(ctx.account_id, group_name), policy_name).delete()
 
 
@@ -395,20 +471,28 @@ def used_as(account_id: str, policy_ids: Sequence[int]) -> dict[int, str]:
     """The policies list's "Used as" column for a page of policies, in three queries whatever the page size."""
     attached: set[int] = set()
     for model in (UserPolicyAttachment, GroupPolicyAttachment, RolePolicyAttachment):
-        attached.update(model.objects.filter(account_id=account_id, policy_id__in=policy_ids)
-                        .values_list("policy_id", flat=True))
-    boundaries = set(IamUser.objects.in_account(account_id).filter(permissions_boundary_id__in=policy_ids)
-                     .values_list("permissions_boundary_id", flat=True))
-    boundaries |= set(Role.objects.in_account(account_id).filter(permissions_boundary_id__in=policy_ids)
-                      .values_list("permissions_boundary_id", flat=True))
+        attached.update(
+            model.objects.filter(account_id=account_id, policy_id__in=policy_ids).values_list("policy_id", flat=True)
+        )
+    boundaries = set(
+        IamUser.objects.in_account(account_id)
+        .filter(permissions_boundary_id__in=policy_ids)
+        .values_list("permissions_boundary_id", flat=True)
+    )
+    boundaries |= set(
+        Role.objects.in_account(account_id)
+        .filter(permissions_boundary_id__in=policy_ids)
+        .values_list("permissions_boundary_id", flat=True)
+    )
     result = {}
     for pid in policy_ids:
-        labels = [label for label, hit in (("Permissions policy", pid in attached),
-                                           ("Permissions boundary", pid in boundaries)) if hit]
+        labels = [
+            label
+            for label, hit in (("Permissions policy", pid in attached), ("Permissions boundary", pid in boundaries))
+            if hit
+        ]
         result[pid] = ", ".join(labels) if labels else "Not used"
     return result
-
-
 
 
 # ---- role policies ----------------------------------------------------------------------------------------
@@ -435,16 +519,26 @@ def _modifiable_role(account_id: str, role_name: str) -> Role:
 
 
 def attach_role_policy(ctx: CallContext, *, role_name: str, policy_arn: str) -> None:
-    with iam_call(ctx, "iam:AttachRolePolicy", _role_arn(ctx, role_name),
-                  {"roleName": role_name, "policyArn": policy_arn}, condition_context={"iam:PolicyARN": policy_arn}):
+    with iam_call(
+        ctx,
+        "iam:AttachRolePolicy",
+        _role_arn(ctx, role_name),
+        {"roleName": role_name, "policyArn": policy_arn},
+        condition_context={"iam:PolicyARN": policy_arn},
+    ):
         _check_policy_arn(policy_arn)
         check_input("iam", "AttachRolePolicy", RoleName=role_name, PolicyArn=policy_arn)
         _attach(ctx, _OWNERS["role"], _modifiable_role(ctx.account_id, role_name), policy_arn)
 
 
 def detach_role_policy(ctx: CallContext, *, role_name: str, policy_arn: str) -> None:
-    with iam_call(ctx, "iam:DetachRolePolicy", _role_arn(ctx, role_name),
-                  {"roleName": role_name, "policyArn": policy_arn}, condition_context={"iam:PolicyARN": policy_arn}):
+    with iam_call(
+        ctx,
+        "iam:DetachRolePolicy",
+        _role_arn(ctx, role_name),
+        {"roleName": role_name, "policyArn": policy_arn},
+        condition_context={"iam:PolicyARN": policy_arn},
+    ):
         _check_policy_arn(policy_arn)
         _detach(ctx, _OWNERS["role"], _modifiable_role(ctx.account_id, role_name), policy_arn)
 
@@ -463,12 +557,16 @@ def put_role_policy(ctx: CallContext, *, role_name: str, policy_name: str, polic
 
 
 def get_role_policy(ctx: CallContext, *, role_name: str, policy_name: str) -> InlinePolicy:
-    with iam_call(ctx, "iam:GetRolePolicy", _role_arn(ctx, role_name), {"roleName": role_name, "policyName": policy_name}):
+    with iam_call(
+        ctx, "iam:GetRolePolicy", _role_arn(ctx, role_name), {"roleName": role_name, "policyName": policy_name}
+    ):
         return _get_inline("role", find_role(ctx.account_id, role_name), policy_name)
 
 
 def delete_role_policy(ctx: CallContext, *, role_name: str, policy_name: str) -> None:
-    with iam_call(ctx, "iam:DeleteRolePolicy", _role_arn(ctx, role_name), {"roleName": role_name, "policyName": policy_name}):
+    with iam_call(
+        ctx, "iam:DeleteRolePolicy", _role_arn(ctx, role_name), {"roleName": role_name, "policyName": policy_name}
+    ):
         _get_inline("role", _modifiable_role(ctx.account_id, role_name), policy_name).delete()
 
 

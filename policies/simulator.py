@@ -70,7 +70,9 @@ class Result:
 
     @property
     def label(self) -> str:
-        return {"Allow": "Allowed", "ExplicitDeny": "Denied (explicit)", "ImplicitDeny": "Denied (implicit)"}[self.decision]
+        return {"Allow": "Allowed", "ExplicitDeny": "Denied (explicit)", "ImplicitDeny": "Denied (implicit)"}[
+            self.decision
+        ]
 
 
 def _account_of(arn: str) -> str | None:
@@ -87,8 +89,11 @@ def _source(label: str, name: str, text: str) -> SourcePolicy:
 
 
 def _managed(filter_kwargs: dict[str, Any]) -> list[tuple[str, str]]:
-    return list(PolicyVersion.objects.filter(is_default=True, **filter_kwargs)
-                .values_list("policy__name", "document").order_by("policy__name"))
+    return list(
+        PolicyVersion.objects.filter(is_default=True, **filter_kwargs)
+        .values_list("policy__name", "document")
+        .order_by("policy__name")
+    )
 
 
 def _inline(filter_kwargs: dict[str, Any]) -> list[tuple[str, str]]:
@@ -103,28 +108,45 @@ def principal_simulation(account_id: str, kind: str, name: str) -> Simulation:
         user = IamUser.objects.in_account(acct).named(name).first()
         if user is None:
             raise NoSuchEntity(f"The user with name {name} cannot be found.")
-        named = [*_managed({"policy__user_attachments__user": user}), *_inline({"user": user}),
-                 *_managed({"policy__group_attachments__group__memberships__user": user}),
-                 *_inline({"group__memberships__user": user})]
+        named = [
+            *_managed({"policy__user_attachments__user": user}),
+            *_inline({"user": user}),
+            *_managed({"policy__group_attachments__group__memberships__user": user}),
+            *_inline({"group__memberships__user": user}),
+        ]
         boundary = _managed({"policy_id": user.permissions_boundary_id}) if user.permissions_boundary_id else []
-        principal = {"type": "IAMUser", "arn": user.arn, "account": acct, "name": user.name,
-                     "tags": {t["Key"]: t["Value"] for t in user.tags}}
+        principal = {
+            "type": "IAMUser",
+            "arn": user.arn,
+            "account": acct,
+            "name": user.name,
+            "tags": {t["Key"]: t["Value"] for t in user.tags},
+        }
     elif kind == "group":
         group = Group.objects.in_account(acct).named(name).first()
         if group is None:
             raise NoSuchEntity(f"The group with name {name} cannot be found.")
         named = [*_managed({"policy__group_attachments__group": group}), *_inline({"group": group})]
         boundary = []
-        principal = {"type": "IAMUser", "arn": arns.user(acct, "/", "group-member"), "account": acct,
-                     "name": "group-member"}
+        principal = {
+            "type": "IAMUser",
+            "arn": arns.user(acct, "/", "group-member"),
+            "account": acct,
+            "name": "group-member",
+        }
     elif kind == "role":
         role = Role.objects.in_account(acct).named(name).first()
         if role is None:
             raise NoSuchEntity(f"The role with name {name} cannot be found.")
         named = [*_managed({"policy__role_attachments__role": role}), *_inline({"role": role})]
         boundary = _managed({"policy_id": role.permissions_boundary_id}) if role.permissions_boundary_id else []
-        principal = {"type": "AssumedRole", "arn": arns.assumed_role(acct, role.name, "simulator"),
-                     "account": acct, "role_arn": role.arn, "session_name": "simulator"}
+        principal = {
+            "type": "AssumedRole",
+            "arn": arns.assumed_role(acct, role.name, "simulator"),
+            "account": acct,
+            "role_arn": role.arn,
+            "session_name": "simulator",
+        }
     else:
         raise InvalidInput("Choose a user, a group or a role to simulate.")
     simulation = Simulation(principal)
@@ -151,15 +173,30 @@ def for_principal(ctx: CallContext, kind: str, name: str) -> Simulation:
         return principal_simulation(ctx.account_id, kind, name)
 
 
-def custom(ctx: CallContext, *, identity: Sequence[str], boundary: str = "", scps: Sequence[str] = (),
-           resource: str = "", session: Sequence[str] = ()) -> Simulation:
+def custom(
+    ctx: CallContext,
+    *,
+    identity: Sequence[str],
+    boundary: str = "",
+    scps: Sequence[str] = (),
+    resource: str = "",
+    session: Sequence[str] = (),
+) -> Simulation:
     """SimulateCustomPolicy: pasted policies, evaluated for a hypothetical user of this account."""
     with iam_call(ctx, "iam:SimulateCustomPolicy", "*", {"policyInputList": len(identity)}):
         acct = ctx.account_id
-        simulation = Simulation({"type": "IAMUser", "arn": arns.user(acct, "/", "simulated-user"), "account": acct,
-                                 "name": "simulated-user"})
-        simulation.identity = [_source(f"identity[{i}]", f"Custom policy {i + 1}", t)
-                               for i, t in enumerate(t for t in identity if t.strip())]
+        simulation = Simulation(
+            {
+                "type": "IAMUser",
+                "arn": arns.user(acct, "/", "simulated-user"),
+                "account": acct,
+                "name": "simulated-user",
+            }
+        )
+        simulation.identity = [
+            _source(f"identity[{i}]", f"Custom policy {i + 1}", t)
+            for i, t in enumerate(t for t in identity if t.strip())
+        ]
         if boundary.strip():
             simulation.boundary = _source("permissions_boundary", "Permissions boundary", boundary)
         kept = [t for t in scps if t.strip()]
@@ -170,13 +207,15 @@ def custom(ctx: CallContext, *, identity: Sequence[str], boundary: str = "", scp
             simulation.resource = _source("resource", "Resource-based policy", resource)
         kept_session = [t for t in session if t.strip()]
         if kept_session:
-            simulation.session = [_source(f"session[{i}]", f"Session policy {i + 1}", t)
-                                  for i, t in enumerate(kept_session)]
+            simulation.session = [
+                _source(f"session[{i}]", f"Session policy {i + 1}", t) for i, t in enumerate(kept_session)
+            ]
         return simulation
 
 
-def run(ctx: CallContext, simulation: Simulation, actions: Sequence[str], resources: Sequence[str],
-        context: dict[str, Any]) -> list[Result]:
+def run(
+    ctx: CallContext, simulation: Simulation, actions: Sequence[str], resources: Sequence[str], context: dict[str, Any]
+) -> list[Result]:
     results = []
     for action in actions:
         for resource in resources or ["*"]:

@@ -44,14 +44,23 @@ STARTER = """{
         }
     ]
 }"""
-FINDING_TABS = (("SECURITY_WARNING", "Security"), ("ERROR", "Errors"), ("WARNING", "General"),
-                ("SUGGESTION", "Suggestions"))
+FINDING_TABS = (
+    ("SECURITY_WARNING", "Security"),
+    ("ERROR", "Errors"),
+    ("WARNING", "General"),
+    ("SUGGESTION", "Suggestions"),
+)
 FINDINGS_SHOWN = 50  # per tab; the counts still say how many there are
 MAX_EDITOR_TEXT = 131_072  # anything longer is refused before it is parsed
 MAX_TAGS = 50
 SUMMARY_ROWS = 25  # services shown before "Show remaining N services"
-POLICY_TABS = (("permissions", "Permissions"), ("entities", "Entities attached"), ("tags", "Tags"),
-               ("versions", "Policy versions"), ("last_accessed", "Last Accessed"))
+POLICY_TABS = (
+    ("permissions", "Permissions"),
+    ("entities", "Entities attached"),
+    ("tags", "Tags"),
+    ("versions", "Policy versions"),
+    ("last_accessed", "Last Accessed"),
+)
 
 
 def console_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -106,10 +115,14 @@ def _findings(text: str) -> list[Finding]:
 
 
 def _size_finding(text: str) -> Finding:
-    return Finding("ERROR", "POLICY_SIZE_EXCEEDS_IDENTITY_POLICY_QUOTA",
-                   f"Policy size exceeds identity policy quota: The {policy_size(text):,} characters in the policy, "
-                   f"excluding whitespace, exceed the {MANAGED_POLICY_SIZE:,} character maximum for a managed "
-                   "policy. We recommend that you use multiple granular policies.", Location("", 1, 1))
+    return Finding(
+        "ERROR",
+        "POLICY_SIZE_EXCEEDS_IDENTITY_POLICY_QUOTA",
+        f"Policy size exceeds identity policy quota: The {policy_size(text):,} characters in the policy, "
+        f"excluding whitespace, exceed the {MANAGED_POLICY_SIZE:,} character maximum for a managed "
+        "policy. We recommend that you use multiple granular policies.",
+        Location("", 1, 1),
+    )
 
 
 def findings_context(text: str, selected: str = "") -> dict[str, Any]:
@@ -117,14 +130,24 @@ def findings_context(text: str, selected: str = "") -> dict[str, Any]:
     tabs = []
     for code, label in FINDING_TABS:
         items = [f for f in findings if f.finding_type == code]
-        tabs.append({"code": code, "label": label, "count": len(items),
-                     "items": [_finding_row(f) for f in items[:FINDINGS_SHOWN]],
-                     "hidden": max(0, len(items) - FINDINGS_SHOWN)})
+        tabs.append(
+            {
+                "code": code,
+                "label": label,
+                "count": len(items),
+                "items": [_finding_row(f) for f in items[:FINDINGS_SHOWN]],
+                "hidden": max(0, len(items) - FINDINGS_SHOWN),
+            }
+        )
     if selected not in dict(FINDING_TABS):
         counts = {t["code"]: t["count"] for t in tabs}
         selected = "ERROR" if counts["ERROR"] else next((c for c, _ in FINDING_TABS if counts[c]), "SECURITY_WARNING")
-    return {"finding_tabs": tabs, "findings_tab": selected, "findings_total": len(findings),
-            "has_errors": any(f.finding_type == "ERROR" for f in findings)}
+    return {
+        "finding_tabs": tabs,
+        "findings_tab": selected,
+        "findings_total": len(findings),
+        "has_errors": any(f.finding_type == "ERROR" for f in findings),
+    }
 
 
 def _finding_row(finding: Finding) -> dict[str, Any]:
@@ -179,12 +202,23 @@ def policy_list(request: HttpRequest) -> HttpResponse:
     policy_type = request.GET.get("type", "")
     policy_type = policy_type if policy_type in queries.TYPE_FILTERS else ""
     policies = queries.filter_by_type(queries.with_type_rank(services.list_policies(request.iam_ctx)), policy_type)
-    table = paginate(request, policies, search=["name", "description"], sorts=POLICY_SORTS, default_sort="name",
-                     base_params={"type": policy_type} if policy_type else {})
+    table = paginate(
+        request,
+        policies,
+        search=["name", "description"],
+        sorts=POLICY_SORTS,
+        default_sort="name",
+        base_params={"type": policy_type} if policy_type else {},
+    )
     used = services.used_as(request.iam_ctx.account_id, [p.pk for p in table.rows]) if table.rows else {}
     rows = [(p, used[p.pk]) for p in table.rows]
-    context = {"table": table, "rows": rows, "nav": "policies", "policy_type": policy_type,
-               "types": queries.TYPE_FILTERS}
+    context = {
+        "table": table,
+        "rows": rows,
+        "nav": "policies",
+        "policy_type": policy_type,
+        "types": queries.TYPE_FILTERS,
+    }
     return render(request, pick_partial(request, "policies/policy_list.html", {"policy-table"}), context)
 
 
@@ -217,12 +251,15 @@ def _tags_error(tags: list[Tag]) -> str:
     if len(set(keys)) != len(keys):
         return "Duplicate tag keys found. Please note that Tag keys are case insensitive."
     if len(tags) > MAX_TAGS:
-        return ("1 validation error detected: Value at 'tags' failed to satisfy constraint: Member must have length "
-                f"less than or equal to {MAX_TAGS}")
+        return (
+            "1 validation error detected: Value at 'tags' failed to satisfy constraint: Member must have length "
+            f"less than or equal to {MAX_TAGS}"
+        )
     if tags:
         try:
-            check_input("iam", "TagPolicy", PolicyArn="arn:aws:iam::000000000000:policy/x",
-                        Tags=[t.as_dict() for t in tags])
+            check_input(
+                "iam", "TagPolicy", PolicyArn="arn:aws:iam::000000000000:policy/x", Tags=[t.as_dict() for t in tags]
+            )
         except IamError as exc:
             return exc.message
     return ""
@@ -258,8 +295,12 @@ def policy_create(request: HttpRequest) -> HttpResponse:
         elif action == "create":
             return _create_policy(request, document, data)
     template = pick_partial(request, "policies/policy_create.html", {"policy-wizard"})
-    return render(request, template, _create_context(document, step, errors, data),
-                  status=_error_status(request, 400) if errors else 200)
+    return render(
+        request,
+        template,
+        _create_context(document, step, errors, data),
+        status=_error_status(request, 400) if errors else 200,
+    )
 
 
 def _create_context(document: str, step: int, errors: dict[str, str], data: Any) -> dict[str, Any]:
@@ -271,9 +312,16 @@ def _create_context(document: str, step: int, errors: dict[str, str], data: Any)
         index = action.partition(":")[2]
         if index.isdigit() and int(index) < len(tags):
             del tags[int(index)]
-    context = {"document": document, "step": step, "errors": errors, "nav": "policies",
-               "policy_name": data.get("policy_name", "").strip(), "description": data.get("description", ""),
-               "tags": tags, "tags_left": max(0, MAX_TAGS - len(tags))}
+    context = {
+        "document": document,
+        "step": step,
+        "errors": errors,
+        "nav": "policies",
+        "policy_name": data.get("policy_name", "").strip(),
+        "description": data.get("description", ""),
+        "tags": tags,
+        "tags_left": max(0, MAX_TAGS - len(tags)),
+    }
     if step == 1:
         context.update(findings_context(document, data.get("findings_tab", "")))
     else:
@@ -293,8 +341,13 @@ def _create_policy(request: HttpRequest, document: str, data: Any) -> HttpRespon
         errors["tags"] = error
     if not errors:
         try:
-            policy = services.create_policy(request.iam_ctx, policy_name=name, policy_document=document,
-                                            description=data.get("description", ""), tags=tags)
+            policy = services.create_policy(
+                request.iam_ctx,
+                policy_name=name,
+                policy_document=document,
+                description=data.get("description", ""),
+                tags=tags,
+            )
         except IamError as exc:
             field = "policy_name" if "policyName" in exc.message or exc.code == "EntityAlreadyExists" else "general"
             errors[field] = exc.message
@@ -302,8 +355,7 @@ def _create_policy(request: HttpRequest, document: str, data: Any) -> HttpRespon
             messages.success(request, f"Policy {policy.name} created.")
             return redirect_or_hx(request, detail_url(policy))
     template = pick_partial(request, "policies/policy_create.html", {"policy-wizard"})
-    return render(request, template, _create_context(document, 2, errors, data),
-                  status=_error_status(request, 400))
+    return render(request, template, _create_context(document, 2, errors, data), status=_error_status(request, 400))
 
 
 # ---- detail -----------------------------------------------------------------------------------------------------
@@ -316,8 +368,13 @@ def policy_detail(request: HttpRequest, arn: str) -> HttpResponse:
     policy = _policy_or_404(request, arn)
     tab = request.GET.get("tab", "permissions")
     tab = tab if tab in dict(POLICY_TABS) else "permissions"
-    context: dict[str, Any] = {"policy": policy, "tab": tab, "tabs": POLICY_TABS, "nav": "policies",
-                               "url": detail_url(policy)}
+    context: dict[str, Any] = {
+        "policy": policy,
+        "tab": tab,
+        "tabs": POLICY_TABS,
+        "nav": "policies",
+        "url": detail_url(policy),
+    }
     try:
         context.update(_TAB_CONTEXT[tab](request, policy))
     except IamError as exc:  # e.g. AccessDenied on ListEntitiesForPolicy: shown inside the tab, the AWS way
@@ -350,8 +407,11 @@ def _permissions_tab(request: HttpRequest, policy: ManagedPolicy) -> dict[str, A
 def _entities_tab(request: HttpRequest, policy: ManagedPolicy) -> dict[str, Any]:
     kind = request.GET.get("entity_type", "")
     entities = services.list_entities_for_policy(request.iam_ctx, policy_arn=policy.arn)
-    return {"entities": queries.entity_rows(entities, kind), "entity_type": kind,
-            "entity_total": len(queries.entity_rows(entities))}
+    return {
+        "entities": queries.entity_rows(entities, kind),
+        "entity_type": kind,
+        "entity_total": len(queries.entity_rows(entities)),
+    }
 
 
 def _tags_tab(request: HttpRequest, policy: ManagedPolicy) -> dict[str, Any]:
@@ -359,8 +419,10 @@ def _tags_tab(request: HttpRequest, policy: ManagedPolicy) -> dict[str, Any]:
 
 
 def _versions_tab(request: HttpRequest, policy: ManagedPolicy) -> dict[str, Any]:
-    context: dict[str, Any] = {"versions": services.list_policy_versions(request.iam_ctx, policy_arn=policy.arn),
-                               "max_versions": services.MAX_VERSIONS}
+    context: dict[str, Any] = {
+        "versions": services.list_policy_versions(request.iam_ctx, policy_arn=policy.arn),
+        "max_versions": services.MAX_VERSIONS,
+    }
     shown = request.GET.get("version", "")
     if shown:
         try:
@@ -378,7 +440,10 @@ def _last_accessed_tab(request: HttpRequest, policy: ManagedPolicy) -> dict[str,
 
 
 _TAB_CONTEXT: dict[str, Callable[[HttpRequest, ManagedPolicy], dict[str, Any]]] = {
-    "permissions": _permissions_tab, "entities": _entities_tab, "tags": _tags_tab, "versions": _versions_tab,
+    "permissions": _permissions_tab,
+    "entities": _entities_tab,
+    "tags": _tags_tab,
+    "versions": _versions_tab,
     "last_accessed": _last_accessed_tab,
 }
 
@@ -439,19 +504,34 @@ def policy_attach(request: HttpRequest, arn: str) -> HttpResponse:
             except IamError as exc:
                 error = exc.message
             else:
-                messages.success(request, f"Policy {policy.name} attached to {len(picked)} "
-                                          f"{'entity' if len(picked) == 1 else 'entities'}.")
+                messages.success(
+                    request,
+                    f"Policy {policy.name} attached to {len(picked)} {'entity' if len(picked) == 1 else 'entities'}.",
+                )
                 return redirect_or_hx(request, detail_url(policy) + "?tab=entities")
     query = data.get("q", "").strip()[:128]
     kind = data.get("entity_type", "")
     ctx = request.iam_ctx
-    candidates = queries.attach_candidates(policy, identity_services.list_users(ctx),
-                                           identity_services.list_groups(ctx), role_services.list_roles(ctx),
-                                           query, kind)
+    candidates = queries.attach_candidates(
+        policy,
+        identity_services.list_users(ctx),
+        identity_services.list_groups(ctx),
+        role_services.list_roles(ctx),
+        query,
+        kind,
+    )
     selected = {f"{k}:{n}" for k, n in picked}
-    context = {"policy": policy, "url": detail_url(policy), "nav": "policies", "error": error, "query": query,
-               "entity_type": kind, "selected": selected, "candidates": candidates,
-               "hidden_selected": sorted(selected - {c.value for c in candidates})}
+    context = {
+        "policy": policy,
+        "url": detail_url(policy),
+        "nav": "policies",
+        "error": error,
+        "query": query,
+        "entity_type": kind,
+        "selected": selected,
+        "candidates": candidates,
+        "hidden_selected": sorted(selected - {c.value for c in candidates}),
+    }
     template = pick_partial(request, "policies/policy_attach.html", {"attach-candidates"})
     return render(request, template, context, status=_error_status(request, 400) if error else 200)
 
@@ -472,8 +552,9 @@ def policy_detach(request: HttpRequest, arn: str) -> HttpResponse:
     except IamError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"Policy {policy.name} detached from {len(picked)} "
-                                  f"{'entity' if len(picked) == 1 else 'entities'}.")
+        messages.success(
+            request, f"Policy {policy.name} detached from {len(picked)} {'entity' if len(picked) == 1 else 'entities'}."
+        )
     return redirect_or_hx(request, detail_url(policy) + "?tab=entities")
 
 
@@ -510,15 +591,25 @@ def policy_edit(request: HttpRequest, arn: str) -> HttpResponse:
                 with batch():
                     if full and oldest is not None:
                         services.delete_policy_version(ctx, policy_arn=policy.arn, version_id=oldest.version_id)
-                    services.create_policy_version(ctx, policy_arn=policy.arn, policy_document=document,
-                                                   set_as_default=True)
+                    services.create_policy_version(
+                        ctx, policy_arn=policy.arn, policy_document=document, set_as_default=True
+                    )
             except IamError as exc:
                 errors["general"], step = exc.message, 2
             else:
                 messages.success(request, f"Policy {policy.name} updated.")
                 return redirect_or_hx(request, detail_url(policy) + "?tab=versions")
-    context = {"policy": policy, "document": document, "errors": errors, "nav": "policies", "step": step,
-               "url": detail_url(policy), "full": full, "oldest": oldest, "version_count": len(versions)}
+    context = {
+        "policy": policy,
+        "document": document,
+        "errors": errors,
+        "nav": "policies",
+        "step": step,
+        "url": detail_url(policy),
+        "full": full,
+        "oldest": oldest,
+        "version_count": len(versions),
+    }
     if step == 1:
         context.update(findings_context(document, request.POST.get("findings_tab", "")))
     else:

@@ -39,8 +39,9 @@ def _segments(source: simulator.SourcePolicy, highlighted: set[int]) -> list[dic
     parts = [{"text": opening + "\n", "hit": False}]
     for i, statement in enumerate(statements):
         body = "\n".join("        " + line for line in json.dumps(statement, indent=4).splitlines())
-        parts.append({"text": body + ("," if i < len(statements) - 1 else "") + "\n", "hit": i in highlighted,
-                      "index": i})
+        parts.append(
+            {"text": body + ("," if i < len(statements) - 1 else "") + "\n", "hit": i in highlighted, "index": i}
+        )
     parts.append({"text": "    ]\n}", "hit": False})
     return parts
 
@@ -53,8 +54,11 @@ def _explained(results: list[simulator.Result], simulation: simulator.Simulation
         for ref in result.deciding:
             if "policy" in ref:
                 hits.setdefault(ref["policy"], set()).add(ref["statement"])
-        policies = [{"name": by_label[label].name, "label": label, "segments": _segments(by_label[label], idx)}
-                    for label, idx in hits.items() if label in by_label]
+        policies = [
+            {"name": by_label[label].name, "label": label, "segments": _segments(by_label[label], idx)}
+            for label, idx in hits.items()
+            if label in by_label
+        ]
         missing = next((ref["layer"] for ref in result.deciding if "layer" in ref), None)
         rows.append({"result": result, "policies": policies, "missing_layer": missing})
     return rows
@@ -73,10 +77,16 @@ def policy_simulator(request: HttpRequest) -> HttpResponse:
     resources = [r.strip() for r in data.get("resources", "*").splitlines() if r.strip()][:MAX_RESOURCES] or ["*"]
     context_text = data.get("context", "")
     form = {
-        "mode": mode, "principal": data.get("principal", ""), "service": service, "actions": chosen,
-        "resources": "\n".join(resources), "context": context_text,
-        "identity": data.getlist("identity") or [""], "boundary": data.get("boundary", ""),
-        "scps": data.getlist("scps") or [""], "resource_policy": data.get("resource_policy", ""),
+        "mode": mode,
+        "principal": data.get("principal", ""),
+        "service": service,
+        "actions": chosen,
+        "resources": "\n".join(resources),
+        "context": context_text,
+        "identity": data.getlist("identity") or [""],
+        "boundary": data.get("boundary", ""),
+        "scps": data.getlist("scps") or [""],
+        "resource_policy": data.get("resource_policy", ""),
         "session": data.get("session", ""),
     }
     rows: list[dict[str, Any]] = []
@@ -87,9 +97,14 @@ def policy_simulator(request: HttpRequest) -> HttpResponse:
                 raise simulator.InvalidInput("Select at least one action to simulate.")
             context = simulator.parse_context(context_text)
             if mode == "custom":
-                simulation = simulator.custom(ctx, identity=form["identity"], boundary=form["boundary"],
-                                              scps=form["scps"], resource=form["resource_policy"],
-                                              session=[form["session"]])
+                simulation = simulator.custom(
+                    ctx,
+                    identity=form["identity"],
+                    boundary=form["boundary"],
+                    scps=form["scps"],
+                    resource=form["resource_policy"],
+                    session=[form["session"]],
+                )
             else:
                 kind, _, name = form["principal"].partition(":")
                 simulation = simulator.for_principal(ctx, kind, name)
@@ -97,7 +112,10 @@ def policy_simulator(request: HttpRequest) -> HttpResponse:
         except IamError as exc:
             error = exc.message
     context = {
-        "form": form, "rows": rows, "error": error, "nav": "simulator",
+        "form": form,
+        "rows": rows,
+        "error": error,
+        "nav": "simulator",
         "users": _names(lambda: identity_services.list_users(ctx)),
         "groups": _names(lambda: identity_services.list_groups(ctx)),
         "roles": _names(lambda: role_services.list_roles(ctx)),

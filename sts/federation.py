@@ -47,10 +47,14 @@ class ExpiredTokenException(IamError):
     code, status = "ExpiredTokenException", 400
 
 
-NOT_VALIDATED = ("The web identity token that was passed could not be validated by AWS. Get a new identity token "
-                 "from the identity provider and then retry the request.")
-NO_KEYS = ("Couldn't retrieve verification key from your identity provider, please reference "
-           "AssumeRoleWithWebIdentity documentation for requirements")
+NOT_VALIDATED = (
+    "The web identity token that was passed could not be validated by AWS. Get a new identity token "
+    "from the identity provider and then retry the request."
+)
+NO_KEYS = (
+    "Couldn't retrieve verification key from your identity provider, please reference "
+    "AssumeRoleWithWebIdentity documentation for requirements"
+)
 NOT_A_JWT = "The ID Token provided is not a valid JWT. (You may see this error if you sent an Access Token)"
 
 
@@ -66,15 +70,19 @@ class FederatedCredentials:
     name_qualifier: str = ""
 
 
-def _caller(ctx: CallContext, kind: str, account_id: str, provider_arn: str, name: str, principal_id: str) -> CallContext:
+def _caller(
+    ctx: CallContext, kind: str, account_id: str, provider_arn: str, name: str, principal_id: str
+) -> CallContext:
     """The federated caller: no IAM identity of its own, known to the engine by its provider's ARN."""
     principal = Principal(kind, account_id, provider_arn, name, principal_id)  # type: ignore[arg-type]
-    return CallContext(principal, source_ip=ctx.source_ip, user_agent=ctx.user_agent, origin="api",
-                       request_id=ctx.request_id)
+    return CallContext(
+        principal, source_ip=ctx.source_ip, user_agent=ctx.user_agent, origin="api", request_id=ctx.request_id
+    )
 
 
-def _audit_refusal(ctx: CallContext, kind: str, account_id: str, event_name: str, params: dict[str, Any],
-                   error: IamError) -> None:
+def _audit_refusal(
+    ctx: CallContext, kind: str, account_id: str, event_name: str, params: dict[str, Any], error: IamError
+) -> None:
     """A call refused before the trust policy was evaluated is history too, in the role's account (if any)."""
     from audit.services import build_record, save_record
 
@@ -82,9 +90,14 @@ def _audit_refusal(ctx: CallContext, kind: str, account_id: str, event_name: str
         return
     if ctx.principal.type != kind:  # refused before the provider was known
         ctx = _caller(ctx, kind, account_id, "", "", "")
-    record = build_record(ctx, event_source="sts.amazonaws.com", event_name=event_name,
-                          request_parameters={k: v for k, v in params.items() if v is not None} or None,
-                          error_code=error.code, error_message=error.message)
+    record = build_record(
+        ctx,
+        event_source="sts.amazonaws.com",
+        event_name=event_name,
+        request_parameters={k: v for k, v in params.items() if v is not None} or None,
+        error_code=error.code,
+        error_message=error.message,
+    )
     save_record(ctx, record, resource_arn=params.get("roleArn") or "")
 
 
@@ -93,8 +106,16 @@ def _role_account(role_arn: str | None) -> str:
     return parts[4] if len(parts) == 6 and parts[4].isdigit() else ""
 
 
-def _issue(call: Any, role: Role, *, session_name: str, source_arn: str, duration_seconds: int | None,
-           policy: str | None, policy_arns: Sequence[str]) -> IssuedCredentials:
+def _issue(
+    call: Any,
+    role: Role,
+    *,
+    session_name: str,
+    source_arn: str,
+    duration_seconds: int | None,
+    policy: str | None,
+    policy_arns: Sequence[str],
+) -> IssuedCredentials:
     """The role session itself, as ``assume_role`` creates it."""
     duration = _duration(role, duration_seconds, chained=False)
     session_arns = _session_policy_arns(policy_arns, policy)
@@ -102,11 +123,20 @@ def _issue(call: Any, role: Role, *, session_name: str, source_arn: str, duratio
     access_key_id = ids.new_access_key_id("ASIA")
     secret, token = ids.new_secret_access_key(), _new_token(access_key_id)
     credential = TemporaryCredential.objects.create(
-        account_id=role.account_id, kind=TemporaryCredential.KIND_ROLE, access_key_id=access_key_id,
-        secret_encrypted=encrypt(secret), session_token_hash=token_hash(token), role=role, source_arn=source_arn,
-        session_name=session_name, arn=arns.assumed_role(role.account_id, role.name, session_name),
-        principal_id=f"{role.role_id}:{session_name}", issued_at=now, expires_at=now + timedelta(seconds=duration),
-        session_policy=policy or "", session_policy_arns=session_arns,
+        account_id=role.account_id,
+        kind=TemporaryCredential.KIND_ROLE,
+        access_key_id=access_key_id,
+        secret_encrypted=encrypt(secret),
+        session_token_hash=token_hash(token),
+        role=role,
+        source_arn=source_arn,
+        session_name=session_name,
+        arn=arns.assumed_role(role.account_id, role.name, session_name),
+        principal_id=f"{role.role_id}:{session_name}",
+        issued_at=now,
+        expires_at=now + timedelta(seconds=duration),
+        session_policy=policy or "",
+        session_policy_arns=session_arns,
     )
     call.resources = [{"ARN": role.arn, "accountId": role.account_id, "type": "AWS::IAM::Role"}]
     return IssuedCredentials(credential, secret, token)
@@ -114,13 +144,24 @@ def _issue(call: Any, role: Role, *, session_name: str, source_arn: str, duratio
 
 def _response(issued: IssuedCredentials) -> dict[str, Any]:
     credential = issued.credential
-    return {"credentials": {"accessKeyId": credential.access_key_id,
-                            "expiration": credential.expires_at.strftime("%b %d, %Y, %-I:%M:%S %p")},
-            "assumedRoleUser": {"assumedRoleId": credential.principal_id, "arn": credential.arn}}
+    return {
+        "credentials": {
+            "accessKeyId": credential.access_key_id,
+            "expiration": credential.expires_at.strftime("%b %d, %Y, %-I:%M:%S %p"),
+        },
+        "assumedRoleUser": {"assumedRoleId": credential.principal_id, "arn": credential.arn},
+    }
 
 
-def _assume(caller: CallContext, action: str, role_arn: str, params: dict[str, Any], context: dict[str, Any],
-            response: dict[str, Any], **issue: Any) -> IssuedCredentials:
+def _assume(
+    caller: CallContext,
+    action: str,
+    role_arn: str,
+    params: dict[str, Any],
+    context: dict[str, Any],
+    response: dict[str, Any],
+    **issue: Any,
+) -> IssuedCredentials:
     """Trust evaluation through ``iam_call`` (the engine, with the role's trust policy as the resource policy),
     then the session. AWS answers a refusal with a terse message; the audit record keeps the engine's reason."""
     try:
@@ -152,14 +193,22 @@ def _token_parts(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
 def _verify_signature(token: str, header: dict[str, Any], issuer: str) -> None:
     """Only this server's issuer has keys we can reach: its own, in the database."""
     parsed = issuer.removeprefix("https://")
-    if not issuer.startswith("https://") or not parsed.endswith(idp.ISSUER_PATH) or "/" in parsed.removesuffix(idp.ISSUER_PATH):
+    if (
+        not issuer.startswith("https://")
+        or not parsed.endswith(idp.ISSUER_PATH)
+        or "/" in parsed.removesuffix(idp.ISSUER_PATH)
+    ):
         raise InvalidIdentityToken(NO_KEYS)
     key = idp.signing_key(IdentityProviderKey.KIND_OIDC)
     if header.get("kid") != key.key_id:
         raise InvalidIdentityToken(NO_KEYS)
     try:
-        jwt.decode(token, key.public_key, algorithms=["RS256"],
-                   options={"verify_aud": False, "verify_exp": False, "verify_iat": False, "verify_nbf": False})
+        jwt.decode(
+            token,
+            key.public_key,
+            algorithms=["RS256"],
+            options={"verify_aud": False, "verify_exp": False, "verify_iat": False, "verify_nbf": False},
+        )
     except jwt.PyJWTError:
         raise InvalidIdentityToken(NOT_VALIDATED) from None
 
@@ -170,8 +219,9 @@ def _check_times(claims: dict[str, Any]) -> None:
     if not isinstance(exp, int | float) or not isinstance(iat, int | float):
         raise InvalidIdentityToken(NOT_VALIDATED)
     if now.timestamp() >= exp:
-        raise ExpiredTokenException(f"Token expired: current date/time {int(now.timestamp())} must be before the "
-                                    f"expiration date/time{int(exp)}")
+        raise ExpiredTokenException(
+            f"Token expired: current date/time {int(now.timestamp())} must be before the expiration date/time{int(exp)}"
+        )
     if datetime.fromtimestamp(iat, UTC) > now + CLOCK_SKEW:
         raise InvalidIdentityToken(NOT_VALIDATED)
 
@@ -189,18 +239,32 @@ def assume_role_with_web_identity(
 ) -> FederatedCredentials:
     action = "sts:AssumeRoleWithWebIdentity"
     account_id = _role_account(role_arn)
-    params: dict[str, Any] = {"roleArn": role_arn, "roleSessionName": role_session_name,
-                              "durationSeconds": duration_seconds, "providerId": provider_id,
-                              "policyArns": [{"arn": a} for a in policy_arns] or None}
+    params: dict[str, Any] = {
+        "roleArn": role_arn,
+        "roleSessionName": role_session_name,
+        "durationSeconds": duration_seconds,
+        "providerId": provider_id,
+        "policyArns": [{"arn": a} for a in policy_arns] or None,
+    }
     try:
-        check_input("sts", "AssumeRoleWithWebIdentity", RoleArn=role_arn, RoleSessionName=role_session_name,
-                    WebIdentityToken=web_identity_token, ProviderId=provider_id, DurationSeconds=duration_seconds,
-                    Policy=policy)
+        check_input(
+            "sts",
+            "AssumeRoleWithWebIdentity",
+            RoleArn=role_arn,
+            RoleSessionName=role_session_name,
+            WebIdentityToken=web_identity_token,
+            ProviderId=provider_id,
+            DurationSeconds=duration_seconds,
+            Policy=policy,
+        )
         header, claims = _token_parts(web_identity_token)
         issuer = claims["iss"]
         url = issuer.removeprefix("https://")
-        provider = (OpenIdConnectProvider.objects.in_account(account_id).filter(url__in={url, url.rstrip("/")}).first()
-                    if account_id and issuer.startswith("https://") else None)
+        provider = (
+            OpenIdConnectProvider.objects.in_account(account_id).filter(url__in={url, url.rstrip("/")}).first()
+            if account_id and issuer.startswith("https://")
+            else None
+        )
         if provider is None:
             raise InvalidIdentityToken(f"No OpenIDConnect provider found in your account for {issuer}")
         sub = str(claims["sub"])
@@ -215,19 +279,35 @@ def assume_role_with_web_identity(
     except IamError as exc:
         _audit_refusal(ctx, "WebIdentityUser", account_id, "AssumeRoleWithWebIdentity", params, exc)
         raise
-    context = {f"{url}:aud": audience, f"{url}:sub": sub, "aws:FederatedProvider": provider.arn,
-               "sts:RoleSessionName": role_session_name}
+    context = {
+        f"{url}:aud": audience,
+        f"{url}:sub": sub,
+        "aws:FederatedProvider": provider.arn,
+        "sts:RoleSessionName": role_session_name,
+    }
     response = {"subjectFromWebIdentityToken": sub, "audience": audience, "provider": provider.arn}
-    issued = _assume(ctx, action, role_arn, params, context, response, session_name=role_session_name,
-                     duration_seconds=duration_seconds, policy=policy, policy_arns=policy_arns)
+    issued = _assume(
+        ctx,
+        action,
+        role_arn,
+        params,
+        context,
+        response,
+        session_name=role_session_name,
+        duration_seconds=duration_seconds,
+        policy=policy,
+        policy_arns=policy_arns,
+    )
     return FederatedCredentials(issued, subject=sub, audience=audience, provider=provider.arn)
 
 
 # ---- AssumeRoleWithSAML -----------------------------------------------------------------------------------------
 
 _NS = {"saml": idp.NS_SAML, "samlp": idp.NS_SAMLP, "md": idp.NS_MD, "ds": idp.NS_DS}
-_SUBJECT_TYPES = {idp.NAMEID_PERSISTENT: "persistent",
-                  "urn:oasis:names:tc:SAML:2.0:nameid-format:transient": "transient"}
+_SUBJECT_TYPES = {
+    idp.NAMEID_PERSISTENT: "persistent",
+    "urn:oasis:names:tc:SAML:2.0:nameid-format:transient": "transient",
+}
 
 
 @dataclass(frozen=True)
@@ -266,7 +346,7 @@ def metadata_signing_certificates(metadata: str) -> tuple[str, list[str]]:
             continue
         for cert in key.iterfind(".//ds:X509Certificate", _NS):
             body = "".join((cert.text or "").split())
-            lines = [body[i:i + 64] for i in range(0, len(body), 64)]
+            lines = [body[i : i + 64] for i in range(0, len(body), 64)]
             pems.append("-----BEGIN CERTIFICATE-----\n" + "\n".join(lines) + "\n-----END CERTIFICATE-----\n")
     return descriptor.get("entityID", ""), pems
 
@@ -317,8 +397,10 @@ def _claims(assertion: Any) -> SamlClaims:
         subject=(name_id.text or "").strip() if name_id is not None else "",
         subject_type=_SUBJECT_TYPES.get(fmt, fmt),
         recipient=confirmation.get("Recipient", "") if confirmation is not None else "",
-        audiences=tuple((a.text or "").strip() for a in assertion.iterfind(
-            "saml:Conditions/saml:AudienceRestriction/saml:Audience", _NS)),
+        audiences=tuple(
+            (a.text or "").strip()
+            for a in assertion.iterfind("saml:Conditions/saml:AudienceRestriction/saml:Audience", _NS)
+        ),
         not_on_or_after=min((e for e in ends if e is not None), default=None),
         not_before=_time(conditions.get("NotBefore")) if conditions is not None else None,
         attributes=attributes,
@@ -356,12 +438,22 @@ def assume_role_with_saml(
 
     action = "sts:AssumeRoleWithSAML"
     account_id = _role_account(role_arn)
-    params: dict[str, Any] = {"roleArn": role_arn, "principalArn": principal_arn,
-                              "durationSeconds": duration_seconds,
-                              "policyArns": [{"arn": a} for a in policy_arns] or None}
+    params: dict[str, Any] = {
+        "roleArn": role_arn,
+        "principalArn": principal_arn,
+        "durationSeconds": duration_seconds,
+        "policyArns": [{"arn": a} for a in policy_arns] or None,
+    }
     try:
-        check_input("sts", "AssumeRoleWithSAML", RoleArn=role_arn, PrincipalArn=principal_arn,
-                    SAMLAssertion=saml_assertion, DurationSeconds=duration_seconds, Policy=policy)
+        check_input(
+            "sts",
+            "AssumeRoleWithSAML",
+            RoleArn=role_arn,
+            PrincipalArn=principal_arn,
+            SAMLAssertion=saml_assertion,
+            DurationSeconds=duration_seconds,
+            Policy=policy,
+        )
         try:
             document = base64.b64decode(saml_assertion, validate=True)
             _xml(document)
@@ -396,13 +488,40 @@ def assume_role_with_saml(
         _audit_refusal(ctx, "SAMLUser", account_id, "AssumeRoleWithSAML", params, exc)
         raise
     audience = claims.recipient or idp.SAML_AUDIENCE
-    context = {"SAML:aud": audience, "SAML:sub": claims.subject, "SAML:sub_type": claims.subject_type,
-               "SAML:iss": claims.issuer, "SAML:namequalifier": qualifier,
-               "SAML:doc": f"{provider.account_id}/{provider.name}", "aws:FederatedProvider": provider.arn,
-               "sts:RoleSessionName": session_name}
-    response = {"subject": claims.subject, "subjectType": claims.subject_type, "issuer": claims.issuer,
-                "audience": audience, "nameQualifier": qualifier}
-    issued = _assume(ctx, action, role_arn, params, context, response, session_name=session_name,
-                     duration_seconds=duration_seconds, policy=policy, policy_arns=policy_arns)
-    return FederatedCredentials(issued, subject=claims.subject, audience=audience, provider=claims.issuer,
-                                subject_type=claims.subject_type, name_qualifier=qualifier)
+    context = {
+        "SAML:aud": audience,
+        "SAML:sub": claims.subject,
+        "SAML:sub_type": claims.subject_type,
+        "SAML:iss": claims.issuer,
+        "SAML:namequalifier": qualifier,
+        "SAML:doc": f"{provider.account_id}/{provider.name}",
+        "aws:FederatedProvider": provider.arn,
+        "sts:RoleSessionName": session_name,
+    }
+    response = {
+        "subject": claims.subject,
+        "subjectType": claims.subject_type,
+        "issuer": claims.issuer,
+        "audience": audience,
+        "nameQualifier": qualifier,
+    }
+    issued = _assume(
+        ctx,
+        action,
+        role_arn,
+        params,
+        context,
+        response,
+        session_name=session_name,
+        duration_seconds=duration_seconds,
+        policy=policy,
+        policy_arns=policy_arns,
+    )
+    return FederatedCredentials(
+        issued,
+        subject=claims.subject,
+        audience=audience,
+        provider=claims.issuer,
+        subject_type=claims.subject_type,
+        name_qualifier=qualifier,
+    )

@@ -72,19 +72,30 @@ def saml_entity_id(host: str) -> str:
 
 
 def _self_signed(key: rsa.RSAPrivateKey, now: datetime) -> x509.Certificate:
-    name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "IAM Classroom"),
-                      x509.NameAttribute(NameOID.COMMON_NAME, "IAM Classroom SAML identity provider")])
-    return (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
-            .not_valid_after(now + timedelta(days=3650))
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "IAM Classroom"),
+            x509.NameAttribute(NameOID.COMMON_NAME, "IAM Classroom SAML identity provider"),
+        ]
+    )
+    return (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
 
 
 def _create(kind: str) -> None:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption()).decode()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
     now = clock.now()
     certificate = ""
     if kind == IdentityProviderKey.KIND_SAML:
@@ -92,21 +103,31 @@ def _create(kind: str) -> None:
     der = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     try:
         with transaction.atomic():
-            IdentityProviderKey.objects.create(kind=kind, key_id=hashlib.sha256(der).hexdigest()[:32],
-                                               private_key_encrypted=encrypt(pem), certificate=certificate,
-                                               created_at=now)
+            IdentityProviderKey.objects.create(
+                kind=kind,
+                key_id=hashlib.sha256(der).hexdigest()[:32],
+                private_key_encrypted=encrypt(pem),
+                certificate=certificate,
+                created_at=now,
+            )
     except IntegrityError:
         pass  # another process created it first: use theirs
 
 
 def signing_key(kind: str) -> SigningKey:
     """The deployment's key for ``kind`` (created on first use)."""
-    row = IdentityProviderKey.objects.filter(kind=kind).values_list("key_id", "private_key_encrypted",
-                                                                    "certificate").first()
+    row = (
+        IdentityProviderKey.objects.filter(kind=kind)
+        .values_list("key_id", "private_key_encrypted", "certificate")
+        .first()
+    )
     if row is None:
         _create(kind)
-        row = IdentityProviderKey.objects.filter(kind=kind).values_list("key_id", "private_key_encrypted",
-                                                                        "certificate").get()
+        row = (
+            IdentityProviderKey.objects.filter(kind=kind)
+            .values_list("key_id", "private_key_encrypted", "certificate")
+            .get()
+        )
     return _load(*row)
 
 
@@ -141,12 +162,21 @@ def jwks() -> dict[str, Any]:
     def b64(n: int) -> str:
         return base64.urlsafe_b64encode(n.to_bytes((n.bit_length() + 7) // 8, "big")).rstrip(b"=").decode()
 
-    return {"keys": [{"kty": "RSA", "use": "sig", "alg": "RS256", "kid": key.key_id, "n": b64(numbers.n),
-                      "e": b64(numbers.e)}]}
+    return {
+        "keys": [
+            {"kty": "RSA", "use": "sig", "alg": "RS256", "kid": key.key_id, "n": b64(numbers.n), "e": b64(numbers.e)}
+        ]
+    }
 
 
-def issue_id_token(*, host: str, subject: str, audience: str, lifetime_seconds: int = TOKEN_MAX_SECONDS,
-                   extra_claims: dict[str, Any] | None = None) -> str:
+def issue_id_token(
+    *,
+    host: str,
+    subject: str,
+    audience: str,
+    lifetime_seconds: int = TOKEN_MAX_SECONDS,
+    extra_claims: dict[str, Any] | None = None,
+) -> str:
     """A signed OIDC ID token from this server's issuer."""
     if not subject or len(subject) > 255:
         raise ValidationError("The subject must be 1 to 255 characters.")
@@ -156,8 +186,15 @@ def issue_id_token(*, host: str, subject: str, audience: str, lifetime_seconds: 
         raise ValidationError("The token must expire between 1 minute and 1 hour after it is issued.")
     key = signing_key(IdentityProviderKey.KIND_OIDC)
     now = int(clock.now().timestamp())
-    claims = {**(extra_claims or {}), "iss": issuer_url(host), "sub": subject, "aud": audience, "iat": now,
-              "exp": now + lifetime_seconds, "jti": str(uuid.uuid4())}
+    claims = {
+        **(extra_claims or {}),
+        "iss": issuer_url(host),
+        "sub": subject,
+        "aud": audience,
+        "iat": now,
+        "exp": now + lifetime_seconds,
+        "jti": str(uuid.uuid4()),
+    }
     return jwt.encode(claims, key.private_key, algorithm="RS256", headers={"kid": key.key_id})
 
 
@@ -181,18 +218,18 @@ def saml_metadata(host: str, base_url: str) -> str:
         f'  <md:IDPSSODescriptor WantAuthnRequestsSigned="false" '
         f'protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">\n'
         '    <md:KeyDescriptor use="signing">\n'
-        '      <ds:KeyInfo><ds:X509Data>\n'
-        f'        <ds:X509Certificate>{key.certificate_base64}</ds:X509Certificate>\n'
-        '      </ds:X509Data></ds:KeyInfo>\n'
-        '    </md:KeyDescriptor>\n'
-        f'    <md:NameIDFormat>{NAMEID_PERSISTENT}</md:NameIDFormat>\n'
+        "      <ds:KeyInfo><ds:X509Data>\n"
+        f"        <ds:X509Certificate>{key.certificate_base64}</ds:X509Certificate>\n"
+        "      </ds:X509Data></ds:KeyInfo>\n"
+        "    </md:KeyDescriptor>\n"
+        f"    <md:NameIDFormat>{NAMEID_PERSISTENT}</md:NameIDFormat>\n"
         '    <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" '
-        f'Location={quoteattr(base_url + "/iam/identity_providers/classroom/saml")}/>\n'
-        '  </md:IDPSSODescriptor>\n'
+        f"Location={quoteattr(base_url + '/iam/identity_providers/classroom/saml')}/>\n"
+        "  </md:IDPSSODescriptor>\n"
         '  <md:Organization><md:OrganizationName xml:lang="en">IAM Classroom</md:OrganizationName>'
         '<md:OrganizationDisplayName xml:lang="en">IAM Classroom identity provider</md:OrganizationDisplayName>'
         f'<md:OrganizationURL xml:lang="en">{escape(base_url)}/</md:OrganizationURL></md:Organization>\n'
-        '</md:EntityDescriptor>\n'
+        "</md:EntityDescriptor>\n"
     )
 
 
@@ -213,8 +250,9 @@ def issue_saml_response(*, host: str, subject: str, roles: list[tuple[str, str]]
     until = (now + timedelta(seconds=SAML_VALID_SECONDS)).strftime("%Y-%m-%dT%H:%M:%SZ")
     issuer = escape(saml_entity_id(host))
     assertion_id = f"_{uuid.uuid4().hex}"
-    values = "".join(f"<saml:AttributeValue>{escape(f'{role},{provider}')}</saml:AttributeValue>"
-                     for role, provider in roles)
+    values = "".join(
+        f"<saml:AttributeValue>{escape(f'{role},{provider}')}</saml:AttributeValue>" for role, provider in roles
+    )
     assertion = (
         f'<saml:Assertion xmlns:saml="{NS_SAML}" ID="{assertion_id}" IssueInstant="{instant}" Version="2.0">'
         f"<saml:Issuer>{issuer}</saml:Issuer>"
@@ -233,13 +271,17 @@ def issue_saml_response(*, host: str, subject: str, roles: list[tuple[str, str]]
         "</saml:AttributeValue></saml:Attribute></saml:AttributeStatement>"
         "</saml:Assertion>"
     )
-    signed = XMLSigner(method=methods.enveloped, signature_algorithm="rsa-sha256", digest_algorithm="sha256",
-                       c14n_algorithm="http://www.w3.org/2001/10/xml-exc-c14n#").sign(
-        etree.fromstring(assertion.encode()), key=key.private_key, cert=[key.certificate])
+    signed = XMLSigner(
+        method=methods.enveloped,
+        signature_algorithm="rsa-sha256",
+        digest_algorithm="sha256",
+        c14n_algorithm="http://www.w3.org/2001/10/xml-exc-c14n#",
+    ).sign(etree.fromstring(assertion.encode()), key=key.private_key, cert=[key.certificate])
     response = etree.fromstring(
         f'<samlp:Response xmlns:samlp="{NS_SAMLP}" xmlns:saml="{NS_SAML}" ID="_{uuid.uuid4().hex}" Version="2.0" '
         f'IssueInstant="{instant}" Destination="{SAML_AUDIENCE}"><saml:Issuer>{issuer}</saml:Issuer>'
         '<samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status>'
-        "</samlp:Response>".encode())
+        "</samlp:Response>".encode()
+    )
     response.append(signed)
     return base64.b64encode(etree.tostring(response)).decode()

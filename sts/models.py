@@ -37,8 +37,11 @@ class TemporaryCredential(models.Model):
     expired_marked_at = models.DateTimeField(null=True, blank=True)  # set by the beat task, for the audit trail
 
     class Meta:
-        indexes = [models.Index(fields=["expires_at"], condition=models.Q(expired_marked_at__isnull=True),
-                                name="sts_unexpired")]
+        indexes = [
+            models.Index(
+                fields=["expires_at"], condition=models.Q(expired_marked_at__isnull=True), name="sts_unexpired"
+            )
+        ]
 
 
 class IdentityProviderKey(models.Model):

@@ -105,10 +105,16 @@ def assume_role(
     via_console: bool = False,
 ) -> IssuedCredentials:
     caller = ctx.principal
-    params = {"roleArn": role_arn, "roleSessionName": role_session_name, "durationSeconds": duration_seconds,
-              "externalId": external_id, "serialNumber": serial_number, "sourceIdentity": source_identity,
-              "policyArns": [{"arn": a} for a in policy_arns] or None,
-              "tags": [t.as_dict() for t in tags] or None}
+    params = {
+        "roleArn": role_arn,
+        "roleSessionName": role_session_name,
+        "durationSeconds": duration_seconds,
+        "externalId": external_id,
+        "serialNumber": serial_number,
+        "sourceIdentity": source_identity,
+        "policyArns": [{"arn": a} for a in policy_arns] or None,
+        "tags": [t.as_dict() for t in tags] or None,
+    }
     condition_context: dict[str, object] = {"sts:RoleSessionName": role_session_name}
     if external_id is not None:
         condition_context["sts:ExternalId"] = external_id
@@ -126,13 +132,24 @@ def assume_role(
         # AWS refuses role assumption with root credentials.
         raise AccessDenied("Roles may not be assumed by root accounts.")
     with iam_call(ctx, "sts:AssumeRole", role_arn, params, condition_context=condition_context) as call:
-        check_input("sts", "AssumeRole", RoleArn=role_arn, RoleSessionName=role_session_name,
-                    DurationSeconds=duration_seconds, ExternalId=external_id, SerialNumber=serial_number,
-                    TokenCode=token_code, Policy=policy, SourceIdentity=source_identity,
-                    Tags=[t.as_dict() for t in tags] or None)
+        check_input(
+            "sts",
+            "AssumeRole",
+            RoleArn=role_arn,
+            RoleSessionName=role_session_name,
+            DurationSeconds=duration_seconds,
+            ExternalId=external_id,
+            SerialNumber=serial_number,
+            TokenCode=token_code,
+            Policy=policy,
+            SourceIdentity=source_identity,
+            Tags=[t.as_dict() for t in tags] or None,
+        )
         role = find_role_by_arn(role_arn)
         if role is None:  # authorization already refused unknown roles; a race with DeleteRole lands here
-            raise AccessDenied(f"User: {caller.arn} is not authorized to perform: sts:AssumeRole on resource: {role_arn}")
+            raise AccessDenied(
+                f"User: {caller.arn} is not authorized to perform: sts:AssumeRole on resource: {role_arn}"
+            )
         chained = caller.type == "AssumedRole"
         duration = _duration(role, duration_seconds, chained)
         session_arns = _session_policy_arns(policy_arns, policy)
@@ -141,21 +158,34 @@ def assume_role(
         access_key_id = ids.new_access_key_id("ASIA")
         token = _new_token(access_key_id)
         credential = TemporaryCredential.objects.create(
-            account_id=role.account_id, kind=TemporaryCredential.KIND_ROLE, access_key_id=access_key_id,
-            secret_encrypted=encrypt(secret), session_token_hash=token_hash(token), role=role,
-            user_id=caller.user_pk, source_arn=caller.arn, session_name=role_session_name,
+            account_id=role.account_id,
+            kind=TemporaryCredential.KIND_ROLE,
+            access_key_id=access_key_id,
+            secret_encrypted=encrypt(secret),
+            session_token_hash=token_hash(token),
+            role=role,
+            user_id=caller.user_pk,
+            source_arn=caller.arn,
+            session_name=role_session_name,
             arn=arns.assumed_role(role.account_id, role.name, role_session_name),
-            principal_id=f"{role.role_id}:{role_session_name}", issued_at=now,
-            expires_at=now + timedelta(seconds=duration), session_policy=policy or "", session_policy_arns=session_arns,
-            session_tags=[t.as_dict() for t in tags], source_identity=source_identity or "",
+            principal_id=f"{role.role_id}:{role_session_name}",
+            issued_at=now,
+            expires_at=now + timedelta(seconds=duration),
+            session_policy=policy or "",
+            session_policy_arns=session_arns,
+            session_tags=[t.as_dict() for t in tags],
+            source_identity=source_identity or "",
             mfa_authenticated_at=mfa_at or (caller.mfa_authenticated_at if via_console else None),
-            chained=chained, via_console=via_console,
+            chained=chained,
+            via_console=via_console,
         )
         call.resources = [{"ARN": role.arn, "accountId": role.account_id, "type": "AWS::IAM::Role"}]
         # CloudTrail logs the key ID and expiry, never the secret or the session token.
         call.response = {
-            "credentials": {"accessKeyId": credential.access_key_id,
-                            "expiration": credential.expires_at.strftime("%b %d, %Y, %-I:%M:%S %p")},
+            "credentials": {
+                "accessKeyId": credential.access_key_id,
+                "expiration": credential.expires_at.strftime("%b %d, %Y, %-I:%M:%S %p"),
+            },
             "assumedRoleUser": {"assumedRoleId": credential.principal_id, "arn": credential.arn},
         }
         return IssuedCredentials(credential, secret, token)
@@ -164,8 +194,9 @@ def assume_role(
 def _duration(role: Role, requested: int | None, chained: bool) -> int:
     duration = requested if requested is not None else 3600
     if chained and duration > CHAINING_MAX:
-        raise ValidationError("The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by "
-                              "role chaining.")
+        raise ValidationError(
+            "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining."
+        )
     if duration > role.max_session_duration:
         raise ValidationError("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
     return duration
@@ -173,8 +204,10 @@ def _duration(role: Role, requested: int | None, chained: bool) -> int:
 
 def _session_policy_arns(policy_arns: Sequence[str], policy: str | None) -> list[str]:
     if len(policy_arns) > 10:
-        raise ValidationError("1 validation error detected: Value at 'policyArns' failed to satisfy constraint: "
-                              "Member must have length less than or equal to 10")
+        raise ValidationError(
+            "1 validation error detected: Value at 'policyArns' failed to satisfy constraint: "
+            "Member must have length less than or equal to 10"
+        )
     if policy is not None:
         check_document(policy, kind="session")
     known = set(ManagedPolicy.objects.filter(arn__in=list(policy_arns)).values_list("arn", flat=True))
@@ -207,10 +240,16 @@ def principal_for(credential: TemporaryCredential) -> Principal:
     if credential.expires_at <= clock.now():
         raise ExpiredToken("The security token included in the request is expired")
     return Principal(
-        "AssumedRole", credential.account_id, credential.arn, credential.session_name, credential.principal_id,
-        role_pk=credential.role_id, session_pk=credential.pk,
+        "AssumedRole",
+        credential.account_id,
+        credential.arn,
+        credential.session_name,
+        credential.principal_id,
+        role_pk=credential.role_id,
+        session_pk=credential.pk,
         mfa_authenticated=credential.mfa_authenticated_at is not None,
-        mfa_authenticated_at=credential.mfa_authenticated_at, token_issued_at=credential.issued_at,
+        mfa_authenticated_at=credential.mfa_authenticated_at,
+        token_issued_at=credential.issued_at,
     )
 
 
@@ -223,21 +262,39 @@ def get_caller_identity(ctx: CallContext) -> dict[str, str]:
 def expire_sessions() -> int:
     """Beat: mark sessions past their expiration and record an audit event for each (refusal does not wait
     for this: ``principal_for`` checks the time on every use)."""
-    from audit.services import build_record, save_record
     from django.db import transaction
+
+    from audit.services import build_record, save_record
 
     now = clock.now()
     count = 0
     with transaction.atomic():
-        due = list(TemporaryCredential.objects.select_for_update(skip_locked=True)
-                   .filter(expires_at__lte=now, expired_marked_at__isnull=True)[:1000])
+        due = list(
+            TemporaryCredential.objects.select_for_update(skip_locked=True).filter(
+                expires_at__lte=now, expired_marked_at__isnull=True
+            )[:1000]
+        )
         for credential in due:
-            system = CallContext(Principal("AssumedRole", credential.account_id, credential.arn, credential.session_name,
-                                           credential.principal_id), source_ip="AWS Internal",
-                                 user_agent="AWS Internal", origin="system", access_key_id=credential.access_key_id)
-            record = build_record(system, event_source="sts.amazonaws.com", event_name="SessionExpired",
-                                  event_type="AwsServiceEvent",
-                                  additional={"expiration": credential.expires_at.strftime("%Y-%m-%dT%H:%M:%SZ")})
+            system = CallContext(
+                Principal(
+                    "AssumedRole",
+                    credential.account_id,
+                    credential.arn,
+                    credential.session_name,
+                    credential.principal_id,
+                ),
+                source_ip="AWS Internal",
+                user_agent="AWS Internal",
+                origin="system",
+                access_key_id=credential.access_key_id,
+            )
+            record = build_record(
+                system,
+                event_source="sts.amazonaws.com",
+                event_name="SessionExpired",
+                event_type="AwsServiceEvent",
+                additional={"expiration": credential.expires_at.strftime("%Y-%m-%dT%H:%M:%SZ")},
+            )
             save_record(system, record, resource_arn=credential.role.arn if credential.role_id else "")
             credential.expired_marked_at = now
             credential.save(update_fields=["expired_marked_at"])
@@ -248,7 +305,9 @@ def expire_sessions() -> int:
 SWITCH_COLORS = {"red": "F2B0A9", "orange": "FBBF93", "yellow": "FAD791", "green": "B7CA9D", "blue": "99BCE3"}
 
 
-def switch_role(user_ctx: CallContext, *, account_id: str, role_name: str, session_seconds_left: int) -> TemporaryCredential:
+def switch_role(
+    user_ctx: CallContext, *, account_id: str, role_name: str, session_seconds_left: int
+) -> TemporaryCredential:
     """Console Switch role: AssumeRole as the signed-in IAM user (always with the user's own credentials), the
     session named after the user, lasting the role's maximum but never beyond the console session."""
     from audit.services import build_record, save_record
@@ -264,16 +323,24 @@ def switch_role(user_ctx: CallContext, *, account_id: str, role_name: str, sessi
     if role is not None and _requires_external_id(role):
         raise AccessDenied("Roles that require an external ID can't be used with Switch role in the console.")
     duration = max(900, min(role.max_session_duration if role else 3600, session_seconds_left))
-    issued = assume_role(user_ctx, role_arn=role_arn, role_session_name=user.name, duration_seconds=duration,
-                         via_console=True)
+    issued = assume_role(
+        user_ctx, role_arn=role_arn, role_session_name=user.name, duration_seconds=duration, via_console=True
+    )
     switched = principal_for(issued.credential)
-    record = build_record(CallContext(switched, source_ip=user_ctx.source_ip, user_agent=user_ctx.user_agent),
-                          event_source="signin.amazonaws.com", event_name="SwitchRole", event_type="AwsConsoleSignIn",
-                          response_elements={"SwitchRole": "Success"},
-                          additional={"SwitchFrom": user.arn, "RedirectTo": "/"})
+    record = build_record(
+        CallContext(switched, source_ip=user_ctx.source_ip, user_agent=user_ctx.user_agent),
+        event_source="signin.amazonaws.com",
+        event_name="SwitchRole",
+        event_type="AwsConsoleSignIn",
+        response_elements={"SwitchRole": "Success"},
+        additional={"SwitchFrom": user.arn, "RedirectTo": "/"},
+    )
     record.pop("sessionCredentialFromConsole", None)
-    save_record(CallContext(switched, source_ip=user_ctx.source_ip, user_agent=user_ctx.user_agent), record,
-                resource_arn=role_arn)
+    save_record(
+        CallContext(switched, source_ip=user_ctx.source_ip, user_agent=user_ctx.user_agent),
+        record,
+        resource_arn=role_arn,
+    )
     return issued.credential
 
 
@@ -287,28 +354,40 @@ SESSION_TOKEN_DEFAULT = {"Root": 3600, "IAMUser": 43200}
 SESSION_TOKEN_MAX = {"Root": 3600, "IAMUser": 129600}
 
 
-def get_session_token(ctx: CallContext, *, duration_seconds: int | None = None, serial_number: str | None = None,
-                      token_code: str | None = None) -> IssuedCredentials:
+def get_session_token(
+    ctx: CallContext,
+    *,
+    duration_seconds: int | None = None,
+    serial_number: str | None = None,
+    token_code: str | None = None,
+) -> IssuedCredentials:
     """GetSessionToken: temporary credentials that act as the calling user (or root), with MFA when a code is
     given. It needs no permission and no policy can restrict it; session credentials may not call it."""
-    from audit.services import build_record, save_record
     from django.db import transaction
+
+    from audit.services import build_record, save_record
 
     caller = ctx.principal
     params = {"durationSeconds": duration_seconds, "serialNumber": serial_number}
 
     def audit(error: IamError | None = None, response: dict[str, object] | None = None) -> None:
-        record = build_record(ctx, event_source="sts.amazonaws.com", event_name="GetSessionToken",
-                              request_parameters={k: v for k, v in params.items() if v is not None} or None,
-                              response_elements=response, error_code=error.code if error else "",
-                              error_message=error.message if error else "")
+        record = build_record(
+            ctx,
+            event_source="sts.amazonaws.com",
+            event_name="GetSessionToken",
+            request_parameters={k: v for k, v in params.items() if v is not None} or None,
+            response_elements=response,
+            error_code=error.code if error else "",
+            error_message=error.message if error else "",
+        )
         save_record(ctx, record)
 
     try:
         if caller.type == "AssumedRole" or caller.session_pk is not None:
             raise AccessDenied("Cannot call GetSessionToken with session credentials")
-        check_input("sts", "GetSessionToken", DurationSeconds=duration_seconds, SerialNumber=serial_number,
-                    TokenCode=token_code)
+        check_input(
+            "sts", "GetSessionToken", DurationSeconds=duration_seconds, SerialNumber=serial_number, TokenCode=token_code
+        )
         duration = duration_seconds if duration_seconds is not None else SESSION_TOKEN_DEFAULT[caller.type]
         duration = min(duration, SESSION_TOKEN_MAX[caller.type])  # root's sessions are capped at one hour
         mfa_at = _verified_mfa(ctx, serial_number, token_code)
@@ -320,14 +399,27 @@ def get_session_token(ctx: CallContext, *, duration_seconds: int | None = None, 
     secret, token = ids.new_secret_access_key(), _new_token(access_key_id)
     with transaction.atomic():
         credential = TemporaryCredential.objects.create(
-            account_id=caller.account_id, kind=TemporaryCredential.KIND_SESSION_TOKEN,
-            access_key_id=access_key_id, secret_encrypted=encrypt(secret),
-            session_token_hash=token_hash(token), user_id=caller.user_pk, source_arn=caller.arn, arn=caller.arn,
-            principal_id=caller.principal_id, issued_at=now, expires_at=now + timedelta(seconds=duration),
+            account_id=caller.account_id,
+            kind=TemporaryCredential.KIND_SESSION_TOKEN,
+            access_key_id=access_key_id,
+            secret_encrypted=encrypt(secret),
+            session_token_hash=token_hash(token),
+            user_id=caller.user_pk,
+            source_arn=caller.arn,
+            arn=caller.arn,
+            principal_id=caller.principal_id,
+            issued_at=now,
+            expires_at=now + timedelta(seconds=duration),
             mfa_authenticated_at=mfa_at,
         )
-        audit(response={"credentials": {"accessKeyId": credential.access_key_id,
-                                        "expiration": credential.expires_at.strftime("%b %d, %Y, %-I:%M:%S %p")}})
+        audit(
+            response={
+                "credentials": {
+                    "accessKeyId": credential.access_key_id,
+                    "expiration": credential.expires_at.strftime("%b %d, %Y, %-I:%M:%S %p"),
+                }
+            }
+        )
     return IssuedCredentials(credential, secret, token)
 
 
@@ -337,10 +429,15 @@ def get_access_key_info(ctx: CallContext, *, access_key_id: str) -> str:
 
     with iam_call(ctx, "sts:GetAccessKeyInfo", "*", {"accessKeyId": access_key_id}):
         check_input("sts", "GetAccessKeyInfo", AccessKeyId=access_key_id)
-        account = (AccessKey.objects.filter(access_key_id=access_key_id).values_list("account_id", flat=True).first()
-                   or TemporaryCredential.objects.filter(access_key_id=access_key_id)
-                   .values_list("account_id", flat=True).first())
+        account = (
+            AccessKey.objects.filter(access_key_id=access_key_id).values_list("account_id", flat=True).first()
+            or TemporaryCredential.objects.filter(access_key_id=access_key_id)
+            .values_list("account_id", flat=True)
+            .first()
+        )
         if account is None:
-            raise ValidationError(f"1 validation error detected: Value '{access_key_id}' at 'accessKeyId' failed "
-                                  "to satisfy constraint: Member must be an access key ID of this partition")
+            raise ValidationError(
+                f"1 validation error detected: Value '{access_key_id}' at 'accessKeyId' failed "
+                "to satisfy constraint: Member must be an access key ID of this partition"
+            )
         return account

@@ -34,8 +34,9 @@ def jwks(request: HttpRequest) -> JsonResponse:
 
 @require_GET
 def saml_metadata(request: HttpRequest) -> HttpResponse:
-    response = HttpResponse(idp.saml_metadata(request.get_host(), _base_url(request)),
-                            content_type="application/samlmetadata+xml")
+    response = HttpResponse(
+        idp.saml_metadata(request.get_host(), _base_url(request)), content_type="application/samlmetadata+xml"
+    )
     response["Content-Disposition"] = 'attachment; filename="classroom-idp-metadata.xml"'
     return response
 
@@ -56,9 +57,20 @@ def _session_name(subject: str) -> str:
 
 
 def _trust_example(provider_arn: str, url: str, audience: str, subject: str) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Principal": {"Federated": provider_arn}, "Action": "sts:AssumeRoleWithWebIdentity",
-        "Condition": {"StringEquals": {f"{url}:aud": audience, f"{url}:sub": subject}}}]}, indent=2)
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Federated": provider_arn},
+                    "Action": "sts:AssumeRoleWithWebIdentity",
+                    "Condition": {"StringEquals": {f"{url}:aud": audience, f"{url}:sub": subject}},
+                }
+            ],
+        },
+        indent=2,
+    )
 
 
 @console_login_required
@@ -69,13 +81,19 @@ def classroom_oidc(request: HttpRequest) -> HttpResponse:
     host = request.get_host()
     issuer = idp.issuer_url(host)
     provider_url = issuer.removeprefix("https://")
-    provider = next((p for p in _listed(lambda: providers_service.list_open_id_connect_providers(ctx))
-                     if p.url == provider_url), None)
+    provider = next(
+        (p for p in _listed(lambda: providers_service.list_open_id_connect_providers(ctx)) if p.url == provider_url),
+        None,
+    )
     roles = [(r.name, r.arn) for r in _listed(lambda: roles_service.list_roles(ctx))]
-    form = {"subject": request.POST.get("subject", ctx.principal.name if ctx.principal.type == "IAMUser" else "student"),
-            "audience": request.POST.get("audience", (provider.client_ids[0] if provider and provider.client_ids
-                                                      else "sts.amazonaws.com")),
-            "minutes": request.POST.get("minutes", "60"), "role_arn": request.POST.get("role_arn", "")}
+    form = {
+        "subject": request.POST.get("subject", ctx.principal.name if ctx.principal.type == "IAMUser" else "student"),
+        "audience": request.POST.get(
+            "audience", (provider.client_ids[0] if provider and provider.client_ids else "sts.amazonaws.com")
+        ),
+        "minutes": request.POST.get("minutes", "60"),
+        "role_arn": request.POST.get("role_arn", ""),
+    }
     token, error, command = "", "", ""
     if request.method == "POST":
         try:
@@ -83,20 +101,35 @@ def classroom_oidc(request: HttpRequest) -> HttpResponse:
         except ValueError:
             minutes = 0
         try:
-            token = idp.issue_id_token(host=host, subject=form["subject"].strip(), audience=form["audience"].strip(),
-                                       lifetime_seconds=minutes * 60)
+            token = idp.issue_id_token(
+                host=host,
+                subject=form["subject"].strip(),
+                audience=form["audience"].strip(),
+                lifetime_seconds=minutes * 60,
+            )
         except IamError as exc:
             error = exc.message
         else:
             role_arn = form["role_arn"] or (roles[0][1] if roles else f"arn:aws:iam::{ctx.account_id}:role/ROLE")
-            command = (f"aws sts assume-role-with-web-identity --endpoint-url {shlex.quote(_base_url(request) + '/aws')} "
-                       f"--role-arn {shlex.quote(role_arn)} --role-session-name {_session_name(form['subject'])} "
-                       f"--web-identity-token {token}")
+            command = (
+                f"aws sts assume-role-with-web-identity --endpoint-url {shlex.quote(_base_url(request) + '/aws')} "
+                f"--role-arn {shlex.quote(role_arn)} --role-session-name {_session_name(form['subject'])} "
+                f"--web-identity-token {token}"
+            )
     provider_arn = provider.arn if provider else f"arn:aws:iam::{ctx.account_id}:oidc-provider/{provider_url}"
-    context = {"nav": "identity_providers", "issuer": issuer, "provider_url": provider_url, "provider": provider,
-               "form": form, "token": token, "error": error, "command": command, "roles": roles,
-               "base_url": _base_url(request),
-               "trust_example": _trust_example(provider_arn, provider_url, form["audience"], form["subject"])}
+    context = {
+        "nav": "identity_providers",
+        "issuer": issuer,
+        "provider_url": provider_url,
+        "provider": provider,
+        "form": form,
+        "token": token,
+        "error": error,
+        "command": command,
+        "roles": roles,
+        "base_url": _base_url(request),
+        "trust_example": _trust_example(provider_arn, provider_url, form["audience"], form["subject"]),
+    }
     return render(request, "sts/classroom_oidc.html", context, status=400 if error else 200)
 
 
@@ -109,25 +142,41 @@ def classroom_saml(request: HttpRequest) -> HttpResponse:
     providers = [(p.name, p.arn) for p in _listed(lambda: providers_service.list_saml_providers(ctx).order_by("name"))]
     roles = [(r.name, r.arn) for r in _listed(lambda: roles_service.list_roles(ctx))]
     default_name = ctx.principal.name if ctx.principal.type == "IAMUser" else "student"
-    form = {"subject": request.POST.get("subject", default_name),
-            "session_name": request.POST.get("session_name", default_name),
-            "role_arn": request.POST.get("role_arn", roles[0][1] if roles else ""),
-            "provider_arn": request.POST.get("provider_arn", providers[0][1] if providers else "")}
+    form = {
+        "subject": request.POST.get("subject", default_name),
+        "session_name": request.POST.get("session_name", default_name),
+        "role_arn": request.POST.get("role_arn", roles[0][1] if roles else ""),
+        "provider_arn": request.POST.get("provider_arn", providers[0][1] if providers else ""),
+    }
     assertion, error, command = "", "", ""
     if request.method == "POST":
         try:
             if not form["role_arn"].strip() or not form["provider_arn"].strip():
                 raise ValidationError("Choose a role and a SAML provider.")
-            assertion = idp.issue_saml_response(host=host, subject=form["subject"].strip(),
-                                                roles=[(form["role_arn"].strip(), form["provider_arn"].strip())],
-                                                session_name=form["session_name"].strip())
+            assertion = idp.issue_saml_response(
+                host=host,
+                subject=form["subject"].strip(),
+                roles=[(form["role_arn"].strip(), form["provider_arn"].strip())],
+                session_name=form["session_name"].strip(),
+            )
         except IamError as exc:
             error = exc.message
         else:
-            command = (f"aws sts assume-role-with-saml --endpoint-url {shlex.quote(_base_url(request) + '/aws')} "
-                       f"--role-arn {shlex.quote(form['role_arn'])} --principal-arn {shlex.quote(form['provider_arn'])} "
-                       f"--saml-assertion {assertion}")
-    context = {"nav": "identity_providers", "entity_id": idp.saml_entity_id(host), "form": form, "roles": roles,
-               "providers": providers, "assertion": assertion, "error": error, "command": command,
-               "valid_minutes": idp.SAML_VALID_SECONDS // 60, "audience": idp.SAML_AUDIENCE}
+            command = (
+                f"aws sts assume-role-with-saml --endpoint-url {shlex.quote(_base_url(request) + '/aws')} "
+                f"--role-arn {shlex.quote(form['role_arn'])} --principal-arn {shlex.quote(form['provider_arn'])} "
+                f"--saml-assertion {assertion}"
+            )
+    context = {
+        "nav": "identity_providers",
+        "entity_id": idp.saml_entity_id(host),
+        "form": form,
+        "roles": roles,
+        "providers": providers,
+        "assertion": assertion,
+        "error": error,
+        "command": command,
+        "valid_minutes": idp.SAML_VALID_SECONDS // 60,
+        "audience": idp.SAML_AUDIENCE,
+    }
     return render(request, "sts/classroom_saml.html", context, status=400 if error else 200)

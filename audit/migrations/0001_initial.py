@@ -4,31 +4,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('event_id', models.UUIDField(unique=True)),
-                ('event_time', models.DateTimeField()),
-                ('event_source', models.CharField(max_length=64)),
-                ('event_name', models.CharField(max_length=128)),
-                ('event_type', models.CharField(default='AwsApiCall', max_length=32)),
-                ('read_only', models.BooleanField()),
-                ('username', models.CharField(blank=True, default='', max_length=128)),
-                ('access_key_id', models.CharField(blank=True, default='', max_length=128)),
-                ('resource_type', models.CharField(blank=True, default='', max_length=64)),
-                ('resource_name', models.CharField(blank=True, default='', max_length=2048)),
-                ('error_code', models.CharField(blank=True, default='', max_length=64)),
-                ('record', models.JSONField()),
-                ('explanation', models.JSONField(blank=True, null=True)),
-                ('delivered_at', models.DateTimeField(blank=True, null=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("event_id", models.UUIDField(unique=True)),
+                ("event_time", models.DateTimeField()),
+                ("event_source", models.CharField(max_length=64)),
+                ("event_name", models.CharField(max_length=128)),
+                ("event_type", models.CharField(default="AwsApiCall", max_length=32)),
+                ("read_only", models.BooleanField()),
+                ("username", models.CharField(blank=True, default="", max_length=128)),
+                ("access_key_id", models.CharField(blank=True, default="", max_length=128)),
+                ("resource_type", models.CharField(blank=True, default="", max_length=64)),
+                ("resource_name", models.CharField(blank=True, default="", max_length=2048)),
+                ("error_code", models.CharField(blank=True, default="", max_length=64)),
+                ("record", models.JSONField()),
+                ("explanation", models.JSONField(blank=True, null=True)),
+                ("delivered_at", models.DateTimeField(blank=True, null=True)),
             ],
         ),
     ]

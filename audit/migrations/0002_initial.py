@@ -5,22 +5,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('audit', '0001_initial'),
-        ('identities', '0001_initial'),
+        ("audit", "0001_initial"),
+        ("identities", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='auditevent',
-            name='account',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='identities.account'),
+            model_name="auditevent",
+            name="account",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="+", to="identities.account"
+            ),
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['account', '-event_time'], name='audit_account_time'),
+            model_name="auditevent",
+            index=models.Index(fields=["account", "-event_time"], name="audit_account_time"),
         ),
     ]

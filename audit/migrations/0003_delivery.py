@@ -5,66 +5,74 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('audit', '0002_initial'),
-        ('identities', '0003_credentials'),
+        ("audit", "0002_initial"),
+        ("identities", "0003_credentials"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ServiceLastAccessed',
+            name="ServiceLastAccessed",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('principal_arn', models.CharField(max_length=2048)),
-                ('service_namespace', models.CharField(max_length=64)),
-                ('last_accessed_at', models.DateTimeField()),
-                ('last_authenticated_entity', models.CharField(max_length=2048)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("principal_arn", models.CharField(max_length=2048)),
+                ("service_namespace", models.CharField(max_length=64)),
+                ("last_accessed_at", models.DateTimeField()),
+                ("last_authenticated_entity", models.CharField(max_length=2048)),
             ],
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['account', 'event_name', '-event_time'], name='audit_event_name'),
+            model_name="auditevent",
+            index=models.Index(fields=["account", "event_name", "-event_time"], name="audit_event_name"),
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['account', 'username', '-event_time'], name='audit_username'),
+            model_name="auditevent",
+            index=models.Index(fields=["account", "username", "-event_time"], name="audit_username"),
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['account', 'resource_type', '-event_time'], name='audit_resource_type'),
+            model_name="auditevent",
+            index=models.Index(fields=["account", "resource_type", "-event_time"], name="audit_resource_type"),
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['account', 'resource_name', '-event_time'], name='audit_resource_name'),
+            model_name="auditevent",
+            index=models.Index(fields=["account", "resource_name", "-event_time"], name="audit_resource_name"),
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['account', 'event_source', '-event_time'], name='audit_event_source'),
+            model_name="auditevent",
+            index=models.Index(fields=["account", "event_source", "-event_time"], name="audit_event_source"),
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['account', 'read_only', '-event_time'], name='audit_read_only'),
+            model_name="auditevent",
+            index=models.Index(fields=["account", "read_only", "-event_time"], name="audit_read_only"),
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['account', 'access_key_id', '-event_time'], name='audit_access_key'),
+            model_name="auditevent",
+            index=models.Index(fields=["account", "access_key_id", "-event_time"], name="audit_access_key"),
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['account', 'error_code', '-event_time'], name='audit_error_code'),
+            model_name="auditevent",
+            index=models.Index(fields=["account", "error_code", "-event_time"], name="audit_error_code"),
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(condition=models.Q(('delivered_at__isnull', True)), fields=['event_time'], name='audit_undelivered'),
+            model_name="auditevent",
+            index=models.Index(
+                condition=models.Q(("delivered_at__isnull", True)), fields=["event_time"], name="audit_undelivered"
+            ),
         ),
         migrations.AddField(
-            model_name='servicelastaccessed',
-            name='account',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='identities.account'),
+            model_name="servicelastaccessed",
+            name="account",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="+", to="identities.account"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='servicelastaccessed',
-            constraint=models.UniqueConstraint(models.F('account'), models.F('principal_arn'), models.F('service_namespace'), name='last_accessed_unique'),
+            model_name="servicelastaccessed",
+            constraint=models.UniqueConstraint(
+                models.F("account"),
+                models.F("principal_arn"),
+                models.F("service_namespace"),
+                name="last_accessed_unique",
+            ),
         ),
     ]

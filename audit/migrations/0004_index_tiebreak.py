@@ -4,83 +4,82 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('audit', '0003_delivery'),
-        ('identities', '0004_instanceprofile'),
+        ("audit", "0003_delivery"),
+        ("identities", "0004_instanceprofile"),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='auditevent',
-            name='audit_account_time',
+            model_name="auditevent",
+            name="audit_account_time",
         ),
         migrations.RemoveIndex(
-            model_name='auditevent',
-            name='audit_event_name',
+            model_name="auditevent",
+            name="audit_event_name",
         ),
         migrations.RemoveIndex(
-            model_name='auditevent',
-            name='audit_username',
+            model_name="auditevent",
+            name="audit_username",
         ),
         migrations.RemoveIndex(
-            model_name='auditevent',
-            name='audit_resource_type',
+            model_name="auditevent",
+            name="audit_resource_type",
         ),
         migrations.RemoveIndex(
-            model_name='auditevent',
-            name='audit_resource_name',
+            model_name="auditevent",
+            name="audit_resource_name",
         ),
         migrations.RemoveIndex(
-            model_name='auditevent',
-            name='audit_event_source',
+            model_name="auditevent",
+            name="audit_event_source",
         ),
         migrations.RemoveIndex(
-            model_name='auditevent',
-            name='audit_read_only',
+            model_name="auditevent",
+            name="audit_read_only",
         ),
         migrations.RemoveIndex(
-            model_name='auditevent',
-            name='audit_access_key',
+            model_name="auditevent",
+            name="audit_access_key",
         ),
         migrations.RemoveIndex(
-            model_name='auditevent',
-            name='audit_error_code',
+            model_name="auditevent",
+            name="audit_error_code",
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['account', '-event_time', '-id'], name='audit_account_time'),
+            model_name="auditevent",
+            index=models.Index(fields=["account", "-event_time", "-id"], name="audit_account_time"),
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['account', 'event_name', '-event_time', '-id'], name='audit_event_name'),
+            model_name="auditevent",
+            index=models.Index(fields=["account", "event_name", "-event_time", "-id"], name="audit_event_name"),
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['account', 'username', '-event_time', '-id'], name='audit_username'),
+            model_name="auditevent",
+            index=models.Index(fields=["account", "username", "-event_time", "-id"], name="audit_username"),
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['account', 'resource_type', '-event_time', '-id'], name='audit_resource_type'),
+            model_name="auditevent",
+            index=models.Index(fields=["account", "resource_type", "-event_time", "-id"], name="audit_resource_type"),
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['account', 'resource_name', '-event_time', '-id'], name='audit_resource_name'),
+            model_name="auditevent",
+            index=models.Index(fields=["account", "resource_name", "-event_time", "-id"], name="audit_resource_name"),
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['account', 'event_source', '-event_time', '-id'], name='audit_event_source'),
+            model_name="auditevent",
+            index=models.Index(fields=["account", "event_source", "-event_time", "-id"], name="audit_event_source"),
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['account', 'read_only', '-event_time', '-id'], name='audit_read_only'),
+            model_name="auditevent",
+            index=models.Index(fields=["account", "read_only", "-event_time", "-id"], name="audit_read_only"),
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['account', 'access_key_id', '-event_time', '-id'], name='audit_access_key'),
+            model_name="auditevent",
+            index=models.Index(fields=["account", "access_key_id", "-event_time", "-id"], name="audit_access_key"),
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['account', 'error_code', '-event_time', '-id'], name='audit_error_code'),
+            model_name="auditevent",
+            index=models.Index(fields=["account", "error_code", "-event_time", "-id"], name="audit_error_code"),
         ),
     ]

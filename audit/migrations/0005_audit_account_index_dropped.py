@@ -5,16 +5,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('audit', '0004_index_tiebreak'),
-        ('identities', '0007_providers_uuid_slr_deletions'),
+        ("audit", "0004_index_tiebreak"),
+        ("identities", "0007_providers_uuid_slr_deletions"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditevent',
-            name='account',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='identities.account'),
+            model_name="auditevent",
+            name="account",
+            field=models.ForeignKey(
+                db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name="+", to="identities.account"
+            ),
         ),
     ]

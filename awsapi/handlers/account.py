@@ -15,12 +15,15 @@ P = dict[str, Any]
 @operation("iam", "UpdateAccountPasswordPolicy")
 def update_account_password_policy(ctx: CallContext, p: P) -> None:
     settings.update_account_password_policy(
-        ctx, minimum_password_length=p.get("MinimumPasswordLength"), require_symbols=p.get("RequireSymbols", False),
+        ctx,
+        minimum_password_length=p.get("MinimumPasswordLength"),
+        require_symbols=p.get("RequireSymbols", False),
         require_numbers=p.get("RequireNumbers", False),
         require_uppercase_characters=p.get("RequireUppercaseCharacters", False),
         require_lowercase_characters=p.get("RequireLowercaseCharacters", False),
         allow_users_to_change_password=p.get("AllowUsersToChangePassword", False),
-        max_password_age=p.get("MaxPasswordAge"), password_reuse_prevention=p.get("PasswordReusePrevention"),
+        max_password_age=p.get("MaxPasswordAge"),
+        password_reuse_prevention=p.get("PasswordReusePrevention"),
         hard_expiry=p.get("HardExpiry", False),
     )
 
@@ -59,5 +62,8 @@ def generate_credential_report(ctx: CallContext, p: P) -> P:
 @operation("iam", "GetCredentialReport")
 def get_credential_report(ctx: CallContext, p: P) -> P:
     report = settings.get_credential_report(ctx)
-    return {"Content": report.content.encode(), "ReportFormat": report.report_format,
-            "GeneratedTime": report.generated_time}
+    return {
+        "Content": report.content.encode(),
+        "ReportFormat": report.report_format,
+        "GeneratedTime": report.generated_time,
+    }

@@ -36,8 +36,9 @@ def list_access_keys(ctx: CallContext, p: P) -> P:
 
 @operation("iam", "UpdateAccessKey")
 def update_access_key(ctx: CallContext, p: P) -> None:
-    credentials.update_access_key(ctx, access_key_id=p.get("AccessKeyId"), status=p.get("Status"),
-                                  user_name=p.get("UserName"))
+    credentials.update_access_key(
+        ctx, access_key_id=p.get("AccessKeyId"), status=p.get("Status"), user_name=p.get("UserName")
+    )
 
 
 @operation("iam", "DeleteAccessKey")
@@ -67,25 +68,38 @@ def _device(device: Any) -> P:
 
 @operation("iam", "CreateVirtualMFADevice")
 def create_virtual_mfa_device(ctx: CallContext, p: P) -> P:
-    new = credentials.create_virtual_mfa_device(ctx, virtual_mfa_device_name=p.get("VirtualMFADeviceName"),
-                                                path=p.get("Path", "/"))
-    return {"VirtualMFADevice": {"SerialNumber": new.device.serial_number,
-                                 "Base32StringSeed": new.base32_string_seed.encode(),
-                                 "QRCodePNG": new.qr_code_png}}
+    new = credentials.create_virtual_mfa_device(
+        ctx, virtual_mfa_device_name=p.get("VirtualMFADeviceName"), path=p.get("Path", "/")
+    )
+    return {
+        "VirtualMFADevice": {
+            "SerialNumber": new.device.serial_number,
+            "Base32StringSeed": new.base32_string_seed.encode(),
+            "QRCodePNG": new.qr_code_png,
+        }
+    }
 
 
 @operation("iam", "EnableMFADevice")
 def enable_mfa_device(ctx: CallContext, p: P) -> None:
-    credentials.enable_mfa_device(ctx, user_name=p.get("UserName"), serial_number=p.get("SerialNumber"),
-                                  authentication_code1=p.get("AuthenticationCode1"),
-                                  authentication_code2=p.get("AuthenticationCode2"))
+    credentials.enable_mfa_device(
+        ctx,
+        user_name=p.get("UserName"),
+        serial_number=p.get("SerialNumber"),
+        authentication_code1=p.get("AuthenticationCode1"),
+        authentication_code2=p.get("AuthenticationCode2"),
+    )
 
 
 @operation("iam", "ResyncMFADevice")
 def resync_mfa_device(ctx: CallContext, p: P) -> None:
-    credentials.resync_mfa_device(ctx, user_name=p.get("UserName"), serial_number=p.get("SerialNumber"),
-                                  authentication_code1=p.get("AuthenticationCode1"),
-                                  authentication_code2=p.get("AuthenticationCode2"))
+    credentials.resync_mfa_device(
+        ctx,
+        user_name=p.get("UserName"),
+        serial_number=p.get("SerialNumber"),
+        authentication_code1=p.get("AuthenticationCode1"),
+        authentication_code2=p.get("AuthenticationCode2"),
+    )
 
 
 @operation("iam", "DeactivateMFADevice")
@@ -102,8 +116,10 @@ def delete_virtual_mfa_device(ctx: CallContext, p: P) -> None:
 def list_mfa_devices(ctx: CallContext, p: P) -> P:
     devices = credentials.list_mfa_devices(ctx, user_name=p.get("UserName"))
     result = shapes.page(devices, p, "MFADevices")
-    result["MFADevices"] = [{"UserName": d.user.name if d.user else None, "SerialNumber": d.serial_number,
-                             "EnableDate": d.enabled_at} for d in result["MFADevices"]]
+    result["MFADevices"] = [
+        {"UserName": d.user.name if d.user else None, "SerialNumber": d.serial_number, "EnableDate": d.enabled_at}
+        for d in result["MFADevices"]
+    ]
     return result
 
 

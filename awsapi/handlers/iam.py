@@ -25,8 +25,13 @@ def _tags(p: P, key: str = "Tags") -> list[Tag]:
 
 @operation("iam", "CreateUser")
 def create_user(ctx: CallContext, p: P) -> P:
-    user = identities.create_user(ctx, user_name=p.get("UserName"), path=p.get("Path", "/"), tags=_tags(p),
-                                  permissions_boundary=p.get("PermissionsBoundary"))
+    user = identities.create_user(
+        ctx,
+        user_name=p.get("UserName"),
+        path=p.get("Path", "/"),
+        tags=_tags(p),
+        permissions_boundary=p.get("PermissionsBoundary"),
+    )
     return {"User": shapes.user(user, full=True)}
 
 
@@ -34,8 +39,15 @@ def create_user(ctx: CallContext, p: P) -> P:
 def get_user(ctx: CallContext, p: P) -> P:
     name = p.get("UserName") or (ctx.principal.name if ctx.principal.type == "IAMUser" else None)
     if name is None:  # root calling GetUser without a name describes the root user
-        return {"User": {"UserId": ctx.account_id, "Arn": ctx.principal.arn, "CreateDate": _account_created(ctx),
-                         "Path": "/", "UserName": ""}}
+        return {
+            "User": {
+                "UserId": ctx.account_id,
+                "Arn": ctx.principal.arn,
+                "CreateDate": _account_created(ctx),
+                "Path": "/",
+                "UserName": "",
+            }
+        }
     return {"User": shapes.user(identities.get_user(ctx, user_name=name), full=True)}
 
 
@@ -56,8 +68,9 @@ def list_users(ctx: CallContext, p: P) -> P:
 
 @operation("iam", "UpdateUser")
 def update_user(ctx: CallContext, p: P) -> None:
-    identities.update_user(ctx, user_name=p.get("UserName"), new_user_name=p.get("NewUserName"),
-                           new_path=p.get("NewPath"))
+    identities.update_user(
+        ctx, user_name=p.get("UserName"), new_user_name=p.get("NewUserName"), new_path=p.get("NewPath")
+    )
 
 
 @operation("iam", "DeleteUser")
@@ -83,8 +96,9 @@ def list_user_tags(ctx: CallContext, p: P) -> P:
 
 @operation("iam", "PutUserPermissionsBoundary")
 def put_user_permissions_boundary(ctx: CallContext, p: P) -> None:
-    identities.put_user_permissions_boundary(ctx, user_name=p.get("UserName"),
-                                             permissions_boundary=p.get("PermissionsBoundary"))
+    identities.put_user_permissions_boundary(
+        ctx, user_name=p.get("UserName"), permissions_boundary=p.get("PermissionsBoundary")
+    )
 
 
 @operation("iam", "DeleteUserPermissionsBoundary")
@@ -97,23 +111,41 @@ def delete_user_permissions_boundary(ctx: CallContext, p: P) -> None:
 
 @operation("iam", "CreateLoginProfile")
 def create_login_profile(ctx: CallContext, p: P) -> P:
-    profile = identities.create_login_profile(ctx, user_name=p.get("UserName"), password=p.get("Password"),
-                                              password_reset_required=p.get("PasswordResetRequired", False))
-    return {"LoginProfile": {"UserName": profile.user.name, "CreateDate": profile.created_at,
-                             "PasswordResetRequired": profile.password_reset_required}}
+    profile = identities.create_login_profile(
+        ctx,
+        user_name=p.get("UserName"),
+        password=p.get("Password"),
+        password_reset_required=p.get("PasswordResetRequired", False),
+    )
+    return {
+        "LoginProfile": {
+            "UserName": profile.user.name,
+            "CreateDate": profile.created_at,
+            "PasswordResetRequired": profile.password_reset_required,
+        }
+    }
 
 
 @operation("iam", "GetLoginProfile")
 def get_login_profile(ctx: CallContext, p: P) -> P:
     profile = identities.get_login_profile(ctx, user_name=p.get("UserName"))
-    return {"LoginProfile": {"UserName": profile.user.name, "CreateDate": profile.created_at,
-                             "PasswordResetRequired": profile.password_reset_required}}
+    return {
+        "LoginProfile": {
+            "UserName": profile.user.name,
+            "CreateDate": profile.created_at,
+            "PasswordResetRequired": profile.password_reset_required,
+        }
+    }
 
 
 @operation("iam", "UpdateLoginProfile")
 def update_login_profile(ctx: CallContext, p: P) -> None:
-    identities.update_login_profile(ctx, user_name=p.get("UserName"), password=p.get("Password"),
-                                    password_reset_required=p.get("PasswordResetRequired"))
+    identities.update_login_profile(
+        ctx,
+        user_name=p.get("UserName"),
+        password=p.get("Password"),
+        password_reset_required=p.get("PasswordResetRequired"),
+    )
 
 
 @operation("iam", "DeleteLoginProfile")
@@ -179,8 +211,14 @@ def remove_user_from_group(ctx: CallContext, p: P) -> None:
 
 @operation("iam", "CreatePolicy")
 def create_policy(ctx: CallContext, p: P) -> P:
-    policy = policies.create_policy(ctx, policy_name=p.get("PolicyName"), policy_document=p.get("PolicyDocument"),
-                                    path=p.get("Path", "/"), description=p.get("Description", ""), tags=_tags(p))
+    policy = policies.create_policy(
+        ctx,
+        policy_name=p.get("PolicyName"),
+        policy_document=p.get("PolicyDocument"),
+        path=p.get("Path", "/"),
+        description=p.get("Description", ""),
+        tags=_tags(p),
+    )
     return {"Policy": shapes.policy(policy, 0)}
 
 
@@ -192,8 +230,12 @@ def get_policy(ctx: CallContext, p: P) -> P:
 
 @operation("iam", "ListPolicies")
 def list_policies(ctx: CallContext, p: P) -> P:
-    found = policies.list_policies(ctx, scope=p.get("Scope", "All"), only_attached=p.get("OnlyAttached", False),
-                                   path_prefix=p.get("PathPrefix", "/"))
+    found = policies.list_policies(
+        ctx,
+        scope=p.get("Scope", "All"),
+        only_attached=p.get("OnlyAttached", False),
+        path_prefix=p.get("PathPrefix", "/"),
+    )
     result = shapes.page(found, p, "Policies")
     result["Policies"] = [shapes.policy(x) for x in result["Policies"]]
     return result
@@ -206,9 +248,12 @@ def delete_policy(ctx: CallContext, p: P) -> None:
 
 @operation("iam", "CreatePolicyVersion")
 def create_policy_version(ctx: CallContext, p: P) -> P:
-    version = policies.create_policy_version(ctx, policy_arn=p.get("PolicyArn"),
-                                             policy_document=p.get("PolicyDocument"),
-                                             set_as_default=p.get("SetAsDefault", False))
+    version = policies.create_policy_version(
+        ctx,
+        policy_arn=p.get("PolicyArn"),
+        policy_document=p.get("PolicyDocument"),
+        set_as_default=p.get("SetAsDefault", False),
+    )
     return {"PolicyVersion": shapes.version(version, document=False)}
 
 
@@ -308,8 +353,9 @@ def _inline(policy: Any, owner_key: str, owner: str) -> P:
 
 @operation("iam", "PutUserPolicy")
 def put_user_policy(ctx: CallContext, p: P) -> None:
-    policies.put_user_policy(ctx, user_name=p.get("UserName"), policy_name=p.get("PolicyName"),
-                             policy_document=p.get("PolicyDocument"))
+    policies.put_user_policy(
+        ctx, user_name=p.get("UserName"), policy_name=p.get("PolicyName"), policy_document=p.get("PolicyDocument")
+    )
 
 
 @operation("iam", "GetUserPolicy")
@@ -332,8 +378,9 @@ def list_user_policies(ctx: CallContext, p: P) -> P:
 
 @operation("iam", "PutGroupPolicy")
 def put_group_policy(ctx: CallContext, p: P) -> None:
-    policies.put_group_policy(ctx, group_name=p.get("GroupName"), policy_name=p.get("PolicyName"),
-                              policy_document=p.get("PolicyDocument"))
+    policies.put_group_policy(
+        ctx, group_name=p.get("GroupName"), policy_name=p.get("PolicyName"), policy_document=p.get("PolicyDocument")
+    )
 
 
 @operation("iam", "GetGroupPolicy")
@@ -356,8 +403,9 @@ def list_group_policies(ctx: CallContext, p: P) -> P:
 
 @operation("iam", "PutRolePolicy")
 def put_role_policy(ctx: CallContext, p: P) -> None:
-    policies.put_role_policy(ctx, role_name=p.get("RoleName"), policy_name=p.get("PolicyName"),
-                             policy_document=p.get("PolicyDocument"))
+    policies.put_role_policy(
+        ctx, role_name=p.get("RoleName"), policy_name=p.get("PolicyName"), policy_document=p.get("PolicyDocument")
+    )
 
 
 @operation("iam", "GetRolePolicy")
@@ -383,11 +431,16 @@ def list_role_policies(ctx: CallContext, p: P) -> P:
 
 @operation("iam", "CreateRole")
 def create_role(ctx: CallContext, p: P) -> P:
-    role = roles.create_role(ctx, role_name=p.get("RoleName"),
-                             assume_role_policy_document=p.get("AssumeRolePolicyDocument"),
-                             path=p.get("Path", "/"), description=p.get("Description", ""),
-                             max_session_duration=p.get("MaxSessionDuration", 3600),
-                             permissions_boundary=p.get("PermissionsBoundary"), tags=_tags(p))
+    role = roles.create_role(
+        ctx,
+        role_name=p.get("RoleName"),
+        assume_role_policy_document=p.get("AssumeRolePolicyDocument"),
+        path=p.get("Path", "/"),
+        description=p.get("Description", ""),
+        max_session_duration=p.get("MaxSessionDuration", 3600),
+        permissions_boundary=p.get("PermissionsBoundary"),
+        tags=_tags(p),
+    )
     return {"Role": shapes.role(role, full=True)}
 
 
@@ -405,8 +458,12 @@ def list_roles(ctx: CallContext, p: P) -> P:
 
 @operation("iam", "UpdateRole")
 def update_role(ctx: CallContext, p: P) -> None:
-    roles.update_role(ctx, role_name=p.get("RoleName"), description=p.get("Description"),
-                      max_session_duration=p.get("MaxSessionDuration"))
+    roles.update_role(
+        ctx,
+        role_name=p.get("RoleName"),
+        description=p.get("Description"),
+        max_session_duration=p.get("MaxSessionDuration"),
+    )
 
 
 @operation("iam", "UpdateRoleDescription")
@@ -442,8 +499,9 @@ def list_role_tags(ctx: CallContext, p: P) -> P:
 
 @operation("iam", "PutRolePermissionsBoundary")
 def put_role_permissions_boundary(ctx: CallContext, p: P) -> None:
-    roles.put_role_permissions_boundary(ctx, role_name=p.get("RoleName"),
-                                        permissions_boundary=p.get("PermissionsBoundary"))
+    roles.put_role_permissions_boundary(
+        ctx, role_name=p.get("RoleName"), permissions_boundary=p.get("PermissionsBoundary")
+    )
 
 
 @operation("iam", "DeleteRolePermissionsBoundary")
@@ -453,8 +511,9 @@ def delete_role_permissions_boundary(ctx: CallContext, p: P) -> None:
 
 @operation("iam", "CreateInstanceProfile")
 def create_instance_profile(ctx: CallContext, p: P) -> P:
-    profile = roles.create_instance_profile(ctx, instance_profile_name=p.get("InstanceProfileName"),
-                                            path=p.get("Path", "/"))
+    profile = roles.create_instance_profile(
+        ctx, instance_profile_name=p.get("InstanceProfileName"), path=p.get("Path", "/")
+    )
     return {"InstanceProfile": shapes.instance_profile(profile)}
 
 
@@ -468,14 +527,16 @@ def get_instance_profile(ctx: CallContext, p: P) -> P:
 
 @operation("iam", "AddRoleToInstanceProfile")
 def add_role_to_instance_profile(ctx: CallContext, p: P) -> None:
-    roles.add_role_to_instance_profile(ctx, instance_profile_name=p.get("InstanceProfileName"),
-                                       role_name=p.get("RoleName"))
+    roles.add_role_to_instance_profile(
+        ctx, instance_profile_name=p.get("InstanceProfileName"), role_name=p.get("RoleName")
+    )
 
 
 @operation("iam", "RemoveRoleFromInstanceProfile")
 def remove_role_from_instance_profile(ctx: CallContext, p: P) -> None:
-    roles.remove_role_from_instance_profile(ctx, instance_profile_name=p.get("InstanceProfileName"),
-                                            role_name=p.get("RoleName"))
+    roles.remove_role_from_instance_profile(
+        ctx, instance_profile_name=p.get("InstanceProfileName"), role_name=p.get("RoleName")
+    )
 
 
 @operation("iam", "DeleteInstanceProfile")
@@ -485,8 +546,7 @@ def delete_instance_profile(ctx: CallContext, p: P) -> None:
 
 @operation("iam", "ListInstanceProfilesForRole")
 def list_instance_profiles_for_role(ctx: CallContext, p: P) -> P:
-    result = shapes.page(roles.list_instance_profiles_for_role(ctx, role_name=p.get("RoleName")), p,
-                         "InstanceProfiles")
+    result = shapes.page(roles.list_instance_profiles_for_role(ctx, role_name=p.get("RoleName")), p, "InstanceProfiles")
     result["InstanceProfiles"] = [shapes.instance_profile(x) for x in result["InstanceProfiles"]]
     return result
 
@@ -497,12 +557,26 @@ def list_instance_profiles_for_role(ctx: CallContext, p: P) -> P:
 @operation("iam", "GetAccountSummary")
 def get_account_summary(ctx: CallContext, p: P) -> P:
     summary = identities.get_account_summary(ctx)
-    quotas = {"UsersQuota": 5000, "GroupsQuota": 300, "RolesQuota": 1000, "PoliciesQuota": 1500,
-              "GroupsPerUserQuota": 10, "AttachedPoliciesPerUserQuota": 10, "AttachedPoliciesPerGroupQuota": 10,
-              "AttachedPoliciesPerRoleQuota": 10, "AccessKeysPerUserQuota": 2, "VersionsPerPolicyQuota": 5,
-              "PolicySizeQuota": 6144, "UserPolicySizeQuota": 2048, "GroupPolicySizeQuota": 5120,
-              "RolePolicySizeQuota": 10240, "AssumeRolePolicySizeQuota": 2048, "MFADevicesInUse": 0,
-              "ServerCertificatesQuota": 20, "InstanceProfilesQuota": 1000}
+    quotas = {
+        "UsersQuota": 5000,
+        "GroupsQuota": 300,
+        "RolesQuota": 1000,
+        "PoliciesQuota": 1500,
+        "GroupsPerUserQuota": 10,
+        "AttachedPoliciesPerUserQuota": 10,
+        "AttachedPoliciesPerGroupQuota": 10,
+        "AttachedPoliciesPerRoleQuota": 10,
+        "AccessKeysPerUserQuota": 2,
+        "VersionsPerPolicyQuota": 5,
+        "PolicySizeQuota": 6144,
+        "UserPolicySizeQuota": 2048,
+        "GroupPolicySizeQuota": 5120,
+        "RolePolicySizeQuota": 10240,
+        "AssumeRolePolicySizeQuota": 2048,
+        "MFADevicesInUse": 0,
+        "ServerCertificatesQuota": 20,
+        "InstanceProfilesQuota": 1000,
+    }
     return {"SummaryMap": {**quotas, **summary}}
 
 
@@ -529,8 +603,10 @@ def untag_policy(ctx: CallContext, p: P) -> None:
 
 @operation("iam", "ListPolicyTags")
 def list_policy_tags(ctx: CallContext, p: P) -> P:
-    return {"Tags": shapes.tags(api_services.list_policy_tags(ctx, policy_arn=p.get("PolicyArn"))),
-            "IsTruncated": False}
+    return {
+        "Tags": shapes.tags(api_services.list_policy_tags(ctx, policy_arn=p.get("PolicyArn"))),
+        "IsTruncated": False,
+    }
 
 
 # ---- GetAccountAuthorizationDetails -----------------------------------------------------------------------------
@@ -551,22 +627,54 @@ def get_account_authorization_details(ctx: CallContext, p: P) -> P:
     from urllib.parse import quote
 
     details = api_services.get_account_authorization_details(ctx, filters=p.get("Filter") or [])
-    users = [{**shapes.user(u, full=True), "UserPolicyList": _inline_list(details, "user", u.pk),
-              "GroupList": [g.name for g in u.groups.all()], "AttachedManagedPolicies": _attached_list(u)}
-             for u in details.users]
-    groups = [{**shapes.group(g), "GroupPolicyList": _inline_list(details, "group", g.pk),
-               "AttachedManagedPolicies": _attached_list(g)} for g in details.groups]
-    roles = [{**shapes.role(r, full=True), "RolePolicyList": _inline_list(details, "role", r.pk),
-              "InstanceProfileList": [shapes.instance_profile(x) for x in r.instance_profiles.all()],
-              "AttachedManagedPolicies": _attached_list(r)} for r in details.roles]
-    policies_ = [{**shapes.policy(policy, count),
-                  "PolicyVersionList": [{"Document": quote(v.document), "VersionId": v.version_id,
-                                         "IsDefaultVersion": v.is_default, "CreateDate": v.created_at}
-                                        for v in versions]}
-                 for policy, versions, count in details.policies]
+    users = [
+        {
+            **shapes.user(u, full=True),
+            "UserPolicyList": _inline_list(details, "user", u.pk),
+            "GroupList": [g.name for g in u.groups.all()],
+            "AttachedManagedPolicies": _attached_list(u),
+        }
+        for u in details.users
+    ]
+    groups = [
+        {
+            **shapes.group(g),
+            "GroupPolicyList": _inline_list(details, "group", g.pk),
+            "AttachedManagedPolicies": _attached_list(g),
+        }
+        for g in details.groups
+    ]
+    roles = [
+        {
+            **shapes.role(r, full=True),
+            "RolePolicyList": _inline_list(details, "role", r.pk),
+            "InstanceProfileList": [shapes.instance_profile(x) for x in r.instance_profiles.all()],
+            "AttachedManagedPolicies": _attached_list(r),
+        }
+        for r in details.roles
+    ]
+    policies_ = [
+        {
+            **shapes.policy(policy, count),
+            "PolicyVersionList": [
+                {
+                    "Document": quote(v.document),
+                    "VersionId": v.version_id,
+                    "IsDefaultVersion": v.is_default,
+                    "CreateDate": v.created_at,
+                }
+                for v in versions
+            ],
+        }
+        for policy, versions, count in details.policies
+    ]
     # One page holds everything: MaxItems pages over the concatenation in AWS's order.
-    everything = [("UserDetailList", x) for x in users] + [("GroupDetailList", x) for x in groups] + \
-        [("RoleDetailList", x) for x in roles] + [("Policies", x) for x in policies_]
+    everything = (
+        [("UserDetailList", x) for x in users]
+        + [("GroupDetailList", x) for x in groups]
+        + [("RoleDetailList", x) for x in roles]
+        + [("Policies", x) for x in policies_]
+    )
     page = shapes.page(everything, p, "Items")
     result: P = {"UserDetailList": [], "GroupDetailList": [], "RoleDetailList": [], "Policies": []}
     for key, item in page.pop("Items"):

@@ -26,30 +26,41 @@ def _tag_page(items: list[dict[str, str]], p: P) -> P:
 
 @operation("iam", "CreateSAMLProvider")
 def create_saml_provider(ctx: CallContext, p: P) -> P:
-    provider = providers.create_saml_provider(ctx, name=p.get("Name"), tags=_tags(p),
-                                              saml_metadata_document=p.get("SAMLMetadataDocument"))
+    provider = providers.create_saml_provider(
+        ctx, name=p.get("Name"), tags=_tags(p), saml_metadata_document=p.get("SAMLMetadataDocument")
+    )
     return {"SAMLProviderArn": provider.arn, "Tags": shapes.tags(provider.tags) or None}
 
 
 @operation("iam", "UpdateSAMLProvider")
 def update_saml_provider(ctx: CallContext, p: P) -> P:
-    provider = providers.update_saml_provider(ctx, saml_provider_arn=p.get("SAMLProviderArn"),
-                                              saml_metadata_document=p.get("SAMLMetadataDocument"))
+    provider = providers.update_saml_provider(
+        ctx, saml_provider_arn=p.get("SAMLProviderArn"), saml_metadata_document=p.get("SAMLMetadataDocument")
+    )
     return {"SAMLProviderArn": provider.arn}
 
 
 @operation("iam", "GetSAMLProvider")
 def get_saml_provider(ctx: CallContext, p: P) -> P:
     provider = providers.get_saml_provider(ctx, saml_provider_arn=p.get("SAMLProviderArn"))
-    return {"SAMLProviderUUID": provider.provider_uuid or None, "SAMLMetadataDocument": provider.metadata_document,
-            "CreateDate": provider.created_at, "ValidUntil": provider.valid_until,
-            "Tags": shapes.tags(provider.tags) or None, "AssertionEncryptionMode": "Allowed"}
+    return {
+        "SAMLProviderUUID": provider.provider_uuid or None,
+        "SAMLMetadataDocument": provider.metadata_document,
+        "CreateDate": provider.created_at,
+        "ValidUntil": provider.valid_until,
+        "Tags": shapes.tags(provider.tags) or None,
+        "AssertionEncryptionMode": "Allowed",
+    }
 
 
 @operation("iam", "ListSAMLProviders")
 def list_saml_providers(ctx: CallContext, p: P) -> P:
-    return {"SAMLProviderList": [{"Arn": s.arn, "ValidUntil": s.valid_until, "CreateDate": s.created_at}
-                                 for s in providers.list_saml_providers(ctx)]}
+    return {
+        "SAMLProviderList": [
+            {"Arn": s.arn, "ValidUntil": s.valid_until, "CreateDate": s.created_at}
+            for s in providers.list_saml_providers(ctx)
+        ]
+    }
 
 
 @operation("iam", "DeleteSAMLProvider")
@@ -78,8 +89,12 @@ def list_saml_provider_tags(ctx: CallContext, p: P) -> P:
 @operation("iam", "CreateOpenIDConnectProvider")
 def create_open_id_connect_provider(ctx: CallContext, p: P) -> P:
     provider = providers.create_open_id_connect_provider(
-        ctx, url=p.get("Url"), client_id_list=p.get("ClientIDList") or [],
-        thumbprint_list=p.get("ThumbprintList") or [], tags=_tags(p))
+        ctx,
+        url=p.get("Url"),
+        client_id_list=p.get("ClientIDList") or [],
+        thumbprint_list=p.get("ThumbprintList") or [],
+        tags=_tags(p),
+    )
     return {"OpenIDConnectProviderArn": provider.arn, "Tags": shapes.tags(provider.tags) or None}
 
 
@@ -87,8 +102,13 @@ def create_open_id_connect_provider(ctx: CallContext, p: P) -> P:
 def get_open_id_connect_provider(ctx: CallContext, p: P) -> P:
     arn = p.get("OpenIDConnectProviderArn")
     provider = providers.get_open_id_connect_provider(ctx, open_id_connect_provider_arn=arn)
-    return {"Url": provider.url, "ClientIDList": provider.client_ids, "ThumbprintList": provider.thumbprints,
-            "CreateDate": provider.created_at, "Tags": shapes.tags(provider.tags) or None}
+    return {
+        "Url": provider.url,
+        "ClientIDList": provider.client_ids,
+        "ThumbprintList": provider.thumbprints,
+        "CreateDate": provider.created_at,
+        "Tags": shapes.tags(provider.tags) or None,
+    }
 
 
 @operation("iam", "ListOpenIDConnectProviders")
@@ -104,32 +124,38 @@ def delete_open_id_connect_provider(ctx: CallContext, p: P) -> None:
 @operation("iam", "AddClientIDToOpenIDConnectProvider")
 def add_client_id_to_open_id_connect_provider(ctx: CallContext, p: P) -> None:
     providers.add_client_id_to_open_id_connect_provider(
-        ctx, open_id_connect_provider_arn=p.get("OpenIDConnectProviderArn"), client_id=p.get("ClientID"))
+        ctx, open_id_connect_provider_arn=p.get("OpenIDConnectProviderArn"), client_id=p.get("ClientID")
+    )
 
 
 @operation("iam", "RemoveClientIDFromOpenIDConnectProvider")
 def remove_client_id_from_open_id_connect_provider(ctx: CallContext, p: P) -> None:
     providers.remove_client_id_from_open_id_connect_provider(
-        ctx, open_id_connect_provider_arn=p.get("OpenIDConnectProviderArn"), client_id=p.get("ClientID"))
+        ctx, open_id_connect_provider_arn=p.get("OpenIDConnectProviderArn"), client_id=p.get("ClientID")
+    )
 
 
 @operation("iam", "UpdateOpenIDConnectProviderThumbprint")
 def update_open_id_connect_provider_thumbprint(ctx: CallContext, p: P) -> None:
     providers.update_open_id_connect_provider_thumbprint(
-        ctx, open_id_connect_provider_arn=p.get("OpenIDConnectProviderArn"),
-        thumbprint_list=p.get("ThumbprintList") or [])
+        ctx,
+        open_id_connect_provider_arn=p.get("OpenIDConnectProviderArn"),
+        thumbprint_list=p.get("ThumbprintList") or [],
+    )
 
 
 @operation("iam", "TagOpenIDConnectProvider")
 def tag_open_id_connect_provider(ctx: CallContext, p: P) -> None:
-    providers.tag_open_id_connect_provider(ctx, open_id_connect_provider_arn=p.get("OpenIDConnectProviderArn"),
-                                           tags=_tags(p))
+    providers.tag_open_id_connect_provider(
+        ctx, open_id_connect_provider_arn=p.get("OpenIDConnectProviderArn"), tags=_tags(p)
+    )
 
 
 @operation("iam", "UntagOpenIDConnectProvider")
 def untag_open_id_connect_provider(ctx: CallContext, p: P) -> None:
-    providers.untag_open_id_connect_provider(ctx, open_id_connect_provider_arn=p.get("OpenIDConnectProviderArn"),
-                                             tag_keys=p.get("TagKeys") or [])
+    providers.untag_open_id_connect_provider(
+        ctx, open_id_connect_provider_arn=p.get("OpenIDConnectProviderArn"), tag_keys=p.get("TagKeys") or []
+    )
 
 
 @operation("iam", "ListOpenIDConnectProviderTags")
@@ -143,8 +169,12 @@ def list_open_id_connect_provider_tags(ctx: CallContext, p: P) -> P:
 
 @operation("iam", "CreateServiceLinkedRole")
 def create_service_linked_role(ctx: CallContext, p: P) -> P:
-    role = providers.create_service_linked_role(ctx, aws_service_name=p.get("AWSServiceName"),
-                                                description=p.get("Description"), custom_suffix=p.get("CustomSuffix"))
+    role = providers.create_service_linked_role(
+        ctx,
+        aws_service_name=p.get("AWSServiceName"),
+        description=p.get("Description"),
+        custom_suffix=p.get("CustomSuffix"),
+    )
     return {"Role": shapes.role(role)}
 
 

@@ -35,8 +35,13 @@ USER_COLUMNS = ("path", "name", "user_id", "arn", "created_at", "password_last_u
 
 def user_row(u: dict[str, Any]) -> dict[str, Any]:
     """``user`` of a ``.values(*USER_COLUMNS)`` row (lists read no more than their output shape shows)."""
-    out = {"Path": u["path"], "UserName": u["name"], "UserId": u["user_id"], "Arn": u["arn"],
-           "CreateDate": u["created_at"]}
+    out = {
+        "Path": u["path"],
+        "UserName": u["name"],
+        "UserId": u["user_id"],
+        "Arn": u["arn"],
+        "CreateDate": u["created_at"],
+    }
     if u["password_last_used"]:
         out["PasswordLastUsed"] = u["password_last_used"]
     return out
@@ -47,8 +52,15 @@ def group(g: Any) -> dict[str, Any]:
 
 
 def role(r: Any, *, full: bool = False) -> dict[str, Any]:
-    out = {"Path": r.path, "RoleName": r.name, "RoleId": r.role_id, "Arn": r.arn, "CreateDate": r.created_at,
-           "AssumeRolePolicyDocument": quote(r.assume_role_policy), "MaxSessionDuration": r.max_session_duration}
+    out = {
+        "Path": r.path,
+        "RoleName": r.name,
+        "RoleId": r.role_id,
+        "Arn": r.arn,
+        "CreateDate": r.created_at,
+        "AssumeRolePolicyDocument": quote(r.assume_role_policy),
+        "MaxSessionDuration": r.max_session_duration,
+    }
     if r.description:
         out["Description"] = r.description
     if full:
@@ -60,9 +72,17 @@ def role(r: Any, *, full: bool = False) -> dict[str, Any]:
 
 
 def policy(p: Any, attachment_count: int | None = None) -> dict[str, Any]:
-    out = {"PolicyName": p.name, "PolicyId": p.policy_id, "Arn": p.arn, "Path": p.path,
-           "DefaultVersionId": p.default_version_id, "IsAttachable": True, "CreateDate": p.created_at,
-           "UpdateDate": p.updated_at, "PermissionsBoundaryUsageCount": 0}
+    out = {
+        "PolicyName": p.name,
+        "PolicyId": p.policy_id,
+        "Arn": p.arn,
+        "Path": p.path,
+        "DefaultVersionId": p.default_version_id,
+        "IsAttachable": True,
+        "CreateDate": p.created_at,
+        "UpdateDate": p.updated_at,
+        "PermissionsBoundaryUsageCount": 0,
+    }
     if attachment_count is not None:
         out["AttachmentCount"] = attachment_count
     if p.description:
@@ -80,17 +100,25 @@ def version(v: Any, *, document: bool = True) -> dict[str, Any]:
 
 
 def instance_profile(p: Any) -> dict[str, Any]:
-    return {"Path": p.path, "InstanceProfileName": p.name, "InstanceProfileId": p.instance_profile_id,
-            "Arn": p.arn, "CreateDate": p.created_at, "Roles": [role(r) for r in p.roles.all()],
-            "Tags": tags(p.tags) or None}
+    return {
+        "Path": p.path,
+        "InstanceProfileName": p.name,
+        "InstanceProfileId": p.instance_profile_id,
+        "Arn": p.arn,
+        "CreateDate": p.created_at,
+        "Roles": [role(r) for r in p.roles.all()],
+        "Tags": tags(p.tags) or None,
+    }
 
 
 def page(items: Sequence[Any], params: dict[str, Any], key: str) -> dict[str, Any]:
     """Marker/MaxItems pagination over a list: ``{key: [...], "IsTruncated": bool, "Marker"?: str}``."""
     max_items = params.get("MaxItems") or 100
     if not 1 <= max_items <= 1000:
-        raise ValidationError(f"1 validation error detected: Value '{max_items}' at 'maxItems' failed to satisfy "
-                              "constraint: Member must have value less than or equal to 1000")
+        raise ValidationError(
+            f"1 validation error detected: Value '{max_items}' at 'maxItems' failed to satisfy "
+            "constraint: Member must have value less than or equal to 1000"
+        )
     start = 0
     if params.get("Marker"):
         try:

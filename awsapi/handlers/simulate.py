@@ -29,12 +29,12 @@ def statement_positions(text: str) -> list[tuple[tuple[int, int], tuple[int, int
     while index < len(text) and text[index].isspace():
         index += 1
     spans: list[tuple[int, int]] = []
-    if text[index:index + 1] == "[":
+    if text[index : index + 1] == "[":
         index += 1
         while index < len(text):
             while index < len(text) and text[index] in " \t\r\n,":
                 index += 1
-            if text[index:index + 1] in ("]", ""):
+            if text[index : index + 1] in ("]", ""):
                 break
             _, end = decoder.raw_decode(text, index)
             spans.append((index, end))
@@ -80,28 +80,36 @@ def _context(p: P) -> dict[str, Any]:
     for entry in p.get("ContextEntries") or []:
         values = entry.get("ContextKeyValues") or []
         is_list = (entry.get("ContextKeyType") or "string").endswith("List")
-        context[entry.get("ContextKeyName", "")] = values if is_list or len(values) > 1 else (values[0] if values else "")
+        context[entry.get("ContextKeyName", "")] = (
+            values if is_list or len(values) > 1 else (values[0] if values else "")
+        )
     return context
 
 
 def _simulate(ctx: CallContext, p: P, simulation: simulator.Simulation, principal_kind: str) -> P:
     extra = [t for t in p.get("PolicyInputList") or [] if t.strip()]
     offset = len(simulation.identity)
-    simulation.identity += [simulator._source(f"identity[{offset + i}]", f"PolicyInputList.{i + 1}", t)
-                            for i, t in enumerate(extra)]
+    simulation.identity += [
+        simulator._source(f"identity[{offset + i}]", f"PolicyInputList.{i + 1}", t) for i, t in enumerate(extra)
+    ]
     boundaries = p.get("PermissionsBoundaryPolicyInputList") or []
     if boundaries:
-        simulation.boundary = simulator._source("permissions_boundary", "PermissionsBoundaryPolicyInputList.1",
-                                                boundaries[0])
+        simulation.boundary = simulator._source(
+            "permissions_boundary", "PermissionsBoundaryPolicyInputList.1", boundaries[0]
+        )
     if p.get("ResourcePolicy"):
         simulation.resource = simulator._source("resource", "ResourcePolicy", p["ResourcePolicy"])
     results = simulator.run(ctx, simulation, p.get("ActionNames") or [], p.get("ResourceArns") or ["*"], _context(p))
     page = shapes.page(results, p, "EvaluationResults")
     rows = []
     for result in page["EvaluationResults"]:
-        row: P = {"EvalActionName": result.action, "EvalResourceName": result.resource,
-                  "EvalDecision": DECISIONS[result.decision],
-                  "MatchedStatements": _matched(result, simulation, principal_kind), "MissingContextValues": []}
+        row: P = {
+            "EvalActionName": result.action,
+            "EvalResourceName": result.resource,
+            "EvalDecision": DECISIONS[result.decision],
+            "MatchedStatements": _matched(result, simulation, principal_kind),
+            "MissingContextValues": [],
+        }
         if simulation.boundary is not None:
             blocked = any(ref.get("layer") == "permissions_boundary" for ref in result.deciding)
             row["PermissionsBoundaryDecisionDetail"] = {"AllowedByPermissionsBoundary": not blocked}
@@ -131,5 +139,6 @@ def get_context_keys_for_custom_policy(ctx: CallContext, p: P) -> P:
 @operation("iam", "GetContextKeysForPrincipalPolicy")
 def get_context_keys_for_principal_policy(ctx: CallContext, p: P) -> P:
     keys = api_services.get_context_keys_for_principal_policy(
-        ctx, policy_source_arn=p.get("PolicySourceArn"), policy_input_list=p.get("PolicyInputList") or [])
+        ctx, policy_source_arn=p.get("PolicySourceArn"), policy_input_list=p.get("PolicyInputList") or []
+    )
     return {"ContextKeyNames": keys}

@@ -14,8 +14,12 @@ P = dict[str, Any]
 
 
 def _credentials(issued: sts.IssuedCredentials) -> P:
-    return {"AccessKeyId": issued.access_key_id, "SecretAccessKey": issued.secret_access_key,
-            "SessionToken": issued.session_token, "Expiration": issued.expiration}
+    return {
+        "AccessKeyId": issued.access_key_id,
+        "SecretAccessKey": issued.secret_access_key,
+        "SessionToken": issued.session_token,
+        "Expiration": issued.expiration,
+    }
 
 
 @operation("sts", "GetCallerIdentity")
@@ -26,15 +30,23 @@ def get_caller_identity(ctx: CallContext, p: P) -> P:
 @operation("sts", "AssumeRole")
 def assume_role(ctx: CallContext, p: P) -> P:
     issued = sts.assume_role(
-        ctx, role_arn=p.get("RoleArn"), role_session_name=p.get("RoleSessionName"),
-        duration_seconds=p.get("DurationSeconds"), external_id=p.get("ExternalId"),
-        serial_number=p.get("SerialNumber"), token_code=p.get("TokenCode"), policy=p.get("Policy"),
+        ctx,
+        role_arn=p.get("RoleArn"),
+        role_session_name=p.get("RoleSessionName"),
+        duration_seconds=p.get("DurationSeconds"),
+        external_id=p.get("ExternalId"),
+        serial_number=p.get("SerialNumber"),
+        token_code=p.get("TokenCode"),
+        policy=p.get("Policy"),
         policy_arns=[x["arn"] for x in p.get("PolicyArns") or []],
-        tags=[Tag(t["Key"], t.get("Value", "")) for t in p.get("Tags") or []], source_identity=p.get("SourceIdentity"),
+        tags=[Tag(t["Key"], t.get("Value", "")) for t in p.get("Tags") or []],
+        source_identity=p.get("SourceIdentity"),
     )
-    result: P = {"Credentials": _credentials(issued),
-                 "AssumedRoleUser": {"AssumedRoleId": issued.credential.principal_id, "Arn": issued.credential.arn},
-                 "PackedPolicySize": 0}
+    result: P = {
+        "Credentials": _credentials(issued),
+        "AssumedRoleUser": {"AssumedRoleId": issued.credential.principal_id, "Arn": issued.credential.arn},
+        "PackedPolicySize": 0,
+    }
     if issued.credential.source_identity:
         result["SourceIdentity"] = issued.credential.source_identity
     return result
@@ -42,8 +54,12 @@ def assume_role(ctx: CallContext, p: P) -> P:
 
 @operation("sts", "GetSessionToken")
 def get_session_token(ctx: CallContext, p: P) -> P:
-    issued = sts.get_session_token(ctx, duration_seconds=p.get("DurationSeconds"),
-                                   serial_number=p.get("SerialNumber"), token_code=p.get("TokenCode"))
+    issued = sts.get_session_token(
+        ctx,
+        duration_seconds=p.get("DurationSeconds"),
+        serial_number=p.get("SerialNumber"),
+        token_code=p.get("TokenCode"),
+    )
     return {"Credentials": _credentials(issued)}
 
 

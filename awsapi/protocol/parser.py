@@ -88,6 +88,8 @@ def _scalar(shape: Shape, raw: str, key: str) -> Any:
             return datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
         member = key[:1].lower() + key[1:]
-        raise ValidationError(f"1 validation error detected: Value '{raw}' at '{member}' failed to satisfy "
-                              f"constraint: Member must be of type {kind}") from None
+        raise ValidationError(
+            f"1 validation error detected: Value '{raw}' at '{member}' failed to satisfy "
+            f"constraint: Member must be of type {kind}"
+        ) from None
     return raw

@@ -32,9 +32,11 @@ def serialize(service: str, operation: OperationModel, result: dict[str, Any], r
 
 def serialize_error(service: str, error: IamError, request_id: str) -> bytes:
     kind = "Sender" if error.sender_fault else "Receiver"
-    return (f'{_DECLARATION}<ErrorResponse xmlns="{NAMESPACES.get(service, NAMESPACES["iam"])}"><Error>'
-            f"<Type>{kind}</Type><Code>{_escape(error.code)}</Code><Message>{_escape(error.message)}</Message>"
-            f"</Error><RequestId>{_escape(request_id)}</RequestId></ErrorResponse>").encode()
+    return (
+        f'{_DECLARATION}<ErrorResponse xmlns="{NAMESPACES.get(service, NAMESPACES["iam"])}"><Error>'
+        f"<Type>{kind}</Type><Code>{_escape(error.code)}</Code><Message>{_escape(error.message)}</Message>"
+        f"</Error><RequestId>{_escape(request_id)}</RequestId></ErrorResponse>"
+    ).encode()
 
 
 # Strings are joined rather than built as an ElementTree: the same XML (ElementTree's escaping, no pretty-printing)

@@ -46,8 +46,10 @@ class ExpiredToken(IamError):
     code, status = "ExpiredToken", 403
 
 
-SIGNATURE_MISMATCH = ("The request signature we calculated does not match the signature you provided. Check your "
-                      "AWS Secret Access Key and signing method. Consult the service documentation for details.")
+SIGNATURE_MISMATCH = (
+    "The request signature we calculated does not match the signature you provided. Check your "
+    "AWS Secret Access Key and signing method. Consult the service documentation for details."
+)
 INVALID_TOKEN = "The security token included in the request is invalid."
 
 
@@ -91,8 +93,11 @@ def parse_signature(request: HttpRequest) -> SignedRequest | None:
             fields[key] = value
         amz_date = request.headers.get("x-amz-date", "")
         # AWS's wording: one sentence per missing part, then the header as it was sent.
-        problems = [f"Authorization header requires '{k}' parameter." for k in ("Credential", "Signature",
-                                                                                 "SignedHeaders") if not fields.get(k)]
+        problems = [
+            f"Authorization header requires '{k}' parameter."
+            for k in ("Credential", "Signature", "SignedHeaders")
+            if not fields.get(k)
+        ]
         if not amz_date:
             problems.append("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.")
         if problems:
@@ -103,11 +108,17 @@ def parse_signature(request: HttpRequest) -> SignedRequest | None:
         token = request.headers.get("x-amz-security-token")
         presigned, expires = False, None
     elif "X-Amz-Signature" in query or "X-Amz-Credential" in query:
-        missing = [k for k in ("X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-SignedHeaders",
-                               "X-Amz-Signature") if not query.get(k)]
+        missing = [
+            k
+            for k in ("X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-SignedHeaders", "X-Amz-Signature")
+            if not query.get(k)
+        ]
         if missing:
-            raise IncompleteSignature("AWS query-string parameters must include " + ", ".join(f"'{m}'" for m in missing)
-                                      + ". Re-examine the query-string parameters.")
+            raise IncompleteSignature(
+                "AWS query-string parameters must include "
+                + ", ".join(f"'{m}'" for m in missing)
+                + ". Re-examine the query-string parameters."
+            )
         credential, amz_date = query["X-Amz-Credential"], query["X-Amz-Date"]
         signed_headers = query["X-Amz-SignedHeaders"].split(";")
         signature, token = query["X-Amz-Signature"], query.get("X-Amz-Security-Token")
@@ -121,8 +132,9 @@ def parse_signature(request: HttpRequest) -> SignedRequest | None:
     scope = credential.split("/")
     if len(scope) != 5 or scope[4] != "aws4_request":
         raise IncompleteSignature(f"Credential should be scoped to a valid region. Credential={credential}")
-    return SignedRequest(scope[0], scope[1], scope[2], scope[3], signed_headers, signature, amz_date, token,
-                         presigned, expires)
+    return SignedRequest(
+        scope[0], scope[1], scope[2], scope[3], signed_headers, signature, amz_date, token, presigned, expires
+    )
 
 
 def check_time(signed: SignedRequest) -> None:
@@ -137,10 +149,14 @@ def check_time(signed: SignedRequest) -> None:
     if abs(now - when) > MAX_SKEW:
         fmt = "%Y%m%dT%H%M%SZ"
         if when < now:
-            raise RequestExpired(f"Signature expired: {signed.amz_date} is now earlier than "
-                                 f"{(now - MAX_SKEW).strftime(fmt)} ({now.strftime(fmt)} - 15 min.)")
-        raise RequestExpired(f"Signature not yet current: {signed.amz_date} is still later than "
-                             f"{(now + MAX_SKEW).strftime(fmt)} ({now.strftime(fmt)} + 15 min.)")
+            raise RequestExpired(
+                f"Signature expired: {signed.amz_date} is now earlier than "
+                f"{(now - MAX_SKEW).strftime(fmt)} ({now.strftime(fmt)} - 15 min.)"
+            )
+        raise RequestExpired(
+            f"Signature not yet current: {signed.amz_date} is still later than "
+            f"{(now + MAX_SKEW).strftime(fmt)} ({now.strftime(fmt)} + 15 min.)"
+        )
 
 
 def _amz_datetime(value: str) -> datetime | None:
@@ -149,8 +165,15 @@ def _amz_datetime(value: str) -> datetime | None:
     if len(value) != 16 or value[8] != "T" or value[15] != "Z" or not (digits.isascii() and digits.isdigit()):
         return None
     try:
-        return datetime(int(value[0:4]), int(value[4:6]), int(value[6:8]), int(value[9:11]), int(value[11:13]),
-                        int(value[13:15]), tzinfo=UTC)
+        return datetime(
+            int(value[0:4]),
+            int(value[4:6]),
+            int(value[6:8]),
+            int(value[9:11]),
+            int(value[11:13]),
+            int(value[13:15]),
+            tzinfo=UTC,
+        )
     except ValueError:
         return None
 
@@ -159,9 +182,15 @@ def expected_signature(request: HttpRequest, signed: SignedRequest, secret: str)
     """The signature the client must have sent, by the SigV4 algorithm as botocore's signer applies it (the tests
     hold the two equal), from the request as received. The payload hash is always the body's own: a signed
     ``x-amz-content-sha256`` that does not match the body is a tampered request, not a shortcut."""
-    canonical = "\n".join((request.method.upper(), quote(normalize_url_path(request.path), safe="/~"),
-                           _canonical_query(request.query, signed.presigned), *_canonical_headers(request, signed),
-                           _payload_hash(request)))
+    canonical = "\n".join(
+        (
+            request.method.upper(),
+            quote(normalize_url_path(request.path), safe="/~"),
+            _canonical_query(request.query, signed.presigned),
+            *_canonical_headers(request, signed),
+            _payload_hash(request),
+        )
+    )
     day = signed.amz_date[:8]
     scope = f"{day}/{signed.region}/{signed.service}/aws4_request"
     string_to_sign = f"{ALGORITHM}\n{signed.amz_date}\n{scope}\n{sha256(canonical.encode()).hexdigest()}"

@@ -69,8 +69,11 @@ class AccountFacts:
         return InstanceProfile.objects.filter(account_id=self.account_id, name__iexact=name).first()
 
     def instance_profiles_of(self, role_name: str) -> set[str]:
-        return set(InstanceProfile.objects.filter(account_id=self.account_id, roles__name__iexact=role_name)
-                   .values_list("name", flat=True))
+        return set(
+            InstanceProfile.objects.filter(account_id=self.account_id, roles__name__iexact=role_name).values_list(
+                "name", flat=True
+            )
+        )
 
     # ------------------------------------------------------------------------------------------ credentials
 
@@ -85,28 +88,41 @@ class AccountFacts:
         return 0 if user is None else user.access_keys.count()
 
     def has_mfa(self, user_name: str) -> bool:
-        return MfaDevice.objects.filter(account_id=self.account_id, user__name__iexact=user_name,
-                                        enabled_at__isnull=False).exists()
+        return MfaDevice.objects.filter(
+            account_id=self.account_id, user__name__iexact=user_name, enabled_at__isnull=False
+        ).exists()
 
     # ------------------------------------------------------------------------------------------ membership
 
     def groups_of(self, user_name: str) -> set[str]:
         """Lower-cased names of the user's groups."""
-        return _lower(Group.objects.in_account(self.account_id).filter(memberships__user__name__iexact=user_name)
-                      .values_list("name", flat=True))
+        return _lower(
+            Group.objects.in_account(self.account_id)
+            .filter(memberships__user__name__iexact=user_name)
+            .values_list("name", flat=True)
+        )
 
     def members_of(self, group_name: str) -> set[str]:
-        return _lower(IamUser.objects.in_account(self.account_id)
-                      .filter(memberships__group__name__iexact=group_name).values_list("name", flat=True))
+        return _lower(
+            IamUser.objects.in_account(self.account_id)
+            .filter(memberships__group__name__iexact=group_name)
+            .values_list("name", flat=True)
+        )
 
     # ------------------------------------------------------------------------------------------ policies
 
     def attached_policies(self, kind: str, name: str) -> list[ManagedPolicy]:
         """Managed policies attached directly to a user, group or role."""
-        relation = {"user": "user_attachments__user", "group": "group_attachments__group",
-                    "role": "role_attachments__role"}[kind]
-        return list(ManagedPolicy.objects.filter(**{f"{relation}__account_id": self.account_id,
-                                                    f"{relation}__name__iexact": name}).order_by("name"))
+        relation = {
+            "user": "user_attachments__user",
+            "group": "group_attachments__group",
+            "role": "role_attachments__role",
+        }[kind]
+        return list(
+            ManagedPolicy.objects.filter(
+                **{f"{relation}__account_id": self.account_id, f"{relation}__name__iexact": name}
+            ).order_by("name")
+        )
 
     def attached_policy_names(self, kind: str, name: str) -> set[str]:
         return {p.name for p in self.attached_policies(kind, name)}
@@ -133,8 +149,9 @@ class AccountFacts:
         """Every policy document the account wrote: ``(where, document)`` for the default version of each
         customer managed policy and each inline policy (a text that is not JSON is returned as text)."""
         found: list[tuple[str, dict[str, Any] | str]] = []
-        for name, text in (PolicyVersion.objects.filter(policy__account_id=self.account_id, is_default=True)
-                           .values_list("policy__name", "document")):
+        for name, text in PolicyVersion.objects.filter(policy__account_id=self.account_id, is_default=True).values_list(
+            "policy__name", "document"
+        ):
             found.append((f"policy {name}", _json(text) or text))
         for row in InlinePolicy.objects.filter(account_id=self.account_id).select_related("user", "group", "role"):
             owner = row.user or row.group or row.role
@@ -153,8 +170,9 @@ class AccountFacts:
                 self._simulations[key] = None
         return self._simulations[key]
 
-    def decide(self, kind: str, name: str, action: str, resource: str = "*",
-               context: Mapping[str, Any] | None = None) -> Decision:
+    def decide(
+        self, kind: str, name: str, action: str, resource: str = "*", context: Mapping[str, Any] | None = None
+    ) -> Decision:
         """The engine's decision for a user (with its groups and boundary) or a session of a role. Keys the request
         derives from the principal (``aws:username``, ``aws:PrincipalArn``, ``aws:PrincipalAccount``) are filled
         in as AWS would; ``context`` adds the rest (``aws:MultiFactorAuthPresent``, ``aws:CurrentTime``…).
@@ -163,8 +181,11 @@ class AccountFacts:
         if simulation is None:
             return "ImplicitDeny"
         principal = simulation.principal
-        derived = {"aws:PrincipalArn": principal.get("role_arn") or principal["arn"],
-                   "aws:PrincipalAccount": self.account_id, "aws:PrincipalType": principal["type"]}
+        derived = {
+            "aws:PrincipalArn": principal.get("role_arn") or principal["arn"],
+            "aws:PrincipalAccount": self.account_id,
+            "aws:PrincipalType": principal["type"],
+        }
         if kind == "user":
             derived["aws:username"] = principal["name"]
         case = simulation.case("lab", action, resource, {**derived, **(context or {})}, self.account_id)
@@ -187,12 +208,18 @@ class AccountFacts:
             policies = self._policy_sets[cache_key] = build_policies(case, request, [])
         return evaluate(request, policies).outcome
 
-    def can(self, kind: str, name: str, action: str, resource: str = "*",
-            context: Mapping[str, Any] | None = None) -> bool:
+    def can(
+        self, kind: str, name: str, action: str, resource: str = "*", context: Mapping[str, Any] | None = None
+    ) -> bool:
         return self.decide(kind, name, action, resource, context) == "Allow"
 
-    def trust_admits(self, role_name: str, principal: Mapping[str, str], action: str = "sts:AssumeRole",
-                     context: Mapping[str, Any] | None = None) -> bool:
+    def trust_admits(
+        self,
+        role_name: str,
+        principal: Mapping[str, str],
+        action: str = "sts:AssumeRole",
+        context: Mapping[str, Any] | None = None,
+    ) -> bool:
         """Whether the role's trust policy lets ``principal`` assume it. ``principal`` is ``{"Service": "ec2…"}``,
         ``{"AWS": "<user, role or root ARN>"}`` or ``{"Federated": "<provider ARN>"}``. An AWS principal is taken
         to be allowed ``sts:AssumeRole*`` by its own policies, so a trust policy that names the whole account
@@ -213,18 +240,35 @@ class AccountFacts:
             if value.endswith(":root"):
                 engine_principal = {"type": "Root", "arn": value, "account": account}
             elif ":role/" in value:
-                engine_principal = {"type": "AssumedRole", "arn": value, "account": account, "role_arn": value,
-                                    "session_name": "lab"}
+                engine_principal = {
+                    "type": "AssumedRole",
+                    "arn": value,
+                    "account": account,
+                    "role_arn": value,
+                    "session_name": "lab",
+                }
             else:
-                engine_principal = {"type": "IAMUser", "arn": value, "account": account,
-                                    "name": value.rsplit("/", 1)[-1]}
-        case = {"id": "trust", "principal": engine_principal, "identity_policies": [],
-                "resource_policy": _json(role.assume_role_policy) or role.assume_role_policy,
-                "resource_account": self.account_id,
-                "request": {"action": action, "resource": role.arn, "context": dict(context or {})}}
+                engine_principal = {
+                    "type": "IAMUser",
+                    "arn": value,
+                    "account": account,
+                    "name": value.rsplit("/", 1)[-1],
+                }
+        case = {
+            "id": "trust",
+            "principal": engine_principal,
+            "identity_policies": [],
+            "resource_policy": _json(role.assume_role_policy) or role.assume_role_policy,
+            "resource_account": self.account_id,
+            "request": {"action": action, "resource": role.arn, "context": dict(context or {})},
+        }
         if account:
-            case["identity_policies"] = [{"Version": "2012-10-17", "Statement": [
-                {"Effect": "Allow", "Action": "sts:AssumeRole*", "Resource": "*"}]}]
+            case["identity_policies"] = [
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole*", "Resource": "*"}],
+                }
+            ]
         return evaluate_case(case).get("decision") == "Allow"
 
     def can_assume(self, user_name: str, role_name: str, context: Mapping[str, Any] | None = None) -> bool:
@@ -234,26 +278,42 @@ class AccountFacts:
         if role is None or simulation is None:
             return False
         principal = simulation.principal
-        derived = {"aws:PrincipalArn": principal["arn"], "aws:PrincipalAccount": self.account_id,
-                   "aws:username": principal["name"]}
+        derived = {
+            "aws:PrincipalArn": principal["arn"],
+            "aws:PrincipalAccount": self.account_id,
+            "aws:username": principal["name"],
+        }
         case = simulation.case("lab", "sts:AssumeRole", role.arn, {**derived, **(context or {})}, self.account_id)
         case["resource_policy"] = _json(role.assume_role_policy) or role.assume_role_policy
         return evaluate_case(case).get("decision") == "Allow"
 
-    def document_allows(self, document: dict[str, Any] | str, action: str, resource: str,
-                        context: Mapping[str, Any] | None = None) -> bool:
+    def document_allows(
+        self, document: dict[str, Any] | str, action: str, resource: str, context: Mapping[str, Any] | None = None
+    ) -> bool:
         """Whether one identity policy document, alone, allows the request (for "no policy allows X" checks)."""
-        case = {"id": "doc", "principal": {"type": "IAMUser", "arn": f"arn:aws:iam::{self.account_id}:user/lab-probe",
-                                           "account": self.account_id, "name": "lab-probe"},
-                "identity_policies": [document], "resource_account": self.account_id,
-                "request": {"action": action, "resource": resource,
-                            "context": {"aws:username": "lab-probe", **(context or {})}}}
+        case = {
+            "id": "doc",
+            "principal": {
+                "type": "IAMUser",
+                "arn": f"arn:aws:iam::{self.account_id}:user/lab-probe",
+                "account": self.account_id,
+                "name": "lab-probe",
+            },
+            "identity_policies": [document],
+            "resource_account": self.account_id,
+            "request": {
+                "action": action,
+                "resource": resource,
+                "context": {"aws:username": "lab-probe", **(context or {})},
+            },
+        }
         return evaluate_case(case).get("decision") == "Allow"
 
     # ------------------------------------------------------------------------------------------ the trail
 
-    def events(self, *, name: str | None = None, username: str | None = None,
-               succeeded: bool | None = None) -> QuerySet[AuditEvent]:
+    def events(
+        self, *, name: str | None = None, username: str | None = None, succeeded: bool | None = None
+    ) -> QuerySet[AuditEvent]:
         """Audit events of the account since the lab started, oldest first (delivered or not)."""
         events = AuditEvent.objects.filter(account_id=self.account_id)
         if self.since is not None:
@@ -282,8 +342,10 @@ class AccountFacts:
         if seat is None:
             return None
         seats = StudentSeat.objects.filter(classroom_id=seat.classroom_id)
-        partner = (seats.filter(number__gt=seat.number).order_by("number").values_list("account_id", flat=True)
-                   .first() or seats.order_by("number").values_list("account_id", flat=True).first())
+        partner = (
+            seats.filter(number__gt=seat.number).order_by("number").values_list("account_id", flat=True).first()
+            or seats.order_by("number").values_list("account_id", flat=True).first()
+        )
         return None if partner == self.account_id else partner
 
 

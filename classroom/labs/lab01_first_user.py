@@ -53,8 +53,10 @@ LAB = Lab(
     slug="first-user",
     title="Your first IAM user",
     topic="Users, console access and least privilege",
-    summary=("Alice joins the data team. She needs to sign in to the console and read the files in the "
-             "team-bucket S3 bucket — and nothing else."),
+    summary=(
+        "Alice joins the data team. She needs to sign in to the console and read the files in the "
+        "team-bucket S3 bucket — and nothing else."
+    ),
     steps=(
         "Open **Users** and choose **Create user**.",
         f"Name the user `{USER}` and select **Provide user access to the AWS Management Console**, with a custom "

@@ -56,10 +56,17 @@ def _users_with_policies(facts: AccountFacts) -> list[str]:
 
     from identities.models import IamUser
 
-    found = (IamUser.objects.in_account(facts.account_id)
-             .filter(Q(policy_attachments__isnull=False) | Q(inline_policies__isnull=False)
-                     | Q(groups__policy_attachments__isnull=False) | Q(groups__inline_policies__isnull=False))
-             .values_list("name", flat=True).distinct())
+    found = (
+        IamUser.objects.in_account(facts.account_id)
+        .filter(
+            Q(policy_attachments__isnull=False)
+            | Q(inline_policies__isnull=False)
+            | Q(groups__policy_attachments__isnull=False)
+            | Q(groups__inline_policies__isnull=False)
+        )
+        .values_list("name", flat=True)
+        .distinct()
+    )
     return sorted(found, key=str.lower)
 
 
@@ -113,11 +120,15 @@ def not_attached_directly(facts: AccountFacts) -> Outcome:
         attached = sorted(facts.attached_policy_names("user", name))
         inline = sorted(facts.inline_policies("user", name))
         if attached:
-            return failed(f"{name} still has {attached[0]} attached directly: a developer's permissions should "
-                          f"come from {GROUP} only.")
+            return failed(
+                f"{name} still has {attached[0]} attached directly: a developer's permissions should "
+                f"come from {GROUP} only."
+            )
         if inline:
-            return failed(f"{name} has an inline policy of their own ({inline[0]}): a developer's permissions "
-                          f"should come from {GROUP} only.")
+            return failed(
+                f"{name} has an inline policy of their own ({inline[0]}): a developer's permissions "
+                f"should come from {GROUP} only."
+            )
     return passed(f"Neither alice nor bob has policies of their own: everything comes from {GROUP}.")
 
 
@@ -126,8 +137,7 @@ def only_what_developers_need(facts: AccountFacts) -> Outcome:
         return missing
     for action, resource in TOO_MUCH:
         if facts.can("group", GROUP, action, resource):
-            return failed(f"Members of {GROUP} can do more than developers need: {action} on {resource} is "
-                          "allowed.")
+            return failed(f"Members of {GROUP} can do more than developers need: {action} on {resource} is allowed.")
     return passed(f"Members of {GROUP} cannot touch other teams' buckets or manage IAM.")
 
 
@@ -153,9 +163,11 @@ LAB = Lab(
     slug="developers-group",
     title="The Developers group",
     topic="User groups: permissions given once, inherited by every member",
-    summary=("Alice and Bob are developers: they launch EC2 instances and use the S3 buckets whose names start "
-             "with dev-. Carol works in finance. Give the developers their permissions through one user group, "
-             "so the next developer only needs to join it."),
+    summary=(
+        "Alice and Bob are developers: they launch EC2 instances and use the S3 buckets whose names start "
+        "with dev-. Carol works in finance. Give the developers their permissions through one user group, "
+        "so the next developer only needs to join it."
+    ),
     steps=(
         "Open **User groups** and choose **Create group**.",
         f"Name the group `{GROUP}`. Under **Add users to the group**, select `alice` and `bob`.",
@@ -177,15 +189,21 @@ LAB = Lab(
         Check("group-exists", f"A user group named {GROUP} exists", group_exists),
         Check("members", f"alice and bob are members of {GROUP}", developers_are_members),
         Check("group-grants-work", f"The policies of {GROUP} allow the developers' work", group_grants_the_work),
-        Check("developers-can-work", "alice and bob can launch instances and use the dev- buckets",
-              developers_can_work),
+        Check(
+            "developers-can-work", "alice and bob can launch instances and use the dev- buckets", developers_can_work
+        ),
         Check("not-attached-directly", "alice and bob have no policies of their own", not_attached_directly),
-        Check("least-privilege", f"Members of {GROUP} cannot touch other teams' buckets or manage IAM",
-              only_what_developers_need),
-        Check("nobody-else", f"Nobody outside {GROUP} can launch instances or write to the dev- buckets",
-              nobody_else),
+        Check(
+            "least-privilege",
+            f"Members of {GROUP} cannot touch other teams' buckets or manage IAM",
+            only_what_developers_need,
+        ),
+        Check("nobody-else", f"Nobody outside {GROUP} can launch instances or write to the dev- buckets", nobody_else),
     ),
     starting_state=build_starting_state,
-    console_links=(("User groups", "/iam/groups"), ("Create group", "/iam/groups/create"),
-                   ("Create policy", "/iam/policies/create")),
+    console_links=(
+        ("User groups", "/iam/groups"),
+        ("Create group", "/iam/groups/create"),
+        ("Create policy", "/iam/policies/create"),
+    ),
 )

@@ -52,12 +52,12 @@ def only_ec2_can_assume(facts: AccountFacts) -> Outcome:
             return failed(f"The trust policy also lets {service} assume {ROLE}: only EC2 should.")
     for who in (f"arn:aws:iam::{OTHER_ACCOUNT}:root", f"arn:aws:iam::{OTHER_ACCOUNT}:user/someone"):
         if facts.trust_admits(ROLE, {"AWS": who}):
-            return failed(f"The trust policy also lets another account ({OTHER_ACCOUNT}) assume {ROLE}: only EC2 "
-                          "should.")
+            return failed(
+                f"The trust policy also lets another account ({OTHER_ACCOUNT}) assume {ROLE}: only EC2 should."
+            )
     for who in (f"arn:aws:iam::{facts.account_id}:user/someone", f"arn:aws:iam::{facts.account_id}:root"):
         if facts.trust_admits(ROLE, {"AWS": who}):
-            return failed(f"The trust policy also lets users and roles of this account assume {ROLE}: only EC2 "
-                          "should.")
+            return failed(f"The trust policy also lets users and roles of this account assume {ROLE}: only EC2 should.")
     return passed(f"Only EC2 can assume {ROLE}: no other service and no account.")
 
 
@@ -99,16 +99,17 @@ LAB = Lab(
     slug="ec2-role",
     title="A role for EC2 to read S3",
     topic="Roles for AWS services, trust policies and instance profiles",
-    summary=("An application on EC2 instances reads input files from the team-bucket S3 bucket. Instead of "
-             "storing access keys on the instances, give them a role that EC2 — and only EC2 — can assume, "
-             "which can read S3 and change nothing."),
+    summary=(
+        "An application on EC2 instances reads input files from the team-bucket S3 bucket. Instead of "
+        "storing access keys on the instances, give them a role that EC2 — and only EC2 — can assume, "
+        "which can read S3 and change nothing."
+    ),
     steps=(
         "Open **Roles** and choose **Create role**.",
         "For **Trusted entity type**, choose **AWS service**, then the **EC2** use case.",
         "In **Add permissions**, attach the AWS managed policy that only reads S3.",
         f"Name the role `{ROLE}` and choose **Create role**.",
-        f"Open the role and check its **Trust relationships** tab and the **Instance profile ARN** in its "
-        "**Summary**.",
+        "Open the role and check its **Trust relationships** tab and the **Instance profile ARN** in its **Summary**.",
     ),
     hints=(
         "The trust policy names who may assume the role (`Principal`); the permissions policies say what the "

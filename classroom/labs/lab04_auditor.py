@@ -76,8 +76,10 @@ def no_access_keys(facts: AccountFacts) -> Outcome:
         return missing
     count = facts.access_key_count(USER)
     if count:
-        return failed(f"{USER} has {count} access key{'s' if count > 1 else ''}: an auditor who works in the "
-                      "console needs no long-term keys that could leak.")
+        return failed(
+            f"{USER} has {count} access key{'s' if count > 1 else ''}: an auditor who works in the "
+            "console needs no long-term keys that could leak."
+        )
     return passed(f"{USER} has no access keys.")
 
 
@@ -86,8 +88,10 @@ LAB = Lab(
     slug="read-only-auditor",
     title="A read-only auditor",
     topic="AWS managed job-function policies and read-only access",
-    summary=("An external auditor reviews the account for a week. They must be able to look at the configuration "
-             "of every service and at the event history, and be unable to change anything — not even by accident."),
+    summary=(
+        "An external auditor reviews the account for a week. They must be able to look at the configuration "
+        "of every service and at the event history, and be unable to change anything — not even by accident."
+    ),
     steps=(
         f"Open **Users**, choose **Create user** and name the user `{USER}`.",
         "Select **Provide user access to the AWS Management Console** and set a password.",
@@ -96,11 +100,9 @@ LAB = Lab(
         "Create the user. Do not create access keys for them.",
     ),
     hints=(
-        "Filter the policy list by **AWS managed – job function**: two of them are meant for reading and "
-        "auditing.",
+        "Filter the policy list by **AWS managed – job function**: two of them are meant for reading and auditing.",
         "Policies whose names end in `FullAccess`, or `PowerUserAccess`, allow changes.",
-        "Try your choice in the policy simulator: `iam:CreateUser` must be denied, `ec2:DescribeInstances` "
-        "allowed.",
+        "Try your choice in the policy simulator: `iam:CreateUser` must be denied, `ec2:DescribeInstances` allowed.",
     ),
     checks=(
         Check("auditor-exists", f"An IAM user named {USER} exists", auditor_exists),

@@ -84,11 +84,12 @@ def key_deletes_need_mfa(facts: AccountFacts) -> Outcome:
     for action, resource in DELETES:
         if facts.can("user", USER, action, resource, ACCESS_KEYS):
             if not facts.can("user", USER, action, resource, CONSOLE_WITHOUT_MFA):
-                return failed(f"A request signed with {USER}'s access keys has no {MFA} key at all, and {USER} can "
-                              f"still {action} on {resource}: your condition stops a false value but not a "
-                              "missing one.")
-            return failed(f"With access keys (no {MFA} key in the request), {USER} can still {action} on "
-                          f"{resource}.")
+                return failed(
+                    f"A request signed with {USER}'s access keys has no {MFA} key at all, and {USER} can "
+                    f"still {action} on {resource}: your condition stops a false value but not a "
+                    "missing one."
+                )
+            return failed(f"With access keys (no {MFA} key in the request), {USER} can still {action} on {resource}.")
     return passed(f"With access keys (no MFA in the request), {USER} cannot delete objects or the bucket either.")
 
 
@@ -96,8 +97,11 @@ def signed_in_with_mfa(facts: AccountFacts) -> Outcome:
     if (missing := _user_missing(facts)) is not None:
         return missing
     # A failed ConsoleLogin has no errorCode (CloudTrail marks it in responseElements), so filter on the response.
-    sign_ins = list(facts.events(name="ConsoleLogin", username=USER)
-                    .filter(record__responseElements__ConsoleLogin="Success").values_list("record", flat=True))
+    sign_ins = list(
+        facts.events(name="ConsoleLogin", username=USER)
+        .filter(record__responseElements__ConsoleLogin="Success")
+        .values_list("record", flat=True)
+    )
     if any((record.get("additionalEventData") or {}).get("MFAUsed") == "Yes" for record in sign_ins):
         return passed(f"The trail shows {USER} signing in to the console with MFA.")
     if sign_ins:
@@ -110,8 +114,10 @@ LAB = Lab(
     slug="mfa-deletes",
     title="MFA-protected deletes",
     topic="Multi-factor authentication and the aws:MultiFactorAuthPresent condition key",
-    summary=("Bob keeps the team's reports in the team-bucket S3 bucket. A stolen password or a leaked access "
-             "key must not be enough to delete them: Bob may read and write freely, but deleting needs MFA."),
+    summary=(
+        "Bob keeps the team's reports in the team-bucket S3 bucket. A stolen password or a leaked access "
+        "key must not be enough to delete them: Bob may read and write freely, but deleting needs MFA."
+    ),
     steps=(
         f"Create the user `{USER}` with a console password (**Users** → **Create user**).",
         f"On {USER}'s **Security credentials** tab, choose **Assign MFA device**, pick **Authenticator app** and "
@@ -126,8 +132,7 @@ LAB = Lab(
         f"Requests signed with long-term access keys carry no `{MFA}` key at all. Which condition operators "
         "match when a key is missing?",
         "The `…IfExists` form of an operator also matches when the key is absent.",
-        "IAM users sign in from the **Sign-in URL for IAM users in this account**, shown on the IAM "
-        "**Dashboard**.",
+        "IAM users sign in from the **Sign-in URL for IAM users in this account**, shown on the IAM **Dashboard**.",
     ),
     checks=(
         Check("mfa-device", f"{USER} has an MFA device", has_mfa_device),
@@ -137,6 +142,9 @@ LAB = Lab(
         Check("key-deletes-need-mfa", "With access keys, deletes are denied too", key_deletes_need_mfa),
         Check("signed-in-with-mfa", f"{USER} has signed in with MFA", signed_in_with_mfa),
     ),
-    console_links=(("Users", "/iam/users"), ("Create policy", "/iam/policies/create"),
-                   ("Policy simulator", "/iam/policy_simulator")),
+    console_links=(
+        ("Users", "/iam/users"),
+        ("Create policy", "/iam/policies/create"),
+        ("Policy simulator", "/iam/policy_simulator"),
+    ),
 )

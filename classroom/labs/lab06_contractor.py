@@ -47,8 +47,11 @@ def _read_end_dates(facts: AccountFacts) -> list[datetime]:
     (or ``…Equals``) on ``aws:CurrentTime`` in an Allow, or a ``DateGreaterThan`` in a Deny. The trust policy
     counts too: it decides whether the role can still be assumed."""
     documents = [facts.trust_policy(ROLE)]
-    documents += [facts.policy_document(p) for kind, name in (("role", ROLE), ("user", USER))
-                  for p in facts.attached_policies(kind, name)]
+    documents += [
+        facts.policy_document(p)
+        for kind, name in (("role", ROLE), ("user", USER))
+        for p in facts.attached_policies(kind, name)
+    ]
     documents += [*facts.inline_policies("role", ROLE).values(), *facts.inline_policies("user", USER).values()]
     found = []
     for document in documents:
@@ -59,8 +62,9 @@ def _read_end_dates(facts: AccountFacts) -> list[datetime]:
                 continue
             for operator, block in conditions.items():
                 op = operator.lower().removesuffix("ifexists")
-                ends = ((effect == "Allow" and op in ("datelessthan", "datelessthanequals"))
-                        or (effect == "Deny" and op in ("dategreaterthan", "dategreaterthanequals")))
+                ends = (effect == "Allow" and op in ("datelessthan", "datelessthanequals")) or (
+                    effect == "Deny" and op in ("dategreaterthan", "dategreaterthanequals")
+                )
                 if not ends or not isinstance(block, dict):
                     continue
                 for key, value in block.items():
@@ -112,8 +116,9 @@ def _end_date(facts: AccountFacts) -> tuple[datetime | None, Outcome | None]:
         return None, failed(f"The end date {dates[-1]:%Y-%m-%d %H:%M} UTC is already past: the contract would be over.")
     soon = [d for d in future if d <= now + timedelta(days=MAX_DAYS)]
     if not soon:
-        return None, failed(f"The end date {future[0]:%Y-%m-%d} is more than {MAX_DAYS} days away: "
-                            "the contract ends sooner.")
+        return None, failed(
+            f"The end date {future[0]:%Y-%m-%d} is more than {MAX_DAYS} days away: the contract ends sooner."
+        )
     return soon[-1], None
 
 
@@ -132,8 +137,10 @@ def access_ends(facts: AccountFacts) -> Outcome:
         return failed(f"There is no end date within the next {MAX_DAYS} days to try yet.")
     after = end + timedelta(minutes=1)
     if _works_at(facts, after) is None:
-        return failed(f"After {end:%Y-%m-%d %H:%M} UTC {USER} can still assume {ROLE} and read the project files: "
-                      "the end date does not stop the work.")
+        return failed(
+            f"After {end:%Y-%m-%d %H:%M} UTC {USER} can still assume {ROLE} and read the project files: "
+            "the end date does not stop the work."
+        )
     return passed(f"After {end:%Y-%m-%d %H:%M} UTC {USER} can no longer get in.")
 
 
@@ -143,8 +150,10 @@ def short_sessions(facts: AccountFacts) -> Outcome:
         return failed(f"There is no role named {ROLE} yet.")
     if role.max_session_duration > MAX_SESSION:
         hours = role.max_session_duration / 3600
-        return failed(f"Sessions of {ROLE} may last {hours:g} hours: a session started just before the end date "
-                      "would outlive the contract by that much.")
+        return failed(
+            f"Sessions of {ROLE} may last {hours:g} hours: a session started just before the end date "
+            "would outlive the contract by that much."
+        )
     return passed(f"Sessions of {ROLE} last at most one hour.")
 
 
@@ -153,8 +162,10 @@ def no_long_term_keys(facts: AccountFacts) -> Outcome:
         return failed(f"There is no IAM user named {USER} yet.")
     count = facts.access_key_count(USER)
     if count:
-        return failed(f"{USER} has {count} access key{'s' if count > 1 else ''}: long-term keys keep working after "
-                      "the contract ends.")
+        return failed(
+            f"{USER} has {count} access key{'s' if count > 1 else ''}: long-term keys keep working after "
+            "the contract ends."
+        )
     return passed(f"{USER} has no access keys.")
 
 
@@ -172,9 +183,11 @@ LAB = Lab(
     slug="contractor-access",
     title="Temporary access for a contractor",
     topic="Temporary credentials: roles, session duration and DateLessThan",
-    summary=("A contractor joins for a few weeks to read the files in the project-files S3 bucket. Give them a "
-             "role to switch into, with sessions of an hour and access that stops by itself when the contract "
-             "ends — no access keys that outlive it."),
+    summary=(
+        "A contractor joins for a few weeks to read the files in the project-files S3 bucket. Give them a "
+        "role to switch into, with sessions of an hour and access that stops by itself when the contract "
+        "ends — no access keys that outlive it."
+    ),
     steps=(
         f"Open **Users** and create the user `{USER}` with console access. Do not create access keys.",
         "Open **Roles**, choose **Create role**, then **AWS account** → **This account**. Add a permissions policy "
@@ -187,12 +200,11 @@ LAB = Lab(
     hints=(
         "Dates in conditions are written like `2030-01-31T00:00:00Z` (UTC).",
         "`sts:AssumeRole` on the role's ARN is the permission the contractor's user needs.",
-        "Condition operators go in the statement's `Condition` block: `{\"DateLessThan\": {\"aws:CurrentTime\": …}}`.",
+        'Condition operators go in the statement\'s `Condition` block: `{"DateLessThan": {"aws:CurrentTime": …}}`.',
         "The policy simulator lets you set `aws:CurrentTime` to try a date after the contract.",
     ),
     checks=(
-        Check("contractor-can-work", f"{USER} can assume {ROLE} and read the project files today",
-              contractor_can_work),
+        Check("contractor-can-work", f"{USER} can assume {ROLE} and read the project files today", contractor_can_work),
         Check("end-date", "Access has an end date within the next 30 days", access_has_end_date),
         Check("access-ends", f"After the end date {USER} can no longer get in", access_ends),
         Check("short-sessions", f"Sessions of {ROLE} last at most one hour", short_sessions),

@@ -16,12 +16,20 @@ from identities.models import IamUser, Role
 
 ROLE = "PartnerReadOnly"
 STRANGER = "999999999999"  # an account outside the class: no seat has it
-READS = (("iam:ListUsers", "*"), ("s3:GetObject", "arn:aws:s3:::team-bucket/report.csv"),
-         ("ec2:DescribeInstances", "*"))
-WRITES = (("iam:CreateUser", "*"), ("s3:PutObject", "arn:aws:s3:::team-bucket/report.csv"),
-          ("ec2:TerminateInstances", "*"))
-NO_PARTNER = ("This lab needs a partner — the next student by seat number in your class — and your class has no "
-              "other student: ask your instructor.")
+READS = (
+    ("iam:ListUsers", "*"),
+    ("s3:GetObject", "arn:aws:s3:::team-bucket/report.csv"),
+    ("ec2:DescribeInstances", "*"),
+)
+WRITES = (
+    ("iam:CreateUser", "*"),
+    ("s3:PutObject", "arn:aws:s3:::team-bucket/report.csv"),
+    ("ec2:TerminateInstances", "*"),
+)
+NO_PARTNER = (
+    "This lab needs a partner — the next student by seat number in your class — and your class has no "
+    "other student: ask your instructor."
+)
 
 
 def _partner_principals(partner: str) -> list[str]:
@@ -50,8 +58,11 @@ def _named_classmates(facts: AccountFacts, trust_text: str) -> list[str]:
         return []
     partner = facts.partner_account_id()
     accounts = StudentSeat.objects.filter(classroom_id=seat.classroom_id).order_by("number")
-    return [a for a in accounts.values_list("account_id", flat=True)
-            if a not in (facts.account_id, partner) and a in trust_text]
+    return [
+        a
+        for a in accounts.values_list("account_id", flat=True)
+        if a not in (facts.account_id, partner) and a in trust_text
+    ]
 
 
 def trusts_no_stranger(facts: AccountFacts) -> Outcome:
@@ -63,8 +74,9 @@ def trusts_no_stranger(facts: AccountFacts) -> Outcome:
         named = re.findall(rf"arn:aws:iam::{account}:[\w+=,.@/-]+", text)
         for arn in (f"arn:aws:iam::{account}:root", f"arn:aws:iam::{account}:user/mallory", *named):
             if facts.trust_admits(ROLE, {"AWS": arn}):
-                return failed(f"The trust policy of {ROLE} also admits the account {account}, which is not your "
-                              "partner's.")
+                return failed(
+                    f"The trust policy of {ROLE} also admits the account {account}, which is not your partner's."
+                )
     return passed(f"No account but your partner's may assume {ROLE}.")
 
 
@@ -72,10 +84,10 @@ def read_only(facts: AccountFacts) -> Outcome:
     if facts.role(ROLE) is None:
         return failed(f"There is no role named {ROLE} yet.")
     allowed = [facts.can("role", ROLE, action, resource) for action, resource in READS + WRITES]
-    for (action, _), ok in zip(READS, allowed[:len(READS)], strict=True):
+    for (action, _), ok in zip(READS, allowed[: len(READS)], strict=True):
         if not ok:
             return failed(f"A session of {ROLE} cannot read everything: {action} is not allowed.")
-    for (action, _), ok in zip(WRITES, allowed[len(READS):], strict=True):
+    for (action, _), ok in zip(WRITES, allowed[len(READS) :], strict=True):
         if ok:
             return failed(f"A session of {ROLE} can change things: {action} is allowed.")
     return passed(f"A session of {ROLE} can read the account and change nothing.")
@@ -89,15 +101,18 @@ def partner_assumed(facts: AccountFacts) -> Outcome:
     if role is None:
         return failed(f"There is no role named {ROLE} yet.")
     # AssumeRole is recorded in the caller's trail: the partner's. Only whether it happened is shown.
-    attempts = AuditEvent.objects.filter(account_id=partner, event_name="AssumeRole",
-                                         record__requestParameters__roleArn=role.arn)
+    attempts = AuditEvent.objects.filter(
+        account_id=partner, event_name="AssumeRole", record__requestParameters__roleArn=role.arn
+    )
     if facts.since is not None:
         attempts = attempts.filter(event_time__gte=facts.since)
     if attempts.filter(error_code="").exists():
         return passed(f"Your partner has assumed {ROLE}.")
     if attempts.exists():
-        return failed(f"Your partner tried to assume {ROLE} and was denied: check the trust policy, and ask them "
-                      "to check that their own policy allows sts:AssumeRole on your role.")
+        return failed(
+            f"Your partner tried to assume {ROLE} and was denied: check the trust policy, and ask them "
+            "to check that their own policy allows sts:AssumeRole on your role."
+        )
     return failed(f"Your partner has not assumed {ROLE} yet.")
 
 
@@ -106,8 +121,10 @@ LAB = Lab(
     slug="cross-account",
     title="Cross-account access between two students",
     topic="Cross-account roles and trust policies",
-    summary=("Your partner — the student in the next seat of your class — needs to look around your account "
-             f"without being able to change anything. Give them a role, {ROLE}, and watch them use it."),
+    summary=(
+        "Your partner — the student in the next seat of your class — needs to look around your account "
+        f"without being able to change anything. Give them a role, {ROLE}, and watch them use it."
+    ),
     steps=(
         "Find your partner's 12-digit account ID (the first check shows it) and tell them yours.",
         "Open **Roles**, choose **Create role**, then **AWS account** → **Another AWS account** and enter your "

@@ -11,8 +11,13 @@ NEW_USER = "new-developer"  # a user the help desk might create
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
 DELEGATED = ("iam:CreateUser", "iam:PutUserPermissionsBoundary")
 # What a boundary for developers must not allow: with it, a developer could make users or lift boundaries.
-IAM_ESCAPES = ("iam:CreateUser", "iam:AttachUserPolicy", "iam:PutUserPolicy", "iam:DeleteUserPermissionsBoundary",
-               "iam:CreatePolicyVersion")
+IAM_ESCAPES = (
+    "iam:CreateUser",
+    "iam:AttachUserPolicy",
+    "iam:PutUserPolicy",
+    "iam:DeleteUserPermissionsBoundary",
+    "iam:CreatePolicyVersion",
+)
 EDITS = ("iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:DeletePolicyVersion", "iam:DeletePolicy")
 
 
@@ -88,8 +93,10 @@ LAB = Lab(
     slug="boundary-delegation",
     title="Delegating user creation safely with a permissions boundary",
     topic="Permissions boundaries and the iam:PermissionsBoundary condition key",
-    summary=("The help desk creates accounts for new developers. Let it create users — but only users held "
-             f"inside the {BOUNDARY} permissions boundary, which the help desk can neither change nor take off."),
+    summary=(
+        "The help desk creates accounts for new developers. Let it create users — but only users held "
+        f"inside the {BOUNDARY} permissions boundary, which the help desk can neither change nor take off."
+    ),
     steps=(
         f"Open **Policies**, choose **Create policy** and write `{BOUNDARY}`: what a developer may do at most "
         "(for example S3, EC2 and CloudWatch), with no IAM.",
@@ -108,8 +115,9 @@ LAB = Lab(
     ),
     checks=(
         Check("boundary-policy", f"{BOUNDARY} exists and allows no IAM changes", boundary_policy),
-        Check("creates-with-boundary", f"{USER} can create users with {BOUNDARY} as their boundary",
-              creates_with_boundary),
+        Check(
+            "creates-with-boundary", f"{USER} can create users with {BOUNDARY} as their boundary", creates_with_boundary
+        ),
         Check("only-with-boundary", f"{USER} cannot create users without {BOUNDARY}", only_with_boundary),
         Check("boundary-protected", f"{USER} cannot edit or delete {BOUNDARY}", boundary_protected),
         Check("boundaries-stay", f"{USER} cannot remove permissions boundaries", boundaries_stay),

@@ -63,8 +63,9 @@ def lists_own_prefix(facts: AccountFacts) -> Outcome:
             return failed(f"{user} cannot list company-home with the prefix {_folder(user)}.")
         other = _other(user)
         if facts.can("user", user, "s3:ListBucket", BUCKET, {"s3:prefix": _folder(other)}):
-            return failed(f"{user} can list {other}'s folder: s3:ListBucket with the prefix {_folder(other)} is "
-                          "allowed.")
+            return failed(
+                f"{user} can list {other}'s folder: s3:ListBucket with the prefix {_folder(other)} is allowed."
+            )
     return passed("Each can list the bucket under their own prefix only.")
 
 
@@ -74,10 +75,14 @@ def works_for_newcomers(facts: AccountFacts) -> Outcome:
         return failed(f"There is no group named {GROUP} yet.")
     as_newcomer = {"aws:username": NEWCOMER}
     mine, theirs = _object(NEWCOMER), _object(USERS[0])
-    if not (facts.can("group", GROUP, "s3:PutObject", mine, as_newcomer)
-            and facts.can("group", GROUP, "s3:ListBucket", BUCKET, {**as_newcomer, "s3:prefix": _folder(NEWCOMER)})):
-        return failed(f"A new member of {GROUP} (say, {NEWCOMER}) would get no home folder without editing the "
-                      "policy: it names users instead of working for whoever signs in.")
+    if not (
+        facts.can("group", GROUP, "s3:PutObject", mine, as_newcomer)
+        and facts.can("group", GROUP, "s3:ListBucket", BUCKET, {**as_newcomer, "s3:prefix": _folder(NEWCOMER)})
+    ):
+        return failed(
+            f"A new member of {GROUP} (say, {NEWCOMER}) would get no home folder without editing the "
+            "policy: it names users instead of working for whoever signs in."
+        )
     if facts.can("group", GROUP, "s3:GetObject", theirs, as_newcomer):
         return failed(f"A new member of {GROUP} (say, {NEWCOMER}) could read alice's folder.")
     return passed(f"Anyone who joins {GROUP} gets a home folder with no change to the policy.")
@@ -88,8 +93,10 @@ LAB = Lab(
     slug="home-folders",
     title="Per-user home folders with ${aws:username}",
     topic="Policy variables",
-    summary=("Everyone on staff gets a private folder in the company-home bucket: home/alice/ for Alice, "
-             "home/bob/ for Bob, and the same for whoever joins next — all from one group policy."),
+    summary=(
+        "Everyone on staff gets a private folder in the company-home bucket: home/alice/ for Alice, "
+        "home/bob/ for Bob, and the same for whoever joins next — all from one group policy."
+    ),
     steps=(
         f"Open **User groups**, choose **Create group** and name it `{GROUP}`.",
         f"Create the users `alice` and `bob` and add them to `{GROUP}`.",
@@ -103,7 +110,7 @@ LAB = Lab(
         "Listing is `s3:ListBucket` on the bucket ARN; reading and writing are `s3:GetObject` and `s3:PutObject` "
         "on object ARNs.",
         "`StringLike` matches `*` wildcards in condition values, and `${aws:username}` works there too.",
-        "Policy variables need `\"Version\": \"2012-10-17\"`.",
+        'Policy variables need `"Version": "2012-10-17"`.',
     ),
     checks=(
         Check("staff-group", f"alice and bob are members of {GROUP}", staff_group),

@@ -20,18 +20,36 @@ ANY_POLICY = "lab-any-policy"
 REWRITES = ("iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion")
 SELF_GRANTS = ("iam:AttachUserPolicy", "iam:PutUserPolicy")
 
-EC2_TRUST = {"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+EC2_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+}
 
 
 def intern_policy(account_id: str) -> dict:
-    return {"Version": "2012-10-17", "Statement": [
-        {"Sid": "ReadTheAccount", "Effect": "Allow",
-         "Action": ["iam:Get*", "iam:List*", "s3:ListAllMyBuckets", "s3:GetObject"], "Resource": "*"},
-        {"Sid": "HelpWithDeployments", "Effect": "Allow", "Action": ["iam:PassRole", "iam:CreatePolicyVersion"],
-         "Resource": "*"},
-        {"Sid": "ManageOwnPolicies", "Effect": "Allow", "Action": "iam:AttachUserPolicy",
-         "Resource": f"arn:aws:iam::{account_id}:user/{USER}"}]}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "ReadTheAccount",
+                "Effect": "Allow",
+                "Action": ["iam:Get*", "iam:List*", "s3:ListAllMyBuckets", "s3:GetObject"],
+                "Resource": "*",
+            },
+            {
+                "Sid": "HelpWithDeployments",
+                "Effect": "Allow",
+                "Action": ["iam:PassRole", "iam:CreatePolicyVersion"],
+                "Resource": "*",
+            },
+            {
+                "Sid": "ManageOwnPolicies",
+                "Effect": "Allow",
+                "Action": "iam:AttachUserPolicy",
+                "Resource": f"arn:aws:iam::{account_id}:user/{USER}",
+            },
+        ],
+    }
 
 
 def build_starting_state(ctx: CallContext) -> None:
@@ -41,11 +59,19 @@ def build_starting_state(ctx: CallContext) -> None:
     from policies import services as policies
 
     users.create_user(ctx, user_name=USER)
-    policy = policies.create_policy(ctx, policy_name=POLICY, policy_document=json.dumps(intern_policy(ctx.account_id)),
-                                    description="What the intern needs for the summer.")
+    policy = policies.create_policy(
+        ctx,
+        policy_name=POLICY,
+        policy_document=json.dumps(intern_policy(ctx.account_id)),
+        description="What the intern needs for the summer.",
+    )
     policies.attach_user_policy(ctx, user_name=USER, policy_arn=policy.arn)
-    roles.create_role(ctx, role_name=ADMIN_ROLE, assume_role_policy_document=json.dumps(EC2_TRUST),
-                      description="Instances that run operations jobs.")
+    roles.create_role(
+        ctx,
+        role_name=ADMIN_ROLE,
+        assume_role_policy_document=json.dumps(EC2_TRUST),
+        description="Instances that run operations jobs.",
+    )
     policies.attach_role_policy(ctx, role_name=ADMIN_ROLE, policy_arn=ADMIN)
 
 
@@ -103,9 +129,11 @@ LAB = Lab(
     slug="privilege-escalation",
     title="Find and fix a privilege-escalation path",
     topic="Privilege escalation: iam:PassRole, iam:CreatePolicyVersion and attaching policies to oneself",
-    summary=(f"The summer intern's policy, {POLICY}, was written in a hurry. Besides reading the account it hides "
-             "several ways for the intern to become an administrator. Close them all without taking away what the "
-             "job needs: reading IAM and listing the S3 buckets."),
+    summary=(
+        f"The summer intern's policy, {POLICY}, was written in a hurry. Besides reading the account it hides "
+        "several ways for the intern to become an administrator. Close them all without taking away what the "
+        "job needs: reading IAM and listing the S3 buckets."
+    ),
     steps=(
         f"Open **Users** → `{USER}` → **Permissions** and expand `{POLICY}`. Read every statement.",
         "For each permission ask: what could the intern do with it that the job does not need? Look at what it "

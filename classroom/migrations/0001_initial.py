@@ -6,144 +6,262 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('identities', '0005_credentialreport'),
+        ("identities", "0005_credentialreport"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Organization',
+            name="Organization",
             fields=[
-                ('id', models.CharField(max_length=34, primary_key=True, serialize=False)),
-                ('name', models.CharField(max_length=128)),
-                ('feature_set', models.CharField(default='ALL', max_length=16)),
-                ('created_at', models.DateTimeField()),
-                ('policy_revision', models.PositiveIntegerField(default=1)),
-                ('management_account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='managed_organizations', to='identities.account')),
+                ("id", models.CharField(max_length=34, primary_key=True, serialize=False)),
+                ("name", models.CharField(max_length=128)),
+                ("feature_set", models.CharField(default="ALL", max_length=16)),
+                ("created_at", models.DateTimeField()),
+                ("policy_revision", models.PositiveIntegerField(default=1)),
+                (
+                    "management_account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="managed_organizations",
+                        to="identities.account",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Instructor',
+            name="Instructor",
             fields=[
-                ('account', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='instructor', serialize=False, to='identities.account')),
-                ('display_name', models.CharField(blank=True, default='', max_length=128)),
-                ('created_at', models.DateTimeField()),
+                (
+                    "account",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="instructor",
+                        serialize=False,
+                        to="identities.account",
+                    ),
+                ),
+                ("display_name", models.CharField(blank=True, default="", max_length=128)),
+                ("created_at", models.DateTimeField()),
             ],
         ),
         migrations.CreateModel(
-            name='Class',
+            name="Class",
             fields=[
-                ('organization', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='classroom', serialize=False, to='classroom.organization')),
-                ('title', models.CharField(max_length=128)),
-                ('alias_prefix', models.CharField(blank=True, default='', max_length=40)),
-                ('join_code', models.CharField(max_length=16, unique=True)),
-                ('join_enabled', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField()),
-                ('instructor_account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='classes', to='identities.account')),
+                (
+                    "organization",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="classroom",
+                        serialize=False,
+                        to="classroom.organization",
+                    ),
+                ),
+                ("title", models.CharField(max_length=128)),
+                ("alias_prefix", models.CharField(blank=True, default="", max_length=40)),
+                ("join_code", models.CharField(max_length=16, unique=True)),
+                ("join_enabled", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField()),
+                (
+                    "instructor_account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="classes", to="identities.account"
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'classes',
+                "verbose_name_plural": "classes",
             },
         ),
         migrations.CreateModel(
-            name='OrganizationalUnit',
+            name="OrganizationalUnit",
             fields=[
-                ('id', models.CharField(max_length=68, primary_key=True, serialize=False)),
-                ('name', models.CharField(max_length=128)),
-                ('created_at', models.DateTimeField()),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='units', to='classroom.organization')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='classroom.organizationalunit')),
+                ("id", models.CharField(max_length=68, primary_key=True, serialize=False)),
+                ("name", models.CharField(max_length=128)),
+                ("created_at", models.DateTimeField()),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="units", to="classroom.organization"
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="classroom.organizationalunit",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='OrgAccount',
+            name="OrgAccount",
             fields=[
-                ('account', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='membership', serialize=False, to='identities.account')),
-                ('joined_method', models.CharField(default='CREATED', max_length=8)),
-                ('joined_at', models.DateTimeField()),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='members', to='classroom.organization')),
-                ('parent_unit', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='accounts', to='classroom.organizationalunit')),
+                (
+                    "account",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="membership",
+                        serialize=False,
+                        to="identities.account",
+                    ),
+                ),
+                ("joined_method", models.CharField(default="CREATED", max_length=8)),
+                ("joined_at", models.DateTimeField()),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="members", to="classroom.organization"
+                    ),
+                ),
+                (
+                    "parent_unit",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="accounts",
+                        to="classroom.organizationalunit",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='OrgRoot',
+            name="OrgRoot",
             fields=[
-                ('id', models.CharField(max_length=32, primary_key=True, serialize=False)),
-                ('name', models.CharField(default='Root', max_length=16)),
-                ('organization', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='root', to='classroom.organization')),
+                ("id", models.CharField(max_length=32, primary_key=True, serialize=False)),
+                ("name", models.CharField(default="Root", max_length=16)),
+                (
+                    "organization",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="root", to="classroom.organization"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='ServiceControlPolicy',
+            name="ServiceControlPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('policy_id', models.CharField(max_length=130)),
-                ('name', models.CharField(max_length=128)),
-                ('description', models.CharField(blank=True, default='', max_length=512)),
-                ('document', models.TextField()),
-                ('aws_managed', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField()),
-                ('updated_at', models.DateTimeField()),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='policies', to='classroom.organization')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("policy_id", models.CharField(max_length=130)),
+                ("name", models.CharField(max_length=128)),
+                ("description", models.CharField(blank=True, default="", max_length=512)),
+                ("document", models.TextField()),
+                ("aws_managed", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField()),
+                ("updated_at", models.DateTimeField()),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="policies",
+                        to="classroom.organization",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='PolicyAttachment',
+            name="PolicyAttachment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('target_type', models.CharField(max_length=24)),
-                ('target_id', models.CharField(max_length=68)),
-                ('created_at', models.DateTimeField()),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attachments', to='classroom.organization')),
-                ('policy', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attachments', to='classroom.servicecontrolpolicy')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("target_type", models.CharField(max_length=24)),
+                ("target_id", models.CharField(max_length=68)),
+                ("created_at", models.DateTimeField()),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attachments",
+                        to="classroom.organization",
+                    ),
+                ),
+                (
+                    "policy",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attachments",
+                        to="classroom.servicecontrolpolicy",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='StudentSeat',
+            name="StudentSeat",
             fields=[
-                ('account', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='seat', serialize=False, to='identities.account')),
-                ('number', models.PositiveIntegerField()),
-                ('email', models.EmailField(max_length=254)),
-                ('joined_via', models.CharField(default='created', max_length=8)),
-                ('must_change_password', models.BooleanField(default=False)),
-                ('handout_password', models.TextField(blank=True, default='')),
-                ('last_reset_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField()),
-                ('classroom', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='seats', to='classroom.class')),
+                (
+                    "account",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="seat",
+                        serialize=False,
+                        to="identities.account",
+                    ),
+                ),
+                ("number", models.PositiveIntegerField()),
+                ("email", models.EmailField(max_length=254)),
+                ("joined_via", models.CharField(default="created", max_length=8)),
+                ("must_change_password", models.BooleanField(default=False)),
+                ("handout_password", models.TextField(blank=True, default="")),
+                ("last_reset_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField()),
+                (
+                    "classroom",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="seats", to="classroom.class"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['number'],
+                "ordering": ["number"],
             },
         ),
         migrations.AddConstraint(
-            model_name='organizationalunit',
-            constraint=models.UniqueConstraint(models.F('organization'), models.F('parent'), django.db.models.functions.text.Lower('name'), name='ou_unique_name_in_parent'),
+            model_name="organizationalunit",
+            constraint=models.UniqueConstraint(
+                models.F("organization"),
+                models.F("parent"),
+                django.db.models.functions.text.Lower("name"),
+                name="ou_unique_name_in_parent",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='organizationalunit',
-            constraint=models.UniqueConstraint(models.F('organization'), django.db.models.functions.text.Lower('name'), condition=models.Q(('parent__isnull', True)), name='ou_unique_name_under_root'),
+            model_name="organizationalunit",
+            constraint=models.UniqueConstraint(
+                models.F("organization"),
+                django.db.models.functions.text.Lower("name"),
+                condition=models.Q(("parent__isnull", True)),
+                name="ou_unique_name_under_root",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='servicecontrolpolicy',
-            constraint=models.UniqueConstraint(models.F('organization'), models.F('policy_id'), name='scp_unique_id'),
+            model_name="servicecontrolpolicy",
+            constraint=models.UniqueConstraint(models.F("organization"), models.F("policy_id"), name="scp_unique_id"),
         ),
         migrations.AddConstraint(
-            model_name='servicecontrolpolicy',
-            constraint=models.UniqueConstraint(models.F('organization'), django.db.models.functions.text.Lower('name'), name='scp_unique_name'),
+            model_name="servicecontrolpolicy",
+            constraint=models.UniqueConstraint(
+                models.F("organization"), django.db.models.functions.text.Lower("name"), name="scp_unique_name"
+            ),
         ),
         migrations.AddIndex(
-            model_name='policyattachment',
-            index=models.Index(fields=['organization', 'target_id'], name='classroom_p_organiz_16c83e_idx'),
+            model_name="policyattachment",
+            index=models.Index(fields=["organization", "target_id"], name="classroom_p_organiz_16c83e_idx"),
         ),
         migrations.AddConstraint(
-            model_name='policyattachment',
-            constraint=models.UniqueConstraint(models.F('policy'), models.F('target_id'), name='scp_attachment_unique'),
+            model_name="policyattachment",
+            constraint=models.UniqueConstraint(models.F("policy"), models.F("target_id"), name="scp_attachment_unique"),
         ),
         migrations.AddConstraint(
-            model_name='studentseat',
-            constraint=models.UniqueConstraint(models.F('classroom'), models.F('number'), name='seat_unique_number'),
+            model_name="studentseat",
+            constraint=models.UniqueConstraint(models.F("classroom"), models.F("number"), name="seat_unique_number"),
         ),
     ]

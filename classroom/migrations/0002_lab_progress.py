@@ -5,27 +5,35 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('classroom', '0001_initial'),
-        ('identities', '0006_identity_providers'),
+        ("classroom", "0001_initial"),
+        ("identities", "0006_identity_providers"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='LabProgress',
+            name="LabProgress",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('lab', models.CharField(max_length=64)),
-                ('results', models.JSONField(default=dict)),
-                ('passed', models.PositiveSmallIntegerField(default=0)),
-                ('total', models.PositiveSmallIntegerField(default=0)),
-                ('completed_at', models.DateTimeField(blank=True, null=True)),
-                ('updated_at', models.DateTimeField()),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lab_progress', to='identities.account')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("lab", models.CharField(max_length=64)),
+                ("results", models.JSONField(default=dict)),
+                ("passed", models.PositiveSmallIntegerField(default=0)),
+                ("total", models.PositiveSmallIntegerField(default=0)),
+                ("completed_at", models.DateTimeField(blank=True, null=True)),
+                ("updated_at", models.DateTimeField()),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="lab_progress",
+                        to="identities.account",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(models.F('account'), models.F('lab'), name='lab_progress_unique')],
+                "constraints": [
+                    models.UniqueConstraint(models.F("account"), models.F("lab"), name="lab_progress_unique")
+                ],
             },
         ),
     ]

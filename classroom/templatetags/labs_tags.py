@@ -19,6 +19,7 @@ def labtext(text: str) -> SafeString:
     """Escape first, then turn `x` into <code>x</code> and **x** into <strong>x</strong> (nothing else)."""
     escaped = str(conditional_escape(text))
     parts = _CODE.split(escaped)  # odd indexes are code spans: no bold inside them
-    html = "".join(f"<code>{part}</code>" if i % 2 else _BOLD.sub(r"<strong>\1</strong>", part)
-                   for i, part in enumerate(parts))
+    html = "".join(
+        f"<code>{part}</code>" if i % 2 else _BOLD.sub(r"<strong>\1</strong>", part) for i, part in enumerate(parts)
+    )
     return mark_safe(html)

@@ -5,83 +5,101 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Account',
+            name="Account",
             fields=[
-                ('id', models.CharField(max_length=12, primary_key=True, serialize=False)),
-                ('name', models.CharField(default='', max_length=50)),
-                ('alias', models.CharField(blank=True, max_length=63, null=True, unique=True)),
-                ('root_email', models.EmailField(max_length=254, unique=True)),
-                ('root_password_hash', models.CharField(max_length=256)),
-                ('created_at', models.DateTimeField()),
+                ("id", models.CharField(max_length=12, primary_key=True, serialize=False)),
+                ("name", models.CharField(default="", max_length=50)),
+                ("alias", models.CharField(blank=True, max_length=63, null=True, unique=True)),
+                ("root_email", models.EmailField(max_length=254, unique=True)),
+                ("root_password_hash", models.CharField(max_length=256)),
+                ("created_at", models.DateTimeField()),
             ],
         ),
         migrations.CreateModel(
-            name='LoginProfile',
+            name="LoginProfile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('password_hash', models.CharField(max_length=256)),
-                ('password_reset_required', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField()),
-                ('password_changed_at', models.DateTimeField()),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("password_hash", models.CharField(max_length=256)),
+                ("password_reset_required", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField()),
+                ("password_changed_at", models.DateTimeField()),
             ],
         ),
         migrations.CreateModel(
-            name='Role',
+            name="Role",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role_id', models.CharField(max_length=32, unique=True)),
-                ('name', models.CharField(max_length=64)),
-                ('path', models.CharField(default='/', max_length=512)),
-                ('arn', models.CharField(max_length=2048)),
-                ('description', models.CharField(blank=True, default='', max_length=1000)),
-                ('assume_role_policy', models.TextField()),
-                ('max_session_duration', models.PositiveIntegerField(default=3600)),
-                ('created_at', models.DateTimeField()),
-                ('tags', models.JSONField(default=list)),
-                ('last_used_at', models.DateTimeField(blank=True, null=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("role_id", models.CharField(max_length=32, unique=True)),
+                ("name", models.CharField(max_length=64)),
+                ("path", models.CharField(default="/", max_length=512)),
+                ("arn", models.CharField(max_length=2048)),
+                ("description", models.CharField(blank=True, default="", max_length=1000)),
+                ("assume_role_policy", models.TextField()),
+                ("max_session_duration", models.PositiveIntegerField(default=3600)),
+                ("created_at", models.DateTimeField()),
+                ("tags", models.JSONField(default=list)),
+                ("last_used_at", models.DateTimeField(blank=True, null=True)),
             ],
         ),
         migrations.CreateModel(
-            name='Group',
+            name="Group",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('group_id', models.CharField(max_length=32, unique=True)),
-                ('name', models.CharField(max_length=128)),
-                ('path', models.CharField(default='/', max_length=512)),
-                ('arn', models.CharField(max_length=2048)),
-                ('created_at', models.DateTimeField()),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='groups', to='identities.account')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("group_id", models.CharField(max_length=32, unique=True)),
+                ("name", models.CharField(max_length=128)),
+                ("path", models.CharField(default="/", max_length=512)),
+                ("arn", models.CharField(max_length=2048)),
+                ("created_at", models.DateTimeField()),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="groups", to="identities.account"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='GroupMembership',
+            name="GroupMembership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField()),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='identities.account')),
-                ('group', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='identities.group')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField()),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="identities.account"
+                    ),
+                ),
+                (
+                    "group",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="memberships", to="identities.group"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='IamUser',
+            name="IamUser",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('user_id', models.CharField(max_length=32, unique=True)),
-                ('name', models.CharField(max_length=64)),
-                ('path', models.CharField(default='/', max_length=512)),
-                ('arn', models.CharField(max_length=2048)),
-                ('created_at', models.DateTimeField()),
-                ('tags', models.JSONField(default=list)),
-                ('password_last_used', models.DateTimeField(blank=True, null=True)),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='users', to='identities.account')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("user_id", models.CharField(max_length=32, unique=True)),
+                ("name", models.CharField(max_length=64)),
+                ("path", models.CharField(default="/", max_length=512)),
+                ("arn", models.CharField(max_length=2048)),
+                ("created_at", models.DateTimeField()),
+                ("tags", models.JSONField(default=list)),
+                ("password_last_used", models.DateTimeField(blank=True, null=True)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="users", to="identities.account"
+                    ),
+                ),
             ],
         ),
     ]

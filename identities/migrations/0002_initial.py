@@ -6,63 +6,88 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('identities', '0001_initial'),
-        ('policies', '0001_initial'),
+        ("identities", "0001_initial"),
+        ("policies", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='iamuser',
-            name='permissions_boundary',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='policies.managedpolicy'),
+            model_name="iamuser",
+            name="permissions_boundary",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="policies.managedpolicy",
+            ),
         ),
         migrations.AddField(
-            model_name='groupmembership',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='identities.iamuser'),
+            model_name="groupmembership",
+            name="user",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="memberships", to="identities.iamuser"
+            ),
         ),
         migrations.AddField(
-            model_name='group',
-            name='users',
-            field=models.ManyToManyField(related_name='groups', through='identities.GroupMembership', to='identities.iamuser'),
+            model_name="group",
+            name="users",
+            field=models.ManyToManyField(
+                related_name="groups", through="identities.GroupMembership", to="identities.iamuser"
+            ),
         ),
         migrations.AddField(
-            model_name='loginprofile',
-            name='user',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='login_profile', to='identities.iamuser'),
+            model_name="loginprofile",
+            name="user",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.CASCADE, related_name="login_profile", to="identities.iamuser"
+            ),
         ),
         migrations.AddField(
-            model_name='role',
-            name='account',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='roles', to='identities.account'),
+            model_name="role",
+            name="account",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="roles", to="identities.account"
+            ),
         ),
         migrations.AddField(
-            model_name='role',
-            name='permissions_boundary',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='policies.managedpolicy'),
+            model_name="role",
+            name="permissions_boundary",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="policies.managedpolicy",
+            ),
         ),
         migrations.AddIndex(
-            model_name='iamuser',
-            index=models.Index(fields=['account', 'name'], name='identities__account_8b8965_idx'),
+            model_name="iamuser",
+            index=models.Index(fields=["account", "name"], name="identities__account_8b8965_idx"),
         ),
         migrations.AddConstraint(
-            model_name='iamuser',
-            constraint=models.UniqueConstraint(django.db.models.functions.text.Lower('name'), models.F('account'), name='iamuser_unique_name'),
+            model_name="iamuser",
+            constraint=models.UniqueConstraint(
+                django.db.models.functions.text.Lower("name"), models.F("account"), name="iamuser_unique_name"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='groupmembership',
-            constraint=models.UniqueConstraint(models.F('group'), models.F('user'), name='membership_unique'),
+            model_name="groupmembership",
+            constraint=models.UniqueConstraint(models.F("group"), models.F("user"), name="membership_unique"),
         ),
         migrations.AddConstraint(
-            model_name='group',
-            constraint=models.UniqueConstraint(django.db.models.functions.text.Lower('name'), models.F('account'), name='group_unique_name'),
+            model_name="group",
+            constraint=models.UniqueConstraint(
+                django.db.models.functions.text.Lower("name"), models.F("account"), name="group_unique_name"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='role',
-            constraint=models.UniqueConstraint(django.db.models.functions.text.Lower('name'), models.F('account'), name='role_unique_name'),
+            model_name="role",
+            constraint=models.UniqueConstraint(
+                django.db.models.functions.text.Lower("name"), models.F("account"), name="role_unique_name"
+            ),
         ),
     ]

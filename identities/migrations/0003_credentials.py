@@ -5,65 +5,106 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('identities', '0002_initial'),
+        ("identities", "0002_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AccessKey',
+            name="AccessKey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('access_key_id', models.CharField(max_length=32, unique=True)),
-                ('secret_encrypted', models.TextField()),
-                ('status', models.CharField(default='Active', max_length=8)),
-                ('created_at', models.DateTimeField()),
-                ('last_used_at', models.DateTimeField(blank=True, null=True)),
-                ('last_used_service', models.CharField(blank=True, default='', max_length=64)),
-                ('last_used_region', models.CharField(blank=True, default='', max_length=32)),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='access_keys', to='identities.account')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='access_keys', to='identities.iamuser')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("access_key_id", models.CharField(max_length=32, unique=True)),
+                ("secret_encrypted", models.TextField()),
+                ("status", models.CharField(default="Active", max_length=8)),
+                ("created_at", models.DateTimeField()),
+                ("last_used_at", models.DateTimeField(blank=True, null=True)),
+                ("last_used_service", models.CharField(blank=True, default="", max_length=64)),
+                ("last_used_region", models.CharField(blank=True, default="", max_length=32)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="access_keys", to="identities.account"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="access_keys",
+                        to="identities.iamuser",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='MfaDevice',
+            name="MfaDevice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=128)),
-                ('serial_number', models.CharField(max_length=256, unique=True)),
-                ('secret_encrypted', models.TextField()),
-                ('enabled_at', models.DateTimeField(blank=True, null=True)),
-                ('last_used_step', models.BigIntegerField(default=0)),
-                ('created_at', models.DateTimeField()),
-                ('tags', models.JSONField(default=list)),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='mfa_devices', to='identities.account')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='mfa_devices', to='identities.iamuser')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=128)),
+                ("serial_number", models.CharField(max_length=256, unique=True)),
+                ("secret_encrypted", models.TextField()),
+                ("enabled_at", models.DateTimeField(blank=True, null=True)),
+                ("last_used_step", models.BigIntegerField(default=0)),
+                ("created_at", models.DateTimeField()),
+                ("tags", models.JSONField(default=list)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="mfa_devices", to="identities.account"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="mfa_devices",
+                        to="identities.iamuser",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='PasswordHistory',
+            name="PasswordHistory",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('password_hash', models.CharField(max_length=256)),
-                ('created_at', models.DateTimeField()),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='password_history', to='identities.iamuser')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("password_hash", models.CharField(max_length=256)),
+                ("created_at", models.DateTimeField()),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="password_history",
+                        to="identities.iamuser",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='PasswordPolicy',
+            name="PasswordPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('minimum_password_length', models.PositiveSmallIntegerField(default=6)),
-                ('require_symbols', models.BooleanField(default=False)),
-                ('require_numbers', models.BooleanField(default=False)),
-                ('require_uppercase_characters', models.BooleanField(default=False)),
-                ('require_lowercase_characters', models.BooleanField(default=False)),
-                ('allow_users_to_change_password', models.BooleanField(default=False)),
-                ('max_password_age', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('password_reuse_prevention', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('hard_expiry', models.BooleanField(default=False)),
-                ('account', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='password_policy', to='identities.account')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("minimum_password_length", models.PositiveSmallIntegerField(default=6)),
+                ("require_symbols", models.BooleanField(default=False)),
+                ("require_numbers", models.BooleanField(default=False)),
+                ("require_uppercase_characters", models.BooleanField(default=False)),
+                ("require_lowercase_characters", models.BooleanField(default=False)),
+                ("allow_users_to_change_password", models.BooleanField(default=False)),
+                ("max_password_age", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("password_reuse_prevention", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("hard_expiry", models.BooleanField(default=False)),
+                (
+                    "account",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="password_policy",
+                        to="identities.account",
+                    ),
+                ),
             ],
         ),
     ]

@@ -6,27 +6,39 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('identities', '0003_credentials'),
+        ("identities", "0003_credentials"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='InstanceProfile',
+            name="InstanceProfile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('instance_profile_id', models.CharField(max_length=32, unique=True)),
-                ('name', models.CharField(max_length=128)),
-                ('path', models.CharField(default='/', max_length=512)),
-                ('arn', models.CharField(max_length=2048)),
-                ('created_at', models.DateTimeField()),
-                ('tags', models.JSONField(default=list)),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='instance_profiles', to='identities.account')),
-                ('roles', models.ManyToManyField(blank=True, related_name='instance_profiles', to='identities.role')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("instance_profile_id", models.CharField(max_length=32, unique=True)),
+                ("name", models.CharField(max_length=128)),
+                ("path", models.CharField(default="/", max_length=512)),
+                ("arn", models.CharField(max_length=2048)),
+                ("created_at", models.DateTimeField()),
+                ("tags", models.JSONField(default=list)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="instance_profiles",
+                        to="identities.account",
+                    ),
+                ),
+                ("roles", models.ManyToManyField(blank=True, related_name="instance_profiles", to="identities.role")),
             ],
             options={
-                'constraints': [models.UniqueConstraint(django.db.models.functions.text.Lower('name'), models.F('account'), name='instance_profile_unique_name')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        django.db.models.functions.text.Lower("name"),
+                        models.F("account"),
+                        name="instance_profile_unique_name",
+                    )
+                ],
             },
         ),
     ]

@@ -5,21 +5,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('identities', '0004_instanceprofile'),
+        ("identities", "0004_instanceprofile"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CredentialReport',
+            name="CredentialReport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('state', models.CharField(default='STARTED', max_length=10)),
-                ('requested_at', models.DateTimeField()),
-                ('generated_at', models.DateTimeField(blank=True, null=True)),
-                ('content', models.TextField(blank=True, default='')),
-                ('account', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='credential_report', to='identities.account')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("state", models.CharField(default="STARTED", max_length=10)),
+                ("requested_at", models.DateTimeField()),
+                ("generated_at", models.DateTimeField(blank=True, null=True)),
+                ("content", models.TextField(blank=True, default="")),
+                (
+                    "account",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="credential_report",
+                        to="identities.account",
+                    ),
+                ),
             ],
         ),
     ]

@@ -5,42 +5,59 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('identities', '0005_credentialreport'),
+        ("identities", "0005_credentialreport"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='OpenIdConnectProvider',
+            name="OpenIdConnectProvider",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('url', models.CharField(max_length=255)),
-                ('arn', models.CharField(max_length=2048)),
-                ('client_ids', models.JSONField(default=list)),
-                ('thumbprints', models.JSONField(default=list)),
-                ('created_at', models.DateTimeField()),
-                ('tags', models.JSONField(default=list)),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='oidc_providers', to='identities.account')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("url", models.CharField(max_length=255)),
+                ("arn", models.CharField(max_length=2048)),
+                ("client_ids", models.JSONField(default=list)),
+                ("thumbprints", models.JSONField(default=list)),
+                ("created_at", models.DateTimeField()),
+                ("tags", models.JSONField(default=list)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="oidc_providers",
+                        to="identities.account",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(models.F('account'), models.F('url'), name='oidc_provider_unique_url')],
+                "constraints": [
+                    models.UniqueConstraint(models.F("account"), models.F("url"), name="oidc_provider_unique_url")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='SamlProvider',
+            name="SamlProvider",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=128)),
-                ('arn', models.CharField(max_length=2048)),
-                ('metadata_document', models.TextField()),
-                ('valid_until', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField()),
-                ('tags', models.JSONField(default=list)),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='saml_providers', to='identities.account')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=128)),
+                ("arn", models.CharField(max_length=2048)),
+                ("metadata_document", models.TextField()),
+                ("valid_until", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField()),
+                ("tags", models.JSONField(default=list)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="saml_providers",
+                        to="identities.account",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(models.F('account'), models.F('name'), name='saml_provider_unique_name')],
+                "constraints": [
+                    models.UniqueConstraint(models.F("account"), models.F("name"), name="saml_provider_unique_name")
+                ],
             },
         ),
     ]

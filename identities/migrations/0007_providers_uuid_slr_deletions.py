@@ -5,29 +5,35 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('identities', '0006_identity_providers'),
+        ("identities", "0006_identity_providers"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='samlprovider',
-            name='provider_uuid',
-            field=models.CharField(blank=True, default='', max_length=64),
+            model_name="samlprovider",
+            name="provider_uuid",
+            field=models.CharField(blank=True, default="", max_length=64),
         ),
         migrations.CreateModel(
-            name='ServiceLinkedRoleDeletion',
+            name="ServiceLinkedRoleDeletion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('task_id', models.CharField(max_length=1000)),
-                ('role_name', models.CharField(max_length=64)),
-                ('status', models.CharField(default='SUCCEEDED', max_length=12)),
-                ('created_at', models.DateTimeField()),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='identities.account')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("task_id", models.CharField(max_length=1000)),
+                ("role_name", models.CharField(max_length=64)),
+                ("status", models.CharField(default="SUCCEEDED", max_length=12)),
+                ("created_at", models.DateTimeField()),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="identities.account"
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(models.F('account'), models.F('task_id'), name='slr_deletion_unique_task')],
+                "constraints": [
+                    models.UniqueConstraint(models.F("account"), models.F("task_id"), name="slr_deletion_unique_task")
+                ],
             },
         ),
     ]

@@ -214,7 +214,7 @@ def service_exists(prefix: str) -> bool:
     return prefix.lower() in _service_index()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _service_data(prefix: str) -> _ServiceData | None:
     svc = _service_index().get(prefix)
     if svc is None:
@@ -259,7 +259,7 @@ def actions(prefix: str) -> tuple[ActionInfo, ...]:
     return _sorted_actions(prefix.lower())
 
 
-@lru_cache(maxsize=None)
+@cache
 def _sorted_actions(prefix: str) -> tuple[ActionInfo, ...]:
     data = _service_data(prefix)
     if data is None:
@@ -447,9 +447,7 @@ def _intersects(a: tuple[str, ...], b: tuple[str, ...], *, ignore_case: bool) ->
         ta, tb = a[i], b[j]
         ni = i if ta == _ANY else i + 1
         nj = j if tb == _ANY else j + 1
-        if ta in (_ANY, _ONE) or tb in (_ANY, _ONE):
-            todo.append((ni, nj))
-        elif ta == tb or (ignore_case and ta.lower() == tb.lower()):
+        if ta in (_ANY, _ONE) or tb in (_ANY, _ONE) or ta == tb or (ignore_case and ta.lower() == tb.lower()):
             todo.append((ni, nj))
     return False
 
@@ -469,9 +467,7 @@ def arn_matches_template(arn: str, template: str) -> bool:
         # a short form such as "arn:aws:s3:*" still covers whatever its trailing wildcard reaches
         return _intersects(_policy_tokens(arn), _template_tokens(template, at_least_one=False), ignore_case=False)
     for k in range(5):
-        if not _intersects(
-            _policy_tokens(p[k]), _template_tokens(t[k], at_least_one=False), ignore_case=(k == 2)
-        ):
+        if not _intersects(_policy_tokens(p[k]), _template_tokens(t[k], at_least_one=False), ignore_case=(k == 2)):
             return False
     return _intersects(_policy_tokens(p[5]), _template_tokens(t[5], at_least_one=True), ignore_case=False)
 
@@ -499,7 +495,7 @@ def matching_resource_types(prefix: str, arn: str) -> tuple[ResourceType, ...]:
 # Condition keys
 
 
-@lru_cache(maxsize=None)
+@cache
 def _condition_keys_of(prefix: str) -> dict[str, ConditionKey]:
     if prefix not in _service_index():
         return {}

@@ -118,7 +118,7 @@ def _read_data_text() -> str:
     if start != -1 and end > start:
         body = source[start + 3 : end]
         # Read the literal as Python would: the raw text equals the value unless it holds escapes.
-        return body if "\\" not in body else ast.literal_eval(source[start:end + 3])
+        return body if "\\" not in body else ast.literal_eval(source[start : end + 3])
     from moto.iam.aws_managed_policies import aws_managed_policies_data  # fallback: the module changed shape
 
     return aws_managed_policies_data

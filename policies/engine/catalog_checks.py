@@ -547,7 +547,7 @@ class _Checker:
             if info and not any(catalog.action_accepts_resource(info.full_name, r.value) for r in resources):
                 if not info.resource_types:
                     detail = (
-                        f'supports only "*" as its resource, so this statement does not allow it. Add "*" to the '
+                        'supports only "*" as its resource, so this statement does not allow it. Add "*" to the '
                         "resources or move the action to another statement."
                     )
                 else:
@@ -764,9 +764,13 @@ def _role_star(resource: str) -> bool:
 
 def _star_code(prefix: str, how: str, res_part: str, action_path: Path, resource_path: Path) -> tuple[str, Path]:
     if how == "explicit":
-        return (f"{prefix}_WITH_NOT_RESOURCE", action_path) if res_part == "NOT_RESOURCE" else (
-            f"{prefix}_WITH_STAR_IN_RESOURCE",
-            resource_path,
+        return (
+            (f"{prefix}_WITH_NOT_RESOURCE", action_path)
+            if res_part == "NOT_RESOURCE"
+            else (
+                f"{prefix}_WITH_STAR_IN_RESOURCE",
+                resource_path,
+            )
         )
     if how == "wildcard":
         if res_part == "NOT_RESOURCE":

@@ -96,7 +96,9 @@ def build_policies(case: Mapping[str, Any], request: Request, errors: list[str])
     resource_kind = "trust" if request.action_lc in TRUST_ACTIONS else "resource"
     return PolicySet(
         identity=_policy_list("identity", case.get("identity_policies") or [], "identity", errors) or (),
-        permissions_boundary=None if boundary is None else _policy("permissions_boundary", boundary, "boundary", errors),
+        permissions_boundary=None
+        if boundary is None
+        else _policy("permissions_boundary", boundary, "boundary", errors),
         scps=None
         if scps_raw is None
         else tuple((_policy(f"scps[{i}]", doc, "scp", errors),) for i, doc in enumerate(scps_raw)),

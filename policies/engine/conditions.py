@@ -18,7 +18,7 @@ import binascii
 import ipaddress
 import re
 from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 
 from .ast import Condition
@@ -65,7 +65,7 @@ def to_epoch(text: str) -> float | None:
     except ValueError:
         return None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
     return parsed.timestamp()
 
 
@@ -173,8 +173,18 @@ class CompiledCondition:
     """A Condition ready to evaluate: the matcher and the value templates are looked up once."""
 
     __slots__ = (
-        "condition", "key", "matcher", "negated", "templates", "constant_values", "value_set", "fold", "memo",
-        "is_null", "qualifier", "when_missing",
+        "condition",
+        "key",
+        "matcher",
+        "negated",
+        "templates",
+        "constant_values",
+        "value_set",
+        "fold",
+        "memo",
+        "is_null",
+        "qualifier",
+        "when_missing",
     )
 
     def __init__(self, condition: Condition, variables: bool) -> None:

@@ -101,7 +101,9 @@ class ConditionNote:
 
     def __str__(self) -> str:
         value = "absent" if self.request_value is None else repr(self.request_value)
-        return f"{self.policy} statement {self.statement}: {self.operator} {self.key} (request: {value}) → {self.result}"
+        return (
+            f"{self.policy} statement {self.statement}: {self.operator} {self.key} (request: {value}) → {self.result}"
+        )
 
 
 _DENY_PHRASE = {
@@ -143,14 +145,22 @@ class Decision:
 
     @classmethod
     def make(
-        cls, outcome: Outcome, deciding: tuple[StatementRef, ...], missing_layer: str | None, action: str,
+        cls,
+        outcome: Outcome,
+        deciding: tuple[StatementRef, ...],
+        missing_layer: str | None,
+        action: str,
         note_source: tuple[object, ...] = (),
     ) -> Decision:
         """Same as the constructor, minus the cost of a frozen dataclass __init__ (one setattr per field
         through object.__setattr__), which was a measurable share of a decision."""
         decision = object.__new__(cls)
         decision.__dict__.update(
-            outcome=outcome, deciding=deciding, missing_layer=missing_layer, action=action, errors=(),
+            outcome=outcome,
+            deciding=deciding,
+            missing_layer=missing_layer,
+            action=action,
+            errors=(),
             note_source=note_source,
         )
         return decision
@@ -182,8 +192,17 @@ class CompiledStatement:
     """A Statement with its matchers built once."""
 
     __slots__ = (
-        "statement", "allow", "actions", "not_actions", "resources", "not_resources",
-        "resource_any", "conditions", "principals", "not_principals", "position",
+        "statement",
+        "allow",
+        "actions",
+        "not_actions",
+        "resources",
+        "not_resources",
+        "resource_any",
+        "conditions",
+        "principals",
+        "not_principals",
+        "position",
     )
 
     def __init__(self, statement: Statement, variables: bool, position: int = 0) -> None:
@@ -570,7 +589,10 @@ class LayerPlan:
     __slots__ = ("scps", "identity", "boundary", "session", "by_action", "by_service", "scp_memo")
 
     def __init__(
-        self, scps: tuple[LayerIndex, ...], identity: LayerIndex, boundary: LayerIndex | None,
+        self,
+        scps: tuple[LayerIndex, ...],
+        identity: LayerIndex,
+        boundary: LayerIndex | None,
         session: LayerIndex | None,
     ) -> None:
         self.scps, self.identity, self.boundary, self.session = scps, identity, boundary, session
@@ -677,7 +699,9 @@ def session_layer_missing(request: Request, policies: PolicySet, layers: dict[st
     return request.principal.type == "FederatedUser"
 
 
-def decide(request: Request, policies: PolicySet, layers: dict[str, list[LayerResult]]) -> tuple[Outcome, list[str], str | None]:
+def decide(
+    request: Request, policies: PolicySet, layers: dict[str, list[LayerResult]]
+) -> tuple[Outcome, list[str], str | None]:
     """Steps 2-6; returns (outcome, layers whose allow decided it, missing layer)."""
     p = request.principal
     scp_used = ["scp"] if "scp" in layers else []
@@ -830,8 +854,14 @@ def condition_notes(request: Request, hits: list[tuple[str, Hit]]) -> tuple[Cond
         for cc in cs.conditions:
             c = cc.condition
             notes.append(
-                ConditionNote(label, cs.statement.index, c.operator, c.key, request.ctx.get(cc.key), c.values,
-                              cc.evaluate(request.ctx))  # type: ignore[arg-type]
+                ConditionNote(
+                    label,
+                    cs.statement.index,
+                    c.operator,
+                    c.key,
+                    request.ctx.get(cc.key),
+                    c.values,
+                    cc.evaluate(request.ctx),
+                )  # type: ignore[arg-type]
             )
     return tuple(notes)
-

@@ -176,9 +176,7 @@ def pieces_text(pieces: tuple[Piece, ...]) -> str:
 @lru_cache(maxsize=16384)
 def pieces_glob(pieces: tuple[Piece, ...]) -> re.Pattern[str]:
     """Whole-string glob over pieces (StringLike): literal pieces are escaped."""
-    return re.compile(
-        "".join(re.escape(t) if lit else glob_regex(t) for t, lit in pieces), re.DOTALL
-    )
+    return re.compile("".join(re.escape(t) if lit else glob_regex(t) for t, lit in pieces), re.DOTALL)
 
 
 @lru_cache(maxsize=16384)

@@ -6,128 +6,267 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('identities', '0001_initial'),
+        ("identities", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ManagedPolicy',
+            name="ManagedPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('policy_id', models.CharField(max_length=32, unique=True)),
-                ('name', models.CharField(max_length=128)),
-                ('path', models.CharField(default='/', max_length=512)),
-                ('arn', models.CharField(max_length=2048, unique=True)),
-                ('description', models.CharField(blank=True, default='', max_length=1000)),
-                ('default_version_id', models.CharField(default='v1', max_length=16)),
-                ('next_version_number', models.PositiveIntegerField(default=2)),
-                ('job_function', models.BooleanField(default=False)),
-                ('tags', models.JSONField(default=list)),
-                ('created_at', models.DateTimeField()),
-                ('updated_at', models.DateTimeField()),
-                ('account', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='policies', to='identities.account')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("policy_id", models.CharField(max_length=32, unique=True)),
+                ("name", models.CharField(max_length=128)),
+                ("path", models.CharField(default="/", max_length=512)),
+                ("arn", models.CharField(max_length=2048, unique=True)),
+                ("description", models.CharField(blank=True, default="", max_length=1000)),
+                ("default_version_id", models.CharField(default="v1", max_length=16)),
+                ("next_version_number", models.PositiveIntegerField(default=2)),
+                ("job_function", models.BooleanField(default=False)),
+                ("tags", models.JSONField(default=list)),
+                ("created_at", models.DateTimeField()),
+                ("updated_at", models.DateTimeField()),
+                (
+                    "account",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="policies",
+                        to="identities.account",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='GroupPolicyAttachment',
+            name="GroupPolicyAttachment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField()),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='identities.account')),
-                ('group', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='policy_attachments', to='identities.group')),
-                ('policy', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='group_attachments', to='policies.managedpolicy')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField()),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="identities.account"
+                    ),
+                ),
+                (
+                    "group",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="policy_attachments",
+                        to="identities.group",
+                    ),
+                ),
+                (
+                    "policy",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="group_attachments",
+                        to="policies.managedpolicy",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='PolicyVersion',
+            name="PolicyVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version_id', models.CharField(max_length=16)),
-                ('document', models.TextField()),
-                ('is_default', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField()),
-                ('policy', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='versions', to='policies.managedpolicy')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("version_id", models.CharField(max_length=16)),
+                ("document", models.TextField()),
+                ("is_default", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField()),
+                (
+                    "policy",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="versions",
+                        to="policies.managedpolicy",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='RolePolicyAttachment',
+            name="RolePolicyAttachment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField()),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='identities.account')),
-                ('policy', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='role_attachments', to='policies.managedpolicy')),
-                ('role', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='policy_attachments', to='identities.role')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField()),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="identities.account"
+                    ),
+                ),
+                (
+                    "policy",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="role_attachments",
+                        to="policies.managedpolicy",
+                    ),
+                ),
+                (
+                    "role",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="policy_attachments",
+                        to="identities.role",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='UserPolicyAttachment',
+            name="UserPolicyAttachment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField()),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='identities.account')),
-                ('policy', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='user_attachments', to='policies.managedpolicy')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='policy_attachments', to='identities.iamuser')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField()),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="identities.account"
+                    ),
+                ),
+                (
+                    "policy",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="user_attachments",
+                        to="policies.managedpolicy",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="policy_attachments",
+                        to="identities.iamuser",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='InlinePolicy',
+            name="InlinePolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=128)),
-                ('document', models.TextField()),
-                ('created_at', models.DateTimeField()),
-                ('updated_at', models.DateTimeField()),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='identities.account')),
-                ('group', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='inline_policies', to='identities.group')),
-                ('role', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='inline_policies', to='identities.role')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='inline_policies', to='identities.iamuser')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=128)),
+                ("document", models.TextField()),
+                ("created_at", models.DateTimeField()),
+                ("updated_at", models.DateTimeField()),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="identities.account"
+                    ),
+                ),
+                (
+                    "group",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="inline_policies",
+                        to="identities.group",
+                    ),
+                ),
+                (
+                    "role",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="inline_policies",
+                        to="identities.role",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="inline_policies",
+                        to="identities.iamuser",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('group__isnull', True), ('role__isnull', True), ('user__isnull', False)), models.Q(('group__isnull', False), ('role__isnull', True), ('user__isnull', True)), models.Q(('group__isnull', True), ('role__isnull', False), ('user__isnull', True)), _connector='OR'), name='inline_policy_one_owner'), models.UniqueConstraint(models.F('user'), models.F('name'), condition=models.Q(('user__isnull', False)), name='inline_user_unique'), models.UniqueConstraint(models.F('group'), models.F('name'), condition=models.Q(('group__isnull', False)), name='inline_group_unique'), models.UniqueConstraint(models.F('role'), models.F('name'), condition=models.Q(('role__isnull', False)), name='inline_role_unique')],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("group__isnull", True), ("role__isnull", True), ("user__isnull", False)),
+                            models.Q(("group__isnull", False), ("role__isnull", True), ("user__isnull", True)),
+                            models.Q(("group__isnull", True), ("role__isnull", False), ("user__isnull", True)),
+                            _connector="OR",
+                        ),
+                        name="inline_policy_one_owner",
+                    ),
+                    models.UniqueConstraint(
+                        models.F("user"),
+                        models.F("name"),
+                        condition=models.Q(("user__isnull", False)),
+                        name="inline_user_unique",
+                    ),
+                    models.UniqueConstraint(
+                        models.F("group"),
+                        models.F("name"),
+                        condition=models.Q(("group__isnull", False)),
+                        name="inline_group_unique",
+                    ),
+                    models.UniqueConstraint(
+                        models.F("role"),
+                        models.F("name"),
+                        condition=models.Q(("role__isnull", False)),
+                        name="inline_role_unique",
+                    ),
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='managedpolicy',
-            index=models.Index(fields=['account', 'name'], name='policies_ma_account_f29f03_idx'),
+            model_name="managedpolicy",
+            index=models.Index(fields=["account", "name"], name="policies_ma_account_f29f03_idx"),
         ),
         migrations.AddConstraint(
-            model_name='managedpolicy',
-            constraint=models.UniqueConstraint(django.db.models.functions.text.Lower('name'), models.F('account'), condition=models.Q(('account__isnull', False)), name='policy_unique_name'),
+            model_name="managedpolicy",
+            constraint=models.UniqueConstraint(
+                django.db.models.functions.text.Lower("name"),
+                models.F("account"),
+                condition=models.Q(("account__isnull", False)),
+                name="policy_unique_name",
+            ),
         ),
         migrations.AddIndex(
-            model_name='grouppolicyattachment',
-            index=models.Index(fields=['account', 'policy'], name='policies_gr_account_947ff8_idx'),
+            model_name="grouppolicyattachment",
+            index=models.Index(fields=["account", "policy"], name="policies_gr_account_947ff8_idx"),
         ),
         migrations.AddConstraint(
-            model_name='grouppolicyattachment',
-            constraint=models.UniqueConstraint(models.F('group'), models.F('policy'), name='group_attachment_unique'),
+            model_name="grouppolicyattachment",
+            constraint=models.UniqueConstraint(models.F("group"), models.F("policy"), name="group_attachment_unique"),
         ),
         migrations.AddConstraint(
-            model_name='policyversion',
-            constraint=models.UniqueConstraint(models.F('policy'), models.F('version_id'), name='version_unique'),
+            model_name="policyversion",
+            constraint=models.UniqueConstraint(models.F("policy"), models.F("version_id"), name="version_unique"),
         ),
         migrations.AddConstraint(
-            model_name='policyversion',
-            constraint=models.UniqueConstraint(models.F('policy'), condition=models.Q(('is_default', True)), name='one_default_version'),
+            model_name="policyversion",
+            constraint=models.UniqueConstraint(
+                models.F("policy"), condition=models.Q(("is_default", True)), name="one_default_version"
+            ),
         ),
         migrations.AddIndex(
-            model_name='rolepolicyattachment',
-            index=models.Index(fields=['account', 'policy'], name='policies_ro_account_22f600_idx'),
+            model_name="rolepolicyattachment",
+            index=models.Index(fields=["account", "policy"], name="policies_ro_account_22f600_idx"),
         ),
         migrations.AddConstraint(
-            model_name='rolepolicyattachment',
-            constraint=models.UniqueConstraint(models.F('role'), models.F('policy'), name='role_attachment_unique'),
+            model_name="rolepolicyattachment",
+            constraint=models.UniqueConstraint(models.F("role"), models.F("policy"), name="role_attachment_unique"),
         ),
         migrations.AddIndex(
-            model_name='userpolicyattachment',
-            index=models.Index(fields=['account', 'policy'], name='policies_us_account_d6f345_idx'),
+            model_name="userpolicyattachment",
+            index=models.Index(fields=["account", "policy"], name="policies_us_account_d6f345_idx"),
         ),
         migrations.AddConstraint(
-            model_name='userpolicyattachment',
-            constraint=models.UniqueConstraint(models.F('user'), models.F('policy'), name='user_attachment_unique'),
+            model_name="userpolicyattachment",
+            constraint=models.UniqueConstraint(models.F("user"), models.F("policy"), name="user_attachment_unique"),
         ),
     ]

@@ -5,43 +5,71 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('identities', '0004_instanceprofile'),
+        ("identities", "0004_instanceprofile"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='TemporaryCredential',
+            name="TemporaryCredential",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(default='role', max_length=16)),
-                ('access_key_id', models.CharField(max_length=32, unique=True)),
-                ('secret_encrypted', models.TextField()),
-                ('session_token_hash', models.CharField(max_length=64)),
-                ('source_arn', models.CharField(max_length=2048)),
-                ('session_name', models.CharField(blank=True, default='', max_length=64)),
-                ('arn', models.CharField(max_length=2048)),
-                ('principal_id', models.CharField(max_length=160)),
-                ('issued_at', models.DateTimeField()),
-                ('expires_at', models.DateTimeField(db_index=True)),
-                ('session_policy', models.TextField(blank=True, default='')),
-                ('session_policy_arns', models.JSONField(default=list)),
-                ('session_tags', models.JSONField(default=list)),
-                ('transitive_tag_keys', models.JSONField(default=list)),
-                ('source_identity', models.CharField(blank=True, default='', max_length=256)),
-                ('mfa_authenticated_at', models.DateTimeField(blank=True, null=True)),
-                ('chained', models.BooleanField(default=False)),
-                ('via_console', models.BooleanField(default=False)),
-                ('expired_marked_at', models.DateTimeField(blank=True, null=True)),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='identities.account')),
-                ('role', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='sessions', to='identities.role')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='identities.iamuser')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("kind", models.CharField(default="role", max_length=16)),
+                ("access_key_id", models.CharField(max_length=32, unique=True)),
+                ("secret_encrypted", models.TextField()),
+                ("session_token_hash", models.CharField(max_length=64)),
+                ("source_arn", models.CharField(max_length=2048)),
+                ("session_name", models.CharField(blank=True, default="", max_length=64)),
+                ("arn", models.CharField(max_length=2048)),
+                ("principal_id", models.CharField(max_length=160)),
+                ("issued_at", models.DateTimeField()),
+                ("expires_at", models.DateTimeField(db_index=True)),
+                ("session_policy", models.TextField(blank=True, default="")),
+                ("session_policy_arns", models.JSONField(default=list)),
+                ("session_tags", models.JSONField(default=list)),
+                ("transitive_tag_keys", models.JSONField(default=list)),
+                ("source_identity", models.CharField(blank=True, default="", max_length=256)),
+                ("mfa_authenticated_at", models.DateTimeField(blank=True, null=True)),
+                ("chained", models.BooleanField(default=False)),
+                ("via_console", models.BooleanField(default=False)),
+                ("expired_marked_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="identities.account"
+                    ),
+                ),
+                (
+                    "role",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sessions",
+                        to="identities.role",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="identities.iamuser",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(condition=models.Q(('expired_marked_at__isnull', True)), fields=['expires_at'], name='sts_unexpired')],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("expired_marked_at__isnull", True)),
+                        fields=["expires_at"],
+                        name="sts_unexpired",
+                    )
+                ],
             },
         ),
     ]

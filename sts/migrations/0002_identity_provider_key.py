@@ -4,21 +4,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('sts', '0001_initial'),
+        ("sts", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='IdentityProviderKey',
+            name="IdentityProviderKey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(max_length=8, unique=True)),
-                ('key_id', models.CharField(max_length=64)),
-                ('private_key_encrypted', models.TextField()),
-                ('certificate', models.TextField(blank=True, default='')),
-                ('created_at', models.DateTimeField()),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("kind", models.CharField(max_length=8, unique=True)),
+                ("key_id", models.CharField(max_length=64)),
+                ("private_key_encrypted", models.TextField()),
+                ("certificate", models.TextField(blank=True, default="")),
+                ("created_at", models.DateTimeField()),
             ],
         ),
     ]

@@ -74,22 +74,40 @@ def test_expired_session_is_refused_at_once_and_marked_by_the_beat_task_on_the_w
     from sts.models import TemporaryCredential
     from sts.tasks import expire_sessions
 
-    trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {
-        "AWS": f"arn:aws:iam::{account.id}:root"}, "Action": "sts:AssumeRole"}]})
+    trust = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account.id}:root"}, "Action": "sts:AssumeRole"}
+            ],
+        }
+    )
     roles.create_role(root_ctx, role_name="Short", assume_role_policy_document=trust)
     user = services.create_user(root_ctx, user_name="temp")
-    policy_services.put_user_policy(root_ctx, user_name="temp", policy_name="assume", policy_document=json.dumps({
-        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}))
+    policy_services.put_user_policy(
+        root_ctx,
+        user_name="temp",
+        policy_name="assume",
+        policy_document=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}
+        ),
+    )
     # Issued an hour ago for 15 minutes: expired in real time, for the worker's clock as much as ours.
     with clock.frozen(clock.now() - timedelta(hours=1)):
-        issued = sts.assume_role(CallContext(user_principal(user)), role_arn=f"arn:aws:iam::{account.id}:role/Short",
-                                 role_session_name="temp", duration_seconds=900)
+        issued = sts.assume_role(
+            CallContext(user_principal(user)),
+            role_arn=f"arn:aws:iam::{account.id}:role/Short",
+            role_session_name="temp",
+            duration_seconds=900,
+        )
     with pytest.raises(sts.ExpiredToken):
         sts.principal_for(issued.credential)  # refused at the moment of use, whatever Celery has done
     worker.start()
     expire_sessions.delay()
     deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and not TemporaryCredential.objects.filter(expired_marked_at__isnull=False).exists():
+    while (
+        time.monotonic() < deadline and not TemporaryCredential.objects.filter(expired_marked_at__isnull=False).exists()
+    ):
         time.sleep(0.05)
     assert TemporaryCredential.objects.get(pk=issued.credential.pk).expired_marked_at is not None
     assert AuditEvent.objects.filter(event_name="SessionExpired").count() == 1

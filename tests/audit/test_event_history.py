@@ -49,7 +49,9 @@ def test_lookup_by_one_attribute(root_client, history):
 
 def test_denied_call_shows_the_engine_explanation(history, account):
     client, _ = sign_in(account.id, "alice")
-    client.post("/iam/users/create", {"step": "3", "action": "create", "user_name": "eve", "permissions_option": "groups"})
+    client.post(
+        "/iam/users/create", {"step": "3", "action": "create", "user_name": "eve", "permissions_option": "groups"}
+    )
     delivery.deliver_pending()
     page = client.get("/iam/event_history?attribute=Username&value=alice").content.decode()
     assert "AccessDenied" in page and "ConsoleLogin" in page
@@ -67,7 +69,9 @@ def test_time_range(root_client, history):
 def test_downloads(root_client, history):
     rows = list(csv.reader(io.StringIO(root_client.get("/iam/event_history/download?format=csv").content.decode())))
     assert rows[0][:4] == ["Event ID", "Event time", "User name", "Event name"] and len(rows) > 60
-    records = json.loads(root_client.get("/iam/event_history/download?format=json&attribute=EventName&value=CreateUser").content)
+    records = json.loads(
+        root_client.get("/iam/event_history/download?format=json&attribute=EventName&value=CreateUser").content
+    )
     assert {r["eventName"] for r in records["Records"]} == {"CreateUser"}
 
 

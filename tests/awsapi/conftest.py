@@ -14,15 +14,25 @@ from identities.models import AccessKey, IamUser
 def issue_key(account_id: str, user: IamUser | None = None) -> tuple[str, str]:
     """A long-term key for a user (or root), stored the way the access-key service stores it."""
     key_id, secret = ids.new_access_key_id(), ids.new_secret_access_key()
-    AccessKey.objects.create(account_id=account_id, user=user, access_key_id=key_id, secret_encrypted=encrypt(secret),
-                             status="Active", created_at=clock.now())
+    AccessKey.objects.create(
+        account_id=account_id,
+        user=user,
+        access_key_id=key_id,
+        secret_encrypted=encrypt(secret),
+        status="Active",
+        created_at=clock.now(),
+    )
     return key_id, secret
 
 
 def client(live_server, service: str, key_id: str, secret: str, token: str | None = None):
     return boto3.client(
-        service, endpoint_url=f"{live_server.url}/aws", region_name="us-east-1", aws_access_key_id=key_id,
-        aws_secret_access_key=secret, aws_session_token=token,
+        service,
+        endpoint_url=f"{live_server.url}/aws",
+        region_name="us-east-1",
+        aws_access_key_id=key_id,
+        aws_secret_access_key=secret,
+        aws_session_token=token,
         config=Config(retries={"max_attempts": 1}, connect_timeout=5, read_timeout=30),
     )
 

@@ -21,8 +21,11 @@ def _statements(call) -> list[str]:
     with CaptureQueriesContext(connection) as captured:
         call()
     # Django's transaction markers (BEGIN/COMMIT, or the test transaction's savepoints) are not statements.
-    return [q["sql"] for q in captured.captured_queries
-            if "SAVEPOINT" not in q["sql"] and q["sql"] not in ("BEGIN", "COMMIT")]
+    return [
+        q["sql"]
+        for q in captured.captured_queries
+        if "SAVEPOINT" not in q["sql"] and q["sql"] not in ("BEGIN", "COMMIT")
+    ]
 
 
 def test_get_user_reads_the_user_once_and_is_still_audited(dev, root_ctx, account):  # noqa: F811
@@ -55,8 +58,14 @@ def test_delete_user_removes_pending_mfa_devices_and_password_history(dev, accou
     dev.create_user(UserName="erin")
     erin = IamUser.objects.get(name="erin")
     PasswordHistory.objects.create(user=erin, password_hash="x", created_at=clock.now())
-    MfaDevice.objects.create(account=account, user=erin, name="erin", secret_encrypted="x", created_at=clock.now(),
-                             serial_number=f"arn:aws:iam::{account.id}:mfa/erin")
+    MfaDevice.objects.create(
+        account=account,
+        user=erin,
+        name="erin",
+        secret_encrypted="x",
+        created_at=clock.now(),
+        serial_number=f"arn:aws:iam::{account.id}:mfa/erin",
+    )
     dev.delete_user(UserName="erin")
     assert not IamUser.objects.filter(name="erin").exists()
     assert not PasswordHistory.objects.filter(user_id=erin.pk).exists()
@@ -66,9 +75,15 @@ def test_delete_user_removes_pending_mfa_devices_and_password_history(dev, accou
 def test_delete_user_refuses_with_an_enabled_mfa_device_then_a_group(dev, account, root_ctx):  # noqa: F811
     dev.create_user(UserName="frank")
     frank = IamUser.objects.get(name="frank")
-    MfaDevice.objects.create(account=account, user=frank, name="frank", enabled_at=clock.now(),
-                             serial_number=f"arn:aws:iam::{account.id}:mfa/frank", secret_encrypted="x",
-                             created_at=clock.now())
+    MfaDevice.objects.create(
+        account=account,
+        user=frank,
+        name="frank",
+        enabled_at=clock.now(),
+        serial_number=f"arn:aws:iam::{account.id}:mfa/frank",
+        secret_encrypted="x",
+        created_at=clock.now(),
+    )
     identities.create_group(root_ctx, group_name="ops")
     identities.add_user_to_group(root_ctx, group_name="ops", user_name="frank")
     with pytest.raises(ClientError) as raised:

@@ -13,7 +13,9 @@ from tests.awsapi.conftest import client, issue_key
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-READ_S3 = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]})
+READ_S3 = json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
+)
 
 
 def code(err: pytest.ExceptionInfo) -> str:
@@ -39,7 +41,9 @@ def test_seed_scenario_users_groups_policies(iam, account):
     doc = iam.get_policy_version(PolicyArn=policy["Arn"], VersionId="v1")["PolicyVersion"]["Document"]
     assert doc["Statement"][0]["Action"] == "s3:GetObject"  # botocore decodes the URL-encoded document
     assert [g["GroupName"] for g in iam.list_groups_for_user(UserName="Alice")["Groups"]] == ["Developers"]
-    assert [p["PolicyName"] for p in iam.list_attached_user_policies(UserName="Alice")["AttachedPolicies"]] == ["AmazonEC2FullAccess"]
+    assert [p["PolicyName"] for p in iam.list_attached_user_policies(UserName="Alice")["AttachedPolicies"]] == [
+        "AmazonEC2FullAccess"
+    ]
     assert [u["UserName"] for u in iam.get_group(GroupName="Developers")["Users"]] == ["Alice"]
     assert AuditEvent.objects.filter(event_name="CreateUser", record__userAgent__icontains="boto3").exists()
 
@@ -72,23 +76,37 @@ def test_iam_user_key_is_enforced(live_server, iam, account):
     with pytest.raises(ClientError) as err:
         reader.create_user(UserName="nope")
     assert code(err) == "AccessDenied"
-    assert ("User: arn:aws:iam::111122223333:user/reader is not authorized to perform: iam:CreateUser on resource: "
-            "arn:aws:iam::111122223333:user/nope because no identity-based policy allows the iam:CreateUser action"
-            in err.value.response["Error"]["Message"])
+    assert (
+        "User: arn:aws:iam::111122223333:user/reader is not authorized to perform: iam:CreateUser on resource: "
+        "arn:aws:iam::111122223333:user/nope because no identity-based policy allows the iam:CreateUser action"
+        in err.value.response["Error"]["Message"]
+    )
     assert not IamUser.objects.filter(name="nope").exists()
 
 
 def test_assume_role_and_use_the_session(live_server, iam, account):
-    trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {
-        "AWS": f"arn:aws:iam::{account.id}:root"}, "Action": "sts:AssumeRole"}]})
+    trust = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account.id}:root"}, "Action": "sts:AssumeRole"}
+            ],
+        }
+    )
     iam.create_role(RoleName="Reader", AssumeRolePolicyDocument=trust)
     iam.attach_role_policy(RoleName="Reader", PolicyArn="arn:aws:iam::aws:policy/IAMReadOnlyAccess")
     iam.create_user(UserName="dev")
-    iam.put_user_policy(UserName="dev", PolicyName="assume", PolicyDocument=json.dumps({
-        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}))
+    iam.put_user_policy(
+        UserName="dev",
+        PolicyName="assume",
+        PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}
+        ),
+    )
     dev_keys = issue_key(account.id, IamUser.objects.get(name="dev"))
     creds = client(live_server, "sts", *dev_keys).assume_role(
-        RoleArn=f"arn:aws:iam::{account.id}:role/Reader", RoleSessionName="dev-session")["Credentials"]
+        RoleArn=f"arn:aws:iam::{account.id}:role/Reader", RoleSessionName="dev-session"
+    )["Credentials"]
     assert creds["AccessKeyId"].startswith("ASIA")
     session_sts = client(live_server, "sts", creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
     assert session_sts.get_caller_identity()["Arn"] == f"arn:aws:sts::{account.id}:assumed-role/Reader/dev-session"

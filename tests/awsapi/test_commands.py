@@ -9,7 +9,7 @@ import json
 import pytest
 from django.core.management import call_command
 
-from core.context import CallContext, Principal
+from core.context import CallContext
 from identities import credentials, services
 from identities.models import AccessKey, Account, Group, IamUser, Role
 from identities.reset import reset_account_iam
@@ -52,8 +52,14 @@ def _populate(ctx: CallContext) -> None:
     policies.put_user_policy(ctx, user_name="carol", policy_name="inline", policy_document=DOC)
     from identities import roles
 
-    trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {
-        "Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+    trust = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
+            ],
+        }
+    )
     roles.create_role(ctx, role_name="web", assume_role_policy_document=trust)
     policies.attach_role_policy(ctx, role_name="web", policy_arn="arn:aws:iam::aws:policy/ReadOnlyAccess")
     roles.create_instance_profile(ctx, instance_profile_name="web")

@@ -27,12 +27,33 @@ def test_every_modelled_operation_has_a_handler_or_is_invalid_action(service):
 
 
 def test_the_issue_list_is_covered():
-    wanted = {"CreateUser", "CreateGroup", "CreateRole", "CreateInstanceProfile", "CreatePolicyVersion", "PutUserPolicy",
-              "AttachRolePolicy", "PutUserPermissionsBoundary", "TagUser", "TagRole", "TagPolicy", "CreateAccessKey",
-              "GetAccessKeyLastUsed", "CreateLoginProfile", "CreateVirtualMFADevice", "CreateAccountAlias",
-              "UpdateAccountPasswordPolicy", "GetAccountSummary", "GetAccountAuthorizationDetails",
-              "GenerateCredentialReport", "GetCredentialReport", "SimulatePrincipalPolicy", "SimulateCustomPolicy",
-              "GetContextKeysForPrincipalPolicy", "GetContextKeysForCustomPolicy"}
+    wanted = {
+        "CreateUser",
+        "CreateGroup",
+        "CreateRole",
+        "CreateInstanceProfile",
+        "CreatePolicyVersion",
+        "PutUserPolicy",
+        "AttachRolePolicy",
+        "PutUserPermissionsBoundary",
+        "TagUser",
+        "TagRole",
+        "TagPolicy",
+        "CreateAccessKey",
+        "GetAccessKeyLastUsed",
+        "CreateLoginProfile",
+        "CreateVirtualMFADevice",
+        "CreateAccountAlias",
+        "UpdateAccountPasswordPolicy",
+        "GetAccountSummary",
+        "GetAccountAuthorizationDetails",
+        "GenerateCredentialReport",
+        "GetCredentialReport",
+        "SimulatePrincipalPolicy",
+        "SimulateCustomPolicy",
+        "GetContextKeysForPrincipalPolicy",
+        "GetContextKeysForCustomPolicy",
+    }
     assert wanted - {name for service, name in dispatch.HANDLERS if service == "iam"} == set()
     sts = {"AssumeRole", "GetSessionToken", "GetCallerIdentity", "GetAccessKeyInfo", "DecodeAuthorizationMessage"}
     assert sts - {name for service, name in dispatch.HANDLERS if service == "sts"} == set()

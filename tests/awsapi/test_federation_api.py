@@ -30,8 +30,12 @@ PROVIDER_URL = "testserver/idp"  # the Django test client's host: the issuer is 
 
 
 def unsigned_sts(live_server):
-    return boto3.client("sts", endpoint_url=f"{live_server.url}/aws", region_name="us-east-1",
-                        config=Config(signature_version=botocore.UNSIGNED, retries={"max_attempts": 1}))
+    return boto3.client(
+        "sts",
+        endpoint_url=f"{live_server.url}/aws",
+        region_name="us-east-1",
+        config=Config(signature_version=botocore.UNSIGNED, retries={"max_attempts": 1}),
+    )
 
 
 def code(err: pytest.ExceptionInfo) -> str:
@@ -39,29 +43,43 @@ def code(err: pytest.ExceptionInfo) -> str:
 
 
 def issue_token(console: Client, subject: str = "alice", audience: str = AUDIENCE, minutes: int = 60) -> str:
-    page = console.post("/iam/identity_providers/classroom", {"subject": subject, "audience": audience,
-                                                              "minutes": str(minutes)})
+    page = console.post(
+        "/iam/identity_providers/classroom", {"subject": subject, "audience": audience, "minutes": str(minutes)}
+    )
     assert page.status_code == 200, page.content[:500]
     return html.unescape(re.search(r'data-testid="id-token">([^<]+)<', page.content.decode()).group(1))
 
 
 def issue_assertion(console: Client, role_arn: str, provider_arn: str, subject: str = "alice") -> str:
-    page = console.post("/iam/identity_providers/classroom/saml", {"subject": subject, "session_name": subject,
-                                                                   "role_arn": role_arn, "provider_arn": provider_arn})
+    page = console.post(
+        "/iam/identity_providers/classroom/saml",
+        {"subject": subject, "session_name": subject, "role_arn": role_arn, "provider_arn": provider_arn},
+    )
     assert page.status_code == 200, page.content[:500]
     return html.unescape(re.search(r'data-testid="saml-assertion">([^<]+)<', page.content.decode()).group(1))
 
 
 def web_trust(provider_arn: str, sub: str = "alice") -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Principal": {"Federated": provider_arn}, "Action": "sts:AssumeRoleWithWebIdentity",
-        "Condition": {"StringEquals": {f"{PROVIDER_URL}:aud": AUDIENCE, f"{PROVIDER_URL}:sub": sub}}}]})
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Federated": provider_arn},
+                    "Action": "sts:AssumeRoleWithWebIdentity",
+                    "Condition": {"StringEquals": {f"{PROVIDER_URL}:aud": AUDIENCE, f"{PROVIDER_URL}:sub": sub}},
+                }
+            ],
+        }
+    )
 
 
 @pytest.fixture
 def oidc(account, iam):
     arn = iam.create_open_id_connect_provider(Url=f"https://{PROVIDER_URL}", ClientIDList=[AUDIENCE])[
-        "OpenIDConnectProviderArn"]
+        "OpenIDConnectProviderArn"
+    ]
     provider = OpenIdConnectProvider.objects.get(arn=arn)
     role = iam.create_role(RoleName="WebApp", AssumeRolePolicyDocument=web_trust(provider.arn))["Role"]
     return provider, role
@@ -82,7 +100,8 @@ def test_web_identity_token_from_the_console_assumes_the_role(live_server, root_
     token = issue_token(root_client)
     assert jwt.decode(token, options={"verify_signature": False})["iss"] == "https://testserver/idp"
     result = unsigned_sts(live_server).assume_role_with_web_identity(
-        RoleArn=role["Arn"], RoleSessionName="web1", WebIdentityToken=token, DurationSeconds=900)
+        RoleArn=role["Arn"], RoleSessionName="web1", WebIdentityToken=token, DurationSeconds=900
+    )
     assert result["SubjectFromWebIdentityToken"] == "alice" and result["Audience"] == AUDIENCE
     assert result["Provider"] == provider.arn
     assert result["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{account.id}:assumed-role/WebApp/web1"
@@ -117,13 +136,30 @@ def test_web_identity_refusals_issue_nothing(live_server, root_client, oidc, iam
     assert code(err) == "AccessDenied"
     assert err.value.response["Error"]["Message"] == "Not authorized to perform sts:AssumeRoleWithWebIdentity"
     assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
-    iam.create_role(RoleName="Ec2Only", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))
+    iam.create_role(
+        RoleName="Ec2Only",
+        AssumeRolePolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
+                ],
+            }
+        ),
+    )
     assert code(refused(issue_token(root_client), f"arn:aws:iam::{account.id}:role/Ec2Only")) == "AccessDenied"
     iam.create_open_id_connect_provider(Url="https://login.example.com", ClientIDList=[AUDIENCE])
-    outside = jwt.encode({"iss": "https://login.example.com", "sub": "alice", "aud": AUDIENCE,
-                          "iat": int(clock.now().timestamp()), "exp": int(clock.now().timestamp()) + 600},
-                         "not-a-real-key-but-long-enough-for-hs256", algorithm="HS256")
+    outside = jwt.encode(
+        {
+            "iss": "https://login.example.com",
+            "sub": "alice",
+            "aud": AUDIENCE,
+            "iat": int(clock.now().timestamp()),
+            "exp": int(clock.now().timestamp()) + 600,
+        },
+        "not-a-real-key-but-long-enough-for-hs256",
+        algorithm="HS256",
+    )
     err = refused(outside)
     assert code(err) == "InvalidIdentityToken"
     assert err.value.response["Error"]["Message"].startswith("Couldn't retrieve verification key")
@@ -136,20 +172,37 @@ def test_saml_response_from_the_console_assumes_the_role(live_server, root_clien
     metadata = download.content.decode()
     arn = iam.create_saml_provider(Name="Classroom", SAMLMetadataDocument=metadata)["SAMLProviderArn"]
     provider = SamlProvider.objects.get(arn=arn)
-    role = iam.create_role(RoleName="SamlUsers", AssumeRolePolicyDocument=json.dumps({
-        "Version": "2012-10-17", "Statement": [{
-            "Effect": "Allow", "Principal": {"Federated": provider.arn}, "Action": "sts:AssumeRoleWithSAML",
-            "Condition": {"StringEquals": {"SAML:aud": "https://signin.aws.amazon.com/saml", "SAML:sub": "alice"}}}]}),
+    role = iam.create_role(
+        RoleName="SamlUsers",
+        AssumeRolePolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Federated": provider.arn},
+                        "Action": "sts:AssumeRoleWithSAML",
+                        "Condition": {
+                            "StringEquals": {"SAML:aud": "https://signin.aws.amazon.com/saml", "SAML:sub": "alice"}
+                        },
+                    }
+                ],
+            }
+        ),
     )["Role"]
     sts = unsigned_sts(live_server)
-    result = sts.assume_role_with_saml(RoleArn=role["Arn"], PrincipalArn=provider.arn,
-                                       SAMLAssertion=issue_assertion(root_client, role["Arn"], provider.arn))
+    result = sts.assume_role_with_saml(
+        RoleArn=role["Arn"],
+        PrincipalArn=provider.arn,
+        SAMLAssertion=issue_assertion(root_client, role["Arn"], provider.arn),
+    )
     assert result["Subject"] == "alice" and result["SubjectType"] == "persistent"
     assert result["Issuer"] == "https://testserver/idp/saml"
     assert result["Audience"] == "https://signin.aws.amazon.com/saml" and result["NameQualifier"]
     creds = result["Credentials"]
-    identity = client(live_server, "sts", creds["AccessKeyId"], creds["SecretAccessKey"],
-                      creds["SessionToken"]).get_caller_identity()
+    identity = client(
+        live_server, "sts", creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]
+    ).get_caller_identity()
     assert identity["Arn"] == f"arn:aws:sts::{account.id}:assumed-role/SamlUsers/alice"
 
     bob = issue_assertion(root_client, role["Arn"], provider.arn, subject="bob")
@@ -159,7 +212,9 @@ def test_saml_response_from_the_console_assumes_the_role(live_server, root_clien
     tampered = base64.b64encode(base64.b64decode(bob).replace(b">bob<", b">alice<")).decode()
     with pytest.raises(ClientError) as err:
         sts.assume_role_with_saml(RoleArn=role["Arn"], PrincipalArn=provider.arn, SAMLAssertion=tampered)
-    assert code(err) == "InvalidIdentityToken" and err.value.response["Error"]["Message"] == "Response signature invalid"
+    assert (
+        code(err) == "InvalidIdentityToken" and err.value.response["Error"]["Message"] == "Response signature invalid"
+    )
     good = issue_assertion(root_client, role["Arn"], provider.arn)
     with clock.frozen(clock.now() + timedelta(minutes=10)), pytest.raises(ClientError) as err:
         sts.assume_role_with_saml(RoleArn=role["Arn"], PrincipalArn=provider.arn, SAMLAssertion=good)
@@ -180,11 +235,33 @@ def test_the_aws_cli_needs_no_credentials_for_web_identity(live_server, root_cli
 
     _, role = oidc
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(AWS_CONFIG_FILE=str(tmp_path / "none"), AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
-               AWS_DEFAULT_REGION="us-east-1", AWS_MAX_ATTEMPTS="1", HOME=str(tmp_path))
-    done = subprocess.run([str(Path(sys.executable).with_name("aws")), "sts", "assume-role-with-web-identity",
-                           "--endpoint-url", f"{live_server.url}/aws", "--role-arn", role["Arn"],
-                           "--role-session-name", "cli", "--web-identity-token", issue_token(root_client),
-                           "--output", "json"], capture_output=True, text=True, env=env, timeout=120)
+    env.update(
+        AWS_CONFIG_FILE=str(tmp_path / "none"),
+        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_MAX_ATTEMPTS="1",
+        HOME=str(tmp_path),
+    )
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("aws")),
+            "sts",
+            "assume-role-with-web-identity",
+            "--endpoint-url",
+            f"{live_server.url}/aws",
+            "--role-arn",
+            role["Arn"],
+            "--role-session-name",
+            "cli",
+            "--web-identity-token",
+            issue_token(root_client),
+            "--output",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{account.id}:assumed-role/WebApp/cli"

@@ -54,8 +54,9 @@ def test_saml_provider_lifecycle(iam):
 
 
 def test_oidc_provider_lifecycle(iam):
-    arn = iam.create_open_id_connect_provider(Url=GITHUB, ClientIDList=["sts.amazonaws.com"],
-                                              ThumbprintList=[THUMB])["OpenIDConnectProviderArn"]
+    arn = iam.create_open_id_connect_provider(Url=GITHUB, ClientIDList=["sts.amazonaws.com"], ThumbprintList=[THUMB])[
+        "OpenIDConnectProviderArn"
+    ]
     assert arn == "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"
 
     iam.add_client_id_to_open_id_connect_provider(OpenIDConnectProviderArn=arn, ClientID="my-app")
@@ -102,10 +103,17 @@ def test_service_linked_role_lifecycle(iam):
     assert [p["PolicyName"] for p in attached] == ["AWSElasticLoadBalancingServiceRolePolicy"]
 
     protected = f"Cannot perform the operation on the protected role '{name}' - this role is only modifiable by AWS"
-    for call in (lambda: iam.delete_role(RoleName=name),
-                 lambda: iam.put_role_policy(RoleName=name, PolicyName="x", PolicyDocument=json.dumps({
-                     "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})),
-                 lambda: iam.detach_role_policy(RoleName=name, PolicyArn=attached[0]["PolicyArn"])):
+    for call in (
+        lambda: iam.delete_role(RoleName=name),
+        lambda: iam.put_role_policy(
+            RoleName=name,
+            PolicyName="x",
+            PolicyDocument=json.dumps(
+                {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+            ),
+        ),
+        lambda: iam.detach_role_policy(RoleName=name, PolicyArn=attached[0]["PolicyArn"]),
+    ):
         with pytest.raises(ClientError) as exc:
             call()
         assert error(exc) == ("UnmodifiableEntity", protected, 400)

@@ -23,8 +23,9 @@ from policies import services as policies
 from tests.awsapi.conftest import issue_key
 
 IAM_ALL = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:*", "Resource": "*"}]})
-READ_S3 = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject",
-                                                              "Resource": "*"}]})
+READ_S3 = json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
+)
 
 
 class _Raw:
@@ -37,17 +38,27 @@ class _Raw:
 
 def in_process(service: str, key_id: str, secret: str, token: str | None = None):
     django_client = Client()
-    boto = boto3.client(service, endpoint_url="http://testserver/aws", region_name="us-east-1",
-                        aws_access_key_id=key_id, aws_secret_access_key=secret, aws_session_token=token)
+    boto = boto3.client(
+        service,
+        endpoint_url="http://testserver/aws",
+        region_name="us-east-1",
+        aws_access_key_id=key_id,
+        aws_secret_access_key=secret,
+        aws_session_token=token,
+    )
 
     def send(request, **kwargs):
         def text(value):
             return value.decode() if isinstance(value, bytes) else value
 
-        headers = {f"HTTP_{k.upper().replace('-', '_')}": text(v) for k, v in request.headers.items()
-                   if k.lower() not in ("content-type", "content-length")}
-        response = django_client.generic(request.method, "/aws", request.body,
-                                         content_type=text(request.headers.get("Content-Type", "")), **headers)
+        headers = {
+            f"HTTP_{k.upper().replace('-', '_')}": text(v)
+            for k, v in request.headers.items()
+            if k.lower() not in ("content-type", "content-length")
+        }
+        response = django_client.generic(
+            request.method, "/aws", request.body, content_type=text(request.headers.get("Content-Type", "")), **headers
+        )
         return AWSResponse(request.url, response.status_code, dict(response.headers.items()), _Raw(response.content))
 
     boto.meta.events.register(f"before-send.{service}", send)
@@ -66,8 +77,9 @@ def equip(root_ctx, user_name: str) -> None:
     for i in range(3):
         identities.create_group(root_ctx, group_name=f"team{i}")
         identities.add_user_to_group(root_ctx, group_name=f"team{i}", user_name=user_name)
-        policies.attach_group_policy(root_ctx, group_name=f"team{i}",
-                                     policy_arn="arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess")
+        policies.attach_group_policy(
+            root_ctx, group_name=f"team{i}", policy_arn="arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
+        )
         policies.put_group_policy(root_ctx, group_name=f"team{i}", policy_name="s3", policy_document=READ_S3)
     policies.put_user_policy(root_ctx, user_name=user_name, policy_name="s3", policy_document=READ_S3)
     identities.tag_user(root_ctx, user_name=user_name, tags=[identities.Tag("team", "blue")])
@@ -90,21 +102,36 @@ def test_an_iam_users_call_costs_the_same_queries_however_many_policies_it_has(d
     assert sum("identities_accesskey" in sql for sql in equipped) == 1
     assert sum("policies_inlinepolicy" in sql for sql in equipped) == 1
     assert [sql for sql in equipped if "identities_accesskey" in sql] == [
-        sql for sql in equipped if "policies_inlinepolicy" in sql]
+        sql for sql in equipped if "policies_inlinepolicy" in sql
+    ]
 
 
 def test_a_role_sessions_call_costs_the_same_queries_however_many_policies_its_role_has(
-        db, account, root_ctx, managed_policies):
-    trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {
-        "AWS": f"arn:aws:iam::{account.id}:root"}, "Action": "sts:AssumeRole"}]})
+    db, account, root_ctx, managed_policies
+):
+    trust = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account.id}:root"}, "Action": "sts:AssumeRole"}
+            ],
+        }
+    )
     roles.create_role(root_ctx, role_name="Worker", assume_role_policy_document=trust)
     policies.put_role_policy(root_ctx, role_name="Worker", policy_name="iam", policy_document=IAM_ALL)
     identities.create_user(root_ctx, user_name="dev")
-    policies.put_user_policy(root_ctx, user_name="dev", policy_name="assume", policy_document=json.dumps({
-        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}))
+    policies.put_user_policy(
+        root_ctx,
+        user_name="dev",
+        policy_name="assume",
+        policy_document=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}
+        ),
+    )
     keys = issue_key(account.id, IamUser.objects.get(name="dev"))
-    creds = in_process("sts", *keys).assume_role(RoleArn=f"arn:aws:iam::{account.id}:role/Worker",
-                                                 RoleSessionName="s1")["Credentials"]
+    creds = in_process("sts", *keys).assume_role(
+        RoleArn=f"arn:aws:iam::{account.id}:role/Worker", RoleSessionName="s1"
+    )["Credentials"]
     iam = in_process("iam", creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
     plain = queries(lambda: iam.get_user(UserName="dev"))
     for i, name in enumerate(("AmazonS3ReadOnlyAccess", "AmazonEC2ReadOnlyAccess", "ReadOnlyAccess")):

@@ -61,8 +61,9 @@ def round_trips(call: Callable[[], object]) -> list[str]:
 def committed(sql: str, *params: object) -> list[tuple]:
     """What another session sees: only committed rows."""
     db = settings.DATABASES["default"]
-    with psycopg.connect(host=db["HOST"], port=db["PORT"], user=db["USER"], dbname=db["NAME"],
-                         password=db.get("PASSWORD") or None) as other:
+    with psycopg.connect(
+        host=db["HOST"], port=db["PORT"], user=db["USER"], dbname=db["NAME"], password=db.get("PASSWORD") or None
+    ) as other:
         return other.execute(sql, params).fetchall()
 
 
@@ -83,8 +84,10 @@ def test_create_user_commits_with_its_audit_row_in_two_round_trips(dev):
     # The key with the caller's policies; BEGIN, the user, its audit row and COMMIT.
     assert trips == ["prepared", "BEGIN | prepared | prepared | COMMIT"]
     assert committed("SELECT count(*) FROM identities_iamuser WHERE name = 'alice'") == [(1,)]
-    assert committed("SELECT count(*) FROM audit_auditevent WHERE event_name = 'CreateUser' AND resource_name = 'alice'"
-                     " AND error_code = ''") == [(1,)]
+    assert committed(
+        "SELECT count(*) FROM audit_auditevent WHERE event_name = 'CreateUser' AND resource_name = 'alice'"
+        " AND error_code = ''"
+    ) == [(1,)]
     assert dev.get_user(UserName="alice")["User"]["UserName"] == "alice"  # the connection goes on as usual
 
 
@@ -95,8 +98,9 @@ def test_a_taken_name_fails_create_user_in_its_one_round_trip_and_nothing_but_th
         dev.create_user(UserName="DEV")
     assert raised.value.response["Error"]["Code"] == "EntityAlreadyExists"
     assert committed("SELECT count(*) FROM identities_iamuser WHERE lower(name) = 'dev'") == [(1,)]
-    assert committed("SELECT error_code FROM audit_auditevent WHERE event_name = 'CreateUser' AND resource_name = 'DEV'"
-                     ) == [("EntityAlreadyExists",)]  # the success row sent with the INSERT was never written
+    assert committed(
+        "SELECT error_code FROM audit_auditevent WHERE event_name = 'CreateUser' AND resource_name = 'DEV'"
+    ) == [("EntityAlreadyExists",)]  # the success row sent with the INSERT was never written
     dev.create_user(UserName="erin")  # the connection goes on
     assert committed("SELECT count(*) FROM identities_iamuser WHERE name = 'erin'") == [(1,)]
 
@@ -107,8 +111,10 @@ def test_delete_user_reads_once_and_commits_with_its_audit_row(dev):
     # The key with the caller's policies; the user with its conflicts; BEGIN, the delete, the audit row and COMMIT.
     assert trips == ["prepared", "prepared", "BEGIN | prepared | prepared | COMMIT"]
     assert committed("SELECT count(*) FROM identities_iamuser WHERE name = 'bob'") == [(0,)]
-    assert committed("SELECT count(*) FROM audit_auditevent WHERE event_name = 'DeleteUser' AND resource_name = 'bob'"
-                     " AND error_code = ''") == [(1,)]
+    assert committed(
+        "SELECT count(*) FROM audit_auditevent WHERE event_name = 'DeleteUser' AND resource_name = 'bob'"
+        " AND error_code = ''"
+    ) == [(1,)]
 
 
 def test_a_read_is_audited_at_once_and_the_next_write_is_still_synchronous(dev):
@@ -123,43 +129,49 @@ def test_a_read_is_audited_at_once_and_the_next_write_is_still_synchronous(dev):
 
 def test_an_error_in_the_commits_round_trip_is_an_integrity_error_and_commits_nothing(dev, account):
     event_id = AuditEvent.objects.values_list("event_id", flat=True).first()
-    with pytest.raises(IntegrityError):
-        with transaction.atomic(durable=True):
-            fetch_prepared("INSERT INTO identities_iamuser (account_id, user_id, name, path, arn, created_at, tags) "
-                           "VALUES (%s, 'AIDAEXAMPLE000000001', 'carol', '/', 'arn', now(), '[]') RETURNING id",
-                           [account.id])
-            fetch_prepared("INSERT INTO audit_auditevent (account_id, event_id, event_time, event_source, "
-                           "event_name, event_type, read_only, username, access_key_id, resource_type, "
-                           "resource_name, error_code, record) VALUES (%s, %s, now(), 'iam.amazonaws.com', 'X', "
-                           "'AwsApiCall', false, '', '', '', '', '', '{}') RETURNING id",
-                           [account.id, str(event_id)], commit_outermost=True)  # a duplicate event ID
+    with pytest.raises(IntegrityError), transaction.atomic(durable=True):
+        fetch_prepared(
+            "INSERT INTO identities_iamuser (account_id, user_id, name, path, arn, created_at, tags) "
+            "VALUES (%s, 'AIDAEXAMPLE000000001', 'carol', '/', 'arn', now(), '[]') RETURNING id",
+            [account.id],
+        )
+        fetch_prepared(
+            "INSERT INTO audit_auditevent (account_id, event_id, event_time, event_source, "
+            "event_name, event_type, read_only, username, access_key_id, resource_type, "
+            "resource_name, error_code, record) VALUES (%s, %s, now(), 'iam.amazonaws.com', 'X', "
+            "'AwsApiCall', false, '', '', '', '', '', '{}') RETURNING id",
+            [account.id, str(event_id)],
+            commit_outermost=True,
+        )  # a duplicate event ID
     assert committed("SELECT count(*) FROM identities_iamuser WHERE name = 'carol'") == [(0,)]
     assert dev.create_user(UserName="carol")["User"]["UserName"] == "carol"  # the connection is usable
 
 
 def test_a_failing_first_statement_sent_with_its_begin_rolls_back_and_the_connection_goes_on(dev, account):
-    with pytest.raises(IntegrityError):
-        with transaction.atomic(durable=True):
-            fetch_prepared("INSERT INTO identities_iamuser (account_id, user_id, name, path, arn, created_at, tags) "
-                           "VALUES (%s, 'AIDAEXAMPLE000000002', 'DEV', '/', 'arn', now(), '[]') RETURNING id",
-                           [account.id])  # the name is taken (case-insensitively): the unique index refuses it
+    with pytest.raises(IntegrityError), transaction.atomic(durable=True):
+        fetch_prepared(
+            "INSERT INTO identities_iamuser (account_id, user_id, name, path, arn, created_at, tags) "
+            "VALUES (%s, 'AIDAEXAMPLE000000002', 'DEV', '/', 'arn', now(), '[]') RETURNING id",
+            [account.id],
+        )  # the name is taken (case-insensitively): the unique index refuses it
     assert connection.get_autocommit() and connection.connection.autocommit
     with transaction.atomic(durable=True):  # the next block begins, writes and commits as usual
         fetch_prepared("UPDATE identities_iamuser SET path = '/ops/' WHERE name = 'dev' RETURNING id", [])
         IamUser.objects.filter(name="dev").update(arn=f"arn:aws:iam::{account.id}:user/ops/dev")
     assert committed("SELECT path, arn FROM identities_iamuser WHERE name = 'dev'") == [
-        ("/ops/", f"arn:aws:iam::{account.id}:user/ops/dev")]
-    with pytest.raises(RuntimeError):
-        with transaction.atomic(durable=True):
-            fetch_prepared("UPDATE identities_iamuser SET path = '/gone/' WHERE name = 'dev' RETURNING id", [])
-            raise RuntimeError("a failure after the first statement")
+        ("/ops/", f"arn:aws:iam::{account.id}:user/ops/dev")
+    ]
+    with pytest.raises(RuntimeError), transaction.atomic(durable=True):
+        fetch_prepared("UPDATE identities_iamuser SET path = '/gone/' WHERE name = 'dev' RETURNING id", [])
+        raise RuntimeError("a failure after the first statement")
     assert committed("SELECT path FROM identities_iamuser WHERE name = 'dev'") == [("/ops/",)]
 
 
 def test_policies_read_with_the_key_serve_the_first_decision_only(dev, account):
     user = IamUser.objects.get(name="dev")
-    ctx = CallContext(authz.Principal("IAMUser", account.id, user.arn, user.name, user.user_id, user_pk=user.pk),
-                      origin="api")
+    ctx = CallContext(
+        authz.Principal("IAMUser", account.id, user.arn, user.name, user.user_id, user_pk=user.pk), origin="api"
+    )
     with authz.prefetched(ctx.principal, []):  # as if the caller had no policy when its key was read
         assert not authz.decide(ctx, "iam:GetUser", user.arn, {}).allowed
         assert authz.decide(ctx, "iam:GetUser", user.arn, {}).allowed  # read afresh: IamAll allows it

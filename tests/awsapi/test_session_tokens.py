@@ -31,8 +31,14 @@ ALLOW_ALL = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow
 @pytest.fixture
 def dev(account, root_ctx, managed_policies) -> tuple[str, str]:
     """Keys of an IAM user who may do anything, and a role ``Worker`` that trusts the account."""
-    trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {
-        "AWS": f"arn:aws:iam::{account.id}:root"}, "Action": "sts:AssumeRole"}]})
+    trust = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account.id}:root"}, "Action": "sts:AssumeRole"}
+            ],
+        }
+    )
     roles.create_role(root_ctx, role_name="Worker", assume_role_policy_document=trust)
     policies.put_role_policy(root_ctx, role_name="Worker", policy_name="all", policy_document=ALLOW_ALL)
     identities.create_user(root_ctx, user_name="dev")
@@ -42,7 +48,8 @@ def dev(account, root_ctx, managed_policies) -> tuple[str, str]:
 
 def assume(live_server, account, keys: tuple[str, str]) -> dict[str, str]:
     return client(live_server, "sts", *keys).assume_role(
-        RoleArn=f"arn:aws:iam::{account.id}:role/Worker", RoleSessionName="s1", DurationSeconds=900)["Credentials"]
+        RoleArn=f"arn:aws:iam::{account.id}:role/Worker", RoleSessionName="s1", DurationSeconds=900
+    )["Credentials"]
 
 
 def session(live_server, service: str, creds: dict[str, str]):
@@ -89,7 +96,8 @@ def test_session_token_of_a_deleted_user_answers_expired_token(live_server, acco
 
 
 def test_a_role_session_outlives_the_user_who_started_it_but_its_session_token_does_not(
-        live_server, account, root_ctx, dev):
+    live_server, account, root_ctx, dev
+):
     role_creds = assume(live_server, account, dev)
     token_creds = client(live_server, "sts", *dev).get_session_token(DurationSeconds=900)["Credentials"]
     # The API's DeleteUser, once the user's key and policy are gone (AWS refuses it before).

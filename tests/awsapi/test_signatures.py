@@ -27,14 +27,21 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 CREATE = {"Action": "CreateUser", "Version": "2010-05-08", "UserName": "mallory"}
 INVALID_TOKEN = "The security token included in the request is invalid."
-MISMATCH = ("The request signature we calculated does not match the signature you provided. Check your AWS Secret "
-            "Access Key and signing method. Consult the service documentation for details.")
+MISMATCH = (
+    "The request signature we calculated does not match the signature you provided. Check your AWS Secret "
+    "Access Key and signing method. Consult the service documentation for details."
+)
 
 
-def signed(url: str, key_id: str, secret: str, form: dict[str, str], *, token: str | None = None,
-           service: str = "iam") -> AWSRequest:
-    request = AWSRequest(method="POST", url=url, data=urlencode(form),
-                         headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+def signed(
+    url: str, key_id: str, secret: str, form: dict[str, str], *, token: str | None = None, service: str = "iam"
+) -> AWSRequest:
+    request = AWSRequest(
+        method="POST",
+        url=url,
+        data=urlencode(form),
+        headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+    )
     SigV4Auth(Credentials(key_id, secret, token), service, "us-east-1").add_auth(request)
     return request
 
@@ -42,8 +49,9 @@ def signed(url: str, key_id: str, secret: str, form: dict[str, str], *, token: s
 def send(request: AWSRequest) -> tuple[int, dict[str, str]]:
     prepared = request.prepare()
     body = prepared.body.encode() if isinstance(prepared.body, str) else prepared.body
-    raw = urllib.request.Request(prepared.url, data=body or None,
-                                 headers=dict(prepared.headers), method=prepared.method)
+    raw = urllib.request.Request(
+        prepared.url, data=body or None, headers=dict(prepared.headers), method=prepared.method
+    )
     try:
         with urllib.request.urlopen(raw, timeout=30) as response:
             return response.status, {"Code": "", "Body": response.read().decode()}
@@ -95,8 +103,9 @@ def test_header_altered_after_signing(url, root_keys):
 
 
 def test_unsigned_request(url):
-    request = AWSRequest(method="POST", url=url, data=urlencode(CREATE),
-                         headers={"Content-Type": "application/x-www-form-urlencoded"})
+    request = AWSRequest(
+        method="POST", url=url, data=urlencode(CREATE), headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
     refused(request, "MissingAuthenticationToken", 403, "Request is missing Authentication Token")
 
 
@@ -141,31 +150,41 @@ def _session(live_server, account):
     import json
 
     iam = client(live_server, "iam", *issue_key(account.id))
-    trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {
-        "AWS": f"arn:aws:iam::{account.id}:root"}, "Action": "sts:AssumeRole"}]})
+    trust = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account.id}:root"}, "Action": "sts:AssumeRole"}
+            ],
+        }
+    )
     iam.create_role(RoleName="Admin", AssumeRolePolicyDocument=trust)
     iam.attach_role_policy(RoleName="Admin", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
     iam.create_user(UserName="dev")
     iam.attach_user_policy(UserName="dev", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
     dev = issue_key(account.id, IamUser.objects.get(name="dev"))
     creds = client(live_server, "sts", *dev).assume_role(
-        RoleArn=f"arn:aws:iam::{account.id}:role/Admin", RoleSessionName="sess", DurationSeconds=900)["Credentials"]
+        RoleArn=f"arn:aws:iam::{account.id}:role/Admin", RoleSessionName="sess", DurationSeconds=900
+    )["Credentials"]
     return creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]
 
 
 def test_temporary_key_needs_its_session_token(live_server, url, account, managed_policies):
     key_id, secret, token = _session(live_server, account)
     refused(signed(url, key_id, secret, CREATE), "InvalidClientTokenId", 403, INVALID_TOKEN)
-    refused(signed(url, key_id, secret, CREATE, token=token[:-4] + "AAAA"), "InvalidClientTokenId", 403,
-            INVALID_TOKEN)
+    refused(signed(url, key_id, secret, CREATE, token=token[:-4] + "AAAA"), "InvalidClientTokenId", 403, INVALID_TOKEN)
     assert send(signed(url, key_id, secret, CREATE, token=token))[0] == 200  # the right token works
 
 
 def test_expired_session(live_server, url, account, managed_policies):
     key_id, secret, token = _session(live_server, account)
     later = clock.now() + timedelta(minutes=16)  # the session lasts 15 minutes
-    request = AWSRequest(method="POST", url=url, data=urlencode(CREATE),
-                         headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+    request = AWSRequest(
+        method="POST",
+        url=url,
+        data=urlencode(CREATE),
+        headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+    )
     _sign_at(SigV4Auth(Credentials(key_id, secret, token), "iam", "us-east-1"), request, later)
     with clock.frozen(later):
         refused(request, "ExpiredToken", 403, "The security token included in the request is expired")
@@ -215,17 +234,31 @@ def test_refusals_change_nothing_and_unknown_actions(url, root_keys):
     assert AuditEvent.objects.count() == before
     status, error = send(signed(url, *root_keys, {"Action": "CreateFrobnicator", "Version": "2010-05-08"}))
     assert (status, error["Code"], error["Message"]) == (
-        400, "InvalidAction", "Could not find operation CreateFrobnicator for version 2010-05-08")
+        400,
+        "InvalidAction",
+        "Could not find operation CreateFrobnicator for version 2010-05-08",
+    )
 
 
 def test_unsigned_sts_calls_aws_allows(url):
     """AssumeRoleWithWebIdentity/SAML get past authentication unsigned (their token is the credential)."""
-    form = {"Action": "AssumeRoleWithWebIdentity", "Version": "2011-06-15", "RoleArn": "arn:aws:iam::111122223333:role/x",
-            "RoleSessionName": "s", "WebIdentityToken": "a.b.c"}
-    status, error = send(AWSRequest(method="POST", url=url, data=urlencode(form),
-                                    headers={"Content-Type": "application/x-www-form-urlencoded"}))
+    form = {
+        "Action": "AssumeRoleWithWebIdentity",
+        "Version": "2011-06-15",
+        "RoleArn": "arn:aws:iam::111122223333:role/x",
+        "RoleSessionName": "s",
+        "WebIdentityToken": "a.b.c",
+    }
+    status, error = send(
+        AWSRequest(
+            method="POST", url=url, data=urlencode(form), headers={"Content-Type": "application/x-www-form-urlencoded"}
+        )
+    )
     assert error["Code"] != "MissingAuthenticationToken"
     form["Action"] = "GetCallerIdentity"
-    status, error = send(AWSRequest(method="POST", url=url, data=urlencode(form),
-                                    headers={"Content-Type": "application/x-www-form-urlencoded"}))
+    status, error = send(
+        AWSRequest(
+            method="POST", url=url, data=urlencode(form), headers={"Content-Type": "application/x-www-form-urlencoded"}
+        )
+    )
     assert (status, error["Code"]) == (403, "MissingAuthenticationToken")

@@ -36,16 +36,27 @@ class Wire:
         model = service_model(service).operation_model(operation)
         wire = create_serializer("query").serialize_to_request(params, model)
         body = urlencode(wire["body"])
-        request = AWSRequest(method="POST", url="http://testserver/aws", data=body,
-                             headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+        request = AWSRequest(
+            method="POST",
+            url="http://testserver/aws",
+            data=body,
+            headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+        )
         SigV4Auth(self.credentials, service, "us-east-1").add_auth(request)
-        response = views.endpoint(self.factory.post(
-            "/aws", data=body, content_type=request.headers["Content-Type"],
-            HTTP_AUTHORIZATION=request.headers["Authorization"], HTTP_X_AMZ_DATE=request.headers["X-Amz-Date"],
-            HTTP_USER_AGENT="wire-test"))
+        response = views.endpoint(
+            self.factory.post(
+                "/aws",
+                data=body,
+                content_type=request.headers["Content-Type"],
+                HTTP_AUTHORIZATION=request.headers["Authorization"],
+                HTTP_X_AMZ_DATE=request.headers["X-Amz-Date"],
+                HTTP_USER_AGENT="wire-test",
+            )
+        )
         parsed = create_parser("query").parse(
             {"body": response.content, "headers": dict(response.headers), "status_code": response.status_code},
-            model.output_shape)
+            model.output_shape,
+        )
         return response.status_code, parsed
 
 
@@ -55,12 +66,19 @@ def wire(account, managed_policies) -> Wire:
 
 
 def test_structures_timestamps_and_lists_of_structures(wire, account):
-    status, out = wire.call("iam", "CreateUser", UserName="alice", Path="/dev/",
-                            Tags=[{"Key": "team", "Value": "blue"}, {"Key": "cost", "Value": ""}])
+    status, out = wire.call(
+        "iam",
+        "CreateUser",
+        UserName="alice",
+        Path="/dev/",
+        Tags=[{"Key": "team", "Value": "blue"}, {"Key": "cost", "Value": ""}],
+    )
     assert status == 200
     user = out["User"]
     assert user["Arn"] == f"arn:aws:iam::{account.id}:user/dev/alice" and user["Path"] == "/dev/"
-    assert isinstance(user["CreateDate"], datetime) and abs(user["CreateDate"] - datetime.now(UTC)) < timedelta(minutes=1)
+    assert isinstance(user["CreateDate"], datetime) and abs(user["CreateDate"] - datetime.now(UTC)) < timedelta(
+        minutes=1
+    )
     assert user["Tags"] == [{"Key": "team", "Value": "blue"}, {"Key": "cost", "Value": ""}]
     assert out["ResponseMetadata"]["RequestId"]
 
@@ -73,9 +91,20 @@ def test_lists_of_strings_booleans_and_integers(wire):
     assert out["PolicyNames"] == ["a"] and out["IsTruncated"] is True and out["Marker"]
     _, out = wire.call("iam", "ListUserPolicies", UserName="bob", Marker=out["Marker"])
     assert out["PolicyNames"] == ["b"] and out["IsTruncated"] is False
-    _, out = wire.call("iam", "CreateRole", RoleName="r", AssumeRolePolicyDocument=json.dumps({
-        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
-                                                "Action": "sts:AssumeRole"}]}), MaxSessionDuration=7200)
+    _, out = wire.call(
+        "iam",
+        "CreateRole",
+        RoleName="r",
+        AssumeRolePolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
+                ],
+            }
+        ),
+        MaxSessionDuration=7200,
+    )
     assert out["Role"]["MaxSessionDuration"] == 7200
     # URL-encoded JSON on the wire (boto3's event handlers decode it; the bare parser does not)
     trust = json.loads(unquote(out["Role"]["AssumeRolePolicyDocument"]))
@@ -113,28 +142,54 @@ def test_authorization_details_nested_lists(wire):
 
 def test_simulator_with_matched_statements(wire, account):
     wire.call("iam", "CreateUser", UserName="erin")
-    text = json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
-        {"Effect": "Deny", "Action": "s3:DeleteBucket", "Resource": "*"}]}, indent=2)
+    text = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+                {"Effect": "Deny", "Action": "s3:DeleteBucket", "Resource": "*"},
+            ],
+        },
+        indent=2,
+    )
     wire.call("iam", "PutUserPolicy", UserName="erin", PolicyName="s3", PolicyDocument=text)
-    status, out = wire.call("iam", "SimulatePrincipalPolicy", PolicySourceArn=f"arn:aws:iam::{account.id}:user/erin",
-                            ActionNames=["s3:GetObject", "s3:DeleteBucket", "ec2:RunInstances"])
+    status, out = wire.call(
+        "iam",
+        "SimulatePrincipalPolicy",
+        PolicySourceArn=f"arn:aws:iam::{account.id}:user/erin",
+        ActionNames=["s3:GetObject", "s3:DeleteBucket", "ec2:RunInstances"],
+    )
     assert status == 200
     decisions = {r["EvalActionName"]: r["EvalDecision"] for r in out["EvaluationResults"]}
-    assert decisions == {"s3:GetObject": "allowed", "s3:DeleteBucket": "explicitDeny",
-                         "ec2:RunInstances": "implicitDeny"}
+    assert decisions == {
+        "s3:GetObject": "allowed",
+        "s3:DeleteBucket": "explicitDeny",
+        "ec2:RunInstances": "implicitDeny",
+    }
     denied = next(r for r in out["EvaluationResults"] if r["EvalActionName"] == "s3:DeleteBucket")
     (matched,) = denied["MatchedStatements"]
     assert matched["SourcePolicyId"] == "s3" and matched["StartPosition"]["Line"] == 9
-    status, out = wire.call("iam", "SimulateCustomPolicy", PolicyInputList=[json.dumps(DOC)],
-                            ActionNames=["s3:GetObject"], ResourceArns=["arn:aws:s3:::b/k"],
-                            ContextEntries=[{"ContextKeyName": "aws:SourceIp", "ContextKeyValues": ["10.0.0.1"],
-                                             "ContextKeyType": "ip"}])
+    status, out = wire.call(
+        "iam",
+        "SimulateCustomPolicy",
+        PolicyInputList=[json.dumps(DOC)],
+        ActionNames=["s3:GetObject"],
+        ResourceArns=["arn:aws:s3:::b/k"],
+        ContextEntries=[{"ContextKeyName": "aws:SourceIp", "ContextKeyValues": ["10.0.0.1"], "ContextKeyType": "ip"}],
+    )
     assert out["EvaluationResults"][0]["EvalDecision"] == "allowed"
     assert out["EvaluationResults"][0]["MatchedStatements"][0]["SourcePolicyId"] == "PolicyInputList.1"
-    conditional = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*",
-                   "Resource": "arn:aws:s3:::home/${aws:username}/*",
-                   "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}}]}
+    conditional = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": "s3:*",
+                "Resource": "arn:aws:s3:::home/${aws:username}/*",
+                "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}},
+            }
+        ],
+    }
     _, out = wire.call("iam", "GetContextKeysForCustomPolicy", PolicyInputList=[json.dumps(conditional)])
     assert out["ContextKeyNames"] == ["aws:SourceIp", "aws:username"]
 
@@ -146,15 +201,22 @@ def test_sts_timestamps_and_errors(wire, account):
     status, out = wire.call("sts", "GetAccessKeyInfo", AccessKeyId=out["Credentials"]["AccessKeyId"])
     assert (status, out["Account"]) == (200, account.id)
     status, out = wire.call("iam", "GetUser", UserName="ghost")
-    assert status == 404 and out["Error"] == {"Type": "Sender", "Code": "NoSuchEntity",
-                                              "Message": "The user with name ghost cannot be found."}
+    assert status == 404 and out["Error"] == {
+        "Type": "Sender",
+        "Code": "NoSuchEntity",
+        "Message": "The user with name ghost cannot be found.",
+    }
 
 
 def test_aware_datetimes_are_written_in_utc():
     model: OperationModel = service_model("iam").operation_model("GetUser")
     plus_two = datetime(2026, 11, 28, 13, 5, tzinfo=timezone(timedelta(hours=2)))
-    body = serializer.serialize("iam", model, {"User": {"Path": "/", "UserName": "a", "UserId": "AIDA", "Arn": "x",
-                                                        "CreateDate": plus_two}}, "rid")
+    body = serializer.serialize(
+        "iam",
+        model,
+        {"User": {"Path": "/", "UserName": "a", "UserId": "AIDA", "Arn": "x", "CreateDate": plus_two}},
+        "rid",
+    )
     assert b"<CreateDate>2026-11-28T11:05:00Z</CreateDate>" in body
     parsed = create_parser("query").parse({"body": body, "headers": {}, "status_code": 200}, model.output_shape)
     assert parsed["User"]["CreateDate"] == plus_two

@@ -33,8 +33,12 @@ def post(live_server, body: bytes, headers: dict[str, str]) -> tuple[int, dict[s
 
 def signed(live_server, keys: tuple[str, str], form: str, host: str | None = None) -> tuple[bytes, dict[str, str]]:
     address = urllib.parse.urlsplit(live_server.url)
-    request = AWSRequest(method="POST", url=f"http://{host or address.netloc}/aws", data=form.encode(),
-                         headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+    request = AWSRequest(
+        method="POST",
+        url=f"http://{host or address.netloc}/aws",
+        data=form.encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+    )
     SigV4Auth(Credentials(*keys), "iam", "us-east-1").add_auth(request)
     prepared = request.prepare()
     return prepared.body, {**prepared.headers, "Host": host or address.netloc}
@@ -59,8 +63,9 @@ def test_a_signed_call_is_answered_without_the_consoles_middleware(live_server, 
 
 def test_an_unknown_host_is_refused_in_aws_format(live_server, root_keys, settings):
     settings.ALLOWED_HOSTS = ["localhost"]
-    body, headers = signed(live_server, root_keys, "Action=CreateUser&UserName=evil&Version=2010-05-08",
-                           host="evil.example")
+    body, headers = signed(
+        live_server, root_keys, "Action=CreateUser&UserName=evil&Version=2010-05-08", host="evil.example"
+    )
     status, _, content = post(live_server, body, headers)
 
     assert status == 400 and error_code(content) == "InvalidParameterValue"

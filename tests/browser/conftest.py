@@ -22,8 +22,14 @@ from pathlib import Path
 import pytest
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-gpu",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def chromium_path() -> str:
@@ -80,8 +86,9 @@ def new_page(request, browser, live_server, managed_policies, settings):
     contexts, pages = [], []
 
     def make():
-        context = browser.new_context(viewport={"width": 1440, "height": 900}, base_url=live_server.url,
-                                      accept_downloads=True)
+        context = browser.new_context(
+            viewport={"width": 1440, "height": 900}, base_url=live_server.url, accept_downloads=True
+        )
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(15_000)
@@ -119,4 +126,5 @@ def htmx_settled(page) -> None:
     """Wait until no htmx request is in flight and no swap is settling: typing into a field that an in-flight
     response is about to replace loses the keystrokes' request (a real user is never that fast)."""
     page.wait_for_function(
-        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')")
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
+    )

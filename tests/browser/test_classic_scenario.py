@@ -29,7 +29,8 @@ POLICY = """{
 }"""
 TYPED = '"s3:GetObjekt", "Resource": "arn:aws:s3:::reports/*"}\n    ]\n}'  # typed key by key after the prefix
 EDITED = POLICY.replace('"s3:GetObject"', '["s3:GetObject", "s3:ListBucket"]').replace(
-    '"arn:aws:s3:::reports/*"', '["arn:aws:s3:::reports", "arn:aws:s3:::reports/*"]')
+    '"arn:aws:s3:::reports/*"', '["arn:aws:s3:::reports", "arn:aws:s3:::reports/*"]'
+)
 
 
 def nav(page: Page, name: str) -> None:
@@ -160,8 +161,10 @@ def create_and_edit_policy(page: Page, account) -> None:
     expect(page.get_by_test_id("validation-findings")).to_contain_text("s3:GetObjekt")
     shot(page, "classic-11-policy-finding")
     # select the typo and type over it, as one would
-    editor.evaluate("(el, word) => { const at = el.value.indexOf(word); el.focus(); "
-                    "el.setSelectionRange(at, at + word.length); }", "GetObjekt")
+    editor.evaluate(
+        "(el, word) => { const at = el.value.indexOf(word); el.focus(); el.setSelectionRange(at, at + word.length); }",
+        "GetObjekt",
+    )
     page.keyboard.type("GetObject")
     expect(page.get_by_test_id("findings-error")).to_have_text("Errors (0)")
     assert editor.input_value() == POLICY

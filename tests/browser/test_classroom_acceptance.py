@@ -23,8 +23,13 @@ from tests.workers import worker  # noqa: F401 - the fixture
 TEACHER, TEACHER_PASSWORD = "teacher@school.example", "Teach-Passw0rd!"
 NEW_PASSWORD = "My-0wn-Passw0rd!"
 ALICE_PASSWORD = "Alice-Start-Passw0rd!"
-DENY_CREATE_USER = json.dumps({"Version": "2012-10-17", "Statement": [
-    {"Sid": "NoNewUsers", "Effect": "Deny", "Action": "iam:CreateUser", "Resource": "*"}]}, indent=2)
+DENY_CREATE_USER = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [{"Sid": "NoNewUsers", "Effect": "Deny", "Action": "iam:CreateUser", "Resource": "*"}],
+    },
+    indent=2,
+)
 
 
 def sign_in_as_root(page, email: str, password: str) -> None:
@@ -93,7 +98,9 @@ def test_instructor_runs_a_class_and_a_student_does_lab_1(new_page, worker, sett
     wizard.get_by_text("Custom password", exact=True).click()
     wizard.get_by_role("textbox", name="Custom password").fill(ALICE_PASSWORD)
     wizard.get_by_role("button", name="Next").click()
-    expect(wizard.get_by_role("heading", name="Set permissions", exact=True)).to_be_visible()  # each step is an htmx swap
+    expect(
+        wizard.get_by_role("heading", name="Set permissions", exact=True)
+    ).to_be_visible()  # each step is an htmx swap
     wizard.get_by_text("Attach policies directly").click()
     htmx_settled(student)
     wizard.get_by_label("Filter policies by name").fill("AmazonS3ReadOnlyAccess")

@@ -39,8 +39,7 @@ def sign_in(page, email: str, password: str) -> None:
 
 def test_board_labs_and_panel(new_page):
     instructor = services.sign_up_instructor(email=TEACHER, password=TEACHER_PASSWORD, name="Ms Teacher")
-    classroom, issued = services.create_class(ctx_of(instructor.id), title="IAM 101", students=40,
-                                              alias_prefix="cls1")
+    classroom, issued = services.create_class(ctx_of(instructor.id), title="IAM 101", students=40, alias_prefix="cls1")
     seats = {s.seat.number: s for s in issued}
     # Some of the class is under way: lab 1 done by every fourth student, started by every third.
     for number, seat in seats.items():
@@ -49,8 +48,9 @@ def test_board_labs_and_panel(new_page):
             users.create_user(student, user_name="alice")
         if number % 4 == 0:
             users.create_login_profile(student, user_name="alice", password="Initial-Passw0rd!")
-            policies.attach_user_policy(student, user_name="alice",
-                                        policy_arn="arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess")
+            policies.attach_user_policy(
+                student, user_name="alice", policy_arn="arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
+            )
         refresh(seat.seat.account_id)
     delivery.deliver_pending()
 
@@ -58,8 +58,9 @@ def test_board_labs_and_panel(new_page):
     sign_in(teacher, TEACHER, TEACHER_PASSWORD)
     teacher.goto(f"/classroom/{classroom.pk}/board")
     expect(teacher.locator("[data-testid=board] tbody tr")).to_have_count(40)
-    expect(teacher.locator(f'tr[data-account="{seats[4].seat.account_id}"] td[data-lab="first-user"]')) \
-        .to_have_text("4/4")
+    expect(teacher.locator(f'tr[data-account="{seats[4].seat.account_id}"] td[data-lab="first-user"]')).to_have_text(
+        "4/4"
+    )
     shot(teacher, "board-40-students")
 
     # A student (seat 1) signs in, changes the handout password, opens lab 1 in the side panel.
@@ -105,8 +106,7 @@ def test_board_labs_and_panel(new_page):
     users.create_user(solve, user_name="bob")
     bob = IamUser.objects.get(account_id=first.seat.account_id, name="bob")
     with pytest.raises(AccessDenied):
-        users.create_user(CallContext(user_principal(bob), user_agent="pytest", origin="console"),
-                          user_name="mallory")
+        users.create_user(CallContext(user_principal(bob), user_agent="pytest", origin="console"), user_name="mallory")
     delivery.deliver_pending()
     teacher.goto(f"/classroom/{classroom.pk}/students/{first.seat.account_id}")
     expect(teacher.locator("#student-activity")).to_contain_text("An IAM user named alice exists")

@@ -31,8 +31,9 @@ from tests.conftest import ROOT_PASSWORD
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 USER_PASSWORD = "Switch-Passw0rd!"
-ASSUME_ANY_ROLE = json.dumps({"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]})
+ASSUME_ANY_ROLE = json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}
+)
 GREEN = SWITCH_COLORS["green"]  # the badge's class names the colour's hex: switched-B7CA9D
 
 
@@ -60,22 +61,28 @@ def make_switcher(root_ctx, name: str) -> None:
     """An IAM user with a console password and an inline policy allowing sts:AssumeRole on any role."""
     identity_services.create_user(root_ctx, user_name=name)
     identity_services.create_login_profile(root_ctx, user_name=name, password=USER_PASSWORD)
-    policy_services.put_user_policy(root_ctx, user_name=name, policy_name="AssumeAnyRole",
-                                    policy_document=ASSUME_ANY_ROLE)
+    policy_services.put_user_policy(
+        root_ctx, user_name=name, policy_name="AssumeAnyRole", policy_document=ASSUME_ANY_ROLE
+    )
 
 
 def totp_at(seed: str, step: int) -> str:
     return pyotp.TOTP(seed, digits=credentials.TOTP_DIGITS, interval=credentials.TOTP_STEP_SECONDS).at(
-        step * credentials.TOTP_STEP_SECONDS)
+        step * credentials.TOTP_STEP_SECONDS
+    )
 
 
 def give_virtual_mfa(root_ctx, user_name: str) -> str:
     """Create and enable a virtual MFA device for ``user_name`` (two consecutive codes, as AWS asks); its seed."""
     new = credentials.create_virtual_mfa_device(root_ctx, virtual_mfa_device_name=user_name)
     step = credentials.totp_step(clock.now())
-    credentials.enable_mfa_device(root_ctx, user_name=user_name, serial_number=new.serial_number,
-                                  authentication_code1=totp_at(new.base32_string_seed, step - 1),
-                                  authentication_code2=totp_at(new.base32_string_seed, step))
+    credentials.enable_mfa_device(
+        root_ctx,
+        user_name=user_name,
+        serial_number=new.serial_number,
+        authentication_code1=totp_at(new.base32_string_seed, step - 1),
+        authentication_code2=totp_at(new.base32_string_seed, step),
+    )
     return new.base32_string_seed
 
 
@@ -136,7 +143,8 @@ def create_s3_reader(page: Page, account) -> None:
     expect_title(page, "S3Reader")
     expect(page.get_by_test_id("role-arn")).to_have_text(f"arn:aws:iam::{account.id}:role/S3Reader")
     expect(page.get_by_test_id("instance-profile-arn")).to_have_text(
-        f"arn:aws:iam::{account.id}:instance-profile/S3Reader")
+        f"arn:aws:iam::{account.id}:instance-profile/S3Reader"
+    )
     expect(page.get_by_test_id("role-description")).to_have_text("Lets EC2 instances read S3")
     expect(page.get_by_role("heading", name="Permissions policies (1)")).to_be_visible()
     expect(row(page, "AmazonS3ReadOnlyAccess", "AWS managed")).to_be_visible()
@@ -262,9 +270,11 @@ def alice_reads_and_is_denied_a_write(page: Page, account) -> str:
     expect_title(page, "Review and create")
     page.get_by_role("button", name="Create user").click()
 
-    denial = (f"User: arn:aws:sts::{account.id}:assumed-role/Auditor/alice is not authorized to perform: "
-              f"iam:CreateUser on resource: arn:aws:iam::{account.id}:user/mallory because no identity-based "
-              "policy allows the iam:CreateUser action")
+    denial = (
+        f"User: arn:aws:sts::{account.id}:assumed-role/Auditor/alice is not authorized to perform: "
+        f"iam:CreateUser on resource: arn:aws:iam::{account.id}:user/mallory because no identity-based "
+        "policy allows the iam:CreateUser action"
+    )
     expect(page.get_by_role("alert").filter(has_text="is not authorized")).to_have_text(denial)
     shot(page, "role-12-write-denied")
     # The "Why?" panel belongs with the denial (the engine's explanation). Checked at the end of the test, so that
@@ -285,7 +295,8 @@ def alice_switches_back(page: Page, account) -> None:
     shot(page, "role-13-switched-back")
     nav(page, "Users")  # alice's own permissions: sts:AssumeRole only
     expect(page.get_by_role("alert").filter(has_text="is not authorized")).to_contain_text(
-        f"User: arn:aws:iam::{account.id}:user/alice is not authorized to perform: iam:ListUsers")
+        f"User: arn:aws:iam::{account.id}:user/alice is not authorized to perform: iam:ListUsers"
+    )
 
 
 def bob_is_refused_without_mfa(page: Page, account) -> None:
@@ -295,7 +306,8 @@ def bob_is_refused_without_mfa(page: Page, account) -> None:
     error = page.get_by_test_id("switch-error")
     expect(error).to_have_text(
         f"User: arn:aws:iam::{account.id}:user/bob is not authorized to perform: sts:AssumeRole on resource: "
-        f"arn:aws:iam::{account.id}:role/Auditor because no role trust policy allows the sts:AssumeRole action")
+        f"arn:aws:iam::{account.id}:role/Auditor because no role trust policy allows the sts:AssumeRole action"
+    )
     expect(page.get_by_test_id("switched-badge")).to_have_count(0)
     expect(page.get_by_test_id("account-menu")).to_have_text(f"bob @ {account.display_id}")
     shot(page, "role-14-bob-refused-without-mfa")
@@ -390,8 +402,10 @@ def test_role_scenario(new_page, account, root_ctx, tmp_path, settings):
     event_history_tells_the_story(root, account)
     # The only errors in the browsers' consoles are the expected refusals: the 403 page of /iam/users for alice
     # after switching back, the 400 of bob's refused Switch role form.
-    expected = re.compile(r"^Failed to load resource: the server responded with a status of (403 \(Forbidden\)|400 "
-                          r"\(Bad Request\))$")
+    expected = re.compile(
+        r"^Failed to load resource: the server responded with a status of (403 \(Forbidden\)|400 "
+        r"\(Bad Request\))$"
+    )
     assert root.console_errors == []
     assert [e for e in alice.console_errors if not expected.match(e)] == [], alice.console_errors
     assert [e for e in bob.console_errors if not expected.match(e)] == [], bob.console_errors

@@ -18,8 +18,9 @@ def test_simulator_names_the_boundary(page, account, root_ctx):
     services.create_user(root_ctx, user_name="carol")
     for name in ("AmazonS3ReadOnlyAccess", "AmazonS3FullAccess"):
         policy_services.attach_user_policy(root_ctx, user_name="carol", policy_arn=f"arn:aws:iam::aws:policy/{name}")
-    services.put_user_permissions_boundary(root_ctx, user_name="carol",
-                                           permissions_boundary="arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess")
+    services.put_user_permissions_boundary(
+        root_ctx, user_name="carol", permissions_boundary="arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
+    )
     page.goto("/signin")
     page.get_by_label("Root user email address").fill(account.root_email)
     page.get_by_label("Password").fill(ROOT_PASSWORD)
@@ -34,7 +35,9 @@ def test_simulator_names_the_boundary(page, account, root_ctx):
     results = page.get_by_test_id("simulation-results")
     put_row = results.get_by_role("row").filter(has_text="s3:PutObject")
     expect(put_row.get_by_test_id("decision")).to_have_text("Denied (implicit)")
-    expect(results.get_by_role("row").filter(has_text="s3:GetObject").get_by_test_id("decision")).to_have_text("Allowed")
+    expect(results.get_by_role("row").filter(has_text="s3:GetObject").get_by_test_id("decision")).to_have_text(
+        "Allowed"
+    )
     put_row.get_by_test_id("decision").click()
     expect(put_row.get_by_test_id("missing-layer")).to_contain_text("permissions_boundary")
     get_row = results.get_by_role("row").filter(has_text="s3:GetObject")

@@ -18,12 +18,30 @@ from tests.conftest import ROOT_PASSWORD
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 # AWS's documented example that lets users manage their own virtual MFA device (a least-privilege grant).
-SELF_MANAGE_MFA = json.dumps({"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Action": ["iam:CreateVirtualMFADevice", "iam:DeleteVirtualMFADevice"],
-     "Resource": "arn:aws:iam::*:mfa/*"},
-    {"Effect": "Allow", "Action": ["iam:EnableMFADevice", "iam:ListMFADevices", "iam:ResyncMFADevice",
-                                   "iam:DeactivateMFADevice", "iam:GetUser", "iam:ListAccessKeys"],
-     "Resource": "arn:aws:iam::*:user/${aws:username}"}]})
+SELF_MANAGE_MFA = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": ["iam:CreateVirtualMFADevice", "iam:DeleteVirtualMFADevice"],
+                "Resource": "arn:aws:iam::*:mfa/*",
+            },
+            {
+                "Effect": "Allow",
+                "Action": [
+                    "iam:EnableMFADevice",
+                    "iam:ListMFADevices",
+                    "iam:ResyncMFADevice",
+                    "iam:DeactivateMFADevice",
+                    "iam:GetUser",
+                    "iam:ListAccessKeys",
+                ],
+                "Resource": "arn:aws:iam::*:user/${aws:username}",
+            },
+        ],
+    }
+)
 
 
 def codes(seed: str) -> tuple[str, str, str]:
@@ -59,8 +77,9 @@ def test_bob_signs_in_changes_password_adds_mfa_and_is_denied(page, account, roo
     expect(page.get_by_role("cell", name="IAMUserChangePassword")).to_be_visible()
     page.get_by_role("button", name="Create user").click()
     expect(page.get_by_test_id("created-user-name")).to_have_text("bob")
-    policy_services.put_user_policy(root_ctx, user_name="bob", policy_name="SelfManageMFA",
-                                    policy_document=SELF_MANAGE_MFA)
+    policy_services.put_user_policy(
+        root_ctx, user_name="bob", policy_name="SelfManageMFA", policy_document=SELF_MANAGE_MFA
+    )
     page.context.clear_cookies()
 
     # Bob's first sign-in forces a new password; the policy refuses a weak one first.
@@ -73,7 +92,9 @@ def test_bob_signs_in_changes_password_adds_mfa_and_is_denied(page, account, roo
     page.get_by_label("New password", exact=True).fill("weak")
     page.get_by_label("Retype new password").fill("weak")
     page.get_by_role("button", name="Confirm password change").click()
-    expect(page.get_by_test_id("password-error")).to_contain_text("Password does not conform to the account password policy")
+    expect(page.get_by_test_id("password-error")).to_contain_text(
+        "Password does not conform to the account password policy"
+    )
     shot(page, "bob-01-password-refused")
     page.get_by_label("Old password").fill("Initial-Passw0rd!")
     page.get_by_label("New password", exact=True).fill("Bob-N3w-Passw0rd!")
@@ -118,8 +139,12 @@ def test_bob_signs_in_changes_password_adds_mfa_and_is_denied(page, account, roo
     page.get_by_role("button", name="Next").click()
     expect(page.get_by_role("heading", name="Review and create", exact=True)).to_be_visible()
     page.get_by_role("button", name="Create user").click()
-    expect(page.get_by_text("User: arn:aws:iam::111122223333:user/bob is not authorized to perform: iam:CreateUser "
-                            "on resource: arn:aws:iam::111122223333:user/eve because no identity-based policy allows "
-                            "the iam:CreateUser action")).to_be_visible()
+    expect(
+        page.get_by_text(
+            "User: arn:aws:iam::111122223333:user/bob is not authorized to perform: iam:CreateUser "
+            "on resource: arn:aws:iam::111122223333:user/eve because no identity-based policy allows "
+            "the iam:CreateUser action"
+        )
+    ).to_be_visible()
     expect(page.get_by_test_id("why-panel")).to_contain_text("identity")
     shot(page, "bob-04-denied")

@@ -42,8 +42,8 @@ def seats(klass):
 
 
 def cell(html: str, account_id: str, slug: str) -> str:
-    row = html[html.index(f'<tr data-account="{account_id}">'):]
-    row = row[:row.index("</tr>")]
+    row = html[html.index(f'<tr data-account="{account_id}">') :]
+    row = row[: row.index("</tr>")]
     match = re.search(rf'<td class="board-cell (board-[\w-]+)" data-lab="{slug}"[^>]*>([^<]*)</td>', row)
     assert match, row
     return f"{match.group(1)} {match.group(2)}"
@@ -76,8 +76,10 @@ def test_board_shows_students_by_labs_and_a_completed_lab(teacher, class_id, stu
     assert cell(html, seats[3].seat.account_id, "first-user") == "board-not-started ·"
     assert re.search(r'<td class="board-total"[^>]*data-lab="first-user">1/3</td>', html)
     # Switch into: the console's Switch role page, prefilled as AWS's shareable link is.
-    assert (f'href="/switchrole?account={seats[2].seat.account_id}&amp;roleName=OrganizationAccountAccessRole'
-            f'&amp;displayName=student02+%40+IAM+101&amp;color=orange"') in html
+    assert (
+        f'href="/switchrole?account={seats[2].seat.account_id}&amp;roleName=OrganizationAccountAccessRole'
+        f'&amp;displayName=student02+%40+IAM+101&amp;color=orange"'
+    ) in html
 
 
 def test_board_queries_do_not_grow_with_the_class(teacher, instructor_ctx, class_id):
@@ -100,8 +102,9 @@ def test_reset_one_student_to_the_start_of_a_lab(teacher, class_id, students, se
     refresh(students[1].account_id)
     refresh(students[2].account_id)
 
-    response = teacher.post(f"/classroom/{class_id}/board/reset",
-                            {"account": seats[1].seat.account_id, "to": "first-user"}, **HTMX)
+    response = teacher.post(
+        f"/classroom/{class_id}/board/reset", {"account": seats[1].seat.account_id, "to": "first-user"}, **HTMX
+    )
     assert response.status_code == 200 and response["HX-Redirect"] == f"/classroom/{class_id}/board"
     assert not IamUser.objects.filter(account_id=seats[1].seat.account_id).exists()
     assert not LabProgress.objects.filter(account_id=seats[1].seat.account_id).exists()
@@ -144,8 +147,8 @@ def test_reset_all_asks_for_confirmation_first(teacher, class_id, students, seat
 
 def test_board_page_confirms_reset_all_in_the_browser(teacher, class_id):
     html = teacher.get(f"/classroom/{class_id}/board").content.decode()
-    button = html[html.index('data-testid="reset-all"'):]
-    button = button[:button.index("</button>")]
+    button = html[html.index('data-testid="reset-all"') :]
+    button = button[: button.index("</button>")]
     assert 'hx-confirm="Reset all 3 student accounts?' in button and 'hx-indicator="#board-busy"' in button
 
 
@@ -167,13 +170,14 @@ def test_student_page_shows_checks_and_recent_events_with_denials_explained(teac
     html = response.content.decode()
     assert "An IAM user named alice exists" in html and "The user alice exists." in html
     assert "alice cannot sign in to the console: she has no console password." in html
-    denied = html[html.index('<tr class="row-error"'):]
-    denied = denied[:denied.index("</tr>")]
+    denied = html[html.index('<tr class="row-error"') :]
+    denied = denied[: denied.index("</tr>")]
     assert "CreateUser" in denied and "AccessDenied" in denied and "<code>iam:CreateUser</code>" in denied
     assert 'data-testid="why-panel"' in denied
 
-    partial = teacher.get(f"/classroom/{class_id}/students/{seats[1].seat.account_id}",
-                          HTTP_HX_TARGET="student-activity", **HTMX).content.decode()
+    partial = teacher.get(
+        f"/classroom/{class_id}/students/{seats[1].seat.account_id}", HTTP_HX_TARGET="student-activity", **HTMX
+    ).content.decode()
     assert partial.lstrip().startswith('<div id="student-activity"') and 'hx-trigger="every 5s"' in partial
 
     assert teacher.get(f"/classroom/{class_id}/students/123456789012").status_code == 404
@@ -191,10 +195,12 @@ def test_class_event_history_spans_the_organization(teacher, instructor_ctx, cla
     assert (klass_instructor(class_id), "CreateOrganization") in names
     assert ">student01</a>" in html and "Management account" in html
 
-    html = teacher.get(f"/classroom/{class_id}/events",
-                       {"attribute": "EventName", "value": "CreateOrganization"}).content.decode()
-    assert re.findall(r'data-account="(\d+)">\s*<td>(\w+)</td>', html) == [(klass_instructor(class_id),
-                                                                            "CreateOrganization")]
+    html = teacher.get(
+        f"/classroom/{class_id}/events", {"attribute": "EventName", "value": "CreateOrganization"}
+    ).content.decode()
+    assert re.findall(r'data-account="(\d+)">\s*<td>(\w+)</td>', html) == [
+        (klass_instructor(class_id), "CreateOrganization")
+    ]
 
 
 def test_class_event_history_polls_and_redraws_only_when_a_student_did_something(teacher, class_id, students):
@@ -236,15 +242,16 @@ def test_students_and_other_instructors_get_404(page, class_id, seats, klass):
     for client in (student, other):
         assert client.get(url).status_code == 404, url
     for client in (student, other):
-        response = client.post(f"/classroom/{class_id}/board/reset",
-                               {"account": seats[1].seat.account_id, "to": ""})
+        response = client.post(f"/classroom/{class_id}/board/reset", {"account": seats[1].seat.account_id, "to": ""})
         assert response.status_code == 404
 
 
 def test_switch_page_is_prefilled_and_explains_root_users_cannot_switch(teacher, seats):
     account = seats[1].seat.account_id
-    html = teacher.get("/switchrole", {"account": account, "roleName": "OrganizationAccountAccessRole",
-                                       "displayName": "student01 @ IAM 101"}).content.decode()
+    html = teacher.get(
+        "/switchrole",
+        {"account": account, "roleName": "OrganizationAccountAccessRole", "displayName": "student01 @ IAM 101"},
+    ).content.decode()
     assert f'name="account" value="{account}"' in html
     assert 'name="roleName" value="OrganizationAccountAccessRole"' in html
     assert 'value="student01 @ IAM 101"' in html
@@ -254,11 +261,13 @@ def test_switch_page_is_prefilled_and_explains_root_users_cannot_switch(teacher,
 def test_reset_to_a_lab_start_builds_its_starting_state(teacher, class_id, seats):
     """Lab by lab: reset to a lab's start leaves exactly what its starting state builds (labs without one: empty)."""
     for lab in all_labs():
-        response = teacher.post(f"/classroom/{class_id}/board/reset",
-                                {"account": seats[3].seat.account_id, "to": lab.slug})
+        response = teacher.post(
+            f"/classroom/{class_id}/board/reset", {"account": seats[3].seat.account_id, "to": lab.slug}
+        )
         assert response.status_code == 302, lab.slug
-        setup = AuditEvent.objects.filter(account_id=seats[3].seat.account_id,
-                                          record__userAgent="IAM Classroom lab setup")
+        setup = AuditEvent.objects.filter(
+            account_id=seats[3].seat.account_id, record__userAgent="IAM Classroom lab setup"
+        )
         assert setup.exists() == (lab.starting_state is not None), lab.slug
         AuditEvent.objects.filter(account_id=seats[3].seat.account_id).delete()
     assert get_lab("first-user").starting_state is None

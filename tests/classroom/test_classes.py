@@ -72,8 +72,9 @@ def test_handout_shows_every_student_card(klass, instructor_client):
         assert item.seat.account.display_id in body
         assert item.seat.email in body
         assert item.password in body
-    rows = list(csv.DictReader(io.StringIO(instructor_client.get(f"/classroom/{classroom.pk}/handout.csv")
-                                           .content.decode())))
+    rows = list(
+        csv.DictReader(io.StringIO(instructor_client.get(f"/classroom/{classroom.pk}/handout.csv").content.decode()))
+    )
     assert {r["initial_password"] for r in rows} == {i.password for i in issued}
     assert {r["account_id"] for r in rows} == {i.seat.account_id for i in issued}
 
@@ -98,9 +99,10 @@ def test_student_root_password_page(klass):
     client = _client(first.seat.email, first.password)
     # The console sends a student root with the handout password to /change_password before anything else.
     assert client.get("/iam/users").url == "/change_password"
-    response = client.post("/change_password", {"old_password": first.password,
-                                                        "new_password": "N3w-Passw0rd!",
-                                                        "confirm_password": "N3w-Passw0rd!"})
+    response = client.post(
+        "/change_password",
+        {"old_password": first.password, "new_password": "N3w-Passw0rd!", "confirm_password": "N3w-Passw0rd!"},
+    )
     assert response.status_code == 302
     assert not services.root_password_change_required(first.seat.account_id)
 
@@ -108,8 +110,9 @@ def test_student_root_password_page(klass):
 def test_reset_password_and_reprint(klass, instructor_ctx, instructor_client):
     classroom, issued = klass
     first = issued[0]
-    services.change_root_password(root_ctx_of(first.seat.account_id), old_password=first.password,
-                                  new_password="N3w-Passw0rd!")
+    services.change_root_password(
+        root_ctx_of(first.seat.account_id), old_password=first.password, new_password="N3w-Passw0rd!"
+    )
     response = instructor_client.post(f"/classroom/{classroom.pk}/accounts/{first.seat.account_id}/password")
     assert response.status_code == 302 and "handout?account=" in response.url
     card = services.handout(instructor_ctx, classroom.pk)[0]
@@ -122,9 +125,15 @@ def test_join_by_code(klass, instructor_ctx):
     client = Client()
     page = client.get(f"/classroom/join?code={classroom.join_code}")
     assert page.status_code == 200
-    response = client.post("/classroom/join", {"code": services.format_join_code(classroom.join_code).lower(),
-                                               "email": "Pat@Uni.example", "password": "Stud3nt-Pass!",
-                                               "confirm_password": "Stud3nt-Pass!"})
+    response = client.post(
+        "/classroom/join",
+        {
+            "code": services.format_join_code(classroom.join_code).lower(),
+            "email": "Pat@Uni.example",
+            "password": "Stud3nt-Pass!",
+            "confirm_password": "Stud3nt-Pass!",
+        },
+    )
     assert response.status_code == 302, response.content[:400]
     account = Account.objects.get(root_email="pat@uni.example")
     seat = StudentSeat.objects.get(account=account)
@@ -133,8 +142,10 @@ def test_join_by_code(klass, instructor_ctx):
     assert OrgAccount.objects.get(account=account).organization_id == classroom.pk
     assert Role.objects.in_account(account.id).filter(name=ACCESS_ROLE_NAME).exists()
     assert client.get("/iam/users").status_code == 200  # signed in as the new account's root
-    bad = Client().post("/classroom/join", {"code": "NOPE-NOPE", "email": "x@y.example",
-                                            "password": "Stud3nt-Pass!", "confirm_password": "Stud3nt-Pass!"})
+    bad = Client().post(
+        "/classroom/join",
+        {"code": "NOPE-NOPE", "email": "x@y.example", "password": "Stud3nt-Pass!", "confirm_password": "Stud3nt-Pass!"},
+    )
     assert bad.status_code == 400
     services.update_class(instructor_ctx, classroom.pk, join_enabled=False)
     with pytest.raises(NoSuchEntity):
@@ -152,8 +163,18 @@ def _populate(ctx):
     doc = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]})
     policy = policy_services.create_policy(ctx, policy_name="S3All", policy_document=doc)
     policy_services.attach_group_policy(ctx, group_name="devs", policy_arn=policy.arn)
-    trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {
-        "AWS": f"arn:aws:iam::{ctx.account_id}:root"}, "Action": "sts:AssumeRole"}]})
+    trust = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{ctx.account_id}:root"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+    )
     roles.create_role(ctx, role_name="Lab", assume_role_policy_document=trust)
     policy_services.attach_role_policy(ctx, role_name=ACCESS_ROLE_NAME, policy_arn=policy.arn)
     roles.update_assume_role_policy(ctx, role_name=ACCESS_ROLE_NAME, policy_document=trust)
@@ -164,8 +185,9 @@ def test_reset_empties_an_account_and_keeps_root_sign_in(klass, instructor_ctx, 
     first, second = students[1], students[2]
     _populate(first)
     _populate(second)
-    response = instructor_client.post(f"/classroom/{classroom.pk}/reset",
-                                      {"account": first.account_id, "confirm": "reset"})
+    response = instructor_client.post(
+        f"/classroom/{classroom.pk}/reset", {"account": first.account_id, "confirm": "reset"}
+    )
     assert response.status_code == 302
     assert not IamUser.objects.in_account(first.account_id).exists()
     assert not Group.objects.in_account(first.account_id).exists()
@@ -200,9 +222,18 @@ def test_reset_hook_builds_a_lab_state(klass, instructor_ctx, students):
         from core import clock, ids
 
         seen.extend(account_ids)
-        Group.objects.bulk_create([Group(account_id=a, group_id=ids.new_id("AGPA"), name="lab1",
-                                         arn=f"arn:aws:iam::{a}:group/lab1", created_at=clock.now())
-                                   for a in account_ids])
+        Group.objects.bulk_create(
+            [
+                Group(
+                    account_id=a,
+                    group_id=ids.new_id("AGPA"),
+                    name="lab1",
+                    arn=f"arn:aws:iam::{a}:group/lab1",
+                    created_at=clock.now(),
+                )
+                for a in account_ids
+            ]
+        )
 
     services.reset_accounts([students[1].account_id], to_state=bulk_lab)
     assert seen == [students[1].account_id]
@@ -210,23 +241,49 @@ def test_reset_hook_builds_a_lab_state(klass, instructor_ctx, students):
 
 
 # Models with an account FK that a reset keeps on purpose, and those identities.reset.delete_iam_state empties.
-_KEPT_BY_RESETS = {"audit.AuditEvent", "classroom.Instructor", "classroom.Organization", "classroom.OrgAccount",
-                   "classroom.Class", "classroom.StudentSeat", "identities.Account"}
+_KEPT_BY_RESETS = {
+    "audit.AuditEvent",
+    "classroom.Instructor",
+    "classroom.Organization",
+    "classroom.OrgAccount",
+    "classroom.Class",
+    "classroom.StudentSeat",
+    "identities.Account",
+}
 _EMPTIED_BY_RESETS = {
-    "identities.IamUser", "identities.Group", "identities.GroupMembership", "identities.Role",
-    "identities.PasswordPolicy", "identities.AccessKey", "identities.MfaDevice", "identities.InstanceProfile",
-    "identities.CredentialReport", "identities.SamlProvider", "identities.OpenIdConnectProvider",
-    "identities.ServiceLinkedRoleDeletion", "policies.ManagedPolicy", "policies.UserPolicyAttachment",
-    "policies.GroupPolicyAttachment", "policies.RolePolicyAttachment", "policies.InlinePolicy",
-    "audit.ServiceLastAccessed", "sts.TemporaryCredential", "classroom.LabProgress",
+    "identities.IamUser",
+    "identities.Group",
+    "identities.GroupMembership",
+    "identities.Role",
+    "identities.PasswordPolicy",
+    "identities.AccessKey",
+    "identities.MfaDevice",
+    "identities.InstanceProfile",
+    "identities.CredentialReport",
+    "identities.SamlProvider",
+    "identities.OpenIdConnectProvider",
+    "identities.ServiceLinkedRoleDeletion",
+    "policies.ManagedPolicy",
+    "policies.UserPolicyAttachment",
+    "policies.GroupPolicyAttachment",
+    "policies.RolePolicyAttachment",
+    "policies.InlinePolicy",
+    "audit.ServiceLastAccessed",
+    "sts.TemporaryCredential",
+    "classroom.LabProgress",
 }
 
 
 def _account_scoped_models():
     from django.apps import apps
 
-    return [model for model in apps.get_models() if any(
-        getattr(field, "related_model", None) is Account and field.concrete for field in model._meta.get_fields())]
+    return [
+        model
+        for model in apps.get_models()
+        if any(
+            getattr(field, "related_model", None) is Account and field.concrete for field in model._meta.get_fields()
+        )
+    ]
 
 
 def test_every_account_scoped_model_is_reset_or_kept_on_purpose():
@@ -246,8 +303,7 @@ def _every_kind_of_state(ctx):
     from classroom.models import LabProgress
     from core import clock
     from identities import account_settings, credentials, providers
-    from identities.models import (CredentialReport, MfaDevice, PasswordHistory, SamlProvider,
-                                   ServiceLinkedRoleDeletion)
+    from identities.models import CredentialReport, MfaDevice, PasswordHistory, SamlProvider, ServiceLinkedRoleDeletion
     from sts.models import TemporaryCredential
 
     _populate(ctx)  # alice with a password and a key, root's key, a group, S3All, roles Lab and the access role
@@ -265,35 +321,74 @@ def _every_kind_of_state(ctx):
     roles.add_role_to_instance_profile(ctx, instance_profile_name="web", role_name=ACCESS_ROLE_NAME)
     credentials.create_virtual_mfa_device(ctx, virtual_mfa_device_name="spare")  # unassigned: an IAM entity
     account_settings.update_account_password_policy(ctx, minimum_password_length=12)
-    providers.create_open_id_connect_provider(ctx, url="https://token.example.com", client_id_list=["app"],
-                                              thumbprint_list=["a" * 40])
+    providers.create_open_id_connect_provider(
+        ctx, url="https://token.example.com", client_id_list=["app"], thumbprint_list=["a" * 40]
+    )
     PasswordHistory.objects.create(user=alice, password_hash="old", created_at=now)
     for owner, name in ((None, "root-mfa"), (alice, "alice-mfa")):  # enabled devices of root and of alice
-        MfaDevice.objects.create(account_id=account_id, user=owner, name=name, secret_encrypted="x",
-                                 serial_number=f"arn:aws:iam::{account_id}:mfa/{name}", enabled_at=now, created_at=now)
+        MfaDevice.objects.create(
+            account_id=account_id,
+            user=owner,
+            name=name,
+            secret_encrypted="x",
+            serial_number=f"arn:aws:iam::{account_id}:mfa/{name}",
+            enabled_at=now,
+            created_at=now,
+        )
     CredentialReport.objects.create(account_id=account_id, requested_at=now)
-    SamlProvider.objects.create(account_id=account_id, name="idp", arn=f"arn:aws:iam::{account_id}:saml-provider/idp",
-                                metadata_document="<EntityDescriptor/>", created_at=now)
-    ServiceLinkedRoleDeletion.objects.create(account_id=account_id, task_id="task/aws-service-role/x/y/1",
-                                             role_name="AWSServiceRoleForX", created_at=now)
-    ServiceLastAccessed.objects.create(account_id=account_id, principal_arn=alice.arn, service_namespace="s3",
-                                       last_accessed_at=now, last_authenticated_entity=alice.arn)
+    SamlProvider.objects.create(
+        account_id=account_id,
+        name="idp",
+        arn=f"arn:aws:iam::{account_id}:saml-provider/idp",
+        metadata_document="<EntityDescriptor/>",
+        created_at=now,
+    )
+    ServiceLinkedRoleDeletion.objects.create(
+        account_id=account_id, task_id="task/aws-service-role/x/y/1", role_name="AWSServiceRoleForX", created_at=now
+    )
+    ServiceLastAccessed.objects.create(
+        account_id=account_id,
+        principal_arn=alice.arn,
+        service_namespace="s3",
+        last_accessed_at=now,
+        last_authenticated_entity=alice.arn,
+    )
     LabProgress.objects.create(account_id=account_id, lab="lab1", updated_at=now)
     lab_role, access_role = (Role.objects.in_account(account_id).get(name=n) for n in ("Lab", ACCESS_ROLE_NAME))
-    sessions = [(TemporaryCredential.KIND_ROLE, lab_role, None), (TemporaryCredential.KIND_ROLE, access_role, None),
-                (TemporaryCredential.KIND_SESSION_TOKEN, None, alice),
-                (TemporaryCredential.KIND_SESSION_TOKEN, None, None)]  # the last one is root's
-    TemporaryCredential.objects.bulk_create([
-        TemporaryCredential(account_id=account_id, kind=kind, role=role, user=user, secret_encrypted="x",
-                            access_key_id=f"ASIA{account_id}{i}", session_token_hash="x", source_arn="x", arn="x",
-                            principal_id="x", issued_at=now, expires_at=now + timedelta(hours=1))
-        for i, (kind, role, user) in enumerate(sessions)])
+    sessions = [
+        (TemporaryCredential.KIND_ROLE, lab_role, None),
+        (TemporaryCredential.KIND_ROLE, access_role, None),
+        (TemporaryCredential.KIND_SESSION_TOKEN, None, alice),
+        (TemporaryCredential.KIND_SESSION_TOKEN, None, None),
+    ]  # the last one is root's
+    TemporaryCredential.objects.bulk_create(
+        [
+            TemporaryCredential(
+                account_id=account_id,
+                kind=kind,
+                role=role,
+                user=user,
+                secret_encrypted="x",
+                access_key_id=f"ASIA{account_id}{i}",
+                session_token_hash="x",
+                source_arn="x",
+                arn="x",
+                principal_id="x",
+                issued_at=now,
+                expires_at=now + timedelta(hours=1),
+            )
+            for i, (kind, role, user) in enumerate(sessions)
+        ]
+    )
 
 
 def _rows_left(account_id):
     """Rows of every kind a reset empties still in the account, by model label (empty kinds left out)."""
-    counts = {model._meta.label: model.objects.filter(account_id=account_id).count()
-              for model in _account_scoped_models() if model._meta.label in _EMPTIED_BY_RESETS}
+    counts = {
+        model._meta.label: model.objects.filter(account_id=account_id).count()
+        for model in _account_scoped_models()
+        if model._meta.label in _EMPTIED_BY_RESETS
+    }
     return {label: n for label, n in counts.items() if n}
 
 
@@ -330,8 +425,13 @@ def test_both_resets_empty_every_kind_and_keep_only_what_they_document(klass, st
     # Both resets start the seat's lab history afresh: checks ignore the audit events from before.
     assert all(s.last_reset_at is not None for s in StudentSeat.objects.filter(account_id__in=[by_class, by_admin]))
     assert StudentSeat.objects.get(account_id=untouched).last_reset_at is None
-    assert {"MFA devices": 2, "service last accessed": 1, "service-linked role deletion tasks": 1,
-            "lab progress": 1, "account alias": 1}.items() <= summary.deleted.items()
+    assert {
+        "MFA devices": 2,
+        "service last accessed": 1,
+        "service-linked role deletion tasks": 1,
+        "lab progress": 1,
+        "account alias": 1,
+    }.items() <= summary.deleted.items()
 
     assert _rows_left(untouched) == untouched_rows
     from identities import credentials
@@ -349,10 +449,12 @@ def test_isolation_between_students_and_from_the_class(klass, students, instruct
         identity_services.get_user(a, user_name="bea")
     # Student A's console shows only A's users and none of the class pages.
     client = _client(issued[0].seat.email, issued[0].password)
-    client.post("/change_password", {"old_password": issued[0].password, "new_password": "N3w-Passw0rd!",
-                                     "confirm_password": "N3w-Passw0rd!"})
+    client.post(
+        "/change_password",
+        {"old_password": issued[0].password, "new_password": "N3w-Passw0rd!", "confirm_password": "N3w-Passw0rd!"},
+    )
     assert b"bea" not in client.get("/iam/users").content
-    assert client.get(f"/iam/users/bea").status_code == 404
+    assert client.get("/iam/users/bea").status_code == 404
     for url in ["", "/handout", "/handout.csv", "/organization", "/policies", "/reset"]:
         assert client.get(f"/classroom/{classroom.pk}{url}").status_code == 404, url
     assert client.post(f"/classroom/{classroom.pk}/reset", {"confirm": "reset"}).status_code == 404
@@ -364,15 +466,24 @@ def test_isolation_between_students_and_from_the_class(klass, students, instruct
 
     alice = CallContext(user_principal(IamUser.objects.get(account_id=a.account_id, name="alice")))
     with pytest.raises(AccessDenied):
-        sts.assume_role(alice, role_arn=f"arn:aws:iam::{b.account_id}:role/{ACCESS_ROLE_NAME}",
-                        role_session_name="x")
+        sts.assume_role(alice, role_arn=f"arn:aws:iam::{b.account_id}:role/{ACCESS_ROLE_NAME}", role_session_name="x")
     assert instructor_client.get(f"/classroom/{classroom.pk}").status_code == 200
 
 
 def test_cross_account_role_between_students(klass, students):
     a, b = students[1], students[2]
-    trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {
-        "AWS": f"arn:aws:iam::{a.account_id}:root"}, "Action": "sts:AssumeRole"}]})
+    trust = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{a.account_id}:root"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+    )
     roles.create_role(b, role_name="Partner", assume_role_policy_document=trust)
     make_user(a, "alice", "AdministratorAccess")
     from console.services import user_principal
@@ -391,11 +502,14 @@ def test_instructor_iam_user_switches_into_a_student_account(klass, instructor_c
     page = client.get(f"/classroom/{classroom.pk}")
     assert page.status_code == 200 and b"Switch into" in page.content
     student = issued[0].seat.account_id
-    response = client.post("/switchrole", {"account": student, "roleName": ACCESS_ROLE_NAME,
-                                           "displayName": "student01", "color": "orange"})
+    response = client.post(
+        "/switchrole", {"account": student, "roleName": ACCESS_ROLE_NAME, "displayName": "student01", "color": "orange"}
+    )
     assert response.status_code == 302, response.content[:400]
-    make = client.post("/iam/users/create", {"step": "3", "action": "create", "user_name": "fromteacher",
-                                             "permissions_option": "groups"})
+    make = client.post(
+        "/iam/users/create",
+        {"step": "3", "action": "create", "user_name": "fromteacher", "permissions_option": "groups"},
+    )
     assert make.status_code in (200, 302)
     assert IamUser.objects.in_account(student).filter(name="fromteacher").exists()
 
@@ -405,8 +519,7 @@ def test_instructor_pages(instructor_client, instructor):
     assert instructor_client.get("/classroom/create").status_code == 200
     bad = instructor_client.post("/classroom/create", {"title": "X", "students": "0"})
     assert bad.status_code == 400
-    response = instructor_client.post("/classroom/create", {"title": "Cloud 1", "students": "4",
-                                                            "alias_prefix": "c1"})
+    response = instructor_client.post("/classroom/create", {"title": "Cloud 1", "students": "4", "alias_prefix": "c1"})
     assert response.status_code == 302
     classroom = Class.objects.get(title="Cloud 1")
     assert classroom.seats.count() == 4
@@ -416,15 +529,19 @@ def test_instructor_pages(instructor_client, instructor):
     assert instructor_client.post(f"{base}/students", {"count": "2"}).status_code == 302
     assert classroom.seats.count() == 6
     root_id = classroom.organization.root.id
-    assert instructor_client.post(f"{base}/organization/units", {"parent_id": root_id, "name": "Group A"}).status_code == 302
+    assert (
+        instructor_client.post(f"{base}/organization/units", {"parent_id": root_id, "name": "Group A"}).status_code
+        == 302
+    )
     org_page = instructor_client.get(f"{base}/organization")
     assert org_page.status_code == 200 and b"Group A" in org_page.content
     assert instructor_client.get(f"{base}/policies").status_code == 200
     assert instructor_client.get(f"{base}/policies/create").status_code == 200
     findings = instructor_client.post(f"{base}/policies/validate", {"content": '{"Version": "2012-10-17"'})
     assert findings.status_code == 200 and b"validation-findings" in findings.content
-    doc = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "iam:CreateUser",
-                                                               "Resource": "*"}]})
+    doc = json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "iam:CreateUser", "Resource": "*"}]}
+    )
     created = instructor_client.post(f"{base}/policies/create", {"name": "NoUsers", "content": doc})
     assert created.status_code == 302
     policy_id = created.url.rsplit("/", 1)[-1]
@@ -442,8 +559,15 @@ def test_instructor_pages(instructor_client, instructor):
 def test_instructor_signup_page(db, managed_policies):
     client = Client()
     assert client.get("/classroom/signup").status_code == 200
-    response = client.post("/classroom/signup", {"email": "new@school.example", "name": "New",
-                                                 "password": "Teach-Passw0rd!", "confirm_password": "Teach-Passw0rd!"})
+    response = client.post(
+        "/classroom/signup",
+        {
+            "email": "new@school.example",
+            "name": "New",
+            "password": "Teach-Passw0rd!",
+            "confirm_password": "Teach-Passw0rd!",
+        },
+    )
     assert response.status_code == 302
     assert services.is_instructor(Account.objects.get(root_email="new@school.example").id)
     assert client.get("/classroom/create").status_code == 200
@@ -458,8 +582,10 @@ def test_console_forces_the_student_root_to_change_the_handout_password(klass):
     response = client.post("/signin", {"email": first.seat.email, "password": first.password})
     assert response.status_code == 302 and response.url == "/change_password"
     assert client.get("/iam/users").url == "/change_password"
-    changed = client.post("/change_password", {"old_password": first.password, "new_password": "N3w-Passw0rd!",
-                                               "confirm_password": "N3w-Passw0rd!"})
+    changed = client.post(
+        "/change_password",
+        {"old_password": first.password, "new_password": "N3w-Passw0rd!", "confirm_password": "N3w-Passw0rd!"},
+    )
     assert changed.status_code == 302
     assert client.get("/iam/users").status_code == 200
     assert not services.root_password_change_required(first.seat.account_id)

@@ -71,8 +71,10 @@ def test_event_history_shows_only_the_students_own_trail(klass, two_students):
     delivery.deliver_pending()
     seat_a = issued[0]
     browser = signed_in(seat_a.seat.email, seat_a.password)
-    browser.post("/change_password", {"old_password": seat_a.password, "new_password": "N3w-Passw0rd!",
-                                      "confirm_password": "N3w-Passw0rd!"})
+    browser.post(
+        "/change_password",
+        {"old_password": seat_a.password, "new_password": "N3w-Passw0rd!", "confirm_password": "N3w-Passw0rd!"},
+    )
     page = browser.get("/iam/event_history").content.decode()
     assert "alice" in page and "bea" not in page and "BeaPolicy" not in page
     theirs = AuditEvent.objects.filter(account_id=b.account_id, event_name="CreateUser").get()

@@ -22,8 +22,9 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 def student_client(seat):
     """The student signs in with the handout's details (after the first-sign-in password change)."""
-    services.change_root_password(root_ctx_of(seat.seat.account_id), old_password=seat.password,
-                                  new_password=NEW_PASSWORD)
+    services.change_root_password(
+        root_ctx_of(seat.seat.account_id), old_password=seat.password, new_password=NEW_PASSWORD
+    )
     return signed_in_client(seat.seat.email, NEW_PASSWORD)
 
 
@@ -51,7 +52,7 @@ def solve_lab_1(ctx) -> None:
 
 def lab_row(html: str, slug: str) -> str:
     start = html.index(f'data-lab="{slug}"')
-    return html[start:html.index("</tr>", start)]
+    return html[start : html.index("</tr>", start)]
 
 
 def test_labs_entry_in_navigation_and_list_of_every_lab(first):
@@ -74,8 +75,9 @@ def test_list_shows_n_of_m_then_complete_for_this_account_only(first, second, st
     assert "1 of 4 checks" in lab_row(first.get("/labs/").content.decode(), "first-user")
 
     users.create_login_profile(students[1], user_name="alice", password="Initial-Passw0rd!")
-    policies.attach_user_policy(students[1], user_name="alice",
-                                policy_arn="arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess")
+    policies.attach_user_policy(
+        students[1], user_name="alice", policy_arn="arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
+    )
     refresh(students[1].account_id, [get_lab("first-user")])
     assert "Complete" in lab_row(first.get("/labs/").content.decode(), "first-user")
     # The other student's list is their own account's: untouched.
@@ -94,7 +96,8 @@ def test_lab_page_renders_steps_hints_and_checks(first):
 
 def test_lab_text_is_escaped_before_code_and_bold():
     assert str(labtext("Run `<b>x</b>` then **<i>go</i>**")) == (
-        "Run <code>&lt;b&gt;x&lt;/b&gt;</code> then <strong>&lt;i&gt;go&lt;/i&gt;</strong>")
+        "Run <code>&lt;b&gt;x&lt;/b&gt;</code> then <strong>&lt;i&gt;go&lt;/i&gt;</strong>"
+    )
     assert str(labtext("no **bold in `code **x**` here**")) == "no **bold in <code>code **x**</code> here**"
 
 
@@ -107,7 +110,7 @@ def test_side_panel_opens_on_every_console_page_and_closes(first):
     for page in ("/iam/users", "/iam/roles", "/labs/"):
         html = first.get(page).content.decode()
         assert 'id="lab-panel"' in html, page
-        panel = html[html.index('id="lab-panel"'):]
+        panel = html[html.index('id="lab-panel"') :]
         assert "Your first IAM user" in panel and "Check progress" in panel
         assert 'hx-trigger="every 5s"' in panel and "Hints (2)" in panel
 

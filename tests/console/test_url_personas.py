@@ -25,19 +25,42 @@ from tests.console.test_user_signin import make_user, sign_in
 from tests.identities.saml_fixtures import metadata as saml_metadata
 
 MARKER = "zq-target"  # every account-A entity the URLs point at carries this in its name
-PUBLIC = {"signin", "signin/<str:account>", "signin_user", "signin_mfa", "^aws/?$", "signout",
-          # The classroom identity provider's discovery documents and public keys, public as any IdP's.
-          "idp/.well-known/openid-configuration", "idp/jwks.json", "idp/saml/metadata.xml"}
+PUBLIC = {
+    "signin",
+    "signin/<str:account>",
+    "signin_user",
+    "signin_mfa",
+    "^aws/?$",
+    "signout",
+    # The classroom identity provider's discovery documents and public keys, public as any IdP's.
+    "idp/.well-known/openid-configuration",
+    "idp/jwks.json",
+    "idp/saml/metadata.xml",
+}
 # Pages that show a form or the caller's own state and call no authorized read on GET.
 NO_READ_ON_GET = {
-    "", "change_password", "switchrole", "switchrole/status", "iam/users/create", "iam/users/check_name",
-    "iam/groups/create", "iam/policy_simulator", "iam/policy_simulator/actions", "iam/policies/create",
-    "iam/roles/create", "iam/security_credentials", "classroom/signup", "classroom/join",
+    "",
+    "change_password",
+    "switchrole",
+    "switchrole/status",
+    "iam/users/create",
+    "iam/users/check_name",
+    "iam/groups/create",
+    "iam/policy_simulator",
+    "iam/policy_simulator/actions",
+    "iam/policies/create",
+    "iam/roles/create",
+    "iam/security_credentials",
+    "classroom/signup",
+    "classroom/join",
     "iam/identity_providers/create",
     # Token tools of the classroom IdP: their role and provider dropdowns are filled only if the caller may list them.
-    "iam/identity_providers/classroom", "iam/identity_providers/classroom/saml",
+    "iam/identity_providers/classroom",
+    "iam/identity_providers/classroom/saml",
     # Labs: the account's own lab progress, open to any principal signed in to it (classroom.labs_services).
-    "labs/", "labs/panel", "labs/<slug:slug>",
+    "labs/",
+    "labs/panel",
+    "labs/<slug:slug>",
 }
 
 
@@ -67,37 +90,63 @@ def world(root_ctx, other_root_ctx, managed_policies, account, other_account, tm
     make_user(other_root_ctx, "charlie", "IAMFullAccess", "AWSCloudTrail_ReadOnlyAccess")
     services.create_user(root_ctx, user_name=f"{MARKER}-user")
     services.create_group(root_ctx, group_name=f"{MARKER}-group")
-    trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {
-        "Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+    trust = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
+            ],
+        }
+    )
     roles.create_role(root_ctx, role_name=f"{MARKER}-role", assume_role_policy_document=trust)
-    policy = policy_services.create_policy(root_ctx, policy_name=f"{MARKER}-policy", policy_document=json.dumps({
-        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}))
+    policy = policy_services.create_policy(
+        root_ctx,
+        policy_name=f"{MARKER}-policy",
+        policy_document=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
+        ),
+    )
     # Identity providers: the SAML one shares the generic <name> value, the OIDC one is found by its <url>.
     providers.create_saml_provider(root_ctx, name=f"{MARKER}-user", saml_metadata_document=saml_metadata())
     providers.create_open_id_connect_provider(root_ctx, url=f"https://{MARKER}.example.com/oidc")
     delivery.deliver_pending()
     event = AuditEvent.objects.filter(account=account, event_name="CreatePolicy").first()
     values = {
-        "user_name": f"{MARKER}-user", "group_name": f"{MARKER}-group", "role_name": f"{MARKER}-role",
-        "arn": policy.arn, "policy_arn": policy.arn, "account": account.id, "event_id": str(event.event_id),
-        "name": f"{MARKER}-user", "url": f"{MARKER}.example.com/oidc",
+        "user_name": f"{MARKER}-user",
+        "group_name": f"{MARKER}-group",
+        "role_name": f"{MARKER}-role",
+        "arn": policy.arn,
+        "policy_arn": policy.arn,
+        "account": account.id,
+        "event_id": str(event.event_id),
+        "name": f"{MARKER}-user",
+        "url": f"{MARKER}.example.com/oidc",
         # Classroom URLs name organizations that do not exist here: they must answer 404, never leak.
-        "class_id": "o-zqtarget00", "account_id": account.id, "unit_id": "ou-zqta-zqtarget", "policy_id": "p-zqtarget",
+        "class_id": "o-zqtarget00",
+        "account_id": account.id,
+        "unit_id": "ou-zqta-zqtarget",
+        "policy_id": "p-zqtarget",
         "slug": "first-user",  # a lab: the same for every account
     }
     urls = [(p, concrete(p.lstrip("^").rstrip("$"), values)) for p in walk(get_resolver().url_patterns)]
     # What would betray account A to charlie: the unique IDs of the entities the URLs name (never echoed input).
-    secrets = [IamUser.objects.get(name=f"{MARKER}-user").user_id,
-               Group.objects.get(name=f"{MARKER}-group").group_id, Role.objects.get(name=f"{MARKER}-role").role_id,
-               policy.policy_id]
+    secrets = [
+        IamUser.objects.get(name=f"{MARKER}-user").user_id,
+        Group.objects.get(name=f"{MARKER}-group").group_id,
+        Role.objects.get(name=f"{MARKER}-role").role_id,
+        policy.policy_id,
+    ]
     return {"urls": urls, "account": account, "other": other_account, "secrets": secrets}
 
 
 def snapshot(account_id: str) -> tuple:
-    return (IamUser.objects.filter(account_id=account_id).count(), Group.objects.filter(account_id=account_id).count(),
-            Role.objects.filter(account_id=account_id).count(),
-            ManagedPolicy.objects.filter(account_id=account_id).count(),
-            sorted(IamUser.objects.filter(account_id=account_id).values_list("name", flat=True)))
+    return (
+        IamUser.objects.filter(account_id=account_id).count(),
+        Group.objects.filter(account_id=account_id).count(),
+        Role.objects.filter(account_id=account_id).count(),
+        ManagedPolicy.objects.filter(account_id=account_id).count(),
+        sorted(IamUser.objects.filter(account_id=account_id).values_list("name", flat=True)),
+    )
 
 
 def test_anonymous_visitors_are_sent_to_sign_in(world, client):
@@ -145,8 +194,16 @@ def test_bob_reads_everything_and_changes_nothing(world):
             continue  # event history needs cloudtrail:LookupEvents, which IAMReadOnlyAccess does not grant
         response = client.get(url)
         assert response.status_code in (200, 204, 405), (url, response.status_code)
-        post = client.post(url, {"confirm": f"{MARKER}-user", "action": "delete", "user_name": "bob-was-here",
-                                 "group_name": "bob-was-here", "step": "3"})
+        post = client.post(
+            url,
+            {
+                "confirm": f"{MARKER}-user",
+                "action": "delete",
+                "user_name": "bob-was-here",
+                "group_name": "bob-was-here",
+                "step": "3",
+            },
+        )
         assert post.status_code < 500, (url, post.status_code)
     assert snapshot(world["account"].id) == before
 
@@ -158,5 +215,3 @@ def test_alice_with_full_access_opens_every_page(world):
             continue
         response = client.get(url)
         assert response.status_code in (200, 204, 405), (url, response.status_code)
-
-

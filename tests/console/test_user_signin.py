@@ -78,8 +78,10 @@ def test_user_without_policies_cannot_even_list_users(personas, account):
     response = client.get("/iam/users")
     assert response.status_code == 403
     text = response.content.decode()
-    assert ("User: arn:aws:iam::111122223333:user/dave is not authorized to perform: iam:ListUsers on resource: "
-            "arn:aws:iam::111122223333:user/* because no identity-based policy allows the iam:ListUsers action") in text
+    assert (
+        "User: arn:aws:iam::111122223333:user/dave is not authorized to perform: iam:ListUsers on resource: "
+        "arn:aws:iam::111122223333:user/* because no identity-based policy allows the iam:ListUsers action"
+    ) in text
     assert 'data-testid="why-panel"' in text
     denied = AuditEvent.objects.get(event_name="ListUsers")
     assert denied.error_code == "AccessDenied" and denied.explanation["missing_layer"] == "identity"
@@ -87,17 +89,22 @@ def test_user_without_policies_cannot_even_list_users(personas, account):
 
 def test_read_only_user_is_refused_create_user(personas, account):
     client, _ = sign_in(account.id, "bob")
-    response = client.post("/iam/users/create", {"step": "3", "action": "create", "user_name": "eve",
-                                                  "permissions_option": "groups"})
+    response = client.post(
+        "/iam/users/create", {"step": "3", "action": "create", "user_name": "eve", "permissions_option": "groups"}
+    )
     assert response.status_code == 403
-    assert b"is not authorized to perform: iam:CreateUser on resource: arn:aws:iam::111122223333:user/eve" in response.content
+    assert (
+        b"is not authorized to perform: iam:CreateUser on resource: arn:aws:iam::111122223333:user/eve"
+        in response.content
+    )
     assert not services.IamUser.objects.filter(name="eve").exists()
 
 
 def test_full_access_user_creates_users(personas, account):
     client, _ = sign_in(account.id, "alice")
-    response = client.post("/iam/users/create", {"step": "3", "action": "create", "user_name": "eve",
-                                                  "permissions_option": "groups"})
+    response = client.post(
+        "/iam/users/create", {"step": "3", "action": "create", "user_name": "eve", "permissions_option": "groups"}
+    )
     assert response.status_code == 302
     assert services.IamUser.objects.filter(name="eve", account=account).exists()
     event = AuditEvent.objects.get(event_name="CreateUser", record__requestParameters__userName="eve")
@@ -106,15 +113,20 @@ def test_full_access_user_creates_users(personas, account):
 
 def test_forced_password_change_blocks_everything_else(root_ctx, managed_policies, account):
     make_user(root_ctx, "newbie", "IAMReadOnlyAccess", reset=True)
-    policy_services.attach_user_policy(root_ctx, user_name="newbie",
-                                       policy_arn="arn:aws:iam::aws:policy/IAMUserChangePassword")
+    policy_services.attach_user_policy(
+        root_ctx, user_name="newbie", policy_arn="arn:aws:iam::aws:policy/IAMUserChangePassword"
+    )
     client, response = sign_in(account.id, "newbie")
     assert response.url == "/change_password"
     assert client.get("/iam/users").url == "/change_password"
-    bad = client.post("/change_password", {"old_password": PASSWORD, "new_password": "short", "confirm_password": "short"})
+    bad = client.post(
+        "/change_password", {"old_password": PASSWORD, "new_password": "short", "confirm_password": "short"}
+    )
     assert bad.status_code == 400 and b"Password does not conform to the account password policy" in bad.content
-    good = client.post("/change_password", {"old_password": PASSWORD, "new_password": "N3w-Passw0rd!",
-                                            "confirm_password": "N3w-Passw0rd!"})
+    good = client.post(
+        "/change_password",
+        {"old_password": PASSWORD, "new_password": "N3w-Passw0rd!", "confirm_password": "N3w-Passw0rd!"},
+    )
     assert good.status_code == 302
     assert client.get("/iam/users").status_code == 200
     _, again = sign_in(account.id, "newbie", "N3w-Passw0rd!")

@@ -15,14 +15,26 @@ def certificate_base64(common_name: str = "idp.example.com") -> str:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = datetime.now(UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
-            .not_valid_after(now + timedelta(days=365)).sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=365))
+        .sign(key, hashes.SHA256())
+    )
     return base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
 
 
-def metadata(entity_id: str = "https://idp.example.com/saml", *, valid_until: str | None = None,
-             certificate: str | None = None, descriptor: str = "IDPSSODescriptor") -> str:
+def metadata(
+    entity_id: str = "https://idp.example.com/saml",
+    *,
+    valid_until: str | None = None,
+    certificate: str | None = None,
+    descriptor: str = "IDPSSODescriptor",
+) -> str:
     until = f' validUntil="{valid_until}"' if valid_until else ""
     cert = certificate if certificate is not None else certificate_base64()
     return f"""<?xml version="1.0" encoding="UTF-8"?>

@@ -38,8 +38,9 @@ def ctx_of(user: IamUser) -> CallContext:
 
 def raw_secret_column(access_key_id: str) -> str:
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT secret_encrypted FROM {AccessKey._meta.db_table} WHERE access_key_id = %s",
-                       [access_key_id])
+        cursor.execute(
+            f"SELECT secret_encrypted FROM {AccessKey._meta.db_table} WHERE access_key_id = %s", [access_key_id]
+        )
         return cursor.fetchone()[0]
 
 
@@ -187,11 +188,14 @@ def test_get_access_key_last_used(root_ctx):
     key = credentials.create_access_key(root_ctx, user_name="alice").key
 
     never = credentials.get_access_key_last_used(root_ctx, access_key_id=key.access_key_id)
-    assert never == {"UserName": "alice",
-                     "AccessKeyLastUsed": {"LastUsedDate": None, "ServiceName": "N/A", "Region": "N/A"}}
+    assert never == {
+        "UserName": "alice",
+        "AccessKeyLastUsed": {"LastUsedDate": None, "ServiceName": "N/A", "Region": "N/A"},
+    }
     used_at = clock.now()
-    AccessKey.objects.filter(pk=key.pk).update(last_used_at=used_at, last_used_service="iam",
-                                               last_used_region="us-east-1")
+    AccessKey.objects.filter(pk=key.pk).update(
+        last_used_at=used_at, last_used_service="iam", last_used_region="us-east-1"
+    )
     used = credentials.get_access_key_last_used(root_ctx, access_key_id=key.access_key_id)
     assert used["AccessKeyLastUsed"] == {"LastUsedDate": used_at, "ServiceName": "iam", "Region": "us-east-1"}
 
@@ -207,8 +211,14 @@ def test_create_access_key_flow_shows_the_secret_once_and_nowhere_else(root_clie
     page = root_client.get(url)
     assert page.status_code == 200
     body = text(page)
-    for use_case in ("Command Line Interface (CLI)", "Local code", "Application running on an AWS compute service",
-                     "Third-party service", "Application running outside AWS", "Other"):
+    for use_case in (
+        "Command Line Interface (CLI)",
+        "Local code",
+        "Application running on an AWS compute service",
+        "Third-party service",
+        "Application running outside AWS",
+        "Other",
+    ):
         assert use_case in body
     unconfirmed = root_client.post(url, {"step": "1", "action": "next", "use_case": "cli"})
     assert unconfirmed.status_code == 400 and "Confirm that you understand" in text(unconfirmed)
@@ -216,8 +226,9 @@ def test_create_access_key_flow_shows_the_secret_once_and_nowhere_else(root_clie
     assert step2.status_code == 200 and "Set description tag" in text(step2)
     assert not AccessKey.objects.exists()
 
-    created = root_client.post(url, {"step": "2", "action": "create", "use_case": "cli", "confirm": "on",
-                                     "description": "laptop cli"})
+    created = root_client.post(
+        url, {"step": "2", "action": "create", "use_case": "cli", "confirm": "on", "description": "laptop cli"}
+    )
 
     assert created.status_code == 200 and created["Cache-Control"] == "no-store"
     key = AccessKey.objects.get()
@@ -228,12 +239,17 @@ def test_create_access_key_flow_shows_the_secret_once_and_nowhere_else(root_clie
     csv_link = re.search(r'download="([^"]+)" href="data:text/csv;base64,([^"]+)"', body)
     assert csv_link.group(1) == "alice_accessKeys.csv"
     assert base64.b64decode(csv_link.group(2)).decode() == (
-        f"Access key ID,Secret access key\r\n{key.access_key_id},{secret}\r\n")
+        f"Access key ID,Secret access key\r\n{key.access_key_id},{secret}\r\n"
+    )
     assert {"Key": key.access_key_id, "Value": "laptop cli"} in IamUser.objects.get(name="alice").tags
 
     # Nowhere else: later pages, audit records, sessions (messages live there too), logs, the raw column.
-    for later in ("/iam/users/alice?tab=security_credentials", "/iam/users/alice", "/iam/security_credentials",
-                  f"/iam/users/alice/access_keys/delete?access_key_id={key.access_key_id}"):
+    for later in (
+        "/iam/users/alice?tab=security_credentials",
+        "/iam/users/alice",
+        "/iam/security_credentials",
+        f"/iam/users/alice/access_keys/delete?access_key_id={key.access_key_id}",
+    ):
         response = root_client.get(later)
         assert response.status_code == 200 and secret not in response.content.decode(), later
     assert secret not in everything_stored_outside_the_key()
@@ -250,8 +266,9 @@ def test_create_page_at_the_limit_says_so_and_creates_nothing(root_client, root_
     page = root_client.get("/iam/users/alice/access_keys/create")
     assert "already has 2 access keys" in text(page)
     assert re.search(r'name="action" value="next" disabled', page.content.decode())
-    response = root_client.post("/iam/users/alice/access_keys/create",
-                                {"step": "2", "action": "create", "use_case": "other"})
+    response = root_client.post(
+        "/iam/users/alice/access_keys/create", {"step": "2", "action": "create", "use_case": "other"}
+    )
 
     assert response.status_code == 409
     assert "Cannot exceed quota for AccessKeysPerUser: 2" in text(response)
@@ -260,8 +277,10 @@ def test_create_page_at_the_limit_says_so_and_creates_nothing(root_client, root_
 
 def test_description_tag_too_long_is_refused(root_client, root_ctx):
     services.create_user(root_ctx, user_name="alice")
-    response = root_client.post("/iam/users/alice/access_keys/create",
-                                {"step": "2", "action": "create", "use_case": "other", "description": "x" * 257})
+    response = root_client.post(
+        "/iam/users/alice/access_keys/create",
+        {"step": "2", "action": "create", "use_case": "other", "description": "x" * 257},
+    )
     assert response.status_code == 400 and "up to 256 characters" in text(response)
     assert not AccessKey.objects.exists()
 
@@ -277,9 +296,10 @@ def test_security_credentials_sections_list_the_keys(root_client, root_ctx):
 
     request = RequestFactory().get("/iam/users/alice?tab=security_credentials")
     request.iam_ctx = root_ctx
-    html_text = render_to_string("identities/credentials/sections.html",
-                                 credentials_context(request, IamUser.objects.get(name="alice")))
-    assert "Access keys <span class=\"counter\">(1)</span>" in html_text
+    html_text = render_to_string(
+        "identities/credentials/sections.html", credentials_context(request, IamUser.objects.get(name="alice"))
+    )
+    assert 'Access keys <span class="counter">(1)</span>' in html_text
     assert key_id in html_text and "build server" in html_text and "Never" in html_text
     assert 'href="/iam/users/alice/access_keys/create"' in html_text
 
@@ -300,8 +320,9 @@ def test_console_delete_requires_an_inactive_key_and_its_typed_id(root_client, r
     assert refused.status_code == 400 and "Deactivate it before you delete it" in text(refused)
     assert AccessKey.objects.filter(access_key_id=key_id).exists()
 
-    deactivated = root_client.post("/iam/users/alice/access_keys/status",
-                                   {"access_key_id": key_id, "status": "Inactive"})
+    deactivated = root_client.post(
+        "/iam/users/alice/access_keys/status", {"access_key_id": key_id, "status": "Inactive"}
+    )
     assert deactivated.status_code == 302 and deactivated.url == "/iam/users/alice?tab=security_credentials"
     assert AccessKey.objects.get(access_key_id=key_id).status == "Inactive"
     mistyped = root_client.post(delete_url, {"access_key_id": key_id, "confirm": "alice"})
@@ -342,10 +363,13 @@ def test_root_creates_and_deletes_its_own_key_on_my_security_credentials(root_cl
     assert key.user is None and key.account_id == account.id
     assert 'download="rootkey.csv"' in created.content.decode()
     assert decrypt(key.secret_encrypted) in created.content.decode()
-    root_client.post("/iam/security_credentials/access_keys/status", {"access_key_id": key.access_key_id,
-                                                                        "status": "Inactive"})
-    root_client.post("/iam/security_credentials/access_keys/delete", {"access_key_id": key.access_key_id,
-                                                                        "confirm": key.access_key_id})
+    root_client.post(
+        "/iam/security_credentials/access_keys/status", {"access_key_id": key.access_key_id, "status": "Inactive"}
+    )
+    root_client.post(
+        "/iam/security_credentials/access_keys/delete",
+        {"access_key_id": key.access_key_id, "confirm": key.access_key_id},
+    )
     assert not AccessKey.objects.exists()
 
 
@@ -355,9 +379,10 @@ def test_iam_user_manages_its_own_keys(root_ctx, account, managed_policies):
 
     page = client.get("/iam/security_credentials")
     assert page.status_code == 200 and "arn:aws:iam::111122223333:user/alice" in text(page)
-    response = client.post("/iam/security_credentials/access_keys/create",
-                           {"step": "2", "action": "create", "use_case": "local_code", "confirm": "on",
-                            "description": "my laptop"})
+    response = client.post(
+        "/iam/security_credentials/access_keys/create",
+        {"step": "2", "action": "create", "use_case": "local_code", "confirm": "on", "description": "my laptop"},
+    )
 
     assert response.status_code == 200
     key = AccessKey.objects.get()
@@ -385,15 +410,25 @@ def test_another_accounts_console_gets_404_and_changes_nothing(root_ctx, other_r
 
     for url in ("/iam/users/alice/access_keys/create", f"/iam/users/alice/access_keys/delete?access_key_id={key_id}"):
         assert other_root_client.get(url).status_code == 404, url
-    assert other_root_client.post("/iam/users/alice/access_keys/status",
-                                  {"access_key_id": key_id, "status": "Inactive"}).status_code == 404
-    assert other_root_client.post("/iam/users/alice/access_keys/delete",
-                                  {"access_key_id": key_id, "confirm": key_id}).status_code == 404
+    assert (
+        other_root_client.post(
+            "/iam/users/alice/access_keys/status", {"access_key_id": key_id, "status": "Inactive"}
+        ).status_code
+        == 404
+    )
+    assert (
+        other_root_client.post(
+            "/iam/users/alice/access_keys/delete", {"access_key_id": key_id, "confirm": key_id}
+        ).status_code
+        == 404
+    )
     # Its own pages don't reach account A's key either.
-    assert other_root_client.get(f"/iam/security_credentials/access_keys/delete?access_key_id={key_id}"
-                                 ).status_code == 404
-    other_root_client.post("/iam/security_credentials/access_keys/status", {"access_key_id": key_id,
-                                                                             "status": "Inactive"})
+    assert (
+        other_root_client.get(f"/iam/security_credentials/access_keys/delete?access_key_id={key_id}").status_code == 404
+    )
+    other_root_client.post(
+        "/iam/security_credentials/access_keys/status", {"access_key_id": key_id, "status": "Inactive"}
+    )
     page = other_root_client.get("/iam/security_credentials").content.decode()
     assert f"The Access Key with id {key_id} cannot be found." in html.unescape(page)  # its own input, echoed
     assert f'data-key="{key_id}"' not in page
@@ -414,5 +449,6 @@ def test_delete_user_refuses_while_keys_remain_and_the_console_removes_them(root
     services.delete_user_with_dependents(root_ctx, user_name="alice")
 
     assert not IamUser.objects.filter(name="alice").exists() and not AccessKey.objects.exists()
-    assert AuditEvent.objects.filter(event_name="DeleteAccessKey", record__requestParameters__accessKeyId=key_id,
-                                     error_code="").exists()
+    assert AuditEvent.objects.filter(
+        event_name="DeleteAccessKey", record__requestParameters__accessKeyId=key_id, error_code=""
+    ).exists()

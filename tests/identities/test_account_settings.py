@@ -59,24 +59,36 @@ def ctx_of(user) -> CallContext:
 
 def sign_in(account_or_alias, name, password=GOOD, client=None):
     client = client or Client()
-    response = client.post(f"/signin/{account_or_alias}",
-                           {"account": account_or_alias, "username": name, "password": password})
+    response = client.post(
+        f"/signin/{account_or_alias}", {"account": account_or_alias, "username": name, "password": password}
+    )
     return client, response
 
 
 # ---- UpdateAccountPasswordPolicy: ranges, replacement, get/delete ------------------------------------------
 
 
-@pytest.mark.parametrize(("field", "value", "message"), [
-    ("minimum_password_length", 5, "Value '5' at 'minimumPasswordLength' failed to satisfy constraint: "
-                                   "Member must have value greater than or equal to 6"),
-    ("minimum_password_length", 129, "Value '129' at 'minimumPasswordLength' failed to satisfy constraint: "
-                                     "Member must have value less than or equal to 128"),
-    ("max_password_age", 0, "at 'maxPasswordAge' failed to satisfy constraint: Member must have value greater"),
-    ("max_password_age", 1096, "at 'maxPasswordAge' failed to satisfy constraint: Member must have value less"),
-    ("password_reuse_prevention", 0, "at 'passwordReusePrevention' failed to satisfy constraint"),
-    ("password_reuse_prevention", 25, "Member must have value less than or equal to 24"),
-])
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        (
+            "minimum_password_length",
+            5,
+            "Value '5' at 'minimumPasswordLength' failed to satisfy constraint: "
+            "Member must have value greater than or equal to 6",
+        ),
+        (
+            "minimum_password_length",
+            129,
+            "Value '129' at 'minimumPasswordLength' failed to satisfy constraint: "
+            "Member must have value less than or equal to 128",
+        ),
+        ("max_password_age", 0, "at 'maxPasswordAge' failed to satisfy constraint: Member must have value greater"),
+        ("max_password_age", 1096, "at 'maxPasswordAge' failed to satisfy constraint: Member must have value less"),
+        ("password_reuse_prevention", 0, "at 'passwordReusePrevention' failed to satisfy constraint"),
+        ("password_reuse_prevention", 25, "Member must have value less than or equal to 24"),
+    ],
+)
 def test_policy_ranges_come_from_the_aws_model(root_ctx, field, value, message):
     with pytest.raises(AwsValidationError) as exc:
         settings_services.update_account_password_policy(root_ctx, **{field: value})
@@ -86,9 +98,17 @@ def test_policy_ranges_come_from_the_aws_model(root_ctx, field, value, message):
     assert AuditEvent.objects.get(event_name="UpdateAccountPasswordPolicy").error_code == "ValidationError"
 
 
-@pytest.mark.parametrize(("field", "value"), [("minimum_password_length", 6), ("minimum_password_length", 128),
-                                              ("max_password_age", 1), ("max_password_age", 1095),
-                                              ("password_reuse_prevention", 1), ("password_reuse_prevention", 24)])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("minimum_password_length", 6),
+        ("minimum_password_length", 128),
+        ("max_password_age", 1),
+        ("max_password_age", 1095),
+        ("password_reuse_prevention", 1),
+        ("password_reuse_prevention", 24),
+    ],
+)
 def test_policy_range_bounds_are_accepted(root_ctx, field, value):
     policy = settings_services.update_account_password_policy(root_ctx, **{field: value})
     assert getattr(policy, field) == value
@@ -96,17 +116,38 @@ def test_policy_range_bounds_are_accepted(root_ctx, field, value):
 
 def test_update_replaces_the_whole_policy(root_ctx, account):
     settings_services.update_account_password_policy(
-        root_ctx, minimum_password_length=14, require_symbols=True, require_numbers=True, max_password_age=90,
-        password_reuse_prevention=5, hard_expiry=True, allow_users_to_change_password=True)
+        root_ctx,
+        minimum_password_length=14,
+        require_symbols=True,
+        require_numbers=True,
+        max_password_age=90,
+        password_reuse_prevention=5,
+        hard_expiry=True,
+        allow_users_to_change_password=True,
+    )
     policy = settings_services.update_account_password_policy(root_ctx, require_uppercase_characters=True)
-    assert (policy.minimum_password_length, policy.require_symbols, policy.require_numbers, policy.max_password_age,
-            policy.password_reuse_prevention, policy.hard_expiry, policy.allow_users_to_change_password,
-            policy.require_uppercase_characters) == (6, False, False, None, None, False, False, True)
+    assert (
+        policy.minimum_password_length,
+        policy.require_symbols,
+        policy.require_numbers,
+        policy.max_password_age,
+        policy.password_reuse_prevention,
+        policy.hard_expiry,
+        policy.allow_users_to_change_password,
+        policy.require_uppercase_characters,
+    ) == (6, False, False, None, None, False, False, True)
     assert PasswordPolicy.objects.filter(account=account).count() == 1
     shape = settings_services.password_policy_shape(settings_services.get_account_password_policy(root_ctx))
-    assert shape == {"MinimumPasswordLength": 6, "RequireSymbols": False, "RequireNumbers": False,
-                     "RequireUppercaseCharacters": True, "RequireLowercaseCharacters": False,
-                     "AllowUsersToChangePassword": False, "ExpirePasswords": False, "HardExpiry": False}
+    assert shape == {
+        "MinimumPasswordLength": 6,
+        "RequireSymbols": False,
+        "RequireNumbers": False,
+        "RequireUppercaseCharacters": True,
+        "RequireLowercaseCharacters": False,
+        "AllowUsersToChangePassword": False,
+        "ExpirePasswords": False,
+        "HardExpiry": False,
+    }
     event = AuditEvent.objects.filter(event_name="UpdateAccountPasswordPolicy").latest("id")
     assert event.record["requestParameters"]["requireUppercaseCharacters"] is True and event.error_code == ""
 
@@ -145,8 +186,13 @@ RULES = [
     ({"require_numbers": True}, "No-Numbers-Here!", "at least one number (0-9)"),
     ({"require_symbols": True}, "NoSymbols1234", "at least one non-alphanumeric character"),
 ]
-ALL_RULES = {"minimum_password_length": 12, "require_uppercase_characters": True,
-             "require_lowercase_characters": True, "require_numbers": True, "require_symbols": True}
+ALL_RULES = {
+    "minimum_password_length": 12,
+    "require_uppercase_characters": True,
+    "require_lowercase_characters": True,
+    "require_numbers": True,
+    "require_symbols": True,
+}
 
 
 def _violation(call) -> str:
@@ -180,8 +226,7 @@ def test_update_login_profile_enforces_each_rule(root_ctx, policy, bad, fragment
 def test_change_password_enforces_each_rule(root_ctx, managed_policies, policy, bad, fragment):
     carol = make_login_user(root_ctx, "carol", GOOD, CHANGE_PASSWORD)
     settings_services.update_account_password_policy(root_ctx, **policy)
-    assert fragment in _violation(
-        lambda: services.change_password(ctx_of(carol), old_password=GOOD, new_password=bad))
+    assert fragment in _violation(lambda: services.change_password(ctx_of(carol), old_password=GOOD, new_password=bad))
     services.change_password(ctx_of(carol), old_password=GOOD, new_password="An0ther-Passw0rd!")
 
 
@@ -208,8 +253,9 @@ def test_default_policy_refuses_the_account_name_and_email(root_ctx, account):
 
 
 def test_default_policy_needs_three_character_classes(root_ctx):
-    assert "three of these character types" in _violation(lambda: check_password_policy(root_ctx.account_id,
-                                                                                         "lowercase123"))
+    assert "three of these character types" in _violation(
+        lambda: check_password_policy(root_ctx.account_id, "lowercase123")
+    )
     check_password_policy(root_ctx.account_id, "Lowercase123")
 
 
@@ -240,8 +286,9 @@ def test_reuse_prevention_remembers_the_last_n_passwords(root_ctx):
 def test_the_current_password_counts_even_without_history(root_ctx):
     make_login_user(root_ctx, "carol")
     settings_services.update_account_password_policy(root_ctx, password_reuse_prevention=1)
-    assert "used before" in _violation(lambda: services.update_login_profile(root_ctx, user_name="carol",
-                                                                              password=GOOD))
+    assert "used before" in _violation(
+        lambda: services.update_login_profile(root_ctx, user_name="carol", password=GOOD)
+    )
 
 
 def test_history_keeps_at_most_24_hashes(root_ctx):
@@ -282,18 +329,17 @@ def test_password_expiry_follows_max_password_age(root_ctx):
     assert sign_in_password_state(LoginProfile.objects.select_related("user").get(user__name="carol")) == "valid"
 
 
-
-
 def test_an_expired_password_must_be_changed_at_sign_in(root_ctx, managed_policies, account):
     make_login_user(root_ctx, "carol")
-    settings_services.update_account_password_policy(root_ctx, max_password_age=30,
-                                                     allow_users_to_change_password=True)
+    settings_services.update_account_password_policy(root_ctx, max_password_age=30, allow_users_to_change_password=True)
     _age_password("carol", 45)
     client, response = sign_in(account.id, "carol")
     assert response.status_code == 302 and response.url == "/change_password"
     assert client.get("/iam/users").url == "/change_password"
-    changed = client.post("/change_password", {"old_password": GOOD, "new_password": "Fr3sh-Passw0rd!",
-                                               "confirm_password": "Fr3sh-Passw0rd!"})
+    changed = client.post(
+        "/change_password",
+        {"old_password": GOOD, "new_password": "Fr3sh-Passw0rd!", "confirm_password": "Fr3sh-Passw0rd!"},
+    )
     assert changed.status_code == 302
     _, again = sign_in(account.id, "carol", "Fr3sh-Passw0rd!")
     assert again.url == "/"
@@ -320,16 +366,19 @@ def test_allow_users_to_change_password_flag(root_ctx, other_root_ctx):
 # ---- account alias --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("alias", "error"), [
-    ("Alpha-Class", AwsValidationError),   # uppercase
-    ("alpha--class", AwsValidationError),  # two hyphens in a row
-    ("-alpha", AwsValidationError),        # leading hyphen
-    ("alpha-", AwsValidationError),        # trailing hyphen
-    ("ab", AwsValidationError),            # too short
-    ("a" * 64, AwsValidationError),        # too long
-    ("alpha_class", AwsValidationError),   # underscore
-    ("123456789012", InvalidInput),        # reads as an account ID
-])
+@pytest.mark.parametrize(
+    ("alias", "error"),
+    [
+        ("Alpha-Class", AwsValidationError),  # uppercase
+        ("alpha--class", AwsValidationError),  # two hyphens in a row
+        ("-alpha", AwsValidationError),  # leading hyphen
+        ("alpha-", AwsValidationError),  # trailing hyphen
+        ("ab", AwsValidationError),  # too short
+        ("a" * 64, AwsValidationError),  # too long
+        ("alpha_class", AwsValidationError),  # underscore
+        ("123456789012", InvalidInput),  # reads as an account ID
+    ],
+)
 def test_alias_rules(root_ctx, account, alias, error):
     with pytest.raises(error) as exc:
         settings_services.create_account_alias(root_ctx, account_alias=alias)
@@ -401,9 +450,17 @@ def test_account_settings_page_shows_the_default_then_the_custom_policy(root_cli
 
 
 def test_edit_policy_form_shows_aws_messages_next_to_the_fields(root_client):
-    response = root_client.post("/iam/account_settings/password_policy", {
-        "mode": "custom", "minimum_password_length": "5", "expire": "on", "max_password_age": "2000",
-        "prevent_reuse": "on", "password_reuse_prevention": "x"})
+    response = root_client.post(
+        "/iam/account_settings/password_policy",
+        {
+            "mode": "custom",
+            "minimum_password_length": "5",
+            "expire": "on",
+            "max_password_age": "2000",
+            "prevent_reuse": "on",
+            "password_reuse_prevention": "x",
+        },
+    )
     assert response.status_code == 400
     text = plain(response)
     assert "Value '5' at 'minimumPasswordLength' failed to satisfy constraint" in text
@@ -413,19 +470,34 @@ def test_edit_policy_form_shows_aws_messages_next_to_the_fields(root_client):
 
 
 def test_edit_policy_asks_to_confirm_then_saves_and_reverts(root_client, account):
-    fields = {"mode": "custom", "minimum_password_length": "14", "require_symbols": "on", "require_numbers": "on",
-              "expire": "on", "max_password_age": "90", "hard_expiry": "on", "allow_users_to_change_password": "on",
-              "prevent_reuse": "on", "password_reuse_prevention": "5"}
+    fields = {
+        "mode": "custom",
+        "minimum_password_length": "14",
+        "require_symbols": "on",
+        "require_numbers": "on",
+        "expire": "on",
+        "max_password_age": "90",
+        "hard_expiry": "on",
+        "allow_users_to_change_password": "on",
+        "prevent_reuse": "on",
+        "password_reuse_prevention": "5",
+    }
     confirm = root_client.post("/iam/account_settings/password_policy", fields)
     assert confirm.status_code == 200 and "Set custom" in plain(confirm)
     assert not PasswordPolicy.objects.exists()
     saved = root_client.post("/iam/account_settings/password_policy", {**fields, "confirmed": "yes"})
     assert saved.status_code == 302 and saved.url == "/iam/account_settings"
     policy = PasswordPolicy.objects.get(account=account)
-    assert (policy.minimum_password_length, policy.require_symbols, policy.require_numbers,
-            policy.require_uppercase_characters, policy.max_password_age, policy.hard_expiry,
-            policy.allow_users_to_change_password, policy.password_reuse_prevention) == (14, True, True, False, 90,
-                                                                                        True, True, 5)
+    assert (
+        policy.minimum_password_length,
+        policy.require_symbols,
+        policy.require_numbers,
+        policy.require_uppercase_characters,
+        policy.max_password_age,
+        policy.hard_expiry,
+        policy.allow_users_to_change_password,
+        policy.password_reuse_prevention,
+    ) == (14, True, True, False, 90, True, True, 5)
     page = plain(root_client.get("/iam/account_settings"))
     assert "custom password policy" in page and "14 characters" in page and "Expire passwords in 90 days" in page
     edit = root_client.get("/iam/account_settings/password_policy").content.decode()
@@ -434,8 +506,11 @@ def test_edit_policy_asks_to_confirm_then_saves_and_reverts(root_client, account
     assert "Set default" in plain(ask)
     reverted = root_client.post("/iam/account_settings/password_policy", {"mode": "default", "confirmed": "yes"})
     assert reverted.status_code == 302 and not PasswordPolicy.objects.exists()
-    names = list(AuditEvent.objects.filter(event_name__endswith="AccountPasswordPolicy", error_code="")
-                 .order_by("id").values_list("event_name", flat=True))
+    names = list(
+        AuditEvent.objects.filter(event_name__endswith="AccountPasswordPolicy", error_code="")
+        .order_by("id")
+        .values_list("event_name", flat=True)
+    )
     assert "UpdateAccountPasswordPolicy" in names and names[-1] == "DeleteAccountPasswordPolicy"
 
 
@@ -473,8 +548,9 @@ def test_pages_of_a_user_without_permission_show_access_denied(root_ctx, managed
         page = client.get(url)  # AWS's AccessDenied and the "Why?" panel, from the console middleware
         assert page.status_code == 403 and "is not authorized to perform: iam:" in plain(page), url
         assert 'data-testid="why-panel"' in page.content.decode()
-    denied = client.post("/iam/account_settings/password_policy", {"mode": "custom", "minimum_password_length": "9",
-                                                                   "confirmed": "yes"})
+    denied = client.post(
+        "/iam/account_settings/password_policy", {"mode": "custom", "minimum_password_length": "9", "confirmed": "yes"}
+    )
     assert denied.status_code == 400 and "iam:UpdateAccountPasswordPolicy" in plain(denied)
     assert client.post("/iam/account_alias", {"account_alias": "dave-alias"}).status_code == 403
     assert not PasswordPolicy.objects.exists() and Account.objects.get(pk=account.pk).alias is None

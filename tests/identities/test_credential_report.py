@@ -49,15 +49,29 @@ def rows(content: str) -> list[dict[str, str]]:
 
 
 def add_key(account_id, user, key_id, *, created, status="Active", used=None, service="", region=""):
-    return AccessKey.objects.create(account_id=account_id, user=user, access_key_id=key_id, secret_encrypted="x",
-                                    status=status, created_at=created, last_used_at=used, last_used_service=service,
-                                    last_used_region=region)
+    return AccessKey.objects.create(
+        account_id=account_id,
+        user=user,
+        access_key_id=key_id,
+        secret_encrypted="x",
+        status=status,
+        created_at=created,
+        last_used_at=used,
+        last_used_service=service,
+        last_used_region=region,
+    )
 
 
 def add_mfa(account_id, user, name, *, enabled=True):
-    return MfaDevice.objects.create(account_id=account_id, user=user, name=name,
-                                    serial_number=f"arn:aws:iam::{account_id}:mfa/{name}", secret_encrypted="x",
-                                    enabled_at=T0 if enabled else None, created_at=T0)
+    return MfaDevice.objects.create(
+        account_id=account_id,
+        user=user,
+        name=name,
+        serial_number=f"arn:aws:iam::{account_id}:mfa/{name}",
+        secret_encrypted="x",
+        enabled_at=T0 if enabled else None,
+        created_at=T0,
+    )
 
 
 def builds(callbacks) -> int:
@@ -84,14 +98,23 @@ def test_header_is_exactly_the_documented_line_and_root_comes_first(root_ctx, ac
     assert root["arn"] == f"arn:aws:iam::{account.id}:root"
     assert root["user_creation_time"] == account.created_at.astimezone(UTC).replace(microsecond=0).isoformat()
     assert (root["password_enabled"], root["password_last_changed"], root["password_next_rotation"]) == (
-        "not_supported", "not_supported", "not_supported")
+        "not_supported",
+        "not_supported",
+        "not_supported",
+    )
     assert root["password_last_used"] == "no_information"
     assert root["mfa_active"] == "false"
-    assert [root[f"access_key_{n}_{c}"] for n in (1, 2) for c in ("active", "last_rotated", "last_used_date",
-                                                                   "last_used_region", "last_used_service")] == \
-        ["false", "N/A", "N/A", "N/A", "N/A"] * 2
-    assert [root[c] for c in ("cert_1_active", "cert_1_last_rotated", "cert_2_active", "cert_2_last_rotated")] == \
-        ["false", "N/A", "false", "N/A"]
+    assert [
+        root[f"access_key_{n}_{c}"]
+        for n in (1, 2)
+        for c in ("active", "last_rotated", "last_used_date", "last_used_region", "last_used_service")
+    ] == ["false", "N/A", "N/A", "N/A", "N/A"] * 2
+    assert [root[c] for c in ("cert_1_active", "cert_1_last_rotated", "cert_2_active", "cert_2_last_rotated")] == [
+        "false",
+        "N/A",
+        "false",
+        "N/A",
+    ]
 
 
 def test_root_sign_in_mfa_and_keys_fill_the_root_row(root_client, account):
@@ -101,7 +124,10 @@ def test_root_sign_in_mfa_and_keys_fill_the_root_row(root_client, account):
     assert root["password_last_used"].endswith("+00:00")  # root_client signed in: a ConsoleLogin Success
     assert root["mfa_active"] == "true"
     assert (root["access_key_1_active"], root["access_key_1_last_rotated"], root["access_key_1_last_used_date"]) == (
-        "true", "2026-11-28T11:05:00+00:00", "N/A")
+        "true",
+        "2026-11-28T11:05:00+00:00",
+        "N/A",
+    )
 
 
 def test_user_rows_show_passwords_keys_and_mfa(root_ctx, account):
@@ -112,8 +138,15 @@ def test_user_rows_show_passwords_keys_and_mfa(root_ctx, account):
     LoginProfile.objects.filter(user=alice).update(password_changed_at=T0)
     alice.password_last_used = T0 + timedelta(hours=1, microseconds=5)
     alice.save()
-    add_key(account.id, alice, "AKIAALICE00000000001", created=T0, used=T0 + timedelta(days=1), service="iam",
-            region="us-east-1")
+    add_key(
+        account.id,
+        alice,
+        "AKIAALICE00000000001",
+        created=T0,
+        used=T0 + timedelta(days=1),
+        service="iam",
+        region="us-east-1",
+    )
     add_key(account.id, alice, "AKIAALICE00000000002", created=T0 + timedelta(days=2), status="Inactive")
     add_mfa(account.id, alice, "alice-phone")
     add_mfa(account.id, None, "root-pending", enabled=False)  # not enabled: not active
@@ -128,17 +161,27 @@ def test_user_rows_show_passwords_keys_and_mfa(root_ctx, account):
     assert a["password_last_changed"] == "2026-11-28T11:05:00+00:00"
     assert a["password_next_rotation"] == "2027-02-26T11:05:00+00:00"
     assert a["mfa_active"] == "true"
-    assert [a[f"access_key_1_{c}"] for c in ("active", "last_rotated", "last_used_date", "last_used_region",
-                                              "last_used_service")] == [
-        "true", "2026-11-28T11:05:00+00:00", "2026-11-29T11:05:00+00:00", "us-east-1", "iam"]
-    assert [a[f"access_key_2_{c}"] for c in ("active", "last_rotated", "last_used_date", "last_used_region",
-                                              "last_used_service")] == [
-        "false", "2026-11-30T11:05:00+00:00", "N/A", "N/A", "N/A"]
+    assert [
+        a[f"access_key_1_{c}"]
+        for c in ("active", "last_rotated", "last_used_date", "last_used_region", "last_used_service")
+    ] == ["true", "2026-11-28T11:05:00+00:00", "2026-11-29T11:05:00+00:00", "us-east-1", "iam"]
+    assert [
+        a[f"access_key_2_{c}"]
+        for c in ("active", "last_rotated", "last_used_date", "last_used_region", "last_used_service")
+    ] == ["false", "2026-11-30T11:05:00+00:00", "N/A", "N/A", "N/A"]
     b = by_name["bob"]
     assert b["user_creation_time"] != "N/A" and __import__("re").match(ISO, b["user_creation_time"])
-    assert [b[c] for c in ("password_enabled", "password_last_used", "password_last_changed",
-                           "password_next_rotation", "mfa_active", "access_key_1_active")] == [
-        "false", "N/A", "N/A", "N/A", "false", "false"]
+    assert [
+        b[c]
+        for c in (
+            "password_enabled",
+            "password_last_used",
+            "password_last_changed",
+            "password_next_rotation",
+            "mfa_active",
+            "access_key_1_active",
+        )
+    ] == ["false", "N/A", "N/A", "N/A", "false", "false"]
     assert by_name["<root_account>"]["mfa_active"] == "false"
 
     services.create_login_profile(root_ctx, user_name="bob", password=PASSWORD)
@@ -172,8 +215,12 @@ def test_no_report_then_started_then_in_progress(root_ctx, django_capture_on_com
         settings_services.get_credential_report(root_ctx)
     assert exc.value.status == 404
     names = list(AuditEvent.objects.order_by("id").values_list("event_name", "error_code"))
-    assert names == [("GetCredentialReport", "ReportNotPresent"), ("GenerateCredentialReport", ""),
-                     ("GenerateCredentialReport", ""), ("GetCredentialReport", "ReportInProgress")]
+    assert names == [
+        ("GetCredentialReport", "ReportNotPresent"),
+        ("GenerateCredentialReport", ""),
+        ("GenerateCredentialReport", ""),
+        ("GetCredentialReport", "ReportInProgress"),
+    ]
 
 
 def test_a_report_is_reused_for_four_hours_then_expires(root_ctx, account, django_capture_on_commit_callbacks):
@@ -260,7 +307,8 @@ def test_page_generates_polls_and_downloads(root_client, account):
     assert download.status_code == 200 and download["Content-Type"].startswith("text/csv")
     assert __import__("re").fullmatch(
         r'attachment; filename="status_reports_\d{4}-\d{2}-\d{2}T\d{2}_\d{2}_\d{2}\.csv"',
-        download["Content-Disposition"])
+        download["Content-Disposition"],
+    )
     assert download.content.decode().split("\n")[0] == HEADER_LINE
 
 
@@ -302,13 +350,35 @@ def worker(tmp_path, transactional_db):
     previous = celery_app.conf.task_default_queue
     celery_app.conf.task_default_queue = queue
     db = connection.settings_dict
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "console.settings", "IAM_DATA_DIR": str(tmp_path),
-           "DATABASE_URL": f"postgresql://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
-           "REDIS_URL": celery_app.conf.broker_url, "AUDIT_ENQUEUE_DELIVERY": "false"}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "console.settings",
+        "IAM_DATA_DIR": str(tmp_path),
+        "DATABASE_URL": f"postgresql://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "REDIS_URL": celery_app.conf.broker_url,
+        "AUDIT_ENQUEUE_DELIVERY": "false",
+    }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "console", "worker", "--pool=solo", "-Q", queue,
-         "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "warning"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "console",
+            "worker",
+            "--pool=solo",
+            "-Q",
+            queue,
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-l",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         yield proc
@@ -333,8 +403,9 @@ def wait_for(predicate, timeout: float) -> bool:
 def test_the_worker_builds_the_report_after_the_call_commits(worker, account, root_ctx):
     services.create_user(root_ctx, user_name="alice")
     assert settings_services.generate_credential_report(root_ctx).state == "STARTED"
-    assert wait_for(lambda: CredentialReport.objects.filter(state="COMPLETE").exists(), timeout=20), \
+    assert wait_for(lambda: CredentialReport.objects.filter(state="COMPLETE").exists(), timeout=20), (
         "the worker did not build the report"
+    )
     report = settings_services.get_credential_report(root_ctx)
     assert [r["user"] for r in rows(report.content)] == ["<root_account>", "alice"]
     assert settings_services.generate_credential_report(root_ctx).state == "COMPLETE"

@@ -17,7 +17,9 @@ from policies.models import GroupPolicyAttachment, InlinePolicy, ManagedPolicy
 
 READ_ONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
 S3_READ = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
-DOC = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ec2:Describe*", "Resource": "*"}]})
+DOC = json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ec2:Describe*", "Resource": "*"}]}
+)
 
 
 def text(response) -> str:
@@ -60,8 +62,12 @@ def test_group_list_counts_users_and_shows_permissions(root_client, root_ctx, ot
     page = plain(response)
     assert "User groups (3)" in page
     assert listed_groups(response) == ["Admins", "Empty", "Inline"]
-    rows = {name: row for name, row in re.findall(r'<td><a href="/iam/groups/(\w+)">.*?</a></td>(.*?)</tr>',
-                                                  response.content.decode(), re.S)}
+    rows = {
+        name: row
+        for name, row in re.findall(
+            r'<td><a href="/iam/groups/(\w+)">.*?</a></td>(.*?)</tr>', response.content.decode(), re.S
+        )
+    }
     assert ">2<" in rows["Admins"] and "Defined" in rows["Admins"]
     assert "Defined" in rows["Inline"] and "Not defined" not in rows["Inline"]
     assert "Not defined" in rows["Empty"]
@@ -102,8 +108,10 @@ def test_create_group_with_users_and_policies(root_client, root_ctx):
     page = text(root_client.get("/iam/groups/create"))
     assert "Create user group" in page and "alice" in page
 
-    response = root_client.post("/iam/groups/create", {"action": "create", "group_name": "Developers",
-                                                      "users": ["alice"], "policies": [READ_ONLY, S3_READ]})
+    response = root_client.post(
+        "/iam/groups/create",
+        {"action": "create", "group_name": "Developers", "users": ["alice"], "policies": [READ_ONLY, S3_READ]},
+    )
 
     assert response.status_code == 302 and response["Location"] == "/iam/groups/Developers"
     group = Group.objects.get(name="Developers")
@@ -135,8 +143,11 @@ def test_group_name_is_checked_as_you_type(root_client, root_ctx, other_root_ctx
     make_group(other_root_ctx, "ops")
 
     def check(name: str) -> str:
-        response = root_client.post("/iam/groups/create", {"action": "check_name", "group_name": name},
-                                    headers={"HX-Request": "true", "HX-Target": "group-name-error"})
+        response = root_client.post(
+            "/iam/groups/create",
+            {"action": "check_name", "group_name": name},
+            headers={"HX-Request": "true", "HX-Target": "group-name-error"},
+        )
         assert response.status_code == 200 and "<html" not in text(response)
         return text(response)
 
@@ -147,7 +158,9 @@ def test_group_name_is_checked_as_you_type(root_client, root_ctx, other_root_ctx
 
 
 def test_create_group_is_all_or_nothing(root_client):
-    eleven = list(ManagedPolicy.objects.filter(account__isnull=True).order_by("name").values_list("arn", flat=True)[:11])
+    eleven = list(
+        ManagedPolicy.objects.filter(account__isnull=True).order_by("name").values_list("arn", flat=True)[:11]
+    )
 
     response = root_client.post("/iam/groups/create", {"action": "create", "group_name": "big", "policies": eleven})
 
@@ -157,9 +170,11 @@ def test_create_group_is_all_or_nothing(root_client):
 
 
 def test_create_group_policy_picker_filters(root_client):
-    response = root_client.post("/iam/groups/create", {"action": "filter", "policy_query": "AmazonS3ReadOnlyAccess",
-                                                      "policies": [READ_ONLY]},
-                                headers={"HX-Request": "true", "HX-Target": "policy-picker"})
+    response = root_client.post(
+        "/iam/groups/create",
+        {"action": "filter", "policy_query": "AmazonS3ReadOnlyAccess", "policies": [READ_ONLY]},
+        headers={"HX-Request": "true", "HX-Target": "policy-picker"},
+    )
     body = text(response)
     assert body.lstrip().startswith('<div id="policy-picker">')
     assert re.findall(r'aria-label="Select ([^"]+)"', body)[:2] == ["ReadOnlyAccess", "AmazonS3ReadOnlyAccess"]
@@ -181,8 +196,11 @@ def test_group_detail_summary_and_tabs(root_client, root_ctx):
     assert root_client.get("/iam/groups/Developers?tab=last_accessed").status_code == 200
     assert root_client.get("/iam/groups/Developers?tab=bogus").status_code == 200
 
-    partial = text(root_client.get("/iam/groups/Developers?tab=permissions",
-                                   headers={"HX-Request": "true", "HX-Target": "group-tab"}))
+    partial = text(
+        root_client.get(
+            "/iam/groups/Developers?tab=permissions", headers={"HX-Request": "true", "HX-Target": "group-tab"}
+        )
+    )
     assert partial.lstrip().startswith('<div id="group-tab"') and "<html" not in partial
 
 
@@ -222,14 +240,19 @@ def test_group_detail_actions(root_client, root_ctx):
     assert root_client.post(url, {"action": "detach_policy", "policy_arn": S3_READ}).status_code == 302
     assert list(GroupPolicyAttachment.objects.values_list("policy__arn", flat=True)) == [READ_ONLY]
 
-    assert root_client.post(url, {"action": "put_inline", "policy_name": "ec2", "policy_document": DOC}).status_code == 302
+    assert (
+        root_client.post(url, {"action": "put_inline", "policy_name": "ec2", "policy_document": DOC}).status_code == 302
+    )
     assert InlinePolicy.objects.get(group__name="Developers").name == "ec2"
     assert root_client.post(url, {"action": "delete_inline", "policy_name": "ec2"}).status_code == 302
     assert not InlinePolicy.objects.exists()
     assert "User group updated" not in text(root_client.get(url))  # each action says what it did
 
-    picker = root_client.post(url, {"action": "filter", "policy_query": "IAMReadOnly"},
-                              headers={"HX-Request": "true", "HX-Target": "policy-picker"})
+    picker = root_client.post(
+        url,
+        {"action": "filter", "policy_query": "IAMReadOnly"},
+        headers={"HX-Request": "true", "HX-Target": "policy-picker"},
+    )
     assert picker.status_code == 200 and "IAMReadOnlyAccess" in text(picker)
 
 
@@ -237,14 +260,23 @@ def test_group_detail_action_errors_are_shown(root_client, root_ctx):
     make_group(root_ctx, "Developers")
     url = "/iam/groups/Developers"
 
-    bad_doc = root_client.post(url, {"action": "put_inline", "policy_name": "p",
-                                     "policy_document": json.dumps({"Version": "2012-10-17", "Statement": [
-                                         {"Effect": "Allow", "Action": "Describe", "Resource": "*"}]})})
+    bad_doc = root_client.post(
+        url,
+        {
+            "action": "put_inline",
+            "policy_name": "p",
+            "policy_document": json.dumps(
+                {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "Describe", "Resource": "*"}]}
+            ),
+        },
+    )
     assert bad_doc.status_code == 400 and "flash-error" in text(bad_doc)
     assert "Actions/Conditions must be prefaced by a vendor" in text(bad_doc)
     assert not InlinePolicy.objects.exists()
 
-    eleven = list(ManagedPolicy.objects.filter(account__isnull=True).order_by("name").values_list("arn", flat=True)[:11])
+    eleven = list(
+        ManagedPolicy.objects.filter(account__isnull=True).order_by("name").values_list("arn", flat=True)[:11]
+    )
     too_many = root_client.post(url, {"action": "attach_policies", "policies": eleven})
     assert too_many.status_code == 409 and "Cannot exceed quota for PoliciesPerGroup: 10" in text(too_many)
     assert not GroupPolicyAttachment.objects.exists()
@@ -324,8 +356,9 @@ def test_other_accounts_users_and_policies_cannot_be_added(root_client, root_ctx
     assert add.status_code == 404 and attach.status_code == 404 and 400 <= create.status_code < 500
     assert _snapshot() == before
     assert "bob" not in text(root_client.get("/iam/groups/Developers"))
-    assert "Select theirs" not in text(root_client.post("/iam/groups/create", {"action": "filter",
-                                                                               "policy_query": "theirs"}))
+    assert "Select theirs" not in text(
+        root_client.post("/iam/groups/create", {"action": "filter", "policy_query": "theirs"})
+    )
 
 
 @pytest.mark.parametrize(
@@ -352,7 +385,11 @@ def test_other_accounts_users_and_policies_cannot_be_added(root_client, root_ctx
         ("post", "/iam/groups/Developers", {"action": "delete_inline"}),
         ("post", "/iam/groups/Developers", {"action": "put_inline"}),
         ("post", "/iam/groups/Developers", {"action": "put_inline", "policy_name": "p" * 500, "policy_document": DOC}),
-        ("post", "/iam/groups/Developers", {"action": "put_inline", "policy_name": "p", "policy_document": "x" * 200_000}),
+        (
+            "post",
+            "/iam/groups/Developers",
+            {"action": "put_inline", "policy_name": "p", "policy_document": "x" * 200_000},
+        ),
         ("post", "/iam/groups/Developers/delete", {}),
     ],
 )

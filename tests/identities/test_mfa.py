@@ -21,7 +21,6 @@ from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test import Client
 
-import console.services as console_services
 from audit.models import AuditEvent
 from console.services import user_principal
 from core import clock
@@ -49,8 +48,13 @@ def new_device(ctx, name: str = "alice"):
 def enable(ctx, setup, user_name: str | None, at: datetime = T0):
     code1, code2 = codes(setup.base32_string_seed, at, at + STEP)
     with clock.frozen(at + STEP):
-        return credentials.enable_mfa_device(ctx, user_name=user_name, serial_number=setup.serial_number,
-                                             authentication_code1=code1, authentication_code2=code2)
+        return credentials.enable_mfa_device(
+            ctx,
+            user_name=user_name,
+            serial_number=setup.serial_number,
+            authentication_code1=code1,
+            authentication_code2=code2,
+        )
 
 
 def stored_text() -> str:
@@ -90,7 +94,8 @@ def test_enable_with_two_consecutive_codes(root_ctx, account):
     assert device.user == alice and device.enabled_at == T0 + STEP
     assert credentials.list_mfa_devices(root_ctx, user_name="alice") == [device]
     assert [d.serial_number for d in credentials.list_virtual_mfa_devices(root_ctx, assignment_status="Assigned")] == [
-        setup.serial_number]
+        setup.serial_number
+    ]
     assert credentials.list_virtual_mfa_devices(root_ctx, assignment_status="Unassigned") == []
     event = AuditEvent.objects.get(event_name="EnableMFADevice")
     assert event.record["requestParameters"] == {"userName": "alice", "serialNumber": setup.serial_number}
@@ -102,25 +107,38 @@ def test_consecutive_codes_are_accepted_with_the_clock_at_either_code(root_ctx):
     code1, code2 = codes(setup.base32_string_seed, T0, T0 + STEP)
 
     with clock.frozen(T0):  # the second code is one step ahead: still within the window
-        credentials.enable_mfa_device(root_ctx, user_name="alice", serial_number=setup.serial_number,
-                                      authentication_code1=code1, authentication_code2=code2)
+        credentials.enable_mfa_device(
+            root_ctx,
+            user_name="alice",
+            serial_number=setup.serial_number,
+            authentication_code1=code1,
+            authentication_code2=code2,
+        )
     assert MfaDevice.objects.get().enabled_at == T0
 
 
-@pytest.mark.parametrize("moments", [
-    (T0, T0),  # the same code twice
-    (T0, T0 + 2 * STEP),  # not consecutive
-    (T0 + STEP, T0),  # reversed
-    (T0 - 5 * STEP, T0 - 4 * STEP),  # consecutive, but too old
-])
+@pytest.mark.parametrize(
+    "moments",
+    [
+        (T0, T0),  # the same code twice
+        (T0, T0 + 2 * STEP),  # not consecutive
+        (T0 + STEP, T0),  # reversed
+        (T0 - 5 * STEP, T0 - 4 * STEP),  # consecutive, but too old
+    ],
+)
 def test_wrong_codes_are_refused_with_invalid_authentication_code(root_ctx, moments):
     services.create_user(root_ctx, user_name="alice")
     setup = new_device(root_ctx)
     code1, code2 = codes(setup.base32_string_seed, *moments)
 
     with clock.frozen(T0 + STEP), pytest.raises(InvalidAuthenticationCode) as raised:
-        credentials.enable_mfa_device(root_ctx, user_name="alice", serial_number=setup.serial_number,
-                                      authentication_code1=code1, authentication_code2=code2)
+        credentials.enable_mfa_device(
+            root_ctx,
+            user_name="alice",
+            serial_number=setup.serial_number,
+            authentication_code1=code1,
+            authentication_code2=code2,
+        )
 
     assert raised.value.status == 403 and raised.value.code == "InvalidAuthenticationCode"
     assert raised.value.message == "Authentication code for device is not valid."
@@ -134,8 +152,13 @@ def test_malformed_codes_fail_validation_first(root_ctx):
     services.create_user(root_ctx, user_name="alice")
     setup = new_device(root_ctx)
     with pytest.raises(Exception, match="authenticationCode1"):
-        credentials.enable_mfa_device(root_ctx, user_name="alice", serial_number=setup.serial_number,
-                                      authentication_code1="12ab", authentication_code2="123456")
+        credentials.enable_mfa_device(
+            root_ctx,
+            user_name="alice",
+            serial_number=setup.serial_number,
+            authentication_code1="12ab",
+            authentication_code2="123456",
+        )
 
 
 def test_codes_are_single_use_and_the_window_is_one_step(root_ctx, account):
@@ -186,11 +209,21 @@ def test_resync_accepts_drifted_consecutive_codes(root_ctx):
     code1, code2 = codes(setup.base32_string_seed, drifted, drifted + STEP)
 
     with clock.frozen(T0 + 3 * STEP):
-        credentials.resync_mfa_device(root_ctx, user_name="alice", serial_number=setup.serial_number,
-                                      authentication_code1=code1, authentication_code2=code2)
+        credentials.resync_mfa_device(
+            root_ctx,
+            user_name="alice",
+            serial_number=setup.serial_number,
+            authentication_code1=code1,
+            authentication_code2=code2,
+        )
         with pytest.raises(InvalidAuthenticationCode):  # the same codes can't be replayed
-            credentials.resync_mfa_device(root_ctx, user_name="alice", serial_number=setup.serial_number,
-                                          authentication_code1=code1, authentication_code2=code2)
+            credentials.resync_mfa_device(
+                root_ctx,
+                user_name="alice",
+                serial_number=setup.serial_number,
+                authentication_code1=code1,
+                authentication_code2=code2,
+            )
     assert MfaDevice.objects.get().last_used_step == credentials.totp_step(drifted) + 1
 
 
@@ -253,11 +286,17 @@ def test_another_account_can_neither_see_nor_touch_the_devices(root_ctx, other_r
             credentials.delete_virtual_mfa_device(other_root_ctx, serial_number=target)
     (c1, c2) = codes(unassigned.base32_string_seed, T0, T0 + STEP)
     with clock.frozen(T0 + STEP), pytest.raises(NoSuchEntity):
-        credentials.enable_mfa_device(other_root_ctx, user_name=None, serial_number=unassigned.serial_number,
-                                      authentication_code1=c1, authentication_code2=c2)
+        credentials.enable_mfa_device(
+            other_root_ctx,
+            user_name=None,
+            serial_number=unassigned.serial_number,
+            authentication_code1=c1,
+            authentication_code2=c2,
+        )
     assert credentials.list_virtual_mfa_devices(other_root_ctx) == []
-    assert not credentials.check_sign_in_mfa(other_account, None, codes(setup.base32_string_seed, T0 + 2 * STEP)[0],
-                                             T0 + 2 * STEP)
+    assert not credentials.check_sign_in_mfa(
+        other_account, None, codes(setup.base32_string_seed, T0 + 2 * STEP)[0], T0 + 2 * STEP
+    )
     assert MfaDevice.objects.filter(enabled_at__isnull=False).count() == 1 and MfaDevice.objects.count() == 2
 
 
@@ -282,12 +321,14 @@ def test_assign_mfa_device_in_the_console(root_client, root_ctx):
 
     code1, code2 = codes(seed, T0, T0 + STEP)
     with clock.frozen(T0 + STEP):
-        wrong = root_client.post(url, {"action": "enable", "serial_number": device.serial_number,
-                                       "code1": code1, "code2": code1})
+        wrong = root_client.post(
+            url, {"action": "enable", "serial_number": device.serial_number, "code1": code1, "code2": code1}
+        )
         assert "Authentication code for device is not valid." in html.unescape(wrong.content.decode())
         assert 'src="data:image/png;base64,' in wrong.content.decode()  # the QR code is shown again
-        done = root_client.post(url, {"action": "enable", "serial_number": device.serial_number,
-                                      "code1": code1, "code2": code2})
+        done = root_client.post(
+            url, {"action": "enable", "serial_number": device.serial_number, "code1": code1, "code2": code2}
+        )
 
     assert done.status_code == 302 and done.url == "/iam/users/alice?tab=security_credentials"
     device.refresh_from_db()
@@ -305,8 +346,10 @@ def test_cancelled_setup_deletes_the_unassigned_device(root_client, root_ctx):
     # Another session can't re-display or cancel this session's device.
     other = Client()
     other.post("/signin", {"email": "root@alpha.example", "password": ROOT_PASSWORD})
-    response = other.post("/iam/security_credentials/mfa/assign", {"action": "enable", "serial_number": serial,
-                                                                   "code1": "123456", "code2": "234567"})
+    response = other.post(
+        "/iam/security_credentials/mfa/assign",
+        {"action": "enable", "serial_number": serial, "code1": "123456", "code2": "234567"},
+    )
     assert "no longer available" in response.content.decode() and "mfa-seed" not in response.content.decode()
 
     root_client.post("/iam/security_credentials/mfa/assign", {"action": "cancel", "serial_number": serial})
@@ -320,19 +363,25 @@ def test_root_assigns_mfa_on_my_security_credentials_and_resyncs(root_client, ac
     seed = credentials.virtual_mfa_setup(account.id, device.serial_number).base32_string_seed
     code1, code2 = codes(seed, T0, T0 + STEP)
     with clock.frozen(T0 + STEP):
-        root_client.post("/iam/security_credentials/mfa/assign",
-                         {"action": "enable", "serial_number": device.serial_number, "code1": code1, "code2": code2})
+        root_client.post(
+            "/iam/security_credentials/mfa/assign",
+            {"action": "enable", "serial_number": device.serial_number, "code1": code1, "code2": code2},
+        )
     assert credentials.root_has_mfa(account.id)
     page = root_client.get("/iam/security_credentials").content.decode()
     assert 'Multi-factor authentication (MFA) <span class="counter">(1)</span>' in page and device.serial_number in page
 
     code1, code2 = codes(seed, T0 + 6 * STEP, T0 + 7 * STEP)
     with clock.frozen(T0 + 2 * STEP):
-        bad = root_client.post("/iam/security_credentials/mfa/resync", {"serial_number": device.serial_number,
-                                                                        "code1": code2, "code2": code1})
+        bad = root_client.post(
+            "/iam/security_credentials/mfa/resync",
+            {"serial_number": device.serial_number, "code1": code2, "code2": code1},
+        )
         assert bad.status_code == 403 and "Authentication code for device is not valid." in bad.content.decode()
-        ok = root_client.post("/iam/security_credentials/mfa/resync", {"serial_number": device.serial_number,
-                                                                       "code1": code1, "code2": code2})
+        ok = root_client.post(
+            "/iam/security_credentials/mfa/resync",
+            {"serial_number": device.serial_number, "code1": code1, "code2": code2},
+        )
     assert ok.status_code == 302
 
 
@@ -343,10 +392,13 @@ def test_another_accounts_console_gets_404_for_mfa_pages(root_ctx, other_root_cl
 
     for url in ("/iam/users/alice/mfa/assign", "/iam/users/alice/mfa/remove", "/iam/users/alice/mfa/resync"):
         assert other_root_client.get(url).status_code == 404, url
-    assert other_root_client.post("/iam/users/alice/mfa/remove", {"serial_number": setup.serial_number}
-                                  ).status_code == 404
-    assert other_root_client.get(f"/iam/security_credentials/mfa/remove?serial_number={setup.serial_number}"
-                                 ).status_code == 404
+    assert (
+        other_root_client.post("/iam/users/alice/mfa/remove", {"serial_number": setup.serial_number}).status_code == 404
+    )
+    assert (
+        other_root_client.get(f"/iam/security_credentials/mfa/remove?serial_number={setup.serial_number}").status_code
+        == 404
+    )
     assert MfaDevice.objects.get().enabled_at is not None
 
 
@@ -371,8 +423,9 @@ def test_root_sign_in_asks_for_a_code_and_logs_the_device(account, root_ctx, _th
         first = client.post("/signin", {"email": account.root_email, "password": ROOT_PASSWORD})
         assert first.status_code == 302 and first.url == "/signin_mfa"
         assert client.get("/").status_code == 302  # not signed in until the code is given
-        assert not AuditEvent.objects.filter(event_name="ConsoleLogin", error_code="",
-                                             record__responseElements__ConsoleLogin="Success").exists()
+        assert not AuditEvent.objects.filter(
+            event_name="ConsoleLogin", error_code="", record__responseElements__ConsoleLogin="Success"
+        ).exists()
         wrong = client.post("/signin_mfa", {"mfa_code": "000000"})
         assert wrong.status_code == 400
         (code,) = codes(setup.base32_string_seed, T0 + 3 * STEP)
@@ -392,11 +445,27 @@ def test_mfa_sign_in_puts_mfa_in_every_request_context(account, root_ctx, manage
     from tests.console.test_user_signin import PASSWORD, make_user
 
     make_user(root_ctx, "alice")
-    policy_services.put_user_policy(root_ctx, user_name="alice", policy_name="mfa-only", policy_document=json.dumps({
-        "Version": "2012-10-17", "Statement": [{
-            "Effect": "Allow", "Action": "iam:ListUsers", "Resource": "*",
-            "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"},
-                          "NumericLessThan": {"aws:MultiFactorAuthAge": "3600"}}}]}))
+    policy_services.put_user_policy(
+        root_ctx,
+        user_name="alice",
+        policy_name="mfa-only",
+        policy_document=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": "iam:ListUsers",
+                        "Resource": "*",
+                        "Condition": {
+                            "Bool": {"aws:MultiFactorAuthPresent": "true"},
+                            "NumericLessThan": {"aws:MultiFactorAuthAge": "3600"},
+                        },
+                    }
+                ],
+            }
+        ),
+    )
     plain = Client()
     plain.post(f"/signin/{account.id}", {"account": account.id, "username": "alice", "password": PASSWORD})
     assert plain.get("/iam/users").status_code == 403  # signed in without MFA
@@ -405,8 +474,9 @@ def test_mfa_sign_in_puts_mfa_in_every_request_context(account, root_ctx, manage
     enable(root_ctx, setup, "alice")
     client = Client()
     with clock.frozen(T0 + 3 * STEP):
-        response = client.post(f"/signin/{account.id}", {"account": account.id, "username": "alice",
-                                                         "password": PASSWORD})
+        response = client.post(
+            f"/signin/{account.id}", {"account": account.id, "username": "alice", "password": PASSWORD}
+        )
         assert response.url == "/signin_mfa"
         (code,) = codes(setup.base32_string_seed, T0 + 3 * STEP)
         assert client.post("/signin_mfa", {"mfa_code": code}).status_code == 302

@@ -18,13 +18,27 @@ from policies import services as policy_services
 
 ACCOUNT_PREFIX = "arn:aws:iam::111122223333:policy/"
 AWS_POLICIES = ("arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess", "arn:aws:iam::aws:policy/AmazonEC2FullAccess")
-DOC = json.dumps({"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"], "Resource": "arn:aws:s3:::reports/*"}]})
+DOC = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"], "Resource": "arn:aws:s3:::reports/*"}
+        ],
+    }
+)
 GROUPS = ("developers", "testers", "operators", "auditors")
 USER_TABS = ("permissions", "groups", "tags", "security_credentials", "effective", "last_accessed")
-LIST_URLS = ("/iam/users", "/iam/users?size=50", "/iam/users?q=user", "/iam/users?sort=-created",
-             "/iam/policies", "/iam/policies?type=aws", "/iam/policies?type=customer", "/iam/policies?q=S3",
-             "/iam/policies?type=job")
+LIST_URLS = (
+    "/iam/users",
+    "/iam/users?size=50",
+    "/iam/users?q=user",
+    "/iam/users?sort=-created",
+    "/iam/policies",
+    "/iam/policies?type=aws",
+    "/iam/policies?type=customer",
+    "/iam/policies?q=S3",
+    "/iam/policies?type=job",
+)
 
 
 def make_groups(ctx) -> None:
@@ -64,8 +78,7 @@ def one_user(root_ctx):
     make_users(root_ctx, 0, 1)
 
 
-def test_list_pages_run_the_same_queries_for_1_and_40_users(root_client, root_ctx, one_user,
-                                                            django_assert_num_queries):
+def test_list_pages_run_the_same_queries_for_1_and_40_users(root_client, root_ctx, one_user, django_assert_num_queries):
     small = count_queries(root_client, LIST_URLS)
     make_users(root_ctx, 1, 40)
     assert count_queries(root_client, LIST_URLS) == small
@@ -76,8 +89,9 @@ def test_list_pages_run_the_same_queries_for_1_and_40_users(root_client, root_ct
     assert body.count('<td><a href="/iam/users/user') == 40
 
 
-def test_user_detail_tabs_run_the_same_queries_for_1_and_40_users(root_client, root_ctx, one_user,
-                                                                  django_assert_num_queries):
+def test_user_detail_tabs_run_the_same_queries_for_1_and_40_users(
+    root_client, root_ctx, one_user, django_assert_num_queries
+):
     urls = [f"/iam/users/user00?tab={tab}" for tab in USER_TABS]
     htmx = {"HX-Request": "true", "HX-Target": "user-tab"}  # a tab click swaps only the tab's partial
     small, small_partials = count_queries(root_client, urls), count_queries(root_client, urls, htmx)

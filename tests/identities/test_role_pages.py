@@ -19,13 +19,19 @@ from policies.models import InlinePolicy, RolePolicyAttachment
 
 READ_ONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
 S3_READ = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
-DOC = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}]})
+DOC = json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}]}
+)
 ACCOUNT = "111122223333"
 
 
 def trust(principal: dict, **extra) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole", **extra}]})
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole", **extra}],
+        }
+    )
 
 
 EC2_TRUST = trust({"Service": "ec2.amazonaws.com"})
@@ -74,9 +80,22 @@ def create(client, step1: dict, *, name: str = "r1", **extra):
 def test_role_list_shows_trusted_entities(root_client, root_ctx, other_root_ctx):
     make_role(root_ctx, "ec2-app")
     make_role(root_ctx, "cross", trust({"AWS": "arn:aws:iam::123456789012:root"}))
-    make_role(root_ctx, "google", json.dumps({"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Principal": {"Federated": "accounts.google.com"},
-        "Action": "sts:AssumeRoleWithWebIdentity"}]}))
+    make_role(
+        root_ctx,
+        "google",
+        json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Federated": "accounts.google.com"},
+                        "Action": "sts:AssumeRoleWithWebIdentity",
+                    }
+                ],
+            }
+        ),
+    )
     make_role(other_root_ctx, "theirs")
 
     response = root_client.get("/iam/roles")
@@ -136,18 +155,34 @@ def test_delete_selected_roles_with_confirm_page(root_client, root_ctx):
 
 def test_wizard_opens_on_the_trusted_entity_step(root_client):
     page = plain(root_client.get("/iam/roles/create"))
-    for label in ("AWS service", "AWS account", "Web identity", "SAML 2.0 federation", "Custom trust policy",
-                  "Select trusted entity", "Add permissions", "Name, review, and create"):
+    for label in (
+        "AWS service",
+        "AWS account",
+        "Web identity",
+        "SAML 2.0 federation",
+        "Custom trust policy",
+        "Select trusted entity",
+        "Add permissions",
+        "Name, review, and create",
+    ):
         assert label in page
 
 
 def test_wizard_ec2_use_case_creates_role_and_instance_profile(root_client):
-    response = create(root_client, {"entity_type": "service", "service": "ec2", "use_case": "ec2"},
-                      name="web-server", policies=[S3_READ], description="Web tier")
+    response = create(
+        root_client,
+        {"entity_type": "service", "service": "ec2", "use_case": "ec2"},
+        name="web-server",
+        policies=[S3_READ],
+        description="Web tier",
+    )
 
     assert response.status_code == 302 and response["Location"] == "/iam/roles/web-server"
-    assert statement("web-server") == {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
-                                       "Action": "sts:AssumeRole"}
+    assert statement("web-server") == {
+        "Effect": "Allow",
+        "Principal": {"Service": "ec2.amazonaws.com"},
+        "Action": "sts:AssumeRole",
+    }
     role = Role.objects.get(name="web-server")
     profile = InstanceProfile.objects.get()
     assert profile.name == "web-server" and list(profile.roles.all()) == [role]
@@ -158,8 +193,15 @@ def test_wizard_ec2_use_case_creates_role_and_instance_profile(root_client):
 
 
 def test_wizard_review_step_shows_trust_policy_and_permissions(root_client):
-    data = {"step": "2", "action": "next", "entity_type": "service", "service": "lambda", "use_case": "lambda",
-            "policies": [READ_ONLY], "role_name": ""}
+    data = {
+        "step": "2",
+        "action": "next",
+        "entity_type": "service",
+        "service": "lambda",
+        "use_case": "lambda",
+        "policies": [READ_ONLY],
+        "role_name": "",
+    }
     review = root_client.post("/iam/roles/create", data)
     body = text(review)
     assert 'name="step" value="3"' in body
@@ -168,8 +210,10 @@ def test_wizard_review_step_shows_trust_policy_and_permissions(root_client):
 
 
 def test_wizard_ssm_use_case_preselects_its_policy(root_client):
-    step2 = root_client.post("/iam/roles/create", {"step": "1", "action": "next", "entity_type": "service",
-                                                   "service": "ec2", "use_case": "ec2-ssm"})
+    step2 = root_client.post(
+        "/iam/roles/create",
+        {"step": "1", "action": "next", "entity_type": "service", "service": "ec2", "use_case": "ec2-ssm"},
+    )
     assert re.search(r'value="arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"[^>]*checked', text(step2))
 
 
@@ -181,77 +225,124 @@ def test_wizard_lambda_use_case_has_no_instance_profile(root_client):
 
 
 def test_wizard_another_account_with_mfa(root_client):
-    response = create(root_client, {"entity_type": "account", "account_choice": "another",
-                                    "account_id": "123456789012", "require_mfa": "on"}, name="x-acct")
+    response = create(
+        root_client,
+        {"entity_type": "account", "account_choice": "another", "account_id": "123456789012", "require_mfa": "on"},
+        name="x-acct",
+    )
     assert response.status_code == 302
     assert statement("x-acct") == {
-        "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "sts:AssumeRole",
-        "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}
+        "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+        "Action": "sts:AssumeRole",
+        "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}},
+    }
 
 
 def test_wizard_this_account_with_external_id(root_client):
-    response = create(root_client, {"entity_type": "account", "account_choice": "this", "require_external_id": "on",
-                                    "external_id": "Partner-42"}, name="partner")
+    response = create(
+        root_client,
+        {"entity_type": "account", "account_choice": "this", "require_external_id": "on", "external_id": "Partner-42"},
+        name="partner",
+    )
     assert response.status_code == 302
     s = statement("partner")
     assert s["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}
     assert s["Condition"] == {"StringEquals": {"sts:ExternalId": "Partner-42"}}
 
 
-@pytest.mark.parametrize(("fields", "message"), [
-    ({"account_choice": "another", "account_id": "12345"}, "Account ID must be 12 digits."),
-    ({"account_choice": "another", "account_id": ""}, "Enter an account ID."),
-    ({"require_external_id": "on", "external_id": ""}, "Enter an external ID."),
-])
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"account_choice": "another", "account_id": "12345"}, "Account ID must be 12 digits."),
+        ({"account_choice": "another", "account_id": ""}, "Enter an account ID."),
+        ({"require_external_id": "on", "external_id": ""}, "Enter an external ID."),
+    ],
+)
 def test_wizard_account_fields_are_checked(root_client, fields, message):
-    response = root_client.post("/iam/roles/create", {"step": "1", "action": "next", "entity_type": "account",
-                                                      **fields})
+    response = root_client.post(
+        "/iam/roles/create", {"step": "1", "action": "next", "entity_type": "account", **fields}
+    )
     assert response.status_code == 400 and message in text(response)
     assert 'name="step" value="1"' in text(response)
 
 
 def test_wizard_web_identity_google(root_client):
-    response = create(root_client, {"entity_type": "web", "web_provider": "google",
-                                    "web_audience": "client-1.apps.googleusercontent.com"}, name="web")
+    response = create(
+        root_client,
+        {"entity_type": "web", "web_provider": "google", "web_audience": "client-1.apps.googleusercontent.com"},
+        name="web",
+    )
     assert response.status_code == 302
     assert statement("web") == {
-        "Effect": "Allow", "Principal": {"Federated": "accounts.google.com"},
+        "Effect": "Allow",
+        "Principal": {"Federated": "accounts.google.com"},
         "Action": "sts:AssumeRoleWithWebIdentity",
-        "Condition": {"StringEquals": {"accounts.google.com:aud": "client-1.apps.googleusercontent.com"}}}
+        "Condition": {"StringEquals": {"accounts.google.com:aud": "client-1.apps.googleusercontent.com"}},
+    }
 
 
 def test_wizard_web_identity_oidc_and_cognito(root_client):
-    assert create(root_client, {"entity_type": "web", "web_provider": "oidc", "web_audience": "sts.amazonaws.com",
-                                "oidc_provider": "https://token.actions.githubusercontent.com"},
-                  name="gha").status_code == 302
+    assert (
+        create(
+            root_client,
+            {
+                "entity_type": "web",
+                "web_provider": "oidc",
+                "web_audience": "sts.amazonaws.com",
+                "oidc_provider": "https://token.actions.githubusercontent.com",
+            },
+            name="gha",
+        ).status_code
+        == 302
+    )
     s = statement("gha")
-    assert s["Principal"] == {
-        "Federated": f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"}
+    assert s["Principal"] == {"Federated": f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"}
     assert s["Condition"]["StringEquals"] == {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}
 
-    assert create(root_client, {"entity_type": "web", "web_provider": "cognito",
-                                "web_audience": "us-east-1:abcd"}, name="pool").status_code == 302
+    assert (
+        create(
+            root_client,
+            {"entity_type": "web", "web_provider": "cognito", "web_audience": "us-east-1:abcd"},
+            name="pool",
+        ).status_code
+        == 302
+    )
     assert statement("pool")["Condition"]["StringEquals"] == {"cognito-identity.amazonaws.com:aud": "us-east-1:abcd"}
 
-    missing = root_client.post("/iam/roles/create", {"step": "1", "action": "next", "entity_type": "web",
-                                                     "web_provider": "facebook"})
+    missing = root_client.post(
+        "/iam/roles/create", {"step": "1", "action": "next", "entity_type": "web", "web_provider": "facebook"}
+    )
     assert missing.status_code == 400 and "Enter the application id." in text(missing)
 
 
 def test_wizard_saml_programmatic_and_console(root_client):
     provider = f"arn:aws:iam::{ACCOUNT}:saml-provider/Okta"
-    assert create(root_client, {"entity_type": "saml", "saml_provider": provider, "saml_access": "console"},
-                  name="saml-console").status_code == 302
+    assert (
+        create(
+            root_client,
+            {"entity_type": "saml", "saml_provider": provider, "saml_access": "console"},
+            name="saml-console",
+        ).status_code
+        == 302
+    )
     s = statement("saml-console")
     assert s["Principal"] == {"Federated": provider} and s["Action"] == "sts:AssumeRoleWithSAML"
     assert s["Condition"] == {"StringEquals": {"SAML:aud": "https://signin.aws.amazon.com/saml"}}
 
-    assert create(root_client, {"entity_type": "saml", "saml_provider": provider, "saml_access": "programmatic"},
-                  name="saml-api").status_code == 302
+    assert (
+        create(
+            root_client,
+            {"entity_type": "saml", "saml_provider": provider, "saml_access": "programmatic"},
+            name="saml-api",
+        ).status_code
+        == 302
+    )
     assert "Condition" not in statement("saml-api")
 
-    bad = root_client.post("/iam/roles/create", {"step": "1", "action": "next", "entity_type": "saml",
-                                                 "saml_provider": "Okta"})
+    bad = root_client.post(
+        "/iam/roles/create", {"step": "1", "action": "next", "entity_type": "saml", "saml_provider": "Okta"}
+    )
     assert bad.status_code == 400 and "The SAML provider ARN must look like" in text(bad)
 
 
@@ -267,8 +358,9 @@ def test_wizard_custom_starter_is_prefilled_and_refused_until_completed(root_cli
     assert '"Sid": "Statement1"' in body and '"Principal": {}' in body
 
     starter = re.search(r'name="custom_policy"[^>]*>(.*?)</textarea>', body, re.S).group(1)
-    response = root_client.post("/iam/roles/create", {"step": "1", "action": "next", "entity_type": "custom",
-                                                      "custom_policy": starter})
+    response = root_client.post(
+        "/iam/roles/create", {"step": "1", "action": "next", "entity_type": "custom", "custom_policy": starter}
+    )
     assert response.status_code == 400 and 'data-testid="trust-error"' in text(response)
     assert not Role.objects.exists()
 
@@ -276,66 +368,113 @@ def test_wizard_custom_starter_is_prefilled_and_refused_until_completed(root_cli
 def test_wizard_custom_with_prohibited_resource_shows_findings_and_creates_nothing(root_client):
     document = trust({"Service": "ec2.amazonaws.com"}, Resource="*")
 
-    step1 = root_client.post("/iam/roles/create", {"step": "1", "action": "next", "entity_type": "custom",
-                                                   "custom_policy": document})
+    step1 = root_client.post(
+        "/iam/roles/create", {"step": "1", "action": "next", "entity_type": "custom", "custom_policy": document}
+    )
     assert step1.status_code == 400
     body = text(step1)
     assert "Has prohibited field Resource." in body and 'data-testid="validation-findings"' in body
     assert 'name="step" value="1"' in body
 
     # Skipping ahead to Create role with the hidden fields doesn't get round the check.
-    forged = root_client.post("/iam/roles/create", {"step": "3", "action": "create", "entity_type": "custom",
-                                                    "custom_policy": document, "role_name": "sneaky"})
+    forged = root_client.post(
+        "/iam/roles/create",
+        {"step": "3", "action": "create", "entity_type": "custom", "custom_policy": document, "role_name": "sneaky"},
+    )
     assert forged.status_code == 400 and "Has prohibited field Resource." in text(forged)
     assert not Role.objects.exists()
 
 
 def test_wizard_live_validation_of_a_custom_policy(root_client):
-    response = root_client.post("/iam/roles/validate_trust",
-                                {"custom_policy": trust({"Service": "ec2.amazonaws.com"}, Resource="*")},
-                                headers={"HX-Request": "true", "HX-Target": "validation-findings"})
+    response = root_client.post(
+        "/iam/roles/validate_trust",
+        {"custom_policy": trust({"Service": "ec2.amazonaws.com"}, Resource="*")},
+        headers={"HX-Request": "true", "HX-Target": "validation-findings"},
+    )
     body = text(response)
     assert response.status_code == 200 and body.lstrip().startswith('<div id="validation-findings"')
     assert "Has prohibited field Resource." in body
     assert root_client.get("/iam/roles/validate_trust").status_code == 405
 
 
-@pytest.mark.parametrize(("name", "message"), [
-    ("", "Role name is required."),
-    ("bad name!", "Member must satisfy regular expression pattern: [\\w+=,.@-]+"),
-    ("r" * 65, "Member must have length less than or equal to 64"),
-    ("EXISTING", "Role with name EXISTING already exists."),
-])
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("", "Role name is required."),
+        ("bad name!", "Member must satisfy regular expression pattern: [\\w+=,.@-]+"),
+        ("r" * 65, "Member must have length less than or equal to 64"),
+        ("EXISTING", "Role with name EXISTING already exists."),
+    ],
+)
 def test_wizard_refuses_bad_role_names(root_client, root_ctx, name, message):
     make_role(root_ctx, "existing")
-    response = root_client.post("/iam/roles/create", {"step": "3", "action": "create", "entity_type": "service",
-                                                      "service": "ec2", "use_case": "ec2", "role_name": name})
+    response = root_client.post(
+        "/iam/roles/create",
+        {
+            "step": "3",
+            "action": "create",
+            "entity_type": "service",
+            "service": "ec2",
+            "use_case": "ec2",
+            "role_name": name,
+        },
+    )
     assert response.status_code == 400 and message in text(response)
     assert Role.objects.count() == 1 and not InstanceProfile.objects.exists()
 
 
 def test_wizard_tags_boundary_and_all_or_nothing(root_client):
-    response = create(root_client, {"entity_type": "service", "service": "lambda", "use_case": "lambda"},
-                      name="tagged", use_boundary="on", boundary=READ_ONLY, tag_key=["team"], tag_value=["blue"])
+    response = create(
+        root_client,
+        {"entity_type": "service", "service": "lambda", "use_case": "lambda"},
+        name="tagged",
+        use_boundary="on",
+        boundary=READ_ONLY,
+        tag_key=["team"],
+        tag_value=["blue"],
+    )
     assert response.status_code == 302
     role = Role.objects.get(name="tagged")
     assert role.permissions_boundary.arn == READ_ONLY and role.tags == [{"Key": "team", "Value": "blue"}]
 
-    dup = root_client.post("/iam/roles/create", {"step": "3", "action": "create", "entity_type": "service",
-                                                 "service": "lambda", "use_case": "lambda", "role_name": "dup",
-                                                 "tag_key": ["a", "A"], "tag_value": ["1", "2"]})
+    dup = root_client.post(
+        "/iam/roles/create",
+        {
+            "step": "3",
+            "action": "create",
+            "entity_type": "service",
+            "service": "lambda",
+            "use_case": "lambda",
+            "role_name": "dup",
+            "tag_key": ["a", "A"],
+            "tag_value": ["1", "2"],
+        },
+    )
     assert dup.status_code == 400 and "Duplicate tag keys found." in text(dup)
-    bad_policy = root_client.post("/iam/roles/create", {"step": "3", "action": "create", "entity_type": "service",
-                                                        "service": "ec2", "use_case": "ec2", "role_name": "half",
-                                                        "policies": ["arn:aws:iam::aws:policy/NoSuchPolicy"]})
+    bad_policy = root_client.post(
+        "/iam/roles/create",
+        {
+            "step": "3",
+            "action": "create",
+            "entity_type": "service",
+            "service": "ec2",
+            "use_case": "ec2",
+            "role_name": "half",
+            "policies": ["arn:aws:iam::aws:policy/NoSuchPolicy"],
+        },
+    )
     assert bad_policy.status_code in (400, 404) and "NoSuchPolicy" in text(bad_policy)
     assert not Role.objects.filter(name__in=["dup", "half"]).exists() and not InstanceProfile.objects.exists()
 
 
 def test_wizard_survives_garbage(root_client):
-    for data in ({"step": "x", "action": "next"}, {"step": "9", "action": "goto:7"}, {"entity_type": "nope",
-                 "service": "nope", "use_case": "nope", "web_provider": "x", "action": "next"},
-                 {"action": "remove_tag:99"}, {"action": "filter", "policy_query": "S3", "step": "2"}):
+    for data in (
+        {"step": "x", "action": "next"},
+        {"step": "9", "action": "goto:7"},
+        {"entity_type": "nope", "service": "nope", "use_case": "nope", "web_provider": "x", "action": "next"},
+        {"action": "remove_tag:99"},
+        {"action": "filter", "policy_query": "S3", "step": "2"},
+    ):
         assert root_client.post("/iam/roles/create", data).status_code in (200, 400)
 
 
@@ -376,13 +515,22 @@ def test_role_detail_runs_a_constant_number_of_queries(root_client, root_ctx):
         assert counts[0] == counts[1], tab
 
 
-@pytest.mark.parametrize(("seconds", "message"), [
-    ("3599", "Value '3599' at 'maxSessionDuration' failed to satisfy constraint: Member must have value greater "
-             "than or equal to 3600"),
-    ("43201", "Value '43201' at 'maxSessionDuration' failed to satisfy constraint: Member must have value less "
-              "than or equal to 43200"),
-    ("ten", "Enter the maximum session duration as a whole number of seconds"),
-])
+@pytest.mark.parametrize(
+    ("seconds", "message"),
+    [
+        (
+            "3599",
+            "Value '3599' at 'maxSessionDuration' failed to satisfy constraint: Member must have value greater "
+            "than or equal to 3600",
+        ),
+        (
+            "43201",
+            "Value '43201' at 'maxSessionDuration' failed to satisfy constraint: Member must have value less "
+            "than or equal to 43200",
+        ),
+        ("ten", "Enter the maximum session duration as a whole number of seconds"),
+    ],
+)
 def test_max_session_duration_bounds(root_client, root_ctx, seconds, message):
     make_role(root_ctx, "app")
     response = root_client.post("/iam/roles/app/edit", {"description": "x", "duration": "custom", "custom": seconds})
@@ -396,7 +544,9 @@ def test_edit_role_description_and_duration(root_client, root_ctx):
     page = text(root_client.get("/iam/roles/app/edit"))
     assert "12 hours" in page and "Custom duration" in page
 
-    assert root_client.post("/iam/roles/app/edit", {"description": "Batch jobs", "duration": "28800"}).status_code == 302
+    assert (
+        root_client.post("/iam/roles/app/edit", {"description": "Batch jobs", "duration": "28800"}).status_code == 302
+    )
     role = Role.objects.get(name="app")
     assert (role.description, role.max_session_duration) == ("Batch jobs", 28800)
     assert "8 hours" in text(root_client.get("/iam/roles/app"))
@@ -410,8 +560,9 @@ def test_edit_trust_policy(root_client, root_ctx):
     page = text(root_client.get("/iam/roles/app/trust"))
     assert '"Service": "ec2.amazonaws.com"' in page
 
-    prohibited = root_client.post("/iam/roles/app/trust",
-                                  {"policy_document": trust({"Service": "ec2.amazonaws.com"}, Resource="*")})
+    prohibited = root_client.post(
+        "/iam/roles/app/trust", {"policy_document": trust({"Service": "ec2.amazonaws.com"}, Resource="*")}
+    )
     assert prohibited.status_code == 400
     assert "MalformedPolicyDocument: Has prohibited field Resource." in plain(prohibited)
 
@@ -432,8 +583,9 @@ def test_edit_trust_policy_with_bad_json(root_client, root_ctx):
 
 def test_edit_trust_policy_names_unknown_principal(root_client, root_ctx):
     make_role(root_ctx, "app")
-    response = root_client.post("/iam/roles/app/trust",
-                                {"policy_document": trust({"AWS": f"arn:aws:iam::{ACCOUNT}:user/ghost"})})
+    response = root_client.post(
+        "/iam/roles/app/trust", {"policy_document": trust({"AWS": f"arn:aws:iam::{ACCOUNT}:user/ghost"})}
+    )
     assert response.status_code == 400
     assert f'Invalid principal in policy: "AWS":"arn:aws:iam::{ACCOUNT}:user/ghost"' in text(response)
 
@@ -462,7 +614,10 @@ def test_attach_detach_inline_boundary_and_tags(root_client, root_ctx):
     assert "ReadOnlyAccess" in text(root_client.get(f"{base}/attach_policies"))
     none = root_client.post(f"{base}/attach_policies", {"action": "attach"})
     assert none.status_code == 400 and "Select at least one policy." in text(none)
-    assert root_client.post(f"{base}/attach_policies", {"action": "attach", "policies": [READ_ONLY, S3_READ]}).status_code == 302
+    assert (
+        root_client.post(f"{base}/attach_policies", {"action": "attach", "policies": [READ_ONLY, S3_READ]}).status_code
+        == 302
+    )
     assert RolePolicyAttachment.objects.count() == 2
     assert root_client.post(f"{base}/detach_policy", {"policy_arn": S3_READ}).status_code == 302
     assert list(RolePolicyAttachment.objects.values_list("policy__arn", flat=True)) == [READ_ONLY]
@@ -494,8 +649,15 @@ def test_attach_detach_inline_boundary_and_tags(root_client, root_ctx):
 
 
 def test_delete_role_removes_instance_profile_and_policies(root_client):
-    assert create(root_client, {"entity_type": "service", "service": "ec2", "use_case": "ec2"}, name="doomed",
-                  policies=[READ_ONLY]).status_code == 302
+    assert (
+        create(
+            root_client,
+            {"entity_type": "service", "service": "ec2", "use_case": "ec2"},
+            name="doomed",
+            policies=[READ_ONLY],
+        ).status_code
+        == 302
+    )
     root_client.post("/iam/roles/doomed/inline_policy", {"policy_name": "p1", "policy_document": DOC})
     assert InstanceProfile.objects.count() == 1 and InlinePolicy.objects.count() == 1
 
@@ -511,18 +673,44 @@ def test_delete_role_removes_instance_profile_and_policies(root_client):
 
 # ---- isolation and bad input --------------------------------------------------------------------------------------
 
-ROLE_URLS = ("", "/edit", "/trust", "/delete", "/attach_policies", "/detach_policy", "/inline_policy",
-             "/inline_policy?name=inline1", "/delete_inline_policy", "/boundary", "/tags", "/revoke_sessions",
-             "?tab=trust", "?tab=last_accessed")
+ROLE_URLS = (
+    "",
+    "/edit",
+    "/trust",
+    "/delete",
+    "/attach_policies",
+    "/detach_policy",
+    "/inline_policy",
+    "/inline_policy?name=inline1",
+    "/delete_inline_policy",
+    "/boundary",
+    "/tags",
+    "/revoke_sessions",
+    "?tab=trust",
+    "?tab=last_accessed",
+)
 
 
 def test_other_accounts_roles_are_404_everywhere(root_client, other_root_ctx):
     make_role(other_root_ctx, "theirs", policies=[READ_ONLY], inline=True)
-    before = (Role.objects.get(name="theirs").assume_role_policy, RolePolicyAttachment.objects.count(),
-              InlinePolicy.objects.count())
-    posted = {"confirm": "theirs", "action": "set", "acknowledge": "on", "policy_arn": READ_ONLY,
-              "policy_name": "inline1", "policy_document": EC2_TRUST, "duration": "7200", "boundary": READ_ONLY,
-              "tag_key": "k", "tag_value": "v", "policies": [S3_READ]}
+    before = (
+        Role.objects.get(name="theirs").assume_role_policy,
+        RolePolicyAttachment.objects.count(),
+        InlinePolicy.objects.count(),
+    )
+    posted = {
+        "confirm": "theirs",
+        "action": "set",
+        "acknowledge": "on",
+        "policy_arn": READ_ONLY,
+        "policy_name": "inline1",
+        "policy_document": EC2_TRUST,
+        "duration": "7200",
+        "boundary": READ_ONLY,
+        "tag_key": "k",
+        "tag_value": "v",
+        "policies": [S3_READ],
+    }
     for suffix in ROLE_URLS:
         url = f"/iam/roles/theirs{suffix}"
         get = root_client.get(url)
@@ -533,8 +721,11 @@ def test_other_accounts_roles_are_404_everywhere(root_client, other_root_ctx):
         assert "AROA" not in text(post)
     assert root_client.post("/iam/roles/delete_selected", {"roles": ["theirs"], "confirm": "theirs"}).status_code == 200
     assert "theirs" not in plain(root_client.get("/iam/roles/delete_selected?roles=theirs"))
-    after = (Role.objects.get(name="theirs").assume_role_policy, RolePolicyAttachment.objects.count(),
-             InlinePolicy.objects.count())
+    after = (
+        Role.objects.get(name="theirs").assume_role_policy,
+        RolePolicyAttachment.objects.count(),
+        InlinePolicy.objects.count(),
+    )
     assert before == after and Role.objects.get(name="theirs").tags == []
 
 

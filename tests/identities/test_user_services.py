@@ -147,12 +147,17 @@ def test_login_profile_password_policy_and_no_secret_in_audit(root_ctx):
 def test_wizard_is_all_or_nothing(root_ctx, managed_policies):
     policies = [p.arn for p in policy_services.list_policies(root_ctx, scope="AWS")[:11]]
     with pytest.raises(LimitExceeded, match="PoliciesPerUser: 10"):
-        services.create_user_from_wizard(root_ctx, user_name="half", password="Sup3r-Secret!", require_reset=False,
-                                         policies=policies)
+        services.create_user_from_wizard(
+            root_ctx, user_name="half", password="Sup3r-Secret!", require_reset=False, policies=policies
+        )
     assert not IamUser.objects.filter(name="half").exists()
     assert not LoginProfile.objects.exists()
     # The failed call is history; the calls that were rolled back are not.
-    names = list(AuditEvent.objects.filter(event_name__in=["CreateUser", "AttachUserPolicy"]).values_list("event_name", "error_code"))
+    names = list(
+        AuditEvent.objects.filter(event_name__in=["CreateUser", "AttachUserPolicy"]).values_list(
+            "event_name", "error_code"
+        )
+    )
     assert names == [("AttachUserPolicy", "LimitExceeded")]
 
 

@@ -21,8 +21,9 @@ def test_user_effective_permissions_respect_the_boundary(root_ctx, root_client, 
     found = rows(root_client.get("/iam/users/carol?tab=effective").content.decode())
     assert found["s3"] == "Full access"
     assert found["iam"].startswith("Full: List") and "Write" not in found["iam"]
-    services.put_user_permissions_boundary(root_ctx, user_name="carol",
-                                           permissions_boundary="arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess")
+    services.put_user_permissions_boundary(
+        root_ctx, user_name="carol", permissions_boundary="arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
+    )
     bounded = rows(root_client.get("/iam/users/carol?tab=effective").content.decode())
     assert "Write" not in bounded["s3"] and "iam" not in bounded
 
@@ -31,7 +32,9 @@ def test_group_and_empty_user(root_ctx, root_client, managed_policies):
     services.create_user(root_ctx, user_name="dave")
     assert "Nothing is allowed" in root_client.get("/iam/users/dave?tab=effective").content.decode()
     services.create_group(root_ctx, group_name="ops")
-    policy_services.attach_group_policy(root_ctx, group_name="ops", policy_arn="arn:aws:iam::aws:policy/AmazonEC2ReadOnlyAccess")
+    policy_services.attach_group_policy(
+        root_ctx, group_name="ops", policy_arn="arn:aws:iam::aws:policy/AmazonEC2ReadOnlyAccess"
+    )
     assert "ec2" in rows(root_client.get("/iam/groups/ops?tab=effective").content.decode())
 
 
@@ -40,12 +43,21 @@ def test_role_effective_permissions_follow_its_policies_and_boundary(root_ctx, r
 
     from identities import roles
 
-    trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {
-        "Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+    trust = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
+            ],
+        }
+    )
     roles.create_role(root_ctx, role_name="app", assume_role_policy_document=trust)
     assert "Nothing is allowed" in root_client.get("/iam/roles/app?tab=effective").content.decode()
-    policy_services.attach_role_policy(root_ctx, role_name="app", policy_arn="arn:aws:iam::aws:policy/AmazonS3FullAccess")
+    policy_services.attach_role_policy(
+        root_ctx, role_name="app", policy_arn="arn:aws:iam::aws:policy/AmazonS3FullAccess"
+    )
     assert rows(root_client.get("/iam/roles/app?tab=effective").content.decode())["s3"] == "Full access"
-    roles.put_role_permissions_boundary(root_ctx, role_name="app",
-                                        permissions_boundary="arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess")
+    roles.put_role_permissions_boundary(
+        root_ctx, role_name="app", permissions_boundary="arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
+    )
     assert "Write" not in rows(root_client.get("/iam/roles/app?tab=effective").content.decode())["s3"]

@@ -19,13 +19,23 @@ from policies import services
 from policies.models import ManagedPolicy, PolicyVersion, UserPolicyAttachment
 
 ACCOUNT = "111122223333"
-GOOD = json.dumps({"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::reports/*"}]}, indent=4)
+GOOD = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::reports/*"}],
+    },
+    indent=4,
+)
 TYPO = GOOD.replace("s3:GetObject", "s3:GetObjekt")
-PASS_ROLE = json.dumps({"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}]}, indent=4)
-TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+PASS_ROLE = json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}]}, indent=4
+)
+TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+    }
+)
 HX = {"HTTP_HX_REQUEST": "true"}
 
 
@@ -121,11 +131,19 @@ def test_findings_panel_tabs_pick_the_findings_shown(root_client):
     assert "Security (1)" in panel and "Pass role with star in resource" in panel  # the only non-empty tab
     other = root_client.post("/iam/policies/validate", {"policy_document": PASS_ROLE, "findings_tab": "SUGGESTION"})
     assert b"Pass role with star in resource" not in other.content and b"No suggestions findings." in other.content
-    oversize = json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Sid": f"S{i}", "Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::bucket-{i}/*"}
-        for i in range(120)]})
-    assert b"Policy size exceeds identity policy quota" in root_client.post(
-        "/iam/policies/validate", {"policy_document": oversize}).content
+    oversize = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Sid": f"S{i}", "Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::bucket-{i}/*"}
+                for i in range(120)
+            ],
+        }
+    )
+    assert (
+        b"Policy size exceeds identity policy quota"
+        in root_client.post("/iam/policies/validate", {"policy_document": oversize}).content
+    )
 
 
 def test_next_is_refused_while_there_is_an_error(root_client):
@@ -138,12 +156,17 @@ def test_next_is_refused_while_there_is_an_error(root_client):
     principal["Statement"][0]["Principal"] = "*"
     response = root_client.post("/iam/policies/create", {"policy_document": json.dumps(principal), "action": "next"})
     assert b"Policy document should not specify a principal." in response.content
-    hx = root_client.post("/iam/policies/create", {"policy_document": "{nope", "action": "next"},
-                          HTTP_HX_TARGET="policy-wizard", **HX)
+    hx = root_client.post(
+        "/iam/policies/create", {"policy_document": "{nope", "action": "next"}, HTTP_HX_TARGET="policy-wizard", **HX
+    )
     assert hx.status_code == 200 and hx.content.decode().lstrip().startswith('<form id="policy-wizard"')
     # Skipping straight to "create" is refused the same way.
-    assert root_client.post("/iam/policies/create", {"policy_document": TYPO, "action": "create",
-                                                     "policy_name": "Sneaky"}).status_code == 400
+    assert (
+        root_client.post(
+            "/iam/policies/create", {"policy_document": TYPO, "action": "create", "policy_name": "Sneaky"}
+        ).status_code
+        == 400
+    )
     assert not ManagedPolicy.objects.filter(name="Sneaky").exists()
 
 
@@ -152,9 +175,18 @@ def test_create_policy_from_the_review_step(root_client):
     body = review.content.decode()
     assert review.status_code == 200 and "Review and create" in body and "Amazon S3" in body
     assert 'data-testid="permissions-summary"' in body and "Limited: Read" in body
-    created = root_client.post("/iam/policies/create", {
-        "policy_document": GOOD, "action": "create", "step": "2", "policy_name": "ReadReports",
-        "description": "Read the reports", "tag_key": ["team"], "tag_value": ["analytics"]})
+    created = root_client.post(
+        "/iam/policies/create",
+        {
+            "policy_document": GOOD,
+            "action": "create",
+            "step": "2",
+            "policy_name": "ReadReports",
+            "description": "Read the reports",
+            "tag_key": ["team"],
+            "tag_value": ["analytics"],
+        },
+    )
     assert created.status_code == 302 and created.url == url(arn_of("ReadReports"))
     policy = ManagedPolicy.objects.get(arn=arn_of("ReadReports"))
     assert policy.description == "Read the reports" and policy.tags == [{"Key": "team", "Value": "analytics"}]
@@ -167,28 +199,57 @@ def test_create_shows_name_and_tag_errors_inline(root_client, root_ctx):
     make_policy(root_ctx, "Taken")
     check = root_client.get("/iam/policies/check_name", {"policy_name": "bad name!"}, **HX).content.decode()
     assert 'id="policy-name-error"' in check and "failed to satisfy constraint" in check and "[\\w+=,.@-]+" in check
-    assert "A policy called taken already exists." in root_client.get(
-        "/iam/policies/check_name", {"policy_name": "taken"}).content.decode()
+    assert (
+        "A policy called taken already exists."
+        in root_client.get("/iam/policies/check_name", {"policy_name": "taken"}).content.decode()
+    )
     assert "></span>" in root_client.get("/iam/policies/check_name", {"policy_name": "Fine"}).content.decode()
-    long = root_client.post("/iam/policies/create", {"policy_document": GOOD, "action": "create", "step": "2",
-                                                     "policy_name": "x" * 129})
+    long = root_client.post(
+        "/iam/policies/create", {"policy_document": GOOD, "action": "create", "step": "2", "policy_name": "x" * 129}
+    )
     assert long.status_code == 400 and b"Member must have length less than or equal to 128" in long.content
-    dup = root_client.post("/iam/policies/create", {"policy_document": GOOD, "action": "create", "step": "2",
-                                                    "policy_name": "TAKEN"})
+    dup = root_client.post(
+        "/iam/policies/create", {"policy_document": GOOD, "action": "create", "step": "2", "policy_name": "TAKEN"}
+    )
     assert b"A policy called TAKEN already exists. Duplicate names are not allowed." in dup.content
-    tags = root_client.post("/iam/policies/create", {"policy_document": GOOD, "action": "create", "step": "2",
-                                                     "policy_name": "Tagged", "tag_key": ["a", "A"],
-                                                     "tag_value": ["1", "2"]})
+    tags = root_client.post(
+        "/iam/policies/create",
+        {
+            "policy_document": GOOD,
+            "action": "create",
+            "step": "2",
+            "policy_name": "Tagged",
+            "tag_key": ["a", "A"],
+            "tag_value": ["1", "2"],
+        },
+    )
     assert b"Duplicate tag keys found." in tags.content
-    too_many = root_client.post("/iam/policies/create", {
-        "policy_document": GOOD, "action": "create", "step": "2", "policy_name": "Tagged",
-        "tag_key": [f"k{i}" for i in range(51)], "tag_value": ["v"] * 51})
+    too_many = root_client.post(
+        "/iam/policies/create",
+        {
+            "policy_document": GOOD,
+            "action": "create",
+            "step": "2",
+            "policy_name": "Tagged",
+            "tag_key": [f"k{i}" for i in range(51)],
+            "tag_value": ["v"] * 51,
+        },
+    )
     assert too_many.status_code == 400 and b"less than or equal to 50" in too_many.content
     assert not ManagedPolicy.objects.filter(name="Tagged").exists()
     add = root_client.post("/iam/policies/create", {"policy_document": GOOD, "action": "add_tag", "step": "2"})
     assert add.content.count(b'name="tag_key"') == 1 and b"You can add up to 49 more tags." in add.content
-    back = root_client.post("/iam/policies/create", {"policy_document": GOOD, "action": "previous", "step": "2",
-                                                     "policy_name": "Kept", "tag_key": ["team"], "tag_value": ["x"]})
+    back = root_client.post(
+        "/iam/policies/create",
+        {
+            "policy_document": GOOD,
+            "action": "previous",
+            "step": "2",
+            "policy_name": "Kept",
+            "tag_key": ["team"],
+            "tag_value": ["x"],
+        },
+    )
     assert b'type="hidden" name="policy_name" value="Kept"' in back.content and b'value="team"' in back.content
 
 
@@ -212,18 +273,22 @@ def test_aws_managed_policy_detail_shows_its_summary_and_document(root_client):
 
 def test_service_summary_lists_the_actions(root_client, root_ctx):
     policy = make_policy(root_ctx)
-    page = root_client.get(url(policy.arn, "?tab=permissions&service=s3&effect=Allow"),
-                           HTTP_HX_TARGET="policy-tab", **HX).content.decode()
+    page = root_client.get(
+        url(policy.arn, "?tab=permissions&service=s3&effect=Allow"), HTTP_HX_TARGET="policy-tab", **HX
+    ).content.decode()
     assert page.lstrip().startswith('<div id="policy-tab"') and 'data-testid="service-summary"' in page
     assert "GetObject" in page and "Read (1 of" in page and "Back to summary" in page
     assert root_client.get(url(policy.arn, "?tab=permissions&service=nope&effect=Deny")).status_code == 200
 
 
 def test_tabs_render_and_last_accessed_is_a_placeholder(root_client, root_ctx):
-    policy = services.create_policy(root_ctx, policy_name="Tagged", policy_document=GOOD,
-                                    tags=[identity_services.Tag("env", "prod")])
-    assert b"Last accessed information appears once calls have been recorded." in root_client.get(
-        url(policy.arn, "?tab=last_accessed")).content
+    policy = services.create_policy(
+        root_ctx, policy_name="Tagged", policy_document=GOOD, tags=[identity_services.Tag("env", "prod")]
+    )
+    assert (
+        b"Last accessed information appears once calls have been recorded."
+        in root_client.get(url(policy.arn, "?tab=last_accessed")).content
+    )
     tags = root_client.get(url(policy.arn, "?tab=tags")).content.decode()
     assert "env" in tags and "prod" in tags
     assert root_client.get(url(policy.arn, "?tab=bogus")).status_code == 200
@@ -236,13 +301,18 @@ def test_entities_tab_attach_and_detach(root_client, root_ctx):
     role_services.create_role(root_ctx, role_name="Worker", assume_role_policy_document=TRUST)
     picker = root_client.get(url(policy.arn, "/attach")).content.decode()
     assert "alice" in picker and "Analysts" in picker and "Worker" in picker
-    filtered = root_client.post(url(policy.arn, "/attach"), {"q": "ali", "entities": ["group:Analysts"]},
-                                HTTP_HX_TARGET="attach-candidates", **HX).content.decode()
+    filtered = root_client.post(
+        url(policy.arn, "/attach"),
+        {"q": "ali", "entities": ["group:Analysts"]},
+        HTTP_HX_TARGET="attach-candidates",
+        **HX,
+    ).content.decode()
     assert "alice" in filtered and "Worker" not in filtered and 'value="group:Analysts"' in filtered  # kept
     nothing = root_client.post(url(policy.arn, "/attach"), {"action": "attach"})
     assert nothing.status_code == 400 and b"Select at least one user, group or role." in nothing.content
-    done = root_client.post(url(policy.arn, "/attach"), {
-        "action": "attach", "entities": ["user:alice", "group:Analysts", "role:Worker"]})
+    done = root_client.post(
+        url(policy.arn, "/attach"), {"action": "attach", "entities": ["user:alice", "group:Analysts", "role:Worker"]}
+    )
     assert done.status_code == 302 and done.url == url(policy.arn, "?tab=entities")
     tab = root_client.get(done.url).content.decode()
     assert 'data-testid="entity-count">(3)' in tab and "Permissions policy" in tab
@@ -255,8 +325,10 @@ def test_entities_tab_attach_and_detach(root_client, root_ctx):
     # A missing entity fails the whole batch, with the AWS message.
     root_client.post(url(policy.arn, "/attach"), {"action": "attach", "entities": ["user:alice", "user:ghost"]})
     assert not UserPolicyAttachment.objects.filter(policy=policy).exists()
-    assert b"The user with name ghost cannot be found." in root_client.post(
-        url(policy.arn, "/attach"), {"action": "attach", "entities": ["user:ghost"]}).content
+    assert (
+        b"The user with name ghost cannot be found."
+        in root_client.post(url(policy.arn, "/attach"), {"action": "attach", "entities": ["user:ghost"]}).content
+    )
 
 
 # ---- edit and versions ------------------------------------------------------------------------------------------
@@ -270,8 +342,9 @@ def test_edit_creates_a_new_default_version(root_client, root_ctx):
     assert refused.status_code == 400 and b"s3:GetObjekt does not exist" in refused.content
     review = root_client.post(url(policy.arn, "/edit"), {"action": "next", "policy_document": GOOD})
     assert b"Review and save" in review.content and b"version limit" not in review.content
-    saved = root_client.post(url(policy.arn, "/edit"), {"action": "save", "step": "2",
-                                                       "policy_document": GOOD.replace("reports", "team")})
+    saved = root_client.post(
+        url(policy.arn, "/edit"), {"action": "save", "step": "2", "policy_document": GOOD.replace("reports", "team")}
+    )
     assert saved.status_code == 302 and saved.url == url(policy.arn, "?tab=versions")
     policy.refresh_from_db()
     assert policy.default_version_id == "v2" and "team" in policy.versions.get(version_id="v2").document

@@ -19,8 +19,12 @@ from identities import services as identity_services
 from policies import services
 from policies.models import ManagedPolicy, PolicyVersion, UserPolicyAttachment
 
-S3_READ = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]})
-S3_WRITE = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"}]})
+S3_READ = json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
+)
+S3_WRITE = json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"}]}
+)
 
 
 def test_create_policy_and_versions(root_ctx):
@@ -53,9 +57,18 @@ def test_five_versions_at_most(root_ctx):
 
 @pytest.mark.parametrize(
     "document",
-    ["{not json", "[]", json.dumps({"Version": "2012-10-17"}),
-     json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject"}]}),
-     json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": "*"}]})],
+    [
+        "{not json",
+        "[]",
+        json.dumps({"Version": "2012-10-17"}),
+        json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject"}]}),
+        json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": "*"}],
+            }
+        ),
+    ],
 )
 def test_malformed_documents_are_refused_and_nothing_is_saved(root_ctx, document):
     with pytest.raises(MalformedPolicyDocument):
@@ -75,7 +88,9 @@ def test_managed_policy_size_limit_ignores_whitespace(root_ctx):
 
 def test_duplicate_policy_name_case_insensitive(root_ctx):
     services.create_policy(root_ctx, policy_name="Dup", policy_document=S3_READ)
-    with pytest.raises(EntityAlreadyExists, match="A policy called dup already exists. Duplicate names are not allowed."):
+    with pytest.raises(
+        EntityAlreadyExists, match="A policy called dup already exists. Duplicate names are not allowed."
+    ):
         services.create_policy(root_ctx, policy_name="dup", policy_document=S3_READ)
 
 

@@ -19,8 +19,12 @@ from policies import services as policy_services
 from sts import services as sts
 from sts.models import TemporaryCredential
 
-EC2_TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+EC2_TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+    }
+)
 
 
 def account_trust(account_id: str, *, mfa: bool = False) -> str:
@@ -30,8 +34,9 @@ def account_trust(account_id: str, *, mfa: bool = False) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
 
 
-ASSUME_ANY = json.dumps({"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]})
+ASSUME_ANY = json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}
+)
 
 
 def user_ctx(root_ctx, name: str, *inline_docs: str) -> CallContext:
@@ -46,9 +51,13 @@ def session_ctx(issued: sts.IssuedCredentials) -> CallContext:
 
 
 def test_create_role_with_instance_profile_like_the_console(root_ctx, managed_policies):
-    role = roles.create_role_from_wizard(root_ctx, role_name="S3Reader", trust_policy=EC2_TRUST,
-                                         policies=["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"],
-                                         instance_profile=True)
+    role = roles.create_role_from_wizard(
+        root_ctx,
+        role_name="S3Reader",
+        trust_policy=EC2_TRUST,
+        policies=["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"],
+        instance_profile=True,
+    )
     assert role.role_id.startswith("AROA") and role.arn == "arn:aws:iam::111122223333:role/S3Reader"
     profile = InstanceProfile.objects.get(name="S3Reader")
     assert list(profile.roles.all()) == [role] and profile.instance_profile_id.startswith("AIPA")
@@ -60,13 +69,40 @@ def test_create_role_with_instance_profile_like_the_console(root_ctx, managed_po
 
 def test_trust_policy_validation(root_ctx):
     with pytest.raises(MalformedPolicyDocument, match="Has prohibited field Resource"):
-        roles.create_role(root_ctx, role_name="r", assume_role_policy_document=json.dumps({
-            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
-                                                   "Action": "sts:AssumeRole", "Resource": "*"}]}))
+        roles.create_role(
+            root_ctx,
+            role_name="r",
+            assume_role_policy_document=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "ec2.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                            "Resource": "*",
+                        }
+                    ],
+                }
+            ),
+        )
     with pytest.raises(MalformedPolicyDocument, match="Invalid principal in policy"):
-        roles.create_role(root_ctx, role_name="r", assume_role_policy_document=json.dumps({
-            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {
-                "AWS": "arn:aws:iam::111122223333:user/ghost"}, "Action": "sts:AssumeRole"}]}))
+        roles.create_role(
+            root_ctx,
+            role_name="r",
+            assume_role_policy_document=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"AWS": "arn:aws:iam::111122223333:user/ghost"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                }
+            ),
+        )
     assert not Role.objects.exists()
 
 
@@ -80,7 +116,9 @@ def test_same_account_user_with_permission_assumes_role(root_ctx):
     assert issued.secret_access_key not in issued.credential.secret_encrypted
     event = AuditEvent.objects.get(event_name="AssumeRole")
     assert event.record["eventSource"] == "sts.amazonaws.com"
-    assert issued.session_token not in json.dumps(event.record) and issued.secret_access_key not in json.dumps(event.record)
+    assert issued.session_token not in json.dumps(event.record) and issued.secret_access_key not in json.dumps(
+        event.record
+    )
 
 
 def test_account_trust_without_identity_permission_is_denied(root_ctx):
@@ -92,15 +130,21 @@ def test_account_trust_without_identity_permission_is_denied(root_ctx):
 
 
 def test_mfa_condition_in_trust_policy(root_ctx):
-    roles.create_role(root_ctx, role_name="Admin", assume_role_policy_document=account_trust(root_ctx.account_id, mfa=True))
+    roles.create_role(
+        root_ctx, role_name="Admin", assume_role_policy_document=account_trust(root_ctx.account_id, mfa=True)
+    )
     alice = user_ctx(root_ctx, "alice", ASSUME_ANY)
     with pytest.raises(AccessDenied, match="because no role trust policy allows the sts:AssumeRole action"):
         sts.assume_role(alice, role_arn="arn:aws:iam::111122223333:role/Admin", role_session_name="alice")
 
 
 def test_duration_bounds_and_chaining(root_ctx):
-    roles.create_role(root_ctx, role_name="Admin", assume_role_policy_document=account_trust(root_ctx.account_id),
-                      max_session_duration=7200)
+    roles.create_role(
+        root_ctx,
+        role_name="Admin",
+        assume_role_policy_document=account_trust(root_ctx.account_id),
+        max_session_duration=7200,
+    )
     alice = user_ctx(root_ctx, "alice", ASSUME_ANY)
     arn = "arn:aws:iam::111122223333:role/Admin"
     with pytest.raises(ValidationError, match="exceeds the MaxSessionDuration set for this role"):
@@ -117,15 +161,20 @@ def test_duration_bounds_and_chaining(root_ctx):
 
 def test_session_acts_with_role_permissions_and_expires(root_ctx, managed_policies):
     roles.create_role(root_ctx, role_name="Reader", assume_role_policy_document=account_trust(root_ctx.account_id))
-    policy_services.attach_role_policy(root_ctx, role_name="Reader", policy_arn="arn:aws:iam::aws:policy/IAMReadOnlyAccess")
+    policy_services.attach_role_policy(
+        root_ctx, role_name="Reader", policy_arn="arn:aws:iam::aws:policy/IAMReadOnlyAccess"
+    )
     alice = user_ctx(root_ctx, "alice", ASSUME_ANY)
     start = clock.now()
     with clock.frozen(start):
-        issued = sts.assume_role(alice, role_arn="arn:aws:iam::111122223333:role/Reader", role_session_name="alice",
-                                 duration_seconds=900)
+        issued = sts.assume_role(
+            alice, role_arn="arn:aws:iam::111122223333:role/Reader", role_session_name="alice", duration_seconds=900
+        )
         reader = session_ctx(issued)
         assert services.list_users(reader).count() == 1
-        with pytest.raises(AccessDenied, match="assumed-role/Reader/alice is not authorized to perform: iam:CreateUser"):
+        with pytest.raises(
+            AccessDenied, match="assumed-role/Reader/alice is not authorized to perform: iam:CreateUser"
+        ):
             services.create_user(reader, user_name="nope")
     with clock.frozen(start + timedelta(seconds=901)):
         with pytest.raises(sts.ExpiredToken, match="The security token included in the request is expired"):
@@ -139,9 +188,12 @@ def test_session_policy_narrows_the_role(root_ctx, managed_policies):
     roles.create_role(root_ctx, role_name="Admin", assume_role_policy_document=account_trust(root_ctx.account_id))
     policy_services.attach_role_policy(root_ctx, role_name="Admin", policy_arn="arn:aws:iam::aws:policy/IAMFullAccess")
     alice = user_ctx(root_ctx, "alice", ASSUME_ANY)
-    narrow = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:List*", "Resource": "*"}]})
-    issued = sts.assume_role(alice, role_arn="arn:aws:iam::111122223333:role/Admin", role_session_name="alice",
-                             policy=narrow)
+    narrow = json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:List*", "Resource": "*"}]}
+    )
+    issued = sts.assume_role(
+        alice, role_arn="arn:aws:iam::111122223333:role/Admin", role_session_name="alice", policy=narrow
+    )
     ctx = session_ctx(issued)
     services.list_users(ctx)
     with pytest.raises(AccessDenied, match="because no session policy allows the iam:CreateUser action"):
@@ -150,7 +202,9 @@ def test_session_policy_narrows_the_role(root_ctx, managed_policies):
 
 def test_revoke_sessions_refuses_older_sessions_only(root_ctx, managed_policies):
     roles.create_role(root_ctx, role_name="Reader", assume_role_policy_document=account_trust(root_ctx.account_id))
-    policy_services.attach_role_policy(root_ctx, role_name="Reader", policy_arn="arn:aws:iam::aws:policy/IAMReadOnlyAccess")
+    policy_services.attach_role_policy(
+        root_ctx, role_name="Reader", policy_arn="arn:aws:iam::aws:policy/IAMReadOnlyAccess"
+    )
     alice = user_ctx(root_ctx, "alice", ASSUME_ANY)
     arn = "arn:aws:iam::111122223333:role/Reader"
     start = clock.now().replace(microsecond=0)
@@ -166,7 +220,9 @@ def test_revoke_sessions_refuses_older_sessions_only(root_ctx, managed_policies)
 
 
 def test_cross_account_needs_both_sides(root_ctx, other_root_ctx):
-    roles.create_role(root_ctx, role_name="Partner", assume_role_policy_document=account_trust(other_root_ctx.account_id))
+    roles.create_role(
+        root_ctx, role_name="Partner", assume_role_policy_document=account_trust(other_root_ctx.account_id)
+    )
     arn = "arn:aws:iam::111122223333:role/Partner"
     bob = user_ctx(other_root_ctx, "bob")
     with pytest.raises(AccessDenied):
@@ -175,7 +231,9 @@ def test_cross_account_needs_both_sides(root_ctx, other_root_ctx):
     issued = sts.assume_role(carol, role_arn=arn, role_session_name="carol")
     assert issued.credential.account_id == root_ctx.account_id
     outsider = user_ctx(root_ctx, "eve", ASSUME_ANY)
-    roles.create_role(other_root_ctx, role_name="Private", assume_role_policy_document=account_trust(other_root_ctx.account_id))
+    roles.create_role(
+        other_root_ctx, role_name="Private", assume_role_policy_document=account_trust(other_root_ctx.account_id)
+    )
     with pytest.raises(AccessDenied):
         sts.assume_role(outsider, role_arn="arn:aws:iam::444455556666:role/Private", role_session_name="eve")
 

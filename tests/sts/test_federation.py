@@ -34,28 +34,44 @@ def anonymous() -> CallContext:
 
 
 def oidc_provider(account_id: str, url: str = URL, client_ids: tuple[str, ...] = (AUDIENCE,)) -> OpenIdConnectProvider:
-    return OpenIdConnectProvider.objects.create(account_id=account_id, url=url, client_ids=list(client_ids),
-                                                arn=f"arn:aws:iam::{account_id}:oidc-provider/{url}",
-                                                created_at=clock.now())
+    return OpenIdConnectProvider.objects.create(
+        account_id=account_id,
+        url=url,
+        client_ids=list(client_ids),
+        arn=f"arn:aws:iam::{account_id}:oidc-provider/{url}",
+        created_at=clock.now(),
+    )
 
 
 def web_trust(provider_arn: str, *, sub: str = "alice", url: str = URL) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Principal": {"Federated": provider_arn}, "Action": "sts:AssumeRoleWithWebIdentity",
-        "Condition": {"StringEquals": {f"{url}:aud": AUDIENCE, f"{url}:sub": sub}}}]})
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Federated": provider_arn},
+                    "Action": "sts:AssumeRoleWithWebIdentity",
+                    "Condition": {"StringEquals": {f"{url}:aud": AUDIENCE, f"{url}:sub": sub}},
+                }
+            ],
+        }
+    )
 
 
 @pytest.fixture
 def web_role(root_ctx, account):
     provider = oidc_provider(account.id)
-    role = roles.create_role(root_ctx, role_name="WebApp", assume_role_policy_document=web_trust(provider.arn),
-                             max_session_duration=7200)
+    role = roles.create_role(
+        root_ctx, role_name="WebApp", assume_role_policy_document=web_trust(provider.arn), max_session_duration=7200
+    )
     return role, provider
 
 
 def assume_web(token: str, role_arn: str, **kwargs):
-    return federation.assume_role_with_web_identity(anonymous(), role_arn=role_arn, role_session_name="web1",
-                                                    web_identity_token=token, **kwargs)
+    return federation.assume_role_with_web_identity(
+        anonymous(), role_arn=role_arn, role_session_name="web1", web_identity_token=token, **kwargs
+    )
 
 
 def test_token_of_the_classroom_issuer_assumes_a_trusting_role(web_role, account):
@@ -72,8 +88,12 @@ def test_token_of_the_classroom_issuer_assumes_a_trusting_role(web_role, account
     assert services.get_caller_identity(CallContext(session))["Arn"] == credential.arn
     event = AuditEvent.objects.get(event_name="AssumeRoleWithWebIdentity")
     assert event.error_code == "" and event.account_id == account.id
-    assert event.record["userIdentity"] == {"type": "WebIdentityUser", "principalId": f"{provider.arn}:{AUDIENCE}:alice",
-                                            "userName": "alice", "identityProvider": provider.arn}
+    assert event.record["userIdentity"] == {
+        "type": "WebIdentityUser",
+        "principalId": f"{provider.arn}:{AUDIENCE}:alice",
+        "userName": "alice",
+        "identityProvider": provider.arn,
+    }
     assert event.record["responseElements"]["subjectFromWebIdentityToken"] == "alice"
     assert event.record["responseElements"]["provider"] == provider.arn
     assert token not in json.dumps(event.record)  # the token is a credential: never logged
@@ -100,7 +120,10 @@ def test_wrong_audience_is_refused(web_role):
 def test_expired_token_is_refused(web_role):
     role, _ = web_role
     token = idp.issue_id_token(host=HOST, subject="alice", audience=AUDIENCE, lifetime_seconds=300)
-    with clock.frozen(clock.now() + timedelta(seconds=301)), pytest.raises(ExpiredTokenException, match="Token expired"):
+    with (
+        clock.frozen(clock.now() + timedelta(seconds=301)),
+        pytest.raises(ExpiredTokenException, match="Token expired"),
+    ):
         assume_web(token, role.arn)
     assert not TemporaryCredential.objects.exists()
 
@@ -122,8 +145,12 @@ def test_token_signed_by_another_key_with_our_key_id_is_refused(web_role):
     kid = idp.signing_key("oidc").key_id
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     now = int(clock.now().timestamp())
-    token = jwt.encode({"iss": ISSUER, "sub": "alice", "aud": AUDIENCE, "iat": now, "exp": now + 600}, other,
-                       algorithm="RS256", headers={"kid": kid})
+    token = jwt.encode(
+        {"iss": ISSUER, "sub": "alice", "aud": AUDIENCE, "iat": now, "exp": now + 600},
+        other,
+        algorithm="RS256",
+        headers={"kid": kid},
+    )
     with pytest.raises(InvalidIdentityToken, match="could not be validated"):
         assume_web(token, role.arn)
 
@@ -133,9 +160,18 @@ def test_role_that_does_not_trust_the_user_is_refused_by_the_engine(web_role, ro
     token = idp.issue_id_token(host=HOST, subject="bob", audience=AUDIENCE)  # the trust policy names alice
     with pytest.raises(AccessDenied, match=": Not authorized to perform sts:AssumeRoleWithWebIdentity$"):
         assume_web(token, role.arn)
-    roles.create_role(root_ctx, role_name="Ec2Only", assume_role_policy_document=json.dumps({
-        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
-                                                "Action": "sts:AssumeRole"}]}))
+    roles.create_role(
+        root_ctx,
+        role_name="Ec2Only",
+        assume_role_policy_document=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
+                ],
+            }
+        ),
+    )
     alice = idp.issue_id_token(host=HOST, subject="alice", audience=AUDIENCE)
     with pytest.raises(AccessDenied):
         assume_web(alice, f"arn:aws:iam::{account.id}:role/Ec2Only")
@@ -147,19 +183,26 @@ def test_role_that_does_not_trust_the_user_is_refused_by_the_engine(web_role, ro
 
 def test_unknown_issuer_has_no_keys(account, root_ctx):
     provider = oidc_provider(account.id, url="login.example.com")
-    role = roles.create_role(root_ctx, role_name="External",
-                             assume_role_policy_document=web_trust(provider.arn, url="login.example.com"))
+    role = roles.create_role(
+        root_ctx, role_name="External", assume_role_policy_document=web_trust(provider.arn, url="login.example.com")
+    )
     now = int(clock.now().timestamp())
-    token = jwt.encode({"iss": "https://login.example.com", "sub": "alice", "aud": AUDIENCE, "iat": now,
-                        "exp": now + 600}, rsa.generate_private_key(public_exponent=65537, key_size=2048),
-                       algorithm="RS256", headers={"kid": "k1"})
+    token = jwt.encode(
+        {"iss": "https://login.example.com", "sub": "alice", "aud": AUDIENCE, "iat": now, "exp": now + 600},
+        rsa.generate_private_key(public_exponent=65537, key_size=2048),
+        algorithm="RS256",
+        headers={"kid": "k1"},
+    )
     with pytest.raises(InvalidIdentityToken, match=": Couldn't retrieve verification key from your identity provider"):
         assume_web(token, role.arn)
 
 
 def test_issuer_without_an_iam_provider_and_garbage_tokens(account, root_ctx):
-    role = roles.create_role(root_ctx, role_name="NoProvider", assume_role_policy_document=web_trust(
-        f"arn:aws:iam::{account.id}:oidc-provider/{URL}"))
+    role = roles.create_role(
+        root_ctx,
+        role_name="NoProvider",
+        assume_role_policy_document=web_trust(f"arn:aws:iam::{account.id}:oidc-provider/{URL}"),
+    )
     token = idp.issue_id_token(host=HOST, subject="alice", audience=AUDIENCE)
     with pytest.raises(InvalidIdentityToken, match=f": No OpenIDConnect provider found in your account for {ISSUER}$"):
         assume_web(token, role.arn)
@@ -195,16 +238,29 @@ SAML_AUD = "https://signin.aws.amazon.com/saml"
 
 
 def saml_provider(account_id: str, name: str = "Classroom") -> SamlProvider:
-    return SamlProvider.objects.create(account_id=account_id, name=name,
-                                       arn=f"arn:aws:iam::{account_id}:saml-provider/{name}",
-                                       metadata_document=idp.saml_metadata(HOST, f"http://{HOST}"),
-                                       created_at=clock.now())
+    return SamlProvider.objects.create(
+        account_id=account_id,
+        name=name,
+        arn=f"arn:aws:iam::{account_id}:saml-provider/{name}",
+        metadata_document=idp.saml_metadata(HOST, f"http://{HOST}"),
+        created_at=clock.now(),
+    )
 
 
 def saml_trust(provider_arn: str, *, sub: str = "alice") -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Principal": {"Federated": provider_arn}, "Action": "sts:AssumeRoleWithSAML",
-        "Condition": {"StringEquals": {"SAML:aud": SAML_AUD, "SAML:sub": sub}}}]})
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Federated": provider_arn},
+                    "Action": "sts:AssumeRoleWithSAML",
+                    "Condition": {"StringEquals": {"SAML:aud": SAML_AUD, "SAML:sub": sub}},
+                }
+            ],
+        }
+    )
 
 
 @pytest.fixture
@@ -215,14 +271,16 @@ def saml_role(root_ctx, account):
 
 
 def assume_saml(assertion: str, role_arn: str, provider_arn: str, **kwargs):
-    return federation.assume_role_with_saml(anonymous(), role_arn=role_arn, principal_arn=provider_arn,
-                                            saml_assertion=assertion, **kwargs)
+    return federation.assume_role_with_saml(
+        anonymous(), role_arn=role_arn, principal_arn=provider_arn, saml_assertion=assertion, **kwargs
+    )
 
 
 def test_signed_saml_response_assumes_a_trusting_role(saml_role, account):
     role, provider = saml_role
-    assertion = idp.issue_saml_response(host=HOST, subject="alice", roles=[(role.arn, provider.arn)],
-                                        session_name="alice@example.com")
+    assertion = idp.issue_saml_response(
+        host=HOST, subject="alice", roles=[(role.arn, provider.arn)], session_name="alice@example.com"
+    )
     result = assume_saml(assertion, role.arn, provider.arn)
     credential = result.issued.credential
     assert credential.arn == f"arn:aws:sts::{account.id}:assumed-role/SamlUsers/alice@example.com"
@@ -246,15 +304,25 @@ def test_saml_refusals(saml_role, account, root_ctx):
     with clock.frozen(clock.now() + timedelta(minutes=6)), pytest.raises(ExpiredTokenException):
         assume_saml(good, role.arn, provider.arn)
     # a provider whose metadata holds another certificate
-    stranger = idp.SigningKey("x", key := rsa.generate_private_key(public_exponent=65537, key_size=2048),
-                              idp._self_signed(key, clock.now()))
-    other_meta = provider.metadata_document.replace(idp.signing_key("saml").certificate_base64,
-                                                    stranger.certificate_base64)
-    other = SamlProvider.objects.create(account_id=account.id, name="Other", arn=f"arn:aws:iam::{account.id}:saml-provider/Other",
-                                        metadata_document=other_meta, created_at=clock.now())
+    stranger = idp.SigningKey(
+        "x", key := rsa.generate_private_key(public_exponent=65537, key_size=2048), idp._self_signed(key, clock.now())
+    )
+    other_meta = provider.metadata_document.replace(
+        idp.signing_key("saml").certificate_base64, stranger.certificate_base64
+    )
+    other = SamlProvider.objects.create(
+        account_id=account.id,
+        name="Other",
+        arn=f"arn:aws:iam::{account.id}:saml-provider/Other",
+        metadata_document=other_meta,
+        created_at=clock.now(),
+    )
     with pytest.raises(InvalidIdentityToken, match="Response signature invalid"):
-        assume_saml(idp.issue_saml_response(host=HOST, subject="alice", roles=[(role.arn, other.arn)],
-                                            session_name="alice"), role.arn, other.arn)
+        assume_saml(
+            idp.issue_saml_response(host=HOST, subject="alice", roles=[(role.arn, other.arn)], session_name="alice"),
+            role.arn,
+            other.arn,
+        )
     # a subject the trust policy does not name
     bob = idp.issue_saml_response(host=HOST, subject="bob", roles=[(role.arn, provider.arn)], session_name="bob")
     with pytest.raises(AccessDenied, match=": Not authorized to perform sts:AssumeRoleWithSAML$"):

@@ -29,8 +29,9 @@ class Command(BaseCommand):
             if not options["email"] or not options["password"]:
                 raise CommandError("Give --email and --password, or --account-id.")
             try:
-                account = services.sign_up_instructor(email=options["email"], password=options["password"],
-                                                      name=options["name"] or "")
+                account = services.sign_up_instructor(
+                    email=options["email"], password=options["password"], name=options["name"] or ""
+                )
             except IamError as exc:
                 raise CommandError(exc.message) from exc
         self.stdout.write(account.id)

@@ -19,8 +19,10 @@ def generate_password() -> str:
     while True:
         groups = ["".join(secrets.choice(alphabet) for _ in range(5)) for _ in range(3)]
         password = "-".join(groups)
-        if any(c.isupper() for c in password) and any(c.islower() for c in password) and any(
-            c.isdigit() for c in password
+        if (
+            any(c.isupper() for c in password)
+            and any(c.islower() for c in password)
+            and any(c.isdigit() for c in password)
         ):
             return password
 
@@ -39,9 +41,13 @@ class Command(BaseCommand):
     def handle(self, *args: object, **options: str | None) -> None:
         password = options["password"] or generate_password()
         try:
-            account = create_account(email=options["email"] or "", password=password,
-                                     account_id=options["account_id"], alias=options["alias"],
-                                     name=options["name"] or "")
+            account = create_account(
+                email=options["email"] or "",
+                password=password,
+                account_id=options["account_id"],
+                alias=options["alias"],
+                name=options["name"] or "",
+            )
         except IamError as exc:
             raise CommandError(exc.message) from exc
         if not options["password"]:

@@ -24,24 +24,37 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("account_id", help="the 12-digit account ID (hyphens allowed)")
         parser.add_argument("--user", help="IAM user name; omit for the root user's key")
-        parser.add_argument("--format", choices=["credentials", "env", "json"], default="credentials",
-                            help="an ~/.aws/credentials profile (default), shell exports, or JSON")
+        parser.add_argument(
+            "--format",
+            choices=["credentials", "env", "json"],
+            default="credentials",
+            help="an ~/.aws/credentials profile (default), shell exports, or JSON",
+        )
         parser.add_argument("--profile", help="profile name for --format credentials (default: the user name)")
 
     def handle(self, *args: object, **options: str | None) -> None:
         account_id = (options["account_id"] or "").replace("-", "")
         if not Account.objects.filter(pk=account_id).exists():
             raise CommandError(f"No account {account_id}.")
-        ctx = CallContext(Principal.root(account_id), source_ip="127.0.0.1",
-                          user_agent="manage.py print_access_key", origin="system")
+        ctx = CallContext(
+            Principal.root(account_id), source_ip="127.0.0.1", user_agent="manage.py print_access_key", origin="system"
+        )
         try:
             new = create_access_key(ctx, user_name=options["user"])
         except IamError as exc:
             raise CommandError(f"{exc.code}: {exc.message}") from exc
         key_id, secret = new.key.access_key_id, new.secret_access_key
         if options["format"] == "json":
-            self.stdout.write(json.dumps({"AccountId": account_id, "UserName": options["user"], "AccessKeyId": key_id,
-                                          "SecretAccessKey": secret}))
+            self.stdout.write(
+                json.dumps(
+                    {
+                        "AccountId": account_id,
+                        "UserName": options["user"],
+                        "AccessKeyId": key_id,
+                        "SecretAccessKey": secret,
+                    }
+                )
+            )
         elif options["format"] == "env":
             self.stdout.write(f"export AWS_ACCESS_KEY_ID={key_id}\nexport AWS_SECRET_ACCESS_KEY={secret}")
         else:

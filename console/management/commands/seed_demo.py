@@ -37,8 +37,9 @@ class Command(BaseCommand):
         password = generate_password()
         if account is None:
             try:
-                create_account(account_id=DEMO_ACCOUNT_ID, email=DEMO_EMAIL, password=password, alias=DEMO_ALIAS,
-                               name="Demo")
+                create_account(
+                    account_id=DEMO_ACCOUNT_ID, email=DEMO_EMAIL, password=password, alias=DEMO_ALIAS, name="Demo"
+                )
             except IamError as exc:
                 raise CommandError(exc.message) from exc
             action = "Created"
@@ -47,7 +48,8 @@ class Command(BaseCommand):
             Account.objects.filter(pk=DEMO_ACCOUNT_ID).update(root_password_hash=hash_password(password))
             action = "Reset the root password of"
         write_private_file(
-            path, f"ACCOUNT_ID={DEMO_ACCOUNT_ID}\nEMAIL={account.root_email if account else DEMO_EMAIL}\n"
-                  f"PASSWORD={password}\n"
+            path,
+            f"ACCOUNT_ID={DEMO_ACCOUNT_ID}\nEMAIL={account.root_email if account else DEMO_EMAIL}\n"
+            f"PASSWORD={password}\n",
         )
         self.stdout.write(f"{action} demo account {DEMO_ACCOUNT_ID}; root password: {password} (saved in {path}).")

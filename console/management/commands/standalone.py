@@ -21,10 +21,15 @@ class Command(BaseCommand):
     requires_system_checks: list[str] = []  # the web server's own start runs them; this process opens no DB
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")),
-                            help="web server port (default: $PORT or 8000)")
-        parser.add_argument("--host", default="127.0.0.1",
-                            help="address to listen on (default 127.0.0.1; 0.0.0.0 for a class server)")
+        parser.add_argument(
+            "--port",
+            type=int,
+            default=int(os.environ.get("PORT", "8000")),
+            help="web server port (default: $PORT or 8000)",
+        )
+        parser.add_argument(
+            "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; 0.0.0.0 for a class server)"
+        )
         parser.add_argument("--web-workers", type=int, default=2, help="web server worker processes (default 2)")
         parser.add_argument("--worker-concurrency", type=int, default=2, help="Celery worker processes (default 2)")
 

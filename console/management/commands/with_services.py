@@ -22,8 +22,11 @@ class Command(BaseCommand):
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--local-defaults", action="store_true",
-                            help="prefer this machine's PostgreSQL (5432) and Redis (6379) when they answer")
+        parser.add_argument(
+            "--local-defaults",
+            action="store_true",
+            help="prefer this machine's PostgreSQL (5432) and Redis (6379) when they answer",
+        )
         parser.add_argument("args", nargs="+", metavar="COMMAND", help="the command to run (after --)")
 
     def handle(self, *args: str, **options: object) -> None:

@@ -36,5 +36,9 @@ def start_lab(instructor_ctx, klass, account_id: str, slug: str) -> None:
     from classroom.progress import starting_state_builder
 
     classroom, _ = klass
-    services.reset_student_accounts(instructor_ctx, classroom.organization_id, account_ids=[account_id],
-                                    to_state=starting_state_builder(get_lab(slug)))
+    services.reset_student_accounts(
+        instructor_ctx,
+        classroom.organization_id,
+        account_ids=[account_id],
+        to_state=starting_state_builder(get_lab(slug)),
+    )

@@ -13,9 +13,19 @@ from tests.classroom.labs.conftest import lab_results, start_lab
 SLUG = "developers-group"
 EC2_FULL = "arn:aws:iam::aws:policy/AmazonEC2FullAccess"
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
-DEV_BUCKETS = json.dumps({"Version": "2012-10-17", "Statement": [
-    {"Sid": "DevBuckets", "Effect": "Allow", "Action": "s3:*",
-     "Resource": ["arn:aws:s3:::dev-*", "arn:aws:s3:::dev-*/*"]}]})
+DEV_BUCKETS = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "DevBuckets",
+                "Effect": "Allow",
+                "Action": "s3:*",
+                "Resource": ["arn:aws:s3:::dev-*", "arn:aws:s3:::dev-*/*"],
+            }
+        ],
+    }
+)
 
 
 def dev_buckets_policy(ctx) -> str:
@@ -25,8 +35,9 @@ def dev_buckets_policy(ctx) -> str:
 def solve(ctx) -> None:
     """Create user group with both members and both policies, then remove Alice's direct attachment."""
     s3_policy = dev_buckets_policy(ctx)
-    users.create_group_from_console(ctx, group_name="Developers", users=["alice", "bob"],
-                                    policies=[EC2_FULL, s3_policy])
+    users.create_group_from_console(
+        ctx, group_name="Developers", users=["alice", "bob"], policies=[EC2_FULL, s3_policy]
+    )
     policies.detach_user_policy(ctx, user_name="alice", policy_arn=EC2_FULL)
 
 
@@ -50,14 +61,17 @@ def test_the_starting_state_has_three_users_and_alices_direct_policy(student, in
 
 def test_a_permission_left_on_alice_is_rejected(student, instructor_ctx, klass):
     start_lab(instructor_ctx, klass, student.account_id, SLUG)
-    users.create_group_from_console(student, group_name="Developers", users=["alice", "bob"],
-                                    policies=[EC2_FULL, dev_buckets_policy(student)])
+    users.create_group_from_console(
+        student, group_name="Developers", users=["alice", "bob"], policies=[EC2_FULL, dev_buckets_policy(student)]
+    )
 
     results = lab_results(student.account_id, SLUG)
     assert results["developers-can-work"][0] and results["group-grants-work"][0]
     assert results["not-attached-directly"] == (
-        False, "alice still has AmazonEC2FullAccess attached directly: a developer's permissions should come from "
-               "Developers only.")
+        False,
+        "alice still has AmazonEC2FullAccess attached directly: a developer's permissions should come from "
+        "Developers only.",
+    )
 
 
 def test_administrator_access_on_the_group_is_too_much(student, instructor_ctx, klass):
@@ -68,14 +82,20 @@ def test_administrator_access_on_the_group_is_too_much(student, instructor_ctx, 
     results = lab_results(student.account_id, SLUG)
     assert results["developers-can-work"][0] and results["not-attached-directly"][0]
     assert results["least-privilege"] == (
-        False, "Members of Developers can do more than developers need: s3:GetObject on "
-               "arn:aws:s3:::finance-reports/2024-q3.xlsx is allowed.")
+        False,
+        "Members of Developers can do more than developers need: s3:GetObject on "
+        "arn:aws:s3:::finance-reports/2024-q3.xlsx is allowed.",
+    )
 
 
 def test_s3_on_every_bucket_is_too_much(student, instructor_ctx, klass):
     start_lab(instructor_ctx, klass, student.account_id, SLUG)
-    users.create_group_from_console(student, group_name="Developers", users=["alice", "bob"],
-                                    policies=[EC2_FULL, "arn:aws:iam::aws:policy/AmazonS3FullAccess"])
+    users.create_group_from_console(
+        student,
+        group_name="Developers",
+        users=["alice", "bob"],
+        policies=[EC2_FULL, "arn:aws:iam::aws:policy/AmazonS3FullAccess"],
+    )
     policies.detach_user_policy(student, user_name="alice", policy_arn=EC2_FULL)
 
     ok, message = lab_results(student.account_id, SLUG)["least-privilege"]
@@ -87,24 +107,32 @@ def test_carol_in_the_group_or_with_her_own_policy_is_rejected(student, instruct
     solve(student)
     users.add_user_to_group(student, group_name="Developers", user_name="carol")
     assert lab_results(student.account_id, SLUG)["nobody-else"] == (
-        False, "carol is a member of Developers but is not a developer.")
+        False,
+        "carol is a member of Developers but is not a developer.",
+    )
 
     users.remove_user_from_group(student, group_name="Developers", user_name="carol")
     policies.attach_user_policy(student, user_name="carol", policy_arn=EC2_FULL)
     assert lab_results(student.account_id, SLUG)["nobody-else"] == (
-        False, "carol is not a developer but is allowed ec2:RunInstances on "
-               f"arn:aws:ec2:us-east-1:{student.account_id}:instance/i-0123456789abcdef0.")
+        False,
+        "carol is not a developer but is allowed ec2:RunInstances on "
+        f"arn:aws:ec2:us-east-1:{student.account_id}:instance/i-0123456789abcdef0.",
+    )
 
 
 def test_only_alice_in_the_group_is_not_enough(student, instructor_ctx, klass):
     start_lab(instructor_ctx, klass, student.account_id, SLUG)
-    users.create_group_from_console(student, group_name="Developers", users=["alice"],
-                                    policies=[EC2_FULL, dev_buckets_policy(student)])
+    users.create_group_from_console(
+        student, group_name="Developers", users=["alice"], policies=[EC2_FULL, dev_buckets_policy(student)]
+    )
     results = lab_results(student.account_id, SLUG)
     assert results["members"] == (False, "bob is not a member of Developers yet.")
-    assert results["developers-can-work"] == (False, "bob is not allowed ec2:RunInstances on "
-                                                     f"arn:aws:ec2:us-east-1:{student.account_id}:instance/"
-                                                     "i-0123456789abcdef0.")
+    assert results["developers-can-work"] == (
+        False,
+        "bob is not allowed ec2:RunInstances on "
+        f"arn:aws:ec2:us-east-1:{student.account_id}:instance/"
+        "i-0123456789abcdef0.",
+    )
 
 
 def test_another_students_group_does_not_count(student, other_student, instructor_ctx, klass):

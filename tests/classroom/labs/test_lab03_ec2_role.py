@@ -17,8 +17,12 @@ S3_READ_ONLY = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
 
 
 def trust(principal: dict) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"}]})
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"}],
+        }
+    )
 
 
 def test_solving_lab_3_passes_every_check(student):
@@ -27,21 +31,40 @@ def test_solving_lab_3_passes_every_check(student):
     assert before["role-exists"] == (False, "There is no role named EC2-S3-Reader yet.")
 
     document, use_case = service_trust("ec2", "ec2")
-    roles.create_role_from_wizard(student, role_name=ROLE, trust_policy=document, policies=[S3_READ_ONLY],
-                                  instance_profile=use_case.instance_profile)
+    roles.create_role_from_wizard(
+        student,
+        role_name=ROLE,
+        trust_policy=document,
+        policies=[S3_READ_ONLY],
+        instance_profile=use_case.instance_profile,
+    )
 
     after = lab_results(student.account_id, SLUG)
     assert all(ok for ok, _ in after.values()), after
-    assert after["instance-profile"][1] == ("The instance profile EC2-S3-Reader contains EC2-S3-Reader: instances "
-                                            "can be launched with it.")
+    assert after["instance-profile"][1] == (
+        "The instance profile EC2-S3-Reader contains EC2-S3-Reader: instances can be launched with it."
+    )
 
 
 def test_an_inline_read_policy_and_an_api_made_profile_also_pass(student):
     roles.create_role(student, role_name=ROLE, assume_role_policy_document=trust({"Service": "ec2.amazonaws.com"}))
-    policies.put_role_policy(student, role_name=ROLE, policy_name="ReadTeamBucket", policy_document=json.dumps(
-        {"Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "Action": ["s3:ListBucket", "s3:GetObject"],
-             "Resource": ["arn:aws:s3:::team-bucket", "arn:aws:s3:::team-bucket/*"]}]}))
+    policies.put_role_policy(
+        student,
+        role_name=ROLE,
+        policy_name="ReadTeamBucket",
+        policy_document=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": ["s3:ListBucket", "s3:GetObject"],
+                        "Resource": ["arn:aws:s3:::team-bucket", "arn:aws:s3:::team-bucket/*"],
+                    }
+                ],
+            }
+        ),
+    )
     roles.create_instance_profile(student, instance_profile_name="app-servers")
     roles.add_role_to_instance_profile(student, instance_profile_name="app-servers", role_name=ROLE)
 
@@ -49,42 +72,63 @@ def test_an_inline_read_policy_and_an_api_made_profile_also_pass(student):
 
 
 def test_a_trust_policy_shared_with_lambda_is_rejected(student):
-    roles.create_role_from_wizard(student, role_name=ROLE, policies=[S3_READ_ONLY], instance_profile=True,
-                                  trust_policy=trust({"Service": ["ec2.amazonaws.com", "lambda.amazonaws.com"]}))
+    roles.create_role_from_wizard(
+        student,
+        role_name=ROLE,
+        policies=[S3_READ_ONLY],
+        instance_profile=True,
+        trust_policy=trust({"Service": ["ec2.amazonaws.com", "lambda.amazonaws.com"]}),
+    )
 
     results = lab_results(student.account_id, SLUG)
     assert results["ec2-can-assume"][0]
-    assert results["only-ec2"] == (False, "The trust policy also lets lambda.amazonaws.com assume EC2-S3-Reader: "
-                                          "only EC2 should.")
+    assert results["only-ec2"] == (
+        False,
+        "The trust policy also lets lambda.amazonaws.com assume EC2-S3-Reader: only EC2 should.",
+    )
 
 
 def test_a_trust_policy_that_also_names_the_account_is_rejected(student):
     both = {"Service": "ec2.amazonaws.com", "AWS": f"arn:aws:iam::{student.account_id}:root"}
-    roles.create_role_from_wizard(student, role_name=ROLE, policies=[S3_READ_ONLY], instance_profile=True,
-                                  trust_policy=trust(both))
+    roles.create_role_from_wizard(
+        student, role_name=ROLE, policies=[S3_READ_ONLY], instance_profile=True, trust_policy=trust(both)
+    )
 
     assert lab_results(student.account_id, SLUG)["only-ec2"] == (
-        False, "The trust policy also lets users and roles of this account assume EC2-S3-Reader: only EC2 should.")
+        False,
+        "The trust policy also lets users and roles of this account assume EC2-S3-Reader: only EC2 should.",
+    )
 
 
 def test_a_trust_policy_for_lambda_only_does_not_let_ec2_in(student):
-    roles.create_role_from_wizard(student, role_name=ROLE, policies=[S3_READ_ONLY],
-                                  trust_policy=trust({"Service": "lambda.amazonaws.com"}))
+    roles.create_role_from_wizard(
+        student, role_name=ROLE, policies=[S3_READ_ONLY], trust_policy=trust({"Service": "lambda.amazonaws.com"})
+    )
 
     results = lab_results(student.account_id, SLUG)
-    assert results["ec2-can-assume"] == (False, "The trust policy of EC2-S3-Reader does not let EC2 "
-                                                "(ec2.amazonaws.com) assume the role.")
+    assert results["ec2-can-assume"] == (
+        False,
+        "The trust policy of EC2-S3-Reader does not let EC2 (ec2.amazonaws.com) assume the role.",
+    )
 
 
 def test_s3_full_access_can_write(student):
     document, _ = service_trust("ec2", "ec2")
-    roles.create_role_from_wizard(student, role_name=ROLE, trust_policy=document, instance_profile=True,
-                                  policies=["arn:aws:iam::aws:policy/AmazonS3FullAccess"])
+    roles.create_role_from_wizard(
+        student,
+        role_name=ROLE,
+        trust_policy=document,
+        instance_profile=True,
+        policies=["arn:aws:iam::aws:policy/AmazonS3FullAccess"],
+    )
 
     results = lab_results(student.account_id, SLUG)
     assert results["reads-s3"][0]
-    assert results["cannot-write"] == (False, "A session of EC2-S3-Reader can change S3: s3:PutObject on "
-                                              "arn:aws:s3:::team-bucket/data/output.csv is allowed.")
+    assert results["cannot-write"] == (
+        False,
+        "A session of EC2-S3-Reader can change S3: s3:PutObject on "
+        "arn:aws:s3:::team-bucket/data/output.csv is allowed.",
+    )
 
 
 def test_a_role_without_an_instance_profile_is_rejected(student):
@@ -92,18 +136,23 @@ def test_a_role_without_an_instance_profile_is_rejected(student):
     roles.create_role(student, role_name=ROLE, assume_role_policy_document=trust({"Service": "ec2.amazonaws.com"}))
     policies.attach_role_policy(student, role_name=ROLE, policy_arn=S3_READ_ONLY)
     results = lab_results(student.account_id, SLUG)
-    assert results["instance-profile"] == (False, "No instance profile contains EC2-S3-Reader: an EC2 instance can "
-                                                  "only use a role through one.")
+    assert results["instance-profile"] == (
+        False,
+        "No instance profile contains EC2-S3-Reader: an EC2 instance can only use a role through one.",
+    )
 
     roles.create_instance_profile(student, instance_profile_name=ROLE)
     assert lab_results(student.account_id, SLUG)["instance-profile"] == (
-        False, "The instance profile EC2-S3-Reader exists but does not contain the role.")
+        False,
+        "The instance profile EC2-S3-Reader exists but does not contain the role.",
+    )
 
 
 def test_another_students_role_does_not_count(student, other_student):
     document, _ = service_trust("ec2", "ec2")
-    roles.create_role_from_wizard(other_student, role_name=ROLE, trust_policy=document, policies=[S3_READ_ONLY],
-                                  instance_profile=True)
+    roles.create_role_from_wizard(
+        other_student, role_name=ROLE, trust_policy=document, policies=[S3_READ_ONLY], instance_profile=True
+    )
 
     assert all(ok for ok, _ in lab_results(other_student.account_id, SLUG).values())
     assert not any(ok for ok, _ in lab_results(student.account_id, SLUG).values())

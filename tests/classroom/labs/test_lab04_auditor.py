@@ -45,20 +45,21 @@ def test_power_user_access_can_change_things(student):
     policies.attach_user_policy(student, user_name="auditor", policy_arn="arn:aws:iam::aws:policy/PowerUserAccess")
 
     results = lab_results(student.account_id, SLUG)
-    assert results["sees-everything"] == (False, "auditor cannot look at everything yet: iam:ListUsers is not "
-                                                 "allowed.")
-    assert results["changes-nothing"] == (False, "auditor can change things: s3:PutObject on "
-                                                 "arn:aws:s3:::team-bucket/report.csv is allowed.")
+    assert results["sees-everything"] == (False, "auditor cannot look at everything yet: iam:ListUsers is not allowed.")
+    assert results["changes-nothing"] == (
+        False,
+        "auditor can change things: s3:PutObject on arn:aws:s3:::team-bucket/report.csv is allowed.",
+    )
 
 
 def test_an_s3_only_policy_does_not_see_everything(student):
     auditor_with_console(student)
-    policies.attach_user_policy(student, user_name="auditor",
-                                policy_arn="arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess")
+    policies.attach_user_policy(
+        student, user_name="auditor", policy_arn="arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
+    )
 
     results = lab_results(student.account_id, SLUG)
-    assert results["sees-everything"] == (False, "auditor cannot look at everything yet: iam:ListUsers is not "
-                                                 "allowed.")
+    assert results["sees-everything"] == (False, "auditor cannot look at everything yet: iam:ListUsers is not allowed.")
 
 
 def test_an_access_key_or_no_password_is_rejected(student):
@@ -68,10 +69,11 @@ def test_an_access_key_or_no_password_is_rejected(student):
 
     results = lab_results(student.account_id, SLUG)
     assert results["changes-nothing"][0] and results["sees-everything"][0]
-    assert results["no-access-keys"] == (False, "auditor has 1 access key: an auditor who works in the console "
-                                                "needs no long-term keys that could leak.")
-    assert results["console-access"] == (False, "auditor cannot sign in to the console: there is no console "
-                                                "password.")
+    assert results["no-access-keys"] == (
+        False,
+        "auditor has 1 access key: an auditor who works in the console needs no long-term keys that could leak.",
+    )
+    assert results["console-access"] == (False, "auditor cannot sign in to the console: there is no console password.")
 
 
 def test_another_students_auditor_does_not_count(student, other_student):

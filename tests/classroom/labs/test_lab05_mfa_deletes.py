@@ -43,10 +43,21 @@ def _throttle_cleared(student):
 
 
 def team_bucket_policy(operator: str = "BoolIfExists") -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Sid": "TeamBucket", "Effect": "Allow", "Action": "s3:*", "Resource": BUCKET},
-        {"Sid": "DeletesNeedMFA", "Effect": "Deny", "Action": ["s3:DeleteObject", "s3:DeleteBucket"],
-         "Resource": BUCKET, "Condition": {operator: {"aws:MultiFactorAuthPresent": "false"}}}]})
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Sid": "TeamBucket", "Effect": "Allow", "Action": "s3:*", "Resource": BUCKET},
+                {
+                    "Sid": "DeletesNeedMFA",
+                    "Effect": "Deny",
+                    "Action": ["s3:DeleteObject", "s3:DeleteBucket"],
+                    "Resource": BUCKET,
+                    "Condition": {operator: {"aws:MultiFactorAuthPresent": "false"}},
+                },
+            ],
+        }
+    )
 
 
 def create_bob(ctx) -> None:
@@ -59,20 +70,31 @@ def assign_mfa(ctx, t0: datetime) -> str:
     setup = credentials.create_virtual_mfa_device(ctx, virtual_mfa_device_name="bob-phone")
     totp = pyotp.TOTP(setup.base32_string_seed)
     with clock.frozen(t0 + STEP):
-        credentials.enable_mfa_device(ctx, user_name="bob", serial_number=setup.serial_number,
-                                      authentication_code1=totp.at(t0), authentication_code2=totp.at(t0 + STEP))
+        credentials.enable_mfa_device(
+            ctx,
+            user_name="bob",
+            serial_number=setup.serial_number,
+            authentication_code1=totp.at(t0),
+            authentication_code2=totp.at(t0 + STEP),
+        )
     return setup.base32_string_seed
 
 
 def sign_in(account_id: str, *, seed: str | None, at: datetime) -> None:
     """The IAM user sign-in page, then the MFA step when Bob has a device."""
     with clock.frozen(at):
-        signed = console.sign_in_user(account=account_id, user_name="bob", password=PASSWORD, source_ip="203.0.113.7",
-                                      user_agent="Mozilla/5.0")
+        signed = console.sign_in_user(
+            account=account_id, user_name="bob", password=PASSWORD, source_ip="203.0.113.7", user_agent="Mozilla/5.0"
+        )
         if seed is not None:
             assert console.mfa_required(account_id, signed.user)
-            console.complete_mfa_sign_in(account_id=account_id, user_pk=signed.user.pk, code=pyotp.TOTP(seed).at(at),
-                                         source_ip="203.0.113.7", user_agent="Mozilla/5.0")
+            console.complete_mfa_sign_in(
+                account_id=account_id,
+                user_pk=signed.user.pk,
+                code=pyotp.TOTP(seed).at(at),
+                source_ip="203.0.113.7",
+                user_agent="Mozilla/5.0",
+            )
 
 
 def test_solving_lab_5_passes_every_check(student, t0):
@@ -82,8 +104,12 @@ def test_solving_lab_5_passes_every_check(student, t0):
 
     create_bob(student)
     seed = assign_mfa(student, t0)
-    policies.put_user_policy(student, user_name="bob", policy_name="TeamBucketDeletesNeedMFA",
-                             policy_document=team_bucket_policy("BoolIfExists"))
+    policies.put_user_policy(
+        student,
+        user_name="bob",
+        policy_name="TeamBucketDeletesNeedMFA",
+        policy_document=team_bucket_policy("BoolIfExists"),
+    )
     sign_in(student.account_id, seed=seed, at=t0 + 2 * STEP)
 
     after = lab_results(student.account_id, SLUG)
@@ -93,49 +119,77 @@ def test_solving_lab_5_passes_every_check(student, t0):
 
 def test_bool_lets_requests_signed_with_access_keys_delete(student, t0):
     create_bob(student)
-    policies.put_user_policy(student, user_name="bob", policy_name="TeamBucketDeletesNeedMFA",
-                             policy_document=team_bucket_policy("Bool"))
+    policies.put_user_policy(
+        student, user_name="bob", policy_name="TeamBucketDeletesNeedMFA", policy_document=team_bucket_policy("Bool")
+    )
 
     results = lab_results(student.account_id, SLUG)
     assert results["console-deletes-need-mfa"][0] and results["deletes-with-mfa"][0]
     assert results["key-deletes-need-mfa"] == (
-        False, "A request signed with bob's access keys has no aws:MultiFactorAuthPresent key at all, and bob can "
-               "still s3:DeleteObject on arn:aws:s3:::team-bucket/reports/2024.csv: your condition stops a false "
-               "value but not a missing one.")
+        False,
+        "A request signed with bob's access keys has no aws:MultiFactorAuthPresent key at all, and bob can "
+        "still s3:DeleteObject on arn:aws:s3:::team-bucket/reports/2024.csv: your condition stops a false "
+        "value but not a missing one.",
+    )
 
 
 def test_no_deny_at_all_lets_a_password_alone_delete(student):
     create_bob(student)
-    policies.put_user_policy(student, user_name="bob", policy_name="TeamBucket", policy_document=json.dumps(
-        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": BUCKET}]}))
+    policies.put_user_policy(
+        student,
+        user_name="bob",
+        policy_name="TeamBucket",
+        policy_document=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": BUCKET}]}
+        ),
+    )
 
     results = lab_results(student.account_id, SLUG)
     assert results["works-without-mfa"][0]
     assert results["console-deletes-need-mfa"] == (
-        False, "Signed in without MFA (aws:MultiFactorAuthPresent is false), bob can still s3:DeleteObject on "
-               "arn:aws:s3:::team-bucket/reports/2024.csv.")
+        False,
+        "Signed in without MFA (aws:MultiFactorAuthPresent is false), bob can still s3:DeleteObject on "
+        "arn:aws:s3:::team-bucket/reports/2024.csv.",
+    )
 
 
 def test_demanding_mfa_for_all_work_is_too_strict(student):
     create_bob(student)
-    policies.put_user_policy(student, user_name="bob", policy_name="AllNeedsMFA", policy_document=json.dumps(
-        {"Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "Action": "s3:*", "Resource": BUCKET,
-             "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}]}))
+    policies.put_user_policy(
+        student,
+        user_name="bob",
+        policy_name="AllNeedsMFA",
+        policy_document=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": "s3:*",
+                        "Resource": BUCKET,
+                        "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}},
+                    }
+                ],
+            }
+        ),
+    )
 
     results = lab_results(student.account_id, SLUG)
     assert results["deletes-with-mfa"][0] and results["key-deletes-need-mfa"][0]
     assert results["works-without-mfa"] == (
-        False, "Without MFA bob is not allowed s3:ListBucket on arn:aws:s3:::team-bucket: only deletes should need "
-               "it.")
+        False,
+        "Without MFA bob is not allowed s3:ListBucket on arn:aws:s3:::team-bucket: only deletes should need it.",
+    )
 
 
 def test_a_sign_in_without_mfa_does_not_count(student, t0):
     create_bob(student)
     sign_in(student.account_id, seed=None, at=t0)  # before the device was assigned
     results = lab_results(student.account_id, SLUG)
-    assert results["signed-in-with-mfa"] == (False, "bob signed in without MFA: sign in again once his MFA device "
-                                                    "is assigned.")
+    assert results["signed-in-with-mfa"] == (
+        False,
+        "bob signed in without MFA: sign in again once his MFA device is assigned.",
+    )
     assert results["mfa-device"] == (False, "bob has no MFA device assigned yet.")
 
     seed = assign_mfa(student, t0)
@@ -148,30 +202,42 @@ def test_a_wrong_code_leaves_no_mfa_sign_in(student, t0):
     create_bob(student)
     seed = assign_mfa(student, t0)
     with clock.frozen(t0 + 2 * STEP):
-        signed = console.sign_in_user(account=student.account_id, user_name="bob", password=PASSWORD,
-                                      source_ip="203.0.113.7", user_agent="Mozilla/5.0")
+        signed = console.sign_in_user(
+            account=student.account_id,
+            user_name="bob",
+            password=PASSWORD,
+            source_ip="203.0.113.7",
+            user_agent="Mozilla/5.0",
+        )
         wrong = pyotp.TOTP(seed).at(t0 - 10 * STEP)
         with pytest.raises(console.SignInFailed):
-            console.complete_mfa_sign_in(account_id=student.account_id, user_pk=signed.user.pk, code=wrong,
-                                         source_ip="203.0.113.7", user_agent="Mozilla/5.0")
+            console.complete_mfa_sign_in(
+                account_id=student.account_id,
+                user_pk=signed.user.pk,
+                code=wrong,
+                source_ip="203.0.113.7",
+                user_agent="Mozilla/5.0",
+            )
 
     assert lab_results(student.account_id, SLUG)["signed-in-with-mfa"] == (
-        False, "The trail shows no console sign-in by bob since the lab started.")
+        False,
+        "The trail shows no console sign-in by bob since the lab started.",
+    )
 
 
 def test_another_students_bob_does_not_count(student, other_student, t0):
     create_bob(other_student)
     seed = assign_mfa(other_student, t0)
-    policies.put_user_policy(other_student, user_name="bob", policy_name="TeamBucketDeletesNeedMFA",
-                             policy_document=team_bucket_policy())
+    policies.put_user_policy(
+        other_student, user_name="bob", policy_name="TeamBucketDeletesNeedMFA", policy_document=team_bucket_policy()
+    )
     sign_in(other_student.account_id, seed=seed, at=t0 + 2 * STEP)
     assert all(ok for ok, _ in lab_results(other_student.account_id, SLUG).values())
 
     create_bob(student)  # same user name, nothing else: the other account's device and sign-in must not leak in
     results = lab_results(student.account_id, SLUG)
     assert results["mfa-device"] == (False, "bob has no MFA device assigned yet.")
-    assert results["signed-in-with-mfa"] == (False, "The trail shows no console sign-in by bob since the lab "
-                                                    "started.")
+    assert results["signed-in-with-mfa"] == (False, "The trail shows no console sign-in by bob since the lab started.")
     from console import throttle
 
     throttle.clear(other_student.account_id, "bob")

@@ -23,14 +23,30 @@ READ_S3 = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
 
 
 def account_trust(account_id: str) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"}, "Action": "sts:AssumeRole"}]})
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"}, "Action": "sts:AssumeRole"}
+            ],
+        }
+    )
 
 
 def assume_until(role_arn: str, end: str) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": role_arn,
-         "Condition": {"DateLessThan": {"aws:CurrentTime": end}}}]})
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": "sts:AssumeRole",
+                    "Resource": role_arn,
+                    "Condition": {"DateLessThan": {"aws:CurrentTime": end}},
+                }
+            ],
+        }
+    )
 
 
 def iso(days: int) -> str:
@@ -41,11 +57,16 @@ def set_up(student, *, end: str, max_session_duration: int = 3600):
     """The contractor, the role (reads S3 through an AWS managed policy) and the dated permission to assume it."""
     contractor = users.create_user(student, user_name="contractor")
     users.create_login_profile(student, user_name="contractor", password="Contract-Passw0rd!")
-    role = roles.create_role_from_wizard(student, role_name="ContractorAccess",
-                                         trust_policy=account_trust(student.account_id), policies=[READ_S3])
+    role = roles.create_role_from_wizard(
+        student, role_name="ContractorAccess", trust_policy=account_trust(student.account_id), policies=[READ_S3]
+    )
     roles.update_role(student, role_name="ContractorAccess", max_session_duration=max_session_duration)
-    policies.put_user_policy(student, user_name="contractor", policy_name="AssumeContractorAccess",
-                             policy_document=assume_until(role.arn, end))
+    policies.put_user_policy(
+        student,
+        user_name="contractor",
+        policy_name="AssumeContractorAccess",
+        policy_document=assume_until(role.arn, end),
+    )
     return CallContext(user_principal(contractor), origin="console"), role
 
 
@@ -53,8 +74,9 @@ def test_solving_lab_6_passes_every_check(student):
     before = lab_results(student.account_id, SLUG)
     assert not any(ok for ok, _ in before.values())
     assert before["contractor-can-work"][1] == "There is no IAM user named contractor yet."
-    assert before["assumed-role"][1] == ("The trail shows no AssumeRole of ContractorAccess by contractor since the "
-                                         "lab started.")
+    assert before["assumed-role"][1] == (
+        "The trail shows no AssumeRole of ContractorAccess by contractor since the lab started."
+    )
 
     contractor, _ = set_up(student, end=iso(14))
     # The contractor signs in and uses Switch role.
@@ -73,8 +95,10 @@ def test_solving_lab_6_passes_every_check(student):
 def test_an_end_date_in_the_past_is_rejected(student):
     set_up(student, end="2020-01-01T00:00:00Z")
     results = lab_results(student.account_id, SLUG)
-    assert results["end-date"] == (False, "The end date 2020-01-01 00:00 UTC is already past: the contract would be "
-                                          "over.")
+    assert results["end-date"] == (
+        False,
+        "The end date 2020-01-01 00:00 UTC is already past: the contract would be over.",
+    )
     assert results["contractor-can-work"] == (False, "Today contractor cannot assume ContractorAccess.")
 
 
@@ -88,33 +112,52 @@ def test_a_twelve_hour_session_and_an_access_key_are_rejected(student):
     set_up(student, end=iso(7), max_session_duration=43200)
     credentials.create_access_key(student, user_name="contractor")
     results = lab_results(student.account_id, SLUG)
-    assert results["short-sessions"] == (False, "Sessions of ContractorAccess may last 12 hours: a session started "
-                                                "just before the end date would outlive the contract by that much.")
-    assert results["no-access-keys"] == (False, "contractor has 1 access key: long-term keys keep working after the "
-                                                "contract ends.")
+    assert results["short-sessions"] == (
+        False,
+        "Sessions of ContractorAccess may last 12 hours: a session started "
+        "just before the end date would outlive the contract by that much.",
+    )
+    assert results["no-access-keys"] == (
+        False,
+        "contractor has 1 access key: long-term keys keep working after the contract ends.",
+    )
 
 
 def test_a_date_condition_that_stops_nothing_is_rejected(student):
     """The end date sits in a statement that grants nothing the contractor needs, while another one allows
     AssumeRole at any time: a date is found, but access does not end."""
     _, role = set_up(student, end=iso(10))
-    policies.put_user_policy(student, user_name="contractor", policy_name="AlwaysAssume", policy_document=json.dumps({
-        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": role.arn}]}))
+    policies.put_user_policy(
+        student,
+        user_name="contractor",
+        policy_name="AlwaysAssume",
+        policy_document=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": role.arn}],
+            }
+        ),
+    )
     results = lab_results(student.account_id, SLUG)
     assert results["end-date"][0]
     ok, message = results["access-ends"]
     assert not ok
-    assert message.endswith("contractor can still assume ContractorAccess and read the project files: the end date "
-                            "does not stop the work.")
+    assert message.endswith(
+        "contractor can still assume ContractorAccess and read the project files: the end date does not stop the work."
+    )
 
 
 def test_a_denied_attempt_shows_in_the_trail_check(student):
     contractor = users.create_user(student, user_name="contractor")
-    roles.create_role(student, role_name="ContractorAccess",
-                      assume_role_policy_document=account_trust(student.account_id))
+    roles.create_role(
+        student, role_name="ContractorAccess", assume_role_policy_document=account_trust(student.account_id)
+    )
     ctx = CallContext(user_principal(contractor), origin="api")
     with pytest.raises(AccessDenied):
-        sts.assume_role(ctx, role_arn=f"arn:aws:iam::{student.account_id}:role/ContractorAccess",
-                        role_session_name="contractor")
+        sts.assume_role(
+            ctx, role_arn=f"arn:aws:iam::{student.account_id}:role/ContractorAccess", role_session_name="contractor"
+        )
     assert lab_results(student.account_id, SLUG)["assumed-role"] == (
-        False, "contractor tried to assume ContractorAccess but was denied: Event history shows why.")
+        False,
+        "contractor tried to assume ContractorAccess but was denied: Event history shows why.",
+    )

@@ -25,23 +25,31 @@ READ_ONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
 
 
 def trust(principal: str | list[str]) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "sts:AssumeRole"}]})
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "sts:AssumeRole"}],
+        }
+    )
 
 
 def create_role(ctx, principal: str | list[str]) -> str:
-    return roles.create_role_from_wizard(ctx, role_name="PartnerReadOnly", trust_policy=trust(principal),
-                                         policies=[READ_ONLY]).arn
+    return roles.create_role_from_wizard(
+        ctx, role_name="PartnerReadOnly", trust_policy=trust(principal), policies=[READ_ONLY]
+    ).arn
 
 
 def partner_user(partner_ctx, role_arn: str | None) -> CallContext:
     """An IAM user in the partner's account, allowed to assume ``role_arn`` (or nothing)."""
     user = users.create_user(partner_ctx, user_name="bob")
     if role_arn is not None:
-        document = {"Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": role_arn}]}
-        policies.put_user_policy(partner_ctx, user_name="bob", policy_name="AssumePartnerRole",
-                                 policy_document=json.dumps(document))
+        document = {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": role_arn}],
+        }
+        policies.put_user_policy(
+            partner_ctx, user_name="bob", policy_name="AssumePartnerRole", policy_document=json.dumps(document)
+        )
     return CallContext(user_principal(user), origin="console")
 
 
@@ -49,8 +57,9 @@ def test_solving_lab_7_with_the_partner_passes_every_check(students):
     student, partner = students[1], students[2]
     before = lab_results(student.account_id, SLUG)
     assert not any(ok for ok, _ in before.values())
-    assert before["trusts-partner"][1] == ("There is no role named PartnerReadOnly yet. Your partner's account is "
-                                           f"{partner.account_id}.")
+    assert before["trusts-partner"][1] == (
+        f"There is no role named PartnerReadOnly yet. Your partner's account is {partner.account_id}."
+    )
 
     role_arn = create_role(student, f"arn:aws:iam::{partner.account_id}:root")
     bob = partner_user(partner, role_arn)
@@ -79,23 +88,30 @@ def test_trusting_everyone_is_rejected(students):
     create_role(student, "*")
     results = lab_results(student.account_id, SLUG)
     assert results["trusts-partner"][0]
-    assert results["trusts-no-stranger"] == (False, "The trust policy of PartnerReadOnly also admits the account "
-                                                    "999999999999, which is not your partner's.")
+    assert results["trusts-no-stranger"] == (
+        False,
+        "The trust policy of PartnerReadOnly also admits the account 999999999999, which is not your partner's.",
+    )
 
 
 def test_trusting_the_wrong_classmate_is_rejected(students):
     student, partner, third = students[1], students[2], students[3]
     create_role(student, f"arn:aws:iam::{third.account_id}:root")
     results = lab_results(student.account_id, SLUG)
-    assert results["trusts-partner"] == (False, "The trust policy of PartnerReadOnly admits no one from your "
-                                                f"partner's account {partner.account_id}.")
-    assert results["trusts-no-stranger"] == (False, "The trust policy of PartnerReadOnly also admits the account "
-                                                    f"{third.account_id}, which is not your partner's.")
+    assert results["trusts-partner"] == (
+        False,
+        f"The trust policy of PartnerReadOnly admits no one from your partner's account {partner.account_id}.",
+    )
+    assert results["trusts-no-stranger"] == (
+        False,
+        f"The trust policy of PartnerReadOnly also admits the account {third.account_id}, which is not your partner's.",
+    )
     # The third student assuming the role is not the partner's doing.
     carol = partner_user(third, f"arn:aws:iam::{student.account_id}:role/PartnerReadOnly")
     sts.switch_role(carol, account_id=student.account_id, role_name="PartnerReadOnly", session_seconds_left=3600)
-    assert lab_results(student.account_id, SLUG)["partner-assumed"][1] == ("Your partner has not assumed "
-                                                                           "PartnerReadOnly yet.")
+    assert lab_results(student.account_id, SLUG)["partner-assumed"][1] == (
+        "Your partner has not assumed PartnerReadOnly yet."
+    )
 
 
 def test_a_partner_without_permission_of_their_own_is_denied(students):
@@ -105,17 +121,24 @@ def test_a_partner_without_permission_of_their_own_is_denied(students):
     with pytest.raises(AccessDenied):
         sts.switch_role(bob, account_id=student.account_id, role_name="PartnerReadOnly", session_seconds_left=3600)
     assert lab_results(student.account_id, SLUG)["partner-assumed"] == (
-        False, "Your partner tried to assume PartnerReadOnly and was denied: check the trust policy, and ask them to "
-               "check that their own policy allows sts:AssumeRole on your role.")
+        False,
+        "Your partner tried to assume PartnerReadOnly and was denied: check the trust policy, and ask them to "
+        "check that their own policy allows sts:AssumeRole on your role.",
+    )
 
 
 def test_administrator_access_is_not_read_only(students):
     student, partner = students[1], students[2]
-    roles.create_role_from_wizard(student, role_name="PartnerReadOnly",
-                                  trust_policy=trust(f"arn:aws:iam::{partner.account_id}:root"),
-                                  policies=["arn:aws:iam::aws:policy/AdministratorAccess"])
+    roles.create_role_from_wizard(
+        student,
+        role_name="PartnerReadOnly",
+        trust_policy=trust(f"arn:aws:iam::{partner.account_id}:root"),
+        policies=["arn:aws:iam::aws:policy/AdministratorAccess"],
+    )
     assert lab_results(student.account_id, SLUG)["read-only"] == (
-        False, "A session of PartnerReadOnly can change things: iam:CreateUser is allowed.")
+        False,
+        "A session of PartnerReadOnly can change things: iam:CreateUser is allowed.",
+    )
 
 
 def test_partners_go_round_the_class_and_a_class_of_one_has_none(students, instructor_ctx):
@@ -125,8 +148,11 @@ def test_partners_go_round_the_class_and_a_class_of_one_has_none(students, instr
     _, issued = classroom.create_class(instructor_ctx, title="Private lesson", students=1, alias_prefix="solo")
     alone = root_ctx_of(issued[0].seat.account_id)
     results = lab_results(alone.account_id, SLUG)
-    assert results["trusts-partner"] == (False, "This lab needs a partner — the next student by seat number in your "
-                                             "class — and your class has no other student: ask your instructor.")
+    assert results["trusts-partner"] == (
+        False,
+        "This lab needs a partner — the next student by seat number in your "
+        "class — and your class has no other student: ask your instructor.",
+    )
     assert results["partner-assumed"][1] == results["trusts-partner"][1]
 
 
@@ -136,5 +162,7 @@ def test_trusting_the_partner_and_one_user_of_another_classmate_is_rejected(stud
     create_role(student, [f"arn:aws:iam::{partner.account_id}:root", carol.arn])
     results = lab_results(student.account_id, SLUG)
     assert results["trusts-partner"][0]
-    assert results["trusts-no-stranger"] == (False, "The trust policy of PartnerReadOnly also admits the account "
-                                                    f"{third.account_id}, which is not your partner's.")
+    assert results["trusts-no-stranger"] == (
+        False,
+        f"The trust policy of PartnerReadOnly also admits the account {third.account_id}, which is not your partner's.",
+    )

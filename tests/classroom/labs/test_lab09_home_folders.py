@@ -12,17 +12,45 @@ from tests.classroom.labs.conftest import lab_results
 SLUG = "home-folders"
 BUCKET = "arn:aws:s3:::company-home"
 
-HOME_FOLDERS = json.dumps({"Version": "2012-10-17", "Statement": [
-    {"Sid": "ListOwnFolder", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": BUCKET,
-     "Condition": {"StringLike": {"s3:prefix": ["home/${aws:username}/", "home/${aws:username}/*"]}}},
-    {"Sid": "ReadWriteOwnFolder", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-     "Resource": f"{BUCKET}/home/${{aws:username}}/*"}]})
+HOME_FOLDERS = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "ListOwnFolder",
+                "Effect": "Allow",
+                "Action": "s3:ListBucket",
+                "Resource": BUCKET,
+                "Condition": {"StringLike": {"s3:prefix": ["home/${aws:username}/", "home/${aws:username}/*"]}},
+            },
+            {
+                "Sid": "ReadWriteOwnFolder",
+                "Effect": "Allow",
+                "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                "Resource": f"{BUCKET}/home/${{aws:username}}/*",
+            },
+        ],
+    }
+)
 
-NAMED_FOLDERS = json.dumps({"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": BUCKET,
-     "Condition": {"StringLike": {"s3:prefix": ["home/alice/*", "home/bob/*"]}}},
-    {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"],
-     "Resource": [f"{BUCKET}/home/alice/*", f"{BUCKET}/home/bob/*"]}]})
+NAMED_FOLDERS = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": "s3:ListBucket",
+                "Resource": BUCKET,
+                "Condition": {"StringLike": {"s3:prefix": ["home/alice/*", "home/bob/*"]}},
+            },
+            {
+                "Effect": "Allow",
+                "Action": ["s3:GetObject", "s3:PutObject"],
+                "Resource": [f"{BUCKET}/home/alice/*", f"{BUCKET}/home/bob/*"],
+            },
+        ],
+    }
+)
 
 
 def build(ctx, document: str) -> None:
@@ -49,11 +77,15 @@ def test_a_policy_with_the_names_written_out_is_rejected(student):
     results = lab_results(student.account_id, SLUG)
     assert results["staff-group"][0] and results["own-folder"][0]
     assert results["not-others-folders"] == (False, "alice can s3:GetObject in bob's home folder (home/bob/).")
-    assert results["lists-own-prefix"] == (False, "alice can list bob's folder: s3:ListBucket with the prefix "
-                                                  "home/bob/ is allowed.")
+    assert results["lists-own-prefix"] == (
+        False,
+        "alice can list bob's folder: s3:ListBucket with the prefix home/bob/ is allowed.",
+    )
     assert results["works-for-newcomers"] == (
-        False, "A new member of Staff (say, carol) would get no home folder without editing the policy: it names "
-               "users instead of working for whoever signs in.")
+        False,
+        "A new member of Staff (say, carol) would get no home folder without editing the policy: it names "
+        "users instead of working for whoever signs in.",
+    )
 
 
 def test_a_listing_without_the_prefix_condition_shows_every_folder(student):

@@ -38,8 +38,12 @@ def position_of(text, needle, occurrence=1):
 def test_clean_policy_has_no_findings():
     findings, _ = check(
         {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "arn:aws:s3:::bucket/*"},
-        {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::bucket",
-         "Condition": {"StringLike": {"s3:prefix": ["home/*"]}}},
+        {
+            "Effect": "Allow",
+            "Action": "s3:ListBucket",
+            "Resource": "arn:aws:s3:::bucket",
+            "Condition": {"StringLike": {"s3:prefix": ["home/*"]}},
+        },
     )
     assert findings == []
 
@@ -92,8 +96,11 @@ def test_arn_format_errors(resource, code):
 
 def test_resource_and_action_not_applicable():
     findings, text = check(
-        {"Effect": "Allow", "Action": ["s3:ListAllMyBuckets", "iam:GetUser"],
-         "Resource": ["arn:aws:iam::123456789012:user/bob", "arn:aws:s3:::bucket/key"]}
+        {
+            "Effect": "Allow",
+            "Action": ["s3:ListAllMyBuckets", "iam:GetUser"],
+            "Resource": ["arn:aws:iam::123456789012:user/bob", "arn:aws:s3:::bucket/key"],
+        }
     )
     res = only(findings, "RESOURCE_ARN_NOT_APPLICABLE")
     assert res.finding_type == "WARNING"
@@ -144,11 +151,23 @@ def test_condition_key_checks():
 
 
 def test_tag_keys_apply_only_where_the_catalog_lists_them():
-    ok, _ = check({"Effect": "Allow", "Action": "iam:CreateUser", "Resource": "*",
-                   "Condition": {"StringEquals": {"aws:RequestTag/team": "a"}}})
+    ok, _ = check(
+        {
+            "Effect": "Allow",
+            "Action": "iam:CreateUser",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:RequestTag/team": "a"}},
+        }
+    )
     assert ok == []
-    bad, _ = check({"Effect": "Allow", "Action": "iam:ListUsers", "Resource": "*",
-                    "Condition": {"StringEquals": {"aws:RequestTag/team": "a"}}})
+    bad, _ = check(
+        {
+            "Effect": "Allow",
+            "Action": "iam:ListUsers",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:RequestTag/team": "a"}},
+        }
+    )
     assert codes(bad) == ["CONDITION_KEY_NOT_APPLICABLE"]
 
 
@@ -156,19 +175,37 @@ def test_tag_keys_apply_only_where_the_catalog_lists_them():
     ("statement", "code", "path"),
     [
         ({"Action": "iam:PassRole", "Resource": "*"}, "PASS_ROLE_WITH_STAR_IN_RESOURCE", "Statement[0].Resource"),
-        ({"Action": "iam:PassRole", "Resource": "arn:aws:iam::*:role/*"}, "PASS_ROLE_WITH_STAR_IN_RESOURCE",
-         "Statement[0].Resource"),
-        ({"Action": ["s3:GetObject", "iam:*"], "Resource": "*"}, "PASS_ROLE_WITH_STAR_IN_ACTION_AND_RESOURCE",
-         "Statement[0].Action[1]"),
+        (
+            {"Action": "iam:PassRole", "Resource": "arn:aws:iam::*:role/*"},
+            "PASS_ROLE_WITH_STAR_IN_RESOURCE",
+            "Statement[0].Resource",
+        ),
+        (
+            {"Action": ["s3:GetObject", "iam:*"], "Resource": "*"},
+            "PASS_ROLE_WITH_STAR_IN_ACTION_AND_RESOURCE",
+            "Statement[0].Action[1]",
+        ),
         ({"Action": "*", "Resource": "*"}, "PASS_ROLE_WITH_STAR_IN_ACTION_AND_RESOURCE", "Statement[0].Action"),
-        ({"NotAction": "s3:*", "Resource": "*"}, "PASS_ROLE_WITH_STAR_IN_RESOURCE_AND_NOT_ACTION",
-         "Statement[0].NotAction"),
-        ({"Action": "iam:PassRole", "NotResource": "arn:aws:iam::*:role/admin"}, "PASS_ROLE_WITH_NOT_RESOURCE",
-         "Statement[0].Action"),
-        ({"Action": "iam:Pass*", "NotResource": "arn:aws:iam::*:role/admin"},
-         "PASS_ROLE_WITH_STAR_IN_ACTION_AND_NOT_RESOURCE", "Statement[0].Action"),
-        ({"NotAction": "s3:*", "NotResource": "arn:aws:iam::*:role/admin"},
-         "PASS_ROLE_WITH_NOT_ACTION_AND_NOT_RESOURCE", "Statement[0].NotAction"),
+        (
+            {"NotAction": "s3:*", "Resource": "*"},
+            "PASS_ROLE_WITH_STAR_IN_RESOURCE_AND_NOT_ACTION",
+            "Statement[0].NotAction",
+        ),
+        (
+            {"Action": "iam:PassRole", "NotResource": "arn:aws:iam::*:role/admin"},
+            "PASS_ROLE_WITH_NOT_RESOURCE",
+            "Statement[0].Action",
+        ),
+        (
+            {"Action": "iam:Pass*", "NotResource": "arn:aws:iam::*:role/admin"},
+            "PASS_ROLE_WITH_STAR_IN_ACTION_AND_NOT_RESOURCE",
+            "Statement[0].Action",
+        ),
+        (
+            {"NotAction": "s3:*", "NotResource": "arn:aws:iam::*:role/admin"},
+            "PASS_ROLE_WITH_NOT_ACTION_AND_NOT_RESOURCE",
+            "Statement[0].NotAction",
+        ),
     ],
 )
 def test_pass_role_security_warnings(statement, code, path):
@@ -182,8 +219,12 @@ def test_pass_role_security_warnings(statement, code, path):
 def test_pass_role_is_fine_with_specific_roles_a_condition_or_deny():
     for statement in (
         {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::123456789012:role/app"},
-        {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*",
-         "Condition": {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}},
+        {
+            "Effect": "Allow",
+            "Action": "iam:PassRole",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}},
+        },
         {"Effect": "Deny", "Action": "iam:PassRole", "Resource": "*"},
         {"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"},
     ):
@@ -210,13 +251,18 @@ def test_empty_elements():
     findings, text = check(
         {"Effect": "Allow", "Action": [], "Resource": []},
         {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*", "Condition": {}},
-        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*", "Condition": {
-            "StringEquals": {"aws:SourceVpc": []},
-            "ForAllValues:StringEquals": {"aws:TagKeys": []},
-            "ForAnyValue:StringEquals": {"aws:TagKeys": []},
-            "StringEqualsIfExists": {"aws:SourceVpce": []},
-            "Bool": {},
-        }},
+        {
+            "Effect": "Allow",
+            "Action": "s3:GetObject",
+            "Resource": "*",
+            "Condition": {
+                "StringEquals": {"aws:SourceVpc": []},
+                "ForAllValues:StringEquals": {"aws:TagKeys": []},
+                "ForAnyValue:StringEquals": {"aws:TagKeys": []},
+                "StringEqualsIfExists": {"aws:SourceVpce": []},
+                "Bool": {},
+            },
+        },
     )
     action_at = position_of(text, '"Action"')
     assert only(findings, "EMPTY_ARRAY_ACTION").location == Location("Statement[0].Action", *action_at)
@@ -226,14 +272,20 @@ def test_empty_elements():
         "Statement[2].Condition.Bool",
     ]
     assert only(findings, "EMPTY_ARRAY_CONDITION").location.path == "Statement[2].Condition.StringEquals.aws:SourceVpc"
-    for code in ("EMPTY_ARRAY_CONDITION_FORALLVALUES", "EMPTY_ARRAY_CONDITION_FORANYVALUE",
-                 "EMPTY_ARRAY_CONDITION_IFEXISTS"):
+    for code in (
+        "EMPTY_ARRAY_CONDITION_FORALLVALUES",
+        "EMPTY_ARRAY_CONDITION_FORANYVALUE",
+        "EMPTY_ARRAY_CONDITION_IFEXISTS",
+    ):
         assert only(findings, code).finding_type == "SUGGESTION"
 
 
 def test_redundant_action_resource_and_statement():
-    stmt = {"Effect": "Allow", "Action": ["iam:Get*", "iam:List*", "iam:GetUser", "iam:*CredentialReport"],
-            "Resource": ["arn:aws:s3:::b/*", "arn:aws:s3:::b/k", "arn:aws:s3:::b/*"]}
+    stmt = {
+        "Effect": "Allow",
+        "Action": ["iam:Get*", "iam:List*", "iam:GetUser", "iam:*CredentialReport"],
+        "Resource": ["arn:aws:s3:::b/*", "arn:aws:s3:::b/k", "arn:aws:s3:::b/*"],
+    }
     findings, text = check(stmt, {**stmt, "Sid": "Again"})
     first = [f for f in findings if f.location.path.startswith("Statement[0]")]
     action = only(first, "REDUNDANT_ACTION")
@@ -255,8 +307,10 @@ def test_single_statement_object_paths():
 
 
 def test_kinds():
-    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
-                                                     "Action": "sts:AssumeRole"}]}
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+    }
     assert catalog_findings(trust, "trust") == []
     scp = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
     assert catalog_findings(scp, "SERVICE_CONTROL_POLICY") == []

@@ -12,9 +12,29 @@ from policies.engine.findings import Finding
 from policies.summary import policy_summary
 
 VOCAB = st.sampled_from(
-    ["*", "s3:GetObject", "s3:Get*", "iam:PassRole", "iam:*", "foo:Bar", "s3:GetObjct", "arn:aws:s3:::b/*",
-     "arn:aws:iam::*:role/*", "arn:aws", "bucket", "aws:SourceIp", "iam:PassedToService", "Allow", "Deny", "",
-     "arn:aws:kms:*:${aws:PrincipalAccount}:key/*", "ForAllValues:StringEquals", "StringEquals", "${x", "?:*"]
+    [
+        "*",
+        "s3:GetObject",
+        "s3:Get*",
+        "iam:PassRole",
+        "iam:*",
+        "foo:Bar",
+        "s3:GetObjct",
+        "arn:aws:s3:::b/*",
+        "arn:aws:iam::*:role/*",
+        "arn:aws",
+        "bucket",
+        "aws:SourceIp",
+        "iam:PassedToService",
+        "Allow",
+        "Deny",
+        "",
+        "arn:aws:kms:*:${aws:PrincipalAccount}:key/*",
+        "ForAllValues:StringEquals",
+        "StringEquals",
+        "${x",
+        "?:*",
+    ]
 )
 SCALARS = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12) | VOCAB
 JSON = st.recursive(

@@ -122,15 +122,27 @@ def test_multiple_resources_and_conditions():
     (s3,) = summary.policy_summary(policy).allow
     assert (s3.resource, s3.condition) == ("Multiple", "Multiple")
     one = summary.policy_summary(
-        doc({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
-             "Condition": {"IpAddress": {"aws:SourceIp": ["192.0.2.0/24", "198.51.100.0/24"]}}})
+        doc(
+            {
+                "Effect": "Allow",
+                "Action": "s3:GetObject",
+                "Resource": "*",
+                "Condition": {"IpAddress": {"aws:SourceIp": ["192.0.2.0/24", "198.51.100.0/24"]}},
+            }
+        )
     )
     assert one.allow[0].condition == "aws:SourceIp | IpAddress | 192.0.2.0/24, 198.51.100.0/24"
 
 
 def test_condition_without_applicable_action_warns():
-    policy = doc({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
-                  "Condition": {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}})
+    policy = doc(
+        {
+            "Effect": "Allow",
+            "Action": "s3:GetObject",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}},
+        }
+    )
     assert summary.WARN_NO_ACTION_FOR_CONDITION in summary.policy_summary(policy).allow[0].warnings
 
 
@@ -155,8 +167,15 @@ def test_service_summary_drill_down():
 
 @pytest.mark.parametrize(
     "odd",
-    [None, [], "x", 3, {"Statement": 5}, {"Statement": [1, {"Effect": "Allow"}, {"Effect": "Maybe", "Action": "*"}]},
-     {"Statement": {"Effect": "Allow", "Action": [1, None, "s3"], "Resource": {"a": 1}, "Condition": []}}],
+    [
+        None,
+        [],
+        "x",
+        3,
+        {"Statement": 5},
+        {"Statement": [1, {"Effect": "Allow"}, {"Effect": "Maybe", "Action": "*"}]},
+        {"Statement": {"Effect": "Allow", "Action": [1, None, "s3"], "Resource": {"a": 1}, "Condition": []}},
+    ],
 )
 def test_odd_documents_do_not_raise(odd):
     s = summary.policy_summary(odd)

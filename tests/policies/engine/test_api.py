@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 from policies.engine import (
-    Decision, LabelledPolicy, PolicySet, Principal, Request, StatementRef, evaluate, parse_policy,
+    Decision,
+    LabelledPolicy,
+    PolicySet,
+    Principal,
+    Request,
+    StatementRef,
+    evaluate,
+    parse_policy,
 )
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -31,17 +38,50 @@ def test_no_django_import_in_engine_sources() -> None:
 @pytest.mark.parametrize(
     ("decision", "text"),
     [
-        (Decision("ImplicitDeny", (), "identity", "iam:CreateUser"), "because no identity-based policy allows the iam:CreateUser action"),
-        (Decision("ImplicitDeny", (), "permissions_boundary", "s3:GetObject"), "because no permissions boundary allows the s3:GetObject action"),
-        (Decision("ImplicitDeny", (), "session", "s3:GetObject"), "because no session policy allows the s3:GetObject action"),
-        (Decision("ImplicitDeny", (), "scp", "s3:GetObject"), "because no service control policy allows the s3:GetObject action"),
-        (Decision("ImplicitDeny", (), "resource", "s3:GetObject"), "because no resource-based policy allows the s3:GetObject action"),
-        (Decision("ImplicitDeny", (), "trust", "sts:AssumeRole"), "because no role trust policy allows the sts:AssumeRole action"),
-        (Decision("ExplicitDeny", (StatementRef("p", "identity", 0, None),), None, "x:Y"), "with an explicit deny in an identity-based policy"),
-        (Decision("ExplicitDeny", (StatementRef("p", "permissions_boundary", 0, None),), None, "x:Y"), "with an explicit deny in a permissions boundary"),
-        (Decision("ExplicitDeny", (StatementRef("p", "scp", 0, None),), None, "x:Y"), "with an explicit deny in a service control policy"),
-        (Decision("ExplicitDeny", (StatementRef("p", "resource", 0, None),), None, "x:Y"), "with an explicit deny in a resource-based policy"),
-        (Decision("ExplicitDeny", (StatementRef("p", "session", 0, None),), None, "x:Y"), "with an explicit deny in a session policy"),
+        (
+            Decision("ImplicitDeny", (), "identity", "iam:CreateUser"),
+            "because no identity-based policy allows the iam:CreateUser action",
+        ),
+        (
+            Decision("ImplicitDeny", (), "permissions_boundary", "s3:GetObject"),
+            "because no permissions boundary allows the s3:GetObject action",
+        ),
+        (
+            Decision("ImplicitDeny", (), "session", "s3:GetObject"),
+            "because no session policy allows the s3:GetObject action",
+        ),
+        (
+            Decision("ImplicitDeny", (), "scp", "s3:GetObject"),
+            "because no service control policy allows the s3:GetObject action",
+        ),
+        (
+            Decision("ImplicitDeny", (), "resource", "s3:GetObject"),
+            "because no resource-based policy allows the s3:GetObject action",
+        ),
+        (
+            Decision("ImplicitDeny", (), "trust", "sts:AssumeRole"),
+            "because no role trust policy allows the sts:AssumeRole action",
+        ),
+        (
+            Decision("ExplicitDeny", (StatementRef("p", "identity", 0, None),), None, "x:Y"),
+            "with an explicit deny in an identity-based policy",
+        ),
+        (
+            Decision("ExplicitDeny", (StatementRef("p", "permissions_boundary", 0, None),), None, "x:Y"),
+            "with an explicit deny in a permissions boundary",
+        ),
+        (
+            Decision("ExplicitDeny", (StatementRef("p", "scp", 0, None),), None, "x:Y"),
+            "with an explicit deny in a service control policy",
+        ),
+        (
+            Decision("ExplicitDeny", (StatementRef("p", "resource", 0, None),), None, "x:Y"),
+            "with an explicit deny in a resource-based policy",
+        ),
+        (
+            Decision("ExplicitDeny", (StatementRef("p", "session", 0, None),), None, "x:Y"),
+            "with an explicit deny in a session policy",
+        ),
     ],
 )
 def test_reason_suffix(decision: Decision, text: str) -> None:
@@ -61,12 +101,25 @@ def test_access_denied_message_matches_aws_wording() -> None:
 
 
 def test_condition_notes_name_the_keys_that_mattered() -> None:
-    doc = parse_policy({"Version": "2012-10-17", "Statement": [
-        {"Sid": "NoMfaNoDelete", "Effect": "Deny", "Action": "s3:DeleteBucket", "Resource": "*",
-         "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}},
-        {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]})
-    decision = evaluate(Request(BOB, "s3:DeleteBucket", "arn:aws:s3:::b"),
-                        PolicySet(identity=(LabelledPolicy("inline user/bob/S3", doc),)))
+    doc = parse_policy(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "NoMfaNoDelete",
+                    "Effect": "Deny",
+                    "Action": "s3:DeleteBucket",
+                    "Resource": "*",
+                    "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}},
+                },
+                {"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+            ],
+        }
+    )
+    decision = evaluate(
+        Request(BOB, "s3:DeleteBucket", "arn:aws:s3:::b"),
+        PolicySet(identity=(LabelledPolicy("inline user/bob/S3", doc),)),
+    )
     assert decision.outcome == "ExplicitDeny"
     assert decision.deciding == (StatementRef("inline user/bob/S3", "identity", 0, "NoMfaNoDelete"),)
     (note,) = decision.condition_notes

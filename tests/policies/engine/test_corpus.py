@@ -66,17 +66,22 @@ def test_cli_subprocess_matches_in_process() -> None:
     )
     out = [json.loads(line) for line in proc.stdout.splitlines()]
     assert out == [evaluate_case(json.loads(line)) for line in lines]
-    expected = [json.loads(line)["expect"]["decision"] for line in path.read_text(encoding="utf-8").splitlines() if line]
+    expected = [
+        json.loads(line)["expect"]["decision"] for line in path.read_text(encoding="utf-8").splitlines() if line
+    ]
     assert [o["decision"] for o in out] == expected
 
 
 def test_cli_reports_bad_lines_and_continues(tmp_path: Path) -> None:
     good = json.dumps(question(CASES[0]))
     source = tmp_path / "in.jsonl"
-    source.write_text(f"not json\n{{\"id\": \"no-request\"}}\n{good}\n", encoding="utf-8")
+    source.write_text(f'not json\n{{"id": "no-request"}}\n{good}\n', encoding="utf-8")
     proc = subprocess.run(
         [sys.executable, "-m", "policies.engine", "evaluate", str(source)],
-        capture_output=True, text=True, cwd=ROOT, check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
     )
     out = [json.loads(line) for line in proc.stdout.splitlines()]
     assert out[0]["id"] is None and "error" in out[0]

@@ -24,8 +24,18 @@ from policies.engine.evaluate import (
 
 ACCOUNT = "111122223333"
 ACTION_PATTERNS = [
-    "*", "s3:*", "s3:Get*", "S3:GetObject", "s3:PutObject", "*:Get*", "s?:GetObject", "iam:*User", "iam:GetUser",
-    "sts:AssumeRole", "ec2:Describe*", "kms:*",
+    "*",
+    "s3:*",
+    "s3:Get*",
+    "S3:GetObject",
+    "s3:PutObject",
+    "*:Get*",
+    "s?:GetObject",
+    "iam:*User",
+    "iam:GetUser",
+    "sts:AssumeRole",
+    "ec2:Describe*",
+    "kms:*",
 ]
 RESOURCES = ["*", "arn:aws:s3:::b/*", "arn:aws:s3:::b/${aws:username}/*", f"arn:aws:iam::{ACCOUNT}:user/*"]
 CONDITIONS = [
@@ -40,8 +50,16 @@ CONDITIONS = [
     {"StringLike": {"s3:prefix": "home/${aws:username}/*"}},
 ]
 REQUEST_ACTIONS = [
-    "s3:GetObject", "S3:getobject", "s3:PutObject", "iam:CreateUser", "iam:GetUser", "ec2:DescribeInstances",
-    "sts:AssumeRole", "kms:Decrypt", "s3", "organizations:LeaveOrganization",
+    "s3:GetObject",
+    "S3:getobject",
+    "s3:PutObject",
+    "iam:CreateUser",
+    "iam:GetUser",
+    "ec2:DescribeInstances",
+    "sts:AssumeRole",
+    "kms:Decrypt",
+    "s3",
+    "organizations:LeaveOrganization",
 ]
 
 
@@ -49,9 +67,11 @@ REQUEST_ACTIONS = [
 def statements(draw: Any) -> dict[str, Any]:
     s: dict[str, Any] = {"Effect": draw(st.sampled_from(["Allow", "Allow", "Deny"]))}
     s[draw(st.sampled_from(["Action", "Action", "NotAction"]))] = draw(
-        st.lists(st.sampled_from(ACTION_PATTERNS), min_size=1, max_size=3))
+        st.lists(st.sampled_from(ACTION_PATTERNS), min_size=1, max_size=3)
+    )
     s[draw(st.sampled_from(["Resource", "Resource", "NotResource"]))] = draw(
-        st.lists(st.sampled_from(RESOURCES), min_size=1, max_size=2))
+        st.lists(st.sampled_from(RESOURCES), min_size=1, max_size=2)
+    )
     if (condition := draw(st.sampled_from(CONDITIONS))) is not None:
         s["Condition"] = condition
     return s
@@ -59,21 +79,35 @@ def statements(draw: Any) -> dict[str, Any]:
 
 def documents(kind: str, max_size: int) -> st.SearchStrategy[Any]:
     def parse(docs: list[list[dict[str, Any]]]) -> list[Any]:
-        return [parse_policy({"Version": "2012-10-17", "Statement": d}, kind=kind)  # type: ignore[arg-type]
-                for d in docs]
+        return [
+            parse_policy({"Version": "2012-10-17", "Statement": d}, kind=kind)  # type: ignore[arg-type]
+            for d in docs
+        ]
 
     return st.lists(st.lists(statements(), min_size=1, max_size=4), min_size=1, max_size=max_size).map(parse)
 
 
-principals = st.sampled_from([
-    Principal("IAMUser", f"arn:aws:iam::{ACCOUNT}:user/alice", ACCOUNT, "alice"),
-    Principal("AssumedRole", f"arn:aws:sts::{ACCOUNT}:assumed-role/dev/s", ACCOUNT, "dev",
-              role_arn=f"arn:aws:iam::{ACCOUNT}:role/dev", session_name="s"),
-    Principal("AssumedRole", f"arn:aws:sts::{ACCOUNT}:assumed-role/AWSServiceRoleForX/s", ACCOUNT,
-              role_arn=f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/x.amazonaws.com/AWSServiceRoleForX"),
-    Principal("FederatedUser", f"arn:aws:sts::{ACCOUNT}:federated-user/bob", ACCOUNT, "bob"),
-    Principal("Root", f"arn:aws:iam::{ACCOUNT}:root", ACCOUNT),
-])
+principals = st.sampled_from(
+    [
+        Principal("IAMUser", f"arn:aws:iam::{ACCOUNT}:user/alice", ACCOUNT, "alice"),
+        Principal(
+            "AssumedRole",
+            f"arn:aws:sts::{ACCOUNT}:assumed-role/dev/s",
+            ACCOUNT,
+            "dev",
+            role_arn=f"arn:aws:iam::{ACCOUNT}:role/dev",
+            session_name="s",
+        ),
+        Principal(
+            "AssumedRole",
+            f"arn:aws:sts::{ACCOUNT}:assumed-role/AWSServiceRoleForX/s",
+            ACCOUNT,
+            role_arn=f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/x.amazonaws.com/AWSServiceRoleForX",
+        ),
+        Principal("FederatedUser", f"arn:aws:sts::{ACCOUNT}:federated-user/bob", ACCOUNT, "bob"),
+        Principal("Root", f"arn:aws:iam::{ACCOUNT}:root", ACCOUNT),
+    ]
+)
 
 
 @st.composite
@@ -85,7 +119,9 @@ def policy_sets(draw: Any) -> PolicySet:
     return PolicySet(
         identity=tuple(LabelledPolicy(f"identity[{i}]", d) for i, d in enumerate(identity)),
         permissions_boundary=None if boundary is None else LabelledPolicy("permissions_boundary", boundary[0]),
-        scps=None if scps is None else tuple(
+        scps=None
+        if scps is None
+        else tuple(
             tuple(LabelledPolicy(f"scps[{level}][{i}]", d) for i, d in enumerate(docs))
             for level, docs in enumerate(scps)
         ),
@@ -94,13 +130,16 @@ def policy_sets(draw: Any) -> PolicySet:
     )
 
 
-contexts = st.fixed_dictionaries({}, optional={
-    "aws:username": st.sampled_from(["alice", "bob"]),
-    "aws:MultiFactorAuthPresent": st.sampled_from(["true", "false"]),
-    "aws:TagKeys": st.lists(st.sampled_from(["a", "ab", "b"]), max_size=2),
-    "aws:SourceIp": st.sampled_from(["10.1.2.3", "192.0.2.1"]),
-    "s3:prefix": st.sampled_from(["home/alice/x", "home/bob/"]),
-})
+contexts = st.fixed_dictionaries(
+    {},
+    optional={
+        "aws:username": st.sampled_from(["alice", "bob"]),
+        "aws:MultiFactorAuthPresent": st.sampled_from(["true", "false"]),
+        "aws:TagKeys": st.lists(st.sampled_from(["a", "ab", "b"]), max_size=2),
+        "aws:SourceIp": st.sampled_from(["10.1.2.3", "192.0.2.1"]),
+        "s3:prefix": st.sampled_from(["home/alice/x", "home/bob/"]),
+    },
+)
 requests = st.tuples(
     st.sampled_from(REQUEST_ACTIONS),
     st.sampled_from(["*", "arn:aws:s3:::b/alice/k", "arn:aws:s3:::b/k", f"arn:aws:iam::{ACCOUNT}:user/bob"]),
@@ -132,7 +171,8 @@ def plain_evaluate(request: Request, policies: PolicySet) -> tuple[str, list[tup
         layers["identity"] = [plain_layer("identity", policies.identity, request)]
         if policies.permissions_boundary is not None:
             layers["permissions_boundary"] = [
-                plain_layer("permissions_boundary", (policies.permissions_boundary,), request)]
+                plain_layer("permissions_boundary", (policies.permissions_boundary,), request)
+            ]
         if policies.session is not None:
             layers["session"] = [plain_layer("session", policies.session, request)]
     denies = explicit_denies(layers)
@@ -165,12 +205,21 @@ def test_precompiled_evaluation_decides_as_a_plain_reading(
 def test_decisions_stay_the_same_while_a_sweep_overflows_the_action_cache() -> None:
     """More distinct actions than one PolicySet keeps entries for (4,096): the first ones, asked again after the
     cache started over, get the same answers."""
-    doc = parse_policy({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": ["svc1:Get*", "svc2:*"], "Resource": "*"},
-        {"Effect": "Deny", "Action": "svc1:GetSecret*", "Resource": "*"},
-        {"Effect": "Allow", "NotAction": "svc3:*", "Resource": "arn:aws:svc9:::only",
-         "Condition": {"StringEquals": {"aws:username": "alice"}}},
-    ]})
+    doc = parse_policy(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Action": ["svc1:Get*", "svc2:*"], "Resource": "*"},
+                {"Effect": "Deny", "Action": "svc1:GetSecret*", "Resource": "*"},
+                {
+                    "Effect": "Allow",
+                    "NotAction": "svc3:*",
+                    "Resource": "arn:aws:svc9:::only",
+                    "Condition": {"StringEquals": {"aws:username": "alice"}},
+                },
+            ],
+        }
+    )
     policies = PolicySet(identity=(LabelledPolicy("p", doc),))
     alice = Principal("IAMUser", f"arn:aws:iam::{ACCOUNT}:user/alice", ACCOUNT, "alice")
     base = Request(alice, "svc1:GetThing", "*", None, {"aws:username": "alice"})

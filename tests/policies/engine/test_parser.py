@@ -31,15 +31,22 @@ ALLOW = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}
 def test_parses_typed_immutable_ast() -> None:
     policy = parse_policy(
         doc(
-            {"Sid": "A1", "Effect": "Allow", "Action": ["s3:Get*", "s3:List*"], "Resource": "arn:aws:s3:::b/*",
-             "Condition": {"ForAnyValue:StringLikeIfExists": {"aws:TagKeys": ["a*", 3, True]}}}
+            {
+                "Sid": "A1",
+                "Effect": "Allow",
+                "Action": ["s3:Get*", "s3:List*"],
+                "Resource": "arn:aws:s3:::b/*",
+                "Condition": {"ForAnyValue:StringLikeIfExists": {"aws:TagKeys": ["a*", 3, True]}},
+            }
         )
     )
     (s,) = policy.statements
     assert policy.version == "2012-10-17" and s.sid == "A1" and s.index == 0
     assert s.actions == ("s3:Get*", "s3:List*") and s.resources == ("arn:aws:s3:::b/*",)
     assert s.conditions == (
-        Condition("ForAnyValue:StringLikeIfExists", "StringLike", "ForAnyValue", True, "aws:TagKeys", ("a*", "3", "true")),
+        Condition(
+            "ForAnyValue:StringLikeIfExists", "StringLike", "ForAnyValue", True, "aws:TagKeys", ("a*", "3", "true")
+        ),
     )
     with pytest.raises(AttributeError):
         s.sid = "B"  # type: ignore[misc]
@@ -47,12 +54,22 @@ def test_parses_typed_immutable_ast() -> None:
 
 def test_resource_policy_principals() -> None:
     policy = parse_policy(
-        doc({"Effect": "Allow", "Principal": {"AWS": ["111122223333", "arn:aws:iam::111122223333:user/a"], "Service": "ec2.amazonaws.com"},
-             "Action": "s3:*", "Resource": "*"}),
+        doc(
+            {
+                "Effect": "Allow",
+                "Principal": {
+                    "AWS": ["111122223333", "arn:aws:iam::111122223333:user/a"],
+                    "Service": "ec2.amazonaws.com",
+                },
+                "Action": "s3:*",
+                "Resource": "*",
+            }
+        ),
         kind="resource",
     )
     assert policy.statements[0].principals == (
-        PrincipalEntry("AWS", "111122223333"), PrincipalEntry("AWS", "arn:aws:iam::111122223333:user/a"),
+        PrincipalEntry("AWS", "111122223333"),
+        PrincipalEntry("AWS", "arn:aws:iam::111122223333:user/a"),
         PrincipalEntry("Service", "ec2.amazonaws.com"),
     )
 
@@ -63,30 +80,109 @@ def test_resource_policy_principals() -> None:
         ("{not json", "identity", "Syntax errors in policy.", ""),
         ([], "identity", "Syntax errors in policy.", ""),
         ({"Version": "2012-10-17"}, "identity", "Syntax errors in policy.", ""),
-        (doc(dict(ALLOW, Principal="*")), "identity", "Policy document should not specify a principal.", "Statement[0].Principal"),
-        (doc(dict(ALLOW, NotPrincipal={"AWS": "*"})), "boundary", "Policy document should not specify a principal.", "Statement[0].NotPrincipal"),
-        (doc(dict(ALLOW, Principal="*")), "scp", "Policy document should not specify a principal.", "Statement[0].Principal"),
-        (doc({"Effect": "Allow", "Principal": {"AWS": "111122223333"}, "Action": "sts:AssumeRole", "Resource": "*"}), "trust", "Has prohibited field Resource.", "Statement[0].Resource"),
-        (doc({"Effect": "Allow", "Resource": "*"}), "identity", "Policy statement must contain actions.", "Statement[0]"),
-        (doc({"Effect": "Allow", "Action": [], "Resource": "*"}), "identity", "Policy statement must contain actions.", "Statement[0].Action"),
-        (doc({"Effect": "Allow", "Action": "s3:*"}), "identity", "Policy statement must contain resources.", "Statement[0]"),
-        (doc({"Effect": "Allow", "Action": "GetObject", "Resource": "*"}), "identity", "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.", "Statement[0].Action"),
-        (doc(dict(ALLOW, Condition={"StringEquals": {"username": "a"}})), "identity", "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.", "Statement[0].Condition.StringEquals.username"),
+        (
+            doc(dict(ALLOW, Principal="*")),
+            "identity",
+            "Policy document should not specify a principal.",
+            "Statement[0].Principal",
+        ),
+        (
+            doc(dict(ALLOW, NotPrincipal={"AWS": "*"})),
+            "boundary",
+            "Policy document should not specify a principal.",
+            "Statement[0].NotPrincipal",
+        ),
+        (
+            doc(dict(ALLOW, Principal="*")),
+            "scp",
+            "Policy document should not specify a principal.",
+            "Statement[0].Principal",
+        ),
+        (
+            doc({"Effect": "Allow", "Principal": {"AWS": "111122223333"}, "Action": "sts:AssumeRole", "Resource": "*"}),
+            "trust",
+            "Has prohibited field Resource.",
+            "Statement[0].Resource",
+        ),
+        (
+            doc({"Effect": "Allow", "Resource": "*"}),
+            "identity",
+            "Policy statement must contain actions.",
+            "Statement[0]",
+        ),
+        (
+            doc({"Effect": "Allow", "Action": [], "Resource": "*"}),
+            "identity",
+            "Policy statement must contain actions.",
+            "Statement[0].Action",
+        ),
+        (
+            doc({"Effect": "Allow", "Action": "s3:*"}),
+            "identity",
+            "Policy statement must contain resources.",
+            "Statement[0]",
+        ),
+        (
+            doc({"Effect": "Allow", "Action": "GetObject", "Resource": "*"}),
+            "identity",
+            "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.",
+            "Statement[0].Action",
+        ),
+        (
+            doc(dict(ALLOW, Condition={"StringEquals": {"username": "a"}})),
+            "identity",
+            "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.",
+            "Statement[0].Condition.StringEquals.username",
+        ),
         (doc(ALLOW, version="2012-10-18"), "identity", "The policy failed legacy parsing", "Version"),
         ({"Version": 2012, "Statement": [ALLOW]}, "identity", "The policy failed legacy parsing", "Version"),
-        (doc(dict(ALLOW, Sid="A"), dict(ALLOW, Sid="A")), "identity", "Statement IDs (SID) in a single policy must be unique.", "Statement[1].Sid"),
-        (doc({"Effect": "Allow", "Principal": {"AWS": "111122223333"}, "Action": "s3:GetObject"}), "trust",
-         "Trust Policy statement actions can only be sts:AssumeRole, sts:AssumeRoleWithSAML, and sts:AssumeRoleWithWebIdentity", "Statement[0].Action"),
-        (doc({"Effect": "Allow", "Action": "sts:AssumeRole"}), "trust", "Missing required field Principal.", "Statement[0]"),
-        (doc(dict(ALLOW, Principal={"AWS": "arn:aws:iam::*:root"})), "resource", 'Invalid principal in policy: "AWS":"arn:aws:iam::*:root"', "Statement[0].Principal.AWS"),
+        (
+            doc(dict(ALLOW, Sid="A"), dict(ALLOW, Sid="A")),
+            "identity",
+            "Statement IDs (SID) in a single policy must be unique.",
+            "Statement[1].Sid",
+        ),
+        (
+            doc({"Effect": "Allow", "Principal": {"AWS": "111122223333"}, "Action": "s3:GetObject"}),
+            "trust",
+            "Trust Policy statement actions can only be sts:AssumeRole, sts:AssumeRoleWithSAML, and sts:AssumeRoleWithWebIdentity",
+            "Statement[0].Action",
+        ),
+        (
+            doc({"Effect": "Allow", "Action": "sts:AssumeRole"}),
+            "trust",
+            "Missing required field Principal.",
+            "Statement[0]",
+        ),
+        (
+            doc(dict(ALLOW, Principal={"AWS": "arn:aws:iam::*:root"})),
+            "resource",
+            'Invalid principal in policy: "AWS":"arn:aws:iam::*:root"',
+            "Statement[0].Principal.AWS",
+        ),
         (doc(dict(ALLOW, Foo=1)), "identity", "Syntax errors in policy.", "Statement[0].Foo"),
         ({"Version": "2012-10-17", "Statement": [ALLOW], "Extra": 1}, "identity", "Syntax errors in policy.", "Extra"),
         (doc(dict(ALLOW, NotAction="s3:*")), "identity", "Syntax errors in policy.", "Statement[0].NotAction"),
         (doc(dict(ALLOW, Effect="allow")), "identity", "Syntax errors in policy.", "Statement[0].Effect"),
         (doc({"Action": "s3:*", "Resource": "*"}), "identity", "Missing required field Effect.", "Statement[0]"),
-        (doc(dict(ALLOW, Condition={"StringEqualz": {"aws:username": "a"}})), "identity", "Syntax errors in policy.", "Statement[0].Condition.StringEqualz"),
-        (doc(dict(ALLOW, Condition={"NullIfExists": {"aws:username": "true"}})), "identity", "Syntax errors in policy.", "Statement[0].Condition.NullIfExists"),
-        (doc(dict(ALLOW, Sid="has space")), "identity", "Statement IDs (SID) must be alpha-numeric. Check that your input satisfies the regular expression [0-9A-Za-z]*", "Statement[0].Sid"),
+        (
+            doc(dict(ALLOW, Condition={"StringEqualz": {"aws:username": "a"}})),
+            "identity",
+            "Syntax errors in policy.",
+            "Statement[0].Condition.StringEqualz",
+        ),
+        (
+            doc(dict(ALLOW, Condition={"NullIfExists": {"aws:username": "true"}})),
+            "identity",
+            "Syntax errors in policy.",
+            "Statement[0].Condition.NullIfExists",
+        ),
+        (
+            doc(dict(ALLOW, Sid="has space")),
+            "identity",
+            "Statement IDs (SID) must be alpha-numeric. Check that your input satisfies the regular expression [0-9A-Za-z]*",
+            "Statement[0].Sid",
+        ),
     ],
 )
 def test_malformed_policy_messages(policy: object, kind: str, message: str, path: str) -> None:
@@ -104,8 +200,13 @@ def test_version_is_optional() -> None:
 
 
 def test_trust_policy_accepts_tag_session_and_wildcards() -> None:
-    parse_policy(doc({"Effect": "Allow", "Principal": {"AWS": "111122223333"}, "Action": ["sts:AssumeRole", "sts:TagSession"]}), kind="trust")
-    parse_policy(doc({"Effect": "Allow", "Principal": {"AWS": "111122223333"}, "Action": "sts:AssumeRole*"}), kind="trust")
+    parse_policy(
+        doc({"Effect": "Allow", "Principal": {"AWS": "111122223333"}, "Action": ["sts:AssumeRole", "sts:TagSession"]}),
+        kind="trust",
+    )
+    parse_policy(
+        doc({"Effect": "Allow", "Principal": {"AWS": "111122223333"}, "Action": "sts:AssumeRole*"}), kind="trust"
+    )
 
 
 def test_location_line_and_column_of_element() -> None:
@@ -151,7 +252,9 @@ def test_validate_policy_reports_every_grammar_error_as_finding() -> None:
 
 def test_validate_policy_clean_policy_has_no_grammar_errors() -> None:
     findings = validate_policy(json.dumps(doc(ALLOW)), "identity")
-    assert not [f for f in findings if f.finding_type == "ERROR" and f.issue_code in {"JSON_SYNTAX_ERROR", "SYNTAX_ERROR"}]
+    assert not [
+        f for f in findings if f.finding_type == "ERROR" and f.issue_code in {"JSON_SYNTAX_ERROR", "SYNTAX_ERROR"}
+    ]
 
 
 def test_validate_policy_invalid_json_only_syntax_error() -> None:

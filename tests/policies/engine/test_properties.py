@@ -15,10 +15,34 @@ from policies.engine.parser import KINDS
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(
-        st.sampled_from(["Version", "Statement", "Effect", "Action", "NotAction", "Resource", "NotResource", "Principal",
-                         "NotPrincipal", "Condition", "Sid", "Id", "AWS", "StringEquals", "aws:username", "x"]) | st.text(max_size=8),
-        children, max_size=5),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "Version",
+                    "Statement",
+                    "Effect",
+                    "Action",
+                    "NotAction",
+                    "Resource",
+                    "NotResource",
+                    "Principal",
+                    "NotPrincipal",
+                    "Condition",
+                    "Sid",
+                    "Id",
+                    "AWS",
+                    "StringEquals",
+                    "aws:username",
+                    "x",
+                ]
+            )
+            | st.text(max_size=8),
+            children,
+            max_size=5,
+        )
+    ),
     max_leaves=30,
 )
 
@@ -79,7 +103,11 @@ def policy_set(raw: list[list[dict[str, Any]]], boundary: list[dict[str, Any]] |
         LabelledPolicy(f"identity[{i}]", parse_policy({"Version": "2012-10-17", "Statement": stmts}))
         for i, stmts in enumerate(raw)
     )
-    pb = None if boundary is None else LabelledPolicy("pb", parse_policy({"Version": "2012-10-17", "Statement": boundary}))
+    pb = (
+        None
+        if boundary is None
+        else LabelledPolicy("pb", parse_policy({"Version": "2012-10-17", "Statement": boundary}))
+    )
     return PolicySet(identity=identity, permissions_boundary=pb)
 
 
@@ -92,15 +120,24 @@ ALICE = Principal("IAMUser", "arn:aws:iam::111122223333:user/alice", "1111222233
     boundary=st.none() | st.lists(statements(), min_size=1, max_size=3),
     action=st.sampled_from(["s3:GetObject", "s3:PutObject", "iam:CreateUser", "ec2:DescribeInstances"]),
     resource=st.sampled_from(["arn:aws:s3:::b/k", "arn:aws:iam::111122223333:user/bob", "*"]),
-    context=st.fixed_dictionaries({}, optional={"aws:username": st.sampled_from(["alice", "bob"]),
-                                                "aws:MultiFactorAuthPresent": st.sampled_from(["true", "false"]),
-                                                "aws:TagKeys": st.lists(st.sampled_from(["a", "b"]), max_size=2),
-                                                "aws:SourceIp": st.sampled_from(["10.1.2.3", "192.0.2.1"])}),
+    context=st.fixed_dictionaries(
+        {},
+        optional={
+            "aws:username": st.sampled_from(["alice", "bob"]),
+            "aws:MultiFactorAuthPresent": st.sampled_from(["true", "false"]),
+            "aws:TagKeys": st.lists(st.sampled_from(["a", "b"]), max_size=2),
+            "aws:SourceIp": st.sampled_from(["10.1.2.3", "192.0.2.1"]),
+        },
+    ),
     seed=st.integers(0, 2**32 - 1),
 )
 def test_evaluation_is_deterministic_and_order_independent(
-    raw: list[list[dict[str, Any]]], boundary: list[dict[str, Any]] | None, action: str, resource: str,
-    context: dict[str, Any], seed: int,
+    raw: list[list[dict[str, Any]]],
+    boundary: list[dict[str, Any]] | None,
+    action: str,
+    resource: str,
+    context: dict[str, Any],
+    seed: int,
 ) -> None:
     request = Request(ALICE, action, resource, None, context)
     first = evaluate(request, policy_set(raw, boundary))
