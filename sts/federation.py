@@ -7,8 +7,11 @@ role's trust policy decides through the engine, as for ``sts.services.assume_rol
 ``{"Federated": <provider ARN>}`` names it, and the claims become condition keys (``<provider-url>:aud``,
 ``SAML:sub``…).
 
-Only tokens of the classroom's own IdP (``sts.idp``) can be verified: nothing here can fetch another issuer's keys,
-which AWS reports as it does when an IdP's keys cannot be retrieved.
+Only tokens of the classroom's own IdPs (``sts.idp``) can be verified: nothing here can fetch another issuer's keys,
+which AWS reports as it does when an IdP's keys cannot be retrieved. Each account is its own IdP, and a token or
+assertion is accepted only for a role of the account that issued it, verified with that account's key: the issuer
+must be the one the role's account registered (the OIDC provider's URL, the SAML metadata's entity ID and
+certificate), and a classroom issuer of another account is refused even if the role's account registered it.
 """
 
 from __future__ import annotations
@@ -190,17 +193,16 @@ def _token_parts(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     return header, claims
 
 
-def _verify_signature(token: str, header: dict[str, Any], issuer: str) -> None:
-    """Only this server's issuer has keys we can reach: its own, in the database."""
-    parsed = issuer.removeprefix("https://")
-    if (
-        not issuer.startswith("https://")
-        or not parsed.endswith(idp.ISSUER_PATH)
-        or "/" in parsed.removesuffix(idp.ISSUER_PATH)
-    ):
+def _verify_signature(token: str, header: dict[str, Any], issuer: str, account_id: str) -> None:
+    """Only this server's issuers have keys we can reach: each account's own, in the database. A token is verified
+    with the key of the account its issuer names, and that account must be the role's."""
+    owner = idp.issuer_account(issuer)
+    if owner is None:
         raise InvalidIdentityToken(NO_KEYS)
-    key = idp.signing_key(IdentityProviderKey.KIND_OIDC)
-    if header.get("kid") != key.key_id:
+    if owner != account_id:  # another student's issuer, even when this account registered it
+        raise InvalidIdentityToken(NOT_VALIDATED)
+    key = idp.existing_signing_key(owner, IdentityProviderKey.KIND_OIDC)
+    if key is None or header.get("kid") != key.key_id:
         raise InvalidIdentityToken(NO_KEYS)
     try:
         jwt.decode(
@@ -272,7 +274,7 @@ def assume_role_with_web_identity(
         audiences = [audiences] if isinstance(audiences, str) else list(audiences or [])
         audience = next((a for a in audiences if a in provider.client_ids), audiences[0] if audiences else "")
         ctx = _caller(ctx, "WebIdentityUser", account_id, provider.arn, sub, f"{provider.arn}:{audience}:{sub}")
-        _verify_signature(web_identity_token, header, issuer)
+        _verify_signature(web_identity_token, header, issuer, account_id)
         _check_times(claims)
         if audience not in provider.client_ids:
             raise InvalidIdentityToken("Incorrect token audience")
@@ -378,6 +380,18 @@ def _verified_assertion(saml_response: bytes, certificates: list[str]) -> Any:
     raise InvalidIdentityToken("Response signature invalid")
 
 
+def _check_classroom_issuer(saml_response: bytes, issuer: str, account_id: str) -> None:
+    """An assertion from one of this server's IdPs must come from the role's account and verify with that account's
+    own key, whatever certificate the provider's metadata holds (another student's metadata, an old one)."""
+    owner = idp.saml_entity_account(issuer)
+    if owner is None:
+        return  # an external IdP: its metadata's certificate is all there is, as in AWS
+    key = idp.existing_signing_key(owner, IdentityProviderKey.KIND_SAML)
+    if owner != account_id or key is None:
+        raise InvalidIdentityToken("Response signature invalid")
+    _verified_assertion(saml_response, [key.certificate_pem])
+
+
 def _claims(assertion: Any) -> SamlClaims:
     def text(path: str) -> str:
         node = assertion.find(path, _NS)
@@ -469,6 +483,7 @@ def assume_role_with_saml(
         ctx = _caller(ctx, "SAMLUser", account_id, provider.arn, claims.subject, f"{qualifier}:{claims.subject}")
         if entity_id and claims.issuer != entity_id:
             raise InvalidIdentityToken("Issuer not present in specified provider")
+        _check_classroom_issuer(document, claims.issuer, account_id)
         now = clock.now()
         if claims.not_on_or_after is not None and now >= claims.not_on_or_after:
             raise ExpiredTokenException("Token must be redeemed within 5 minutes of issuance")

@@ -1,12 +1,15 @@
-"""The classroom's built-in identity provider: an OpenID Connect issuer and a SAML 2.0 IdP run by this server.
+"""The classroom's built-in identity providers: every account is an OpenID Connect issuer and a SAML 2.0 IdP.
 
 There is no internet in a classroom, so AWS's way of trusting an IdP (fetching its JWKS) cannot work. Instead the
-server is an IdP itself: a signed-in user issues an ID token or a SAML response here and hands it to
-``AssumeRoleWithWebIdentity`` / ``AssumeRoleWithSAML``, which verify it with the same key (``sts.federation``).
+server is the IdP: a signed-in principal issues an ID token or a SAML response from *its own account's* IdP and
+hands it to ``AssumeRoleWithWebIdentity`` / ``AssumeRoleWithSAML``, which verify it with that account's key
+(``sts.federation``).
 
-One RSA key per protocol and deployment, generated on first use and stored encrypted (``core.secrets``). The
-issuer URL is ``https://<host>/idp`` whatever the scheme the server is reached by: IAM OIDC provider URLs must
-start with ``https://``, and the issuer is only an identifier here (nothing fetches it).
+Each account has its own issuer ``https://<host>/idp/<account-id>`` (discovery, JWKS) and SAML entity
+``https://<host>/idp/<account-id>/saml`` (metadata), with one RSA key per account and protocol, generated on first
+use and stored encrypted (``core.secrets``). A token minted in one account therefore neither names nor verifies as
+another account's issuer. The issuer is ``https://…`` whatever the scheme the server is reached by: IAM OIDC
+provider URLs must start with ``https://``, and the issuer is only an identifier here (nothing fetches it).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -37,8 +41,10 @@ SAML_VALID_SECONDS = 300  # a SAML response must be redeemed within 5 minutes, a
 SAML_AUDIENCE = "https://signin.aws.amazon.com/saml"
 SAML_ROLE_ATTRIBUTE = "https://aws.amazon.com/SAML/Attributes/Role"
 SAML_SESSION_NAME_ATTRIBUTE = "https://aws.amazon.com/SAML/Attributes/RoleSessionName"
-ISSUER_PATH = "/idp"
-SAML_ENTITY_PATH = "/idp/saml"
+IDP_PATH = "/idp"  # each account's issuer is /idp/<account-id>, its SAML entity /idp/<account-id>/saml
+# An issuer / entity ID of this server, any host: the account is the path's last (OIDC) or next-to-last segment.
+_ISSUER = re.compile(r"^https://[^/?#]+/idp/(\d{12})$")
+_SAML_ENTITY = re.compile(r"^https://[^/?#]+/idp/(\d{12})/saml$")
 
 
 @dataclass(frozen=True)
@@ -63,12 +69,29 @@ class SigningKey:
         return base64.b64encode(self.certificate.public_bytes(serialization.Encoding.DER)).decode()
 
 
-def issuer_url(host: str) -> str:
-    return f"https://{host}{ISSUER_PATH}"
+def idp_path(account_id: str) -> str:
+    """Where the account's IdP endpoints live on this server (``/idp/<account-id>``)."""
+    return f"{IDP_PATH}/{account_id}"
 
 
-def saml_entity_id(host: str) -> str:
-    return f"https://{host}{SAML_ENTITY_PATH}"
+def issuer_url(host: str, account_id: str) -> str:
+    return f"https://{host}{idp_path(account_id)}"
+
+
+def saml_entity_id(host: str, account_id: str) -> str:
+    return f"https://{host}{idp_path(account_id)}/saml"
+
+
+def issuer_account(issuer: str) -> str | None:
+    """The account whose classroom issuer ``issuer`` is (None: not an issuer of this server)."""
+    match = _ISSUER.match(issuer)
+    return match.group(1) if match else None
+
+
+def saml_entity_account(entity_id: str) -> str | None:
+    """The account whose classroom SAML IdP ``entity_id`` is (None: not an IdP of this server)."""
+    match = _SAML_ENTITY.match(entity_id)
+    return match.group(1) if match else None
 
 
 def _self_signed(key: rsa.RSAPrivateKey, now: datetime) -> x509.Certificate:
@@ -91,44 +114,57 @@ def _self_signed(key: rsa.RSAPrivateKey, now: datetime) -> x509.Certificate:
     )
 
 
-def _create(kind: str) -> None:
+def new_key_fields(kind: str, now: datetime) -> dict[str, str]:
+    """A fresh key pair for ``kind`` as ``IdentityProviderKey`` stores it (also used by the data migration)."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
-    now = clock.now()
     certificate = ""
     if kind == IdentityProviderKey.KIND_SAML:
         certificate = _self_signed(key, now).public_bytes(serialization.Encoding.PEM).decode()
     der = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return {
+        "key_id": hashlib.sha256(der).hexdigest()[:32],
+        "private_key_encrypted": encrypt(pem),
+        "certificate": certificate,
+    }
+
+
+def _create(account_id: str, kind: str) -> None:
+    now = clock.now()
     try:
         with transaction.atomic():
             IdentityProviderKey.objects.create(
-                kind=kind,
-                key_id=hashlib.sha256(der).hexdigest()[:32],
-                private_key_encrypted=encrypt(pem),
-                certificate=certificate,
-                created_at=now,
+                account_id=account_id, kind=kind, created_at=now, **new_key_fields(kind, now)
             )
     except IntegrityError:
         pass  # another process created it first: use theirs
 
 
-def signing_key(kind: str) -> SigningKey:
-    """The deployment's key for ``kind`` (created on first use)."""
-    row = (
-        IdentityProviderKey.objects.filter(kind=kind)
+def _row(account_id: str, kind: str) -> tuple[str, str, str] | None:
+    return (
+        IdentityProviderKey.objects.filter(account_id=account_id, kind=kind)
         .values_list("key_id", "private_key_encrypted", "certificate")
         .first()
     )
+
+
+def signing_key(account_id: str, kind: str) -> SigningKey:
+    """The account's key for ``kind`` (created on first use). Only for issuing and publishing: verification
+    uses ``existing_signing_key``, so a token can never make the server create a key."""
+    row = _row(account_id, kind)
     if row is None:
-        _create(kind)
-        row = (
-            IdentityProviderKey.objects.filter(kind=kind)
-            .values_list("key_id", "private_key_encrypted", "certificate")
-            .get()
-        )
+        _create(account_id, kind)
+        row = _row(account_id, kind)
+        assert row is not None
     return _load(*row)
+
+
+def existing_signing_key(account_id: str, kind: str) -> SigningKey | None:
+    """The account's key for ``kind``, if its IdP ever issued or published anything."""
+    row = _row(account_id, kind)
+    return _load(*row) if row is not None else None
 
 
 @functools.lru_cache(maxsize=8)
@@ -142,11 +178,12 @@ def _load(key_id: str, encrypted: str, certificate: str) -> SigningKey:
 # ---- OpenID Connect ---------------------------------------------------------------------------------------------
 
 
-def openid_configuration(host: str, base_url: str) -> dict[str, Any]:
-    """The discovery document. ``base_url`` is how this server was reached (scheme and host), for the JWKS URL."""
+def openid_configuration(host: str, base_url: str, account_id: str) -> dict[str, Any]:
+    """The account issuer's discovery document. ``base_url`` is how this server was reached (scheme and host), for
+    the JWKS URL."""
     return {
-        "issuer": issuer_url(host),
-        "jwks_uri": f"{base_url}{ISSUER_PATH}/jwks.json",
+        "issuer": issuer_url(host, account_id),
+        "jwks_uri": f"{base_url}{idp_path(account_id)}/jwks.json",
         "response_types_supported": ["id_token"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
@@ -154,9 +191,9 @@ def openid_configuration(host: str, base_url: str) -> dict[str, Any]:
     }
 
 
-def jwks() -> dict[str, Any]:
-    """The public part of the OIDC signing key, as a JSON Web Key Set."""
-    key = signing_key(IdentityProviderKey.KIND_OIDC)
+def jwks(account_id: str) -> dict[str, Any]:
+    """The public part of the account's OIDC signing key, as a JSON Web Key Set."""
+    key = signing_key(account_id, IdentityProviderKey.KIND_OIDC)
     numbers = key.public_key.public_numbers()
 
     def b64(n: int) -> str:
@@ -171,24 +208,26 @@ def jwks() -> dict[str, Any]:
 
 def issue_id_token(
     *,
+    account_id: str,
     host: str,
     subject: str,
     audience: str,
     lifetime_seconds: int = TOKEN_MAX_SECONDS,
     extra_claims: dict[str, Any] | None = None,
 ) -> str:
-    """A signed OIDC ID token from this server's issuer."""
+    """A signed OIDC ID token from the account's issuer. ``account_id`` is always the caller's own account (the
+    console passes ``ctx.account_id``): no principal can issue from another account's issuer."""
     if not subject or len(subject) > 255:
         raise ValidationError("The subject must be 1 to 255 characters.")
     if not audience or len(audience) > 255:
         raise ValidationError("The audience must be 1 to 255 characters.")
     if not 60 <= lifetime_seconds <= TOKEN_MAX_SECONDS:
         raise ValidationError("The token must expire between 1 minute and 1 hour after it is issued.")
-    key = signing_key(IdentityProviderKey.KIND_OIDC)
+    key = signing_key(account_id, IdentityProviderKey.KIND_OIDC)
     now = int(clock.now().timestamp())
     claims = {
         **(extra_claims or {}),
-        "iss": issuer_url(host),
+        "iss": issuer_url(host, account_id),
         "sub": subject,
         "aud": audience,
         "iat": now,
@@ -207,13 +246,14 @@ NS_SAMLP = "urn:oasis:names:tc:SAML:2.0:protocol"
 NAMEID_PERSISTENT = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"
 
 
-def saml_metadata(host: str, base_url: str) -> str:
-    """The IdP metadata document students upload when they create a SAML provider."""
-    key = signing_key(IdentityProviderKey.KIND_SAML)
+def saml_metadata(host: str, base_url: str, account_id: str) -> str:
+    """The account IdP's metadata document, which students upload when they create a SAML provider."""
+    key = signing_key(account_id, IdentityProviderKey.KIND_SAML)
     valid_until = (clock.now() + timedelta(days=3650)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    entity_id = quoteattr(saml_entity_id(host, account_id))
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f'<md:EntityDescriptor xmlns:md="{NS_MD}" xmlns:ds="{NS_DS}" entityID={quoteattr(saml_entity_id(host))} '
+        f'<md:EntityDescriptor xmlns:md="{NS_MD}" xmlns:ds="{NS_DS}" entityID={entity_id} '
         f'validUntil="{valid_until}">\n'
         f'  <md:IDPSSODescriptor WantAuthnRequestsSigned="false" '
         f'protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">\n'
@@ -233,8 +273,11 @@ def saml_metadata(host: str, base_url: str) -> str:
     )
 
 
-def issue_saml_response(*, host: str, subject: str, roles: list[tuple[str, str]], session_name: str) -> str:
-    """A SAML 2.0 Response with one signed assertion, base64-encoded for ``--saml-assertion``.
+def issue_saml_response(
+    *, account_id: str, host: str, subject: str, roles: list[tuple[str, str]], session_name: str
+) -> str:
+    """A SAML 2.0 Response with one assertion signed by the account's IdP, base64-encoded for ``--saml-assertion``.
+    ``account_id`` is always the caller's own account.
 
     ``roles`` are (role ARN, SAML provider ARN) pairs, written as AWS's Role attribute values "role,provider"."""
     from lxml import etree
@@ -244,11 +287,11 @@ def issue_saml_response(*, host: str, subject: str, roles: list[tuple[str, str]]
         raise ValidationError("The subject must be 1 to 255 characters.")
     if not roles:
         raise ValidationError("Add at least one role and SAML provider pair.")
-    key = signing_key(IdentityProviderKey.KIND_SAML)
+    key = signing_key(account_id, IdentityProviderKey.KIND_SAML)
     now = clock.now()
     instant = now.strftime("%Y-%m-%dT%H:%M:%SZ")
     until = (now + timedelta(seconds=SAML_VALID_SECONDS)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    issuer = escape(saml_entity_id(host))
+    issuer = escape(saml_entity_id(host, account_id))
     assertion_id = f"_{uuid.uuid4().hex}"
     values = "".join(
         f"<saml:AttributeValue>{escape(f'{role},{provider}')}</saml:AttributeValue>" for role, provider in roles

@@ -43,17 +43,27 @@ class TemporaryCredential(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return self.access_key_id
+
 
 class IdentityProviderKey(models.Model):
-    """The signing key of the classroom's built-in identity provider (one per deployment and protocol): the RSA
-    private key is stored encrypted (``core.secrets``); the OIDC issuer publishes its public part as a JWKS, the
-    SAML IdP as a self-signed certificate in its metadata document."""
+    """A signing key of an account's classroom identity provider (one per account and protocol, ``sts.idp``): the
+    RSA private key is stored encrypted (``core.secrets``); the account's OIDC issuer publishes its public part as a
+    JWKS, its SAML IdP as a self-signed certificate in its metadata document."""
 
     KIND_OIDC = "oidc"
     KIND_SAML = "saml"
 
-    kind = models.CharField(max_length=8, unique=True)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=8)
     key_id = models.CharField(max_length=64)  # the JWT "kid"
     private_key_encrypted = models.TextField()  # PEM (PKCS#8), Fernet-encrypted
     certificate = models.TextField(blank=True, default="")  # PEM, SAML only
     created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["account", "kind"], name="idp_key_one_per_account_and_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.account_id}/{self.kind}"

@@ -1,5 +1,6 @@
-"""The classroom identity provider: its public endpoints (``/idp/…``: OIDC discovery, JWKS, SAML metadata) and the
-console pages where a signed-in user issues an ID token or a SAML response to use with AssumeRoleWith*."""
+"""The classroom identity providers: their public endpoints (``/idp/<account-id>/…``: OIDC discovery, JWKS, SAML
+metadata) and the console pages where a signed-in principal issues an ID token or a SAML response from its own
+account's IdP, to use with AssumeRoleWith*."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 import re
 import shlex
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -15,6 +16,7 @@ from console.decorators import console_login_required
 from core.errors import AccessDenied, IamError, ValidationError
 from identities import providers as providers_service
 from identities import roles as roles_service
+from identities.models import Account
 from sts import idp
 
 
@@ -22,22 +24,32 @@ def _base_url(request: HttpRequest) -> str:
     return f"{request.scheme}://{request.get_host()}"
 
 
-@require_GET
-def openid_configuration(request: HttpRequest) -> JsonResponse:
-    return JsonResponse(idp.openid_configuration(request.get_host(), _base_url(request)))
+def _idp_account(account_id: str) -> str:
+    """The account whose public IdP endpoints are asked for: one that exists (a key is created on first use)."""
+    if not (account_id.isdigit() and len(account_id) == 12 and Account.objects.filter(pk=account_id).exists()):
+        raise Http404("No such identity provider")
+    return account_id
 
 
 @require_GET
-def jwks(request: HttpRequest) -> JsonResponse:
-    return JsonResponse(idp.jwks())
+def openid_configuration(request: HttpRequest, account_id: str) -> JsonResponse:
+    account_id = _idp_account(account_id)
+    return JsonResponse(idp.openid_configuration(request.get_host(), _base_url(request), account_id))
 
 
 @require_GET
-def saml_metadata(request: HttpRequest) -> HttpResponse:
+def jwks(request: HttpRequest, account_id: str) -> JsonResponse:
+    return JsonResponse(idp.jwks(_idp_account(account_id)))
+
+
+@require_GET
+def saml_metadata(request: HttpRequest, account_id: str) -> HttpResponse:
+    account_id = _idp_account(account_id)
     response = HttpResponse(
-        idp.saml_metadata(request.get_host(), _base_url(request)), content_type="application/samlmetadata+xml"
+        idp.saml_metadata(request.get_host(), _base_url(request), account_id),
+        content_type="application/samlmetadata+xml",
     )
-    response["Content-Disposition"] = 'attachment; filename="classroom-idp-metadata.xml"'
+    response["Content-Disposition"] = f'attachment; filename="classroom-idp-{account_id}-metadata.xml"'
     return response
 
 
@@ -76,10 +88,10 @@ def _trust_example(provider_arn: str, url: str, audience: str, subject: str) -> 
 @console_login_required
 @require_http_methods(["GET", "POST"])
 def classroom_oidc(request: HttpRequest) -> HttpResponse:
-    """Issue an OpenID Connect ID token from the classroom issuer."""
+    """Issue an OpenID Connect ID token from the caller's own account's classroom issuer."""
     ctx = request.iam_ctx  # type: ignore[attr-defined]
     host = request.get_host()
-    issuer = idp.issuer_url(host)
+    issuer = idp.issuer_url(host, ctx.account_id)
     provider_url = issuer.removeprefix("https://")
     provider = next(
         (p for p in _listed(lambda: providers_service.list_open_id_connect_providers(ctx)) if p.url == provider_url),
@@ -102,6 +114,7 @@ def classroom_oidc(request: HttpRequest) -> HttpResponse:
             minutes = 0
         try:
             token = idp.issue_id_token(
+                account_id=ctx.account_id,
                 host=host,
                 subject=form["subject"].strip(),
                 audience=form["audience"].strip(),
@@ -128,6 +141,7 @@ def classroom_oidc(request: HttpRequest) -> HttpResponse:
         "command": command,
         "roles": roles,
         "base_url": _base_url(request),
+        "idp_path": idp.idp_path(ctx.account_id),
         "trust_example": _trust_example(provider_arn, provider_url, form["audience"], form["subject"]),
     }
     return render(request, "sts/classroom_oidc.html", context, status=400 if error else 200)
@@ -136,7 +150,7 @@ def classroom_oidc(request: HttpRequest) -> HttpResponse:
 @console_login_required
 @require_http_methods(["GET", "POST"])
 def classroom_saml(request: HttpRequest) -> HttpResponse:
-    """Issue a signed SAML 2.0 response from the classroom SAML IdP."""
+    """Issue a signed SAML 2.0 response from the caller's own account's classroom SAML IdP."""
     ctx = request.iam_ctx  # type: ignore[attr-defined]
     host = request.get_host()
     providers = [(p.name, p.arn) for p in _listed(lambda: providers_service.list_saml_providers(ctx).order_by("name"))]
@@ -154,6 +168,7 @@ def classroom_saml(request: HttpRequest) -> HttpResponse:
             if not form["role_arn"].strip() or not form["provider_arn"].strip():
                 raise ValidationError("Choose a role and a SAML provider.")
             assertion = idp.issue_saml_response(
+                account_id=ctx.account_id,
                 host=host,
                 subject=form["subject"].strip(),
                 roles=[(form["role_arn"].strip(), form["provider_arn"].strip())],
@@ -169,7 +184,8 @@ def classroom_saml(request: HttpRequest) -> HttpResponse:
             )
     context = {
         "nav": "identity_providers",
-        "entity_id": idp.saml_entity_id(host),
+        "entity_id": idp.saml_entity_id(host, ctx.account_id),
+        "idp_path": idp.idp_path(ctx.account_id),
         "form": form,
         "roles": roles,
         "providers": providers,

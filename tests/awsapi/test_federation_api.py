@@ -22,11 +22,12 @@ from core import clock
 from identities.models import OpenIdConnectProvider, SamlProvider
 from sts.models import TemporaryCredential
 from tests.awsapi.conftest import client
+from tests.conftest import ACCOUNT_ID
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 AUDIENCE = "classroom-app"
-PROVIDER_URL = "testserver/idp"  # the Django test client's host: the issuer is https://testserver/idp
+PROVIDER_URL = f"testserver/idp/{ACCOUNT_ID}"  # the Django test client's host: the issuer of account A
 
 
 def unsigned_sts(live_server):
@@ -85,11 +86,11 @@ def oidc(account, iam):
     return provider, role
 
 
-def test_discovery_and_jwks_are_public(live_server, db):
-    with urllib.request.urlopen(f"{live_server.url}/idp/.well-known/openid-configuration") as response:
+def test_discovery_and_jwks_are_public(live_server, account):
+    with urllib.request.urlopen(f"{live_server.url}/idp/{ACCOUNT_ID}/.well-known/openid-configuration") as response:
         config = json.load(response)
     host = live_server.url.split("://", 1)[1]
-    assert config["issuer"] == f"https://{host}/idp"
+    assert config["issuer"] == f"https://{host}/idp/{ACCOUNT_ID}"
     with urllib.request.urlopen(config["jwks_uri"]) as response:
         (key,) = json.load(response)["keys"]
     assert key["kty"] == "RSA" and "d" not in key and "p" not in key
@@ -98,7 +99,7 @@ def test_discovery_and_jwks_are_public(live_server, db):
 def test_web_identity_token_from_the_console_assumes_the_role(live_server, root_client, oidc, account):
     provider, role = oidc
     token = issue_token(root_client)
-    assert jwt.decode(token, options={"verify_signature": False})["iss"] == "https://testserver/idp"
+    assert jwt.decode(token, options={"verify_signature": False})["iss"] == f"https://{PROVIDER_URL}"
     result = unsigned_sts(live_server).assume_role_with_web_identity(
         RoleArn=role["Arn"], RoleSessionName="web1", WebIdentityToken=token, DurationSeconds=900
     )
@@ -167,7 +168,7 @@ def test_web_identity_refusals_issue_nothing(live_server, root_client, oidc, iam
 
 
 def test_saml_response_from_the_console_assumes_the_role(live_server, root_client, iam, account):
-    download = root_client.get("/idp/saml/metadata.xml")  # what a student uploads when adding the provider
+    download = root_client.get(f"/idp/{ACCOUNT_ID}/saml/metadata.xml")  # what a student uploads to add the provider
     assert download["Content-Disposition"].startswith("attachment")
     metadata = download.content.decode()
     arn = iam.create_saml_provider(Name="Classroom", SAMLMetadataDocument=metadata)["SAMLProviderArn"]
@@ -197,7 +198,7 @@ def test_saml_response_from_the_console_assumes_the_role(live_server, root_clien
         SAMLAssertion=issue_assertion(root_client, role["Arn"], provider.arn),
     )
     assert result["Subject"] == "alice" and result["SubjectType"] == "persistent"
-    assert result["Issuer"] == "https://testserver/idp/saml"
+    assert result["Issuer"] == f"https://testserver/idp/{ACCOUNT_ID}/saml"
     assert result["Audience"] == "https://signin.aws.amazon.com/saml" and result["NameQualifier"]
     creds = result["Credentials"]
     identity = client(
@@ -265,3 +266,129 @@ def test_the_aws_cli_needs_no_credentials_for_web_identity(live_server, root_cli
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{account.id}:assumed-role/WebApp/cli"
+
+
+# ---- One student's identity provider never opens another student's roles ------------------------------------
+
+
+def _page_issuer(console: Client) -> str:
+    """The OIDC issuer the console shows this account's principal (what a student types into Add provider)."""
+    page = console.get("/iam/identity_providers/classroom").content.decode()
+    return html.unescape(re.search(r'data-testid="issuer">([^<]+)<', page).group(1))
+
+
+def _page_metadata(console: Client) -> str:
+    """The SAML metadata document this account's principal downloads from the classroom SAML page."""
+    page = console.get("/iam/identity_providers/classroom/saml").content.decode()
+    link = html.unescape(re.search(r'href="(/idp[^"]*metadata\.xml)"', page).group(1))
+    download = console.get(link)
+    assert download.status_code == 200
+    return download.content.decode()
+
+
+def _admin_role(iam, name: str, trust: dict) -> dict:
+    role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+    iam.put_role_policy(
+        RoleName=name,
+        PolicyName="all-iam",
+        PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:*", "Resource": "*"}]}
+        ),
+    )
+    return role
+
+
+def test_a_token_minted_in_another_account_never_opens_a_role(
+    live_server, root_client, other_root_client, iam, account, other_account
+):
+    """The reproduction of issue 12 §1 (OIDC): B mints a token with A's sub and aud for A's role."""
+    issuer = _page_issuer(root_client)
+    url = issuer.removeprefix("https://")
+    provider_arn = iam.create_open_id_connect_provider(Url=issuer, ClientIDList=[AUDIENCE])["OpenIDConnectProviderArn"]
+    condition = {"StringEquals": {f"{url}:aud": AUDIENCE, f"{url}:sub": "alice"}}
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"Federated": provider_arn},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": condition,
+    }
+    role = _admin_role(iam, "ClassApp", {"Version": "2012-10-17", "Statement": [statement]})
+    sts = unsigned_sts(live_server)
+
+    stolen = issue_token(other_root_client, subject="alice", audience=AUDIENCE)  # signed in to B
+    with pytest.raises(ClientError) as err:
+        sts.assume_role_with_web_identity(RoleArn=role["Arn"], RoleSessionName="mallory", WebIdentityToken=stolen)
+    assert code(err) == "InvalidIdentityToken"
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    # B's token with A's issuer written into it: the signature is B's, so A's issuer does not verify it
+    header, payload, signature = stolen.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
+    forged = base64.urlsafe_b64encode(json.dumps({**claims, "iss": issuer}).encode()).rstrip(b"=").decode()
+    with pytest.raises(ClientError) as err:
+        sts.assume_role_with_web_identity(
+            RoleArn=role["Arn"], RoleSessionName="mallory", WebIdentityToken=f"{header}.{forged}.{signature}"
+        )
+    assert code(err) == "InvalidIdentityToken"
+    # even a provider in A for B's issuer: B's tokens are for B's roles only
+    b_issuer = _page_issuer(other_root_client)
+    b_url = b_issuer.removeprefix("https://")
+    b_provider = iam.create_open_id_connect_provider(Url=b_issuer, ClientIDList=[AUDIENCE])["OpenIDConnectProviderArn"]
+    statement = {
+        **statement,
+        "Principal": {"Federated": b_provider},
+        "Condition": {"StringEquals": {f"{b_url}:aud": AUDIENCE, f"{b_url}:sub": "alice"}},
+    }
+    trusting_b = _admin_role(iam, "TrustsB", {"Version": "2012-10-17", "Statement": [statement]})
+    with pytest.raises(ClientError) as err:
+        sts.assume_role_with_web_identity(RoleArn=trusting_b["Arn"], RoleSessionName="mallory", WebIdentityToken=stolen)
+    assert code(err) == "InvalidIdentityToken"
+    assert not TemporaryCredential.objects.exists()
+
+    # the same-account flow still works, and the session is A's administrator
+    own = issue_token(root_client, subject="alice", audience=AUDIENCE)
+    result = sts.assume_role_with_web_identity(RoleArn=role["Arn"], RoleSessionName="alice", WebIdentityToken=own)
+    creds = result["Credentials"]
+    session = client(live_server, "iam", creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
+    assert [r["RoleName"] for r in session.list_roles()["Roles"]] == ["ClassApp", "TrustsB"]
+    assert result["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{account.id}:assumed-role/ClassApp/alice"
+
+
+def test_a_saml_response_minted_in_another_account_never_opens_a_role(
+    live_server, root_client, other_root_client, iam, account, other_account
+):
+    """The reproduction of issue 12 §1 (SAML): B's console names A's role and A's provider in a SAML response."""
+    provider_arn = iam.create_saml_provider(Name="Classroom", SAMLMetadataDocument=_page_metadata(root_client))[
+        "SAMLProviderArn"
+    ]
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"Federated": provider_arn},
+        "Action": "sts:AssumeRoleWithSAML",
+        "Condition": {"StringEquals": {"SAML:aud": "https://signin.aws.amazon.com/saml", "SAML:sub": "alice"}},
+    }
+    role = _admin_role(iam, "ClassSaml", {"Version": "2012-10-17", "Statement": [statement]})
+    sts = unsigned_sts(live_server)
+
+    stolen = issue_assertion(other_root_client, role["Arn"], provider_arn)  # signed in to B
+    with pytest.raises(ClientError) as err:
+        sts.assume_role_with_saml(RoleArn=role["Arn"], PrincipalArn=provider_arn, SAMLAssertion=stolen)
+    assert code(err) == "InvalidIdentityToken"
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    # even when A's provider is given B's metadata document, B's issuer is not A's
+    b_provider = iam.create_saml_provider(Name="FromB", SAMLMetadataDocument=_page_metadata(other_root_client))[
+        "SAMLProviderArn"
+    ]
+    statement = {**statement, "Principal": {"Federated": b_provider}}
+    trusting_b = _admin_role(iam, "TrustsB", {"Version": "2012-10-17", "Statement": [statement]})
+    with pytest.raises(ClientError) as err:
+        sts.assume_role_with_saml(
+            RoleArn=trusting_b["Arn"],
+            PrincipalArn=b_provider,
+            SAMLAssertion=issue_assertion(other_root_client, trusting_b["Arn"], b_provider),
+        )
+    assert code(err) == "InvalidIdentityToken"
+    assert not TemporaryCredential.objects.exists()
+
+    own = issue_assertion(root_client, role["Arn"], provider_arn)
+    result = sts.assume_role_with_saml(RoleArn=role["Arn"], PrincipalArn=provider_arn, SAMLAssertion=own)
+    assert result["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{account.id}:assumed-role/ClassSaml/alice"

@@ -32,10 +32,10 @@ PUBLIC = {
     "signin_mfa",
     "^aws/?$",
     "signout",
-    # The classroom identity provider's discovery documents and public keys, public as any IdP's.
-    "idp/.well-known/openid-configuration",
-    "idp/jwks.json",
-    "idp/saml/metadata.xml",
+    # Each account's classroom identity provider: discovery documents and public keys, public as any IdP's.
+    "idp/<str:account_id>/.well-known/openid-configuration",
+    "idp/<str:account_id>/jwks.json",
+    "idp/<str:account_id>/saml/metadata.xml",
 }
 # Pages that show a form or the caller's own state and call no authorized read on GET.
 NO_READ_ON_GET = {

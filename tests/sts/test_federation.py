@@ -20,10 +20,11 @@ from identities import roles
 from identities.models import OpenIdConnectProvider, SamlProvider
 from sts import federation, idp, services
 from sts.federation import ExpiredTokenException, InvalidIdentityToken
-from sts.models import TemporaryCredential
+from sts.models import IdentityProviderKey, TemporaryCredential
+from tests.conftest import ACCOUNT_ID, OTHER_ACCOUNT_ID
 
 HOST = "classroom.example:8000"
-URL = f"{HOST}/idp"
+URL = f"{HOST}/idp/{ACCOUNT_ID}"
 ISSUER = f"https://{URL}"
 AUDIENCE = "classroom-app"
 
@@ -76,7 +77,9 @@ def assume_web(token: str, role_arn: str, **kwargs):
 
 def test_token_of_the_classroom_issuer_assumes_a_trusting_role(web_role, account):
     role, provider = web_role
-    token = idp.issue_id_token(host=HOST, subject="alice", audience=AUDIENCE, lifetime_seconds=600)
+    token = idp.issue_id_token(
+        account_id=ACCOUNT_ID, host=HOST, subject="alice", audience=AUDIENCE, lifetime_seconds=600
+    )
     result = assume_web(token, role.arn, duration_seconds=900)
     credential = result.issued.credential
     assert (result.subject, result.audience, result.provider) == ("alice", AUDIENCE, provider.arn)
@@ -101,7 +104,7 @@ def test_token_of_the_classroom_issuer_assumes_a_trusting_role(web_role, account
 
 def test_default_duration_is_one_hour_and_the_role_maximum_caps_it(web_role):
     role, _ = web_role
-    token = idp.issue_id_token(host=HOST, subject="alice", audience=AUDIENCE)
+    token = idp.issue_id_token(account_id=ACCOUNT_ID, host=HOST, subject="alice", audience=AUDIENCE)
     credential = assume_web(token, role.arn).issued.credential
     assert credential.expires_at - credential.issued_at == timedelta(hours=1)
     with pytest.raises(ValidationError, match="exceeds the MaxSessionDuration set for this role"):
@@ -110,7 +113,7 @@ def test_default_duration_is_one_hour_and_the_role_maximum_caps_it(web_role):
 
 def test_wrong_audience_is_refused(web_role):
     role, _ = web_role
-    token = idp.issue_id_token(host=HOST, subject="alice", audience="someone-else")
+    token = idp.issue_id_token(account_id=ACCOUNT_ID, host=HOST, subject="alice", audience="someone-else")
     with pytest.raises(InvalidIdentityToken, match=": Incorrect token audience$"):
         assume_web(token, role.arn)
     assert not TemporaryCredential.objects.exists()
@@ -119,7 +122,9 @@ def test_wrong_audience_is_refused(web_role):
 
 def test_expired_token_is_refused(web_role):
     role, _ = web_role
-    token = idp.issue_id_token(host=HOST, subject="alice", audience=AUDIENCE, lifetime_seconds=300)
+    token = idp.issue_id_token(
+        account_id=ACCOUNT_ID, host=HOST, subject="alice", audience=AUDIENCE, lifetime_seconds=300
+    )
     with (
         clock.frozen(clock.now() + timedelta(seconds=301)),
         pytest.raises(ExpiredTokenException, match="Token expired"),
@@ -130,7 +135,7 @@ def test_expired_token_is_refused(web_role):
 
 def test_tampered_token_is_refused(web_role):
     role, _ = web_role
-    token = idp.issue_id_token(host=HOST, subject="mallory", audience=AUDIENCE)
+    token = idp.issue_id_token(account_id=ACCOUNT_ID, host=HOST, subject="mallory", audience=AUDIENCE)
     header, payload, signature = token.split(".")
     claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
     claims["sub"] = "alice"  # pretend to be the trusted user, keeping mallory's signature
@@ -142,7 +147,7 @@ def test_tampered_token_is_refused(web_role):
 
 def test_token_signed_by_another_key_with_our_key_id_is_refused(web_role):
     role, _ = web_role
-    kid = idp.signing_key("oidc").key_id
+    kid = idp.signing_key(ACCOUNT_ID, "oidc").key_id
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     now = int(clock.now().timestamp())
     token = jwt.encode(
@@ -157,7 +162,9 @@ def test_token_signed_by_another_key_with_our_key_id_is_refused(web_role):
 
 def test_role_that_does_not_trust_the_user_is_refused_by_the_engine(web_role, root_ctx, account):
     role, provider = web_role
-    token = idp.issue_id_token(host=HOST, subject="bob", audience=AUDIENCE)  # the trust policy names alice
+    token = idp.issue_id_token(
+        account_id=ACCOUNT_ID, host=HOST, subject="bob", audience=AUDIENCE
+    )  # the trust policy names alice
     with pytest.raises(AccessDenied, match=": Not authorized to perform sts:AssumeRoleWithWebIdentity$"):
         assume_web(token, role.arn)
     roles.create_role(
@@ -172,7 +179,7 @@ def test_role_that_does_not_trust_the_user_is_refused_by_the_engine(web_role, ro
             }
         ),
     )
-    alice = idp.issue_id_token(host=HOST, subject="alice", audience=AUDIENCE)
+    alice = idp.issue_id_token(account_id=ACCOUNT_ID, host=HOST, subject="alice", audience=AUDIENCE)
     with pytest.raises(AccessDenied):
         assume_web(alice, f"arn:aws:iam::{account.id}:role/Ec2Only")
     assert not TemporaryCredential.objects.exists()
@@ -203,7 +210,7 @@ def test_issuer_without_an_iam_provider_and_garbage_tokens(account, root_ctx):
         role_name="NoProvider",
         assume_role_policy_document=web_trust(f"arn:aws:iam::{account.id}:oidc-provider/{URL}"),
     )
-    token = idp.issue_id_token(host=HOST, subject="alice", audience=AUDIENCE)
+    token = idp.issue_id_token(account_id=ACCOUNT_ID, host=HOST, subject="alice", audience=AUDIENCE)
     with pytest.raises(InvalidIdentityToken, match=f": No OpenIDConnect provider found in your account for {ISSUER}$"):
         assume_web(token, role.arn)
     with pytest.raises(InvalidIdentityToken, match="not a valid JWT"):
@@ -213,23 +220,23 @@ def test_issuer_without_an_iam_provider_and_garbage_tokens(account, root_ctx):
 def test_provider_of_another_account_does_not_count(web_role, other_account, other_root_ctx):
     _, provider = web_role
     role = roles.create_role(other_root_ctx, role_name="Theirs", assume_role_policy_document=web_trust(provider.arn))
-    token = idp.issue_id_token(host=HOST, subject="alice", audience=AUDIENCE)
+    token = idp.issue_id_token(account_id=ACCOUNT_ID, host=HOST, subject="alice", audience=AUDIENCE)
     with pytest.raises(InvalidIdentityToken, match="No OpenIDConnect provider found"):
         assume_web(token, role.arn)
 
 
-def test_jwks_publishes_the_public_key_that_verifies_issued_tokens(db):
-    token = idp.issue_id_token(host=HOST, subject="alice", audience=AUDIENCE)
-    (key,) = idp.jwks()["keys"]
+def test_jwks_publishes_the_public_key_that_verifies_issued_tokens(account):
+    token = idp.issue_id_token(account_id=ACCOUNT_ID, host=HOST, subject="alice", audience=AUDIENCE)
+    (key,) = idp.jwks(ACCOUNT_ID)["keys"]
     assert set(key) == {"kty", "use", "alg", "kid", "n", "e"}  # no private parts
     public = jwt.PyJWK(key).key
     assert jwt.decode(token, public, algorithms=["RS256"], audience=AUDIENCE)["iss"] == ISSUER
     assert jwt.get_unverified_header(token)["kid"] == key["kid"]
 
 
-def test_token_lifetime_is_at_most_one_hour(db):
+def test_token_lifetime_is_at_most_one_hour(account):
     with pytest.raises(ValidationError):
-        idp.issue_id_token(host=HOST, subject="alice", audience=AUDIENCE, lifetime_seconds=3601)
+        idp.issue_id_token(account_id=ACCOUNT_ID, host=HOST, subject="alice", audience=AUDIENCE, lifetime_seconds=3601)
 
 
 # ---- SAML -------------------------------------------------------------------------------------------------------
@@ -242,7 +249,7 @@ def saml_provider(account_id: str, name: str = "Classroom") -> SamlProvider:
         account_id=account_id,
         name=name,
         arn=f"arn:aws:iam::{account_id}:saml-provider/{name}",
-        metadata_document=idp.saml_metadata(HOST, f"http://{HOST}"),
+        metadata_document=idp.saml_metadata(HOST, f"http://{HOST}", ACCOUNT_ID),
         created_at=clock.now(),
     )
 
@@ -279,13 +286,17 @@ def assume_saml(assertion: str, role_arn: str, provider_arn: str, **kwargs):
 def test_signed_saml_response_assumes_a_trusting_role(saml_role, account):
     role, provider = saml_role
     assertion = idp.issue_saml_response(
-        host=HOST, subject="alice", roles=[(role.arn, provider.arn)], session_name="alice@example.com"
+        account_id=ACCOUNT_ID,
+        host=HOST,
+        subject="alice",
+        roles=[(role.arn, provider.arn)],
+        session_name="alice@example.com",
     )
     result = assume_saml(assertion, role.arn, provider.arn)
     credential = result.issued.credential
     assert credential.arn == f"arn:aws:sts::{account.id}:assumed-role/SamlUsers/alice@example.com"
     assert (result.subject, result.subject_type, result.audience) == ("alice", "persistent", SAML_AUD)
-    assert result.provider == f"https://{HOST}/idp/saml"
+    assert result.provider == f"https://{HOST}/idp/{ACCOUNT_ID}/saml"
     assert result.name_qualifier == federation.name_qualifier(result.provider, account.id, "Classroom")
     event = AuditEvent.objects.get(event_name="AssumeRoleWithSAML")
     assert event.record["userIdentity"]["type"] == "SAMLUser"
@@ -295,7 +306,9 @@ def test_signed_saml_response_assumes_a_trusting_role(saml_role, account):
 
 def test_saml_refusals(saml_role, account, root_ctx):
     role, provider = saml_role
-    good = idp.issue_saml_response(host=HOST, subject="alice", roles=[(role.arn, provider.arn)], session_name="alice")
+    good = idp.issue_saml_response(
+        account_id=ACCOUNT_ID, host=HOST, subject="alice", roles=[(role.arn, provider.arn)], session_name="alice"
+    )
     # tampered: change the subject inside the signed assertion
     xml = base64.b64decode(good).replace(b">alice</saml:NameID>", b">admin</saml:NameID>")
     with pytest.raises(InvalidIdentityToken, match=": Response signature invalid$"):
@@ -308,7 +321,7 @@ def test_saml_refusals(saml_role, account, root_ctx):
         "x", key := rsa.generate_private_key(public_exponent=65537, key_size=2048), idp._self_signed(key, clock.now())
     )
     other_meta = provider.metadata_document.replace(
-        idp.signing_key("saml").certificate_base64, stranger.certificate_base64
+        idp.signing_key(ACCOUNT_ID, "saml").certificate_base64, stranger.certificate_base64
     )
     other = SamlProvider.objects.create(
         account_id=account.id,
@@ -319,12 +332,16 @@ def test_saml_refusals(saml_role, account, root_ctx):
     )
     with pytest.raises(InvalidIdentityToken, match="Response signature invalid"):
         assume_saml(
-            idp.issue_saml_response(host=HOST, subject="alice", roles=[(role.arn, other.arn)], session_name="alice"),
+            idp.issue_saml_response(
+                account_id=ACCOUNT_ID, host=HOST, subject="alice", roles=[(role.arn, other.arn)], session_name="alice"
+            ),
             role.arn,
             other.arn,
         )
     # a subject the trust policy does not name
-    bob = idp.issue_saml_response(host=HOST, subject="bob", roles=[(role.arn, provider.arn)], session_name="bob")
+    bob = idp.issue_saml_response(
+        account_id=ACCOUNT_ID, host=HOST, subject="bob", roles=[(role.arn, provider.arn)], session_name="bob"
+    )
     with pytest.raises(AccessDenied, match=": Not authorized to perform sts:AssumeRoleWithSAML$"):
         assume_saml(bob, role.arn, provider.arn)
     # the assertion does not offer this role
@@ -343,12 +360,140 @@ def test_saml_refusals(saml_role, account, root_ctx):
 
 def test_saml_session_name_is_required_and_checked(saml_role):
     role, provider = saml_role
-    bad = idp.issue_saml_response(host=HOST, subject="alice", roles=[(role.arn, provider.arn)], session_name="a b")
+    bad = idp.issue_saml_response(
+        account_id=ACCOUNT_ID, host=HOST, subject="alice", roles=[(role.arn, provider.arn)], session_name="a b"
+    )
     with pytest.raises(InvalidIdentityToken, match=r"RoleSessionName in AuthnResponse must match"):
         assume_saml(bad, role.arn, provider.arn)
 
 
-def test_metadata_document_carries_the_signing_certificate(db):
-    entity_id, certificates = federation.metadata_signing_certificates(idp.saml_metadata(HOST, f"http://{HOST}"))
-    assert entity_id == f"https://{HOST}/idp/saml" and len(certificates) == 1
-    assert len(idp.saml_metadata(HOST, f"http://{HOST}")) >= 1000  # AWS's minimum for a metadata document
+def test_metadata_document_carries_the_signing_certificate(account):
+    entity_id, certificates = federation.metadata_signing_certificates(
+        idp.saml_metadata(HOST, f"http://{HOST}", ACCOUNT_ID)
+    )
+    assert entity_id == f"https://{HOST}/idp/{ACCOUNT_ID}/saml" and len(certificates) == 1
+    assert len(idp.saml_metadata(HOST, f"http://{HOST}", ACCOUNT_ID)) >= 1000  # AWS's minimum for a metadata document
+
+
+# ---- Each account is its own identity provider -------------------------------------------------------------------
+
+OTHER_URL = f"{HOST}/idp/{OTHER_ACCOUNT_ID}"
+
+
+def test_each_account_has_its_own_issuer_and_key(account, other_account):
+    mine = idp.issue_id_token(account_id=ACCOUNT_ID, host=HOST, subject="alice", audience=AUDIENCE)
+    theirs = idp.issue_id_token(account_id=OTHER_ACCOUNT_ID, host=HOST, subject="alice", audience=AUDIENCE)
+    assert jwt.decode(mine, options={"verify_signature": False})["iss"] == ISSUER
+    assert jwt.decode(theirs, options={"verify_signature": False})["iss"] == f"https://{OTHER_URL}"
+    (my_key,), (their_key,) = idp.jwks(ACCOUNT_ID)["keys"], idp.jwks(OTHER_ACCOUNT_ID)["keys"]
+    assert my_key["kid"] != their_key["kid"] and my_key["n"] != their_key["n"]
+    with pytest.raises(jwt.InvalidSignatureError):
+        jwt.decode(theirs, jwt.PyJWK(my_key).key, algorithms=["RS256"], audience=AUDIENCE)
+    assert (idp.issuer_account(ISSUER), idp.issuer_account(f"https://{HOST}/idp")) == (ACCOUNT_ID, None)
+    assert idp.saml_entity_account(idp.saml_entity_id(HOST, OTHER_ACCOUNT_ID)) == OTHER_ACCOUNT_ID
+
+
+def test_a_token_of_another_account_is_refused_even_for_its_registered_issuer(web_role, other_account, root_ctx):
+    role, _ = web_role
+    theirs = idp.issue_id_token(account_id=OTHER_ACCOUNT_ID, host=HOST, subject="alice", audience=AUDIENCE)
+    with pytest.raises(
+        InvalidIdentityToken, match=f"No OpenIDConnect provider found in your account for https://{OTHER_URL}$"
+    ):
+        assume_web(theirs, role.arn)
+    # this account trusts the other account's issuer: still not a way in
+    provider = oidc_provider(ACCOUNT_ID, url=OTHER_URL)
+    trusting = roles.create_role(
+        root_ctx, role_name="TrustsOther", assume_role_policy_document=web_trust(provider.arn, url=OTHER_URL)
+    )
+    with pytest.raises(InvalidIdentityToken, match="could not be validated"):
+        assume_web(theirs, trusting.arn)
+    assert not TemporaryCredential.objects.exists()
+    codes = AuditEvent.objects.filter(event_name="AssumeRoleWithWebIdentity").values_list("error_code", flat=True)
+    assert list(codes) == ["InvalidIdentityToken"] * 2
+
+
+def test_a_token_naming_this_issuer_but_signed_by_another_account_is_refused(web_role, other_account):
+    role, _ = web_role
+    theirs = idp.issue_id_token(account_id=OTHER_ACCOUNT_ID, host=HOST, subject="alice", audience=AUDIENCE)
+    their_key = idp.signing_key(OTHER_ACCOUNT_ID, "oidc")
+    now = int(clock.now().timestamp())
+    claims = {"iss": ISSUER, "sub": "alice", "aud": AUDIENCE, "iat": now, "exp": now + 600}
+    with pytest.raises(InvalidIdentityToken, match="Couldn't retrieve verification key"):  # before A issued anything
+        assume_web(jwt.encode(claims, their_key.private_key, algorithm="RS256", headers={"kid": "x"}), role.arn)
+    assert not IdentityProviderKey.objects.filter(account_id=ACCOUNT_ID).exists()  # verifying creates no key
+    my_kid = idp.signing_key(ACCOUNT_ID, "oidc").key_id
+    for kid, message in ((their_key.key_id, "Couldn't retrieve verification key"), (my_kid, "could not be validated")):
+        forged = jwt.encode(claims, their_key.private_key, algorithm="RS256", headers={"kid": kid})
+        with pytest.raises(InvalidIdentityToken, match=message):
+            assume_web(forged, role.arn)
+    assert theirs and not TemporaryCredential.objects.exists()
+
+
+def test_the_old_deployment_wide_issuer_is_not_accepted(account, root_ctx):
+    legacy = f"{HOST}/idp"
+    provider = oidc_provider(account.id, url=legacy)
+    role = roles.create_role(
+        root_ctx, role_name="Legacy", assume_role_policy_document=web_trust(provider.arn, url=legacy)
+    )
+    key = idp.signing_key(ACCOUNT_ID, "oidc")  # even signed with this account's own key
+    now = int(clock.now().timestamp())
+    token = jwt.encode(
+        {"iss": f"https://{legacy}", "sub": "alice", "aud": AUDIENCE, "iat": now, "exp": now + 600},
+        key.private_key,
+        algorithm="RS256",
+        headers={"kid": key.key_id},
+    )
+    with pytest.raises(InvalidIdentityToken, match="Couldn't retrieve verification key"):
+        assume_web(token, role.arn)
+
+
+def test_a_saml_response_of_another_account_is_refused(saml_role, account, other_account, root_ctx):
+    role, provider = saml_role
+    theirs = idp.issue_saml_response(
+        account_id=OTHER_ACCOUNT_ID, host=HOST, subject="alice", roles=[(role.arn, provider.arn)], session_name="alice"
+    )
+    with pytest.raises(InvalidIdentityToken, match="Response signature invalid"):
+        assume_saml(theirs, role.arn, provider.arn)
+    # this account uploads the other account's metadata: its responses are still not accepted here
+    other = SamlProvider.objects.create(
+        account_id=account.id,
+        name="Other",
+        arn=f"arn:aws:iam::{account.id}:saml-provider/Other",
+        metadata_document=idp.saml_metadata(HOST, f"http://{HOST}", OTHER_ACCOUNT_ID),
+        created_at=clock.now(),
+    )
+    trusting = roles.create_role(root_ctx, role_name="TrustsOther", assume_role_policy_document=saml_trust(other.arn))
+    theirs = idp.issue_saml_response(
+        account_id=OTHER_ACCOUNT_ID, host=HOST, subject="alice", roles=[(trusting.arn, other.arn)], session_name="al"
+    )
+    with pytest.raises(InvalidIdentityToken, match="Response signature invalid"):
+        assume_saml(theirs, trusting.arn, other.arn)
+    assert not TemporaryCredential.objects.exists()
+
+
+def test_a_saml_response_naming_this_issuer_but_signed_by_another_account_is_refused(saml_role, other_account):
+    """The metadata holds the other account's certificate under this account's entity ID, and the assertion names
+    this account's IdP but is signed with the other account's key: only this account's own key counts."""
+    role, provider = saml_role
+    mine = IdentityProviderKey.objects.get(account_id=ACCOUNT_ID, kind="saml")
+    theirs = idp.signing_key(OTHER_ACCOUNT_ID, "saml")
+    provider.metadata_document = provider.metadata_document.replace(
+        idp.signing_key(ACCOUNT_ID, "saml").certificate_base64, theirs.certificate_base64
+    )
+    provider.save()
+    saved = (mine.key_id, mine.private_key_encrypted, mine.certificate)
+    theirs_row = IdentityProviderKey.objects.get(account_id=OTHER_ACCOUNT_ID, kind="saml")
+    IdentityProviderKey.objects.filter(pk=mine.pk).update(
+        key_id=theirs_row.key_id,
+        private_key_encrypted=theirs_row.private_key_encrypted,
+        certificate=theirs_row.certificate,
+    )  # sign "as this account" with the other account's key
+    forged = idp.issue_saml_response(
+        account_id=ACCOUNT_ID, host=HOST, subject="alice", roles=[(role.arn, provider.arn)], session_name="alice"
+    )
+    IdentityProviderKey.objects.filter(pk=mine.pk).update(
+        key_id=saved[0], private_key_encrypted=saved[1], certificate=saved[2]
+    )
+    with pytest.raises(InvalidIdentityToken, match="Response signature invalid"):
+        assume_saml(forged, role.arn, provider.arn)
+    assert not TemporaryCredential.objects.exists()
