@@ -167,7 +167,7 @@ def existing_signing_key(account_id: str, kind: str) -> SigningKey | None:
     return _load(*row) if row is not None else None
 
 
-@functools.lru_cache(maxsize=8)
+@functools.lru_cache(maxsize=256)  # two keys per account: a class fits
 def _load(key_id: str, encrypted: str, certificate: str) -> SigningKey:
     private = serialization.load_pem_private_key(decrypt(encrypted).encode(), password=None)
     assert isinstance(private, rsa.RSAPrivateKey)

@@ -249,6 +249,9 @@ _KEPT_BY_RESETS = {
     "classroom.Class",
     "classroom.StudentSeat",
     "identities.Account",
+    # The account's classroom IdP keys belong to the account, like its root credentials: what they signed lives an
+    # hour at most, and the IAM providers that trusted them are emptied.
+    "sts.IdentityProviderKey",
 }
 _EMPTIED_BY_RESETS = {
     "identities.IamUser",
