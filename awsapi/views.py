@@ -12,6 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from awsapi import auth, dispatch
 from awsapi.protocol import parser, serializer, sigv4
+from core.addresses import client_address
 from core.context import CallContext, Principal
 from core.errors import IamError, ServiceFailure
 from core.validation import carries_nul, service_model
@@ -42,7 +43,9 @@ def endpoint(request: HttpRequest) -> HttpResponse:
             headers={k.lower(): v for k, v in request.headers.items()},
             body=body,
         )
-        status, content, request_id = answer(http, source_ip=request.META.get("REMOTE_ADDR", "127.0.0.1"))
+        status, content, request_id = answer(
+            http, source_ip=client_address(request.META.get("REMOTE_ADDR"), request.META.get("HTTP_X_FORWARDED_FOR"))
+        )
     return HttpResponse(content, status=status, content_type="text/xml", headers={"x-amzn-RequestId": request_id})
 
 

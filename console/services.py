@@ -32,7 +32,12 @@ class SignInPasswordExpired(SignInFailed):
 
 
 class SignInLocked(SignInFailed):
-    message = "Too many failed sign-in attempts. Sign-in for this user is locked for a while; try again later."
+    """Shown for every name that reached the failure limit, known or not (so it tells nobody a user exists)."""
+
+    message = (
+        "Your sign-in is temporarily locked because of too many failed sign-in attempts. "
+        "Wait 15 minutes and try again, or contact your administrator."
+    )
 
 
 HIDDEN_USER = "HIDDEN_DUE_TO_SECURITY_REASONS"
@@ -43,6 +48,23 @@ class UserSignIn:
     account: Account
     user: IamUser
     password_reset_required: bool
+
+
+# Characters a sign-in form may carry around a name (pasted from a handout, a PDF, a chat): every kind of Unicode
+# whitespace (str.strip's set, with the no-break spaces) and the invisible format characters.
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
+
+
+def sign_in_user_name(typed: str) -> str:
+    """The user name as typed on the sign-in form, normalized once for both the user lookup and the sign-in
+    throttle: surrounding whitespace and invisible characters removed. Case is kept (the lookup and the throttle
+    both ignore it, as IAM user names are unique case-insensitively)."""
+    name = typed
+    while True:
+        stripped = name.strip().strip(_INVISIBLE)
+        if stripped == name:
+            return name
+        name = stripped
 
 
 def resolve_account(account_id_or_alias: str) -> Account | None:
@@ -122,42 +144,40 @@ def sign_in_root(*, email: str, password: str, source_ip: str, user_agent: str) 
         dummy_verify(password)  # same cost as a real check: no account enumeration by timing
         raise SignInFailed()
     ctx = CallContext(Principal.root(account.id), source_ip=source_ip, user_agent=user_agent, origin="console")
-    if throttle.is_locked(account.id, "<root>", source_ip):
+    if throttle.is_locked(account.id, throttle.ROOT):
         _signin_record(ctx, success=False, locked=True)
         raise SignInLocked()
     if not verify_password(account.root_password_hash, password):
-        locked = throttle.record_failure(account.id, "<root>", source_ip)
+        locked = throttle.record_failure(account.id, throttle.ROOT)
         _signin_record(ctx, success=False, locked=locked)
         raise SignInFailed()
-    throttle.clear(account.id, "<root>")
+    throttle.clear(account.id, throttle.ROOT)
     if not mfa_required(account.id, None):
         _signin_record(ctx, success=True)  # with MFA, ConsoleLogin is recorded once the code is checked
     return account
 
 
 def sign_in_user(*, account: str, user_name: str, password: str, source_ip: str, user_agent: str) -> UserSignIn:
-    """IAM-user console sign-in (account ID or alias + user name + password), throttled per user and address."""
+    """IAM-user console sign-in (account ID or alias + user name + password), throttled per user name."""
     target = resolve_account(account)
     if target is None:
         dummy_verify(password)
         raise SignInFailed()
-    user = IamUser.objects.in_account(target.id).named(user_name.strip()).first() if user_name.strip() else None
-    if user is not None:
-        principal = user_principal(user)
-    else:
-        principal = Principal("IAMUser", target.id, "", HIDDEN_USER, "")
+    name = sign_in_user_name(user_name)  # one normalization for the lookup and the throttle
+    user = IamUser.objects.in_account(target.id).named(name).first() if name else None
+    principal = user_principal(user) if user is not None else Principal("IAMUser", target.id, "", HIDDEN_USER, "")
     ctx = CallContext(principal, source_ip=source_ip, user_agent=user_agent, origin="console")
-    if throttle.is_locked(target.id, user_name, source_ip):
+    if throttle.is_locked(target.id, name):
         _signin_record(ctx, success=False, locked=True)
         raise SignInLocked()
     profile = LoginProfile.objects.filter(user=user).first() if user is not None else None
     if profile is None:
         dummy_verify(password)
     if profile is None or not verify_password(profile.password_hash, password):
-        locked = throttle.record_failure(target.id, user_name, source_ip)
+        locked = throttle.record_failure(target.id, name)
         _signin_record(ctx, success=False, locked=locked)
         raise SignInFailed()
-    throttle.clear(target.id, user_name)
+    throttle.clear(target.id, name)
     password_state = sign_in_password_state(profile)  # MaxPasswordAge / HardExpiry of the account's policy
     if password_state == "hard_expired":
         _signin_record(ctx, success=False)
@@ -187,13 +207,13 @@ def complete_mfa_sign_in(
         raise SignInFailed()  # the user was deleted between the two steps
     principal = user_principal(user) if user is not None else Principal.root(account_id)
     ctx = CallContext(principal, source_ip=source_ip, user_agent=user_agent, origin="console")
-    who = user.name if user is not None else "<root>"
-    if throttle.is_locked(account_id, who, source_ip):
+    who = user.name if user is not None else throttle.ROOT
+    if throttle.is_locked(account_id, who):
         _signin_record(ctx, success=False, mfa_used=True, locked=True)
         raise SignInLocked()
     device = credentials.check_sign_in_mfa(account, user, code.strip(), clock.now())
     if device is None:
-        locked = throttle.record_failure(account_id, who, source_ip)
+        locked = throttle.record_failure(account_id, who)
         _signin_record(ctx, success=False, mfa_used=True, locked=locked)
         raise SignInFailed()
     throttle.clear(account_id, who)
