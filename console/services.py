@@ -12,6 +12,7 @@ from core import clock, ids
 from core.context import CallContext, Principal
 from core.errors import EntityAlreadyExists, InvalidInput
 from core.passwords import dummy_verify, hash_password, verify_password
+from core.validation import check_input
 from identities import credentials
 from identities.models import Account, IamUser, LoginProfile, MfaDevice
 from identities.passwords import HARD_EXPIRED_MESSAGE, sign_in_password_state
@@ -41,6 +42,8 @@ class SignInLocked(SignInFailed):
 
 
 HIDDEN_USER = "HIDDEN_DUE_TO_SECURITY_REASONS"
+ACCOUNT_NAME_MAX = Account._meta.get_field("name").max_length  # 50, as AWS's account names
+ROOT_EMAIL_MAX = Account._meta.get_field("root_email").max_length
 
 
 @dataclass(frozen=True)
@@ -94,18 +97,28 @@ def user_principal(user: IamUser, *, mfa_at=None) -> Principal:
 def create_account(
     *, email: str, password: str, account_id: str | None = None, alias: str | None = None, name: str = ""
 ) -> Account:
-    """A new AWS account with its root user (used by the launcher's seed, management commands and classes)."""
+    """A new AWS account with its root user (used by the launcher's seed, management commands and classes).
+
+    Without a name, the account is named after the email's local part, cut to the 50 characters a name may have."""
     account_id = account_id or ids.new_account_id()
     if len(account_id) != 12 or not account_id.isdigit():
         raise InvalidInput("The account ID must be exactly 12 digits.")
+    email = email.strip().lower()
+    if not email or len(email) > ROOT_EMAIL_MAX:
+        raise InvalidInput(f"The root user email address must have 1 to {ROOT_EMAIL_MAX} characters.")
+    name = name.strip()
+    if len(name) > ACCOUNT_NAME_MAX:
+        raise InvalidInput(f"The account name can have at most {ACCOUNT_NAME_MAX} characters.")
+    if alias:
+        check_input("iam", "CreateAccountAlias", AccountAlias=alias)
     try:
         with transaction.atomic():
             return Account.objects.create(
                 id=account_id,
-                root_email=email.strip().lower(),
+                root_email=email,
                 root_password_hash=hash_password(password),
                 alias=alias or None,
-                name=name or email.split("@")[0],
+                name=name or email.split("@")[0][:ACCOUNT_NAME_MAX],
                 created_at=clock.now(),
             )
     except IntegrityError:
