@@ -14,6 +14,8 @@ than N entries, or an entry that is not an IP address, was not written by our pr
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
+from typing import Any
 
 from django.conf import settings
 
@@ -35,6 +37,19 @@ def client_address(remote_addr: str | None, forwarded_for: str | None) -> str:
     if len(chain) < hops:
         return peer
     return _ip(chain[-hops]) or peer
+
+
+def is_secure(environ: Mapping[str, Any]) -> bool:
+    """Whether a request (its WSGI environ) came over HTTPS, by Django's rule (``HttpRequest.is_secure``): the
+    ``SECURE_PROXY_SSL_HEADER`` that ``BEHIND_TLS_PROXY`` turns on when it is present, else the WSGI scheme. For
+    ``/aws``, answered before Django builds a request (``awsapi.wsgi``); it sets ``aws:SecureTransport``."""
+    proxy_header = settings.SECURE_PROXY_SSL_HEADER
+    if proxy_header:
+        name, secure_value = proxy_header
+        value = environ.get(name)
+        if value is not None:
+            return value.split(",", 1)[0].strip() == secure_value
+    return environ.get("wsgi.url_scheme") == "https"
 
 
 def _ip(text: str) -> str | None:
