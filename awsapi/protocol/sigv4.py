@@ -142,7 +142,8 @@ def parse_signature(request: HttpRequest) -> SignedRequest | None:
 
 
 def _presigned_expires(value: str) -> int:
-    """X-Amz-Expires: whole seconds from 1 to seven days, as SigV4 allows (AWS's wording)."""
+    """X-Amz-Expires: whole seconds, at most seven days, as SigV4 allows (AWS's wording). 0 is a URL that has
+    expired by the time it arrives."""
     if not (value.isascii() and value.isdigit()):
         raise AuthorizationQueryParametersError("X-Amz-Expires should be a number")
     seconds = int(value)
@@ -151,8 +152,6 @@ def _presigned_expires(value: str) -> int:
             "X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less "
             f"than {MAX_PRESIGNED_EXPIRES} seconds"
         )
-    if seconds < 1:
-        raise AuthorizationQueryParametersError("X-Amz-Expires must be non-negative")
     return seconds
 
 

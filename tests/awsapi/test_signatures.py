@@ -250,11 +250,17 @@ def test_presigned_url_valid_for_exactly_a_week_works_for_a_week(url, root_keys)
         assert send(request)[0] == 200
 
 
-@pytest.mark.parametrize("value", ["-5", "0", "abc", "1e3"])
+@pytest.mark.parametrize("value", ["-5", "abc", "1e3", ""])
 def test_presigned_url_with_a_bad_expiry(url, root_keys, value):
     request = presigned(url, *root_keys, CREATE)
     request.url = request.url.replace("X-Amz-Expires=60", f"X-Amz-Expires={value}")
-    refused(request, "AuthorizationQueryParametersError", 400)
+    refused(request, "AuthorizationQueryParametersError", 400, "X-Amz-Expires should be a number")
+
+
+def test_presigned_url_valid_for_no_time_has_expired(url, root_keys):
+    request = presigned(url, *root_keys, CREATE, expires=0)
+    with clock.frozen(clock.now() + timedelta(seconds=1)):
+        refused(request, "RequestExpired", 400, "Request has expired.")
 
 
 @pytest.mark.parametrize("ahead", [timedelta(days=365), timedelta(minutes=16)])
