@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db.models import Q, QuerySet
 
@@ -69,22 +69,42 @@ def top_cursor(events: list[AuditEvent]) -> str:
     return encode_cursor(events[0]) if events else "-"
 
 
+def as_utc(when: datetime) -> datetime | None:
+    """``when`` in UTC (naive means UTC); None when it has no UTC time between years 1 and 9999.
+
+    Python accepts UTC offsets up to ±23:59, PostgreSQL only up to ±15:59: every time the lookups receive is
+    moved to UTC first, so a far offset is applied rather than turned into a database error."""
+    if when.tzinfo is None:
+        return when.replace(tzinfo=UTC)
+    try:
+        return when.astimezone(UTC)
+    except OverflowError:
+        return None
+
+
 def _decode_cursor(cursor: str) -> tuple[datetime, int]:
     try:
         when, pk = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return datetime.fromisoformat(when), int(pk)
-    except (ValueError, TypeError) as exc:
+        parsed, pk = as_utc(datetime.fromisoformat(when)), int(pk)
+    except (ValueError, TypeError, RecursionError) as exc:
         raise InvalidInput("Invalid NextToken.") from exc
+    if parsed is None:
+        raise InvalidInput("Invalid NextToken.")
+    return parsed, pk
 
 
 def _filtered(account_id: str | list[str], lookup: Lookup) -> QuerySet[AuditEvent]:
     now = clock.now()
+    start = as_utc(lookup.start) if lookup.start is not None else None
+    end = as_utc(lookup.end) if lookup.end is not None else None
+    if (lookup.start is not None and start is None) or (lookup.end is not None and end is None):
+        raise InvalidInput("The time range must be between the years 1 and 9999 in UTC.")
     accounts = {"account_id": account_id} if isinstance(account_id, str) else {"account_id__in": account_id}
     events = AuditEvent.objects.filter(
-        **accounts, delivered_at__isnull=False, event_time__gte=max(lookup.start or now - RETENTION, now - RETENTION)
+        **accounts, delivered_at__isnull=False, event_time__gte=max(start or now - RETENTION, now - RETENTION)
     )
-    if lookup.end is not None:
-        events = events.filter(event_time__lte=lookup.end)
+    if end is not None:
+        events = events.filter(event_time__lte=end)
     if lookup.attribute:
         field = ATTRIBUTES.get(lookup.attribute)
         if field is None:

@@ -9,7 +9,6 @@ from datetime import datetime
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from audit import queries
@@ -56,13 +55,12 @@ def _lookup(request: HttpRequest) -> tuple[queries.Lookup, dict[str, str]]:
 
 
 def _parse_time(text: str) -> datetime | None:
+    """A custom range's bound in UTC; None (no bound) for text that is no time, or no time in years 1-9999 UTC."""
     try:
         parsed = datetime.fromisoformat(text.strip()) if text.strip() else None
     except ValueError:
         return None
-    if parsed is not None and timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed, timezone.UTC)
-    return parsed
+    return queries.as_utc(parsed) if parsed is not None else None
 
 
 @console_login_required

@@ -29,7 +29,13 @@ EXPIRED = "The security token included in the request is expired"
 
 
 def authenticate(
-    request: HttpRequest, signed: SignedRequest, *, source_ip: str, user_agent: str, request_id: str
+    request: HttpRequest,
+    signed: SignedRequest,
+    *,
+    source_ip: str,
+    user_agent: str,
+    request_id: str,
+    secure: bool = False,
 ) -> tuple[CallContext, list[tuple] | None]:
     """The caller's context, and for a long-term key the rows of its policies, read with the key (hand them to
     ``policies.authz.prefetched`` for the request)."""
@@ -50,7 +56,7 @@ def authenticate(
         user_agent=user_agent,
         origin="api",
         access_key_id=signed.access_key_id,
-        secure_transport=False,
+        secure_transport=secure,
         request_id=request_id,
     )
     return ctx, policy_rows

@@ -12,6 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from awsapi import auth, dispatch
 from awsapi.protocol import parser, serializer, sigv4
+from core.addresses import client_address
 from core.context import CallContext, Principal
 from core.errors import IamError, ServiceFailure
 from core.validation import carries_nul, service_model
@@ -42,7 +43,11 @@ def endpoint(request: HttpRequest) -> HttpResponse:
             headers={k.lower(): v for k, v in request.headers.items()},
             body=body,
         )
-        status, content, request_id = answer(http, source_ip=request.META.get("REMOTE_ADDR", "127.0.0.1"))
+        status, content, request_id = answer(
+            http,
+            source_ip=client_address(request.META.get("REMOTE_ADDR"), request.META.get("HTTP_X_FORWARDED_FOR")),
+            secure=request.is_secure(),
+        )
     return HttpResponse(content, status=status, content_type="text/xml", headers={"x-amzn-RequestId": request_id})
 
 
@@ -57,9 +62,9 @@ def refuse(exc: DisallowedHost | RequestDataTooBig) -> tuple[int, bytes, str]:
     return error.status, serializer.serialize_error("iam", error, request_id), request_id
 
 
-def answer(http: sigv4.HttpRequest, *, source_ip: str) -> tuple[int, bytes, str]:
+def answer(http: sigv4.HttpRequest, *, source_ip: str, secure: bool = False) -> tuple[int, bytes, str]:
     """One Query API request, start to end: status, XML body and request ID. Every error, ours or a bug's, is
-    answered in AWS's format; nothing raises."""
+    answered in AWS's format; nothing raises. ``secure``: it came over HTTPS (``aws:SecureTransport``)."""
     request_id = str(uuid.uuid4())
     service = "iam"
     user_agent = http.headers.get("user-agent", "")
@@ -87,12 +92,13 @@ def answer(http: sigv4.HttpRequest, *, source_ip: str) -> tuple[int, bytes, str]
                 source_ip=source_ip,
                 user_agent=user_agent,
                 request_id=request_id,
+                secure_transport=secure,
             )
         else:
             if signed.service not in VERSIONS:
                 raise sigv4.SignatureDoesNotMatch(f"Credential should be scoped to a valid service: {signed.service}")
             ctx, policy_rows = auth.authenticate(
-                http, signed, source_ip=source_ip, user_agent=user_agent, request_id=request_id
+                http, signed, source_ip=source_ip, user_agent=user_agent, request_id=request_id, secure=secure
             )
         if not action:
             raise dispatch.InvalidAction("Could not find operation  for version " + VERSIONS[service])

@@ -23,6 +23,7 @@ from django.http import HttpRequest
 from awsapi import views
 from awsapi.middleware import PATHS
 from awsapi.protocol import sigv4
+from core.addresses import client_address, is_secure
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -53,7 +54,11 @@ def _answer(environ: dict[str, Any]) -> tuple[int, bytes, str]:
         http = _http_request(environ)
     except (DisallowedHost, RequestDataTooBig) as exc:
         return views.refuse(exc)
-    return views.answer(http, source_ip=environ.get("REMOTE_ADDR", "127.0.0.1"))
+    return views.answer(
+        http,
+        source_ip=client_address(environ.get("REMOTE_ADDR"), environ.get("HTTP_X_FORWARDED_FOR")),
+        secure=is_secure(environ),
+    )
 
 
 def _http_request(environ: dict[str, Any]) -> sigv4.HttpRequest:

@@ -160,15 +160,17 @@ def is_instructor(account_id: str) -> bool:
 
 def sign_up_instructor(*, email: str, password: str, name: str = "") -> Account:
     """Console-only: a new AWS account (its root user is the instructor) allowed to create classes."""
-    from console.services import create_account
+    from console.services import ACCOUNT_NAME_MAX, ROOT_EMAIL_MAX, create_account
     from identities.passwords import check_password_policy
 
-    email = email.strip().lower()
-    if not email or "@" not in email:
+    email, name = email.strip().lower(), name.strip()
+    if not email or "@" not in email or len(email) > ROOT_EMAIL_MAX:
         raise InvalidInput("Enter a valid email address.")
+    if len(name) > ACCOUNT_NAME_MAX:  # it names the account too
+        raise InvalidInput(f"Your name can have at most {ACCOUNT_NAME_MAX} characters.")
     check_password_policy("", password)
     with transaction.atomic():
-        account = create_account(email=email, password=password, name=name or email.split("@")[0])
+        account = create_account(email=email, password=password, name=name)  # no name: the email's local part
         Instructor.objects.create(account=account, display_name=name, created_at=clock.now())
     return account
 

@@ -66,8 +66,9 @@ def _page(request: HttpRequest, template: str, context: dict[str, Any], status: 
 def signup(request: HttpRequest) -> HttpResponse:
     """Instructor sign-up: a new AWS account whose root user is the instructor."""
     error = ""
-    email = request.POST.get("email", "")[:254]
-    name = request.POST.get("name", "")[:128]
+    # Cut only to bound the work: a value over its limit is refused by the service, never silently shortened.
+    email = request.POST.get("email", "")[:1000]
+    name = request.POST.get("name", "")[:1000]
     if request.method == "POST":
         password = request.POST.get("password", "")[:128]
         if password != request.POST.get("confirm_password", ""):

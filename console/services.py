@@ -12,6 +12,7 @@ from core import clock, ids
 from core.context import CallContext, Principal
 from core.errors import EntityAlreadyExists, InvalidInput
 from core.passwords import dummy_verify, hash_password, verify_password
+from core.validation import check_input
 from identities import credentials
 from identities.models import Account, IamUser, LoginProfile, MfaDevice
 from identities.passwords import HARD_EXPIRED_MESSAGE, sign_in_password_state
@@ -32,10 +33,17 @@ class SignInPasswordExpired(SignInFailed):
 
 
 class SignInLocked(SignInFailed):
-    message = "Too many failed sign-in attempts. Sign-in for this user is locked for a while; try again later."
+    """Shown for every name that reached the failure limit, known or not (so it tells nobody a user exists)."""
+
+    message = (
+        "Your sign-in is temporarily locked because of too many failed sign-in attempts. "
+        "Wait 15 minutes and try again, or contact your administrator."
+    )
 
 
 HIDDEN_USER = "HIDDEN_DUE_TO_SECURITY_REASONS"
+ACCOUNT_NAME_MAX = Account._meta.get_field("name").max_length  # 50, as AWS's account names
+ROOT_EMAIL_MAX = Account._meta.get_field("root_email").max_length
 
 
 @dataclass(frozen=True)
@@ -43,6 +51,23 @@ class UserSignIn:
     account: Account
     user: IamUser
     password_reset_required: bool
+
+
+# Characters a sign-in form may carry around a name (pasted from a handout, a PDF, a chat): every kind of Unicode
+# whitespace (str.strip's set, with the no-break spaces) and the invisible format characters.
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
+
+
+def sign_in_user_name(typed: str) -> str:
+    """The user name as typed on the sign-in form, normalized once for both the user lookup and the sign-in
+    throttle: surrounding whitespace and invisible characters removed. Case is kept (the lookup and the throttle
+    both ignore it, as IAM user names are unique case-insensitively)."""
+    name = typed
+    while True:
+        stripped = name.strip().strip(_INVISIBLE)
+        if stripped == name:
+            return name
+        name = stripped
 
 
 def resolve_account(account_id_or_alias: str) -> Account | None:
@@ -72,18 +97,28 @@ def user_principal(user: IamUser, *, mfa_at=None) -> Principal:
 def create_account(
     *, email: str, password: str, account_id: str | None = None, alias: str | None = None, name: str = ""
 ) -> Account:
-    """A new AWS account with its root user (used by the launcher's seed, management commands and classes)."""
+    """A new AWS account with its root user (used by the launcher's seed, management commands and classes).
+
+    Without a name, the account is named after the email's local part, cut to the 50 characters a name may have."""
     account_id = account_id or ids.new_account_id()
     if len(account_id) != 12 or not account_id.isdigit():
         raise InvalidInput("The account ID must be exactly 12 digits.")
+    email = email.strip().lower()
+    if not email or len(email) > ROOT_EMAIL_MAX:
+        raise InvalidInput(f"The root user email address must have 1 to {ROOT_EMAIL_MAX} characters.")
+    name = name.strip()
+    if len(name) > ACCOUNT_NAME_MAX:
+        raise InvalidInput(f"The account name can have at most {ACCOUNT_NAME_MAX} characters.")
+    if alias:
+        check_input("iam", "CreateAccountAlias", AccountAlias=alias)
     try:
         with transaction.atomic():
             return Account.objects.create(
                 id=account_id,
-                root_email=email.strip().lower(),
+                root_email=email,
                 root_password_hash=hash_password(password),
                 alias=alias or None,
-                name=name or email.split("@")[0],
+                name=name or email.split("@")[0][:ACCOUNT_NAME_MAX],
                 created_at=clock.now(),
             )
     except IntegrityError:
@@ -122,42 +157,40 @@ def sign_in_root(*, email: str, password: str, source_ip: str, user_agent: str) 
         dummy_verify(password)  # same cost as a real check: no account enumeration by timing
         raise SignInFailed()
     ctx = CallContext(Principal.root(account.id), source_ip=source_ip, user_agent=user_agent, origin="console")
-    if throttle.is_locked(account.id, "<root>", source_ip):
+    if throttle.is_locked(account.id, throttle.ROOT):
         _signin_record(ctx, success=False, locked=True)
         raise SignInLocked()
     if not verify_password(account.root_password_hash, password):
-        locked = throttle.record_failure(account.id, "<root>", source_ip)
+        locked = throttle.record_failure(account.id, throttle.ROOT)
         _signin_record(ctx, success=False, locked=locked)
         raise SignInFailed()
-    throttle.clear(account.id, "<root>")
+    throttle.clear(account.id, throttle.ROOT)
     if not mfa_required(account.id, None):
         _signin_record(ctx, success=True)  # with MFA, ConsoleLogin is recorded once the code is checked
     return account
 
 
 def sign_in_user(*, account: str, user_name: str, password: str, source_ip: str, user_agent: str) -> UserSignIn:
-    """IAM-user console sign-in (account ID or alias + user name + password), throttled per user and address."""
+    """IAM-user console sign-in (account ID or alias + user name + password), throttled per user name."""
     target = resolve_account(account)
     if target is None:
         dummy_verify(password)
         raise SignInFailed()
-    user = IamUser.objects.in_account(target.id).named(user_name.strip()).first() if user_name.strip() else None
-    if user is not None:
-        principal = user_principal(user)
-    else:
-        principal = Principal("IAMUser", target.id, "", HIDDEN_USER, "")
+    name = sign_in_user_name(user_name)  # one normalization for the lookup and the throttle
+    user = IamUser.objects.in_account(target.id).named(name).first() if name else None
+    principal = user_principal(user) if user is not None else Principal("IAMUser", target.id, "", HIDDEN_USER, "")
     ctx = CallContext(principal, source_ip=source_ip, user_agent=user_agent, origin="console")
-    if throttle.is_locked(target.id, user_name, source_ip):
+    if throttle.is_locked(target.id, name):
         _signin_record(ctx, success=False, locked=True)
         raise SignInLocked()
     profile = LoginProfile.objects.filter(user=user).first() if user is not None else None
     if profile is None:
         dummy_verify(password)
     if profile is None or not verify_password(profile.password_hash, password):
-        locked = throttle.record_failure(target.id, user_name, source_ip)
+        locked = throttle.record_failure(target.id, name)
         _signin_record(ctx, success=False, locked=locked)
         raise SignInFailed()
-    throttle.clear(target.id, user_name)
+    throttle.clear(target.id, name)
     password_state = sign_in_password_state(profile)  # MaxPasswordAge / HardExpiry of the account's policy
     if password_state == "hard_expired":
         _signin_record(ctx, success=False)
@@ -187,13 +220,13 @@ def complete_mfa_sign_in(
         raise SignInFailed()  # the user was deleted between the two steps
     principal = user_principal(user) if user is not None else Principal.root(account_id)
     ctx = CallContext(principal, source_ip=source_ip, user_agent=user_agent, origin="console")
-    who = user.name if user is not None else "<root>"
-    if throttle.is_locked(account_id, who, source_ip):
+    who = user.name if user is not None else throttle.ROOT
+    if throttle.is_locked(account_id, who):
         _signin_record(ctx, success=False, mfa_used=True, locked=True)
         raise SignInLocked()
     device = credentials.check_sign_in_mfa(account, user, code.strip(), clock.now())
     if device is None:
-        locked = throttle.record_failure(account_id, who, source_ip)
+        locked = throttle.record_failure(account_id, who)
         _signin_record(ctx, success=False, mfa_used=True, locked=locked)
         raise SignInFailed()
     throttle.clear(account_id, who)

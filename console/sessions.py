@@ -13,6 +13,7 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from core import clock
+from core.addresses import client_address
 from core.context import CallContext, Principal
 from identities.models import Account, IamUser
 
@@ -41,7 +42,8 @@ class SwitchedRole:
 
 
 def client_ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "127.0.0.1")
+    """The client's address, through the trusted proxies of ``TRUSTED_PROXY_HOPS`` (``core.addresses``)."""
+    return client_address(request.META.get("REMOTE_ADDR"), request.META.get("HTTP_X_FORWARDED_FOR"))
 
 
 def start(

@@ -1,11 +1,20 @@
-"""Sign-in throttling backed by Redis: after repeated failures, one user name (or one client address) is locked
-for a while, without locking anyone else out.
+"""Sign-in throttling backed by Redis: after repeated failures one sign-in name is locked for a while, whoever
+tries it and from wherever; nobody else is.
+
+There is deliberately no lock per client address. Behind the TLS reverse proxy the README recommends, or a
+school's NAT, a whole class signs in from one address: a lock on it would let one student lock everyone out.
+A correct password is therefore refused only when the name it is for is locked (docs/security.md).
+
+Counters are keyed by the account and the sign-in name as ``console.services.sign_in_user_name`` normalizes it
+(the same function the user lookup uses), lower-cased, since IAM user names are unique case-insensitively: every
+variant of a name (case, surrounding whitespace) counts against, and is refused by, the same lock.
 
 Redis being down must not stop a class from signing in, so the throttle then lets attempts through.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 
@@ -15,8 +24,8 @@ from django.conf import settings
 logger = logging.getLogger(__name__)
 
 MAX_USER_FAILURES = 20
-MAX_ADDRESS_FAILURES = 100
 LOCK_SECONDS = 15 * 60
+ROOT = "<root>"  # the name under which an account's root user is counted
 
 
 @functools.cache
@@ -33,10 +42,6 @@ def _user_key(account_id: str, user_name: str) -> str:
     return f"{_prefix()}:user:{account_id}:{user_name.lower()}"
 
 
-def _address_key(address: str) -> str:
-    return f"{_prefix()}:ip:{address}"
-
-
 def clear_all() -> None:
     """Forget every failure counter (tests start from a clean slate with this, not FLUSHDB)."""
     client = _client()
@@ -45,32 +50,31 @@ def clear_all() -> None:
         client.delete(*keys)
 
 
-def is_locked(account_id: str, user_name: str, address: str) -> bool:
+def is_locked(account_id: str, user_name: str) -> bool:
+    """Whether ``user_name`` (normalized by ``console.services.sign_in_user_name``) of the account is locked."""
     try:
-        user_failures, address_failures = _client().mget(_user_key(account_id, user_name), _address_key(address))
+        failures = _client().get(_user_key(account_id, user_name))
     except redis.RedisError:
         logger.warning("sign-in throttle unavailable (Redis down); not enforcing")
         return False
-    return int(user_failures or 0) >= MAX_USER_FAILURES or int(address_failures or 0) >= MAX_ADDRESS_FAILURES
+    return int(failures or 0) >= MAX_USER_FAILURES
 
 
-def record_failure(account_id: str, user_name: str, address: str) -> bool:
-    """Count one failed attempt; True when this failure locks the user name."""
+def record_failure(account_id: str, user_name: str) -> bool:
+    """Count one failed attempt; True when this failure locks the name. The lock lasts LOCK_SECONDS after the
+    latest failure."""
+    key = _user_key(account_id, user_name)
     try:
         pipe = _client().pipeline()
-        pipe.incr(_user_key(account_id, user_name))
-        pipe.expire(_user_key(account_id, user_name), LOCK_SECONDS)
-        pipe.incr(_address_key(address))
-        pipe.expire(_address_key(address), LOCK_SECONDS)
-        user_failures, _, _, _ = pipe.execute()
+        pipe.incr(key)
+        pipe.expire(key, LOCK_SECONDS)
+        failures, _ = pipe.execute()
     except redis.RedisError:
         logger.warning("sign-in throttle unavailable (Redis down); failure not counted")
         return False
-    return int(user_failures) == MAX_USER_FAILURES
+    return int(failures) == MAX_USER_FAILURES
 
 
 def clear(account_id: str, user_name: str) -> None:
-    try:
+    with contextlib.suppress(redis.RedisError):
         _client().delete(_user_key(account_id, user_name))
-    except redis.RedisError:
-        pass

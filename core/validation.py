@@ -15,7 +15,7 @@ from typing import Any
 from botocore.loaders import Loader
 from botocore.model import ServiceModel, Shape
 
-from core.errors import ValidationError
+from core.errors import InvalidInput, ValidationError
 
 _API_VERSIONS = {"iam": "2010-05-08", "sts": "2011-06-15"}
 
@@ -128,3 +128,19 @@ def check_input(service: str, operation: str, /, **params: Any) -> None:
         count = len(problems)
         noun = "validation error" if count == 1 else "validation errors"
         raise ValidationError(f"{count} {noun} detected: " + "; ".join(problems))
+    if service == "iam":
+        check_reserved_tag_keys(params.get("Tags"))
+
+
+RESERVED_TAG_PREFIX = "aws:"
+RESERVED_TAG_KEY = "Tag keys starting with 'aws:' are reserved for internal use."
+
+
+def check_reserved_tag_keys(tags: Any) -> None:
+    """AWS reserves the ``aws:`` prefix of tag keys, in any letter case, for its own tags: every IAM Create* and
+    Tag* operation that takes Tags (and the console's tag editors, which validate through ``check_input``) refuses
+    them with InvalidInput."""
+    for tag in tags or ():
+        key = tag.get("Key") if isinstance(tag, Mapping) else None
+        if isinstance(key, str) and key[: len(RESERVED_TAG_PREFIX)].lower() == RESERVED_TAG_PREFIX:
+            raise InvalidInput(RESERVED_TAG_KEY)

@@ -19,6 +19,7 @@ from core import clock
 from core.errors import IamError
 
 MAX_SKEW = timedelta(minutes=15)
+MAX_PRESIGNED_EXPIRES = 7 * 24 * 60 * 60  # SigV4's limit: a signing key is valid for seven days
 ALGORITHM = "AWS4-HMAC-SHA256"
 
 
@@ -44,6 +45,12 @@ class RequestExpired(IamError):
 
 class ExpiredToken(IamError):
     code, status = "ExpiredToken", 403
+
+
+class AuthorizationQueryParametersError(IamError):
+    """A presigned URL's X-Amz-* parameters that no valid signature can have (AWS's SigV4 query-string error)."""
+
+    code, status = "AuthorizationQueryParametersError", 400
 
 
 SIGNATURE_MISMATCH = (
@@ -123,10 +130,7 @@ def parse_signature(request: HttpRequest) -> SignedRequest | None:
         signed_headers = query["X-Amz-SignedHeaders"].split(";")
         signature, token = query["X-Amz-Signature"], query.get("X-Amz-Security-Token")
         presigned = True
-        try:
-            expires = int(query.get("X-Amz-Expires", "900"))
-        except ValueError:
-            raise IncompleteSignature("X-Amz-Expires must be a number of seconds.") from None
+        expires = _presigned_expires(query.get("X-Amz-Expires", "900"))
     else:
         return None
     scope = credential.split("/")
@@ -137,25 +141,42 @@ def parse_signature(request: HttpRequest) -> SignedRequest | None:
     )
 
 
+def _presigned_expires(value: str) -> int:
+    """X-Amz-Expires: whole seconds, at most seven days, as SigV4 allows (AWS's wording). 0 is a URL that has
+    expired by the time it arrives."""
+    if not (value.isascii() and value.isdigit()):
+        raise AuthorizationQueryParametersError("X-Amz-Expires should be a number")
+    seconds = int(value)
+    if seconds > MAX_PRESIGNED_EXPIRES:
+        raise AuthorizationQueryParametersError(
+            "X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less "
+            f"than {MAX_PRESIGNED_EXPIRES} seconds"
+        )
+    return seconds
+
+
 def check_time(signed: SignedRequest) -> None:
+    """The request's date against our clock (``core.clock``): at most 15 minutes either side for a header-signed
+    request (AWS answers SignatureDoesNotMatch, with its "Signature expired" / "not yet current" wording); a
+    presigned URL works from its date (15 minutes of clock skew allowed) until X-Amz-Expires seconds later."""
     when = _amz_datetime(signed.amz_date)
     if when is None:
         raise IncompleteSignature(f"Date must be in ISO-8601 'basic format'. Got '{signed.amz_date}'.")
     now = clock.now()
+    fmt = "%Y%m%dT%H%M%SZ"
+    if when - now > MAX_SKEW:  # dated in the future, presigned or not
+        raise SignatureDoesNotMatch(
+            f"Signature not yet current: {signed.amz_date} is still later than "
+            f"{(now + MAX_SKEW).strftime(fmt)} ({now.strftime(fmt)} + 15 min.)"
+        )
     if signed.presigned:
         if now > when + timedelta(seconds=signed.expires or 0):
             raise RequestExpired("Request has expired.")
         return
-    if abs(now - when) > MAX_SKEW:
-        fmt = "%Y%m%dT%H%M%SZ"
-        if when < now:
-            raise RequestExpired(
-                f"Signature expired: {signed.amz_date} is now earlier than "
-                f"{(now - MAX_SKEW).strftime(fmt)} ({now.strftime(fmt)} - 15 min.)"
-            )
-        raise RequestExpired(
-            f"Signature not yet current: {signed.amz_date} is still later than "
-            f"{(now + MAX_SKEW).strftime(fmt)} ({now.strftime(fmt)} + 15 min.)"
+    if now - when > MAX_SKEW:
+        raise SignatureDoesNotMatch(
+            f"Signature expired: {signed.amz_date} is now earlier than "
+            f"{(now - MAX_SKEW).strftime(fmt)} ({now.strftime(fmt)} - 15 min.)"
         )
 
 

@@ -126,12 +126,15 @@ def test_missing_date(url, root_keys):
     assert "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header." in error["Message"]
 
 
-@pytest.mark.parametrize("minutes", [16, -16])
+@pytest.mark.parametrize("minutes", [16, -16, -365 * 24 * 60])
 def test_clock_skew_beyond_15_minutes(url, root_keys, minutes):
+    """AWS's IAM and STS answer SignatureDoesNotMatch (403) with these messages for a header-signed request
+    dated more than 15 minutes away from their clock, before or after."""
     request = signed(url, *root_keys, CREATE)
     with clock.frozen(clock.now() + timedelta(minutes=minutes)):
-        error = refused(request, "RequestExpired", 400)
+        error = refused(request, "SignatureDoesNotMatch", 403)
     assert error["Message"].startswith("Signature expired:" if minutes > 0 else "Signature not yet current:")
+    assert error["Message"].endswith("- 15 min.)" if minutes > 0 else "+ 15 min.)")
 
 
 def test_replay_within_15_minutes_is_accepted(url, root_keys):
@@ -226,6 +229,50 @@ def test_presigned_tampered_or_expired(url, root_keys):
     request = presigned(url, *root_keys, CREATE)
     request.url = request.url.replace("X-Amz-Credential=", "X-Amz-Credentia=")
     refused(request, "IncompleteSignature", 400)
+
+
+@pytest.mark.parametrize("expires", [604801, 10 * 365 * 24 * 60 * 60])
+def test_presigned_url_valid_longer_than_a_week_is_refused(url, root_keys, expires):
+    """SigV4 signing keys last seven days, so AWS refuses a presigned URL that claims to be valid longer, at once
+    (before, a URL signed for ten years kept working for ten years)."""
+    error = refused(presigned(url, *root_keys, CREATE, expires=expires), "AuthorizationQueryParametersError", 400)
+    assert error["Message"] == (
+        "X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than "
+        "604800 seconds"
+    )
+
+
+def test_presigned_url_valid_for_exactly_a_week_works_for_a_week(url, root_keys):
+    request = presigned(url, *root_keys, CREATE, expires=604800)
+    with clock.frozen(clock.now() + timedelta(seconds=604800 + 60)):
+        refused(request, "RequestExpired", 400, "Request has expired.")
+    with clock.frozen(clock.now() + timedelta(days=6, hours=23)):
+        assert send(request)[0] == 200
+
+
+@pytest.mark.parametrize("value", ["-5", "abc", "1e3", ""])
+def test_presigned_url_with_a_bad_expiry(url, root_keys, value):
+    request = presigned(url, *root_keys, CREATE)
+    request.url = request.url.replace("X-Amz-Expires=60", f"X-Amz-Expires={value}")
+    refused(request, "AuthorizationQueryParametersError", 400, "X-Amz-Expires should be a number")
+
+
+def test_presigned_url_valid_for_no_time_has_expired(url, root_keys):
+    request = presigned(url, *root_keys, CREATE, expires=0)
+    with clock.frozen(clock.now() + timedelta(seconds=1)):
+        refused(request, "RequestExpired", 400, "Request has expired.")
+
+
+@pytest.mark.parametrize("ahead", [timedelta(days=365), timedelta(minutes=16)])
+def test_presigned_url_dated_in_the_future_is_refused(url, root_keys, ahead):
+    """A URL dated a year ahead (signed now, the server's clock a year back) is not valid yet; within the 15
+    minutes of allowed clock skew it is."""
+    request = presigned(url, *root_keys, CREATE, expires=3600)
+    with clock.frozen(clock.now() - ahead):
+        error = refused(request, "SignatureDoesNotMatch", 403)
+    assert error["Message"].startswith("Signature not yet current:") and error["Message"].endswith("+ 15 min.)")
+    with clock.frozen(clock.now() - timedelta(minutes=14)):
+        assert send(request)[0] == 200
 
 
 def test_refusals_change_nothing_and_unknown_actions(url, root_keys):
