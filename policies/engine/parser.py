@@ -49,7 +49,7 @@ _STAGE_BY_MESSAGE = {
     M_NO_ACTIONS: STAGE_ACTIONS,
     M_NO_RESOURCES: STAGE_RESOURCES,
     M_VENDOR: STAGE_ACTION_FORMAT,
-    M_TRUST_ACTIONS: STAGE_ACTION_FORMAT,
+    M_TRUST_ACTIONS: STAGE_ACTION_FORMAT + 1,  # a malformed action is reported before a forbidden one
 }
 
 KINDS: tuple[str, ...] = ("identity", "resource", "trust", "scp", "session", "boundary")
@@ -74,7 +74,35 @@ _TRUST_ACTIONS = (
 
 BASE_OPERATORS: dict[str, str] = {
     name.lower(): name
-    for name in ["StringEquals", "StringNotEquals", "StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase", "StringLike", "StringNotLike", "NumericEquals", "NumericNotEquals", "NumericLessThan", "NumericLessThanEquals", "NumericGreaterThan", "NumericGreaterThanEquals", "DateEquals", "DateNotEquals", "DateLessThan", "DateLessThanEquals", "DateGreaterThan", "DateGreaterThanEquals", "Bool", "BinaryEquals", "IpAddress", "NotIpAddress", "ArnEquals", "ArnLike", "ArnNotEquals", "ArnNotLike", "Null"]
+    for name in [
+        "StringEquals",
+        "StringNotEquals",
+        "StringEqualsIgnoreCase",
+        "StringNotEqualsIgnoreCase",
+        "StringLike",
+        "StringNotLike",
+        "NumericEquals",
+        "NumericNotEquals",
+        "NumericLessThan",
+        "NumericLessThanEquals",
+        "NumericGreaterThan",
+        "NumericGreaterThanEquals",
+        "DateEquals",
+        "DateNotEquals",
+        "DateLessThan",
+        "DateLessThanEquals",
+        "DateGreaterThan",
+        "DateGreaterThanEquals",
+        "Bool",
+        "BinaryEquals",
+        "IpAddress",
+        "NotIpAddress",
+        "ArnEquals",
+        "ArnLike",
+        "ArnNotEquals",
+        "ArnNotLike",
+        "Null",
+    ]
 }
 _QUALIFIERS = {"forallvalues": "ForAllValues", "foranyvalue": "ForAnyValue"}
 
@@ -127,7 +155,9 @@ def parse_policy(
     return result.document
 
 
-def parse_collecting(text_or_obj: Any, *, kind: str = "identity", strict: bool = False, managed: bool = False) -> ParseResult:
+def parse_collecting(
+    text_or_obj: Any, *, kind: str = "identity", strict: bool = False, managed: bool = False
+) -> ParseResult:
     """Parse, collecting every grammar problem instead of stopping at the first."""
     if kind not in KINDS:
         raise ValueError(f"unknown policy kind {kind!r}")  # a programming error, not a policy error
