@@ -106,3 +106,30 @@ def test_console_editor_shows_iams_refusal_before_saving(root_client):
     no_version = json.dumps({"Statement": [OK]})
     page = root_client.post("/iam/policies/create", {"policy_document": no_version, "action": "next"})
     assert b"Policy document must be version 2012-10-17 or greater." in page.content
+
+
+def test_trust_and_session_policies_get_iams_messages(root_ctx):
+    from console.services import user_principal
+    from core.context import CallContext
+    from sts import services as sts
+
+    trust = {
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{root_ctx.account_id}:root"},
+        "Action": "sts:AssumeRole",
+    }
+    roles.create_role(
+        root_ctx, role_name="r", assume_role_policy_document=json.dumps({"Version": "2012-10-17", "Statement": trust})
+    )
+    bad_trust = json.dumps({"Version": "2012-10-17", "Statement": dict(trust, Action="sts:Assume:Role")})
+    with pytest.raises(MalformedPolicyDocument, match="Actions/Condition can contain only one colon."):
+        roles.update_assume_role_policy(root_ctx, role_name="r", policy_document=bad_trust)
+    user = identity_services.create_user(root_ctx, user_name="alice")
+    assume = json.dumps({"Version": "2012-10-17", "Statement": dict(OK, Action="sts:AssumeRole", Resource="*")})
+    services.put_user_policy(root_ctx, user_name="alice", policy_name="assume", policy_document=assume)
+    alice = CallContext(user_principal(user), origin="api")
+    session = json.dumps({"Statement": dict(OK, Resource="arn:aws:s3:us-east-1::example_bucket")})
+    with pytest.raises(MalformedPolicyDocument, match="can not contain region information"):
+        sts.assume_role(
+            alice, role_arn=f"arn:aws:iam::{root_ctx.account_id}:role/r", role_session_name="s1", policy=session
+        )
