@@ -37,9 +37,10 @@ def test_simulate_custom_policy_reports_bad_documents(root_ctx, document):
     assert result.decision == "ImplicitDeny" and "Syntax errors in policy." in result.errors[0]
 
 
-def test_console_simulator_custom_mode_with_deep_json(root_client):
+@pytest.mark.parametrize("document", BAD_INPUTS, ids=["deep", "condition-list", "block-list", "block-scalar"])
+def test_console_simulator_custom_mode_explains_bad_documents(root_client, document):
     page = root_client.post(
-        "/iam/policy_simulator", {"mode": "custom", "identity": [DEEP], "actions": ["s3:GetObject"], "context": ""}
+        "/iam/policy_simulator", {"mode": "custom", "identity": [document], "actions": ["s3:GetObject"], "context": ""}
     )
     assert page.status_code in (200, 400) and b"Syntax errors in policy." in page.content
 
@@ -133,3 +134,15 @@ def test_trust_and_session_policies_get_iams_messages(root_ctx):
         sts.assume_role(
             alice, role_arn=f"arn:aws:iam::{root_ctx.account_id}:role/r", role_session_name="s1", policy=session
         )
+
+
+@pytest.mark.parametrize("document", BAD_INPUTS, ids=["deep", "condition-list", "block-list", "block-scalar"])
+def test_query_api_answers_4xx_not_500(account, managed_policies, document):
+    from tests.awsapi.conftest import issue_key
+    from tests.awsapi.test_wire_format import Wire
+
+    wire = Wire(*issue_key(account.id))
+    status, out = wire.call("iam", "GetContextKeysForCustomPolicy", PolicyInputList=[document])
+    assert status == 400 and out["Error"]["Code"] == "MalformedPolicyDocument"
+    status, out = wire.call("iam", "SimulateCustomPolicy", PolicyInputList=[document], ActionNames=["s3:GetObject"])
+    assert status < 500, out
