@@ -131,6 +131,7 @@ def iam_call(
     *,
     condition_context: Mapping[str, Any] | None = None,
     audited: bool = True,
+    validate: Callable[[], None] | None = None,
 ) -> Iterator[Call]:
     from audit.services import record_event  # audit imports core; import here keeps core dependency-free
     from policies.authz import authorize
@@ -138,6 +139,8 @@ def iam_call(
     call = Call(ctx, action, resource, {k: v for k, v in (params or {}).items() if v is not None})
     durable = _batch.get() is None
     try:
+        if validate is not None:
+            validate()  # AWS checks the request's shape (ValidationError) before it authorizes
         call.decision = authorize(ctx, action, resource, condition_context or {})
         with transaction.atomic(durable=durable):
             yield call

@@ -110,6 +110,12 @@ def _problems(name: str, shape: Shape, value: Any) -> list[str]:
     return []
 
 
+PATH_MESSAGE = (
+    "The specified value for path is invalid. It must begin and end with / and contain only alphanumeric "
+    "characters and/or / characters."
+)
+
+
 def check_input(service: str, operation: str, /, **params: Any) -> None:
     """Validate ``params`` (AWS member names, e.g. ``UserName``) against the operation's input shape.
 
@@ -128,6 +134,12 @@ def check_input(service: str, operation: str, /, **params: Any) -> None:
         count = len(problems)
         noun = "validation error" if count == 1 else "validation errors"
         raise ValidationError(f"{count} {noun} detected: " + "; ".join(problems))
+    for name, value in params.items():
+        # IAM paths (Path, NewPath) pass the model's pattern with an empty segment ("/a//b/"); IAM refuses them
+        # (IAM identifiers: "Friendly names and paths").
+        member = shape.members.get(name)
+        if member is not None and member.name == "pathType" and isinstance(value, str) and "//" in value:
+            raise ValidationError(PATH_MESSAGE)
     if service == "iam":
         check_reserved_tag_keys(params.get("Tags"))
 

@@ -161,25 +161,31 @@ _VARIABLE = re.compile(r"\$\{([^}*?$]+)\}")
 
 
 def context_keys(documents: Sequence[str]) -> list[str]:
-    """The condition keys (and policy variables) the documents use, sorted case-insensitively, each once."""
+    """The condition keys (and policy variables) the documents use, sorted case-insensitively, each once.
+
+    A document that is not JSON, nests too deeply to decode, or has a Condition that is not an object of objects
+    is refused with MalformedPolicyDocument, never a 500 (issue 12 §5)."""
+    from core.errors import MalformedPolicyDocument
+
     found: dict[str, str] = {}
     for text in documents:
         try:
             document = json.loads(text)
-        except ValueError:
-            from core.errors import MalformedPolicyDocument
-
+            statements = document.get("Statement", []) if isinstance(document, dict) else []
+            for statement in statements if isinstance(statements, list) else [statements]:
+                if not isinstance(statement, dict):
+                    continue
+                condition = statement.get("Condition") or {}
+                if not isinstance(condition, dict) or not all(isinstance(b, dict) for b in condition.values()):
+                    raise ValueError("Condition must be an object of objects")
+                for block in condition.values():
+                    for key in block:
+                        found.setdefault(key.lower(), key)
+                for element in ("Resource", "NotResource", "Condition"):
+                    for variable in _VARIABLE.findall(json.dumps(statement.get(element) or "")):
+                        found.setdefault(variable.lower(), variable)
+        except (ValueError, RecursionError):
             raise MalformedPolicyDocument("Syntax errors in policy.") from None
-        statements = document.get("Statement", []) if isinstance(document, dict) else []
-        for statement in statements if isinstance(statements, list) else [statements]:
-            if not isinstance(statement, dict):
-                continue
-            for block in (statement.get("Condition") or {}).values():
-                for key in block or {}:
-                    found.setdefault(key.lower(), key)
-            for element in ("Resource", "NotResource", "Condition"):
-                for variable in _VARIABLE.findall(json.dumps(statement.get(element) or "")):
-                    found.setdefault(variable.lower(), variable)
     return [found[k] for k in sorted(found)]
 
 

@@ -20,10 +20,13 @@ def policy_size(text: str) -> int:
     return sum(1 for c in text if not c.isspace())
 
 
-def check_document(text: str, kind: PolicyKind = "identity") -> None:
-    """Raise MalformedPolicyDocument with AWS's message when the engine's parser refuses ``text``."""
+def check_document(text: str, kind: PolicyKind = "identity", *, managed: bool = False) -> None:
+    """Raise MalformedPolicyDocument with IAM's message when IAM would refuse ``text`` as it enters: the engine's
+    grammar with IAM's entry rules (``policies/engine/grammar.py``; ``managed`` for CreatePolicy and
+    CreatePolicyVersion, which require Version 2012-10-17). SCPs keep the structural grammar (Organizations'
+    own rules are not IAM's)."""
     try:
-        parse_policy(text, kind=kind)
+        parse_policy(text, kind=kind, strict=kind != "scp", managed=managed)
     except PolicyParseError as exc:
         raise MalformedPolicyDocument(exc.message) from None
 

@@ -82,7 +82,7 @@ def create_policy(
             Tags=[t.as_dict() for t in tags] or None,
         )
         check_tags(tags)
-        check_document(policy_document)
+        check_document(policy_document, managed=True)
         check_managed_size(policy_document)
         call.on_conflict = EntityAlreadyExists(
             f"A policy called {policy_name} already exists. Duplicate names are not allowed."
@@ -199,7 +199,7 @@ def create_policy_version(
     with iam_call(ctx, "iam:CreatePolicyVersion", policy_arn, params) as call:
         check_input("iam", "CreatePolicyVersion", PolicyArn=policy_arn, PolicyDocument=policy_document)
         policy = _own_policy(ctx, policy_arn)
-        check_document(policy_document)
+        check_document(policy_document, managed=True)
         check_managed_size(policy_document)
         if policy.versions.count() >= MAX_VERSIONS:
             raise LimitExceeded(

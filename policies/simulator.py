@@ -83,7 +83,7 @@ def _account_of(arn: str) -> str | None:
 def _source(label: str, name: str, text: str) -> SourcePolicy:
     try:
         document = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deeply to decode: the engine explains it
         document = None
     return SourcePolicy(label, name, document if isinstance(document, dict) else None, text)
 

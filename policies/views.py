@@ -108,7 +108,7 @@ def _findings(text: str) -> list[Finding]:
     """Access Analyzer's findings for a customer managed policy, plus the managed policy size quota."""
     if len(text) > MAX_EDITOR_TEXT:
         return [_size_finding(text)]
-    findings = validate_policy(text, "identity")
+    findings = validate_policy(text, "identity", managed=True)
     if policy_size(text) > MANAGED_POLICY_SIZE:
         findings.append(_size_finding(text))
     return findings
@@ -164,7 +164,7 @@ def _document_error(text: str) -> str:
     if len(text) > MAX_EDITOR_TEXT:
         return f"Cannot exceed quota for PolicySize: {MANAGED_POLICY_SIZE}"
     try:
-        check_document(text)
+        check_document(text, managed=True)
         check_managed_size(text)
     except IamError as exc:
         return exc.message

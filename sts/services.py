@@ -124,14 +124,10 @@ def assume_role(
         condition_context["aws:TagKeys"] = [t.key for t in tags]
         for tag in tags:
             condition_context[f"aws:RequestTag/{tag.key}"] = tag.value
-    mfa_at = _verified_mfa(ctx, serial_number, token_code)
-    if mfa_at is not None:
-        condition_context["aws:MultiFactorAuthPresent"] = "true"
-        condition_context["aws:MultiFactorAuthAge"] = str(int((clock.now() - mfa_at).total_seconds()))
-    if caller.is_root and not via_console:
-        # AWS refuses role assumption with root credentials.
-        raise AccessDenied("Roles may not be assumed by root accounts.")
-    with iam_call(ctx, "sts:AssumeRole", role_arn, params, condition_context=condition_context) as call:
+
+    def validate() -> None:
+        # STS checks the input shape (session name 2-64 characters of [\w+=,.@-], DurationSeconds 900-43200, ...)
+        # before anything else: a bad request is a ValidationError whoever sends it and whatever they may do.
         check_input(
             "sts",
             "AssumeRole",
@@ -145,6 +141,20 @@ def assume_role(
             SourceIdentity=source_identity,
             Tags=[t.as_dict() for t in tags] or None,
         )
+
+    if caller.is_root and not via_console:
+        validate()
+        # AWS refuses role assumption with root credentials.
+        raise AccessDenied("Roles may not be assumed by root accounts.")
+    if token_code is not None or serial_number is not None:
+        validate()  # a malformed token code is a ValidationError, not an MFA failure
+    mfa_at = _verified_mfa(ctx, serial_number, token_code)
+    if mfa_at is not None:
+        condition_context["aws:MultiFactorAuthPresent"] = "true"
+        condition_context["aws:MultiFactorAuthAge"] = str(int((clock.now() - mfa_at).total_seconds()))
+    with iam_call(
+        ctx, "sts:AssumeRole", role_arn, params, condition_context=condition_context, validate=validate
+    ) as call:
         role = find_role_by_arn(role_arn)
         if role is None:  # authorization already refused unknown roles; a race with DeleteRole lands here
             raise AccessDenied(

@@ -5,7 +5,9 @@
 - A negated operator (StringNotEquals, NotIpAddress, ArnNotLike, ...) is the NOT of its positive
   counterpart applied to all values: the context value must match none of them.
 - Key absent from the request: the condition is false, except for negated operators (true),
-  ``...IfExists`` (true), ``Null`` (tests presence), ``ForAllValues`` (true) and ``ForAnyValue`` (false).
+  ``...IfExists`` (true), ``Null`` (tests presence), ``ForAllValues`` (true) and ``ForAnyValue`` (false, with
+  or without IfExists).
+- Policy values that are all variables with no value: positive operators are false, inverted ones true.
 - ``ForAllValues``: every context value must satisfy the operator; ``ForAnyValue``: at least one must.
 - Key names are case-insensitive (the request context is lowercased once); values are case-sensitive
   except for the ``IgnoreCase`` operators and ``Bool``.
@@ -252,7 +254,10 @@ class CompiledCondition:
         else:
             policy_values = self.policy_values(ctx)
             if not policy_values:
-                return False
+                # Every value is a policy variable with no value: nothing can match, so a positive operator is
+                # false and an inverted one (StringNotEquals, ArnNotLike, ForAllValues:StringNotEquals...) is true
+                # ("Policy variables with no value", IAM User Guide, Variables and tags).
+                return negated
             matcher = self.matcher
             assert matcher is not None
 
@@ -273,10 +278,11 @@ class CompiledCondition:
 
     def missing(self) -> bool:
         cond = self.condition
-        if cond.if_exists or cond.qualifier == "ForAllValues":
-            return True
+        # ForAnyValue asks for at least one request value: with none, it is false, IfExists or not.
         if cond.qualifier == "ForAnyValue":
             return False
+        if cond.if_exists or cond.qualifier == "ForAllValues":
+            return True
         return self.negated
 
     def null(self, values: tuple[str, ...]) -> bool:

@@ -34,6 +34,23 @@ M_TRUST_ACTIONS = (
 )
 M_MISSING_PRINCIPAL = "Missing required field Principal."
 M_MISSING_EFFECT = "Missing required field Effect."
+M_VERSION = "Policy document must be version 2012-10-17 or greater."
+
+# IAM checks a document in stages and reports the first stage that fails (the order of the AWS answers collected
+# in docs/policy-grammar.md): syntax, then Version, then "legacy parsing", then Sid uniqueness, actions present,
+# resources present, resource formats, and last the action prefixes. Within a stage, document order.
+STAGE_SYNTAX, STAGE_VERSION, STAGE_LEGACY, STAGE_SID, STAGE_ACTIONS, STAGE_RESOURCES = 0, 1, 2, 3, 4, 5
+STAGE_RESOURCE_FORMAT, STAGE_ACTION_FORMAT = 6, 7
+_STAGE_BY_MESSAGE = {
+    M_VERSION: STAGE_VERSION,
+    M_LEGACY: STAGE_LEGACY,
+    M_SID_UNIQUE: STAGE_SID,
+    M_SID_ALNUM: STAGE_SID,
+    M_NO_ACTIONS: STAGE_ACTIONS,
+    M_NO_RESOURCES: STAGE_RESOURCES,
+    M_VENDOR: STAGE_ACTION_FORMAT,
+    M_TRUST_ACTIONS: STAGE_ACTION_FORMAT + 1,  # a malformed action is reported before a forbidden one
+}
 
 KINDS: tuple[str, ...] = ("identity", "resource", "trust", "scp", "session", "boundary")
 _PRINCIPAL_KINDS = ("resource", "trust")  # the policy types that have a Principal element
@@ -57,7 +74,35 @@ _TRUST_ACTIONS = (
 
 BASE_OPERATORS: dict[str, str] = {
     name.lower(): name
-    for name in ["StringEquals", "StringNotEquals", "StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase", "StringLike", "StringNotLike", "NumericEquals", "NumericNotEquals", "NumericLessThan", "NumericLessThanEquals", "NumericGreaterThan", "NumericGreaterThanEquals", "DateEquals", "DateNotEquals", "DateLessThan", "DateLessThanEquals", "DateGreaterThan", "DateGreaterThanEquals", "Bool", "BinaryEquals", "IpAddress", "NotIpAddress", "ArnEquals", "ArnLike", "ArnNotEquals", "ArnNotLike", "Null"]
+    for name in [
+        "StringEquals",
+        "StringNotEquals",
+        "StringEqualsIgnoreCase",
+        "StringNotEqualsIgnoreCase",
+        "StringLike",
+        "StringNotLike",
+        "NumericEquals",
+        "NumericNotEquals",
+        "NumericLessThan",
+        "NumericLessThanEquals",
+        "NumericGreaterThan",
+        "NumericGreaterThanEquals",
+        "DateEquals",
+        "DateNotEquals",
+        "DateLessThan",
+        "DateLessThanEquals",
+        "DateGreaterThan",
+        "DateGreaterThanEquals",
+        "Bool",
+        "BinaryEquals",
+        "IpAddress",
+        "NotIpAddress",
+        "ArnEquals",
+        "ArnLike",
+        "ArnNotEquals",
+        "ArnNotLike",
+        "Null",
+    ]
 }
 _QUALIFIERS = {"forallvalues": "ForAllValues", "foranyvalue": "ForAnyValue"}
 
@@ -67,6 +112,7 @@ class PolicyProblem:
     message: str
     issue_code: str
     path: str
+    stage: int = STAGE_SYNTAX  # which of IAM's checking stages refuses it (the lowest is reported)
 
 
 class PolicyParseError(ValueError):
@@ -93,16 +139,25 @@ class ParseResult:
     value: Any = None  # the decoded JSON value, when the text was valid JSON
 
 
-def parse_policy(text_or_obj: Any, *, kind: PolicyKind = "identity") -> PolicyDocument:
-    result = parse_collecting(text_or_obj, kind=kind)
+def parse_policy(
+    text_or_obj: Any, *, kind: PolicyKind = "identity", strict: bool = False, managed: bool = False
+) -> PolicyDocument:
+    """The document, or ``PolicyParseError`` with the message IAM gives first (the earliest failing stage).
+
+    ``strict`` adds the rules IAM applies when a document *enters* (``grammar.py``: Version, resource ARN formats,
+    action vendors, legacy date parsing...); evaluation of stored documents parses without them. ``managed``
+    marks a managed policy (CreatePolicy / CreatePolicyVersion), which must say Version 2012-10-17."""
+    result = parse_collecting(text_or_obj, kind=kind, strict=strict, managed=managed)
     if result.problems:
-        first = result.problems[0]
+        first = min(result.problems, key=lambda p: p.stage)  # min() keeps document order within a stage
         raise PolicyParseError(first.message, result.locate(first.path), first.issue_code)
     assert result.document is not None
     return result.document
 
 
-def parse_collecting(text_or_obj: Any, *, kind: str = "identity") -> ParseResult:
+def parse_collecting(
+    text_or_obj: Any, *, kind: str = "identity", strict: bool = False, managed: bool = False
+) -> ParseResult:
     """Parse, collecting every grammar problem instead of stopping at the first."""
     if kind not in KINDS:
         raise ValueError(f"unknown policy kind {kind!r}")  # a programming error, not a policy error
@@ -119,6 +174,10 @@ def parse_collecting(text_or_obj: Any, *, kind: str = "identity") -> ParseResult
             value = text_or_obj
         builder = _Builder(kind)
         document = builder.document(value)
+        if strict:
+            from .grammar import entry_problems  # local: grammar imports this module's messages
+
+            builder.problems.extend(entry_problems(value, kind, managed=managed))
         return ParseResult(None if builder.problems else document, builder.problems, locate, value)
     except JsonSyntaxError as exc:
         problem = PolicyProblem(M_SYNTAX, "JSON_SYNTAX_ERROR", exc.path)
@@ -186,7 +245,7 @@ class _Builder:
         self.problems: list[PolicyProblem] = []
 
     def problem(self, message: str, code: str, path: str) -> None:
-        self.problems.append(PolicyProblem(message, code, path))
+        self.problems.append(PolicyProblem(message, code, path, _STAGE_BY_MESSAGE.get(message, STAGE_SYNTAX)))
 
     def document(self, value: Any) -> PolicyDocument | None:
         if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
@@ -197,7 +256,7 @@ class _Builder:
                 self.problem(M_SYNTAX, "INVALID_POLICY_ELEMENT", key)
         version = value.get("Version")
         if "Version" in value and (not isinstance(version, str) or version not in KNOWN_VERSIONS):
-            self.problem(M_LEGACY, "INVALID_VERSION", "Version")
+            self.problem(M_SYNTAX, "INVALID_VERSION", "Version")
             version = None
         policy_id = value.get("Id")
         if "Id" in value and not isinstance(policy_id, str):
@@ -266,12 +325,15 @@ class _Builder:
 
     def effect(self, raw: dict[str, Any], path: str) -> Any:
         if "Effect" not in raw:
-            self.problem(M_MISSING_EFFECT, "MISSING_EFFECT", path)
+            self.problem(M_MISSING_EFFECT if self.kind == "trust" else M_SYNTAX, "MISSING_EFFECT", path)
             return None
-        if raw["Effect"] not in ("Allow", "Deny"):
-            self.problem(M_SYNTAX, "INVALID_EFFECT", join_key(path, "Effect"))
+        effect = raw["Effect"]
+        if effect not in ("Allow", "Deny"):
+            # "allow"/"denY" pass IAM's syntax check (case-insensitive) and fail its legacy parser (case-sensitive).
+            legacy = isinstance(effect, str) and effect.lower() in ("allow", "deny")
+            self.problem(M_LEGACY if legacy else M_SYNTAX, "INVALID_EFFECT", join_key(path, "Effect"))
             return None
-        return raw["Effect"]
+        return effect
 
     def pair(self, raw: dict[str, Any], path: str, name: str) -> tuple[str | None, Any]:
         """Which of ``name`` / ``Not<name>`` is present; both at once is a syntax error."""
@@ -371,11 +433,12 @@ class _Builder:
         for operator, keys in block.items():
             opath = join_key(path, operator)
             parsed = parse_operator(operator)
-            if parsed is None:
-                self.problem(M_SYNTAX, "INVALID_OPERATOR", opath)
-                continue
             if not isinstance(keys, dict):
                 self.problem(M_SYNTAX, "DATA_TYPE_MISMATCH", opath)
+                continue
+            if parsed is None:
+                if keys:  # IAM accepts an unknown operator only with an empty block (it then has no effect)
+                    self.problem(M_SYNTAX, "INVALID_OPERATOR", opath)
                 continue
             seen: dict[str, str] = {}
             for key, raw_values in keys.items():
@@ -385,9 +448,7 @@ class _Builder:
     def condition(
         self, operator: str, parsed: tuple[str, str | None, bool], key: str, raw: Any, path: str, seen: dict[str, str]
     ) -> list[Condition]:
-        if ":" not in key or not key.split(":", 1)[0]:
-            self.problem(M_VENDOR, "INVALID_CONDITION_KEY_FORMAT", path)
-            return []
+        # IAM takes a condition key without a vendor prefix (``"a"``): it only never matches a request key.
         if key.lower() in seen:
             self.problem(M_SYNTAX, "DUPLICATE_KEYS_WITH_DIFFERENT_CASE", path)
             return []

@@ -469,7 +469,7 @@ def test_isolation_between_students_and_from_the_class(klass, students, instruct
 
     alice = CallContext(user_principal(IamUser.objects.get(account_id=a.account_id, name="alice")))
     with pytest.raises(AccessDenied):
-        sts.assume_role(alice, role_arn=f"arn:aws:iam::{b.account_id}:role/{ACCESS_ROLE_NAME}", role_session_name="x")
+        sts.assume_role(alice, role_arn=f"arn:aws:iam::{b.account_id}:role/{ACCESS_ROLE_NAME}", role_session_name="xx")
     assert instructor_client.get(f"/classroom/{classroom.pk}").status_code == 200
 
 

@@ -3,6 +3,7 @@ depend on the order of statements or policies."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 from typing import Any
@@ -10,7 +11,16 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from policies.engine import LabelledPolicy, PolicyParseError, PolicySet, Principal, Request, evaluate, parse_policy
+from policies.engine import (
+    LabelledPolicy,
+    PolicyParseError,
+    PolicySet,
+    Principal,
+    Request,
+    evaluate,
+    parse_policy,
+    validate_policy,
+)
 from policies.engine.parser import KINDS
 
 json_values = st.recursive(
@@ -47,7 +57,7 @@ json_values = st.recursive(
 )
 
 
-@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(value=json_values, kind=st.sampled_from(KINDS))
 def test_parser_only_raises_policy_parse_error_on_json_values(value: Any, kind: str) -> None:
     try:
@@ -152,3 +162,38 @@ def test_evaluation_is_deterministic_and_order_independent(
     # The same set of denying statements decides an explicit deny, whatever the order.
     if first.outcome == "ExplicitDeny":
         assert len(other.deciding) == len(first.deciding)
+
+
+statement_values = st.fixed_dictionaries(
+    {"Effect": st.sampled_from(["Allow", "Deny", "allow", "x"])},
+    optional={
+        "Action": st.text(max_size=12) | st.lists(st.text(max_size=12), max_size=3),
+        "Resource": st.sampled_from(["*", "arn:aws:s3:::b", "arn:aws:iam:::user/a", "a:b", "arn:aws"])
+        | st.text(max_size=24),
+        "Condition": st.dictionaries(
+            st.sampled_from(["DateLessThan", "StringEquals", "x", "ForAnyValue:DateEquals"]),
+            st.dictionaries(st.text(max_size=6), st.text(max_size=30) | st.lists(st.text(max_size=30), max_size=2)),
+            max_size=2,
+        )
+        | json_values,
+        "Sid": st.text(max_size=6),
+    },
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    version=st.sampled_from([None, "2012-10-17", "2008-10-17", "2013-10-17"]),
+    statements=st.lists(statement_values, max_size=3) | json_values,
+    kind=st.sampled_from(KINDS),
+    managed=st.booleans(),
+)
+def test_entry_rules_only_raise_policy_parse_error(version: Any, statements: Any, kind: str, managed: bool) -> None:
+    """IAM's entry rules (grammar.py) never raise anything but PolicyParseError, and the validator never raises."""
+    document: dict[str, Any] = {"Statement": statements}
+    if version is not None:
+        document["Version"] = version
+    text = json.dumps(document)
+    with contextlib.suppress(PolicyParseError):
+        parse_policy(text, kind=kind, strict=True, managed=managed)  # type: ignore[arg-type]
+    validate_policy(text, kind, managed=managed)
