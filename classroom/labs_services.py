@@ -36,7 +36,7 @@ from classroom.models import Class, LabProgress, StudentSeat
 from classroom.services import _class_for
 from core.calls import iam_call
 from core.context import CallContext
-from core.errors import NoSuchEntity
+from core.errors import AccessDenied, NoSuchEntity
 
 RECENT_EVENTS = 50
 
@@ -65,6 +65,65 @@ def check_lab_progress(ctx: CallContext, slug: str) -> LabProgress:
     return progress.refresh(ctx.account_id, [_lab(slug)])[slug]
 
 
+def can_load_start(ctx: CallContext) -> bool:
+    """Loading a lab's start empties the account: only its root user may, and only in a class's student account
+    (an instructor's own account is never emptied by a lab)."""
+    return ctx.principal.is_root and StudentSeat.objects.filter(account_id=ctx.account_id).exists()
+
+
+def load_lab_start(ctx: CallContext, slug: str) -> Lab:
+    """The student loads ``slug``'s starting state in their own account: the same reset as the instructor's
+    "Reset to the start of lab N" (everything IAM deleted, then the lab's state built), keeping the labs before it
+    that were completed. The lab setup's calls are in the trail (user agent "IAM Classroom lab setup")."""
+    from classroom.services import reset_accounts
+
+    lab = _lab(slug)
+    if not ctx.principal.is_root:
+        raise AccessDenied("Only the account's root user can load a lab's starting state: it deletes every IAM user.")
+    if not StudentSeat.objects.filter(account_id=ctx.account_id).exists():
+        raise AccessDenied("Only a student account of a class can load a lab's starting state.")
+    reset_accounts([ctx.account_id], to_state=progress.starting_state_builder(lab), lab=lab)
+    return lab
+
+
+@dataclass(frozen=True)
+class StartPreview:
+    """What loading a lab's start would delete in the caller's account, named, for the confirmation page."""
+
+    deleted: list[tuple[str, list[str]]]  # (what, names) for users, groups, roles and policies that exist
+    kept_labs: list[Lab]  # completed labs before this one: they stay completed
+    restarted_labs: list[Lab]  # this lab and later ones with progress: it starts again
+
+
+def start_preview(ctx: CallContext, lab: Lab) -> StartPreview:
+    from classroom.models import ACCESS_ROLE_NAME
+    from identities.models import Group, IamUser, Role
+    from policies.models import ManagedPolicy
+
+    account = ctx.account_id
+    found = [
+        ("IAM users", list(IamUser.objects.in_account(account).order_by("name").values_list("name", flat=True))),
+        ("user groups", list(Group.objects.in_account(account).order_by("name").values_list("name", flat=True))),
+        (
+            "roles",
+            list(
+                Role.objects.in_account(account)
+                .exclude(name=ACCESS_ROLE_NAME)
+                .order_by("name")
+                .values_list("name", flat=True)
+            ),
+        ),
+        (
+            "customer managed policies",
+            list(ManagedPolicy.objects.customer_managed(account).order_by("name").values_list("name", flat=True)),
+        ),
+    ]
+    rows = get_lab_progress(ctx)
+    kept = [o for o in all_labs() if o.number < lab.number and getattr(rows.get(o.slug), "completed_at", None)]
+    restarted = [o for o in all_labs() if o.number >= lab.number and o.slug in rows]
+    return StartPreview([(what, names) for what, names in found if names], kept, restarted)
+
+
 def panel_progress(account_id: str, slug: str) -> LabProgress | None:
     """The side panel's data on every console page: one query, the signed-in account's own row (no check runs)."""
     return LabProgress.objects.filter(account_id=account_id, lab=slug).first()
@@ -74,27 +133,25 @@ def panel_progress(account_id: str, slug: str) -> LabProgress | None:
 class CheckLine:
     key: str
     title: str
-    state: str  # passed | failed | unknown (never checked)
+    state: str  # passed | failed (built and wrong) | not-yet (not attempted) | unknown (never checked)
     message: str
 
 
 def check_lines(lab: Lab, row: LabProgress | None) -> list[CheckLine]:
-    """Each check of ``lab`` with its last result (from the progress row), in the lab's order."""
+    """Each check of ``lab`` with its last result (from the progress row), in the lab's order. In a lab where
+    nothing passes yet, checks that never passed are "not yet" rather than failed: the student has not begun."""
     results = row.results if row is not None else {}
+    untouched = row is None or row.passed == 0
     lines = []
     for check in lab.checks:
         result = results.get(check.key)
         if result is None:
             lines.append(CheckLine(check.key, check.title, "unknown", "Not checked yet."))
-        else:
-            lines.append(
-                CheckLine(
-                    check.key,
-                    check.title,
-                    "passed" if result.get("passed") else "failed",
-                    str(result.get("message", "")),
-                )
-            )
+            continue
+        state = result.get("state") or ("passed" if result.get("passed") else "failed")
+        if state == "failed" and untouched and not result.get("ever_passed"):
+            state = "not-yet"
+        lines.append(CheckLine(check.key, check.title, state, str(result.get("message", ""))))
     return lines
 
 
@@ -200,5 +257,6 @@ def reset_to(ctx: CallContext, class_id: str, *, account_ids: list[str] | None, 
     """Reset one, several or all student accounts to empty (``slug`` empty) or to the start of that lab."""
     from classroom.services import reset_student_accounts
 
-    builder = progress.starting_state_builder(_lab(slug)) if slug else None
-    return reset_student_accounts(ctx, class_id, account_ids=account_ids, to_state=builder)
+    lab = _lab(slug) if slug else None
+    builder = progress.starting_state_builder(lab) if lab else None
+    return reset_student_accounts(ctx, class_id, account_ids=account_ids, to_state=builder, lab=lab)
