@@ -95,12 +95,17 @@ class StartPreview:
     restarted_labs: list[Lab]  # this lab and later ones with progress: it starts again
 
 
-def start_preview(ctx: CallContext, lab: Lab) -> StartPreview:
+def start_preview(ctx: CallContext, lab: Lab | None) -> StartPreview:
+    return account_preview(ctx.account_id, lab)
+
+
+def account_preview(account: str, lab: Lab | None) -> StartPreview:
+    """What a reset of ``account`` to ``lab``'s start (``None``: to empty) deletes and keeps. Callers have
+    authorized the account already (its own root user, or the class's instructor)."""
     from classroom.models import ACCESS_ROLE_NAME
     from identities.models import Group, IamUser, Role
     from policies.models import ManagedPolicy
 
-    account = ctx.account_id
     found = [
         ("IAM users", list(IamUser.objects.in_account(account).order_by("name").values_list("name", flat=True))),
         ("user groups", list(Group.objects.in_account(account).order_by("name").values_list("name", flat=True))),
@@ -118,9 +123,10 @@ def start_preview(ctx: CallContext, lab: Lab) -> StartPreview:
             list(ManagedPolicy.objects.customer_managed(account).order_by("name").values_list("name", flat=True)),
         ),
     ]
-    rows = get_lab_progress(ctx)
-    kept = [o for o in all_labs() if o.number < lab.number and getattr(rows.get(o.slug), "completed_at", None)]
-    restarted = [o for o in all_labs() if o.number >= lab.number and o.slug in rows]
+    rows = {p.lab: p for p in LabProgress.objects.filter(account_id=account)}
+    number = lab.number if lab is not None else 0
+    kept = [o for o in all_labs() if o.number < number and getattr(rows.get(o.slug), "completed_at", None)]
+    restarted = [o for o in all_labs() if o.number >= number and o.slug in rows]
     return StartPreview([(what, names) for what, names in found if names], kept, restarted)
 
 

@@ -95,8 +95,15 @@ def board_reset(request: HttpRequest, class_id: str) -> HttpResponse:
     board_url = f"/classroom/{class_id}/board"
     everyone = account == "all"
     confirmed = data.get("confirm", "").strip().lower() == "reset"
-    if request.method == "GET" or (everyone and not confirmed):
+    # Every reset asks first (the board's row button and "Reset all" both land here), naming the student and
+    # what goes: only a typed "reset" (or the "Reset all" button's own confirm dialog) carries it out.
+    if request.method == "GET" or not confirmed:
         classroom = class_services.get_class(ctx, class_id)  # the class alone, not its board
+        seat = None
+        if not everyone:
+            seat = classroom.seats.select_related("account").filter(account_id=account).first()
+            if seat is None:
+                raise Http404("No such student account in this class.")
         error = "To confirm, type reset in the field." if request.method == "POST" and data.get("confirm") else ""
         return _page(
             request,
@@ -104,6 +111,9 @@ def board_reset(request: HttpRequest, class_id: str) -> HttpResponse:
             {
                 "classroom": classroom,
                 "target_account": account,
+                "seat": seat,
+                "label": _student_label(seat) if seat else "",
+                "doomed": labs_services.account_preview(seat.account_id, lab) if seat else None,
                 "lab": lab,
                 "error": error,
                 "tab": "board",
