@@ -151,7 +151,9 @@ def test_alice_keeps_iam_user_change_password_from_lab_1(student, instructor_ctx
     her first sign-in, so lab 2 passes with it still attached to her."""
     start_lab(instructor_ctx, klass, student.account_id, SLUG)
     users.create_login_profile(student, user_name="alice", password="Initial-Passw0rd!", password_reset_required=True)
-    policies.attach_user_policy(student, user_name="alice", policy_arn=users.CHANGE_PASSWORD_POLICY_ARN)  # as the wizard
+    policies.attach_user_policy(
+        student, user_name="alice", policy_arn=users.CHANGE_PASSWORD_POLICY_ARN
+    )  # as the wizard
     names = [p.name for p in policies.list_attached_user_policies(student, user_name="alice")]
     assert "IAMUserChangePassword" in names
     solve(student)
