@@ -23,17 +23,18 @@ Class lookups are scoped to the caller's account (``services._class_for``): anyo
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models import Count, Max
 
 from audit import queries
 from audit.models import AuditEvent
-from classroom import progress
+from classroom import progress, stuck
 from classroom.errors import AccountNotFoundException
 from classroom.labs import Lab, all_labs, get_lab
 from classroom.models import Class, LabProgress, StudentSeat
 from classroom.services import _class_for
+from core import clock
 from core.calls import iam_call
 from core.context import CallContext
 from core.errors import AccessDenied, NoSuchEntity
@@ -174,6 +175,7 @@ class Board:
     labs: tuple[Lab, ...]
     rows: list[progress.BoardRow]
     stamp: str  # changes whenever anything the matrix shows may have changed (see board_stamp)
+    stuck: dict[str, list[stuck.Signal]] = field(default_factory=dict)  # by account ID: who needs help now
 
     @property
     def completed_per_lab(self) -> list[int]:
@@ -184,7 +186,8 @@ def describe_class_board(ctx: CallContext, class_id: str) -> Board:
     classroom = _class_for(ctx, class_id)
     with iam_call(ctx, "organizations:DescribeClassBoard", classroom.organization.arn, {}, audited=False):
         stamp = _stamp(classroom)  # before the rows: a change in between only makes the next poll redraw
-        return Board(classroom, all_labs(), progress.board(classroom), stamp)
+        rows = progress.board(classroom)
+        return Board(classroom, all_labs(), rows, stamp, stuck.signals(rows, clock.now()))
 
 
 def board_stamp(ctx: CallContext, class_id: str) -> str:
@@ -198,11 +201,13 @@ def board_stamp(ctx: CallContext, class_id: str) -> str:
 def _stamp(classroom: Class) -> str:
     """Progress rows are written (``updated_at``) by every refresh and deleted by every reset; seats are added or
     reset (``last_reset_at``)."""
+    now = clock.now()
     rows = LabProgress.objects.filter(account__seat__classroom=classroom).aggregate(
-        n=Count("id"), last=Max("updated_at")
+        n=Count("id"), last=Max("updated_at"), stale=Count("id", filter=stuck.stale_filter(now))
     )
     seats = classroom.seats.aggregate(n=Count("pk"), reset=Max("last_reset_at"))
-    raw = f"{rows['n']}|{rows['last']}|{seats['n']}|{seats['reset']}|{len(all_labs())}"
+    signs = stuck.stamp_part({"account__seat__classroom": classroom}, now)
+    raw = f"{rows['n']}|{rows['last']}|{rows['stale']}|{seats['n']}|{seats['reset']}|{len(all_labs())}|{signs}"
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 

@@ -61,6 +61,8 @@ def refresh(account_id: str, labs: Sequence[Lab] | None = None) -> dict[str, Lab
             complete = count == len(outcomes) and count > 0
             previous = existing.get(lab.slug)
             earlier = previous.results if previous is not None else {}
+            before = previous.passed if previous is not None else 0
+            progressed = now if count > before else previous.progressed_at if previous is not None else None
             rows.append(
                 LabProgress(
                     account_id=account_id,
@@ -68,6 +70,7 @@ def refresh(account_id: str, labs: Sequence[Lab] | None = None) -> dict[str, Lab
                     passed=count,
                     total=len(outcomes),
                     completed_at=now if complete else None,
+                    progressed_at=progressed,
                     results={key: _result(o, earlier.get(key), now) for key, o in outcomes.items()},
                     updated_at=now,
                 )
@@ -77,7 +80,7 @@ def refresh(account_id: str, labs: Sequence[Lab] | None = None) -> dict[str, Lab
                 rows,
                 update_conflicts=True,
                 unique_fields=["account", "lab"],
-                update_fields=["results", "passed", "total", "completed_at", "updated_at"],
+                update_fields=["results", "passed", "total", "completed_at", "progressed_at", "updated_at"],
             )
     return {**done, **{row.lab: row for row in rows}}
 
