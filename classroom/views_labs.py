@@ -162,6 +162,7 @@ def lab_start(request: HttpRequest, slug: str) -> HttpResponse:
                 f"{time.perf_counter() - started:.1f} s.",
             )
             return redirect(lab.console_links[0][1] if lab.console_links else f"/labs/{slug}")
+    allowed = labs_services.can_load_start(ctx)
     return render(
         request,
         "labs/lab_start.html",
@@ -169,8 +170,10 @@ def lab_start(request: HttpRequest, slug: str) -> HttpResponse:
             "lab": lab,
             "nav": "labs",
             "error": error,
-            "allowed": labs_services.can_load_start(ctx),
-            "doomed": labs_services.start_preview(ctx, lab),
+            "allowed": allowed,
+            # Names of the account's users, groups, roles and policies: only for whoever may delete them (the
+            # root user), not for an IAM user who may not even list them.
+            "doomed": labs_services.start_preview(ctx, lab) if allowed else None,
         },
         status=403 if error else 200,
     )

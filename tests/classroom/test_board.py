@@ -162,7 +162,7 @@ def test_a_rows_reset_asks_first_naming_the_student_and_what_goes(teacher, class
     assert response.status_code == 200
     page = response.content.decode()
     assert "Reset student02 (cls1-student02) to the start of lab 2?" in page
-    assert "2 IAM users: <span class=\"mono\">alice</span>, <span class=\"mono\">bob</span>" in page
+    assert '2 IAM users: <span class="mono">alice</span>, <span class="mono">bob</span>' in page
     assert 'name="to" value="developers-group"' in page
     assert IamUser.objects.filter(account_id=account).count() == 2
 
@@ -347,3 +347,22 @@ def test_iam_users_of_the_management_account_need_permission(instructor_ctx, ins
     admin, _ = sign_in(instructor.id, "admin")
     assert admin.get(f"/classroom/{class_id}/board").status_code == 200
     assert admin.get(f"/classroom/{class_id}/events").status_code == 200
+
+
+def test_a_reset_to_a_later_labs_start_keeps_the_labs_completed_before_it(teacher, class_id, students, seats):
+    solve_lab_1(students[1])
+    refresh(students[1].account_id)
+    account = seats[1].seat.account_id
+    page = teacher.post(f"/classroom/{class_id}/board/reset", {"account": account, "to": "developers-group"})
+    assert "Completed labs before lab 2 stay completed (lab 1)." in page.content.decode()
+    teacher.post(
+        f"/classroom/{class_id}/board/reset", {"account": account, "to": "developers-group", "confirm": "reset"}
+    )
+    refresh(account)
+    html = teacher.get(f"/classroom/{class_id}/board").content.decode()
+    assert cell(html, account, "first-user") == "board-complete 4/4"
+    assert cell(html, account, "developers-group").startswith("board-not-started")
+
+    teacher.post(f"/classroom/{class_id}/board/reset", {"account": account, "to": "", "confirm": "reset"})
+    html = teacher.get(f"/classroom/{class_id}/board").content.decode()
+    assert cell(html, account, "first-user") == "board-not-started ·"  # a reset to empty forgets every lab
