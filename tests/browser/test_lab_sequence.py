@@ -42,7 +42,9 @@ def type_into(locator, text: str) -> None:
 
 def pick_policy(page, name: str) -> None:
     htmx_settled(page)
-    type_into(page.get_by_label("Filter policies by name"), name)
+    # Filled, not typed key by key: the live filter's swap dropping keys typed at a person's pace is issue 15's
+    # point 1, with its own per-key tests; this test is about the labs.
+    page.get_by_label("Filter policies by name").fill(name)
     box = page.get_by_label(f"Select {name}", exact=True)
     expect(box).to_be_visible()
     box.check()
@@ -165,11 +167,11 @@ def test_labs_1_to_3_in_order_with_the_panel(new_page):
     page.get_by_role("radio", name=re.compile(r"^EC2 Lets EC2 instances")).check()
     htmx_settled(page)
     page.get_by_role("button", name="Next").click()
-    expect(page.get_by_role("heading", name="Add permissions", exact=True)).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile(r"^Add permissions"))).to_be_visible()
     pick_policy(page, "AmazonS3ReadOnlyAccess")
     htmx_settled(page)
     page.get_by_role("button", name="Next").click()
-    expect(page.get_by_role("heading", name="Name, review, and create", exact=True)).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile(r"^Name, review, and create"))).to_be_visible()
     htmx_settled(page)
     type_into(page.get_by_label("Role name"), "EC2-S3-Reader")
     page.get_by_role("button", name="Create role").click()
