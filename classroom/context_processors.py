@@ -12,9 +12,20 @@ ACTIVE_LAB = "active_lab"
 
 
 class LabPanel:
-    def __init__(self, account_id: str, slug: str) -> None:
+    def __init__(self, account_id: str, slug: str, *, ctx: Any = None) -> None:
         self.account_id = account_id
         self.slug = slug
+        self.ctx = ctx  # the signed-in principal: whether it may load the lab's starting state
+
+    @classmethod
+    def of(cls, ctx: Any, slug: str) -> LabPanel:
+        return cls(ctx.account_id, slug, ctx=ctx)
+
+    @property
+    def can_load_start(self) -> bool:
+        """The panel offers the link to root users (no query on every page); the confirmation page says if the
+        account is not a student's."""
+        return self.ctx is not None and self.ctx.principal.is_root
 
     @cached_property
     def lab(self):
@@ -48,4 +59,4 @@ def lab_panel(request: HttpRequest) -> dict[str, Any]:
     slug = request.session.get(ACTIVE_LAB)
     if not slug:
         return {}
-    return {"lab_panel": LabPanel(ctx.account_id, slug)}
+    return {"lab_panel": LabPanel.of(ctx, slug)}

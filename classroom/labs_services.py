@@ -23,20 +23,21 @@ Class lookups are scoped to the caller's account (``services._class_for``): anyo
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models import Count, Max
 
 from audit import queries
 from audit.models import AuditEvent
-from classroom import progress
+from classroom import progress, stuck
 from classroom.errors import AccountNotFoundException
 from classroom.labs import Lab, all_labs, get_lab
 from classroom.models import Class, LabProgress, StudentSeat
 from classroom.services import _class_for
+from core import clock
 from core.calls import iam_call
 from core.context import CallContext
-from core.errors import NoSuchEntity
+from core.errors import AccessDenied, NoSuchEntity
 
 RECENT_EVENTS = 50
 
@@ -65,6 +66,71 @@ def check_lab_progress(ctx: CallContext, slug: str) -> LabProgress:
     return progress.refresh(ctx.account_id, [_lab(slug)])[slug]
 
 
+def can_load_start(ctx: CallContext) -> bool:
+    """Loading a lab's start empties the account: only its root user may, and only in a class's student account
+    (an instructor's own account is never emptied by a lab)."""
+    return ctx.principal.is_root and StudentSeat.objects.filter(account_id=ctx.account_id).exists()
+
+
+def load_lab_start(ctx: CallContext, slug: str) -> Lab:
+    """The student loads ``slug``'s starting state in their own account: the same reset as the instructor's
+    "Reset to the start of lab N" (everything IAM deleted, then the lab's state built), keeping the labs before it
+    that were completed. The lab setup's calls are in the trail (user agent "IAM Classroom lab setup")."""
+    from classroom.services import reset_accounts
+
+    lab = _lab(slug)
+    if not ctx.principal.is_root:
+        raise AccessDenied("Only the account's root user can load a lab's starting state: it deletes every IAM user.")
+    if not StudentSeat.objects.filter(account_id=ctx.account_id).exists():
+        raise AccessDenied("Only a student account of a class can load a lab's starting state.")
+    reset_accounts([ctx.account_id], to_state=progress.starting_state_builder(lab), lab=lab)
+    return lab
+
+
+@dataclass(frozen=True)
+class StartPreview:
+    """What loading a lab's start would delete in the caller's account, named, for the confirmation page."""
+
+    deleted: list[tuple[str, list[str]]]  # (what, names) for users, groups, roles and policies that exist
+    kept_labs: list[Lab]  # completed labs before this one: they stay completed
+    restarted_labs: list[Lab]  # this lab and later ones with progress: it starts again
+
+
+def start_preview(ctx: CallContext, lab: Lab | None) -> StartPreview:
+    return account_preview(ctx.account_id, lab)
+
+
+def account_preview(account: str, lab: Lab | None) -> StartPreview:
+    """What a reset of ``account`` to ``lab``'s start (``None``: to empty) deletes and keeps. Callers have
+    authorized the account already (its own root user, or the class's instructor)."""
+    from classroom.models import ACCESS_ROLE_NAME
+    from identities.models import Group, IamUser, Role
+    from policies.models import ManagedPolicy
+
+    found = [
+        ("IAM users", list(IamUser.objects.in_account(account).order_by("name").values_list("name", flat=True))),
+        ("user groups", list(Group.objects.in_account(account).order_by("name").values_list("name", flat=True))),
+        (
+            "roles",
+            list(
+                Role.objects.in_account(account)
+                .exclude(name=ACCESS_ROLE_NAME)
+                .order_by("name")
+                .values_list("name", flat=True)
+            ),
+        ),
+        (
+            "customer managed policies",
+            list(ManagedPolicy.objects.customer_managed(account).order_by("name").values_list("name", flat=True)),
+        ),
+    ]
+    rows = {p.lab: p for p in LabProgress.objects.filter(account_id=account)}
+    number = lab.number if lab is not None else 0
+    kept = [o for o in all_labs() if o.number < number and getattr(rows.get(o.slug), "completed_at", None)]
+    restarted = [o for o in all_labs() if o.number >= number and o.slug in rows]
+    return StartPreview([(what, names) for what, names in found if names], kept, restarted)
+
+
 def panel_progress(account_id: str, slug: str) -> LabProgress | None:
     """The side panel's data on every console page: one query, the signed-in account's own row (no check runs)."""
     return LabProgress.objects.filter(account_id=account_id, lab=slug).first()
@@ -74,27 +140,25 @@ def panel_progress(account_id: str, slug: str) -> LabProgress | None:
 class CheckLine:
     key: str
     title: str
-    state: str  # passed | failed | unknown (never checked)
+    state: str  # passed | failed (built and wrong) | not-yet (not attempted) | unknown (never checked)
     message: str
 
 
 def check_lines(lab: Lab, row: LabProgress | None) -> list[CheckLine]:
-    """Each check of ``lab`` with its last result (from the progress row), in the lab's order."""
+    """Each check of ``lab`` with its last result (from the progress row), in the lab's order. In a lab where
+    nothing passes yet, checks that never passed are "not yet" rather than failed: the student has not begun."""
     results = row.results if row is not None else {}
+    untouched = row is None or row.passed == 0
     lines = []
     for check in lab.checks:
         result = results.get(check.key)
         if result is None:
             lines.append(CheckLine(check.key, check.title, "unknown", "Not checked yet."))
-        else:
-            lines.append(
-                CheckLine(
-                    check.key,
-                    check.title,
-                    "passed" if result.get("passed") else "failed",
-                    str(result.get("message", "")),
-                )
-            )
+            continue
+        state = result.get("state") or ("passed" if result.get("passed") else "failed")
+        if state == "failed" and untouched and not result.get("ever_passed"):
+            state = "not-yet"
+        lines.append(CheckLine(check.key, check.title, state, str(result.get("message", ""))))
     return lines
 
 
@@ -111,6 +175,7 @@ class Board:
     labs: tuple[Lab, ...]
     rows: list[progress.BoardRow]
     stamp: str  # changes whenever anything the matrix shows may have changed (see board_stamp)
+    stuck: dict[str, list[stuck.Signal]] = field(default_factory=dict)  # by account ID: who needs help now
 
     @property
     def completed_per_lab(self) -> list[int]:
@@ -121,7 +186,8 @@ def describe_class_board(ctx: CallContext, class_id: str) -> Board:
     classroom = _class_for(ctx, class_id)
     with iam_call(ctx, "organizations:DescribeClassBoard", classroom.organization.arn, {}, audited=False):
         stamp = _stamp(classroom)  # before the rows: a change in between only makes the next poll redraw
-        return Board(classroom, all_labs(), progress.board(classroom), stamp)
+        rows = progress.board(classroom)
+        return Board(classroom, all_labs(), rows, stamp, stuck.signals(rows, clock.now()))
 
 
 def board_stamp(ctx: CallContext, class_id: str) -> str:
@@ -135,11 +201,13 @@ def board_stamp(ctx: CallContext, class_id: str) -> str:
 def _stamp(classroom: Class) -> str:
     """Progress rows are written (``updated_at``) by every refresh and deleted by every reset; seats are added or
     reset (``last_reset_at``)."""
+    now = clock.now()
     rows = LabProgress.objects.filter(account__seat__classroom=classroom).aggregate(
-        n=Count("id"), last=Max("updated_at")
+        n=Count("id"), last=Max("updated_at"), stale=Count("id", filter=stuck.stale_filter(now))
     )
     seats = classroom.seats.aggregate(n=Count("pk"), reset=Max("last_reset_at"))
-    raw = f"{rows['n']}|{rows['last']}|{seats['n']}|{seats['reset']}|{len(all_labs())}"
+    signs = stuck.stamp_part({"account__seat__classroom": classroom}, now)
+    raw = f"{rows['n']}|{rows['last']}|{rows['stale']}|{seats['n']}|{seats['reset']}|{len(all_labs())}|{signs}"
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
@@ -200,5 +268,6 @@ def reset_to(ctx: CallContext, class_id: str, *, account_ids: list[str] | None, 
     """Reset one, several or all student accounts to empty (``slug`` empty) or to the start of that lab."""
     from classroom.services import reset_student_accounts
 
-    builder = progress.starting_state_builder(_lab(slug)) if slug else None
-    return reset_student_accounts(ctx, class_id, account_ids=account_ids, to_state=builder)
+    lab = _lab(slug) if slug else None
+    builder = progress.starting_state_builder(lab) if lab else None
+    return reset_student_accounts(ctx, class_id, account_ids=account_ids, to_state=builder, lab=lab)

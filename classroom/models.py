@@ -198,6 +198,7 @@ class LabProgress(models.Model):
     passed = models.PositiveSmallIntegerField(default=0)
     total = models.PositiveSmallIntegerField(default=0)
     completed_at = models.DateTimeField(null=True, blank=True)  # first time every check passed (since the reset)
+    progressed_at = models.DateTimeField(null=True, blank=True)  # last time one more check passed (the board's "stuck")
     updated_at = models.DateTimeField()
 
     class Meta:

@@ -35,7 +35,11 @@ def run_checks(lab: Lab, facts: AccountFacts) -> dict[str, Outcome]:
 
 
 def refresh(account_id: str, labs: Sequence[Lab] | None = None) -> dict[str, LabProgress]:
-    """Run the checks of ``labs`` (all by default) against the account and store the results."""
+    """Run the checks of ``labs`` (all by default) against the account and store the results.
+
+    A completed lab stays completed: its row keeps the results of the moment every check passed and is not
+    re-run, since later labs change the same account on purpose (lab 2 moves alice's permissions into a group,
+    which lab 1's checks would no longer see). Only a reset to empty or to an earlier lab's start forgets it."""
     seat = StudentSeat.objects.filter(account_id=account_id).only("last_reset_at").first()
     facts = AccountFacts(account_id, since=seat.last_reset_at if seat else None)
     now = clock.now()
@@ -47,38 +51,69 @@ def refresh(account_id: str, labs: Sequence[Lab] | None = None) -> dict[str, Lab
                 account_id=account_id, lab__in=[lab.slug for lab in chosen]
             )
         }
+        done = {slug: row for slug, row in existing.items() if row.completed_at is not None}
         rows = []
         for lab in chosen:
+            if lab.slug in done:
+                continue
             outcomes = run_checks(lab, facts)
             count = sum(1 for o in outcomes.values() if o.passed)
             complete = count == len(outcomes) and count > 0
             previous = existing.get(lab.slug)
-            completed_at = (
-                previous.completed_at if previous and previous.completed_at and complete else now if complete else None
-            )
+            earlier = previous.results if previous is not None else {}
+            before = previous.passed if previous is not None else 0
+            progressed = now if count > before else previous.progressed_at if previous is not None else None
             rows.append(
                 LabProgress(
                     account_id=account_id,
                     lab=lab.slug,
                     passed=count,
                     total=len(outcomes),
-                    completed_at=completed_at,
-                    results={key: {"passed": o.passed, "message": o.message} for key, o in outcomes.items()},
+                    completed_at=now if complete else None,
+                    progressed_at=progressed,
+                    results={key: _result(o, earlier.get(key), now) for key, o in outcomes.items()},
                     updated_at=now,
                 )
             )
-        LabProgress.objects.bulk_create(
-            rows,
-            update_conflicts=True,
-            unique_fields=["account", "lab"],
-            update_fields=["results", "passed", "total", "completed_at", "updated_at"],
-        )
-    return {row.lab: row for row in rows}
+        if rows:
+            LabProgress.objects.bulk_create(
+                rows,
+                update_conflicts=True,
+                unique_fields=["account", "lab"],
+                update_fields=["results", "passed", "total", "completed_at", "progressed_at", "updated_at"],
+            )
+    return {**done, **{row.lab: row for row in rows}}
+
+
+def _result(outcome: Outcome, earlier: dict | None, now) -> dict:  # noqa: ANN001
+    """A check's stored result. ``ever_passed``/``regressed_at``: it passed at some point and fails now (since
+    ``regressed_at``), which the board shows as a sign that a student is stuck."""
+    ever = bool(outcome.passed or (earlier or {}).get("ever_passed"))
+    result = {"passed": outcome.passed, "state": outcome.state, "message": outcome.message, "ever_passed": ever}
+    if ever and not outcome.passed:
+        was = (earlier or {}).get("regressed_at")
+        result["regressed_at"] = was if was and not (earlier or {}).get("passed") else now.isoformat()
+    return result
 
 
 def forget(account_ids: Iterable[str]) -> None:
     """A reset empties the account: its progress starts again (called inside the reset's transaction)."""
     LabProgress.objects.filter(account_id__in=list(account_ids)).delete()
+
+
+def completed_before(account_ids: Iterable[str], lab: Lab) -> list[LabProgress]:
+    """The completion records a reset to ``lab``'s start keeps: labs before it, completed. Read before the reset
+    (which deletes every progress row with the account's IAM state) and put back by ``restore``."""
+    earlier = [other.slug for other in all_labs() if other.number < lab.number]
+    return list(
+        LabProgress.objects.filter(account_id__in=list(account_ids), lab__in=earlier, completed_at__isnull=False)
+    )
+
+
+def restore(rows: list[LabProgress]) -> None:
+    for row in rows:
+        row.pk = None
+    LabProgress.objects.bulk_create(rows)
 
 
 def on_events_delivered(sender, *, account_ids: set[str], **_kwargs) -> None:  # noqa: ANN001
@@ -97,10 +132,12 @@ class Cell:
 
     @property
     def state(self) -> str:
-        """``complete`` | ``started`` (some checks pass) | ``not-started``."""
+        """``complete`` (recorded: stays so) | ``started`` (some checks pass) | ``not-started``."""
+        if self.progress is not None and self.progress.completed_at is not None:
+            return "complete"
         if self.progress is None or self.progress.passed == 0:
             return "not-started"
-        return "complete" if self.progress.complete else "started"
+        return "started"
 
 
 @dataclass(frozen=True)

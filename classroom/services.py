@@ -24,6 +24,7 @@ import secrets
 import string
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
 from django.conf import settings
@@ -75,6 +76,9 @@ from identities.models import Account, Role
 from identities.reset import KeptRole, delete_iam_state
 from policies.documents import check_document, policy_size
 from policies.models import ManagedPolicy, RolePolicyAttachment
+
+if TYPE_CHECKING:
+    from classroom.labs import Lab
 
 MAX_STUDENTS = 100
 SCP_MAX_SIZE = 5120
@@ -616,7 +620,7 @@ StateBuilder = Callable[[list[str]], None]
 starting state (bulk-create what the lab needs in all of them at once)."""
 
 
-def reset_accounts(account_ids: Sequence[str], *, to_state: StateBuilder | None = None) -> None:
+def reset_accounts(account_ids: Sequence[str], *, to_state: StateBuilder | None = None, lab: Lab | None = None) -> None:
     """Empty the IAM state of ``account_ids`` in one transaction with bulk deletes (``identities.reset.
     delete_iam_state``: users, groups, roles, instance profiles, customer managed policies, inline policies,
     attachments, unassigned MFA devices, the password policy, the credential report, identity providers, every
@@ -626,12 +630,18 @@ def reset_accounts(account_ids: Sequence[str], *, to_state: StateBuilder | None 
     history). Unlike ``identities.reset.reset_account_iam`` (the administrator's reset for the next class), the alias
     and the access role stay, and the root user's GetSessionToken sessions end too.
 
+    ``lab``: the reset is to that lab's start, so the labs before it that were completed stay completed (their
+    progress rows are put back); a reset to empty forgets every lab.
+
     No authorization here: callers are ``reset_student_accounts`` (the instructor) and system jobs (labs/board)."""
+    from classroom import progress
+
     account_ids = list(account_ids)
     if not account_ids:
         return
     with transaction.atomic():
         now = clock.now()
+        kept = progress.completed_before(account_ids, lab) if lab is not None else []
         delete_iam_state(
             account_ids,
             keep_alias=True,
@@ -640,6 +650,7 @@ def reset_accounts(account_ids: Sequence[str], *, to_state: StateBuilder | None 
         )
         _restore_access_roles(account_ids, now)
         StudentSeat.objects.filter(account_id__in=account_ids).update(last_reset_at=now)
+        progress.restore(kept)
         if to_state is not None:
             to_state(account_ids)
 
@@ -687,7 +698,12 @@ def _restore_access_role(account_id: str, management_account_id: str, now) -> No
 
 
 def reset_student_accounts(
-    ctx: CallContext, class_id: str, *, account_ids: Sequence[str] | None = None, to_state: StateBuilder | None = None
+    ctx: CallContext,
+    class_id: str,
+    *,
+    account_ids: Sequence[str] | None = None,
+    to_state: StateBuilder | None = None,
+    lab: Lab | None = None,
 ) -> list[str]:
     """Reset one, several or (``None``) all student accounts of the class (console-only verb)."""
     classroom = _class_for(ctx, class_id)
@@ -702,7 +718,7 @@ def reset_student_accounts(
         strangers = [a for a in chosen if a not in members]
         if strangers:
             raise AccountNotFoundException(f"The account {strangers[0]} is not a member of this class.")
-        reset_accounts(chosen, to_state=to_state)
+        reset_accounts(chosen, to_state=to_state, lab=lab)
         return chosen
 
 

@@ -64,11 +64,24 @@ def board(request: HttpRequest, class_id: str) -> HttpResponse:
         return HttpResponse(status=204)  # the poll: nothing changed, htmx leaves the matrix alone
     board = labs_services.describe_class_board(ctx, class_id)
     title = board.classroom.title
-    rows = [(row, switch_url(title, row.seat), _student_label(row.seat)) for row in board.rows]
+    # Who needs help: ?help=only shows just them, ?help=first puts them on top (most signs first).
+    view = request.GET.get("help", "")
+    view = view if view in ("only", "first") else ""
+    chosen = [row for row in board.rows if not (view == "only" and row.seat.account_id not in board.stuck)]
+    if view == "first":
+        chosen.sort(key=lambda row: -len(board.stuck.get(row.seat.account_id, [])))
+    rows = [
+        (row, switch_url(title, row.seat), _student_label(row.seat), board.stuck.get(row.seat.account_id, []))
+        for row in chosen
+    ]
+    poll = urlencode({"since": board.stamp, **({"help": view} if view else {})})
     return render(
         request,
         pick_partial(request, "classroom/board.html", {"board-matrix"}),
         {
+            "help_view": view,
+            "poll_query": poll,
+            "stuck_count": len(board.stuck),
             "nav": "classroom",
             "classroom": board.classroom,
             "board": board,
@@ -95,8 +108,15 @@ def board_reset(request: HttpRequest, class_id: str) -> HttpResponse:
     board_url = f"/classroom/{class_id}/board"
     everyone = account == "all"
     confirmed = data.get("confirm", "").strip().lower() == "reset"
-    if request.method == "GET" or (everyone and not confirmed):
+    # Every reset asks first (the board's row button and "Reset all" both land here), naming the student and
+    # what goes: only a typed "reset" (or the "Reset all" button's own confirm dialog) carries it out.
+    if request.method == "GET" or not confirmed:
         classroom = class_services.get_class(ctx, class_id)  # the class alone, not its board
+        seat = None
+        if not everyone:
+            seat = classroom.seats.select_related("account").filter(account_id=account).first()
+            if seat is None:
+                raise Http404("No such student account in this class.")
         error = "To confirm, type reset in the field." if request.method == "POST" and data.get("confirm") else ""
         return _page(
             request,
@@ -104,6 +124,9 @@ def board_reset(request: HttpRequest, class_id: str) -> HttpResponse:
             {
                 "classroom": classroom,
                 "target_account": account,
+                "seat": seat,
+                "label": _student_label(seat) if seat else "",
+                "doomed": labs_services.account_preview(seat.account_id, lab) if seat else None,
                 "lab": lab,
                 "error": error,
                 "tab": "board",
@@ -147,6 +170,10 @@ def student_detail(request: HttpRequest, class_id: str, account_id: str) -> Http
             "switch_url": switch_url(student.classroom.title, student.seat),
             "label": _student_label(student.seat),
             "denied": sum(1 for e in student.events if e.error_code),
+            "only_denied": request.GET.get("show") == "denied",
+            "events": [e for e in student.events if e.error_code]
+            if request.GET.get("show") == "denied"
+            else student.events,
         },
     )
 

@@ -8,10 +8,13 @@ from the ``lab_panel`` context processor.
 
 from __future__ import annotations
 
+import time
+
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from classroom import labs_services
@@ -59,6 +62,7 @@ def lab_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "state": labs_services.lab_state(lab, row),
             "nav": "labs",
             "panel_open": request.session.get(ACTIVE_LAB) == slug,
+            "can_load_start": labs_services.can_load_start(request.iam_ctx),  # type: ignore[attr-defined]
         },
     )
 
@@ -94,8 +98,8 @@ def panel(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         pick_partial(request, "labs/panel.html", {"lab-panel", "lab-panel-checks"}),
-        {"lab_panel": LabPanel(request.iam_ctx.account_id, slug)},
-    )  # type: ignore[attr-defined]
+        {"lab_panel": LabPanel.of(request.iam_ctx, slug)},  # type: ignore[attr-defined]
+    )
 
 
 @console_login_required
@@ -107,7 +111,7 @@ def lab_check(request: HttpRequest, slug: str) -> HttpResponse:
         raise Http404("No such lab.")
     ctx = request.iam_ctx  # type: ignore[attr-defined]
     error = ""
-    panel_data = LabPanel(ctx.account_id, slug)
+    panel_data = LabPanel.of(ctx, slug)
     try:
         panel_data.__dict__["row"] = labs_services.check_lab_progress(ctx, slug)  # fills the cached property
     except IamError as exc:
@@ -133,3 +137,43 @@ def lab_check(request: HttpRequest, slug: str) -> HttpResponse:
 
         messages.error(request, error)
     return redirect(_next(request, f"/labs/{slug}"))
+
+
+@console_login_required
+@require_http_methods(["GET", "POST"])
+def lab_start(request: HttpRequest, slug: str) -> HttpResponse:
+    """ "Load starting state": a confirmation page that names what will be deleted, then the reset (POST)."""
+    lab = get_lab(slug)
+    if lab is None:
+        raise Http404("No such lab.")
+    ctx = request.iam_ctx  # type: ignore[attr-defined]
+    error = ""
+    if request.method == "POST":
+        started = time.perf_counter()
+        try:
+            labs_services.load_lab_start(ctx, slug)
+        except IamError as exc:
+            error = exc.message
+        else:
+            request.session[ACTIVE_LAB] = slug  # the student goes on with this lab, in the side panel
+            messages.success(
+                request,
+                f"Loaded the starting state of lab {lab.number} ({lab.title}) in "
+                f"{time.perf_counter() - started:.1f} s.",
+            )
+            return redirect(lab.console_links[0][1] if lab.console_links else f"/labs/{slug}")
+    allowed = labs_services.can_load_start(ctx)
+    return render(
+        request,
+        "labs/lab_start.html",
+        {
+            "lab": lab,
+            "nav": "labs",
+            "error": error,
+            "allowed": allowed,
+            # Names of the account's users, groups, roles and policies: only for whoever may delete them (the
+            # root user), not for an IAM user who may not even list them.
+            "doomed": labs_services.start_preview(ctx, lab) if allowed else None,
+        },
+        status=403 if error else 200,
+    )

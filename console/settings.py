@@ -176,3 +176,8 @@ CELERY_BEAT_SCHEDULE = {
     "expire-role-sessions": {"task": "sts.expire_sessions", "schedule": 15.0},
 }
 AUDIT_ENQUEUE_DELIVERY = env_bool("AUDIT_ENQUEUE_DELIVERY", True)
+# The progress board's "needs help" signs (classroom.stuck): this many denied calls on one action within the window
+# (seconds), or no check of the current lab turning green for CLASSROOM_STUCK_IDLE seconds while the student works.
+CLASSROOM_STUCK_DENIALS = env_int("CLASSROOM_STUCK_DENIALS", 3)
+CLASSROOM_STUCK_DENIAL_WINDOW = env_int("CLASSROOM_STUCK_DENIAL_WINDOW", 300)
+CLASSROOM_STUCK_IDLE = env_int("CLASSROOM_STUCK_IDLE", 900)

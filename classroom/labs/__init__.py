@@ -10,9 +10,9 @@ import pkgutil
 import re
 from functools import cache
 
-from classroom.labs.base import Check, Lab, Outcome, failed, passed
+from classroom.labs.base import Check, Lab, Outcome, failed, not_yet, passed
 
-__all__ = ["Check", "Lab", "Outcome", "all_labs", "failed", "get_lab", "passed"]
+__all__ = ["Check", "Lab", "Outcome", "all_labs", "failed", "get_lab", "not_yet", "passed"]
 
 _MODULE = re.compile(r"^lab\d\d_\w+$")
 

@@ -20,6 +20,14 @@ if TYPE_CHECKING:
 class Outcome:
     passed: bool
     message: str
+    # Not passed because the student has not got to it yet (what it checks does not exist): the panel shows a
+    # neutral "Not yet" rather than a red cross, kept for something built and wrong.
+    pending: bool = False
+
+    @property
+    def state(self) -> str:
+        """``passed`` | ``failed`` | ``not-yet``, as stored in the progress row and drawn by the panel."""
+        return "passed" if self.passed else "not-yet" if self.pending else "failed"
 
 
 def passed(message: str) -> Outcome:
@@ -28,6 +36,11 @@ def passed(message: str) -> Outcome:
 
 def failed(message: str) -> Outcome:
     return Outcome(False, message)
+
+
+def not_yet(message: str) -> Outcome:
+    """A check the student has not attempted yet: what it looks at is not there."""
+    return Outcome(False, message, pending=True)
 
 
 @dataclass(frozen=True)
@@ -53,6 +66,9 @@ class Lab:
     checks: tuple[Check, ...]
     hints: tuple[str, ...] = ()
     starting_state: StartingState | None = None
+    # Where the lab starts, as the panel says it: what its starting state holds, or that it goes on from the
+    # previous lab's end in the same account. Labs 1 → 10 are meant to be done in order in one account.
+    start: str = ""
     console_links: tuple[tuple[str, str], ...] = field(default=())  # (label, console path) shortcuts in the panel
 
     def check(self, key: str) -> Check:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from classroom.labs.base import Check, Lab, Outcome, failed, passed
+from classroom.labs.base import Check, Lab, Outcome, failed, not_yet, passed
 from classroom.labs.facts import AccountFacts
 
 USER = "alice"
@@ -18,13 +18,13 @@ TOO_MUCH = (
 
 def user_exists(facts: AccountFacts) -> Outcome:
     if facts.user(USER) is None:
-        return failed(f"There is no IAM user named {USER} yet.")
+        return not_yet(f"There is no IAM user named {USER} yet.")
     return passed(f"The user {USER} exists.")
 
 
 def console_access(facts: AccountFacts) -> Outcome:
     if facts.user(USER) is None:
-        return failed(f"Create the user {USER} first.")
+        return not_yet(f"Create the user {USER} first.")
     if not facts.has_console_password(USER):
         return failed(f"{USER} cannot sign in to the console: she has no console password.")
     return passed(f"{USER} can sign in to the console with a password.")
@@ -39,9 +39,12 @@ def reads_s3(facts: AccountFacts) -> Outcome:
 
 def least_privilege(facts: AccountFacts) -> Outcome:
     if facts.user(USER) is None:
-        return failed(f"Create the user {USER} first.")
+        return not_yet(f"Create the user {USER} first.")
     if not facts.can("user", USER, "s3:GetObject", f"{BUCKET}/report.csv"):
-        return failed(f"{USER} has no permissions to speak of yet: least privilege still means enough to work.")
+        own = facts.attached_policies("user", USER) or facts.inline_policies("user", USER)
+        if not own and not facts.groups_of(USER):
+            return not_yet(f"{USER} has no permissions yet: least privilege still means enough to work.")
+        return failed(f"{USER} cannot read team-bucket (s3:GetObject): least privilege still means enough to work.")
     for action, resource in TOO_MUCH:
         if facts.can("user", USER, action, resource):
             return failed(f"{USER} can do more than read S3: {action} on {resource} is allowed.")
@@ -60,7 +63,8 @@ LAB = Lab(
     steps=(
         "Open **Users** and choose **Create user**.",
         f"Name the user `{USER}` and select **Provide user access to the AWS Management Console**, with a custom "
-        "password that she must change at her next sign-in.",
+        "password that she must change at her next sign-in (the console then attaches `IAMUserChangePassword`, "
+        "which lets her change only her own password: keep it).",
         "Under **Set permissions**, choose **Attach policies directly** and pick the AWS managed policy that only "
         "reads S3.",
         "Review and create the user. Do not give Alice administrator access.",
@@ -76,4 +80,5 @@ LAB = Lab(
         Check("least-privilege", f"{USER} can do nothing more than read S3", least_privilege),
     ),
     console_links=(("Users", "/iam/users"), ("Create user", "/iam/users/create")),
+    start="Starts from an empty account.",
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from classroom.labs.base import Check, Lab, Outcome, failed, passed
+from classroom.labs.base import Check, Lab, Outcome, failed, not_yet, passed
 from classroom.labs.facts import AccountFacts
 
 if TYPE_CHECKING:
@@ -14,6 +14,10 @@ GROUP = "Developers"
 DEVELOPERS = ("alice", "bob")
 OUTSIDER = "carol"  # in the starting state: works in finance, not a developer
 EC2_FULL = "arn:aws:iam::aws:policy/AmazonEC2FullAccess"
+S3_READ_ONLY = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
+# Attached by the console with "must create a new password at next sign-in" (lab 1): it only lets a user change
+# their own password, and removing it locks them out of their first sign-in, so it is not "a policy of their own".
+CHANGE_PASSWORD = "IAMUserChangePassword"
 
 
 def _instance(account_id: str) -> str:
@@ -40,13 +44,14 @@ TOO_MUCH = (
 
 
 def build_starting_state(ctx: CallContext) -> None:
-    """Three people already have users; Alice got her EC2 permissions the quick way, attached to her directly."""
+    """Lab 1's end (alice with AmazonS3ReadOnlyAccess attached to her directly), and bob and carol, who have
+    users but no permissions yet."""
     from identities import services as users
     from policies import services as policies
 
     for name in (*DEVELOPERS, OUTSIDER):
         users.create_user(ctx, user_name=name)
-    policies.attach_user_policy(ctx, user_name="alice", policy_arn=EC2_FULL)
+    policies.attach_user_policy(ctx, user_name="alice", policy_arn=S3_READ_ONLY)
 
 
 def _users_with_policies(facts: AccountFacts) -> list[str]:
@@ -72,7 +77,7 @@ def _users_with_policies(facts: AccountFacts) -> list[str]:
 
 def _group_missing(facts: AccountFacts) -> Outcome | None:
     if facts.group(GROUP) is None:
-        return failed(f"There is no user group named {GROUP} yet.")
+        return not_yet(f"There is no user group named {GROUP} yet.")
     return None
 
 
@@ -88,7 +93,7 @@ def developers_are_members(facts: AccountFacts) -> Outcome:
     members = facts.members_of(GROUP)
     for name in DEVELOPERS:
         if facts.user(name) is None:
-            return failed(f"There is no IAM user named {name}.")
+            return not_yet(f"There is no IAM user named {name}.")
         if name not in members:
             return failed(f"{name} is not a member of {GROUP} yet.")
     return passed(f"alice and bob are members of {GROUP}.")
@@ -106,7 +111,7 @@ def group_grants_the_work(facts: AccountFacts) -> Outcome:
 def developers_can_work(facts: AccountFacts) -> Outcome:
     for name in DEVELOPERS:
         if facts.user(name) is None:
-            return failed(f"There is no IAM user named {name}.")
+            return not_yet(f"There is no IAM user named {name}.")
         for action, resource in developer_work(facts.account_id):
             if not facts.can("user", name, action, resource):
                 return failed(f"{name} is not allowed {action} on {resource}.")
@@ -117,19 +122,19 @@ def not_attached_directly(facts: AccountFacts) -> Outcome:
     if (missing := _group_missing(facts)) is not None:
         return missing
     for name in DEVELOPERS:
-        attached = sorted(facts.attached_policy_names("user", name))
+        attached = sorted(facts.attached_policy_names("user", name) - {CHANGE_PASSWORD})
         inline = sorted(facts.inline_policies("user", name))
         if attached:
             return failed(
                 f"{name} still has {attached[0]} attached directly: a developer's permissions should "
-                f"come from {GROUP} only."
+                f"come from {GROUP} only ({CHANGE_PASSWORD} may stay)."
             )
         if inline:
             return failed(
                 f"{name} has an inline policy of their own ({inline[0]}): a developer's permissions "
                 f"should come from {GROUP} only."
             )
-    return passed(f"Neither alice nor bob has policies of their own: everything comes from {GROUP}.")
+    return passed(f"Neither alice nor bob has policies of their own: their work comes from {GROUP}.")
 
 
 def only_what_developers_need(facts: AccountFacts) -> Outcome:
@@ -169,13 +174,16 @@ LAB = Lab(
         "so the next developer only needs to join it."
     ),
     steps=(
+        "If `bob` and `carol` are not in **Users** yet, create them (no console access, no permissions).",
         "Open **User groups** and choose **Create group**.",
         f"Name the group `{GROUP}`. Under **Add users to the group**, select `alice` and `bob`.",
         "Under **Attach permissions policies**, attach a policy for EC2 and one that allows S3 only on buckets "
         "whose names start with `dev-` (create it with **Create policy** if there is none), then choose "
         "**Create user group**.",
-        "Alice still has a policy attached to her directly: open her **Permissions** tab and remove it, so "
-        "her permissions come from the group alone.",
+        "Alice still has her policy from lab 1 (`AmazonS3ReadOnlyAccess`) attached directly: open her "
+        "**Permissions** tab and remove it, so her permissions come from the group alone. Keep "
+        "`IAMUserChangePassword` if she has it: it only lets her change her own password, and without it she "
+        "cannot finish her first sign-in.",
         "Leave `carol` out of the group.",
     ),
     hints=(
@@ -201,6 +209,10 @@ LAB = Lab(
         Check("nobody-else", f"Nobody outside {GROUP} can launch instances or write to the dev- buckets", nobody_else),
     ),
     starting_state=build_starting_state,
+    start=(
+        "Goes on from lab 1's end. The starting state has alice with AmazonS3ReadOnlyAccess attached directly, "
+        "and bob and carol with no permissions."
+    ),
     console_links=(
         ("User groups", "/iam/groups"),
         ("Create group", "/iam/groups/create"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from classroom.labs.base import Check, Lab, Outcome, failed, passed
+from classroom.labs.base import Check, Lab, Outcome, failed, not_yet, passed
 from classroom.labs.facts import AccountFacts
 
 ROLE = "EC2-S3-Reader"
@@ -24,7 +24,7 @@ OTHER_ACCOUNT = "111122223333"  # any account that is not the student's
 
 def _role_missing(facts: AccountFacts) -> Outcome | None:
     if facts.role(ROLE) is None:
-        return failed(f"There is no role named {ROLE} yet.")
+        return not_yet(f"There is no role named {ROLE} yet.")
     return None
 
 
@@ -74,7 +74,7 @@ def role_cannot_write(facts: AccountFacts) -> Outcome:
     if (missing := _role_missing(facts)) is not None:
         return missing
     if not facts.can("role", ROLE, *READS[1]):
-        return failed(f"{ROLE} has no S3 permissions to speak of yet.")
+        return not_yet(f"{ROLE} has no S3 permissions to speak of yet.")
     for action, resource in WRITES:
         if facts.can("role", ROLE, action, resource):
             return failed(f"A session of {ROLE} can change S3: {action} on {resource} is allowed.")
@@ -128,4 +128,5 @@ LAB = Lab(
         Check("instance-profile", f"An instance profile contains {ROLE}", has_instance_profile),
     ),
     console_links=(("Roles", "/iam/roles"), ("Create role", "/iam/roles/create")),
+    start="Needs nothing from earlier labs: go on in the same account, or start from an empty account.",
 )

@@ -3,7 +3,7 @@ and has no long-term keys."""
 
 from __future__ import annotations
 
-from classroom.labs.base import Check, Lab, Outcome, failed, passed
+from classroom.labs.base import Check, Lab, Outcome, failed, not_yet, passed
 from classroom.labs.facts import AccountFacts
 
 USER = "auditor"
@@ -33,7 +33,7 @@ def changes(account_id: str) -> tuple[tuple[str, str], ...]:
 
 def _user_missing(facts: AccountFacts) -> Outcome | None:
     if facts.user(USER) is None:
-        return failed(f"There is no IAM user named {USER} yet.")
+        return not_yet(f"There is no IAM user named {USER} yet.")
     return None
 
 
@@ -56,7 +56,7 @@ def changes_nothing(facts: AccountFacts) -> Outcome:
     if (missing := _user_missing(facts)) is not None:
         return missing
     if not facts.can("user", USER, "ec2:DescribeInstances", "*"):
-        return failed(f"{USER} cannot read anything yet: read-only still means being able to read.")
+        return not_yet(f"{USER} cannot read anything yet: read-only still means being able to read.")
     for action, resource in changes(facts.account_id):
         if facts.can("user", USER, action, resource):
             return failed(f"{USER} can change things: {action} on {resource} is allowed.")
@@ -112,4 +112,5 @@ LAB = Lab(
         Check("no-access-keys", f"{USER} has no access keys", no_access_keys),
     ),
     console_links=(("Users", "/iam/users"), ("Create user", "/iam/users/create"), ("User groups", "/iam/groups")),
+    start="Needs nothing from earlier labs: go on in the same account, or start from an empty account.",
 )

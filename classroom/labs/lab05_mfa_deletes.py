@@ -3,10 +3,13 @@ his requests; and the trail shows him signing in with his MFA device."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from classroom.labs.base import Check, Lab, Outcome, failed, passed
+from classroom.labs.base import Check, Lab, Outcome, failed, not_yet, passed
 from classroom.labs.facts import AccountFacts
+
+if TYPE_CHECKING:
+    from core.context import CallContext
 
 USER = "bob"
 BUCKET = "arn:aws:s3:::team-bucket"
@@ -25,9 +28,16 @@ CONSOLE_WITHOUT_MFA = {MFA: "false"}  # a console session signed in with a passw
 ACCESS_KEYS: dict[str, Any] = {}  # long-term access keys: the request has no aws:MultiFactorAuthPresent key at all
 
 
+def build_starting_state(ctx: CallContext) -> None:
+    """Bob's user, as lab 2 left it (his permissions there came from a group this lab does not need)."""
+    from identities import services as users
+
+    users.create_user(ctx, user_name=USER)
+
+
 def _user_missing(facts: AccountFacts) -> Outcome | None:
     if facts.user(USER) is None:
-        return failed(f"There is no IAM user named {USER} yet.")
+        return not_yet(f"There is no IAM user named {USER} yet.")
     return None
 
 
@@ -37,7 +47,7 @@ def _no_work(facts: AccountFacts) -> Outcome | None:
         return missing
     action, resource = WORK[2]
     if not facts.can("user", USER, action, resource, WITH_MFA):
-        return failed(f"{USER} has no permissions on team-bucket yet, so there is nothing to protect.")
+        return not_yet(f"{USER} has no permissions on team-bucket yet, so there is nothing to protect.")
     return None
 
 
@@ -45,7 +55,7 @@ def has_mfa_device(facts: AccountFacts) -> Outcome:
     if (missing := _user_missing(facts)) is not None:
         return missing
     if not facts.has_mfa(USER):
-        return failed(f"{USER} has no MFA device assigned yet.")
+        return not_yet(f"{USER} has no MFA device assigned yet.")
     return passed(f"{USER} has an MFA device assigned.")
 
 
@@ -106,7 +116,7 @@ def signed_in_with_mfa(facts: AccountFacts) -> Outcome:
         return passed(f"The trail shows {USER} signing in to the console with MFA.")
     if sign_ins:
         return failed(f"{USER} signed in without MFA: sign in again once his MFA device is assigned.")
-    return failed(f"The trail shows no console sign-in by {USER} since the lab started.")
+    return not_yet(f"The trail shows no console sign-in by {USER} since the lab started.")
 
 
 LAB = Lab(
@@ -119,7 +129,8 @@ LAB = Lab(
         "key must not be enough to delete them: Bob may read and write freely, but deleting needs MFA."
     ),
     steps=(
-        f"Create the user `{USER}` with a console password (**Users** → **Create user**).",
+        f"`{USER}` has a user since lab 2 (if not, create him). On his **Security credentials** tab, choose "
+        "**Enable console access** and set a password.",
         f"On {USER}'s **Security credentials** tab, choose **Assign MFA device**, pick **Authenticator app** and "
         "enter two consecutive codes from your authenticator app.",
         f"Give {USER} a policy that allows S3 work on `team-bucket` and its objects, and denies `s3:DeleteObject` "
@@ -147,4 +158,6 @@ LAB = Lab(
         ("Create policy", "/iam/policies/create"),
         ("Policy simulator", "/iam/policy_simulator"),
     ),
+    starting_state=build_starting_state,
+    start="Goes on from lab 2's end: it needs bob's user. The starting state has bob, with no password or permissions.",
 )

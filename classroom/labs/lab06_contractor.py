@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from classroom.labs.base import Check, Lab, Outcome, failed, passed
+from classroom.labs.base import Check, Lab, Outcome, failed, not_yet, passed
 from classroom.labs.facts import AccountFacts
 from core import clock
 from policies.engine.conditions import to_epoch
@@ -89,9 +89,9 @@ def _works_at(facts: AccountFacts, moment: datetime) -> str | None:
 
 def _missing(facts: AccountFacts) -> Outcome | None:
     if facts.user(USER) is None:
-        return failed(f"There is no IAM user named {USER} yet.")
+        return not_yet(f"There is no IAM user named {USER} yet.")
     if facts.role(ROLE) is None:
-        return failed(f"There is no role named {ROLE} yet.")
+        return not_yet(f"There is no role named {ROLE} yet.")
     return None
 
 
@@ -110,7 +110,7 @@ def _end_date(facts: AccountFacts) -> tuple[datetime | None, Outcome | None]:
     dates = end_dates(facts)
     now = clock.now()
     if not dates:
-        return None, failed(f"No policy of {ROLE} or {USER} has a DateLessThan condition on aws:CurrentTime yet.")
+        return None, not_yet(f"No policy of {ROLE} or {USER} has a DateLessThan condition on aws:CurrentTime yet.")
     future = [d for d in dates if d > now]
     if not future:
         return None, failed(f"The end date {dates[-1]:%Y-%m-%d %H:%M} UTC is already past: the contract would be over.")
@@ -134,7 +134,7 @@ def access_ends(facts: AccountFacts) -> Outcome:
         return missing
     end, _ = _end_date(facts)
     if end is None:
-        return failed(f"There is no end date within the next {MAX_DAYS} days to try yet.")
+        return not_yet(f"There is no end date within the next {MAX_DAYS} days to try yet.")
     after = end + timedelta(minutes=1)
     if _works_at(facts, after) is None:
         return failed(
@@ -147,7 +147,7 @@ def access_ends(facts: AccountFacts) -> Outcome:
 def short_sessions(facts: AccountFacts) -> Outcome:
     role = facts.role(ROLE)
     if role is None:
-        return failed(f"There is no role named {ROLE} yet.")
+        return not_yet(f"There is no role named {ROLE} yet.")
     if role.max_session_duration > MAX_SESSION:
         hours = role.max_session_duration / 3600
         return failed(
@@ -159,7 +159,7 @@ def short_sessions(facts: AccountFacts) -> Outcome:
 
 def no_long_term_keys(facts: AccountFacts) -> Outcome:
     if facts.user(USER) is None:
-        return failed(f"There is no IAM user named {USER} yet.")
+        return not_yet(f"There is no IAM user named {USER} yet.")
     count = facts.access_key_count(USER)
     if count:
         return failed(
@@ -175,7 +175,7 @@ def contractor_assumed_role(facts: AccountFacts) -> Outcome:
         return passed(f"The trail shows {USER} assuming {ROLE}.")
     if attempts.exists():
         return failed(f"{USER} tried to assume {ROLE} but was denied: Event history shows why.")
-    return failed(f"The trail shows no AssumeRole of {ROLE} by {USER} since the lab started.")
+    return not_yet(f"The trail shows no AssumeRole of {ROLE} by {USER} since the lab started.")
 
 
 LAB = Lab(
@@ -212,4 +212,5 @@ LAB = Lab(
         Check("assumed-role", f"{USER} has assumed {ROLE}", contractor_assumed_role),
     ),
     console_links=(("Users", "/iam/users"), ("Roles", "/iam/roles"), ("Create role", "/iam/roles/create")),
+    start="Needs nothing from earlier labs: go on in the same account, or start from an empty account.",
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from audit.models import AuditEvent
-from classroom.labs.base import Check, Lab, Outcome, failed, passed
+from classroom.labs.base import Check, Lab, Outcome, failed, not_yet, passed
 from classroom.labs.facts import AccountFacts
 from classroom.models import StudentSeat
 from identities.models import IamUser, Role
@@ -45,7 +45,7 @@ def trusts_partner(facts: AccountFacts) -> Outcome:
     if partner is None:
         return failed(NO_PARTNER)
     if facts.role(ROLE) is None:
-        return failed(f"There is no role named {ROLE} yet. Your partner's account is {partner}.")
+        return not_yet(f"There is no role named {ROLE} yet. Your partner's account is {partner}.")
     if not any(facts.trust_admits(ROLE, {"AWS": arn}) for arn in _partner_principals(partner)):
         return failed(f"The trust policy of {ROLE} admits no one from your partner's account {partner}.")
     return passed(f"The trust policy of {ROLE} admits your partner's account.")
@@ -68,7 +68,7 @@ def _named_classmates(facts: AccountFacts, trust_text: str) -> list[str]:
 def trusts_no_stranger(facts: AccountFacts) -> Outcome:
     role = facts.role(ROLE)
     if role is None:
-        return failed(f"There is no role named {ROLE} yet.")
+        return not_yet(f"There is no role named {ROLE} yet.")
     text = role.assume_role_policy
     for account in (STRANGER, *_named_classmates(facts, text)):
         named = re.findall(rf"arn:aws:iam::{account}:[\w+=,.@/-]+", text)
@@ -82,7 +82,7 @@ def trusts_no_stranger(facts: AccountFacts) -> Outcome:
 
 def read_only(facts: AccountFacts) -> Outcome:
     if facts.role(ROLE) is None:
-        return failed(f"There is no role named {ROLE} yet.")
+        return not_yet(f"There is no role named {ROLE} yet.")
     allowed = [facts.can("role", ROLE, action, resource) for action, resource in READS + WRITES]
     for (action, _), ok in zip(READS, allowed[: len(READS)], strict=True):
         if not ok:
@@ -99,7 +99,7 @@ def partner_assumed(facts: AccountFacts) -> Outcome:
         return failed(NO_PARTNER)
     role = facts.role(ROLE)
     if role is None:
-        return failed(f"There is no role named {ROLE} yet.")
+        return not_yet(f"There is no role named {ROLE} yet.")
     # AssumeRole is recorded in the caller's trail: the partner's. Only whether it happened is shown.
     attempts = AuditEvent.objects.filter(
         account_id=partner, event_name="AssumeRole", record__requestParameters__roleArn=role.arn
@@ -113,7 +113,7 @@ def partner_assumed(facts: AccountFacts) -> Outcome:
             f"Your partner tried to assume {ROLE} and was denied: check the trust policy, and ask them "
             "to check that their own policy allows sts:AssumeRole on your role."
         )
-    return failed(f"Your partner has not assumed {ROLE} yet.")
+    return not_yet(f"Your partner has not assumed {ROLE} yet.")
 
 
 LAB = Lab(
@@ -148,4 +148,5 @@ LAB = Lab(
         Check("partner-assumed", f"Your partner has assumed {ROLE}", partner_assumed),
     ),
     console_links=(("Roles", "/iam/roles"), ("Create role", "/iam/roles/create")),
+    start="Needs nothing from earlier labs: go on in the same account, or start from an empty account.",
 )

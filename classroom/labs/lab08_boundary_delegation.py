@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from classroom.labs.base import Check, Lab, Outcome, failed, passed
+from classroom.labs.base import Check, Lab, Outcome, failed, not_yet, passed
 from classroom.labs.facts import AccountFacts
 
 USER = "helpdesk"
@@ -33,7 +33,7 @@ def _new_user_arn(facts: AccountFacts) -> str:
 def boundary_policy(facts: AccountFacts) -> Outcome:
     policy = facts.customer_policy(BOUNDARY)
     if policy is None:
-        return failed(f"There is no customer managed policy named {BOUNDARY} yet.")
+        return not_yet(f"There is no customer managed policy named {BOUNDARY} yet.")
     document = facts.policy_document(policy)
     for action in IAM_ESCAPES:
         if facts.document_allows(document, action, "*"):
@@ -43,10 +43,10 @@ def boundary_policy(facts: AccountFacts) -> Outcome:
 
 def creates_with_boundary(facts: AccountFacts) -> Outcome:
     if facts.user(USER) is None:
-        return failed(f"There is no IAM user named {USER} yet.")
+        return not_yet(f"There is no IAM user named {USER} yet.")
     arn = _boundary_arn(facts)
     if arn is None:
-        return failed(f"Create the policy {BOUNDARY} first.")
+        return not_yet(f"Create the policy {BOUNDARY} first.")
     for action in DELEGATED:
         if not facts.can("user", USER, action, _new_user_arn(facts), {"iam:PermissionsBoundary": arn}):
             return failed(f"{USER} cannot {action} even with {BOUNDARY} as the boundary.")
@@ -55,7 +55,7 @@ def creates_with_boundary(facts: AccountFacts) -> Outcome:
 
 def only_with_boundary(facts: AccountFacts) -> Outcome:
     if facts.user(USER) is None:
-        return failed(f"There is no IAM user named {USER} yet.")
+        return not_yet(f"There is no IAM user named {USER} yet.")
     target = _new_user_arn(facts)
     if facts.can("user", USER, "iam:CreateUser", target):
         return failed(f"{USER} can create a user without a permissions boundary.")
@@ -67,10 +67,10 @@ def only_with_boundary(facts: AccountFacts) -> Outcome:
 
 def boundary_protected(facts: AccountFacts) -> Outcome:
     if facts.user(USER) is None:
-        return failed(f"There is no IAM user named {USER} yet.")
+        return not_yet(f"There is no IAM user named {USER} yet.")
     arn = _boundary_arn(facts)
     if arn is None:
-        return failed(f"Create the policy {BOUNDARY} first.")
+        return not_yet(f"Create the policy {BOUNDARY} first.")
     for action in EDITS:
         if facts.can("user", USER, action, arn):
             return failed(f"{USER} can {action} on {BOUNDARY}: the boundary could be widened from the inside.")
@@ -79,7 +79,7 @@ def boundary_protected(facts: AccountFacts) -> Outcome:
 
 def boundaries_stay(facts: AccountFacts) -> Outcome:
     if facts.user(USER) is None:
-        return failed(f"There is no IAM user named {USER} yet.")
+        return not_yet(f"There is no IAM user named {USER} yet.")
     if facts.can("user", USER, "iam:DeleteUserPermissionsBoundary", _new_user_arn(facts)):
         return failed(f"{USER} can remove a user's permissions boundary (iam:DeleteUserPermissionsBoundary).")
     own = facts.user(USER).arn
@@ -123,4 +123,5 @@ LAB = Lab(
         Check("boundaries-stay", f"{USER} cannot remove permissions boundaries", boundaries_stay),
     ),
     console_links=(("Policies", "/iam/policies"), ("Create policy", "/iam/policies/create"), ("Users", "/iam/users")),
+    start="Needs nothing from earlier labs: go on in the same account, or start from an empty account.",
 )

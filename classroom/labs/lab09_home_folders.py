@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
-from classroom.labs.base import Check, Lab, Outcome, failed, passed
+from typing import TYPE_CHECKING
+
+from classroom.labs.base import Check, Lab, Outcome, failed, not_yet, passed
 from classroom.labs.facts import AccountFacts
+
+if TYPE_CHECKING:
+    from core.context import CallContext
 
 GROUP = "Staff"
 USERS = ("alice", "bob")
 NEWCOMER = "carol"  # a member who joins later: the same policy must serve her without an edit
 BUCKET = "arn:aws:s3:::company-home"
+
+
+def build_starting_state(ctx: CallContext) -> None:
+    """alice and bob, with no permissions: their home folders are what this lab adds."""
+    from identities import services as users
+
+    for name in USERS:
+        users.create_user(ctx, user_name=name)
 
 
 def _folder(user: str) -> str:
@@ -25,7 +38,7 @@ def _other(user: str) -> str:
 
 def staff_group(facts: AccountFacts) -> Outcome:
     if facts.group(GROUP) is None:
-        return failed(f"There is no group named {GROUP} yet.")
+        return not_yet(f"There is no group named {GROUP} yet.")
     missing = [u for u in USERS if u not in facts.members_of(GROUP)]
     if missing:
         return failed(f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not in {GROUP} yet.")
@@ -35,7 +48,7 @@ def staff_group(facts: AccountFacts) -> Outcome:
 def own_folder(facts: AccountFacts) -> Outcome:
     for user in USERS:
         if facts.user(user) is None:
-            return failed(f"There is no IAM user named {user} yet.")
+            return not_yet(f"There is no IAM user named {user} yet.")
         for action in ("s3:PutObject", "s3:GetObject"):
             if not facts.can("user", user, action, _object(user)):
                 return failed(f"{user} cannot {action} in the folder {_folder(user)}.")
@@ -45,7 +58,7 @@ def own_folder(facts: AccountFacts) -> Outcome:
 def not_others_folders(facts: AccountFacts) -> Outcome:
     for user in USERS:
         if facts.user(user) is None:
-            return failed(f"There is no IAM user named {user} yet.")
+            return not_yet(f"There is no IAM user named {user} yet.")
         other = _other(user)
         for action in ("s3:GetObject", "s3:PutObject", "s3:DeleteObject"):
             if facts.can("user", user, action, _object(other)):
@@ -58,7 +71,7 @@ def not_others_folders(facts: AccountFacts) -> Outcome:
 def lists_own_prefix(facts: AccountFacts) -> Outcome:
     for user in USERS:
         if facts.user(user) is None:
-            return failed(f"There is no IAM user named {user} yet.")
+            return not_yet(f"There is no IAM user named {user} yet.")
         if not facts.can("user", user, "s3:ListBucket", BUCKET, {"s3:prefix": _folder(user)}):
             return failed(f"{user} cannot list company-home with the prefix {_folder(user)}.")
         other = _other(user)
@@ -72,7 +85,7 @@ def lists_own_prefix(facts: AccountFacts) -> Outcome:
 def works_for_newcomers(facts: AccountFacts) -> Outcome:
     """The group's own policies, for a member the policy's author never heard of."""
     if facts.group(GROUP) is None:
-        return failed(f"There is no group named {GROUP} yet.")
+        return not_yet(f"There is no group named {GROUP} yet.")
     as_newcomer = {"aws:username": NEWCOMER}
     mine, theirs = _object(NEWCOMER), _object(USERS[0])
     if not (
@@ -99,7 +112,7 @@ LAB = Lab(
     ),
     steps=(
         f"Open **User groups**, choose **Create group** and name it `{GROUP}`.",
-        f"Create the users `alice` and `bob` and add them to `{GROUP}`.",
+        f"Add `alice` and `bob` (their users exist since lab 2; create them if not) to `{GROUP}`.",
         f"Write one policy for `{GROUP}` that lets each member list `company-home` only under their own "
         "`home/<user name>/` prefix (the `s3:prefix` condition key) and read and write objects under "
         "`arn:aws:s3:::company-home/home/<user name>/*`.",
@@ -120,4 +133,6 @@ LAB = Lab(
         Check("works-for-newcomers", "A new member gets a folder with no change to the policy", works_for_newcomers),
     ),
     console_links=(("User groups", "/iam/groups"), ("Users", "/iam/users"), ("Policies", "/iam/policies")),
+    starting_state=build_starting_state,
+    start="Goes on from lab 2's end: it needs alice and bob. The starting state has both, with no permissions.",
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from classroom.labs.base import Check, Lab, Outcome, failed, passed
+from classroom.labs.base import Check, Lab, Outcome, failed, not_yet, passed
 from classroom.labs.facts import AccountFacts
 
 if TYPE_CHECKING:
@@ -77,7 +77,7 @@ def build_starting_state(ctx: CallContext) -> None:
 
 def _intern_missing(facts: AccountFacts) -> Outcome | None:
     if facts.user(USER) is None:
-        return failed(f"There is no IAM user named {USER}: the intern still needs an account.")
+        return not_yet(f"There is no IAM user named {USER}: the intern still needs an account.")
     return None
 
 
@@ -156,5 +156,9 @@ LAB = Lab(
         Check("keeps-read-access", f"{USER} can still read IAM and list S3 buckets", keeps_read_access),
     ),
     starting_state=build_starting_state,
+    start=(
+        f"Needs the intern's account as it was handed over: load the starting state (the user {USER}, the "
+        f"policy {POLICY} and the role {ADMIN_ROLE})."
+    ),
     console_links=(("Users", "/iam/users"), ("Policies", "/iam/policies"), ("Roles", "/iam/roles")),
 )

@@ -79,7 +79,8 @@ def test_board_labs_and_panel(new_page):
     student.wait_for_url("**/iam/users")
     panel = student.locator("#lab-panel")
     expect(panel).to_contain_text("Your first IAM user")
-    expect(panel.locator(".lab-check-failed, .lab-check-unknown")).to_have_count(4)
+    expect(panel.locator(".lab-check-not-yet, .lab-check-unknown")).to_have_count(4)  # neutral, not red
+    expect(panel.locator(".lab-check-failed")).to_have_count(0)
 
     # Work happens (as through the console or the CLI); "Check progress" picks it up in place.
     solve = ctx_of(first.seat.account_id)
@@ -116,10 +117,18 @@ def test_board_labs_and_panel(new_page):
     expect(denied.locator("[data-testid=why-panel]")).to_be_visible()
     shot(teacher, "board-student-page")
 
-    # Reset one student from the board row (htmx, with the chosen lab's start), then all (confirmed).
+    # Reset one student from the board row (with the chosen lab's start): it asks first, naming the student and
+    # what goes, and deletes nothing until confirmed; then all (confirmed).
     teacher.goto(f"/classroom/{classroom.pk}/board")
     teacher.select_option("[data-testid=reset-to]", "first-user")
     teacher.locator(f'tr[data-account="{first.seat.account_id}"] button:has-text("Reset")').click()
+    confirm = teacher.get_by_test_id("reset-confirm")
+    expect(confirm).to_contain_text("Reset student01 (cls1-student01) to the start of lab 1?")
+    expect(teacher.get_by_test_id("reset-deletes")).to_contain_text("IAM users: alice, bob")
+    assert IamUser.objects.filter(account_id=first.seat.account_id).exists()  # nothing deleted yet
+    shot(teacher, "board-reset-one-confirm")
+    teacher.get_by_test_id("confirm-reset").press_sequentially("reset", delay=60)
+    teacher.get_by_test_id("confirm-reset-submit").click()
     expect(teacher.locator(".flash")).to_contain_text("Reset 1 student account to the start of lab 1")
     assert not IamUser.objects.filter(account_id=first.seat.account_id).exists()
     assert IamUser.objects.filter(account_id=seats[4].seat.account_id).exists()

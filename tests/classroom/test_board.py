@@ -103,7 +103,9 @@ def test_reset_one_student_to_the_start_of_a_lab(teacher, class_id, students, se
     refresh(students[2].account_id)
 
     response = teacher.post(
-        f"/classroom/{class_id}/board/reset", {"account": seats[1].seat.account_id, "to": "first-user"}, **HTMX
+        f"/classroom/{class_id}/board/reset",
+        {"account": seats[1].seat.account_id, "to": "first-user", "confirm": "reset"},
+        **HTMX,
     )
     assert response.status_code == 200 and response["HX-Redirect"] == f"/classroom/{class_id}/board"
     assert not IamUser.objects.filter(account_id=seats[1].seat.account_id).exists()
@@ -143,6 +145,40 @@ def test_reset_all_asks_for_confirmation_first(teacher, class_id, students, seat
     assert not IamUser.objects.filter(name="alice").exists()
     html = teacher.get(f"/classroom/{class_id}/board").content.decode()
     assert re.search(r"Reset 3 student accounts to empty in \d+\.\d s\.", html)
+
+
+def test_a_rows_reset_asks_first_naming_the_student_and_what_goes(teacher, class_id, students, seats):
+    """The board's per-row Reset submits the row's account and the "Reset to" choice: that shows a confirmation
+    naming the student and their users, and deletes nothing until "reset" is typed."""
+    solve_lab_1(students[2])
+    users.create_user(students[2], user_name="bob")
+    account = seats[2].seat.account_id
+    html = teacher.get(f"/classroom/{class_id}/board").content.decode()
+    row = html[html.index(f'<tr data-account="{account}">') :]
+    button = row[row.index('data-testid="reset-row"') - 200 : row.index("</button>")]
+    assert "hx-post" not in button and 'form="board-reset"' in button  # a plain submit: no one-click htmx reset
+
+    response = teacher.post(f"/classroom/{class_id}/board/reset", {"account": account, "to": "developers-group"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Reset student02 (cls1-student02) to the start of lab 2?" in page
+    assert '2 IAM users: <span class="mono">alice</span>, <span class="mono">bob</span>' in page
+    assert 'name="to" value="developers-group"' in page
+    assert IamUser.objects.filter(account_id=account).count() == 2
+
+    response = teacher.post(
+        f"/classroom/{class_id}/board/reset", {"account": account, "to": "developers-group", "confirm": "nope"}
+    )
+    assert response.status_code == 400 and IamUser.objects.filter(account_id=account).count() == 2
+    response = teacher.post(
+        f"/classroom/{class_id}/board/reset", {"account": account, "to": "developers-group", "confirm": "reset"}
+    )
+    assert response.status_code == 302
+    assert sorted(IamUser.objects.filter(account_id=account).values_list("name", flat=True)) == [
+        "alice",
+        "bob",
+        "carol",
+    ]
 
 
 def test_board_page_confirms_reset_all_in_the_browser(teacher, class_id):
@@ -262,7 +298,8 @@ def test_reset_to_a_lab_start_builds_its_starting_state(teacher, class_id, seats
     """Lab by lab: reset to a lab's start leaves exactly what its starting state builds (labs without one: empty)."""
     for lab in all_labs():
         response = teacher.post(
-            f"/classroom/{class_id}/board/reset", {"account": seats[3].seat.account_id, "to": lab.slug}
+            f"/classroom/{class_id}/board/reset",
+            {"account": seats[3].seat.account_id, "to": lab.slug, "confirm": "reset"},
         )
         assert response.status_code == 302, lab.slug
         setup = AuditEvent.objects.filter(
@@ -290,7 +327,9 @@ def test_the_poll_redraws_the_matrix_only_when_progress_changed(teacher, class_i
     new_url = poll_url(html)
     assert new_url != url and teacher.get(new_url, HTTP_HX_TARGET="board-matrix", **HTMX).status_code == 204
 
-    teacher.post(f"/classroom/{class_id}/board/reset", {"account": seats[2].seat.account_id, "to": ""})
+    teacher.post(
+        f"/classroom/{class_id}/board/reset", {"account": seats[2].seat.account_id, "to": "", "confirm": "reset"}
+    )
     assert teacher.get(new_url, HTTP_HX_TARGET="board-matrix", **HTMX).status_code == 200
 
 
@@ -308,3 +347,22 @@ def test_iam_users_of_the_management_account_need_permission(instructor_ctx, ins
     admin, _ = sign_in(instructor.id, "admin")
     assert admin.get(f"/classroom/{class_id}/board").status_code == 200
     assert admin.get(f"/classroom/{class_id}/events").status_code == 200
+
+
+def test_a_reset_to_a_later_labs_start_keeps_the_labs_completed_before_it(teacher, class_id, students, seats):
+    solve_lab_1(students[1])
+    refresh(students[1].account_id)
+    account = seats[1].seat.account_id
+    page = teacher.post(f"/classroom/{class_id}/board/reset", {"account": account, "to": "developers-group"})
+    assert "Completed labs before lab 2 stay completed (lab 1)." in page.content.decode()
+    teacher.post(
+        f"/classroom/{class_id}/board/reset", {"account": account, "to": "developers-group", "confirm": "reset"}
+    )
+    refresh(account)
+    html = teacher.get(f"/classroom/{class_id}/board").content.decode()
+    assert cell(html, account, "first-user") == "board-complete 4/4"
+    assert cell(html, account, "developers-group").startswith("board-not-started")
+
+    teacher.post(f"/classroom/{class_id}/board/reset", {"account": account, "to": "", "confirm": "reset"})
+    html = teacher.get(f"/classroom/{class_id}/board").content.decode()
+    assert cell(html, account, "first-user") == "board-not-started ·"  # a reset to empty forgets every lab

@@ -210,3 +210,36 @@ def test_open_only_redirects_inside_the_site(first):
     assert response["Location"] == "/iam/users"
     response = first.post("/labs/first-user/open", {"next": "/iam/roles"})
     assert response["Location"] == "/iam/roles"
+
+
+def test_the_student_loads_a_labs_start_from_a_confirmation_page(first, seats):
+    account = seats[1].seat.account_id
+    root = root_ctx_of(account)
+    solve_lab_1(root)
+    first.post("/labs/first-user/check")
+    page = first.get("/labs/developers-group").content.decode()
+    assert 'href="/labs/developers-group/start"' in page and "Goes on from lab 1&#x27;s end" in page
+
+    confirm = first.get("/labs/developers-group/start").content.decode()
+    assert "Load the starting state of lab 2: The Developers group?" in confirm
+    assert '1 IAM users: <span class="mono">alice</span>' in confirm
+    assert "Completed labs before this one stay completed (lab 1)." in confirm
+    response = first.post("/labs/developers-group/start")
+    assert response.status_code == 302 and response["Location"] == "/iam/groups"
+    assert sorted(users.list_users(root), key=lambda u: u.name)[1].name == "bob"
+    assert "Complete" in lab_row(first.get("/labs/").content.decode(), "first-user")
+
+
+def test_an_iam_user_can_neither_see_what_a_start_deletes_nor_load_it(seats):
+    account = seats[1].seat.account_id
+    root = root_ctx_of(account)
+    solve_lab_1(root)
+    make_user(root, "dave")
+    dave, _ = sign_in(account, "dave")
+    page = dave.get("/labs/developers-group/start").content.decode()
+    assert "IAM users:" not in page and "lab-start-submit" not in page
+    assert "Only the root user of a student account can load a lab's starting state" in page
+    assert 'href="/labs/developers-group/start"' not in dave.get("/labs/developers-group").content.decode()
+    response = dave.post("/labs/developers-group/start")
+    assert response.status_code == 403
+    assert sorted(u.name for u in users.list_users(root)) == ["alice", "dave"]

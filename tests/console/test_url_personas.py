@@ -61,6 +61,7 @@ NO_READ_ON_GET = {
     "labs/",
     "labs/panel",
     "labs/<slug:slug>",
+    "labs/<slug:slug>/start",  # the confirmation: what would be deleted is listed to the root user only
 }
 
 

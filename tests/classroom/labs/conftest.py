@@ -30,6 +30,17 @@ def lab_results(account_id: str, slug: str) -> dict[str, tuple[bool, str]]:
     return {key: (value["passed"], value["message"]) for key, value in row.results.items()}
 
 
+def live_results(account_id: str, slug: str) -> dict[str, tuple[bool, str]]:
+    """The lab's checks run now against the account, ignoring a recorded completion (which ``refresh`` keeps)."""
+    from classroom.labs.facts import AccountFacts
+    from classroom.models import StudentSeat
+    from classroom.progress import run_checks
+
+    seat = StudentSeat.objects.filter(account_id=account_id).first()
+    outcomes = run_checks(get_lab(slug), AccountFacts(account_id, since=seat.last_reset_at if seat else None))
+    return {key: (o.passed, o.message) for key, o in outcomes.items()}
+
+
 def start_lab(instructor_ctx, klass, account_id: str, slug: str) -> None:
     """The instructor resets the student's account to the lab's starting state, as the board does."""
     from classroom import services

@@ -12,6 +12,7 @@ from tests.classroom.labs.conftest import lab_results, start_lab
 
 SLUG = "developers-group"
 EC2_FULL = "arn:aws:iam::aws:policy/AmazonEC2FullAccess"
+S3_READ_ONLY = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
 DEV_BUCKETS = json.dumps(
     {
@@ -38,7 +39,7 @@ def solve(ctx) -> None:
     users.create_group_from_console(
         ctx, group_name="Developers", users=["alice", "bob"], policies=[EC2_FULL, s3_policy]
     )
-    policies.detach_user_policy(ctx, user_name="alice", policy_arn=EC2_FULL)
+    policies.detach_user_policy(ctx, user_name="alice", policy_arn=S3_READ_ONLY)
 
 
 def test_solving_lab_2_passes_every_check(student, instructor_ctx, klass):
@@ -53,10 +54,10 @@ def test_solving_lab_2_passes_every_check(student, instructor_ctx, klass):
     assert all(ok for ok, _ in after.values()), after
 
 
-def test_the_starting_state_has_three_users_and_alices_direct_policy(student, instructor_ctx, klass):
+def test_the_starting_state_is_lab_1s_end_with_bob_and_carol(student, instructor_ctx, klass):
     start_lab(instructor_ctx, klass, student.account_id, SLUG)
     assert sorted(u.name for u in users.list_users(student)) == ["alice", "bob", "carol"]
-    assert [p.arn for p in policies.list_attached_user_policies(student, user_name="alice")] == [EC2_FULL]
+    assert [p.arn for p in policies.list_attached_user_policies(student, user_name="alice")] == [S3_READ_ONLY]
 
 
 def test_a_permission_left_on_alice_is_rejected(student, instructor_ctx, klass):
@@ -69,15 +70,15 @@ def test_a_permission_left_on_alice_is_rejected(student, instructor_ctx, klass):
     assert results["developers-can-work"][0] and results["group-grants-work"][0]
     assert results["not-attached-directly"] == (
         False,
-        "alice still has AmazonEC2FullAccess attached directly: a developer's permissions should come from "
-        "Developers only.",
+        "alice still has AmazonS3ReadOnlyAccess attached directly: a developer's permissions should come from "
+        "Developers only (IAMUserChangePassword may stay).",
     )
 
 
 def test_administrator_access_on_the_group_is_too_much(student, instructor_ctx, klass):
     start_lab(instructor_ctx, klass, student.account_id, SLUG)
     users.create_group_from_console(student, group_name="Developers", users=["alice", "bob"], policies=[ADMIN])
-    policies.detach_user_policy(student, user_name="alice", policy_arn=EC2_FULL)
+    policies.detach_user_policy(student, user_name="alice", policy_arn=S3_READ_ONLY)
 
     results = lab_results(student.account_id, SLUG)
     assert results["developers-can-work"][0] and results["not-attached-directly"][0]
@@ -96,7 +97,7 @@ def test_s3_on_every_bucket_is_too_much(student, instructor_ctx, klass):
         users=["alice", "bob"],
         policies=[EC2_FULL, "arn:aws:iam::aws:policy/AmazonS3FullAccess"],
     )
-    policies.detach_user_policy(student, user_name="alice", policy_arn=EC2_FULL)
+    policies.detach_user_policy(student, user_name="alice", policy_arn=S3_READ_ONLY)
 
     ok, message = lab_results(student.account_id, SLUG)["least-privilege"]
     assert not ok and "finance-reports" in message
@@ -143,3 +144,18 @@ def test_another_students_group_does_not_count(student, other_student, instructo
     assert all(ok for ok, _ in lab_results(other_student.account_id, SLUG).values())
     mine = lab_results(student.account_id, SLUG)
     assert not any(ok for ok, _ in mine.values()), mine
+
+
+def test_alice_keeps_iam_user_change_password_from_lab_1(student, instructor_ctx, klass):
+    """Lab 1's "must create a new password" attaches IAMUserChangePassword; removing it would lock alice out of
+    her first sign-in, so lab 2 passes with it still attached to her."""
+    start_lab(instructor_ctx, klass, student.account_id, SLUG)
+    users.create_login_profile(student, user_name="alice", password="Initial-Passw0rd!", password_reset_required=True)
+    policies.attach_user_policy(
+        student, user_name="alice", policy_arn=users.CHANGE_PASSWORD_POLICY_ARN
+    )  # as the wizard
+    names = [p.name for p in policies.list_attached_user_policies(student, user_name="alice")]
+    assert "IAMUserChangePassword" in names
+    solve(student)
+    results = lab_results(student.account_id, SLUG)
+    assert all(ok for ok, _ in results.values()), results

@@ -16,7 +16,7 @@ from identities import credentials, roles
 from identities import services as users
 from policies import services as policies
 from sts import services as sts
-from tests.classroom.labs.conftest import lab_results
+from tests.classroom.labs.conftest import lab_results, live_results
 
 SLUG = "contractor-access"
 READ_S3 = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
@@ -86,9 +86,11 @@ def test_solving_lab_6_passes_every_check(student):
     assert all(ok for ok, _ in after.values()), after
     assert after["access-ends"][1].startswith("After ") and after["access-ends"][1].endswith("can no longer get in.")
 
-    # Once the contract is over, the contractor is refused for real, not only in the checks.
+    # Once the contract is over, the contractor is refused for real, not only in the checks; the lab, completed,
+    # stays completed.
     with clock.frozen(clock.now() + timedelta(days=15)):
-        denied = lab_results(student.account_id, SLUG)
+        denied = live_results(student.account_id, SLUG)
+        assert all(ok for ok, _ in lab_results(student.account_id, SLUG).values())
     assert not denied["contractor-can-work"][0]
 
 
