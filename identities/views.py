@@ -154,10 +154,11 @@ PERMISSION_TILES = (
 def _wizard_context(request: HttpRequest, draft: UserDraft, step: int, errors: dict[str, str]) -> dict:
     account_id = request.iam_ctx.account_id
     context = {"draft": draft, "step": step, "errors": errors, "nav": "users", "permission_tiles": PERMISSION_TILES}
+    # The policy filter outlives Next/Previous (hidden inputs carry it): back on step 2, the table is as it was left.
+    context["policy_query"] = request.POST.get("policy_query", "")
+    context["policy_type"] = request.POST.get("policy_type", "all")
     if step == 2:
         context["groups"] = queries.groups_with_counts(account_id)
-        context["policy_query"] = request.POST.get("policy_query", "")
-        context["policy_type"] = request.POST.get("policy_type", "all")
         context["policies"] = queries.attachable_policies(
             account_id, context["policy_query"], context["policy_type"], draft.policies
         )
