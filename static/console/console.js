@@ -97,7 +97,9 @@
 
   /* ------------------------------------------------------------ code editor line numbers */
   function syncGutter(area, gutter) {
-    var lines = area.value.split("\n").length;
+    // a textarea (editor) or a pre (read-only viewer: trust policy, event record): its text, less a final newline
+    var text = area instanceof HTMLTextAreaElement ? area.value : area.textContent.replace(/\n$/, "");
+    var lines = text.split("\n").length;
     if (gutter.getAttribute("data-lines") !== String(lines)) {
       var out = [];
       for (var i = 1; i <= lines; i++) out.push(i);
@@ -108,7 +110,7 @@
   }
 
   function addGutters(root) {
-    root.querySelectorAll("textarea.code-editor").forEach(function (area) {
+    root.querySelectorAll("textarea.code-editor, pre.code-editor").forEach(function (area) {
       if (area.hasAttribute("data-gutter-ready")) return;
       area.setAttribute("data-gutter-ready", "");
       var wrap = document.createElement("div");
