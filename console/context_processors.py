@@ -20,4 +20,12 @@ def console(request: HttpRequest) -> dict[str, Any]:
         "account": account,
         "switched": getattr(request, "switched_role", None),
         "console_user": getattr(request, "console_user_ctx", ctx).principal,
+        # Called by the template only where it is used (the side navigation's "Classes" link): one small query.
+        "is_instructor": lambda: _is_instructor(ctx.account_id),
     }
+
+
+def _is_instructor(account_id: str) -> bool:
+    from classroom.services import is_instructor
+
+    return is_instructor(account_id)

@@ -12,10 +12,14 @@ from django_htmx.http import HttpResponseClientRedirect
 def pick_partial(request: HttpRequest, template: str, allowed: Iterable[str]) -> str:
     """Render only the partial the htmx request targets, when it is one of ``allowed``.
 
-    The allow-list keeps the client from choosing arbitrary blocks.
+    The allow-list keeps the client from choosing arbitrary blocks. A target named ``<partial>-results`` (the
+    results part of a filterable table or picker) gets its partial: the filter box sits outside the results and
+    picks them out with ``hx-select``, so a swap never replaces the box a person is typing in.
     """
     htmx = getattr(request, "htmx", None)
     target = htmx.target if htmx else None
+    if target and target.endswith("-results"):
+        target = target.removesuffix("-results")
     return f"{template}#{target}" if target in set(allowed) else template
 
 

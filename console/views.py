@@ -210,10 +210,12 @@ def sign_in_url(request: HttpRequest, account_id_or_alias: str) -> str:
 @console_login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     account = request.account  # type: ignore[attr-defined]
+    summary_denied = ""
     try:
         summary = identity_services.get_account_summary(request.iam_ctx)
-    except IamError:
+    except IamError as exc:
         summary = None  # the dashboard still shows the account; the counts need iam:GetAccountSummary
+        summary_denied = exc.message  # shown in place of the counts, as AWS does, not blank numbers
     counts = (
         None
         if summary is None
@@ -230,6 +232,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "console/dashboard.html",
         {
             "counts": counts,
+            "summary_denied": summary_denied,
             "sign_in_url": sign_in_url(request, account.alias or account.id),
             "root_has_mfa": credentials.root_has_mfa(account.id),
             "root_has_access_keys": credentials.root_has_active_access_keys(account.id),

@@ -154,10 +154,11 @@ PERMISSION_TILES = (
 def _wizard_context(request: HttpRequest, draft: UserDraft, step: int, errors: dict[str, str]) -> dict:
     account_id = request.iam_ctx.account_id
     context = {"draft": draft, "step": step, "errors": errors, "nav": "users", "permission_tiles": PERMISSION_TILES}
+    # The policy filter outlives Next/Previous (hidden inputs carry it): back on step 2, the table is as it was left.
+    context["policy_query"] = request.POST.get("policy_query", "")
+    context["policy_type"] = request.POST.get("policy_type", "all")
     if step == 2:
         context["groups"] = queries.groups_with_counts(account_id)
-        context["policy_query"] = request.POST.get("policy_query", "")
-        context["policy_type"] = request.POST.get("policy_type", "all")
         context["policies"] = queries.attachable_policies(
             account_id, context["policy_query"], context["policy_type"], draft.policies
         )
@@ -363,10 +364,32 @@ def _back_to_user(request: HttpRequest, user: IamUser, tab: str) -> HttpResponse
     return redirect_or_hx(request, f"/iam/users/{quote(user.name)}?tab={tab}")
 
 
+def _confirm_removal(
+    request: HttpRequest, user: IamUser, field: str, policy_name: str, operation: str, **params: str
+) -> HttpResponse | None:
+    """AWS asks before removing a policy from a user: a Remove button's first POST shows the question, the
+    dialog's Remove (``confirm=remove``) does it. None when confirmed; bad input is refused before any question."""
+    if request.POST.get("confirm") == "remove":
+        return None
+    try:
+        check_input("iam", operation, UserName=user.name, **params)
+    except IamError as exc:
+        messages.error(request, exc.message)
+        return _render_user_detail(request, user, "permissions", status=_error_status(request, exc.status))
+    context = {"user": user, "field": field, "value": request.POST.get(field, ""), "policy_name": policy_name}
+    context["action"] = request.path
+    context["nav"] = "users"
+    return render(request, "identities/user_remove_policy.html", context)
+
+
 @console_page
 @require_POST
 def user_detach_policy(request: HttpRequest, user_name: str) -> HttpResponse:
     user = _user_or_404(request, user_name)
+    arn = request.POST.get("policy_arn", "")
+    question = _confirm_removal(request, user, "policy_arn", arn.rpartition("/")[2], "DetachUserPolicy", PolicyArn=arn)
+    if question is not None:
+        return question
     try:
         policy_services.detach_user_policy(
             request.iam_ctx, user_name=user.name, policy_arn=request.POST.get("policy_arn", "")
@@ -382,6 +405,10 @@ def user_detach_policy(request: HttpRequest, user_name: str) -> HttpResponse:
 @require_POST
 def user_delete_inline_policy(request: HttpRequest, user_name: str) -> HttpResponse:
     user = _user_or_404(request, user_name)
+    name = request.POST.get("policy_name", "")
+    question = _confirm_removal(request, user, "policy_name", name, "DeleteUserPolicy", PolicyName=name)
+    if question is not None:
+        return question
     try:
         policy_services.delete_user_policy(
             request.iam_ctx, user_name=user.name, policy_name=request.POST.get("policy_name", "")

@@ -97,7 +97,9 @@
 
   /* ------------------------------------------------------------ code editor line numbers */
   function syncGutter(area, gutter) {
-    var lines = area.value.split("\n").length;
+    // a textarea (editor) or a pre (read-only viewer: trust policy, event record): its text, less a final newline
+    var text = area instanceof HTMLTextAreaElement ? area.value : area.textContent.replace(/\n$/, "");
+    var lines = text.split("\n").length;
     if (gutter.getAttribute("data-lines") !== String(lines)) {
       var out = [];
       for (var i = 1; i <= lines; i++) out.push(i);
@@ -108,7 +110,7 @@
   }
 
   function addGutters(root) {
-    root.querySelectorAll("textarea.code-editor").forEach(function (area) {
+    root.querySelectorAll("textarea.code-editor, pre.code-editor").forEach(function (area) {
       if (area.hasAttribute("data-gutter-ready")) return;
       area.setAttribute("data-gutter-ready", "");
       var wrap = document.createElement("div");
@@ -169,6 +171,100 @@
   }
   document.addEventListener("change", function (event) {
     if (event.target.matches && event.target.matches("input[type=checkbox], input[type=radio]")) syncCounters(event.target.form);
+  });
+
+  /* ------------------------------------------------------------ keyboard focus across in-place updates */
+  // An htmx swap that replaces the focused control would drop focus to <body> (a keyboard user then needs ~20 Tabs
+  // to get back). Before the swap we note what had focus; after it we focus its counterpart in the new content: the
+  // same control (matched by name and value, so a radio group keeps working with the arrow keys), or, when a step
+  // button (Next, Previous) changed the page's heading, the new heading; when it did not (the step has an error),
+  // the first field with an error. data-then-focus="<selector>" on a button names what to focus after it instead
+  // (the last match wins: "Add new tag" focuses the new tag's key).
+  var pendingFocus = null;
+
+  function usable(el) {
+    return el && el.type !== "hidden" && !el.disabled && el.getClientRects().length > 0;
+  }
+
+  function counterpart(root, note) {
+    if (!note.name) return null;
+    var candidates = root.querySelectorAll('[name="' + CSS.escape(note.name) + '"]');
+    for (var i = 0; i < candidates.length; i++) {
+      var el = candidates[i];
+      if (!usable(el)) continue;
+      if (note.byValue && el.value !== note.value) continue;
+      return el;
+    }
+    return null;
+  }
+
+  function firstError(root) {
+    var alerts = root.querySelectorAll('[role="alert"]');
+    for (var i = 0; i < alerts.length; i++) {
+      if (!alerts[i].textContent.trim()) continue;
+      var label = alerts[i].closest("label");
+      var field = label && label.querySelector("input:not([type=hidden]), select, textarea");
+      if (usable(field)) return field;
+      alerts[i].setAttribute("tabindex", "-1");
+      return alerts[i];
+    }
+    return null;
+  }
+
+  function focusHeading(root) {
+    var heading = root.querySelector("h1");
+    if (!heading) return null;
+    if (!heading.hasAttribute("tabindex")) heading.setAttribute("tabindex", "-1");
+    return heading;
+  }
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var active = document.activeElement;
+    var target = event.detail.target;
+    pendingFocus = null;
+    if (!active || active === document.body || !target || !target.contains(active)) return;
+    var heading = target.querySelector("h1");
+    pendingFocus = {
+      name: active.getAttribute("name"),
+      value: active.value,
+      byValue: active.type === "radio" || active.type === "checkbox" || active.tagName === "BUTTON",
+      isButton: active.tagName === "BUTTON" || active.type === "submit",
+      then: active.getAttribute("data-then-focus"),
+      heading: heading ? heading.textContent.trim() : null,
+    };
+  });
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var note = pendingFocus;
+    pendingFocus = null;
+    var root = event.target;
+    // htmx itself restored focus (an element with the same id, or [autofocus]): leave it there.
+    if (!note || !root || !root.querySelectorAll || (document.activeElement && document.activeElement !== document.body)) return;
+    var next = null;
+    if (note.then) {
+      var matches = root.querySelectorAll(note.then);
+      next = matches.length ? matches[matches.length - 1] : null;
+    }
+    if (!next && note.isButton) {
+      var heading = root.querySelector("h1");
+      if (heading && heading.textContent.trim() !== note.heading) next = focusHeading(root);
+      else next = firstError(root);
+    }
+    if (!next) next = counterpart(root, note);
+    if (!next) next = focusHeading(root) || root;
+    if (next === root && !root.hasAttribute("tabindex")) root.setAttribute("tabindex", "-1");
+    next.focus({ preventScroll: false });
+  });
+
+  /* ------------------------------------------------------------ Enter in a live filter box */
+  // A filter box inside a wizard's form filters as it is typed; Enter there must not submit the form (its default
+  // button would be "Previous" or "Next"), only run the filter now.
+  document.addEventListener("keydown", function (event) {
+    var box = event.target;
+    if (event.key !== "Enter" || !(box instanceof HTMLInputElement) || box.type !== "search") return;
+    if (!box.form || box.form.method !== "post" || !box.hasAttribute("hx-trigger")) return;
+    event.preventDefault();
+    if (window.htmx) window.htmx.trigger(box, "search");
   });
 
   /* ------------------------------------------------------------ wiring */

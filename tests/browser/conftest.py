@@ -4,6 +4,9 @@
   (``/usr/bin/chromium``); no ``playwright install``.
 - ``page`` (per test): a fresh context (cookies, storage) at 1440×900 with ``base_url`` = the live server, so
   ``page.goto("/iam/users")`` works. ``new_page`` makes more pages when a test needs two people signed in.
+- Every page fails its test on any error in the browser's console (a JavaScript exception, a refused resource, an
+  invalid ``pattern`` attribute…). A test that provokes an error on purpose says so first:
+  ``allow_console_errors(page, r"regex")`` lets the errors that match it through.
 - ``shot(page, name)`` saves a full-page PNG under ``artifacts/screenshots/`` (gitignored; CI keeps it as an
   artifact). A failing test also leaves ``FAILED-<test>.png`` of each of its pages there.
 
@@ -96,6 +99,7 @@ def new_page(request, browser, live_server, managed_policies, settings):
         page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         page.console_errors = errors  # type: ignore[attr-defined]
+        page.allowed_console_errors = []  # type: ignore[attr-defined]
         pages.append(page)
         return page
 
@@ -105,8 +109,21 @@ def new_page(request, browser, live_server, managed_policies, settings):
         for i, page in enumerate(pages):
             name = re.sub(r"[^\w.-]+", "_", request.node.name)
             shot(page, f"FAILED-{name}" + (f"-{i}" if i else ""))
+    unexpected = [
+        (i, error)
+        for i, page in enumerate(pages)
+        for error in page.console_errors
+        if not any(allowed.search(error) for allowed in page.allowed_console_errors)
+    ]
     for context in contexts:
         context.close()
+    if unexpected and not (report is not None and report.failed):
+        pytest.fail(f"errors in the browser console (page number, message): {unexpected}")
+
+
+def allow_console_errors(page, pattern: str) -> None:
+    """Let console errors that match ``pattern`` through the per-page check (for a test that provokes them)."""
+    page.allowed_console_errors.append(re.compile(pattern))
 
 
 @pytest.fixture

@@ -463,14 +463,25 @@ def test_detach_and_delete_inline_and_remove_from_group(root_client, root_ctx):
     services.create_group(root_ctx, group_name="Developers")
     make_user(root_ctx, "alice", groups=["Developers"], policies=[S3_READ], inline=True)
 
-    assert root_client.post("/iam/users/alice/detach_policy", {"policy_arn": S3_READ}).status_code == 302
-    assert root_client.post("/iam/users/alice/delete_inline_policy", {"policy_name": "inline1"}).status_code == 302
+    # A Remove button asks first (AWS does): nothing changes until the dialog's Remove is pressed.
+    question = root_client.post("/iam/users/alice/detach_policy", {"policy_arn": S3_READ})
+    assert question.status_code == 200 and "Remove AmazonS3ReadOnlyAccess?" in text(question)
+    question = root_client.post("/iam/users/alice/delete_inline_policy", {"policy_name": "inline1"})
+    assert question.status_code == 200 and "Remove inline1?" in text(question)
+    assert UserPolicyAttachment.objects.count() == 1 and InlinePolicy.objects.count() == 1
+
+    remove = {"confirm": "remove"}
+    assert root_client.post("/iam/users/alice/detach_policy", {"policy_arn": S3_READ, **remove}).status_code == 302
+    assert (
+        root_client.post("/iam/users/alice/delete_inline_policy", {"policy_name": "inline1", **remove}).status_code
+        == 302
+    )
     assert root_client.post("/iam/users/alice/remove_from_group", {"group_name": "Developers"}).status_code == 302
     assert not UserPolicyAttachment.objects.exists() and not InlinePolicy.objects.exists()
     assert not GroupMembership.objects.exists()
 
     # Doing it again is an error shown on the page, not a crash.
-    again = root_client.post("/iam/users/alice/detach_policy", {"policy_arn": S3_READ})
+    again = root_client.post("/iam/users/alice/detach_policy", {"policy_arn": S3_READ, **remove})
     assert again.status_code == 404 and f"Policy {S3_READ} was not found." in text(again)
 
 
@@ -617,8 +628,8 @@ USER_GETS = [
 ]
 USER_POSTS = [
     ("/delete", {"confirm": "bob"}),
-    ("/detach_policy", {"policy_arn": S3_READ}),
-    ("/delete_inline_policy", {"policy_name": "inline1"}),
+    ("/detach_policy", {"policy_arn": S3_READ, "confirm": "remove"}),
+    ("/delete_inline_policy", {"policy_name": "inline1", "confirm": "remove"}),
     ("/remove_from_group", {"group_name": "ops"}),
     ("/add_permissions", {"action": "add", "permissions_option": "groups", "groups": ["ops"]}),
     ("/add_permissions", {"action": "add", "permissions_option": "attach", "policies": [READ_ONLY]}),
@@ -723,7 +734,9 @@ def test_other_accounts_entities_cannot_be_referenced(root_client, root_ctx, oth
         ("post", "/iam/users/alice/delete", {}),
         ("post", "/iam/users/alice/detach_policy", {}),
         ("post", "/iam/users/alice/detach_policy", {"policy_arn": "x" * 10_000}),
+        ("post", "/iam/users/alice/detach_policy", {"policy_arn": "x" * 10_000, "confirm": "remove"}),
         ("post", "/iam/users/alice/delete_inline_policy", {}),
+        ("post", "/iam/users/alice/delete_inline_policy", {"confirm": "remove"}),
         ("post", "/iam/users/alice/remove_from_group", {}),
         ("post", "/iam/users/alice/remove_from_group", {"group_name": "g" * 10_000}),
         ("post", "/iam/users/alice/add_permissions", {"action": "add"}),
