@@ -58,9 +58,7 @@ def test_job_function_path_and_arn(db):
 def test_second_run_changes_nothing(db):
     load_aws_managed_policies()
     before = dict(_aws_managed().values_list("arn", "policy_id"))
-    started = time.perf_counter()
     assert load_aws_managed_policies() == 0
-    assert time.perf_counter() - started < 5
     assert dict(_aws_managed().values_list("arn", "policy_id")) == before
     assert PolicyVersion.objects.filter(policy__account__isnull=True).count() == len(before)
 

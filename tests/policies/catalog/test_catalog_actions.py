@@ -134,18 +134,15 @@ def test_condition_keys():
     assert "aws:SourceIp" in catalog.global_condition_keys()
 
 
-def test_modules_import_neither_django_nor_moto_and_the_catalog_loads_fast():
+def test_modules_import_neither_django_nor_moto_and_the_catalog_loads():
     code = (
-        "import sys, time\n"
-        "t = time.perf_counter()\n"
+        "import sys\n"
         "from policies.catalog import actions, managed\n"
         "import policies.summary, policies.engine.catalog_checks\n"
         "n = len(actions.all_actions())\n"
-        "dt = time.perf_counter() - t\n"
         "assert 'django' not in sys.modules and 'moto' not in sys.modules and 'boto3' not in sys.modules\n"
-        "print(n, dt)\n"
+        "print(n)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    n, dt = out.stdout.split()
+    n = out.stdout.strip()
     assert int(n) >= 20_000
-    assert float(dt) < 2.0  # measured ~0.45 s; generous for slow CI machines

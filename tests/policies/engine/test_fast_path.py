@@ -185,7 +185,7 @@ def plain_evaluate(request: Request, policies: PolicySet) -> tuple[str, list[tup
     return "Allow", [(label, cs.statement.index) for label, cs, _ in hits], None  # type: ignore[misc]
 
 
-@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(policies=policy_sets(), principal=principals, asked=st.lists(requests, min_size=1, max_size=8))
 def test_precompiled_evaluation_decides_as_a_plain_reading(
     policies: PolicySet, principal: Principal, asked: list[tuple[str, str, str | None, dict[str, Any]]]
