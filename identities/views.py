@@ -24,6 +24,7 @@ from identities import queries, services
 from identities.forms import UserDraft
 from identities.models import Group, IamUser, LoginProfile
 from identities.passwords import check_password_policy, generate_password
+from identities.sections import Reads
 from identities.services import Tag
 from policies import services as policy_services
 from policies.documents import pretty
@@ -308,18 +309,35 @@ def user_detail(request: HttpRequest, user_name: str) -> HttpResponse:
 
 
 def _render_user_detail(request: HttpRequest, user: IamUser, tab: str, status: int = 200) -> HttpResponse:
+    """The summary comes from GetUser; each tab reads through its own List*/Get* services (authorized and recorded
+    under their own actions, as AWS's console calls them), and a section the principal may not read shows a notice."""
     tab = tab if tab in USER_TABS else "permissions"
-    context = {
+    ctx = request.iam_ctx
+    reads = Reads()
+    context: dict[str, Any] = {
         "user": user,
         "tab": tab,
         "nav": "users",
         "tab_labels": USER_TAB_LABELS,
-        "login_profile": LoginProfile.objects.filter(user=user).first(),
+        "login_profile": reads.attempt("login_profile", lambda: _login_profile(request, user)),
+        "denied": reads.denied,
     }
     if tab == "permissions":
-        context["permissions"] = queries.user_permissions(user)
+        context["permissions"] = _user_permissions(request, user, reads)
     elif tab == "groups":
-        context["groups"] = queries.user_groups(user)
+        groups = reads.attempt("groups", lambda: services.list_groups_for_user(ctx, user_name=user.name))
+        context["groups"] = [
+            (
+                group,
+                reads.attempt(
+                    "groups", lambda g=group: policy_services.list_attached_group_policies(ctx, group_name=g.name)
+                ),
+            )
+            for group in groups or ()
+        ]
+        context["groups_listed"] = groups is not None
+    elif tab == "tags":
+        context["tags"] = reads.attempt("tags", lambda: services.list_user_tags(ctx, user_name=user.name))
     elif tab == "last_accessed":
         from audit.last_accessed import get_service_last_accessed
 
@@ -336,6 +354,45 @@ def _render_user_detail(request: HttpRequest, user: IamUser, tab: str, status: i
         context.update(credentials_context(request, user))
     template = pick_partial(request, "identities/user_detail.html", {"user-tab"})
     return render(request, template, context, status=status)
+
+
+def _login_profile(request: HttpRequest, user: IamUser) -> LoginProfile | None:
+    """GetLoginProfile: the user's console password, or None when there is none."""
+    try:
+        return services.get_login_profile(request.iam_ctx, user_name=user.name)
+    except NoSuchEntity:
+        return None
+
+
+def _user_permissions(request: HttpRequest, user: IamUser, reads: Reads) -> list[queries.PermissionRow] | None:
+    """The Permissions tab's rows, read as AWS's console reads them: ListAttachedUserPolicies, ListUserPolicies,
+    ListGroupsForUser, then each group's ListAttachedGroupPolicies and ListGroupPolicies. None when nothing could
+    be read; otherwise what could be, with a notice for each refused read."""
+    ctx = request.iam_ctx
+    attached = reads.attempt(
+        "permissions", lambda: policy_services.list_attached_user_policies(ctx, user_name=user.name)
+    )
+    inline = reads.attempt("permissions", lambda: policy_services.list_user_policies(ctx, user_name=user.name))
+    groups = reads.attempt("permissions", lambda: services.list_groups_for_user(ctx, user_name=user.name))
+    rows = [queries.PermissionRow(p.name, p.policy_type, "Directly", p.arn, True) for p in attached or ()]
+    rows += [queries.PermissionRow(p.name, "Customer inline", "Directly", None, True) for p in inline or ()]
+    for group in groups or ():
+        via = f"Group {group.name}"
+        for policy in (
+            reads.attempt(
+                "permissions", lambda g=group: policy_services.list_attached_group_policies(ctx, group_name=g.name)
+            )
+            or ()
+        ):
+            rows.append(queries.PermissionRow(policy.name, policy.policy_type, via, policy.arn, False))
+        for policy in (
+            reads.attempt("permissions", lambda g=group: policy_services.list_group_policies(ctx, group_name=g.name))
+            or ()
+        ):
+            rows.append(queries.PermissionRow(policy.name, "Customer inline", via, None, False))
+    if attached is None and inline is None and groups is None:
+        return None
+    return sorted(rows, key=lambda r: (r.name.lower(), r.attached_via))
 
 
 @console_page

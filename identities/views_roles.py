@@ -24,6 +24,7 @@ from identities import providers, queries, roles
 from identities import role_templates as templates
 from identities.models import Role
 from identities.providers import is_service_linked
+from identities.sections import Reads
 from identities.services import TAGS_PER_RESOURCE, Tag
 from identities.views import STARTER_POLICY, _error_status, console_page
 from policies import services as policy_services
@@ -485,7 +486,14 @@ def role_detail(request: HttpRequest, role_name: str) -> HttpResponse:
 
 def _render_role_detail(request: HttpRequest, role: Role, tab: str, status: int = 200, **extra: object) -> HttpResponse:
     tab = tab if tab in ROLE_TABS else "permissions"
-    profile = role.instance_profiles.order_by("name").first()
+    ctx = request.iam_ctx
+    reads = Reads()
+    # Each section reads through its own List* service (authorized and recorded as AWS's console calls are); a
+    # section the principal may not read shows a permission notice.
+    profiles = reads.attempt(
+        "instance_profile", lambda: roles.list_instance_profiles_for_role(ctx, role_name=role.name)
+    )
+    profile = profiles[0] if profiles else None
     context = {
         "role": role,
         "tab": tab,
@@ -497,20 +505,24 @@ def _render_role_detail(request: HttpRequest, role: Role, tab: str, status: int 
         "switch_link": switch_role_link(request, role),
         "revoke_ack": REVOKE_ACK,
         "service_linked": is_service_linked(role),
+        "denied": reads.denied,
         **extra,
     }
     if tab == "permissions":
-        context["attached"] = [
-            link.policy
-            for link in RolePolicyAttachment.objects.filter(role=role).select_related("policy").order_by("policy__name")
-        ]
-        context["inline"] = list(role.inline_policies.order_by("name"))
+        attached = reads.attempt(
+            "permissions", lambda: policy_services.list_attached_role_policies(ctx, role_name=role.name)
+        )
+        inline = reads.attempt("permissions", lambda: policy_services.list_role_policies(ctx, role_name=role.name))
+        context["attached"], context["inline"] = attached or [], inline or []
+        context["policies_listed"] = attached is not None or inline is not None
         context["policy_count"] = len(context["attached"]) + len(context["inline"])
         context["boundary"] = (
             ManagedPolicy.objects.filter(pk=role.permissions_boundary_id).first()
             if role.permissions_boundary_id
             else None
         )
+    elif tab == "tags":
+        context["tags"] = reads.attempt("tags", lambda: roles.list_role_tags(ctx, role_name=role.name))
     elif tab == "trust":
         context["trust_document"] = pretty(role.assume_role_policy)
         context["trusted"] = templates.trusted_entities(role.assume_role_policy)
