@@ -28,6 +28,7 @@ from identities.sections import Reads
 from identities.services import Tag
 from policies import services as policy_services
 from policies.documents import pretty
+from policies.models import ManagedPolicy
 
 USER_SORTS = {"name": "name", "path": "path", "created": "created_at", "groups": "group_count"}
 
@@ -152,36 +153,67 @@ PERMISSION_TILES = (
 )
 
 
+def _policy_choices(
+    request: HttpRequest, reads: Reads, section: str, query: str, policy_type: str, selected: list[str], limit: int = 25
+) -> list[ManagedPolicy]:
+    """A policy picker's rows, from the ListPolicies service (a notice under ``section`` when it is refused)."""
+    listed = reads.attempt(section, lambda: policy_services.list_policies(request.iam_ctx))
+    if listed is None:
+        return []
+    return queries.attachable_policies(request.iam_ctx.account_id, query, policy_type, selected, limit, base=listed)
+
+
 def _wizard_context(request: HttpRequest, draft: UserDraft, step: int, errors: dict[str, str]) -> dict:
-    account_id = request.iam_ctx.account_id
-    context = {"draft": draft, "step": step, "errors": errors, "nav": "users", "permission_tiles": PERMISSION_TILES}
+    """Step 2's lists come from ListGroups, ListPolicies and ListUsers, as AWS's wizard reads them: a list the
+    principal may not read shows a permission notice."""
+    ctx = request.iam_ctx
+    reads = Reads()
+    context = {
+        "draft": draft,
+        "step": step,
+        "errors": errors,
+        "nav": "users",
+        "permission_tiles": PERMISSION_TILES,
+        "denied": reads.denied,
+    }
     if step == 2:
-        context["groups"] = queries.groups_with_counts(account_id)
-        context["policy_query"] = request.POST.get("policy_query", "")
-        context["policy_type"] = request.POST.get("policy_type", "all")
-        context["policies"] = queries.attachable_policies(
-            account_id, context["policy_query"], context["policy_type"], draft.policies
-        )
-        context["boundary_query"] = request.POST.get("boundary_query", "")
-        context["boundary_policies"] = queries.attachable_policies(
-            account_id, context["boundary_query"], "all", [draft.boundary] if draft.boundary else [], 25
-        )
-        context["users"] = IamUser.objects.in_account(account_id).order_by("name")[:100]
+        if draft.permissions_option == "groups":
+            context["groups"] = reads.attempt("groups", lambda: list(services.list_groups(ctx))) or []
+        elif draft.permissions_option == "copy":
+            context["users"] = reads.attempt("users", lambda: list(services.list_users(ctx)[:100])) or []
+        else:
+            context["policy_query"] = request.POST.get("policy_query", "")
+            context["policy_type"] = request.POST.get("policy_type", "all")
+            context["policies"] = _policy_choices(
+                request, reads, "policies", context["policy_query"], context["policy_type"], draft.policies
+            )
+        if draft.permissions_option != "copy" and draft.use_boundary:
+            context["boundary_query"] = request.POST.get("boundary_query", "")
+            selected = [draft.boundary] if draft.boundary else []
+            context["boundary_policies"] = _policy_choices(
+                request, reads, "boundary", context["boundary_query"], "all", selected
+            )
     if step == 3:
-        context["summary"] = _permissions_summary(request, draft)
+        context["summary"] = _permissions_summary(request, draft, reads)
         context["tags_left"] = services.TAGS_PER_RESOURCE - len(draft.tags)
     return context
 
 
-def _permissions_summary(request: HttpRequest, draft: UserDraft) -> list[tuple[str, str, str]]:
-    """Review step rows: (name, type, used as)."""
-    from policies.models import ManagedPolicy
+def _permissions_summary(request: HttpRequest, draft: UserDraft, reads: Reads) -> list[tuple[str, str, str]]:
+    """Review step rows: (name, type, used as). Policy names and types come from ListPolicies; when that is
+    refused, a policy is shown by the name in its ARN."""
+    chosen = [*draft.policies, draft.boundary] if draft.permissions_option == "attach" else [draft.boundary]
+    listed = reads.attempt("summary", lambda: policy_services.list_policies(request.iam_ctx)) if any(chosen) else None
+    known = {p.arn: p for p in listed.filter(arn__in=[a for a in chosen if a])} if listed is not None else {}
 
-    visible = ManagedPolicy.objects.visible_to(request.iam_ctx.account_id)
+    def described(arn: str) -> tuple[str, str]:
+        policy = known.get(arn)
+        return (policy.name, policy.policy_type) if policy else (arn.rsplit("/", 1)[-1], "-")
+
     rows = []
     if draft.permissions_option == "attach":
-        for policy in visible.filter(arn__in=draft.policies).order_by("name"):
-            rows.append((policy.name, policy.policy_type, "Permissions policy"))
+        for name, kind in sorted(described(arn) for arn in draft.policies):
+            rows.append((name, kind, "Permissions policy"))
     elif draft.permissions_option == "groups":
         for name in draft.groups:
             rows.append((name, "Group", "Permissions group"))
@@ -190,8 +222,8 @@ def _permissions_summary(request: HttpRequest, draft: UserDraft) -> list[tuple[s
     if draft.console_access and draft.require_reset:
         rows.append(("IAMUserChangePassword", "AWS managed", "Permissions policy"))
     if draft.use_boundary and draft.boundary:
-        for policy in visible.filter(arn=draft.boundary):
-            rows.append((policy.name, policy.policy_type, "Permissions boundary"))
+        name, kind = described(draft.boundary)
+        rows.append((name, kind, "Permissions boundary"))
     return rows
 
 
@@ -470,7 +502,6 @@ def user_remove_from_group(request: HttpRequest, user_name: str) -> HttpResponse
 def user_add_permissions(request: HttpRequest, user_name: str) -> HttpResponse:
     """Add permissions: add to groups, or attach policies directly."""
     user = _user_or_404(request, user_name)
-    account_id = request.iam_ctx.account_id
     option = request.POST.get("permissions_option", request.GET.get("option", "groups"))
     option = option if option in ("groups", "attach") else "groups"
     selected_groups = request.POST.getlist("groups")
@@ -496,14 +527,20 @@ def user_add_permissions(request: HttpRequest, user_name: str) -> HttpResponse:
             return _back_to_user(request, user, "groups" if option == "groups" else "permissions")
     query = request.POST.get("policy_query", "")
     policy_type = request.POST.get("policy_type", "all")
+    reads = Reads()
     context = {
         "user": user,
         "option": option,
         "error": error,
         "nav": "users",
-        "groups": queries.groups_with_counts(account_id),
+        "groups": reads.attempt("groups", lambda: list(services.list_groups(request.iam_ctx))) or []
+        if option == "groups"
+        else [],
         "selected_groups": selected_groups,
-        "policies": queries.attachable_policies(account_id, query, policy_type, selected),
+        "policies": _policy_choices(request, reads, "policies", query, policy_type, selected)
+        if option != "groups"
+        else [],
+        "denied": reads.denied,
         "selected": selected,
         "policy_query": query,
         "policy_type": policy_type,
@@ -595,12 +632,14 @@ def user_boundary(request: HttpRequest, user_name: str) -> HttpResponse:
             messages.success(request, "Permissions boundary updated.")
             return _back_to_user(request, user, "permissions")
     query = request.POST.get("policy_query", "")
+    reads = Reads()
     context = {
         "user": user,
         "error": error,
         "nav": "users",
         "policy_query": query,
-        "policies": queries.attachable_policies(request.iam_ctx.account_id, query, "all", [], 50),
+        "policies": _policy_choices(request, reads, "policies", query, "all", [], 50),
+        "denied": reads.denied,
     }
     template = pick_partial(request, "identities/user_boundary.html", {"policy-picker"})
     return render(request, template, context, status=_error_status(request, 400) if error else 200)

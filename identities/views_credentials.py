@@ -166,18 +166,25 @@ def _sections(request: HttpRequest, target: Target) -> dict[str, Any]:
     try:
         keys = credentials.list_access_keys(ctx, user_name=target.user_name)
     except IamError as exc:
-        data["keys"], data["keys_error"] = None, exc.message
+        data["keys"], data["keys_error"], data["keys_action"] = None, exc.message, _denied_action(exc)
     else:
         data["keys"] = _key_rows(keys, target.user)
         data["can_create_key"] = len(keys) < credentials.ACCESS_KEYS_PER_USER
     try:
         devices = credentials.list_mfa_devices(ctx, user_name=target.user_name)
     except IamError as exc:
-        data["mfa"], data["mfa_error"] = None, exc.message
+        data["mfa"], data["mfa_error"], data["mfa_action"] = None, exc.message, _denied_action(exc)
     else:
         data["mfa"] = devices
         data["can_assign_mfa"] = len(devices) < credentials.MFA_DEVICES_PER_USER
     return {"credentials": data}
+
+
+def _denied_action(exc: IamError) -> str:
+    from core.errors import AccessDenied
+    from identities.sections import action_of
+
+    return action_of(exc) if isinstance(exc, AccessDenied) else ""
 
 
 def credentials_context(request: HttpRequest, user: IamUser) -> dict[str, Any]:
