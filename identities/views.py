@@ -915,17 +915,14 @@ def group_detail(request: HttpRequest, group_name: str) -> HttpResponse:
 
 
 def _render_group_detail(request: HttpRequest, group: Group, tab: str, status: int = 200) -> HttpResponse:
-    from policies.models import GroupPolicyAttachment
-
+    """Members come with GetGroup; the Permissions tab reads ListAttachedGroupPolicies and ListGroupPolicies, and
+    the pickers ListUsers and ListPolicies, each a notice when the principal may not read it."""
     tab = tab if tab in GROUP_TABS else "users"
+    ctx = request.iam_ctx
+    reads = Reads()
     data = request.POST if request.method == "POST" else request.GET
     query, policy_type = data.get("policy_query", ""), data.get("policy_type", "all")
     selected = data.getlist("policies")
-    attached = [
-        link.policy
-        for link in GroupPolicyAttachment.objects.filter(group=group).select_related("policy").order_by("policy__name")
-    ]
-    inline = list(group.inline_policies.order_by("name"))
     context = {
         "group": group,
         "tab": tab,
@@ -933,24 +930,31 @@ def _render_group_detail(request: HttpRequest, group: Group, tab: str, status: i
         "tab_labels": GROUP_TAB_LABELS,
         "group_url": quote(group.name),
         "members": queries.members_of(group),
-        "attached": attached,
-        "inline": inline,
-        "policy_count": len(attached) + len(inline),
+        "policy_count": None,
         "starter_policy": STARTER_POLICY,
         "picker_open": bool(query or selected),
         "policy_query": query,
         "policy_type": policy_type,
         "selected": selected,
+        "denied": reads.denied,
     }
     if tab == "users":
+        listed = reads.attempt("users", lambda: services.list_users(ctx))
         context["non_members"] = (
-            IamUser.objects.in_account(group.account_id).exclude(memberships__group=group).order_by("name")[:200]
+            listed.exclude(memberships__group=group).order_by("name")[:200] if listed is not None else []
         )
     elif tab == "permissions":
-        attached_arns = [p.arn for p in attached]
+        attached = reads.attempt(
+            "permissions", lambda: policy_services.list_attached_group_policies(ctx, group_name=group.name)
+        )
+        inline = reads.attempt("permissions", lambda: policy_services.list_group_policies(ctx, group_name=group.name))
+        context["attached"], context["inline"] = attached or [], inline or []
+        context["policies_listed"] = attached is not None or inline is not None
+        context["policy_count"] = len(context["attached"]) + len(context["inline"])
+        attached_arns = {p.arn for p in context["attached"]}
         context["policies"] = [
             p
-            for p in queries.attachable_policies(group.account_id, query, policy_type, selected)
+            for p in _policy_choices(request, reads, "policies", query, policy_type, selected)
             if p.arn not in attached_arns
         ]
     elif tab == "effective":

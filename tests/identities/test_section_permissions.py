@@ -186,3 +186,27 @@ def test_create_user_wizard_lists_what_the_principal_may_list(root_ctx, target):
     assert "secret-team" in plain(groups) and notices(groups) == []
     assert "ReadOnlyAccess" in plain(policies) and notices(policies) == []
     assert "ReadOnlyAccess" in plain(boundary) and notices(boundary) == []
+
+
+@pytest.mark.parametrize(
+    ("tab", "actions"),
+    [
+        ("permissions", ["iam:ListAttachedGroupPolicies", "iam:ListGroupPolicies", "iam:ListPolicies"]),
+        ("users", ["iam:ListUsers"]),
+    ],
+)
+def test_get_group_only_sees_members_and_a_notice_on_each_section(root_ctx, target, tab, actions):
+    policy_services.put_group_policy(
+        root_ctx, group_name="secret-team", policy_name="secret-inline", policy_document=DOC
+    )
+    services.create_user(root_ctx, user_name="outsider")
+    client = persona(root_ctx, "viewer", "iam:GetGroup")
+
+    response = client.get(f"/iam/groups/secret-team?tab={tab}")
+
+    assert response.status_code == 200
+    text = plain(response)
+    assert "Users (1)" in text and (tab != "users" or "target" in text)  # the members, from GetGroup
+    assert {f"You don't have permission to {a}" for a in actions} <= set(notices(response)), notices(response)
+    for secret in ("secret-inline", "ReadOnlyAccess", "outsider"):
+        assert secret not in text, (tab, secret)
