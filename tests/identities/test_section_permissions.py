@@ -210,3 +210,20 @@ def test_get_group_only_sees_members_and_a_notice_on_each_section(root_ctx, targ
     assert {f"You don't have permission to {a}" for a in actions} <= set(notices(response)), notices(response)
     for secret in ("secret-inline", "ReadOnlyAccess", "outsider"):
         assert secret not in text, (tab, secret)
+
+
+def test_create_role_wizard_and_attach_picker_list_through_list_policies(root_ctx, managed_policies):
+    roles.create_role(root_ctx, role_name="app", assume_role_policy_document=TRUST)
+    client = persona(root_ctx, "builder", "iam:CreateRole", "iam:GetRole", "iam:AttachRolePolicy")
+    step1 = {"step": "1", "action": "next", "entity_type": "service", "service": "ec2", "use_case": "ec2"}
+
+    step2 = client.post("/iam/roles/create", step1)
+    attach = client.get("/iam/roles/app/attach_policies")
+
+    for response in (step2, attach):
+        assert response.status_code == 200
+        assert "You don't have permission to iam:ListPolicies" in notices(response)
+        assert "ReadOnlyAccess" not in plain(response)
+    assert (
+        AuditEvent.objects.filter(event_name="ListPolicies", username="builder", error_code="AccessDenied").count() == 2
+    )
