@@ -62,14 +62,21 @@ def groups_with_counts(account_id: str) -> list[Group]:
 
 
 def attachable_policies(
-    account_id: str, query: str, policy_type: str, selected: list[str], limit: int = 25
+    account_id: str,
+    query: str,
+    policy_type: str,
+    selected: list[str],
+    limit: int = 25,
+    *,
+    base: models.QuerySet[ManagedPolicy] | None = None,
 ) -> list[ManagedPolicy]:
     """The policy picker of the wizards: selected policies first, then up to ``limit`` matches (2 queries).
 
-    Matches are ranked: exact name, then names starting with the query, then the rest; customer managed policies
-    come first within each rank, as the console lists them.
+    ``base``: the policies to pick from, as the ListPolicies service answered (default: every policy the account
+    sees). Matches are ranked: exact name, then names starting with the query, then the rest; customer managed
+    policies come first within each rank, as the console lists them.
     """
-    base = ManagedPolicy.objects.visible_to(account_id)
+    base = ManagedPolicy.objects.visible_to(account_id) if base is None else base.order_by()
     selected = [arn for arn in selected if arn][:100]
     chosen = list(base.filter(arn__in=selected).order_by("name")) if selected else []
     matches = base.exclude(arn__in=selected)

@@ -121,6 +121,13 @@ def get_role(ctx: CallContext, *, role_name: str) -> Role:
         return find_role(ctx.account_id, role_name)
 
 
+def list_role_tags(ctx: CallContext, *, role_name: str) -> list[dict[str, str]]:
+    """ListRoleTags: decided under its own action (a principal may read a role's tags and not the role)."""
+    with iam_call(ctx, "iam:ListRoleTags", _role_arn(ctx, role_name), {"roleName": role_name}):
+        check_input("iam", "ListRoleTags", RoleName=role_name)
+        return list(find_role(ctx.account_id, role_name).tags)
+
+
 def list_roles(ctx: CallContext, *, path_prefix: str = "/") -> QuerySet[Role]:
     with iam_call(
         ctx,
@@ -155,6 +162,21 @@ def update_role(
         if max_session_duration is not None:
             role.max_session_duration = max_session_duration
         role.save(update_fields=["description", "max_session_duration"])
+        return role
+
+
+def update_role_description(ctx: CallContext, *, role_name: str, description: str) -> Role:
+    """UpdateRoleDescription: the older action, authorized and recorded under its own name (not UpdateRole)."""
+    with iam_call(
+        ctx,
+        "iam:UpdateRoleDescription",
+        _role_arn(ctx, role_name),
+        {"roleName": role_name, "description": description},
+    ):
+        check_input("iam", "UpdateRoleDescription", RoleName=role_name, Description=description)
+        role = find_role(ctx.account_id, role_name)
+        role.description = description
+        role.save(update_fields=["description"])
         return role
 
 
@@ -238,6 +260,23 @@ def find_instance_profile(account_id: str, name: str) -> InstanceProfile:
     return profile
 
 
+def get_instance_profile(ctx: CallContext, *, instance_profile_name: str) -> InstanceProfile:
+    with iam_call(
+        ctx,
+        "iam:GetInstanceProfile",
+        _instance_profile_arn(ctx, instance_profile_name),
+        {"instanceProfileName": instance_profile_name},
+    ):
+        check_input("iam", "GetInstanceProfile", InstanceProfileName=instance_profile_name)
+        return find_instance_profile(ctx.account_id, instance_profile_name)
+
+
+def _instance_profile_arn(ctx: CallContext, name: str) -> str:
+    """The ARN a call about instance profile ``name`` is authorized against (with its real path when it exists)."""
+    profile = InstanceProfile.objects.in_account(ctx.account_id).named(name).only("arn").first()
+    return profile.arn if profile else arns.instance_profile(ctx.account_id, "/", name)
+
+
 def create_instance_profile(ctx: CallContext, *, instance_profile_name: str, path: str = "/") -> InstanceProfile:
     arn = arns.instance_profile(ctx.account_id, path or "/", instance_profile_name)
     with iam_call(ctx, "iam:CreateInstanceProfile", arn, {"instanceProfileName": instance_profile_name}) as call:
@@ -256,7 +295,7 @@ def create_instance_profile(ctx: CallContext, *, instance_profile_name: str, pat
 
 
 def add_role_to_instance_profile(ctx: CallContext, *, instance_profile_name: str, role_name: str) -> None:
-    profile_arn = arns.instance_profile(ctx.account_id, "/", instance_profile_name)
+    profile_arn = _instance_profile_arn(ctx, instance_profile_name)
     with iam_call(
         ctx,
         "iam:AddRoleToInstanceProfile",
@@ -271,7 +310,7 @@ def add_role_to_instance_profile(ctx: CallContext, *, instance_profile_name: str
 
 
 def remove_role_from_instance_profile(ctx: CallContext, *, instance_profile_name: str, role_name: str) -> None:
-    profile_arn = arns.instance_profile(ctx.account_id, "/", instance_profile_name)
+    profile_arn = _instance_profile_arn(ctx, instance_profile_name)
     with iam_call(
         ctx,
         "iam:RemoveRoleFromInstanceProfile",
@@ -286,7 +325,7 @@ def remove_role_from_instance_profile(ctx: CallContext, *, instance_profile_name
 
 
 def delete_instance_profile(ctx: CallContext, *, instance_profile_name: str) -> None:
-    profile_arn = arns.instance_profile(ctx.account_id, "/", instance_profile_name)
+    profile_arn = _instance_profile_arn(ctx, instance_profile_name)
     with iam_call(ctx, "iam:DeleteInstanceProfile", profile_arn, {"instanceProfileName": instance_profile_name}):
         profile = find_instance_profile(ctx.account_id, instance_profile_name)
         if profile.roles.exists():

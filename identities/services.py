@@ -14,10 +14,17 @@ from django.db.models.functions import Coalesce
 from core import arns, clock, ids
 from core.calls import Call, iam_call
 from core.context import CallContext
-from core.errors import DeleteConflict, EntityAlreadyExists, InvalidInput, LimitExceeded, NoSuchEntity
+from core.errors import (
+    DeleteConflict,
+    EntityAlreadyExists,
+    InvalidInput,
+    LimitExceeded,
+    NoSuchEntity,
+    ValidationError,
+)
 from core.passwords import hash_password
 from core.validation import check_input
-from identities.models import Group, GroupMembership, IamUser, LoginProfile
+from identities.models import Account, Group, GroupMembership, IamUser, LoginProfile
 from identities.passwords import remember_password
 from policies.models import ManagedPolicy
 
@@ -237,6 +244,22 @@ def get_user(ctx: CallContext, *, user_name: str) -> IamUser:
         return user
 
 
+def get_root_user(ctx: CallContext) -> Account:
+    """GetUser with no UserName by a caller that is not an IAM user: root describes itself (its account row gives
+    the creation date); any other caller must name a user, as AWS answers. Authorized and recorded either way."""
+    with iam_call(ctx, "iam:GetUser", ctx.principal.arn, {}):
+        if not ctx.principal.is_root:
+            raise ValidationError("Must specify userName when calling with non-User credentials")
+        return Account.objects.get(pk=ctx.account_id)
+
+
+def list_user_tags(ctx: CallContext, *, user_name: str) -> list[dict[str, str]]:
+    """ListUserTags: decided under its own action (a principal may read a user's tags and not the user)."""
+    with iam_call(ctx, "iam:ListUserTags", _user_arn(ctx, user_name), {"userName": user_name}):
+        check_input("iam", "ListUserTags", UserName=user_name)
+        return list(find_user(ctx.account_id, user_name).tags)
+
+
 def list_users(ctx: CallContext, *, path_prefix: str = "/") -> QuerySet[IamUser]:
     """Users with what the list page shows, in a constant number of queries."""
     with iam_call(
@@ -396,9 +419,12 @@ def update_user(
         user = find_user(ctx.account_id, user_name)
         name = new_user_name or user.name
         call.on_conflict = EntityAlreadyExists(f"User with name {name} already exists.")
-        if new_user_name and new_user_name.lower() != user.name.lower():
-            if IamUser.objects.in_account(ctx.account_id).named(new_user_name).exists():
-                raise call.on_conflict
+        if (
+            new_user_name
+            and new_user_name.lower() != user.name.lower()
+            and IamUser.objects.in_account(ctx.account_id).named(new_user_name).exists()
+        ):
+            raise call.on_conflict
         user.name, user.path = name, new_path or user.path
         user.arn = arns.user(ctx.account_id, user.path, user.name)
         user.save(update_fields=["name", "path", "arn"])
@@ -453,16 +479,36 @@ def delete_user_permissions_boundary(ctx: CallContext, *, user_name: str) -> Non
 # ---- login profiles -----------------------------------------------------------------------------------------
 
 
+def _own_user_name(ctx: CallContext, user_name: str | None) -> str | None:
+    """Login-profile calls without UserName are about the caller, when the caller is an IAM user (AWS: "If no user
+    name is included, it defaults to the principal making the request")."""
+    if user_name is None and ctx.principal.type == "IAMUser":
+        return ctx.principal.name
+    return user_name
+
+
+def _login_profile_arn(ctx: CallContext, user_name: str | None) -> str:
+    return _user_arn(ctx, user_name) if user_name is not None else ctx.principal.arn
+
+
+def _require_user_name(user_name: str | None) -> str:
+    if user_name is None:  # root (outside an AssumeRoot session) or a role session
+        raise ValidationError("Must specify userName when calling with non-User credentials")
+    return user_name
+
+
 def create_login_profile(
-    ctx: CallContext, *, user_name: str, password: str, password_reset_required: bool = False
+    ctx: CallContext, *, user_name: str | None, password: str, password_reset_required: bool = False
 ) -> LoginProfile:
+    user_name = _own_user_name(ctx, user_name)
     # requestParameters never carry the password (reference §5.1).
     with iam_call(
         ctx,
         "iam:CreateLoginProfile",
-        _user_arn(ctx, user_name),
+        _login_profile_arn(ctx, user_name),
         {"userName": user_name, "passwordResetRequired": password_reset_required},
     ):
+        user_name = _require_user_name(user_name)
         check_input("iam", "CreateLoginProfile", UserName=user_name, Password=password)
         user = find_user(ctx.account_id, user_name)
         if LoginProfile.objects.filter(user=user).exists():
@@ -508,18 +554,20 @@ def update_login_profile(
         profile.save()
 
 
-def get_login_profile(ctx: CallContext, *, user_name: str) -> LoginProfile:
-    with iam_call(ctx, "iam:GetLoginProfile", _user_arn(ctx, user_name), {"userName": user_name}):
-        user = find_user(ctx.account_id, user_name)
+def get_login_profile(ctx: CallContext, *, user_name: str | None) -> LoginProfile:
+    user_name = _own_user_name(ctx, user_name)
+    with iam_call(ctx, "iam:GetLoginProfile", _login_profile_arn(ctx, user_name), {"userName": user_name}):
+        user = find_user(ctx.account_id, _require_user_name(user_name))
         profile = LoginProfile.objects.filter(user=user).first()
         if profile is None:
             raise NoSuchEntity(f"Login Profile for User {user.name} cannot be found.")
         return profile
 
 
-def delete_login_profile(ctx: CallContext, *, user_name: str) -> None:
-    with iam_call(ctx, "iam:DeleteLoginProfile", _user_arn(ctx, user_name), {"userName": user_name}):
-        user = find_user(ctx.account_id, user_name)
+def delete_login_profile(ctx: CallContext, *, user_name: str | None) -> None:
+    user_name = _own_user_name(ctx, user_name)
+    with iam_call(ctx, "iam:DeleteLoginProfile", _login_profile_arn(ctx, user_name), {"userName": user_name}):
+        user = find_user(ctx.account_id, _require_user_name(user_name))
         deleted, _ = LoginProfile.objects.filter(user=user).delete()
         if not deleted:
             raise NoSuchEntity(f"Login Profile for User {user.name} cannot be found.")

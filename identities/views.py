@@ -24,9 +24,11 @@ from identities import queries, services
 from identities.forms import UserDraft
 from identities.models import Group, IamUser, LoginProfile
 from identities.passwords import check_password_policy, generate_password
+from identities.sections import Reads
 from identities.services import Tag
 from policies import services as policy_services
 from policies.documents import pretty
+from policies.models import ManagedPolicy
 
 USER_SORTS = {"name": "name", "path": "path", "created": "created_at", "groups": "group_count"}
 
@@ -151,37 +153,68 @@ PERMISSION_TILES = (
 )
 
 
+def _policy_choices(
+    request: HttpRequest, reads: Reads, section: str, query: str, policy_type: str, selected: list[str], limit: int = 25
+) -> list[ManagedPolicy]:
+    """A policy picker's rows, from the ListPolicies service (a notice under ``section`` when it is refused)."""
+    listed = reads.attempt(section, lambda: policy_services.list_policies(request.iam_ctx))
+    if listed is None:
+        return []
+    return queries.attachable_policies(request.iam_ctx.account_id, query, policy_type, selected, limit, base=listed)
+
+
 def _wizard_context(request: HttpRequest, draft: UserDraft, step: int, errors: dict[str, str]) -> dict:
-    account_id = request.iam_ctx.account_id
-    context = {"draft": draft, "step": step, "errors": errors, "nav": "users", "permission_tiles": PERMISSION_TILES}
+    """Step 2's lists come from ListGroups, ListPolicies and ListUsers, as AWS's wizard reads them: a list the
+    principal may not read shows a permission notice."""
+    ctx = request.iam_ctx
+    reads = Reads()
+    context = {
+        "draft": draft,
+        "step": step,
+        "errors": errors,
+        "nav": "users",
+        "permission_tiles": PERMISSION_TILES,
+        "denied": reads.denied,
+    }
     # The policy filter outlives Next/Previous (hidden inputs carry it): back on step 2, the table is as it was left.
     context["policy_query"] = request.POST.get("policy_query", "")
     context["policy_type"] = request.POST.get("policy_type", "all")
     if step == 2:
-        context["groups"] = queries.groups_with_counts(account_id)
-        context["policies"] = queries.attachable_policies(
-            account_id, context["policy_query"], context["policy_type"], draft.policies
-        )
-        context["boundary_query"] = request.POST.get("boundary_query", "")
-        context["boundary_policies"] = queries.attachable_policies(
-            account_id, context["boundary_query"], "all", [draft.boundary] if draft.boundary else [], 25
-        )
-        context["users"] = IamUser.objects.in_account(account_id).order_by("name")[:100]
+        if draft.permissions_option == "groups":
+            context["groups"] = reads.attempt("groups", lambda: list(services.list_groups(ctx))) or []
+        elif draft.permissions_option == "copy":
+            context["users"] = reads.attempt("users", lambda: list(services.list_users(ctx)[:100])) or []
+        else:
+            context["policies"] = _policy_choices(
+                request, reads, "policies", context["policy_query"], context["policy_type"], draft.policies
+            )
+        if draft.permissions_option != "copy" and draft.use_boundary:
+            context["boundary_query"] = request.POST.get("boundary_query", "")
+            selected = [draft.boundary] if draft.boundary else []
+            context["boundary_policies"] = _policy_choices(
+                request, reads, "boundary", context["boundary_query"], "all", selected
+            )
     if step == 3:
-        context["summary"] = _permissions_summary(request, draft)
+        context["summary"] = _permissions_summary(request, draft, reads)
         context["tags_left"] = services.TAGS_PER_RESOURCE - len(draft.tags)
     return context
 
 
-def _permissions_summary(request: HttpRequest, draft: UserDraft) -> list[tuple[str, str, str]]:
-    """Review step rows: (name, type, used as)."""
-    from policies.models import ManagedPolicy
+def _permissions_summary(request: HttpRequest, draft: UserDraft, reads: Reads) -> list[tuple[str, str, str]]:
+    """Review step rows: (name, type, used as). Policy names and types come from ListPolicies; when that is
+    refused, a policy is shown by the name in its ARN."""
+    chosen = [*draft.policies, draft.boundary] if draft.permissions_option == "attach" else [draft.boundary]
+    listed = reads.attempt("summary", lambda: policy_services.list_policies(request.iam_ctx)) if any(chosen) else None
+    known = {p.arn: p for p in listed.filter(arn__in=[a for a in chosen if a])} if listed is not None else {}
 
-    visible = ManagedPolicy.objects.visible_to(request.iam_ctx.account_id)
+    def described(arn: str) -> tuple[str, str]:
+        policy = known.get(arn)
+        return (policy.name, policy.policy_type) if policy else (arn.rsplit("/", 1)[-1], "-")
+
     rows = []
     if draft.permissions_option == "attach":
-        for policy in visible.filter(arn__in=draft.policies).order_by("name"):
-            rows.append((policy.name, policy.policy_type, "Permissions policy"))
+        for name, kind in sorted(described(arn) for arn in draft.policies):
+            rows.append((name, kind, "Permissions policy"))
     elif draft.permissions_option == "groups":
         for name in draft.groups:
             rows.append((name, "Group", "Permissions group"))
@@ -190,8 +223,8 @@ def _permissions_summary(request: HttpRequest, draft: UserDraft) -> list[tuple[s
     if draft.console_access and draft.require_reset:
         rows.append(("IAMUserChangePassword", "AWS managed", "Permissions policy"))
     if draft.use_boundary and draft.boundary:
-        for policy in visible.filter(arn=draft.boundary):
-            rows.append((policy.name, policy.policy_type, "Permissions boundary"))
+        name, kind = described(draft.boundary)
+        rows.append((name, kind, "Permissions boundary"))
     return rows
 
 
@@ -309,18 +342,35 @@ def user_detail(request: HttpRequest, user_name: str) -> HttpResponse:
 
 
 def _render_user_detail(request: HttpRequest, user: IamUser, tab: str, status: int = 200) -> HttpResponse:
+    """The summary comes from GetUser; each tab reads through its own List*/Get* services (authorized and recorded
+    under their own actions, as AWS's console calls them), and a section the principal may not read shows a notice."""
     tab = tab if tab in USER_TABS else "permissions"
-    context = {
+    ctx = request.iam_ctx
+    reads = Reads()
+    context: dict[str, Any] = {
         "user": user,
         "tab": tab,
         "nav": "users",
         "tab_labels": USER_TAB_LABELS,
-        "login_profile": LoginProfile.objects.filter(user=user).first(),
+        "login_profile": reads.attempt("login_profile", lambda: _login_profile(request, user)),
+        "denied": reads.denied,
     }
     if tab == "permissions":
-        context["permissions"] = queries.user_permissions(user)
+        context["permissions"] = _user_permissions(request, user, reads)
     elif tab == "groups":
-        context["groups"] = queries.user_groups(user)
+        groups = reads.attempt("groups", lambda: services.list_groups_for_user(ctx, user_name=user.name))
+        context["groups"] = [
+            (
+                group,
+                reads.attempt(
+                    "groups", lambda g=group: policy_services.list_attached_group_policies(ctx, group_name=g.name)
+                ),
+            )
+            for group in groups or ()
+        ]
+        context["groups_listed"] = groups is not None
+    elif tab == "tags":
+        context["tags"] = reads.attempt("tags", lambda: services.list_user_tags(ctx, user_name=user.name))
     elif tab == "last_accessed":
         from audit.last_accessed import get_service_last_accessed
 
@@ -337,6 +387,45 @@ def _render_user_detail(request: HttpRequest, user: IamUser, tab: str, status: i
         context.update(credentials_context(request, user))
     template = pick_partial(request, "identities/user_detail.html", {"user-tab"})
     return render(request, template, context, status=status)
+
+
+def _login_profile(request: HttpRequest, user: IamUser) -> LoginProfile | None:
+    """GetLoginProfile: the user's console password, or None when there is none."""
+    try:
+        return services.get_login_profile(request.iam_ctx, user_name=user.name)
+    except NoSuchEntity:
+        return None
+
+
+def _user_permissions(request: HttpRequest, user: IamUser, reads: Reads) -> list[queries.PermissionRow] | None:
+    """The Permissions tab's rows, read as AWS's console reads them: ListAttachedUserPolicies, ListUserPolicies,
+    ListGroupsForUser, then each group's ListAttachedGroupPolicies and ListGroupPolicies. None when nothing could
+    be read; otherwise what could be, with a notice for each refused read."""
+    ctx = request.iam_ctx
+    attached = reads.attempt(
+        "permissions", lambda: policy_services.list_attached_user_policies(ctx, user_name=user.name)
+    )
+    inline = reads.attempt("permissions", lambda: policy_services.list_user_policies(ctx, user_name=user.name))
+    groups = reads.attempt("permissions", lambda: services.list_groups_for_user(ctx, user_name=user.name))
+    rows = [queries.PermissionRow(p.name, p.policy_type, "Directly", p.arn, True) for p in attached or ()]
+    rows += [queries.PermissionRow(p.name, "Customer inline", "Directly", None, True) for p in inline or ()]
+    for group in groups or ():
+        via = f"Group {group.name}"
+        for policy in (
+            reads.attempt(
+                "permissions", lambda g=group: policy_services.list_attached_group_policies(ctx, group_name=g.name)
+            )
+            or ()
+        ):
+            rows.append(queries.PermissionRow(policy.name, policy.policy_type, via, policy.arn, False))
+        for policy in (
+            reads.attempt("permissions", lambda g=group: policy_services.list_group_policies(ctx, group_name=g.name))
+            or ()
+        ):
+            rows.append(queries.PermissionRow(policy.name, "Customer inline", via, None, False))
+    if attached is None and inline is None and groups is None:
+        return None
+    return sorted(rows, key=lambda r: (r.name.lower(), r.attached_via))
 
 
 @console_page
@@ -440,7 +529,6 @@ def user_remove_from_group(request: HttpRequest, user_name: str) -> HttpResponse
 def user_add_permissions(request: HttpRequest, user_name: str) -> HttpResponse:
     """Add permissions: add to groups, or attach policies directly."""
     user = _user_or_404(request, user_name)
-    account_id = request.iam_ctx.account_id
     option = request.POST.get("permissions_option", request.GET.get("option", "groups"))
     option = option if option in ("groups", "attach") else "groups"
     selected_groups = request.POST.getlist("groups")
@@ -466,14 +554,20 @@ def user_add_permissions(request: HttpRequest, user_name: str) -> HttpResponse:
             return _back_to_user(request, user, "groups" if option == "groups" else "permissions")
     query = request.POST.get("policy_query", "")
     policy_type = request.POST.get("policy_type", "all")
+    reads = Reads()
     context = {
         "user": user,
         "option": option,
         "error": error,
         "nav": "users",
-        "groups": queries.groups_with_counts(account_id),
+        "groups": reads.attempt("groups", lambda: list(services.list_groups(request.iam_ctx))) or []
+        if option == "groups"
+        else [],
         "selected_groups": selected_groups,
-        "policies": queries.attachable_policies(account_id, query, policy_type, selected),
+        "policies": _policy_choices(request, reads, "policies", query, policy_type, selected)
+        if option != "groups"
+        else [],
+        "denied": reads.denied,
         "selected": selected,
         "policy_query": query,
         "policy_type": policy_type,
@@ -565,12 +659,14 @@ def user_boundary(request: HttpRequest, user_name: str) -> HttpResponse:
             messages.success(request, "Permissions boundary updated.")
             return _back_to_user(request, user, "permissions")
     query = request.POST.get("policy_query", "")
+    reads = Reads()
     context = {
         "user": user,
         "error": error,
         "nav": "users",
         "policy_query": query,
-        "policies": queries.attachable_policies(request.iam_ctx.account_id, query, "all", [], 50),
+        "policies": _policy_choices(request, reads, "policies", query, "all", [], 50),
+        "denied": reads.denied,
     }
     template = pick_partial(request, "identities/user_boundary.html", {"policy-picker"})
     return render(request, template, context, status=_error_status(request, 400) if error else 200)
@@ -846,17 +942,14 @@ def group_detail(request: HttpRequest, group_name: str) -> HttpResponse:
 
 
 def _render_group_detail(request: HttpRequest, group: Group, tab: str, status: int = 200) -> HttpResponse:
-    from policies.models import GroupPolicyAttachment
-
+    """Members come with GetGroup; the Permissions tab reads ListAttachedGroupPolicies and ListGroupPolicies, and
+    the pickers ListUsers and ListPolicies, each a notice when the principal may not read it."""
     tab = tab if tab in GROUP_TABS else "users"
+    ctx = request.iam_ctx
+    reads = Reads()
     data = request.POST if request.method == "POST" else request.GET
     query, policy_type = data.get("policy_query", ""), data.get("policy_type", "all")
     selected = data.getlist("policies")
-    attached = [
-        link.policy
-        for link in GroupPolicyAttachment.objects.filter(group=group).select_related("policy").order_by("policy__name")
-    ]
-    inline = list(group.inline_policies.order_by("name"))
     context = {
         "group": group,
         "tab": tab,
@@ -864,24 +957,31 @@ def _render_group_detail(request: HttpRequest, group: Group, tab: str, status: i
         "tab_labels": GROUP_TAB_LABELS,
         "group_url": quote(group.name),
         "members": queries.members_of(group),
-        "attached": attached,
-        "inline": inline,
-        "policy_count": len(attached) + len(inline),
+        "policy_count": None,
         "starter_policy": STARTER_POLICY,
         "picker_open": bool(query or selected),
         "policy_query": query,
         "policy_type": policy_type,
         "selected": selected,
+        "denied": reads.denied,
     }
     if tab == "users":
+        listed = reads.attempt("users", lambda: services.list_users(ctx))
         context["non_members"] = (
-            IamUser.objects.in_account(group.account_id).exclude(memberships__group=group).order_by("name")[:200]
+            listed.exclude(memberships__group=group).order_by("name")[:200] if listed is not None else []
         )
     elif tab == "permissions":
-        attached_arns = [p.arn for p in attached]
+        attached = reads.attempt(
+            "permissions", lambda: policy_services.list_attached_group_policies(ctx, group_name=group.name)
+        )
+        inline = reads.attempt("permissions", lambda: policy_services.list_group_policies(ctx, group_name=group.name))
+        context["attached"], context["inline"] = attached or [], inline or []
+        context["policies_listed"] = attached is not None or inline is not None
+        context["policy_count"] = len(context["attached"]) + len(context["inline"])
+        attached_arns = {p.arn for p in context["attached"]}
         context["policies"] = [
             p
-            for p in queries.attachable_policies(group.account_id, query, policy_type, selected)
+            for p in _policy_choices(request, reads, "policies", query, policy_type, selected)
             if p.arn not in attached_arns
         ]
     elif tab == "effective":

@@ -9,6 +9,7 @@ the access key's on the Retrieve access keys page, the MFA seed on the Assign MF
 from __future__ import annotations
 
 import base64
+import contextlib
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -166,18 +167,25 @@ def _sections(request: HttpRequest, target: Target) -> dict[str, Any]:
     try:
         keys = credentials.list_access_keys(ctx, user_name=target.user_name)
     except IamError as exc:
-        data["keys"], data["keys_error"] = None, exc.message
+        data["keys"], data["keys_error"], data["keys_action"] = None, exc.message, _denied_action(exc)
     else:
         data["keys"] = _key_rows(keys, target.user)
         data["can_create_key"] = len(keys) < credentials.ACCESS_KEYS_PER_USER
     try:
         devices = credentials.list_mfa_devices(ctx, user_name=target.user_name)
     except IamError as exc:
-        data["mfa"], data["mfa_error"] = None, exc.message
+        data["mfa"], data["mfa_error"], data["mfa_action"] = None, exc.message, _denied_action(exc)
     else:
         data["mfa"] = devices
         data["can_assign_mfa"] = len(devices) < credentials.MFA_DEVICES_PER_USER
     return {"credentials": data}
+
+
+def _denied_action(exc: IamError) -> str:
+    from core.errors import AccessDenied
+    from identities.sections import action_of
+
+    return action_of(exc) if isinstance(exc, AccessDenied) else ""
 
 
 def credentials_context(request: HttpRequest, user: IamUser) -> dict[str, Any]:
@@ -386,10 +394,9 @@ def _drop_description(request: HttpRequest, target: Target, access_key_id: str) 
     """Remove the key's description tag, as the console does; without iam:UntagUser the tag stays behind."""
     if target.user is None or not any(t["Key"] == access_key_id for t in target.user.tags):
         return
-    try:
+    # A refusal is in the event history; the key itself is gone.
+    with contextlib.suppress(IamError):
         services.untag_user(request.iam_ctx, user_name=target.user.name, tag_keys=[access_key_id])
-    except IamError:
-        pass  # the denial is in the event history; the key itself is gone
 
 
 # ---- Assign MFA device -------------------------------------------------------------------------------------------
@@ -408,10 +415,8 @@ def _discard_pending(request: HttpRequest) -> None:
         .filter(serial_number=serial, enabled_at__isnull=True)
         .exists()
     ):
-        try:
+        with contextlib.suppress(IamError):
             credentials.delete_virtual_mfa_device(request.iam_ctx, serial_number=serial)
-        except IamError:
-            pass
 
 
 @console_page

@@ -20,12 +20,13 @@ from console.tables import paginate
 from core.calls import batch
 from core.errors import IamError, InvalidInput, NoSuchEntity
 from core.validation import check_input
-from identities import providers, queries, roles
+from identities import providers, roles
 from identities import role_templates as templates
 from identities.models import Role
 from identities.providers import is_service_linked
+from identities.sections import Reads
 from identities.services import TAGS_PER_RESOURCE, Tag
-from identities.views import STARTER_POLICY, _error_status, console_page
+from identities.views import STARTER_POLICY, _error_status, _policy_choices, console_page
 from policies import services as policy_services
 from policies.documents import pretty
 from policies.engine import validate_policy
@@ -342,7 +343,9 @@ def _first_error_step(errors: dict[str, str]) -> int:
 
 def _wizard_context(request: HttpRequest, draft: RoleDraft, step: int, errors: dict[str, str]) -> dict:
     account_id = request.iam_ctx.account_id
+    reads = Reads()  # step 2's pickers list through ListPolicies: a notice when it is refused
     context: dict = {
+        "denied": reads.denied,
         "draft": draft,
         "step": step,
         "errors": errors,
@@ -361,13 +364,15 @@ def _wizard_context(request: HttpRequest, draft: RoleDraft, step: int, errors: d
         data = request.POST
         context["policy_query"] = data.get("policy_query", "")
         context["policy_type"] = data.get("policy_type", "all")
-        context["policies"] = queries.attachable_policies(
-            account_id, context["policy_query"], context["policy_type"], draft.policies
+        context["policies"] = _policy_choices(
+            request, reads, "policies", context["policy_query"], context["policy_type"], draft.policies
         )
         context["boundary_query"] = data.get("boundary_query", "")
-        context["boundary_policies"] = queries.attachable_policies(
-            account_id, context["boundary_query"], "all", [draft.boundary] if draft.boundary else [], 25
-        )
+        if draft.use_boundary:
+            selected = [draft.boundary] if draft.boundary else []
+            context["boundary_policies"] = _policy_choices(
+                request, reads, "boundary", context["boundary_query"], "all", selected
+            )
     if step == 3:
         try:
             context["trust_document"] = pretty(draft.trust_policy(account_id))
@@ -485,7 +490,14 @@ def role_detail(request: HttpRequest, role_name: str) -> HttpResponse:
 
 def _render_role_detail(request: HttpRequest, role: Role, tab: str, status: int = 200, **extra: object) -> HttpResponse:
     tab = tab if tab in ROLE_TABS else "permissions"
-    profile = role.instance_profiles.order_by("name").first()
+    ctx = request.iam_ctx
+    reads = Reads()
+    # Each section reads through its own List* service (authorized and recorded as AWS's console calls are); a
+    # section the principal may not read shows a permission notice.
+    profiles = reads.attempt(
+        "instance_profile", lambda: roles.list_instance_profiles_for_role(ctx, role_name=role.name)
+    )
+    profile = profiles[0] if profiles else None
     context = {
         "role": role,
         "tab": tab,
@@ -497,20 +509,24 @@ def _render_role_detail(request: HttpRequest, role: Role, tab: str, status: int 
         "switch_link": switch_role_link(request, role),
         "revoke_ack": REVOKE_ACK,
         "service_linked": is_service_linked(role),
+        "denied": reads.denied,
         **extra,
     }
     if tab == "permissions":
-        context["attached"] = [
-            link.policy
-            for link in RolePolicyAttachment.objects.filter(role=role).select_related("policy").order_by("policy__name")
-        ]
-        context["inline"] = list(role.inline_policies.order_by("name"))
+        attached = reads.attempt(
+            "permissions", lambda: policy_services.list_attached_role_policies(ctx, role_name=role.name)
+        )
+        inline = reads.attempt("permissions", lambda: policy_services.list_role_policies(ctx, role_name=role.name))
+        context["attached"], context["inline"] = attached or [], inline or []
+        context["policies_listed"] = attached is not None or inline is not None
         context["policy_count"] = len(context["attached"]) + len(context["inline"])
         context["boundary"] = (
             ManagedPolicy.objects.filter(pk=role.permissions_boundary_id).first()
             if role.permissions_boundary_id
             else None
         )
+    elif tab == "tags":
+        context["tags"] = reads.attempt("tags", lambda: roles.list_role_tags(ctx, role_name=role.name))
     elif tab == "trust":
         context["trust_document"] = pretty(role.assume_role_policy)
         context["trusted"] = templates.trusted_entities(role.assume_role_policy)
@@ -706,11 +722,13 @@ def role_attach_policies(request: HttpRequest, role_name: str) -> HttpResponse:
             messages.success(request, f"{count} polic{'ies' if count != 1 else 'y'} attached to {role.name}.")
             return _back_to_role(request, role, "permissions")
     query, policy_type = request.POST.get("policy_query", ""), request.POST.get("policy_type", "all")
+    reads = Reads()
     attached = set(RolePolicyAttachment.objects.filter(role=role).values_list("policy__arn", flat=True))
     policies = [
-        p for p in queries.attachable_policies(role.account_id, query, policy_type, selected) if p.arn not in attached
+        p for p in _policy_choices(request, reads, "policies", query, policy_type, selected) if p.arn not in attached
     ]
     context = {
+        "denied": reads.denied,
         "role": role,
         "url": role_url(role),
         "error": error,
@@ -808,8 +826,10 @@ def role_boundary(request: HttpRequest, role_name: str) -> HttpResponse:
         "nav": "roles",
         "policy_query": query,
         "current": current,
-        "policies": queries.attachable_policies(role.account_id, query, "all", [], 50),
     }
+    reads = Reads()
+    context["policies"] = _policy_choices(request, reads, "policies", query, "all", [], 50)
+    context["denied"] = reads.denied
     template = pick_partial(request, "identities/roles/role_boundary.html", {"policy-picker"})
     return render(request, template, context, status=_error_status(request, 400) if error else 200)
 

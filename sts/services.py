@@ -264,8 +264,12 @@ def principal_for(credential: TemporaryCredential) -> Principal:
 
 
 def get_caller_identity(ctx: CallContext) -> dict[str, str]:
-    """GetCallerIdentity needs no permission and an explicit deny does not block it."""
+    """GetCallerIdentity needs no permission and an explicit deny does not block it; like every STS call, it is
+    recorded (CloudTrail "captures all API calls for IAM and AWS STS")."""
+    from audit.services import build_record, save_record
+
     p = ctx.principal
+    save_record(ctx, build_record(ctx, event_source="sts.amazonaws.com", event_name="GetCallerIdentity"))
     return {"UserId": p.principal_id, "Account": p.account_id, "Arn": p.arn}
 
 

@@ -39,22 +39,17 @@ def create_user(ctx: CallContext, p: P) -> P:
 def get_user(ctx: CallContext, p: P) -> P:
     name = p.get("UserName") or (ctx.principal.name if ctx.principal.type == "IAMUser" else None)
     if name is None:  # root calling GetUser without a name describes the root user
+        account = identities.get_root_user(ctx)
         return {
             "User": {
                 "UserId": ctx.account_id,
                 "Arn": ctx.principal.arn,
-                "CreateDate": _account_created(ctx),
+                "CreateDate": account.created_at,
                 "Path": "/",
                 "UserName": "",
             }
         }
     return {"User": shapes.user(identities.get_user(ctx, user_name=name), full=True)}
-
-
-def _account_created(ctx: CallContext) -> Any:
-    from identities.models import Account
-
-    return Account.objects.get(pk=ctx.account_id).created_at
 
 
 @operation("iam", "ListUsers")
@@ -90,8 +85,7 @@ def untag_user(ctx: CallContext, p: P) -> None:
 
 @operation("iam", "ListUserTags")
 def list_user_tags(ctx: CallContext, p: P) -> P:
-    user = identities.get_user(ctx, user_name=p.get("UserName"))
-    return {"Tags": shapes.tags(user.tags), "IsTruncated": False}
+    return {"Tags": shapes.tags(identities.list_user_tags(ctx, user_name=p.get("UserName"))), "IsTruncated": False}
 
 
 @operation("iam", "PutUserPermissionsBoundary")
@@ -468,7 +462,7 @@ def update_role(ctx: CallContext, p: P) -> None:
 
 @operation("iam", "UpdateRoleDescription")
 def update_role_description(ctx: CallContext, p: P) -> P:
-    role = roles.update_role(ctx, role_name=p.get("RoleName"), description=p.get("Description", ""))
+    role = roles.update_role_description(ctx, role_name=p.get("RoleName"), description=p.get("Description", ""))
     return {"Role": shapes.role(role, full=True)}
 
 
@@ -494,7 +488,7 @@ def untag_role(ctx: CallContext, p: P) -> None:
 
 @operation("iam", "ListRoleTags")
 def list_role_tags(ctx: CallContext, p: P) -> P:
-    return {"Tags": shapes.tags(roles.get_role(ctx, role_name=p.get("RoleName")).tags), "IsTruncated": False}
+    return {"Tags": shapes.tags(roles.list_role_tags(ctx, role_name=p.get("RoleName"))), "IsTruncated": False}
 
 
 @operation("iam", "PutRolePermissionsBoundary")
@@ -519,9 +513,7 @@ def create_instance_profile(ctx: CallContext, p: P) -> P:
 
 @operation("iam", "GetInstanceProfile")
 def get_instance_profile(ctx: CallContext, p: P) -> P:
-    from identities.roles import find_instance_profile
-
-    profile = find_instance_profile(ctx.account_id, p.get("InstanceProfileName", ""))
+    profile = roles.get_instance_profile(ctx, instance_profile_name=p.get("InstanceProfileName"))
     return {"InstanceProfile": shapes.instance_profile(profile)}
 
 

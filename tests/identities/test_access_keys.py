@@ -399,7 +399,7 @@ def test_user_without_permissions_sees_why_in_each_section(root_ctx, account, ma
 
     assert page.status_code == 200
     body = text(page)
-    assert "You don't have permission to list access keys." in body
+    assert "You don't have permission to iam:ListAccessKeys" in body
     assert "is not authorized to perform: iam:ListAccessKeys" in body
     assert client.get("/iam/security_credentials/access_keys/create").status_code == 403
 

@@ -131,27 +131,34 @@ def test_users_list_runs_a_constant_number_of_queries(root_client, root_ctx, dja
     assert len(listed_users(response)) == 40
 
 
-def test_user_detail_runs_a_constant_number_of_queries(root_client, root_ctx, django_assert_num_queries):
-    services.create_group(root_ctx, group_name="one")
-    policy_services.attach_group_policy(root_ctx, group_name="one", policy_arn=READ_ONLY)
-    policy_services.put_group_policy(root_ctx, group_name="one", policy_name="p", policy_document=DOC)
-    make_user(root_ctx, "small", password=True, groups=["one"], policies=[READ_ONLY], inline=True)
-    make_user(root_ctx, "big", password=True)
-    baseline = {
-        tab: _queries_for(root_client, f"/iam/users/small?tab={tab}")
-        for tab in ("permissions", "groups", "tags", "security_credentials")
-    }
-    for i in range(5):
+def test_user_detail_queries_grow_only_with_one_call_per_group(root_client, root_ctx, django_assert_num_queries):
+    """The tabs read as AWS's console does: one ListAttachedGroupPolicies (and ListGroupPolicies) call per group the
+    user is in (at most 10), each authorized and recorded; nothing else grows with the user's policies or groups."""
+    tabs = ("permissions", "groups", "tags", "security_credentials")
+    for i in range(6):
         services.create_group(root_ctx, group_name=f"g{i}")
         policy_services.attach_group_policy(root_ctx, group_name=f"g{i}", policy_arn=READ_ONLY)
         policy_services.put_group_policy(root_ctx, group_name=f"g{i}", policy_name="p", policy_document=DOC)
-        services.add_user_to_group(root_ctx, group_name=f"g{i}", user_name="big")
+    make_user(root_ctx, "small", password=True, groups=["g0"], policies=[READ_ONLY], inline=True)
+    make_user(root_ctx, "pair", password=True, groups=["g0", "g1"], policies=[READ_ONLY], inline=True)
+    make_user(root_ctx, "big", password=True, groups=["g0"])
+    one = {tab: _queries_for(root_client, f"/iam/users/small?tab={tab}") for tab in tabs}
+    per_group = {tab: _queries_for(root_client, f"/iam/users/pair?tab={tab}") - one[tab] for tab in tabs}
+    # More policies of the user's own: the same queries.
     policy_services.attach_user_policy(root_ctx, user_name="big", policy_arn=S3_READ)
-    policy_services.put_user_policy(root_ctx, user_name="big", policy_name="own", policy_document=DOC)
-
-    for tab, count in baseline.items():
-        with django_assert_num_queries(count):
+    policy_services.attach_user_policy(root_ctx, user_name="big", policy_arn=READ_ONLY)
+    for name in ("own", "own2"):
+        policy_services.put_user_policy(root_ctx, user_name="big", policy_name=name, policy_document=DOC)
+    for tab in tabs:
+        with django_assert_num_queries(one[tab]):
             assert root_client.get(f"/iam/users/big?tab={tab}").status_code == 200
+    # Five more groups: five more calls' worth, exactly.
+    for i in range(1, 6):
+        services.add_user_to_group(root_ctx, group_name=f"g{i}", user_name="big")
+    for tab in tabs:
+        with django_assert_num_queries(one[tab] + 5 * per_group[tab]):
+            assert root_client.get(f"/iam/users/big?tab={tab}").status_code == 200
+    assert per_group["tags"] == per_group["security_credentials"] == 0
 
 
 # ---- Create user wizard ------------------------------------------------------------------------------------------
