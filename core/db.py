@@ -49,13 +49,6 @@ def fetch_all_prepared(
         return [cursor.fetchall() for cursor in cursors]
 
 
-def execute_prepared(sql: str, params: Mapping[str, Any] | Sequence[Any]) -> int:
-    """Run a statement that returns no rows (``DELETE``, ``UPDATE``); the number of rows it changed."""
-    with _cursor() as cursor:
-        _execute([(cursor, (sql, params))])
-        return cursor.rowcount
-
-
 def _execute(work: list[tuple[Any, Statement]], *, commit: bool = False) -> None:
     """Run the statements; as the first ones of an ``atomic`` block, with its BEGIN, and with ``commit``, with a
     COMMIT after them: one round trip whenever there is more than one command (psycopg's pipeline: the commands,
