@@ -29,6 +29,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import contextlib
+
 from bench._setup import ROOT, django_setup, fresh_database  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent
@@ -85,10 +87,8 @@ def client(endpoint: str, key_id: str, secret: str):
 
 def seed(iam, users: int) -> None:
     for i in range(users):
-        try:
+        with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
             iam.create_user(UserName=f"seed{i:03d}")
-        except iam.exceptions.EntityAlreadyExistsException:
-            pass
 
 
 def cases(iam) -> dict[str, tuple[Callable[[], object], int]]:

@@ -142,10 +142,7 @@ def sign_in_user(*, account: str, user_name: str, password: str, source_ip: str,
         dummy_verify(password)
         raise SignInFailed()
     user = IamUser.objects.in_account(target.id).named(user_name.strip()).first() if user_name.strip() else None
-    if user is not None:
-        principal = user_principal(user)
-    else:
-        principal = Principal("IAMUser", target.id, "", HIDDEN_USER, "")
+    principal = user_principal(user) if user is not None else Principal("IAMUser", target.id, "", HIDDEN_USER, "")
     ctx = CallContext(principal, source_ip=source_ip, user_agent=user_agent, origin="console")
     if throttle.is_locked(target.id, user_name, source_ip):
         _signin_record(ctx, success=False, locked=True)

@@ -6,6 +6,7 @@ Redis being down must not stop a class from signing in, so the throttle then let
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 
@@ -70,7 +71,5 @@ def record_failure(account_id: str, user_name: str, address: str) -> bool:
 
 
 def clear(account_id: str, user_name: str) -> None:
-    try:
+    with contextlib.suppress(redis.RedisError):
         _client().delete(_user_key(account_id, user_name))
-    except redis.RedisError:
-        pass

@@ -18,7 +18,7 @@ from django.db import connection
 
 
 class _PreparedCursor(psycopg.Cursor):
-    def execute(self, query, params=None, *, prepare=None, binary=None):  # type: ignore[override]
+    def execute(self, query, params=None, *, prepare=None, binary=None):
         return super().execute(query, params, prepare=True, binary=binary)
 
 
@@ -105,4 +105,5 @@ def _cursor() -> Any:
         # for explicit ``prepare=True`` only. Django's own client-binding cursors never prepare either way.
         connection.connection.prepare_threshold = 2**31 - 1
     raw = _PreparedCursor(connection.connection)
-    return connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
+    wrap = connection.make_debug_cursor if connection.queries_logged else connection.make_cursor
+    return wrap(raw)  # type: ignore[arg-type]  # Django's wrappers accept any DB-API cursor

@@ -396,9 +396,12 @@ def update_user(
         user = find_user(ctx.account_id, user_name)
         name = new_user_name or user.name
         call.on_conflict = EntityAlreadyExists(f"User with name {name} already exists.")
-        if new_user_name and new_user_name.lower() != user.name.lower():
-            if IamUser.objects.in_account(ctx.account_id).named(new_user_name).exists():
-                raise call.on_conflict
+        if (
+            new_user_name
+            and new_user_name.lower() != user.name.lower()
+            and IamUser.objects.in_account(ctx.account_id).named(new_user_name).exists()
+        ):
+            raise call.on_conflict
         user.name, user.path = name, new_path or user.path
         user.arn = arns.user(ctx.account_id, user.path, user.name)
         user.save(update_fields=["name", "path", "arn"])

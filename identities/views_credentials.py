@@ -9,6 +9,7 @@ the access key's on the Retrieve access keys page, the MFA seed on the Assign MF
 from __future__ import annotations
 
 import base64
+import contextlib
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -386,10 +387,8 @@ def _drop_description(request: HttpRequest, target: Target, access_key_id: str) 
     """Remove the key's description tag, as the console does; without iam:UntagUser the tag stays behind."""
     if target.user is None or not any(t["Key"] == access_key_id for t in target.user.tags):
         return
-    try:
+    with contextlib.suppress(IamError):  # a denial is in the event history; the key itself is gone
         services.untag_user(request.iam_ctx, user_name=target.user.name, tag_keys=[access_key_id])
-    except IamError:
-        pass  # the denial is in the event history; the key itself is gone
 
 
 # ---- Assign MFA device -------------------------------------------------------------------------------------------
@@ -408,10 +407,8 @@ def _discard_pending(request: HttpRequest) -> None:
         .filter(serial_number=serial, enabled_at__isnull=True)
         .exists()
     ):
-        try:
+        with contextlib.suppress(IamError):
             credentials.delete_virtual_mfa_device(request.iam_ctx, serial_number=serial)
-        except IamError:
-            pass
 
 
 @console_page

@@ -43,6 +43,9 @@ class TemporaryCredential(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.arn or self.source_arn} ({self.access_key_id})"
+
 
 class IdentityProviderKey(models.Model):
     """The signing key of the classroom's built-in identity provider (one per deployment and protocol): the RSA
@@ -57,3 +60,6 @@ class IdentityProviderKey(models.Model):
     private_key_encrypted = models.TextField()  # PEM (PKCS#8), Fernet-encrypted
     certificate = models.TextField(blank=True, default="")  # PEM, SAML only
     created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.kind} signing key {self.key_id}"

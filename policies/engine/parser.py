@@ -57,7 +57,35 @@ _TRUST_ACTIONS = (
 
 BASE_OPERATORS: dict[str, str] = {
     name.lower(): name
-    for name in ["StringEquals", "StringNotEquals", "StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase", "StringLike", "StringNotLike", "NumericEquals", "NumericNotEquals", "NumericLessThan", "NumericLessThanEquals", "NumericGreaterThan", "NumericGreaterThanEquals", "DateEquals", "DateNotEquals", "DateLessThan", "DateLessThanEquals", "DateGreaterThan", "DateGreaterThanEquals", "Bool", "BinaryEquals", "IpAddress", "NotIpAddress", "ArnEquals", "ArnLike", "ArnNotEquals", "ArnNotLike", "Null"]
+    for name in [
+        "StringEquals",
+        "StringNotEquals",
+        "StringEqualsIgnoreCase",
+        "StringNotEqualsIgnoreCase",
+        "StringLike",
+        "StringNotLike",
+        "NumericEquals",
+        "NumericNotEquals",
+        "NumericLessThan",
+        "NumericLessThanEquals",
+        "NumericGreaterThan",
+        "NumericGreaterThanEquals",
+        "DateEquals",
+        "DateNotEquals",
+        "DateLessThan",
+        "DateLessThanEquals",
+        "DateGreaterThan",
+        "DateGreaterThanEquals",
+        "Bool",
+        "BinaryEquals",
+        "IpAddress",
+        "NotIpAddress",
+        "ArnEquals",
+        "ArnLike",
+        "ArnNotEquals",
+        "ArnNotLike",
+        "Null",
+    ]
 }
 _QUALIFIERS = {"forallvalues": "ForAllValues", "foranyvalue": "ForAnyValue"}
 
@@ -306,9 +334,11 @@ class _Builder:
 
     def resources(self, raw: dict[str, Any], path: str) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None]:
         if self.kind == "trust":
-            for key in ("Resource", "NotResource"):
-                if key in raw:
-                    self.problem(f"Has prohibited field {key}.", "UNSUPPORTED_ELEMENT", join_key(path, key))
+            for prohibited in ("Resource", "NotResource"):
+                if prohibited in raw:
+                    self.problem(
+                        f"Has prohibited field {prohibited}.", "UNSUPPORTED_ELEMENT", join_key(path, prohibited)
+                    )
             return None, None
         key, value = self.pair(raw, path, "Resource")
         if key is None:
@@ -328,9 +358,9 @@ class _Builder:
         self, raw: dict[str, Any], path: str
     ) -> tuple[tuple[PrincipalEntry, ...] | None, tuple[PrincipalEntry, ...] | None]:
         if self.kind not in _PRINCIPAL_KINDS:
-            for key in ("Principal", "NotPrincipal"):
-                if key in raw:
-                    self.problem(M_NO_PRINCIPAL_ALLOWED, "UNSUPPORTED_PRINCIPAL", join_key(path, key))
+            for prohibited in ("Principal", "NotPrincipal"):
+                if prohibited in raw:
+                    self.problem(M_NO_PRINCIPAL_ALLOWED, "UNSUPPORTED_PRINCIPAL", join_key(path, prohibited))
             return None, None
         key, value = self.pair(raw, path, "Principal")
         if key is None:
