@@ -76,9 +76,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "awsapi.middleware.QueryApiMiddleware",  # /aws answers here (awsapi.wsgi.respond, as in production): first
     "console.middleware.RejectNulBytesMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "awsapi.middleware.QueryApiMiddleware",  # /aws answers here: none of the console's middleware below applies
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
