@@ -12,11 +12,16 @@ PORT ?= 8000
 # Extra pytest arguments, e.g. `make test PYTEST_ARGS='-m "not e2e" -x'`.
 PYTEST_ARGS ?=
 
-.PHONY: help run test chromium clean-data
+# The fast subset: no browser, no live HTTP server, no Celery worker subprocess; two xdist processes.
+FAST_MARKERS := not browser and not e2e and not worker
+
+.PHONY: help run test test-fast lint chromium clean-data
 
 help:
-	@echo "make run    start IAM Classroom on http://localhost:$(PORT)/ (PORT=... to change; Ctrl-C stops it)"
-	@echo "make test   run the whole test suite (PYTEST_ARGS=... for pytest options)"
+	@echo "make run        start IAM Classroom on http://localhost:$(PORT)/ (PORT=... to change; Ctrl-C stops it)"
+	@echo "make test       run the whole test suite (PYTEST_ARGS=... for pytest options)"
+	@echo "make test-fast  the tests without browser, live server or worker, on 2 processes (about a minute)"
+	@echo "make lint       ruff (rules and format) and mypy, as CI runs them"
 
 run: $(STAMP)
 	exec $(PY) manage.py standalone --port $(PORT)
@@ -24,6 +29,16 @@ run: $(STAMP)
 # Local PostgreSQL/Redis when DATABASE_URL/REDIS_URL are unset and they answer; embedded ones otherwise.
 test: $(STAMP) chromium
 	exec $(PY) manage.py with_services --local-defaults -- $(PY) -m pytest --ds=tests.settings $(PYTEST_ARGS)
+
+test-fast: $(STAMP)
+	exec $(PY) manage.py with_services --local-defaults -- $(PY) -m pytest --ds=tests.settings -q -n 2 \
+	  -m "$(FAST_MARKERS)" $(PYTEST_ARGS)
+
+# Lint rules and formatting (pyproject.toml's [tool.ruff]) and types ([tool.mypy]: core/ and policies/engine/).
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 # The browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
 chromium:
@@ -41,7 +56,7 @@ chromium:
 $(STAMP): pyproject.toml | $(PY)
 	@$(PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))' || { \
 	  echo "error: $(VENV) uses Python < 3.12; remove it (rm -rf $(VENV)) and run make again" >&2; exit 1; }
-	$(PY) -m pip install --disable-pip-version-check -q -e '.[test]'
+	$(PY) -m pip install --disable-pip-version-check -q -e '.[test,dev]'
 	@touch $@
 
 # A virtualenv from the first Python >= 3.12 found: python3.12, pyenv's version from .python-version, python3.13,

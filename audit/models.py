@@ -44,6 +44,9 @@ class AuditEvent(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.event_source} {self.event_name} ({self.event_id})"
+
 
 class ServiceLastAccessed(models.Model):
     """Access-advisor data: when a principal last used a service (filled by event delivery)."""
@@ -58,3 +61,6 @@ class ServiceLastAccessed(models.Model):
         constraints = [
             models.UniqueConstraint("account", "principal_arn", "service_namespace", name="last_accessed_unique")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.principal_arn} used {self.service_namespace}"

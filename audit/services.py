@@ -241,12 +241,9 @@ def save_record(
     *,
     resource_arn: str = "",
     explanation: Any = None,
-    commits: bool = False,
     after: Call | None = None,
 ) -> int:
-    """``commits``: the row is the last statement of its call's outermost transaction, which commits with it
-    (``core.db.fetch_prepared``'s ``commit_outermost``). ``after``: a call whose deferred statements go first, in
-    the same round trip."""
+    """``after``: a call whose deferred statements go first, in the same round trip."""
     from core.db import fetch_prepared
 
     resource_type, resource_name = resource_of(resource_arn)
@@ -272,9 +269,9 @@ def save_record(
     if after is not None and after.deferred:
         from core.calls import run_deferred
 
-        rows = run_deferred(after, then=(_insert_sql(alone), values), commit_outermost=commits)
+        rows = run_deferred(after, then=(_insert_sql(alone), values))
     else:
-        rows = fetch_prepared(_insert_sql(alone), values, commit_outermost=commits)
+        rows = fetch_prepared(_insert_sql(alone), values)
     event_pk = rows[0][0]
     # Outbox: the row is committed with the change; delivery is enqueued only once it is. If Redis or the
     # worker are down, the beat sweep delivers it later (robust: a failed enqueue never fails the user's call).
@@ -282,7 +279,7 @@ def save_record(
     return event_pk
 
 
-def record_event(call: Call, *, commits: bool = False) -> int:
+def record_event(call: Call) -> int:
     error = call.error
     record = build_record(
         call.ctx,
@@ -304,6 +301,5 @@ def record_event(call: Call, *, commits: bool = False) -> int:
         record,
         resource_arn=call.resource,
         explanation=explanation,
-        commits=commits,
         after=None if error else call,
     )

@@ -1,9 +1,9 @@
-"""The Query API skips the console's middleware when Django handles ``/aws`` (the test client).
+"""The Query API under Django's request handling (the test client, or a server not started through
+``console.wsgi``): the first middleware hands ``/aws`` to ``awsapi.wsgi.respond``, the one entry production uses.
 
-In production ``awsapi.wsgi`` answers ``/aws`` before Django's request handling; under Django's handler this
-middleware routes it to the same ``views.endpoint``. No session, cookie, CSRF token, message, CSP or htmx header
-means anything to a signed request, yet running those middleware cost about as much as a warm API call's own
-Python. Placed after ``RejectNulBytesMiddleware`` and ``SecurityMiddleware``, this answers ``/aws`` at once.
+No session, cookie, CSRF token, message, CSP or htmx header means anything to a signed request, yet running those
+middleware cost about as much as a warm API call's own Python; the host check, body cap, NUL check and headers
+that do apply are ``respond``'s, as in production.
 """
 
 from __future__ import annotations
@@ -13,8 +13,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 
 from awsapi import views
-
-PATHS = frozenset({"/aws", "/aws/"})  # the URL pattern ^aws/?$ in console/urls.py
+from awsapi.wsgi import PATHS
 
 
 class QueryApiMiddleware:

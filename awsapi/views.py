@@ -12,7 +12,6 @@ from django.views.decorators.csrf import csrf_exempt
 
 from awsapi import auth, dispatch
 from awsapi.protocol import parser, serializer, sigv4
-from core.addresses import client_address
 from core.context import CallContext, Principal
 from core.errors import IamError, ServiceFailure
 from core.validation import carries_nul, service_model
@@ -28,27 +27,15 @@ class InvalidParameterValue(IamError):
 
 @csrf_exempt
 def endpoint(request: HttpRequest) -> HttpResponse:
-    """``/aws`` under Django's request handling (the test client; production routes it in ``awsapi.wsgi``)."""
-    try:
-        host = request.get_host()
-        body = request.body
-    except (DisallowedHost, RequestDataTooBig) as exc:
-        status, content, request_id = refuse(exc)
-    else:
-        http = sigv4.HttpRequest(
-            method=request.method or "",
-            host=host,
-            path=request.path,
-            query=request.META.get("QUERY_STRING", ""),
-            headers={k.lower(): v for k, v in request.headers.items()},
-            body=body,
-        )
-        status, content, request_id = answer(
-            http,
-            source_ip=client_address(request.META.get("REMOTE_ADDR"), request.META.get("HTTP_X_FORWARDED_FOR")),
-            secure=request.is_secure(),
-        )
-    return HttpResponse(content, status=status, content_type="text/xml", headers={"x-amzn-RequestId": request_id})
+    """``/aws`` under Django's request handling: ``awsapi.wsgi.respond``, the one entry, on the request's environ
+    (its body unread: ``QueryApiMiddleware`` runs first)."""
+    from awsapi import wsgi  # wsgi imports this module for answer() and refuse()
+
+    status, headers, content = wsgi.respond(request.META)
+    response = HttpResponse(content, status=status)
+    for name, value in headers:
+        response.headers[name] = value
+    return response
 
 
 def refuse(exc: DisallowedHost | RequestDataTooBig) -> tuple[int, bytes, str]:

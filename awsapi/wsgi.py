@@ -1,12 +1,13 @@
-"""The Query API in front of Django: ``console.wsgi`` answers ``/aws`` here, before Django's request handling.
+"""The one entry of the Query API: ``respond(environ)`` answers a ``/aws`` request from its WSGI environ.
 
 ``/aws`` serves signed AWS requests only. Django's handler (its request object, the middleware chain, the
 response object) costs about a tenth of a warm API call's own time (docs/benchmarks.md), and nothing in it means
-anything to a SigV4-signed request. What of it does apply is kept: the Host header is validated against
-ALLOWED_HOSTS by Django's own code, the body is capped at DATA_UPLOAD_MAX_MEMORY_SIZE, request_started and
-request_finished are sent (Django closes stale database connections on them), and the answer carries
-SecurityMiddleware's headers. Under Django's handler (the test client) ``awsapi.middleware`` routes to the same
-``views.answer``.
+anything to a SigV4-signed request. What of it does apply is kept here, once: the Host header is validated against
+ALLOWED_HOSTS by Django's own code, the body is capped at DATA_UPLOAD_MAX_MEMORY_SIZE, NUL characters are refused
+(``views.answer``) and the answer carries SecurityMiddleware's headers. In production ``with_query_api`` (wired in
+``console.wsgi`` and the tests' live server) calls it before Django, sending request_started and request_finished
+(Django closes stale database connections on them); under Django's handler (the test client)
+``awsapi.middleware``, the first middleware, calls the same ``respond`` with the request's environ.
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ from django.core.exceptions import DisallowedHost, RequestDataTooBig
 from django.http import HttpRequest
 
 from awsapi import views
-from awsapi.middleware import PATHS
 from awsapi.protocol import sigv4
 from core.addresses import client_address, is_secure
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+PATHS = frozenset({"/aws", "/aws/"})  # the URL pattern ^aws/?$ in console/urls.py
 
 
 def with_query_api(django_application: WsgiApp) -> WsgiApp:
@@ -34,19 +36,25 @@ def with_query_api(django_application: WsgiApp) -> WsgiApp:
             return django_application(environ, start_response)
         signals.request_started.send(sender=__name__, environ=environ)
         try:
-            status, body, request_id = _answer(environ)
+            status, headers, body = respond(environ)
         finally:
             signals.request_finished.send(sender=__name__)
-        headers = [
-            ("Content-Type", "text/xml"),
-            ("Content-Length", str(len(body))),
-            ("x-amzn-RequestId", request_id),
-            *_security_headers(),
-        ]
         start_response(f"{status} {HTTPStatus(status).phrase}", headers)
         return [body]
 
     return application
+
+
+def respond(environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
+    """One ``/aws`` request: status, headers and XML body. Every error is answered in AWS's format; nothing raises."""
+    status, body, request_id = _answer(environ)
+    headers = [
+        ("Content-Type", "text/xml"),
+        ("Content-Length", str(len(body))),
+        ("x-amzn-RequestId", request_id),
+        *_security_headers(),
+    ]
+    return status, headers, body
 
 
 def _answer(environ: dict[str, Any]) -> tuple[int, bytes, str]:

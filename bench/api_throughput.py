@@ -16,6 +16,7 @@ is sampled by py-spy, if it is installed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -85,10 +86,8 @@ def client(endpoint: str, key_id: str, secret: str):
 
 def seed(iam, users: int) -> None:
     for i in range(users):
-        try:
+        with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
             iam.create_user(UserName=f"seed{i:03d}")
-        except iam.exceptions.EntityAlreadyExistsException:
-            pass
 
 
 def cases(iam) -> dict[str, tuple[Callable[[], object], int]]:
@@ -174,9 +173,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (the table shows medians)")
     parser.add_argument("--users", type=int, default=20, help="users in the account (ListUsers lists them all)")
     parser.add_argument("--profile", action="store_true", help="sample our server with py-spy")
+    parser.add_argument("--database", default="iam_bench_api", help="the database to (re)create for the run")
     args = parser.parse_args()
 
-    url = fresh_database("iam_bench_api")
+    url = fresh_database(args.database)
     django_setup(url, SECRET_KEY=SECRET_KEY)
     key = prepare_account()
     env = {

@@ -29,6 +29,9 @@ class Instructor(models.Model):
     display_name = models.CharField(max_length=128, blank=True, default="")
     created_at = models.DateTimeField()
 
+    def __str__(self) -> str:
+        return self.display_name or self.account_id
+
 
 class Organization(models.Model):
     id = models.CharField(primary_key=True, max_length=34)  # o- + 10 lowercase alphanumerics
@@ -52,6 +55,9 @@ class OrgRoot(models.Model):
     id = models.CharField(primary_key=True, max_length=32)  # r-xxxx
     organization = models.OneToOneField(Organization, on_delete=models.CASCADE, related_name="root")
     name = models.CharField(max_length=16, default="Root")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.id})"
 
     @property
     def arn(self) -> str:
@@ -95,6 +101,9 @@ class OrgAccount(models.Model):
     )  # None: directly under the root
     joined_method = models.CharField(max_length=8, default=JOINED_CREATED)
     joined_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"account {self.account_id} in {self.organization_id}"
 
 
 class ServiceControlPolicy(models.Model):
@@ -142,6 +151,9 @@ class PolicyAttachment(models.Model):
         constraints = [models.UniqueConstraint("policy", "target_id", name="scp_attachment_unique")]
         indexes = [models.Index(fields=["organization", "target_id"])]
 
+    def __str__(self) -> str:
+        return f"SCP {self.policy_id} on {self.target_type} {self.target_id}"
+
 
 class Class(models.Model):
     """A class: one organization, its instructor's (management) account, a title and a join code."""
@@ -186,6 +198,9 @@ class StudentSeat(models.Model):
         constraints = [models.UniqueConstraint("classroom", "number", name="seat_unique_number")]
         ordering = ["number"]
 
+    def __str__(self) -> str:
+        return f"seat {self.number} of class {self.classroom_id}"
+
 
 class LabProgress(models.Model):
     """The last result of one lab's checks in one account: ``results`` maps each check's key to
@@ -203,6 +218,9 @@ class LabProgress(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint("account", "lab", name="lab_progress_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.lab} of {self.account_id}: {self.passed}/{self.total}"
 
     @property
     def complete(self) -> bool:

@@ -52,8 +52,14 @@ DATABASE_URL = (
 REDIS_URL = os.environ.get("REDIS_URL") or _RUNTIME.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
 
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
-if env_bool("DB_SERVER_SIDE_BINDING", False):  # opt-in (docs/benchmarks.md, issue 6): every ORM query prepared
-    DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=2)
+# Server-side parameter binding (Django's documented option), so PostgreSQL can reuse plans: psycopg prepares a
+# statement once it has run DB_PREPARE_THRESHOLD times on a connection (core/db.py's hot-path queries, and any
+# frequent ORM query). DB_PREPARED_STATEMENTS=false keeps the binding but never prepares: named prepared statements
+# do not survive PgBouncer in transaction mode (before 1.21's max_prepared_statements).
+DATABASES["default"].setdefault("OPTIONS", {}).update(
+    server_side_binding=True,
+    prepare_threshold=env_int("DB_PREPARE_THRESHOLD", 2) if env_bool("DB_PREPARED_STATEMENTS", True) else None,
+)
 
 INSTALLED_APPS = [
     "django.contrib.sessions",
@@ -70,9 +76,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "awsapi.middleware.QueryApiMiddleware",  # /aws answers here (awsapi.wsgi.respond, as in production): first
     "console.middleware.RejectNulBytesMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "awsapi.middleware.QueryApiMiddleware",  # /aws answers here: none of the console's middleware below applies
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -99,14 +99,12 @@ def _record_failure(call: Call) -> None:
         record_event(call)
 
 
-def run_deferred(
-    call: Call, *, then: tuple[str, Any] | None = None, commit_outermost: bool = False
-) -> list[tuple[Any, ...]] | None:
+def run_deferred(call: Call, *, then: tuple[str, Any] | None = None) -> list[tuple[Any, ...]] | None:
     """Send the call's deferred statements (and ``then``, its audit row) in one round trip; the rows of ``then``."""
     from core.db import fetch_all_prepared
 
     statements = [(sql, params) for sql, params, _ in call.deferred] + ([then] if then else [])
-    results = fetch_all_prepared(statements, commit_outermost=commit_outermost)
+    results = fetch_all_prepared(statements)
     for (_, _, on_rows), rows in zip(call.deferred, results, strict=False):
         on_rows(rows)
     call.deferred.clear()
@@ -147,10 +145,10 @@ def iam_call(
             # A call that sent no statement (GetUser answers from the row it authorized against, ListUsers from a
             # lazy queryset) has nothing its audit row must commit with: the row is then its own one-statement
             # transaction, one round trip instead of BEGIN, INSERT and COMMIT. Anything else writes it here, in
-            # the call's transaction, which commits in the same round trip when this block is the outermost.
+            # the call's transaction (with the call's deferred statements, in one round trip).
             alone = audited and durable and not call.deferred and _nothing_sent()
             if audited and not alone:
-                record_event(call, commits=durable)
+                record_event(call)
             elif call.deferred:
                 run_deferred(call)
         if alone:

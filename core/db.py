@@ -1,10 +1,15 @@
-"""Hot-path SQL as server-side prepared statements.
+"""Hot-path SQL, hand-written, with server-side binding and prepared statements through supported APIs only.
 
-Django's psycopg cursors bind parameters on the client, so PostgreSQL plans every query again; for the few
+The project's database settings turn on Django's documented ``server_side_binding`` option, and psycopg prepares
+a statement on the server once it has run ``prepare_threshold`` times on a connection (``DB_PREPARE_THRESHOLD``;
+``DB_PREPARED_STATEMENTS=false`` turns preparation off, as PgBouncer in transaction mode needs). For the few
 queries every API call runs (the access key, the caller's policies) planning costs more than executing (about
-1 ms against 0.2 ms for the policy gathering's UNION). ``fetch_prepared`` runs them on the same connection and
-transaction with server-side binding, prepared once per connection, and through Django's cursor wrapper, so they
-are logged and counted (``CaptureQueriesContext``, ``execute_wrapper``) like any other query.
+1 ms against 0.2 ms for the policy gathering's ``UNION ALL``), so preparing them matters.
+
+The statements run through Django's own cursors (``connection.cursor()``), so they are logged and counted
+(``CaptureQueriesContext``, ``execute_wrapper``) and their errors are Django's, like any other query. Several
+statements, or the first statement of a transaction (psycopg's own ``BEGIN`` goes with it), are sent in one round
+trip with psycopg's pipeline mode. Transactions are Django's: nothing here begins or commits one.
 """
 
 from __future__ import annotations
@@ -13,103 +18,30 @@ from collections.abc import Mapping, Sequence
 from contextlib import ExitStack
 from typing import Any
 
-import psycopg
 from django.db import connection
-
-
-class _PreparedCursor(psycopg.Cursor):
-    def execute(self, query, params=None, *, prepare=None, binary=None):  # type: ignore[override]
-        return super().execute(query, params, prepare=True, binary=binary)
-
+from psycopg.pq import TransactionStatus
 
 Statement = tuple[str, Mapping[str, Any] | Sequence[Any]]
 
 
-def fetch_prepared(
-    sql: str, params: Mapping[str, Any] | Sequence[Any], *, commit_outermost: bool = False
-) -> list[tuple[Any, ...]]:
-    """All rows of ``sql`` (psycopg placeholders: ``%(name)s`` or ``%s``).
-
-    ``commit_outermost``: ``sql`` is the last statement of the outermost ``atomic`` block, which commits with it in
-    the same round trip. Django's own commit at the end of the block then finds nothing to commit. Anywhere else (a
-    nested block, a test's transaction, a block marked for rollback) the block commits as usual."""
-    with _cursor() as cursor:
-        _execute([(cursor, (sql, params))], commit=commit_outermost and _outermost_block())
-        return cursor.fetchall()
+def fetch_prepared(sql: str, params: Mapping[str, Any] | Sequence[Any]) -> list[tuple[Any, ...]]:
+    """All rows of ``sql`` (psycopg placeholders: ``%(name)s`` or ``%s``)."""
+    return fetch_all_prepared([(sql, params)])[0]
 
 
-def fetch_all_prepared(
-    statements: Sequence[Statement], *, commit_outermost: bool = False
-) -> list[list[tuple[Any, ...]]]:
-    """The rows of each statement, all sent in one round trip (with ``commit_outermost``, as ``fetch_prepared``).
-    If one fails, the ones after it do not run and the error is raised (the transaction must then roll back)."""
+def fetch_all_prepared(statements: Sequence[Statement]) -> list[list[tuple[Any, ...]]]:
+    """The rows of each statement, all sent in one round trip. If one fails, the ones after it do not run and the
+    error is raised as Django's (the transaction must then roll back)."""
     with ExitStack() as stack:
-        cursors = [stack.enter_context(_cursor()) for _ in statements]
-        _execute(list(zip(cursors, statements, strict=True)), commit=commit_outermost and _outermost_block())
-        return [cursor.fetchall() for cursor in cursors]
-
-
-def execute_prepared(sql: str, params: Mapping[str, Any] | Sequence[Any]) -> int:
-    """Run a statement that returns no rows (``DELETE``, ``UPDATE``); the number of rows it changed."""
-    with _cursor() as cursor:
-        _execute([(cursor, (sql, params))])
-        return cursor.rowcount
-
-
-def _execute(work: list[tuple[Any, Statement]], *, commit: bool = False) -> None:
-    """Run the statements; as the first ones of an ``atomic`` block, with its BEGIN, and with ``commit``, with a
-    COMMIT after them: one round trip whenever there is more than one command (psycopg's pipeline: the commands,
-    then one Sync).
-
-    psycopg begins a transaction lazily and waits for its BEGIN before sending the statement. To send both at once
-    the BEGIN is ours, with psycopg's own autocommit flag on so that it sends none; psycopg cannot turn the flag
-    off inside a transaction, so it stays on until Django ends the block (Django keeps its own flag, and psycopg's
-    commit and rollback do not depend on it; Django turns autocommit back on at the end of the block anyway)."""
-    from psycopg.pq import TransactionStatus
-
-    raw = connection.connection
-    status = raw.info.transaction_status
-    begin = (
-        connection.in_atomic_block
-        and not raw.autocommit
-        and raw.isolation_level is None
-        and raw.read_only is None
-        and status == TransactionStatus.IDLE
-    )
-    commit = commit and (begin or status == TransactionStatus.INTRANS)
-    if not (begin or commit) and len(work) == 1:
-        cursor, (sql, params) = work[0]
-        cursor.execute(sql, params)
-        return
-    # An error of any command surfaces when the pipeline ends: converted to Django's classes there, as
-    # cursor.execute would, so callers still catch IntegrityError.
-    with connection.wrap_database_errors:
-        if begin:
-            raw.autocommit = True
+        cursors = [stack.enter_context(connection.cursor()) for _ in statements]
+        raw = connection.connection
+        if len(statements) == 1 and (raw.autocommit or raw.info.transaction_status != TransactionStatus.IDLE):
+            (sql, params), cursor = statements[0], cursors[0]
+            cursor.execute(sql, params)
+            return [cursor.fetchall()]
         with raw.pipeline():
-            if begin:
-                raw.execute("BEGIN")
-            for cursor, (sql, params) in work:
+            for cursor, (sql, params) in zip(cursors, statements, strict=True):
                 cursor.execute(sql, params)
-            if commit:
-                raw.execute("COMMIT")
-
-
-def _outermost_block() -> bool:
-    """Inside exactly one ``atomic`` block (no test transaction around it, no savepoint), not marked for rollback."""
-    return (
-        connection.in_atomic_block
-        and len(connection.atomic_blocks) == 1
-        and not connection.savepoint_ids
-        and not connection.needs_rollback
-    )
-
-
-def _cursor() -> Any:
-    connection.ensure_connection()
-    if connection.connection.prepare_threshold is None:
-        # Django turns preparation off for the connection (None); a threshold no query reaches turns it back on
-        # for explicit ``prepare=True`` only. Django's own client-binding cursors never prepare either way.
-        connection.connection.prepare_threshold = 2**31 - 1
-    raw = _PreparedCursor(connection.connection)
-    return connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
+            # The results are read inside the pipeline, through Django's cursor wrapper: an error of any statement
+            # surfaces here as Django's exception class (IntegrityError for a taken name).
+            return [cursor.fetchall() for cursor in cursors]

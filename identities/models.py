@@ -65,6 +65,9 @@ class LoginProfile(models.Model):
     created_at = models.DateTimeField()
     password_changed_at = models.DateTimeField()
 
+    def __str__(self) -> str:
+        return f"login profile of user {self.user_id}"
+
 
 class Group(models.Model):
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="groups")
@@ -92,6 +95,9 @@ class GroupMembership(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint("group", "user", name="membership_unique")]
+
+    def __str__(self) -> str:
+        return f"user {self.user_id} in group {self.group_id}"
 
 
 class Role(models.Model):
@@ -133,6 +139,9 @@ class PasswordPolicy(models.Model):
     password_reuse_prevention = models.PositiveSmallIntegerField(null=True, blank=True)
     hard_expiry = models.BooleanField(default=False)
 
+    def __str__(self) -> str:
+        return f"password policy of {self.account_id}"
+
 
 class PasswordHistory(models.Model):
     """Earlier password hashes of a user, for PasswordReusePrevention."""
@@ -140,6 +149,9 @@ class PasswordHistory(models.Model):
     user = models.ForeignKey(IamUser, on_delete=models.CASCADE, related_name="password_history")
     password_hash = models.CharField(max_length=256)
     created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"password of user {self.user_id} set {self.created_at:%Y-%m-%d %H:%M:%S}"
 
 
 class AccessKey(models.Model):
@@ -158,6 +170,9 @@ class AccessKey(models.Model):
 
     objects = AccountScopedQuerySet.as_manager()
 
+    def __str__(self) -> str:
+        return self.access_key_id
+
 
 class MfaDevice(models.Model):
     """A virtual (TOTP) MFA device of an IAM user (or of root when ``user`` is null)."""
@@ -173,6 +188,9 @@ class MfaDevice(models.Model):
     tags = models.JSONField(default=list)
 
     objects = AccountScopedQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return self.serial_number
 
 
 class InstanceProfile(models.Model):
@@ -190,6 +208,9 @@ class InstanceProfile(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(Lower("name"), "account", name="instance_profile_unique_name")]
 
+    def __str__(self) -> str:
+        return self.arn or self.name
+
 
 class CredentialReport(models.Model):
     """The account's latest credential report (GenerateCredentialReport / GetCredentialReport), built by a Celery
@@ -200,6 +221,9 @@ class CredentialReport(models.Model):
     requested_at = models.DateTimeField()  # when generation was (last) started
     generated_at = models.DateTimeField(null=True, blank=True)  # GeneratedTime, set when COMPLETE
     content = models.TextField(blank=True, default="")  # the CSV text
+
+    def __str__(self) -> str:
+        return f"credential report of {self.account_id} ({self.state})"
 
 
 class SamlProvider(models.Model):
@@ -257,3 +281,6 @@ class ServiceLinkedRoleDeletion(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint("account", "task_id", name="slr_deletion_unique_task")]
+
+    def __str__(self) -> str:
+        return self.task_id

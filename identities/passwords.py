@@ -148,29 +148,6 @@ def check_password_policy(account_id: str, password: str, *, user: IamUser | Non
         raise PasswordPolicyViolation(f"{VIOLATION}: " + "; ".join(problems) + ".")
 
 
-def policy_constraints(account_id: str) -> list[str]:
-    """The rules of the policy in force, as the console's password fields list them under the input."""
-    policy = account_password_policy(account_id)
-    if policy is None:
-        return [
-            f"Must be at least {DEFAULT_MIN_LENGTH} characters long",
-            "Must include at least three of the following mix of character types: uppercase letters (A-Z), "
-            f"lowercase letters (a-z), numbers (0-9), and symbols {' '.join(SYMBOLS)}",
-        ]
-    rules = [f"Must be at least {policy.minimum_password_length} characters long"]
-    for flag, text in (
-        (policy.require_uppercase_characters, "Must include at least one uppercase letter (A-Z)"),
-        (policy.require_lowercase_characters, "Must include at least one lowercase letter (a-z)"),
-        (policy.require_numbers, "Must include at least one number (0-9)"),
-        (policy.require_symbols, f"Must include at least one non-alphanumeric character ({' '.join(SYMBOLS)})"),
-    ):
-        if flag:
-            rules.append(text)
-    if policy.password_reuse_prevention:
-        rules.append(f"Must not be one of the last {policy.password_reuse_prevention} passwords")
-    return rules
-
-
 # ---- history -------------------------------------------------------------------------------------------------
 
 
@@ -228,9 +205,3 @@ def generate_password(length: int = 16) -> str:
     chars += [secrets.choice(everything) for _ in range(length - len(chars))]
     secrets.SystemRandom().shuffle(chars)
     return "".join(chars)
-
-
-def generate_password_for(account_id: str) -> str:
-    """A generated password long enough for the account's policy (a custom minimum can exceed 16)."""
-    policy = account_password_policy(account_id)
-    return generate_password(max(16, policy.minimum_password_length if policy else 0))

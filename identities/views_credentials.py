@@ -394,8 +394,7 @@ def _drop_description(request: HttpRequest, target: Target, access_key_id: str) 
     """Remove the key's description tag, as the console does; without iam:UntagUser the tag stays behind."""
     if target.user is None or not any(t["Key"] == access_key_id for t in target.user.tags):
         return
-    # A refusal is in the event history; the key itself is gone.
-    with contextlib.suppress(IamError):
+    with contextlib.suppress(IamError):  # a denial is in the event history; the key itself is gone
         services.untag_user(request.iam_ctx, user_name=target.user.name, tag_keys=[access_key_id])
 
 

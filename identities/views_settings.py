@@ -5,6 +5,7 @@ Views parse input, call one service (which authorizes and audits), and choose a 
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -178,10 +179,8 @@ def password_policy_edit(request: HttpRequest) -> HttpResponse:
                     if form.mode == "custom":
                         services.update_account_password_policy(ctx, **kwargs)
                     else:
-                        try:
+                        with contextlib.suppress(NoSuchEntity):  # already the IAM default
                             services.delete_account_password_policy(ctx)
-                        except NoSuchEntity:
-                            pass  # already the IAM default
                 except IamError as exc:
                     error = exc.message
                 else:

@@ -1,7 +1,7 @@
 """Load the AWS managed policy catalog (``policies.catalog.managed``) into the database.
 
 AWS managed policies are shared by every account: ``ManagedPolicy`` rows with ``account=None`` and one default
-``PolicyVersion`` each. Loading is idempotent: a second run changes nothing, and a newer catalog (a moto upgrade)
+``PolicyVersion`` each. Loading is idempotent: a second run changes nothing, and a newer catalog (a refreshed data file)
 adds the new policies and moves changed ones to their new default version, keeping the old version as AWS does.
 """
 

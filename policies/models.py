@@ -74,6 +74,9 @@ class PolicyVersion(models.Model):
             models.UniqueConstraint("policy", condition=Q(is_default=True), name="one_default_version"),
         ]
 
+    def __str__(self) -> str:
+        return f"policy {self.policy_id} {self.version_id}"
+
 
 class UserPolicyAttachment(models.Model):
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
@@ -84,6 +87,9 @@ class UserPolicyAttachment(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint("user", "policy", name="user_attachment_unique")]
         indexes = [models.Index(fields=["account", "policy"])]
+
+    def __str__(self) -> str:
+        return f"policy {self.policy_id} on user {self.user_id}"
 
 
 class GroupPolicyAttachment(models.Model):
@@ -96,6 +102,9 @@ class GroupPolicyAttachment(models.Model):
         constraints = [models.UniqueConstraint("group", "policy", name="group_attachment_unique")]
         indexes = [models.Index(fields=["account", "policy"])]
 
+    def __str__(self) -> str:
+        return f"policy {self.policy_id} on group {self.group_id}"
+
 
 class RolePolicyAttachment(models.Model):
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
@@ -106,6 +115,9 @@ class RolePolicyAttachment(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint("role", "policy", name="role_attachment_unique")]
         indexes = [models.Index(fields=["account", "policy"])]
+
+    def __str__(self) -> str:
+        return f"policy {self.policy_id} on role {self.role_id}"
 
 
 class InlinePolicy(models.Model):
@@ -136,3 +148,6 @@ class InlinePolicy(models.Model):
             models.UniqueConstraint("group", "name", condition=Q(group__isnull=False), name="inline_group_unique"),
             models.UniqueConstraint("role", "name", condition=Q(role__isnull=False), name="inline_role_unique"),
         ]
+
+    def __str__(self) -> str:
+        return self.name

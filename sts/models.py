@@ -44,7 +44,7 @@ class TemporaryCredential(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.access_key_id
+        return f"{self.arn or self.source_arn} ({self.access_key_id})"
 
 
 class IdentityProviderKey(models.Model):

@@ -6,12 +6,21 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 if TYPE_CHECKING:  # Django is imported lazily: the pure engine tests run without it (-p no:django)
     from django.test import Client
 
     from core.context import CallContext
     from identities.models import Account
+
+# Hypothesis's per-example deadline measures the machine, not the code: with parallel runs on shared cores one
+# example took 298 ms against the 200 ms default (and 1.5 ms when replayed), failing the run as "flaky".
+hypothesis_settings.register_profile("iam-classroom", deadline=None)
+hypothesis_settings.load_profile("iam-classroom")
+
+# The one Celery worker fixture (``worker``) and its marker, for every test module.
+pytest_plugins = ["tests.workers"]
 
 ROOT_PASSWORD = "Root-Passw0rd!"
 ACCOUNT_ID = "111122223333"

@@ -12,10 +12,6 @@ from botocore.model import ListShape, MapShape, Shape, StructureShape
 from core.errors import ValidationError
 
 
-class MalformedQueryString(ValidationError):
-    code = "MalformedQueryString"
-
-
 def parse(shape: StructureShape | None, form: Mapping[str, str]) -> dict[str, Any]:
     if shape is None:
         return {}

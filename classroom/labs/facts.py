@@ -94,14 +94,6 @@ class AccountFacts:
 
     # ------------------------------------------------------------------------------------------ membership
 
-    def groups_of(self, user_name: str) -> set[str]:
-        """Lower-cased names of the user's groups."""
-        return _lower(
-            Group.objects.in_account(self.account_id)
-            .filter(memberships__user__name__iexact=user_name)
-            .values_list("name", flat=True)
-        )
-
     def members_of(self, group_name: str) -> set[str]:
         return _lower(
             IamUser.objects.in_account(self.account_id)
@@ -130,12 +122,6 @@ class AccountFacts:
     def inline_policies(self, kind: str, name: str) -> dict[str, dict[str, Any]]:
         rows = InlinePolicy.objects.filter(account_id=self.account_id, **{f"{kind}__name__iexact": name})
         return {row.name: _json(row.document) for row in rows}
-
-    def boundary_of(self, kind: str, name: str) -> ManagedPolicy | None:
-        entity = self.user(name) if kind == "user" else self.role(name)
-        if entity is None or entity.permissions_boundary_id is None:
-            return None
-        return ManagedPolicy.objects.filter(pk=entity.permissions_boundary_id).first()
 
     def policy_document(self, policy: ManagedPolicy) -> dict[str, Any]:
         version = PolicyVersion.objects.filter(policy=policy, is_default=True).first()

@@ -176,12 +176,6 @@ def _service_names() -> dict[str, str]:
     return {str(k).lower(): str(v) for k, v in names.items()}
 
 
-@cache
-def data_version() -> str:
-    meta = _load("metadata.json")
-    return str(meta.get("version", "")) if isinstance(meta, dict) else ""
-
-
 # --------------------------------------------------------------------------------------------------------------
 # Services
 
@@ -366,13 +360,6 @@ def resource_arn_patterns(full_name: str) -> tuple[str, ...]:
 
 
 _PLACEHOLDER = re.compile(r"\$\{[^}]*\}|<[^>]*>")
-
-
-@lru_cache(maxsize=8192)
-def arn_template_regex(template: str) -> re.Pattern[str]:
-    """Regex for an ARN template: each ``${Var}`` matches one or more characters (slashes included)."""
-    parts = _PLACEHOLDER.split(template)
-    return re.compile(".+".join(re.escape(p) for p in parts), re.DOTALL)
 
 
 def split_arn(arn: str) -> list[str]:

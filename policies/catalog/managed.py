@@ -1,23 +1,25 @@
-"""AWS managed policies, read from moto's ``moto/iam/aws_managed_policies.py`` data string.
+"""AWS managed policies, read from the committed data file ``policies/catalog/data/aws_managed_policies.json``.
 
-Importing ``moto.iam`` pulls in boto3 and botocore (about 0.9 s), so we locate the file with
-:func:`importlib.util.find_spec` and take the JSON text between its triple quotes without executing the module.
-The file holds only the default version of each document and no descriptions; descriptions here are our own words
-(hand-written for the common policies, derived from the path and the services a document names otherwise).
+The file is generated (``manage.py refresh_managed_policies``, see :mod:`policies.catalog.sources`) and records its
+source, the source's version and date, so the catalog changes only when someone refreshes it, not with a
+dependency's release. It holds only the default version of each document and no descriptions; descriptions here are
+our own words (hand-written for the common policies, derived from the path and the services a document names
+otherwise).
 """
 
 from __future__ import annotations
 
-import ast
 import json
 from dataclasses import dataclass, field
 from functools import cache, cached_property
-from importlib.util import find_spec
 from pathlib import Path
 
 from policies.catalog import actions as catalog
 
 ARN_PREFIX = "arn:aws:iam::aws:policy"
+
+#: The committed, generated data file (``manage.py refresh_managed_policies`` rebuilds it).
+DATA_FILE = Path(__file__).resolve().parent / "data" / "aws_managed_policies.json"
 
 #: The console's "AWS managed – job function" set (access_policies_job-functions). Several live at path "/".
 JOB_FUNCTION_POLICIES: frozenset[str] = frozenset(
@@ -104,29 +106,35 @@ class ManagedPolicy:
 # Loading
 
 
-def _data_file() -> Path:
-    spec = find_spec("moto")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("the moto package is not installed")
-    return Path(next(iter(spec.submodule_search_locations))) / "iam" / "aws_managed_policies.py"
+@dataclass(frozen=True)
+class DataInfo:
+    """Where the committed data file came from (see :mod:`policies.catalog.sources`)."""
+
+    source: str
+    source_version: str
+    date: str  # the newest policy update in the source, YYYY-MM-DD
+    count: int
 
 
-def _read_data_text() -> str:
-    """The JSON text of ``aws_managed_policies_data`` without importing moto."""
-    source = _data_file().read_text(encoding="utf-8")
-    start, end = source.find('"""'), source.rfind('"""')
-    if start != -1 and end > start:
-        body = source[start + 3 : end]
-        # Read the literal as Python would: the raw text equals the value unless it holds escapes.
-        return body if "\\" not in body else ast.literal_eval(source[start : end + 3])
-    from moto.iam.aws_managed_policies import aws_managed_policies_data  # fallback: the module changed shape
+@cache
+def _data() -> dict[str, object]:
+    return json.loads(DATA_FILE.read_text(encoding="utf-8"))
 
-    return aws_managed_policies_data
+
+def data_info() -> DataInfo:
+    data = _data()
+    return DataInfo(
+        source=str(data.get("source", "")),
+        source_version=str(data.get("source_version", "")),
+        date=str(data.get("date", "")),
+        count=len(data.get("policies") or {}),  # type: ignore[arg-type]
+    )
 
 
 @cache
 def _policies() -> dict[str, ManagedPolicy]:
-    raw = json.loads(_read_data_text())
+    raw = _data()["policies"]
+    assert isinstance(raw, dict)
     result: dict[str, ManagedPolicy] = {}
     for name in sorted(raw, key=str.lower):
         rec = raw[name]

@@ -365,7 +365,7 @@ class _Checker:
         for items in (resource_items, not_resource_items):
             well_formed = [item for item in items or () if self.resource_item(item)]
             if items is resource_items and well_formed and self.kind not in ("trust",):
-                self.resource_applicability(well_formed, items, known_actions, action_items or [])
+                self.resource_applicability(well_formed, items or [], known_actions, action_items or [])
             if items:
                 self.redundant_resources(items)
 
@@ -711,10 +711,11 @@ class _Checker:
         not_resource_items: list[_Item] | None,
     ) -> None:
         cond_keys = _condition_keys(stmt.get("Condition"))
-        for target, code_prefix, finding_type, suppress_key in (
+        checks: tuple[tuple[str, str, FindingType, str | None], ...] = (
             ("iam:PassRole", "PASS_ROLE", "SECURITY_WARNING", "iam:passedtoservice"),
             ("iam:CreateServiceLinkedRole", "CREATE_SLR", "WARNING", None),
-        ):
+        )
+        for target, code_prefix, finding_type, suppress_key in checks:
             if suppress_key and suppress_key in cond_keys:
                 continue
             how, where = _reach(target, action_items, not_action_items, (*base, "NotAction"))

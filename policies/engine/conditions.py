@@ -238,7 +238,7 @@ class CompiledCondition:
             value_set = self.value_set
             if value_set is not None:
                 return ((raw.lower() if self.fold else raw) in value_set) is not self.negated
-            values: tuple[str, ...] = (raw,)  # type: ignore[assignment]
+            values: tuple[str, ...] = (raw,)
         else:
             values = raw  # type: ignore[assignment]
             if not values:
@@ -296,7 +296,7 @@ def compile_conditions(conditions: tuple[Condition, ...], variables: bool) -> tu
 
 
 def all_conditions_hold(compiled: tuple[CompiledCondition, ...], ctx: Mapping[str, object]) -> bool:
-    for condition in compiled:
+    for condition in compiled:  # noqa: SIM110 - hot path: a loop costs no generator per call
         if not condition.evaluate(ctx):
             return False
     return True

@@ -368,9 +368,11 @@ class _Builder:
 
     def resources(self, raw: dict[str, Any], path: str) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None]:
         if self.kind == "trust":
-            for key in ("Resource", "NotResource"):
-                if key in raw:
-                    self.problem(f"Has prohibited field {key}.", "UNSUPPORTED_ELEMENT", join_key(path, key))
+            for prohibited in ("Resource", "NotResource"):
+                if prohibited in raw:
+                    self.problem(
+                        f"Has prohibited field {prohibited}.", "UNSUPPORTED_ELEMENT", join_key(path, prohibited)
+                    )
             return None, None
         key, value = self.pair(raw, path, "Resource")
         if key is None:
@@ -390,9 +392,9 @@ class _Builder:
         self, raw: dict[str, Any], path: str
     ) -> tuple[tuple[PrincipalEntry, ...] | None, tuple[PrincipalEntry, ...] | None]:
         if self.kind not in _PRINCIPAL_KINDS:
-            for key in ("Principal", "NotPrincipal"):
-                if key in raw:
-                    self.problem(M_NO_PRINCIPAL_ALLOWED, "UNSUPPORTED_PRINCIPAL", join_key(path, key))
+            for prohibited in ("Principal", "NotPrincipal"):
+                if prohibited in raw:
+                    self.problem(M_NO_PRINCIPAL_ALLOWED, "UNSUPPORTED_PRINCIPAL", join_key(path, prohibited))
             return None, None
         key, value = self.pair(raw, path, "Principal")
         if key is None:

@@ -10,7 +10,6 @@ from django.test import override_settings
 from audit import delivery
 from audit.models import AuditEvent, ServiceLastAccessed
 from identities import services
-from tests.workers import worker  # noqa: F401 - the fixture
 
 
 def wait_delivered(event_name: str, timeout: float) -> AuditEvent | None:

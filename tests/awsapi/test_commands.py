@@ -72,7 +72,7 @@ def test_reset_account_empties_iam_and_keeps_root(root_ctx, account, other_root_
     _populate(root_ctx)
     _populate(other_root_ctx)
     Account.objects.filter(pk=account.id).update(alias="class-a")
-    summary = reset_account_iam(account.id)
+    reset_account_iam(account.id)
     acct = account.id
     assert not IamUser.objects.filter(account_id=acct).exists() and not Group.objects.filter(account_id=acct).exists()
     assert not Role.objects.filter(account_id=acct).exists()

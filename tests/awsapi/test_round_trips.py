@@ -1,15 +1,18 @@
 """Round trips to PostgreSQL of the Query API's hot calls (issue 6), counted on the wire with a libpq trace, and what
-the shortcuts that save them must keep: a write commits with its audit row, a failure inside the commit's round
-trip is Django's IntegrityError and commits nothing, a read's event is committed at once without changing the
+the shortcuts that save them must keep: a write's statements and audit row travel together, a failure inside that
+batch is Django's IntegrityError and commits nothing, a read's event is committed at once without changing the
 connection's durability for the next write, and policies read with the access key serve one decision only.
 
-Transactional tests: the shortcuts apply to the outermost transaction, which a test transaction would hide."""
+Transactional tests: a test transaction would hide the calls' own BEGIN and COMMIT."""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import tempfile
 from collections.abc import Callable
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -19,7 +22,7 @@ from psycopg import pq
 
 from audit.models import AuditEvent
 from core.context import CallContext
-from core.db import fetch_prepared
+from core.db import fetch_all_prepared, fetch_prepared
 from identities import services as identities
 from identities.models import IamUser
 from policies import authz
@@ -67,22 +70,28 @@ def committed(sql: str, *params: object) -> list[tuple]:
         return other.execute(sql, params).fetchall()
 
 
+# Each hot statement runs past psycopg's prepare_threshold while warming, so the measured calls use prepared ones.
+WARM_CALLS = settings.DATABASES["default"]["OPTIONS"]["prepare_threshold"] + 1
+
+
 @pytest.fixture
 def dev(transactional_db, account, root_ctx, managed_policies):
     identities.create_user(root_ctx, user_name="dev")
     policy = policies.create_policy(root_ctx, policy_name="IamAll", policy_document=IAM_ALL)
     policies.attach_user_policy(root_ctx, user_name="dev", policy_arn=policy.arn)
     client = in_process("iam", *issue_key(account.id, IamUser.objects.get(name="dev")))
-    client.get_user(UserName="dev")  # warm: statements prepared on this connection, documents parsed
-    client.create_user(UserName="warm")
-    client.delete_user(UserName="warm")
+    # Warm: statements prepared on this connection, documents parsed.
+    for _ in range(WARM_CALLS):
+        client.get_user(UserName="dev")
+        client.create_user(UserName="warm")
+        client.delete_user(UserName="warm")
     return client
 
 
-def test_create_user_commits_with_its_audit_row_in_two_round_trips(dev):
+def test_create_user_sends_the_user_with_its_audit_row_in_four_round_trips(dev):
     trips = round_trips(lambda: dev.create_user(UserName="alice"))
-    # The key with the caller's policies; BEGIN, the user, its audit row and COMMIT.
-    assert trips == ["prepared", "BEGIN | prepared | prepared | COMMIT"]
+    # The key with the caller's policies; BEGIN (psycopg's); the user and its audit row; COMMIT (Django's).
+    assert trips == ["prepared", "BEGIN", "prepared | prepared", "COMMIT"]
     assert committed("SELECT count(*) FROM identities_iamuser WHERE name = 'alice'") == [(1,)]
     assert committed(
         "SELECT count(*) FROM audit_auditevent WHERE event_name = 'CreateUser' AND resource_name = 'alice'"
@@ -108,8 +117,8 @@ def test_a_taken_name_fails_create_user_in_its_one_round_trip_and_nothing_but_th
 def test_delete_user_reads_once_and_commits_with_its_audit_row(dev):
     dev.create_user(UserName="bob")
     trips = round_trips(lambda: dev.delete_user(UserName="bob"))
-    # The key with the caller's policies; the user with its conflicts; BEGIN, the delete, the audit row and COMMIT.
-    assert trips == ["prepared", "prepared", "BEGIN | prepared | prepared | COMMIT"]
+    # The key with the caller's policies; the user with its conflicts; BEGIN; the delete and the audit row; COMMIT.
+    assert trips == ["prepared", "prepared", "BEGIN", "prepared | prepared", "COMMIT"]
     assert committed("SELECT count(*) FROM identities_iamuser WHERE name = 'bob'") == [(0,)]
     assert committed(
         "SELECT count(*) FROM audit_auditevent WHERE event_name = 'DeleteUser' AND resource_name = 'bob'"
@@ -120,34 +129,37 @@ def test_delete_user_reads_once_and_commits_with_its_audit_row(dev):
 def test_a_read_is_audited_at_once_and_the_next_write_is_still_synchronous(dev):
     trips = round_trips(lambda: dev.get_user(UserName="dev"))
     assert trips == ["prepared", "prepared", "prepared"]  # the key with the policies, the user, the audit row
-    assert committed("SELECT count(*) FROM audit_auditevent WHERE event_name = 'GetUser'") == [(2,)]
+    assert committed("SELECT count(*) FROM audit_auditevent WHERE event_name = 'GetUser'") == [(WARM_CALLS + 1,)]
     # The read's row relaxed its own commit only: the connection's setting is untouched.
     with connection.cursor() as cursor:
         cursor.execute("SHOW synchronous_commit")
         assert cursor.fetchone() == ("on",)
 
 
-def test_an_error_in_the_commits_round_trip_is_an_integrity_error_and_commits_nothing(dev, account):
+def test_an_error_in_a_batch_is_an_integrity_error_and_commits_nothing(dev, account):
     event_id = AuditEvent.objects.values_list("event_id", flat=True).first()
     with pytest.raises(IntegrityError), transaction.atomic(durable=True):
-        fetch_prepared(
-            "INSERT INTO identities_iamuser (account_id, user_id, name, path, arn, created_at, tags) "
-            "VALUES (%s, 'AIDAEXAMPLE000000001', 'carol', '/', 'arn', now(), '[]') RETURNING id",
-            [account.id],
+        fetch_all_prepared(
+            [
+                (
+                    "INSERT INTO identities_iamuser (account_id, user_id, name, path, arn, created_at, tags) "
+                    "VALUES (%s, 'AIDAEXAMPLE000000001', 'carol', '/', 'arn', now(), '[]') RETURNING id",
+                    [account.id],
+                ),
+                (
+                    "INSERT INTO audit_auditevent (account_id, event_id, event_time, event_source, "
+                    "event_name, event_type, read_only, username, access_key_id, resource_type, "
+                    "resource_name, error_code, record) VALUES (%s, %s, now(), 'iam.amazonaws.com', 'X', "
+                    "'AwsApiCall', false, '', '', '', '', '', '{}') RETURNING id",
+                    [account.id, str(event_id)],
+                ),  # a duplicate event ID
+            ]
         )
-        fetch_prepared(
-            "INSERT INTO audit_auditevent (account_id, event_id, event_time, event_source, "
-            "event_name, event_type, read_only, username, access_key_id, resource_type, "
-            "resource_name, error_code, record) VALUES (%s, %s, now(), 'iam.amazonaws.com', 'X', "
-            "'AwsApiCall', false, '', '', '', '', '', '{}') RETURNING id",
-            [account.id, str(event_id)],
-            commit_outermost=True,
-        )  # a duplicate event ID
     assert committed("SELECT count(*) FROM identities_iamuser WHERE name = 'carol'") == [(0,)]
     assert dev.create_user(UserName="carol")["User"]["UserName"] == "carol"  # the connection is usable
 
 
-def test_a_failing_first_statement_sent_with_its_begin_rolls_back_and_the_connection_goes_on(dev, account):
+def test_a_failing_first_statement_rolls_back_and_the_connection_goes_on(dev, account):
     with pytest.raises(IntegrityError), transaction.atomic(durable=True):
         fetch_prepared(
             "INSERT INTO identities_iamuser (account_id, user_id, name, path, arn, created_at, tags) "
@@ -179,3 +191,32 @@ def test_policies_read_with_the_key_serve_the_first_decision_only(dev, account):
     with authz.prefetched(ctx.principal, []):
         assert authz.decide(other, "iam:GetUser", user.arn, {}).allowed  # another principal's rows never apply
     assert json.loads(json.dumps(authz.explain(authz.decide(ctx, "iam:GetUser", user.arn, {}))))["outcome"]
+
+
+def test_prepared_statements_switch_off_for_pgbouncer(transactional_db):
+    """``DB_PREPARED_STATEMENTS=false`` sets psycopg's prepare_threshold to None: every statement is sent with its text
+    (an unnamed statement, which PgBouncer in transaction mode supports), however often it runs."""
+    code = (
+        "import os; os.environ['DB_PREPARED_STATEMENTS'] = 'false'; import console.settings as s; "
+        "o = s.DATABASES['default']['OPTIONS']; print(o['server_side_binding'], o['prepare_threshold'])"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert out.stdout.split() == ["True", "None"]
+
+    connection.ensure_connection()
+    raw = connection.connection
+    previous = raw.prepare_threshold
+    raw.prepare_threshold = None
+    try:
+        sql = "SELECT count(*) FROM identities_iamuser WHERE name <> %s"
+        trips = round_trips(lambda: [fetch_prepared(sql, ["x"]) for _ in range(4)])
+    finally:
+        raw.prepare_threshold = previous
+    assert trips == ["SELECT count(*) FROM identities_iamuser WHERE name <> $1"] * 4
+    assert round_trips(lambda: [fetch_prepared(sql, ["x"]) for _ in range(4)])[-1] == "prepared"

@@ -18,7 +18,6 @@ from classroom import services
 from classroom.models import Class
 from identities.models import IamUser
 from tests.browser.conftest import htmx_settled, shot
-from tests.workers import worker  # noqa: F401 - the fixture
 
 TEACHER, TEACHER_PASSWORD = "teacher@school.example", "Teach-Passw0rd!"
 NEW_PASSWORD = "My-0wn-Passw0rd!"
@@ -45,7 +44,7 @@ def start_create_user(page, name: str) -> None:
     page.locator("#wizard").get_by_label("User name").fill(name)
 
 
-def test_instructor_runs_a_class_and_a_student_does_lab_1(new_page, worker, settings):  # noqa: F811
+def test_instructor_runs_a_class_and_a_student_does_lab_1(new_page, worker, settings):
     settings.AUDIT_ENQUEUE_DELIVERY = True  # the browser fixtures turn it off; here a real worker delivers
     worker.start()
     services.sign_up_instructor(email=TEACHER, password=TEACHER_PASSWORD, name="Ms Teacher")

@@ -448,7 +448,7 @@ def test_isolation_between_students_and_from_the_class(klass, students, instruct
     classroom, issued = klass
     a, b = students[1], students[2]
     make_user(b, "bea")
-    with pytest.raises(Exception):
+    with pytest.raises(NoSuchEntity):
         identity_services.get_user(a, user_name="bea")
     # Student A's console shows only A's users and none of the class pages.
     client = _client(issued[0].seat.email, issued[0].password)

@@ -8,7 +8,6 @@ import time
 from classroom.models import LabProgress
 from identities import services as users
 from policies import services as policies
-from tests.workers import worker  # noqa: F401 - the fixture
 
 
 def wait_for(predicate, timeout: float):

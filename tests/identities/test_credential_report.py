@@ -6,19 +6,13 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import subprocess
-import sys
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from audit.models import AuditEvent
-from console.celery import app as celery_app
 from console.services import user_principal
 from core import clock
 from core.context import CallContext
@@ -343,54 +337,6 @@ def test_another_account_downloads_only_its_own(root_client, other_root_client, 
 # ---- a real Celery worker on the real Redis broker ------------------------------------------------------------
 
 
-@pytest.fixture
-def worker(tmp_path, transactional_db):
-    """``celery -A console worker`` on a queue of its own, against this test database (committed data only)."""
-    queue = f"report-test-{uuid.uuid4().hex[:8]}"
-    previous = celery_app.conf.task_default_queue
-    celery_app.conf.task_default_queue = queue
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "console.settings",
-        "IAM_DATA_DIR": str(tmp_path),
-        "DATABASE_URL": f"postgresql://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
-        "REDIS_URL": celery_app.conf.broker_url,
-        "AUDIT_ENQUEUE_DELIVERY": "false",
-    }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "console",
-            "worker",
-            "--pool=solo",
-            "-Q",
-            queue,
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "-l",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        yield proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        celery_app.conf.task_default_queue = previous
-
-
 def wait_for(predicate, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -401,6 +347,7 @@ def wait_for(predicate, timeout: float) -> bool:
 
 
 def test_the_worker_builds_the_report_after_the_call_commits(worker, account, root_ctx):
+    worker.start(AUDIT_ENQUEUE_DELIVERY="false")
     services.create_user(root_ctx, user_name="alice")
     assert settings_services.generate_credential_report(root_ctx).state == "STARTED"
     assert wait_for(lambda: CredentialReport.objects.filter(state="COMPLETE").exists(), timeout=20), (

@@ -402,7 +402,7 @@ def test_another_accounts_console_gets_404_for_mfa_pages(root_ctx, other_root_cl
     assert MfaDevice.objects.get().enabled_at is not None
 
 
-# ---- MFA at console sign-in ---------------------------------------------------------------------------------------------
+# ---- MFA at console sign-in ----------------------------------------------------------------------------------
 
 
 @pytest.fixture

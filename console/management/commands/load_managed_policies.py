@@ -12,7 +12,9 @@ from policies.loading import load_aws_managed_policies
 
 class Command(BaseCommand):
     requires_system_checks: list[str] = []  # a data command: migrate (run first) does the checks
-    help = "Load the AWS managed policies (from moto's catalog) into the database; re-running only applies changes."
+    help = (
+        "Load the AWS managed policies (the committed catalog file) into the database; re-running applies only changes."
+    )
 
     def handle(self, *args: object, **options: object) -> None:
         started = time.perf_counter()

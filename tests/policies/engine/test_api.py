@@ -23,7 +23,10 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_importing_engine_loads_no_django() -> None:
-    code = "import sys, policies.engine, policies.engine.cli; print(sorted(m for m in sys.modules if m.split('.')[0] == 'django'))"
+    code = (
+        "import sys, policies.engine, policies.engine.cli; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'django'))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.strip() == "[]"
 

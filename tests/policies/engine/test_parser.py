@@ -139,7 +139,8 @@ def test_resource_policy_principals() -> None:
         (
             doc({"Effect": "Allow", "Principal": {"AWS": "111122223333"}, "Action": "s3:GetObject"}),
             "trust",
-            "Trust Policy statement actions can only be sts:AssumeRole, sts:AssumeRoleWithSAML, and sts:AssumeRoleWithWebIdentity",
+            "Trust Policy statement actions can only be sts:AssumeRole, sts:AssumeRoleWithSAML, and "
+            "sts:AssumeRoleWithWebIdentity",
             "Statement[0].Action",
         ),
         (
@@ -175,7 +176,8 @@ def test_resource_policy_principals() -> None:
         (
             doc(dict(ALLOW, Sid="has space")),
             "identity",
-            "Statement IDs (SID) must be alpha-numeric. Check that your input satisfies the regular expression [0-9A-Za-z]*",
+            "Statement IDs (SID) must be alpha-numeric. "
+            "Check that your input satisfies the regular expression [0-9A-Za-z]*",
             "Statement[0].Sid",
         ),
     ],
@@ -205,7 +207,11 @@ def test_trust_policy_accepts_tag_session_and_wildcards() -> None:
 
 
 def test_location_line_and_column_of_element() -> None:
-    text = '{\n  "Version": "2012-10-17",\n  "Statement": [\n    {"Effect": "Allow", "Action": "s3:*", "Resource": "*"},\n    {"Effect": "Allow", "Action": "s3:*", "Resource": "*",\n     "Principal": "*"}\n  ]\n}'
+    text = (
+        '{\n  "Version": "2012-10-17",\n  "Statement": [\n'
+        '    {"Effect": "Allow", "Action": "s3:*", "Resource": "*"},\n'
+        '    {"Effect": "Allow", "Action": "s3:*", "Resource": "*",\n     "Principal": "*"}\n  ]\n}'
+    )
     error = err(text)
     assert error.location == Location("Statement[1].Principal", 6, 6)
 
