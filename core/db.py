@@ -9,8 +9,9 @@ are logged and counted (``CaptureQueriesContext``, ``execute_wrapper``) like any
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from contextlib import ExitStack
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import psycopg
@@ -23,6 +24,27 @@ class _PreparedCursor(psycopg.Cursor):
 
 
 Statement = tuple[str, Mapping[str, Any] | Sequence[Any]]
+_prelude: ContextVar[Statement | None] = ContextVar("transaction_prelude", default=None)
+
+
+@contextmanager
+def first_in_block(statement: Statement) -> Iterator[None]:
+    """Run ``statement`` just before the first statement sent inside this block, and only if one is: in the same
+    round trip as the transaction's BEGIN (or as a ``fetch_all_prepared`` pipeline), so it costs no round trip of
+    its own. ``iam_call`` takes the account's lock this way (see ``core.calls``)."""
+    token = _prelude.set(statement)
+    try:
+        with connection.execute_wrapper(_send_prelude):
+            yield
+    finally:
+        _prelude.reset(token)
+
+
+def _send_prelude(execute, sql, params, many, context):  # noqa: ANN001, ANN202 - Django's execute_wrapper signature
+    if _prelude.get() is not None:
+        with _cursor() as cursor:
+            _execute([], prelude=cursor)  # the prelude is cleared there first, so this wrapper lets it through
+    return execute(sql, params, many, context)
 
 
 def fetch_prepared(
@@ -56,7 +78,7 @@ def execute_prepared(sql: str, params: Mapping[str, Any] | Sequence[Any]) -> int
         return cursor.rowcount
 
 
-def _execute(work: list[tuple[Any, Statement]], *, commit: bool = False) -> None:
+def _execute(work: list[tuple[Any, Statement]], *, commit: bool = False, prelude: Any = None) -> None:
     """Run the statements; as the first ones of an ``atomic`` block, with its BEGIN, and with ``commit``, with a
     COMMIT after them: one round trip whenever there is more than one command (psycopg's pipeline: the commands,
     then one Sync).
@@ -67,6 +89,12 @@ def _execute(work: list[tuple[Any, Statement]], *, commit: bool = False) -> None
     commit and rollback do not depend on it; Django turns autocommit back on at the end of the block anyway)."""
     from psycopg.pq import TransactionStatus
 
+    statement = _prelude.get()
+    if statement is not None:  # ``first_in_block``'s statement goes first, in the same round trip
+        _prelude.set(None)
+        with ExitStack() as stack:
+            cursor = prelude or stack.enter_context(_cursor())
+            return _execute([(cursor, statement), *work], commit=commit)
     raw = connection.connection
     status = raw.info.transaction_status
     begin = (
