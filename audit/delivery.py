@@ -8,10 +8,10 @@ next delivery appends only the events whose ``eventID`` is not in the file yet (
 exclusive lock of the file), so redelivery never repeats a line.
 
 No deadlocks. Every delivery takes its locks in one global order: the events (``SKIP LOCKED``: it never waits for
-them), then the accounts (``FOR KEY SHARE``, by id), then the roles whose "Last activity" moves (by id), then the
-access-advisor rows (one ``INSERT … ON CONFLICT`` upsert, sorted by key). A reset locks the account ``FOR UPDATE``
-before touching its rows, so a reset and a delivery of the same account wait for each other whole instead of each
-holding half of the other's rows; two deliveries lock shared rows in the same order.
+them), then the accounts' locks (``core.locks``, shared, by id), then the roles whose "Last activity" moves (by id),
+then the access-advisor rows (one ``INSERT … ON CONFLICT`` upsert, sorted by key). A reset takes the accounts' locks
+exclusively before touching their rows, so a reset and a delivery of the same account wait for each other whole
+instead of each holding half of the other's rows; two deliveries lock shared rows in the same order.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from django.db import connection, transaction
 
 from audit.models import AuditEvent, ServiceLastAccessed
 from audit.signals import events_delivered
-from core import clock
+from core import clock, locks
 
 BATCH = 500
 logger = logging.getLogger(__name__)
@@ -110,15 +110,12 @@ def _update_last_accessed(events: list[AuditEvent]) -> None:
         access[key] = (event.event_time, arn)
     if not access:
         return
-    from identities.models import Account, Role
+    from identities.models import Role
 
-    account_ids = sorted({account_id for account_id, _, _ in access})
+    # The accounts' locks first, as calls and resets take them (core.locks): a reset of one of these accounts waits
+    # for this batch, or this batch for it, instead of each holding rows the other needs next.
+    locks.lock_accounts({account_id for account_id, _, _ in access}, exclusive=False)
     with connection.cursor() as cursor:
-        # KEY SHARE is what the upsert's foreign key check takes anyway; taking it first, in id order, is what keeps
-        # a concurrent reset (FOR UPDATE of the same accounts, also in id order) from a lock cycle with this batch.
-        cursor.execute(
-            f"SELECT id FROM {Account._meta.db_table} WHERE id = ANY(%s) ORDER BY id FOR KEY SHARE", [account_ids]
-        )
         if roles:
             role_table = Role._meta.db_table
             pairs = sorted(roles)

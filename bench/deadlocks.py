@@ -40,6 +40,7 @@ from _setup import ROOT, django_setup, fresh_database  # noqa: E402
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "30"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "60"))
 RESETS = int(os.environ.get("BENCH_RESETS", "500"))
+LIMIT = float(os.environ.get("BENCH_LIMIT", "600"))  # seconds: resets still running then are stopped (and said)
 ACCOUNTS = int(os.environ.get("BENCH_ACCOUNTS", "4"))
 REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/4")
 DATABASE = "iam_audit_bench"
@@ -150,7 +151,7 @@ def client(n: int, account_id: str, teacher_pk: int, stop: threading.Event, tall
         connection.close()
 
 
-def resets(account_ids: list[str], tally: Tally, done: threading.Event) -> None:
+def resets(account_ids: list[str], tally: Tally, done: threading.Event, give_up: threading.Event) -> None:
     from django.db import connection
 
     from classroom.services import reset_accounts
@@ -158,6 +159,8 @@ def resets(account_ids: list[str], tally: Tally, done: threading.Event) -> None:
 
     try:
         for i in range(RESETS):
+            if give_up.is_set():
+                break
             if i % 4 == 3:
                 outcome(tally, "classroom reset", lambda: reset_accounts(account_ids))
             else:
@@ -224,31 +227,38 @@ def main() -> None:
     connection.close()
 
     worker = start_worker(database_url, data_dir)
-    time.sleep(5)  # worker start-up, outside the measured window
-    before = deadlocks(database_url)
-    tally = Tally()
-    stop, resets_done = threading.Event(), threading.Event()
-    threads = [
-        threading.Thread(target=client, args=(n, account_ids[n % len(account_ids)], teacher.pk, stop, tally))
-        for n in range(CLIENTS)
-    ]
-    threads.append(threading.Thread(target=resets, args=(account_ids, tally, resets_done)))
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    time.sleep(SECONDS)
-    resets_done.wait()
-    stop.set()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
-    # The worker drains what the calls wrote (its tasks were published by the clients' background thread).
-    deadline = time.monotonic() + 120
-    while AuditEvent.objects.filter(delivered_at__isnull=True).exists() and time.monotonic() < deadline:
-        time.sleep(0.5)
-    left = AuditEvent.objects.filter(delivered_at__isnull=True).count()
-    worker.terminate()
-    _, worker_log = worker.communicate(timeout=30)
+    try:
+        time.sleep(5)  # worker start-up, outside the measured window
+        before = deadlocks(database_url)
+        tally = Tally()
+        stop, resets_done, give_up = threading.Event(), threading.Event(), threading.Event()
+        threads = [
+            threading.Thread(target=client, args=(n, account_ids[n % len(account_ids)], teacher.pk, stop, tally))
+            for n in range(CLIENTS)
+        ]
+        threads.append(threading.Thread(target=resets, args=(account_ids, tally, resets_done, give_up)))
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        time.sleep(SECONDS)
+        while not resets_done.wait(timeout=10):
+            done = sum(c for what, c in tally.counts.items() if "reset" in what)
+            found = deadlocks(database_url) - before
+            print(f"  ... {time.perf_counter() - started:.0f} s: {done} resets, {found} deadlocks", flush=True)
+            if time.perf_counter() - started > LIMIT:
+                give_up.set()
+        stop.set()
+        for thread in threads:
+            thread.join()
+        elapsed = time.perf_counter() - started
+        # The worker drains what the calls wrote (its tasks were published by the clients' background thread).
+        deadline = time.monotonic() + 120
+        while AuditEvent.objects.filter(delivered_at__isnull=True).exists() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        left = AuditEvent.objects.filter(delivered_at__isnull=True).count()
+    finally:
+        worker.terminate()
+        _, worker_log = worker.communicate(timeout=30)
     swept = delivery.deliver_pending(limit=1_000_000)  # what the beat sweep would deliver
     connection.close()
     time.sleep(1.5)  # statistics are flushed by each backend at most once a second

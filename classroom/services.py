@@ -587,7 +587,7 @@ def change_root_password(ctx: CallContext, *, old_password: str, new_password: s
     if len(new_password) > 128:
         raise ValidationError("The password must be at most 128 characters long.")
     with transaction.atomic():
-        account = Account.objects.select_for_update(no_key=True).get(pk=ctx.account_id)  # as core.calls' lock order
+        account = Account.objects.select_for_update().get(pk=ctx.account_id)
         if not verify_password(account.root_password_hash, old_password):
             raise InvalidInput("The old password was incorrect.")
         if new_password == old_password:

@@ -122,23 +122,16 @@ def _nothing_sent() -> bool:
     return raw is not None and raw.info.transaction_status == TransactionStatus.IDLE
 
 
-# Lock order (no deadlocks between calls, resets and audit delivery): a call that changes an account begins its
-# transaction by taking the account's row FOR KEY SHARE, which every change of the account's rows takes anyway for
-# its foreign key, only later and while holding other rows. Calls and deliveries share it; a reset takes the
-# account FOR UPDATE (identities.reset), so it waits for the calls in flight and new ones wait for it, and no
-# transaction ever holds half of the rows the other needs. Sent with the transaction's BEGIN: no extra round trip.
-# (A quota check that must serialize on the account takes it FOR NO KEY UPDATE: FOR UPDATE after KEY SHARE would
-# deadlock with a second such call.)
-_LOCK_ACCOUNT = "SELECT 1 FROM identities_account WHERE id = %s FOR KEY SHARE"
-
-
 def _account_lock(ctx: CallContext, event_name: str):  # noqa: ANN202 - a context manager
+    """A call that changes its account takes the account's lock (``core.locks``) before anything else, with its
+    transaction's BEGIN (no round trip of its own); a read takes none."""
     from audit.services import is_read_only
+    from core import locks
     from core.db import first_in_block
 
     if is_read_only(event_name) or not ctx.account_id:
         return nullcontext()
-    return first_in_block((_LOCK_ACCOUNT, [ctx.account_id]))
+    return first_in_block((locks.SHARED, [ctx.account_id]))
 
 
 @contextmanager

@@ -31,7 +31,7 @@ _prelude: ContextVar[Statement | None] = ContextVar("transaction_prelude", defau
 def first_in_block(statement: Statement) -> Iterator[None]:
     """Run ``statement`` just before the first statement sent inside this block, and only if one is: in the same
     round trip as the transaction's BEGIN (or as a ``fetch_all_prepared`` pipeline), so it costs no round trip of
-    its own. ``iam_call`` takes the account's lock this way (see ``core.calls``)."""
+    its own. ``iam_call`` takes the account's lock this way (``core.locks``)."""
     token = _prelude.set(statement)
     try:
         with connection.execute_wrapper(_send_prelude):

@@ -129,8 +129,7 @@ def _devices_of(account_id: str, user: IamUser | None):
 def _lock_owner(account_id: str, user: IamUser | None) -> None:
     """Serialize quota checks for one owner: two concurrent creates can't both pass the limit."""
     if user is None:
-        # NO KEY: the call already holds the account FOR KEY SHARE (core.calls), which FOR UPDATE would conflict with.
-        Account.objects.select_for_update(no_key=True).filter(pk=account_id).first()
+        Account.objects.select_for_update().filter(pk=account_id).first()
     else:
         IamUser.objects.select_for_update().filter(pk=user.pk).first()
 

@@ -147,7 +147,7 @@ def test_two_deliveries_update_the_same_last_accessed_rows_in_opposite_orders(
 
 def test_a_reset_waits_for_a_delivery_holding_its_role(account, root_ctx, gate, settings, tmp_path):
     """The delivery updates a role's "Last activity" and then its access-advisor row; the reset deletes the roles
-    and then the access-advisor rows. The delivery takes the account first, as the reset does."""
+    and then the access-advisor rows. The delivery takes the account's lock first, as the reset does."""
     settings.DATA_DIR = tmp_path
     session = role_session(root_ctx)
     pks = [event(session, "iam")]
@@ -160,7 +160,7 @@ def test_a_reset_waits_for_a_delivery_holding_its_role(account, root_ctx, gate, 
 
 def test_a_reset_waits_for_a_call_holding_a_user(account, root_ctx, gate, settings, tmp_path):
     """AddUserToGroup locks the user, then inserts the membership, whose foreign key takes the account KEY SHARE;
-    the reset holds the account and deletes the users. The call takes the account first (core.calls)."""
+    the reset holds the account and deletes the users. The call takes the account's lock first (core.calls)."""
     settings.DATA_DIR = tmp_path
     services.create_user(root_ctx, user_name="alice")
     services.create_group(root_ctx, group_name="devs")
@@ -174,32 +174,6 @@ def test_a_reset_waits_for_a_call_holding_a_user(account, root_ctx, gate, settin
     assert AuditEvent.objects.filter(event_name="AddUserToGroup", error_code="").exists()
 
 
-def test_two_quota_checks_on_the_account_wait_for_each_other(account, root_ctx, transactional_db, settings, tmp_path):
-    """Two root CreateAccessKey calls serialize their quota check on the account row while holding it FOR KEY SHARE
-    (core.calls): FOR UPDATE there would make each wait for the other's KEY SHARE. Another session holds the account
-    until both calls wait for it."""
-    import psycopg
-
-    from identities.credentials import create_access_key
-    from identities.models import AccessKey
-
-    settings.DATA_DIR = tmp_path
-    db = connection.settings_dict
-    holder = psycopg.connect(host=db["HOST"], port=db["PORT"], user=db["USER"], dbname=db["NAME"])
-    holder.execute("SELECT 1 FROM identities_account WHERE id = %s FOR NO KEY UPDATE", [account.id])
-
-    class Gate:
-        def open(self) -> None:
-            holder.commit()
-
-    try:
-        errors = run_together(lambda: create_access_key(root_ctx), lambda: create_access_key(root_ctx), gate=Gate())
-    finally:
-        holder.close()
-    assert errors == []
-    assert AccessKey.objects.filter(account_id=account.id, user__isnull=True).count() == 2
-
-
 def test_the_account_lock_travels_with_begin(account, root_ctx, transactional_db):
     """A changing call's transaction begins with the account's lock in the BEGIN's own round trip (no extra round
     trip); a read takes no lock."""
@@ -211,10 +185,10 @@ def test_the_account_lock_travels_with_begin(account, root_ctx, transactional_db
     with CaptureQueriesContext(connection) as queries:
         trips = round_trips(lambda: services.create_group(root_ctx, group_name="devs"))
     sql = [query["sql"] for query in queries.captured_queries]
-    lock = next(i for i, text in enumerate(sql) if "FOR KEY SHARE" in text)
+    lock = next(i for i, text in enumerate(sql) if "pg_advisory_xact_lock_shared" in text)
     assert not any(text.startswith(("INSERT", "UPDATE", "DELETE")) for text in sql[:lock])
     begins = [trip for trip in trips if "BEGIN" in trip]
     assert begins == ["BEGIN | prepared"], trips  # the lock with BEGIN, which psycopg would send alone
     with CaptureQueriesContext(connection) as queries:
         services.get_group(root_ctx, group_name="devs")
-    assert not any("FOR KEY SHARE" in query["sql"] for query in queries.captured_queries)
+    assert not any("pg_advisory_xact_lock_shared" in query["sql"] for query in queries.captured_queries)
