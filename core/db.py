@@ -24,15 +24,15 @@ class _PreparedCursor(psycopg.Cursor):
 
 
 Statement = tuple[str, Mapping[str, Any] | Sequence[Any]]
-_prelude: ContextVar[Statement | None] = ContextVar("transaction_prelude", default=None)
+_prelude: ContextVar[tuple[Statement, ...]] = ContextVar("transaction_prelude", default=())
 
 
 @contextmanager
-def first_in_block(statement: Statement) -> Iterator[None]:
-    """Run ``statement`` just before the first statement sent inside this block, and only if one is: in the same
-    round trip as the transaction's BEGIN (or as a ``fetch_all_prepared`` pipeline), so it costs no round trip of
-    its own. ``iam_call`` takes the account's lock this way (``core.locks``)."""
-    token = _prelude.set(statement)
+def first_in_block(*statements: Statement) -> Iterator[None]:
+    """Run ``statements`` just before the first statement sent inside this block, and only if one is: in the same
+    round trip as the transaction's BEGIN (or as a ``fetch_all_prepared`` pipeline), so they cost no round trip of
+    their own. ``iam_call`` takes the account's lock this way (``core.locks``)."""
+    token = _prelude.set(statements)
     try:
         with connection.execute_wrapper(_send_prelude):
             yield
@@ -41,9 +41,8 @@ def first_in_block(statement: Statement) -> Iterator[None]:
 
 
 def _send_prelude(execute, sql, params, many, context):  # noqa: ANN001, ANN202 - Django's execute_wrapper signature
-    if _prelude.get() is not None:
-        with _cursor() as cursor:
-            _execute([], prelude=cursor)  # the prelude is cleared there first, so this wrapper lets it through
+    if _prelude.get():
+        _execute([])  # sends the prelude, cleared there first, so this wrapper then lets its statements through
     return execute(sql, params, many, context)
 
 
@@ -78,7 +77,7 @@ def execute_prepared(sql: str, params: Mapping[str, Any] | Sequence[Any]) -> int
         return cursor.rowcount
 
 
-def _execute(work: list[tuple[Any, Statement]], *, commit: bool = False, prelude: Any = None) -> None:
+def _execute(work: list[tuple[Any, Statement]], *, commit: bool = False) -> None:
     """Run the statements; as the first ones of an ``atomic`` block, with its BEGIN, and with ``commit``, with a
     COMMIT after them: one round trip whenever there is more than one command (psycopg's pipeline: the commands,
     then one Sync).
@@ -89,12 +88,12 @@ def _execute(work: list[tuple[Any, Statement]], *, commit: bool = False, prelude
     commit and rollback do not depend on it; Django turns autocommit back on at the end of the block anyway)."""
     from psycopg.pq import TransactionStatus
 
-    statement = _prelude.get()
-    if statement is not None:  # ``first_in_block``'s statement goes first, in the same round trip
-        _prelude.set(None)
+    prelude = _prelude.get()
+    if prelude:  # ``first_in_block``'s statements go first, in the same round trip
+        _prelude.set(())
         with ExitStack() as stack:
-            cursor = prelude or stack.enter_context(_cursor())
-            return _execute([(cursor, statement), *work], commit=commit)
+            first = [(stack.enter_context(_cursor()), statement) for statement in prelude]
+            return _execute([*first, *work], commit=commit)
     raw = connection.connection
     status = raw.info.transaction_status
     begin = (

@@ -73,9 +73,10 @@ def run_together(*steps: Callable[[], object], gate) -> list[BaseException]:  # 
             connection.close()
 
     threads = [threading.Thread(target=run, args=(step,)) for step in steps]
-    for thread in threads:
+    for started, thread in enumerate(threads, 1):
         thread.start()
-        wait_for_waiters(threads.index(thread) + 1)  # started in order: each one waits before the next starts
+        # Started in order: each one waits (or, with the old lock order, may have run to its end) before the next.
+        wait_for_waiters(lambda n=started: n - sum(not t.is_alive() for t in threads[:n]))
     gate.open()
     for thread in threads:
         thread.join(timeout=30)
@@ -83,8 +84,9 @@ def run_together(*steps: Callable[[], object], gate) -> list[BaseException]:  # 
     return errors
 
 
-def wait_for_waiters(count: int, timeout: float = 20) -> None:
-    """Poll PostgreSQL until ``count`` other sessions of this database wait for a lock (a real concurrent system)."""
+def wait_for_waiters(count: Callable[[], int], timeout: float = 20) -> None:
+    """Poll PostgreSQL until ``count()`` other sessions of this database wait for a lock (a real concurrent
+    system)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with connection.cursor() as cursor:
@@ -92,10 +94,16 @@ def wait_for_waiters(count: int, timeout: float = 20) -> None:
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
                 "AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'"
             )
-            if cursor.fetchone()[0] >= count:
+            if cursor.fetchone()[0] >= count():
                 return
         time.sleep(0.01)
-    raise AssertionError(f"{count} sessions never waited together")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT state, wait_event_type, wait_event, left(query, 200) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        sessions = cursor.fetchall()
+    raise AssertionError(f"{count()} sessions never waited together: {sessions}")
 
 
 def event(ctx: CallContext, service: str) -> int:
@@ -192,3 +200,39 @@ def test_the_account_lock_travels_with_begin(account, root_ctx, transactional_db
     with CaptureQueriesContext(connection) as queries:
         services.get_group(root_ctx, group_name="devs")
     assert not any("pg_advisory_xact_lock_shared" in query["sql"] for query in queries.captured_queries)
+
+
+def test_a_reset_cannot_come_between_a_cross_account_assume_role_and_its_session(
+    account, other_account, root_ctx, other_root_ctx, gate, settings, tmp_path
+):
+    """AssumeRole of a role in another account reads the role, then inserts the session. A reset of the role's
+    account in between used to delete the role under it (the insert then failed on its foreign key: a 500). The
+    call takes the role's account's lock too, so the reset waits for it."""
+    from console.services import user_principal
+    from policies import services as policies
+    from sts import services as sts
+    from sts.models import TemporaryCredential
+
+    settings.DATA_DIR = tmp_path
+    user = services.create_user(root_ctx, user_name="teacher")
+    allow = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}
+    policies.put_user_policy(root_ctx, user_name="teacher", policy_name="assume", policy_document=json.dumps(allow))
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account.id}:root"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    roles.create_role(other_root_ctx, role_name="Lab", assume_role_policy_document=json.dumps(trust))
+    teacher = CallContext(user_principal(user))
+    gate("sts_temporarycredential", "BEFORE INSERT")
+    errors = run_together(
+        lambda: sts.assume_role(
+            teacher, role_arn=f"arn:aws:iam::{other_account.id}:role/Lab", role_session_name="teacher"
+        ),
+        lambda: reset_account_iam(other_account.id),
+        gate=gate,
+    )
+    assert errors == []
+    assert not Role.objects.filter(account_id=other_account.id).exists()  # the reset came second, and ended
+    assert not TemporaryCredential.objects.filter(account_id=other_account.id).exists()  # the session too
