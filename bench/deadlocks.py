@@ -270,7 +270,9 @@ def main() -> None:
     missing = len(delivered - set(lines))
     operations = sum(c for what, c in tally.counts.items() if "reset" not in what)
     print(
-        f"{CLIENTS} clients in {ACCOUNTS} accounts for {elapsed:.0f} s, {RESETS} resets, worker: prefork, 2 processes"
+        f"{CLIENTS} clients in {ACCOUNTS} accounts for {elapsed:.0f} s, "
+        f"{sum(c for what, c in tally.counts.items() if 'reset' in what)} resets (of {RESETS}), "
+        "worker: prefork, 2 processes"
     )
     for what, count in sorted(tally.counts.items()):
         print(f"  {what:48} {count:7}")
