@@ -1,20 +1,38 @@
 """Completing delivery of audit events: mark delivered (exactly once), update last-accessed data, and append the
-record to the account's daily trail file (gzipped JSON lines, like CloudTrail's log files)."""
+record to the account's daily trail file (gzipped JSON lines, like CloudTrail's log files).
+
+Exactly once, in the database and in the files. The events are locked and marked delivered in one transaction; the
+trail lines are written inside it, before its commit, so a delivered event is always in its file. A commit that
+fails (the database restarted, the worker was killed) leaves the events undelivered and their lines written: the
+next delivery appends only the events whose ``eventID`` is not in the file yet (``_append_once``, under an
+exclusive lock of the file), so redelivery never repeats a line.
+
+No deadlocks. Every delivery takes its locks in one global order: the events (``SKIP LOCKED``: it never waits for
+them), then the accounts' locks (``core.locks``, shared, by id), then the roles whose "Last activity" moves (by id),
+then the access-advisor rows (one ``INSERT … ON CONFLICT`` upsert, sorted by key). A reset takes the accounts' locks
+exclusively before touching their rows, so a reset and a delivery of the same account wait for each other whole
+instead of each holding half of the other's rows; two deliveries lock shared rows in the same order.
+"""
 
 from __future__ import annotations
 
+import fcntl
 import gzip
 import json
 import logging
+import os
+import zlib
+from collections import OrderedDict
 from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 
 from audit.models import AuditEvent, ServiceLastAccessed
 from audit.signals import events_delivered
-from core import clock
+from core import clock, locks
 
 BATCH = 500
 logger = logging.getLogger(__name__)
@@ -39,10 +57,10 @@ def deliver(event_pks: Iterable[int]) -> int:
         if not events:
             return 0
         now = clock.now()
-        for event in events:
-            _update_last_accessed(event)
+        _update_last_accessed(events)
         AuditEvent.objects.filter(pk__in=[e.pk for e in events]).update(delivered_at=now)
-        # Written last, inside the locked transaction: a crash before commit leaves the events undelivered.
+        # Written last, inside the locked transaction: a crash before commit leaves the events undelivered, and
+        # their redelivery skips the lines this attempt wrote (idempotent by eventID).
         _append_to_trails(events)
     # After commit; robust: a failing listener (lab progress) never undoes or repeats a delivery.
     for _receiver, error in events_delivered.send_robust(sender=deliver, account_ids={e.account_id for e in events}):
@@ -68,42 +86,172 @@ def deliver_pending(limit: int = 10_000) -> int:
     return delivered
 
 
-def _update_last_accessed(event: AuditEvent) -> None:
-    if event.error_code or event.event_source == "signin.amazonaws.com":
-        return
-    identity = event.record.get("userIdentity", {})
-    arn = identity.get("arn")
-    if not arn:
-        return
-    # A role session counts as use of its role (the issuer), as access advisor reports it.
-    issuer = identity.get("sessionContext", {}).get("sessionIssuer", {}).get("arn")
-    if issuer:  # the Roles list's "Last activity"
-        from identities.models import Role
+# ------------------------------------------------------------------------------------------------ last accessed
 
-        Role.objects.filter(account_id=event.account_id, arn=issuer).update(last_used_at=event.event_time)
-    ServiceLastAccessed.objects.update_or_create(
-        account_id=event.account_id,
-        principal_arn=issuer or arn,
-        service_namespace=event.event_source.split(".", 1)[0],
-        defaults={"last_accessed_at": event.event_time, "last_authenticated_entity": arn},
-    )
+
+def _update_last_accessed(events: list[AuditEvent]) -> None:
+    """Access advisor and the Roles list's "Last activity" for a batch of events (in event time order), in the
+    module's lock order: accounts, then roles by id, then access-advisor rows by key. Times only move forward: an
+    older event delivered late (by the sweep) never hides a newer use."""
+    roles: dict[tuple[str, str], datetime] = {}
+    access: dict[tuple[str, str, str], tuple[datetime, str]] = {}
+    for event in events:
+        if event.error_code or event.event_source == "signin.amazonaws.com":
+            continue
+        identity = event.record.get("userIdentity", {})
+        arn = identity.get("arn")
+        if not arn:
+            continue
+        # A role session counts as use of its role (the issuer), as access advisor reports it.
+        issuer = identity.get("sessionContext", {}).get("sessionIssuer", {}).get("arn")
+        if issuer:
+            roles[(event.account_id, issuer)] = event.event_time  # the batch is in time order: the last is newest
+        key = (event.account_id, issuer or arn, event.event_source.split(".", 1)[0])
+        access[key] = (event.event_time, arn)
+    if not access:
+        return
+    from identities.models import Role
+
+    # The accounts' locks first, as calls and resets take them (core.locks): a reset of one of these accounts waits
+    # for this batch, or this batch for it, instead of each holding rows the other needs next.
+    locks.lock_accounts({account_id for account_id, _, _ in access}, exclusive=False)
+    with connection.cursor() as cursor:
+        if roles:
+            role_table = Role._meta.db_table
+            pairs = sorted(roles)
+            cursor.execute(
+                f"SELECT id, account_id, arn FROM {role_table} WHERE (account_id, arn) IN "
+                f"({', '.join(['(%s, %s)'] * len(pairs))}) ORDER BY id FOR NO KEY UPDATE",
+                [value for pair in pairs for value in pair],
+            )
+            for role_pk, account_id, arn in cursor.fetchall():
+                cursor.execute(
+                    f"UPDATE {role_table} SET last_used_at = %s WHERE id = %s "
+                    "AND (last_used_at IS NULL OR last_used_at < %s)",
+                    [roles[(account_id, arn)], role_pk, roles[(account_id, arn)]],
+                )
+        table = ServiceLastAccessed._meta.db_table
+        rows = sorted(access.items())
+        cursor.execute(
+            f"INSERT INTO {table} AS t (account_id, principal_arn, service_namespace, last_accessed_at, "
+            f"last_authenticated_entity) VALUES {', '.join(['(%s, %s, %s, %s, %s)'] * len(rows))} "
+            "ON CONFLICT (account_id, principal_arn, service_namespace) DO UPDATE SET "
+            "last_accessed_at = EXCLUDED.last_accessed_at, "
+            "last_authenticated_entity = EXCLUDED.last_authenticated_entity "
+            "WHERE t.last_accessed_at <= EXCLUDED.last_accessed_at",
+            [
+                value
+                for (account_id, principal, service), (when, entity) in rows
+                for value in (account_id, principal, service, when, entity)
+            ],
+        )
+
+
+# ------------------------------------------------------------------------------------------------ trail files
+
+
+class _TrailIndex:
+    """The eventIDs already in each trail file, per process: read once, then only what other workers appended
+    since (``offset``). A file is appended to only under its exclusive lock, always as whole gzip members."""
+
+    SIZE = 256  # files remembered (least recently used go first)
+
+    def __init__(self) -> None:
+        self._files: OrderedDict[Path, tuple[tuple[int, int], int, set[str]]] = OrderedDict()
+
+    def clear(self) -> None:
+        self._files.clear()
+
+    def event_ids(self, path: Path, fh) -> set[str]:  # noqa: ANN001 - a binary file opened for reading and appending
+        """The eventIDs in ``path`` (locked by the caller), reading only its new bytes; a torn last member (a
+        writer killed mid-write, so its transaction never committed) is cut off."""
+        stat = os.fstat(fh.fileno())
+        identity = (stat.st_dev, stat.st_ino)
+        known = self._files.pop(path, None)
+        if known is None or known[0] != identity or known[1] > stat.st_size:
+            known = (identity, 0, set())
+        _, offset, ids = known
+        fh.seek(offset)
+        members, end, torn = _members(fh, offset)
+        for lines in members:
+            ids.update(json.loads(line).get("eventID", "") for line in lines)
+        if torn:  # a writer was killed mid-write: its transaction never committed, so its lines must go
+            logger.warning("trail file %s: cutting a torn write of %d bytes", path, stat.st_size - end)
+            fh.truncate(end)
+        elif end < stat.st_size:  # not ours to repair (damaged by hand?): keep it, append after it
+            logger.error("trail file %s: unreadable from byte %d", path, end)
+            end = stat.st_size
+        self.remember(path, identity, end, ids)
+        return ids
+
+    def remember(self, path: Path, identity: tuple[int, int], offset: int, ids: set[str]) -> None:
+        self._files[path] = (identity, offset, ids)
+        self._files.move_to_end(path)
+        while len(self._files) > self.SIZE:
+            self._files.popitem(last=False)
+
+
+_trail_index = _TrailIndex()
+
+
+def _members(fh, offset: int, chunk: int = 1 << 16) -> tuple[list[list[bytes]], int, bool]:  # noqa: ANN001
+    """The lines of each complete gzip member of ``fh`` from ``offset`` (a member boundary, where ``fh`` is), the
+    end offset of the last one, and whether the file ends with a torn (incomplete) member after it."""
+    members: list[list[bytes]] = []
+    pending = b""
+    end = offset
+    while True:
+        decoder = zlib.decompressobj(wbits=31)  # one gzip member
+        parts: list[bytes] = []
+        consumed = 0
+        while not decoder.eof:
+            data = pending or fh.read(chunk)
+            pending = b""
+            if not data:
+                return members, end, consumed > 0  # end of file: after a whole member, or inside a torn one
+            try:
+                parts.append(decoder.decompress(data))
+            except zlib.error:
+                return members, end, False
+            consumed += len(data) - len(decoder.unused_data)
+        pending = decoder.unused_data
+        end += consumed
+        members.append([line for line in b"".join(parts).split(b"\n") if line.strip()])
 
 
 def _append_to_trails(events: list[AuditEvent]) -> None:
     by_file: dict[Path, list[AuditEvent]] = {}
     for event in events:
         by_file.setdefault(trail_file(str(event.account_id), event.event_time.strftime("%Y%m%d")), []).append(event)
-    for path, group in by_file.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Concatenated gzip members form a valid gzip file: each append adds one member.
-        with gzip.open(path, "ab") as fh:
-            for event in group:
-                fh.write(json.dumps(event.record, separators=(",", ":")).encode() + b"\n")
+    for path in sorted(by_file):  # one file locked at a time, in order
+        _append_once(path, by_file[path])
+
+
+def _append_once(path: Path, events: list[AuditEvent]) -> None:
+    """Append the events not yet in ``path`` as one gzip member (concatenated members form a valid gzip file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+b") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)  # released when the file is closed
+        present = _trail_index.event_ids(path, fh)
+        new = [event for event in events if _event_id(event) not in present]
+        if not new:
+            return
+        data = b"".join(json.dumps(event.record, separators=(",", ":")).encode() + b"\n" for event in new)
+        fh.write(gzip.compress(data))  # one write of a whole member: a crash leaves at most a torn tail
+        fh.flush()
+        present.update(_event_id(event) for event in new)
+        stat = os.fstat(fh.fileno())
+        _trail_index.remember(path, (stat.st_dev, stat.st_ino), stat.st_size, present)
+
+
+def _event_id(event: AuditEvent) -> str:
+    return event.record.get("eventID") or str(event.event_id)
 
 
 def read_trail(account_id: str, day: str) -> list[dict]:
     path = trail_file(account_id, day)
     if not path.exists():
         return []
-    with gzip.open(path, "rb") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+    with open(path, "rb") as fh:
+        members, _, _ = _members(fh, 0)
+        return [json.loads(line) for lines in members for line in lines]

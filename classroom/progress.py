@@ -18,7 +18,7 @@ from classroom.labs import Lab, all_labs
 from classroom.labs.base import Outcome, failed
 from classroom.labs.facts import AccountFacts
 from classroom.models import Class, LabProgress, StudentSeat
-from core import clock
+from core import clock, locks
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +45,9 @@ def refresh(account_id: str, labs: Sequence[Lab] | None = None) -> dict[str, Lab
     now = clock.now()
     chosen = list(labs) if labs is not None else list(all_labs())
     with transaction.atomic():
+        # The account's lock first (core.locks), as resets and audit delivery take it: a reset deleting this
+        # account's progress waits for this refresh, instead of each holding progress rows the other needs.
+        locks.lock_accounts([account_id], exclusive=False)
         existing = {
             p.lab: p
             for p in LabProgress.objects.select_for_update().filter(

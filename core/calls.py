@@ -7,7 +7,7 @@ transaction. A failure of any kind is audited after the rollback, so denials and
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
@@ -120,6 +120,24 @@ def _nothing_sent() -> bool:
     return raw is not None and raw.info.transaction_status == TransactionStatus.IDLE
 
 
+def _account_lock(ctx: CallContext, event_name: str, resource: str):  # noqa: ANN202 - a context manager
+    """A call that changes its account takes the account's lock (``core.locks``) before anything else, with its
+    transaction's BEGIN (no round trip of its own); a read takes none. A call on another account's resource (a
+    cross-account AssumeRole) takes that account's lock too: a reset of it cannot come between the call's read of
+    the role and its insert of the session."""
+    from audit.services import is_read_only
+    from core import locks
+    from core.db import first_in_block
+
+    if is_read_only(event_name) or not ctx.account_id:
+        return nullcontext()
+    accounts = {ctx.account_id}
+    owner = resource.split(":")[4] if resource.count(":") >= 5 else ""
+    if len(owner) == 12 and owner.isdigit():
+        accounts.add(owner)
+    return first_in_block(*[(locks.SHARED, [account_id]) for account_id in sorted(accounts)])
+
+
 @contextmanager
 def iam_call(
     ctx: CallContext,
@@ -140,7 +158,7 @@ def iam_call(
         if validate is not None:
             validate()  # AWS checks the request's shape (ValidationError) before it authorizes
         call.decision = authorize(ctx, action, resource, condition_context or {})
-        with transaction.atomic(durable=durable):
+        with _account_lock(ctx, call.event_name, resource), transaction.atomic(durable=durable):
             yield call
             # A call that sent no statement (GetUser answers from the row it authorized against, ListUsers from a
             # lazy queryset) has nothing its audit row must commit with: the row is then its own one-statement

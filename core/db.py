@@ -14,14 +14,43 @@ trip with psycopg's pipeline mode. Transactions are Django's: nothing here begin
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from contextlib import ExitStack
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.db import connection
 from psycopg.pq import TransactionStatus
 
 Statement = tuple[str, Mapping[str, Any] | Sequence[Any]]
+_prelude: ContextVar[tuple[Statement, ...]] = ContextVar("transaction_prelude", default=())
+
+
+@contextmanager
+def first_in_block(*statements: Statement) -> Iterator[None]:
+    """Run ``statements`` just before the first statement sent inside this block, and only if one is: in the same
+    pipeline as a ``fetch_all_prepared`` batch (with psycopg's BEGIN), or just before an ORM statement. ``iam_call``
+    takes the account's lock this way (``core.locks``)."""
+    token = _prelude.set(statements)
+    try:
+        with connection.execute_wrapper(_send_prelude):
+            yield
+    finally:
+        _prelude.reset(token)
+
+
+def _take_prelude() -> tuple[Statement, ...]:
+    prelude = _prelude.get()
+    if prelude:
+        _prelude.set(())
+    return prelude
+
+
+def _send_prelude(execute, sql, params, many, context):  # noqa: ANN001, ANN202 - Django's execute_wrapper signature
+    prelude = _take_prelude()
+    if prelude:
+        fetch_all_prepared(prelude)
+    return execute(sql, params, many, context)
 
 
 def fetch_prepared(sql: str, params: Mapping[str, Any] | Sequence[Any]) -> list[tuple[Any, ...]]:
@@ -32,6 +61,8 @@ def fetch_prepared(sql: str, params: Mapping[str, Any] | Sequence[Any]) -> list[
 def fetch_all_prepared(statements: Sequence[Statement]) -> list[list[tuple[Any, ...]]]:
     """The rows of each statement, all sent in one round trip. If one fails, the ones after it do not run and the
     error is raised as Django's (the transaction must then roll back)."""
+    count = len(statements)
+    statements = [*_take_prelude(), *statements]  # ``first_in_block``'s statements go first, in the same round trip
     with ExitStack() as stack:
         cursors = [stack.enter_context(connection.cursor()) for _ in statements]
         raw = connection.connection
@@ -44,4 +75,5 @@ def fetch_all_prepared(statements: Sequence[Statement]) -> list[list[tuple[Any, 
                 cursor.execute(sql, params)
             # The results are read inside the pipeline, through Django's cursor wrapper: an error of any statement
             # surfaces here as Django's exception class (IntegrityError for a taken name).
-            return [cursor.fetchall() for cursor in cursors]
+            rows = [cursor.fetchall() for cursor in cursors]
+    return rows[len(rows) - count :]

@@ -20,6 +20,8 @@ from django.apps import apps
 from django.db import transaction
 from django.db.models import Q
 
+from core import locks
+
 # Account-scoped state of apps that identities must not import (classroom imports identities): found by label.
 _STATE_OF_OTHER_APPS = {"lab progress": "classroom.LabProgress"}
 
@@ -115,7 +117,9 @@ def delete_iam_state(
 
     in_accounts = Q(account_id__in=account_ids)
     with transaction.atomic(savepoint=False):
-        # Two resets of the same account wait for each other; ID order keeps overlapping resets from deadlocking.
+        # The accounts' locks first (core.locks, in id order): the calls and audit deliveries in flight finish first,
+        # new ones wait for this reset, and two resets of the same account wait for each other.
+        locks.lock_accounts(account_ids, exclusive=True)
         locked = set(
             Account.objects.select_for_update().filter(pk__in=account_ids).order_by("pk").values_list("pk", flat=True)
         )

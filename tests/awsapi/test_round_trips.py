@@ -90,8 +90,9 @@ def dev(transactional_db, account, root_ctx, managed_policies):
 
 def test_create_user_sends_the_user_with_its_audit_row_in_four_round_trips(dev):
     trips = round_trips(lambda: dev.create_user(UserName="alice"))
-    # The key with the caller's policies; BEGIN (psycopg's); the user and its audit row; COMMIT (Django's).
-    assert trips == ["prepared", "BEGIN", "prepared | prepared", "COMMIT"]
+    # The key with the caller's policies; BEGIN (psycopg's); the account's lock (core.calls), the user and its audit
+    # row; COMMIT (Django's).
+    assert trips == ["prepared", "BEGIN", "prepared | prepared | prepared", "COMMIT"]
     assert committed("SELECT count(*) FROM identities_iamuser WHERE name = 'alice'") == [(1,)]
     assert committed(
         "SELECT count(*) FROM audit_auditevent WHERE event_name = 'CreateUser' AND resource_name = 'alice'"
@@ -117,8 +118,9 @@ def test_a_taken_name_fails_create_user_in_its_one_round_trip_and_nothing_but_th
 def test_delete_user_reads_once_and_commits_with_its_audit_row(dev):
     dev.create_user(UserName="bob")
     trips = round_trips(lambda: dev.delete_user(UserName="bob"))
-    # The key with the caller's policies; the user with its conflicts; BEGIN; the delete and the audit row; COMMIT.
-    assert trips == ["prepared", "prepared", "BEGIN", "prepared | prepared", "COMMIT"]
+    # The key with the caller's policies; the user with its conflicts; BEGIN; the account's lock, the delete and the
+    # audit row; COMMIT.
+    assert trips == ["prepared", "prepared", "BEGIN", "prepared | prepared | prepared", "COMMIT"]
     assert committed("SELECT count(*) FROM identities_iamuser WHERE name = 'bob'") == [(0,)]
     assert committed(
         "SELECT count(*) FROM audit_auditevent WHERE event_name = 'DeleteUser' AND resource_name = 'bob'"
