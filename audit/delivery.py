@@ -80,7 +80,9 @@ def _update_last_accessed(event: AuditEvent) -> None:
     if issuer:  # the Roles list's "Last activity"
         from identities.models import Role
 
-        Role.objects.filter(account_id=event.account_id, arn=issuer).update(last_used_at=event.event_time)
+        Role.objects.filter(account_id=event.account_id, arn=issuer).update(
+            last_used_at=event.event_time, last_used_region=event.record.get("awsRegion", "")
+        )
     ServiceLastAccessed.objects.update_or_create(
         account_id=event.account_id,
         principal_arn=issuer or arn,
