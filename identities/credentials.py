@@ -192,8 +192,9 @@ def list_access_keys(ctx: CallContext, *, user_name: str | None = None) -> list[
 def update_access_key(ctx: CallContext, *, access_key_id: str, status: str, user_name: str | None = None) -> AccessKey:
     params = {"userName": user_name, "accessKeyId": access_key_id, "status": status}
     with iam_call(ctx, "iam:UpdateAccessKey", _target_arn(ctx, user_name), params):
+        if status is not None:  # before check_input: the model's enum also lists Expired, which AWS refuses here
+            _check_enum("status", status, ACCESS_KEY_STATUSES)
         check_input("iam", "UpdateAccessKey", UserName=user_name, AccessKeyId=access_key_id, Status=status)
-        _check_enum("status", status, ACCESS_KEY_STATUSES)
         key = _find_key(ctx.account_id, _owner(ctx, user_name), access_key_id)
         if key.status != status:
             key.status = status

@@ -156,7 +156,7 @@ def _value(name: str, shape: Shape, world: dict[str, Any]) -> Any:
     return "walk1234"
 
 
-def _missing_required(shape: Shape, value: Any, where: str) -> list[str]:
+def missing_required(shape: Shape, value: Any, where: str) -> list[str]:
     """Required members absent from a parsed response, at every depth."""
     problems: list[str] = []
     if isinstance(shape, StructureShape) and isinstance(value, dict):
@@ -165,15 +165,15 @@ def _missing_required(shape: Shape, value: Any, where: str) -> list[str]:
                 problems.append(f"{where}.{name}")
         for name, member in shape.members.items():
             if name in value:
-                problems.extend(_missing_required(member, value[name], f"{where}.{name}"))
+                problems.extend(missing_required(member, value[name], f"{where}.{name}"))
     elif isinstance(shape, ListShape) and isinstance(value, list):
         for index, item in enumerate(value):
-            problems.extend(_missing_required(shape.member, item, f"{where}[{index}]"))
+            problems.extend(missing_required(shape.member, item, f"{where}[{index}]"))
     return problems
 
 
-def _parse(service: str, operation: Any, result: dict[str, Any]) -> dict[str, Any]:
-    body = serializer.serialize(service, operation, result, "walk-request")
+def parse_response(operation: Any, body: bytes) -> dict[str, Any]:
+    """The response body as boto3 sees it (botocore's query parser)."""
     return QueryParser().parse({"body": body, "status_code": 200, "headers": {}}, operation.output_shape)
 
 
@@ -192,8 +192,9 @@ def _call(ctx: CallContext, service: str, name: str, params: Recording) -> str:
                 outcome = f"{exc.code}: {exc.message}"
         else:
             if operation.output_shape is not None:
-                parsed = _parse(service, operation, result)
-                missing = _missing_required(operation.output_shape, parsed, name)
+                body = serializer.serialize(service, operation, result, "walk-request")
+                parsed = parse_response(operation, body)
+                missing = missing_required(operation.output_shape, parsed, name)
                 if missing:
                     outcome = f"missing required {missing}"
         transaction.set_rollback(True)

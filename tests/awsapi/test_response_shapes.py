@@ -335,3 +335,37 @@ def test_unsupported_parameters_are_refused_not_ignored(iam):
         "The parameter MaxSigninSessionDuration is not supported by this IAM Classroom endpoint.",
     )
     assert iam.list_roles()["Roles"] == []  # nothing created
+
+
+def test_simulate_principal_policy_honours_caller_arn_and_resource_owner(iam, account):
+    iam.create_user(UserName="alice")
+    iam.create_user(UserName="bob")
+    bob = f"arn:aws:iam::{account.id}:user/bob"
+    bucket_policy = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"AWS": bob}, "Action": "s3:GetObject", "Resource": "*"}],
+        }
+    )
+
+    def decision(**kwargs) -> str:
+        results = iam.simulate_principal_policy(
+            PolicySourceArn=f"arn:aws:iam::{account.id}:user/alice",
+            ActionNames=["s3:GetObject"],
+            ResourceArns=["arn:aws:s3:::reports/q1.csv"],
+            ResourcePolicy=bucket_policy,
+            **kwargs,
+        )
+        return results["EvaluationResults"][0]["EvalDecision"]
+
+    assert decision() == "implicitDeny"  # alice calling: the bucket policy names bob
+    assert decision(CallerArn=bob) == "allowed"  # alice's policies (none), bob calling
+    assert decision(CallerArn=bob, ResourceOwner=f"arn:aws:iam::{account.id}:root") == "allowed"
+    # The bucket in another account: its policy alone no longer grants bob access (cross-account needs both).
+    assert decision(CallerArn=bob, ResourceOwner="arn:aws:iam::444455556666:root") == "implicitDeny"
+    with pytest.raises(ClientError) as exc:
+        decision(CallerArn=f"arn:aws:iam::{account.id}:role/nobody")
+    assert error(exc)[0] == "InvalidInput"
+    with pytest.raises(ClientError) as exc:
+        decision(ResourceHandlingOption="EC2-VPC-InstanceStore")
+    assert error(exc)[0] == "InvalidInput" and "ResourceHandlingOption" in error(exc)[1]
