@@ -93,7 +93,7 @@ def _update_last_accessed(events: list[AuditEvent]) -> None:
     """Access advisor and the Roles list's "Last activity" for a batch of events (in event time order), in the
     module's lock order: accounts, then roles by id, then access-advisor rows by key. Times only move forward: an
     older event delivered late (by the sweep) never hides a newer use."""
-    roles: dict[tuple[str, str], datetime] = {}
+    roles: dict[tuple[str, str], tuple[datetime, str]] = {}
     access: dict[tuple[str, str, str], tuple[datetime, str]] = {}
     for event in events:
         if event.error_code or event.event_source == "signin.amazonaws.com":
@@ -105,7 +105,8 @@ def _update_last_accessed(events: list[AuditEvent]) -> None:
         # A role session counts as use of its role (the issuer), as access advisor reports it.
         issuer = identity.get("sessionContext", {}).get("sessionIssuer", {}).get("arn")
         if issuer:
-            roles[(event.account_id, issuer)] = event.event_time  # the batch is in time order: the last is newest
+            # The batch is in time order: the last is newest (with the region it was used in, as GetRole shows).
+            roles[(event.account_id, issuer)] = (event.event_time, event.record.get("awsRegion", ""))
         key = (event.account_id, issuer or arn, event.event_source.split(".", 1)[0])
         access[key] = (event.event_time, arn)
     if not access:
@@ -125,10 +126,11 @@ def _update_last_accessed(events: list[AuditEvent]) -> None:
                 [value for pair in pairs for value in pair],
             )
             for role_pk, account_id, arn in cursor.fetchall():
+                when, region = roles[(account_id, arn)]
                 cursor.execute(
-                    f"UPDATE {role_table} SET last_used_at = %s WHERE id = %s "
+                    f"UPDATE {role_table} SET last_used_at = %s, last_used_region = %s WHERE id = %s "
                     "AND (last_used_at IS NULL OR last_used_at < %s)",
-                    [roles[(account_id, arn)], role_pk, roles[(account_id, arn)]],
+                    [when, region, role_pk, when],
                 )
         table = ServiceLastAccessed._meta.db_table
         rows = sorted(access.items())

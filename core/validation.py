@@ -58,6 +58,11 @@ def _problems(name: str, shape: Shape, value: Any) -> list[str]:
     if shape.type_name == "string":
         text = str(value)
         problems = []
+        if getattr(shape, "enum", None) and text not in shape.enum:
+            problems.append(
+                f"Value '{text}' at '{member}' failed to satisfy constraint: "
+                f"Member must satisfy enum value set: [{', '.join(shape.enum)}]"
+            )
         pattern = shape.metadata.get("pattern")
         if pattern:
             compiled = _compile(pattern)

@@ -119,8 +119,8 @@ def delete_account_password_policy(ctx: CallContext) -> None:
     """Back to the IAM default policy."""
     with iam_call(ctx, "iam:DeleteAccountPasswordPolicy", "*"):
         deleted, _ = PasswordPolicy.objects.filter(account_id=ctx.account_id).delete()
-        if not deleted:
-            raise _no_policy(ctx.account_id)
+        if not deleted:  # AWS's Delete words it differently from its Get (_no_policy)
+            raise NoSuchEntity("The account policy with name PasswordPolicy cannot be found.")
 
 
 # ---- account alias -------------------------------------------------------------------------------------------
@@ -153,7 +153,7 @@ def delete_account_alias(ctx: CallContext, *, account_alias: str) -> None:
             raise NoSuchEntity(f"The account alias {account_alias} cannot be found.")
 
 
-def list_account_aliases(ctx: CallContext) -> list[str]:
+def list_account_aliases(ctx: CallContext) -> list[str]:  # at most one: the handler pages it all the same
     with iam_call(ctx, "iam:ListAccountAliases", "*"):
         alias = Account.objects.filter(pk=ctx.account_id).values_list("alias", flat=True).first()
         return [alias] if alias else []

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import hmac
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -37,7 +38,7 @@ from core.errors import (
 from core.secrets import decrypt, encrypt
 from core.validation import check_input
 from identities.models import AccessKey, Account, IamUser, MfaDevice
-from identities.services import _user_arn, find_user
+from identities.services import Tag, _user_arn, check_tags, find_user
 
 ACCESS_KEYS_PER_USER = 2
 MFA_DEVICES_PER_USER = 8
@@ -191,8 +192,9 @@ def list_access_keys(ctx: CallContext, *, user_name: str | None = None) -> list[
 def update_access_key(ctx: CallContext, *, access_key_id: str, status: str, user_name: str | None = None) -> AccessKey:
     params = {"userName": user_name, "accessKeyId": access_key_id, "status": status}
     with iam_call(ctx, "iam:UpdateAccessKey", _target_arn(ctx, user_name), params):
+        if status is not None:  # before check_input: the model's enum also lists Expired, which AWS refuses here
+            _check_enum("status", status, ACCESS_KEY_STATUSES)
         check_input("iam", "UpdateAccessKey", UserName=user_name, AccessKeyId=access_key_id, Status=status)
-        _check_enum("status", status, ACCESS_KEY_STATUSES)
         key = _find_key(ctx.account_id, _owner(ctx, user_name), access_key_id)
         if key.status != status:
             key.status = status
@@ -259,14 +261,15 @@ def _qr_png(uri: str) -> bytes:
 
 
 def create_virtual_mfa_device(
-    ctx: CallContext, *, virtual_mfa_device_name: str, path: str = "/"
+    ctx: CallContext, *, virtual_mfa_device_name: str, path: str = "/", tags: Sequence[Tag] = ()
 ) -> NewVirtualMfaDevice:
     name, path = virtual_mfa_device_name, path or "/"
     serial = _serial(ctx.account_id, path, name)
-    with iam_call(
-        ctx, "iam:CreateVirtualMFADevice", serial, {"virtualMFADeviceName": name, "path": path if path != "/" else None}
-    ) as call:
-        check_input("iam", "CreateVirtualMFADevice", VirtualMFADeviceName=name, Path=path)
+    tag_dicts = [t.as_dict() for t in tags]
+    params = {"virtualMFADeviceName": name, "path": path if path != "/" else None, "tags": tag_dicts or None}
+    with iam_call(ctx, "iam:CreateVirtualMFADevice", serial, params) as call:
+        check_input("iam", "CreateVirtualMFADevice", VirtualMFADeviceName=name, Path=path, Tags=tag_dicts or None)
+        check_tags(tags)
         if len(name) > MFA_DEVICE_NAME_MAX or len(serial) > 256:
             raise ValidationError(
                 f"1 validation error detected: Value '{name}' at 'virtualMFADeviceName' failed to satisfy "
@@ -283,6 +286,7 @@ def create_virtual_mfa_device(
             serial_number=serial,
             secret_encrypted=encrypt(seed),
             created_at=clock.now(),
+            tags=tag_dicts,
         )
         call.response = {"virtualMFADevice": {"serialNumber": serial}}  # the seed is never logged
         return NewVirtualMfaDevice(device, seed, _qr_png(_provisioning_uri(ctx.account_id, name, seed)))

@@ -115,6 +115,7 @@ class Role(models.Model):
         "policies.ManagedPolicy", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_region = models.CharField(max_length=32, blank=True, default="")  # GetRole's RoleLastUsed.Region
 
     objects = AccountScopedQuerySet.as_manager()
 

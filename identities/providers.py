@@ -336,10 +336,13 @@ def list_open_id_connect_providers(ctx: CallContext) -> QuerySet[OpenIdConnectPr
 
 
 def delete_open_id_connect_provider(ctx: CallContext, *, open_id_connect_provider_arn: str) -> None:
+    """Idempotent, as AWS documents it: deleting a provider that does not exist (or is already gone) succeeds."""
     arn = open_id_connect_provider_arn
     with iam_call(ctx, "iam:DeleteOpenIDConnectProvider", arn, {"openIDConnectProviderArn": arn}):
         check_input("iam", "DeleteOpenIDConnectProvider", OpenIDConnectProviderArn=arn)
-        find_oidc_provider(ctx.account_id, arn).delete()
+        if arn.split(":")[4:5] != [ctx.account_id]:
+            raise NoSuchEntity(f"OpenIDConnect Provider not found for arn {arn}")  # never another account's
+        OpenIdConnectProvider.objects.in_account(ctx.account_id).filter(arn=arn).delete()
 
 
 def add_client_id_to_open_id_connect_provider(

@@ -277,10 +277,20 @@ def _instance_profile_arn(ctx: CallContext, name: str) -> str:
     return profile.arn if profile else arns.instance_profile(ctx.account_id, "/", name)
 
 
-def create_instance_profile(ctx: CallContext, *, instance_profile_name: str, path: str = "/") -> InstanceProfile:
+def create_instance_profile(
+    ctx: CallContext, *, instance_profile_name: str, path: str = "/", tags: Sequence[Tag] = ()
+) -> InstanceProfile:
     arn = arns.instance_profile(ctx.account_id, path or "/", instance_profile_name)
-    with iam_call(ctx, "iam:CreateInstanceProfile", arn, {"instanceProfileName": instance_profile_name}) as call:
-        check_input("iam", "CreateInstanceProfile", InstanceProfileName=instance_profile_name, Path=path)
+    params = {"instanceProfileName": instance_profile_name, "tags": [t.as_dict() for t in tags] or None}
+    with iam_call(ctx, "iam:CreateInstanceProfile", arn, params) as call:
+        check_input(
+            "iam",
+            "CreateInstanceProfile",
+            InstanceProfileName=instance_profile_name,
+            Path=path,
+            Tags=[t.as_dict() for t in tags] or None,
+        )
+        check_tags(tags)
         call.on_conflict = EntityAlreadyExists(f"Instance Profile {instance_profile_name} already exists.")
         if InstanceProfile.objects.in_account(ctx.account_id).named(instance_profile_name).exists():
             raise call.on_conflict
@@ -291,6 +301,7 @@ def create_instance_profile(ctx: CallContext, *, instance_profile_name: str, pat
             path=path,
             arn=arn,
             created_at=clock.now(),
+            tags=[t.as_dict() for t in tags],
         )
 
 

@@ -772,19 +772,74 @@ def create_group_from_console(
         return group
 
 
+SUMMARY_QUOTAS = {
+    "UsersQuota": 5000,
+    "GroupsQuota": 300,
+    "RolesQuota": 1000,
+    "PoliciesQuota": 1500,
+    "InstanceProfilesQuota": 1000,
+    "ServerCertificatesQuota": 20,
+    "GroupsPerUserQuota": 10,
+    "AttachedPoliciesPerUserQuota": 10,
+    "AttachedPoliciesPerGroupQuota": 10,
+    "AttachedPoliciesPerRoleQuota": 10,
+    "AccessKeysPerUserQuota": 2,
+    "SigningCertificatesPerUserQuota": 2,
+    "VersionsPerPolicyQuota": 5,
+    "PolicyVersionsInUseQuota": 10000,
+    "PolicySizeQuota": 6144,
+    "UserPolicySizeQuota": 2048,
+    "GroupPolicySizeQuota": 5120,
+    "RolePolicySizeQuota": 10240,
+    "AssumeRolePolicySizeQuota": 2048,
+}
+
+
 def get_account_summary(ctx: CallContext) -> dict[str, int]:
-    from identities.models import OpenIdConnectProvider, Role, SamlProvider
-    from policies.models import ManagedPolicy
+    """Every key of AWS's SummaryMap: the account's usage, its quotas (reference §2.2-2.3) and the root user's
+    credentials as 1/0 flags."""
+    from identities.models import (
+        AccessKey,
+        Account,
+        InstanceProfile,
+        MfaDevice,
+        OpenIdConnectProvider,
+        Role,
+        SamlProvider,
+    )
+    from policies.models import (
+        GroupPolicyAttachment,
+        ManagedPolicy,
+        RolePolicyAttachment,
+        UserPolicyAttachment,
+    )
 
     with iam_call(ctx, "iam:GetAccountSummary", "*"):
         acct = ctx.account_id
+        devices = MfaDevice.objects.in_account(acct)
+        root_password = Account.objects.filter(pk=acct).exclude(root_password_hash="").exists()
         return {
+            **SUMMARY_QUOTAS,
             "Users": IamUser.objects.in_account(acct).count(),
             "Groups": Group.objects.in_account(acct).count(),
             "Roles": Role.objects.in_account(acct).count(),
             "Policies": ManagedPolicy.objects.customer_managed(acct).count(),
+            "InstanceProfiles": InstanceProfile.objects.in_account(acct).count(),
             "Providers": SamlProvider.objects.in_account(acct).count()
             + OpenIdConnectProvider.objects.in_account(acct).count(),
+            "ServerCertificates": 0,  # the product has no server certificates (issue 14 §2 adds them)
+            "MFADevices": devices.count(),
+            "MFADevicesInUse": devices.filter(enabled_at__isnull=False).count(),
+            # Each attachment puts the policy's default version in use (as moto and AWS's quota count them).
+            "PolicyVersionsInUse": sum(
+                model.objects.filter(account_id=acct).count()
+                for model in (UserPolicyAttachment, GroupPolicyAttachment, RolePolicyAttachment)
+            ),
+            "AccountMFAEnabled": int(devices.filter(user__isnull=True, enabled_at__isnull=False).exists()),
+            "AccountAccessKeysPresent": int(AccessKey.objects.in_account(acct).filter(user__isnull=True).exists()),
+            "AccountPasswordPresent": int(root_password),
+            "AccountSigningCertificatesPresent": 0,  # no signing certificates for root
+            "GlobalEndpointTokenVersion": 1,  # v1 tokens: SetSecurityTokenServicePreferences is not implemented
         }
 
 

@@ -92,7 +92,7 @@ def get_account_authorization_details(ctx: CallContext, *, filters: Sequence[str
     """Every user, group, role and attached-or-customer managed policy of the account, with their policies."""
     from django.db.models import Q
 
-    from policies.services import attachment_count
+    from policies.services import usage_counts
 
     with iam_call(ctx, "iam:GetAccountAuthorizationDetails", "*", {"filter": list(filters) or None}):
         for value in filters:
@@ -149,9 +149,11 @@ def get_account_authorization_details(ctx: CallContext, *, filters: Sequence[str
         if "AWSManagedPolicy" in wanted:
             selected = selected | ManagedPolicy.objects.filter(account__isnull=True).filter(attached)
         policies = []
-        for policy in selected.distinct().order_by("name"):
+        found = list(selected.distinct().order_by("name"))
+        counts = usage_counts(acct, [p.pk for p in found])
+        for policy in found:
             versions = list(policy.versions.order_by("-created_at"))
-            policies.append((policy, versions, attachment_count(acct, policy)))
+            policies.append((policy, versions, counts[policy.pk]))
         return AuthorizationDetails(users, groups, roles, policies, inline)
 
 

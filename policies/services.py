@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from core import arns, clock, ids
 from core.calls import iam_call
@@ -29,6 +29,8 @@ MAX_VERSIONS = 5
 POLICIES_PER_ENTITY = 10
 
 Scope = Literal["All", "AWS", "Local"]
+UsageFilter = Literal["PermissionsPolicy", "PermissionsBoundary"]
+EntityFilter = Literal["User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy"]
 
 
 def find_policy(account_id: str, policy_arn: str) -> ManagedPolicy:
@@ -127,11 +129,24 @@ def get_policy(ctx: CallContext, *, policy_arn: str) -> ManagedPolicy:
 
 
 def list_policies(
-    ctx: CallContext, *, scope: Scope = "All", only_attached: bool = False, path_prefix: str = "/"
+    ctx: CallContext,
+    *,
+    scope: Scope = "All",
+    only_attached: bool = False,
+    path_prefix: str = "/",
+    policy_usage_filter: UsageFilter | None = None,
 ) -> QuerySet[ManagedPolicy]:
-    params = {"scope": scope, "onlyAttached": only_attached, "pathPrefix": path_prefix if path_prefix != "/" else None}
+    """``policy_usage_filter`` says which use counts as "attached" for ``only_attached``: as a permissions policy,
+    as a permissions boundary, or (absent) either. Without ``only_attached`` every managed policy can serve both
+    uses, so the filter keeps them all, as in AWS."""
+    params = {
+        "scope": scope,
+        "onlyAttached": only_attached,
+        "pathPrefix": path_prefix if path_prefix != "/" else None,
+        "policyUsageFilter": policy_usage_filter,
+    }
     with iam_call(ctx, "iam:ListPolicies", arns.account_wildcard(ctx.account_id, "policy"), params):
-        check_input("iam", "ListPolicies", Scope=scope, PathPrefix=path_prefix)
+        check_input("iam", "ListPolicies", Scope=scope, PathPrefix=path_prefix, PolicyUsageFilter=policy_usage_filter)
         policies = ManagedPolicy.objects.visible_to(ctx.account_id)
         if scope == "AWS":
             policies = policies.filter(account__isnull=True)
@@ -140,7 +155,12 @@ def list_policies(
         if path_prefix != "/":
             policies = policies.filter(path__startswith=path_prefix)
         if only_attached:
-            policies = policies.filter(pk__in=attached_policy_ids(ctx.account_id))
+            used = Q()
+            if policy_usage_filter in (None, "PermissionsPolicy"):
+                used |= Q(pk__in=attached_policy_ids(ctx.account_id))
+            if policy_usage_filter in (None, "PermissionsBoundary"):
+                used |= Q(pk__in=boundary_policy_ids(ctx.account_id))
+            policies = policies.filter(used)
         return policies.order_by("name")
 
 
@@ -153,11 +173,47 @@ def attached_policy_ids(account_id: str) -> QuerySet:
     )
 
 
-def attachment_count(account_id: str, policy: ManagedPolicy) -> int:
-    return sum(
-        model.objects.filter(account_id=account_id, policy=policy).count()
-        for model in (UserPolicyAttachment, GroupPolicyAttachment, RolePolicyAttachment)
+def boundary_policy_ids(account_id: str) -> QuerySet:
+    """Policies the account's users or roles use as their permissions boundary."""
+    return (
+        IamUser.objects.in_account(account_id)
+        .filter(permissions_boundary__isnull=False)
+        .values("permissions_boundary_id")
+        .union(
+            Role.objects.in_account(account_id)
+            .filter(permissions_boundary__isnull=False)
+            .values("permissions_boundary_id")
+        )
     )
+
+
+def attachment_count(account_id: str, policy: ManagedPolicy) -> int:
+    return usage_counts(account_id, [policy.pk])[policy.pk][0]
+
+
+def usage_counts(account_id: str, policy_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+    """{policy pk: (AttachmentCount, PermissionsBoundaryUsageCount)} within the account, in four queries whatever
+    the number of policies (a ListPolicies page)."""
+    attached = dict.fromkeys(policy_ids, 0)
+    bounded = dict.fromkeys(policy_ids, 0)
+    for model in (UserPolicyAttachment, GroupPolicyAttachment, RolePolicyAttachment):
+        rows = (
+            model.objects.filter(account_id=account_id, policy_id__in=policy_ids)
+            .values("policy_id")
+            .annotate(n=Count("id"))
+        )
+        for row in rows:
+            attached[row["policy_id"]] += row["n"]
+    for model in (IamUser, Role):
+        rows = (
+            model.objects.in_account(account_id)
+            .filter(permissions_boundary_id__in=policy_ids)
+            .values("permissions_boundary_id")
+            .annotate(n=Count("id"))
+        )
+        for row in rows:
+            bounded[row["permissions_boundary_id"]] += row["n"]
+    return {pk: (attached[pk], bounded[pk]) for pk in policy_ids}
 
 
 def delete_policy(ctx: CallContext, *, policy_arn: str) -> None:
@@ -352,38 +408,87 @@ def detach_group_policy(ctx: CallContext, *, group_name: str, policy_arn: str) -
         _detach(ctx, _OWNERS["group"], find_group(ctx.account_id, group_name), policy_arn)
 
 
-def list_attached_user_policies(ctx: CallContext, *, user_name: str) -> list[ManagedPolicy]:
-    with iam_call(ctx, "iam:ListAttachedUserPolicies", _user_arn(ctx, user_name), {"userName": user_name}):
+def _path_params(path_prefix: str) -> str | None:
+    return path_prefix if path_prefix != "/" else None  # CloudTrail records a PathPrefix only when one was sent
+
+
+def list_attached_user_policies(ctx: CallContext, *, user_name: str, path_prefix: str = "/") -> list[ManagedPolicy]:
+    params = {"userName": user_name, "pathPrefix": _path_params(path_prefix)}
+    with iam_call(ctx, "iam:ListAttachedUserPolicies", _user_arn(ctx, user_name), params):
+        check_input("iam", "ListAttachedUserPolicies", UserName=user_name, PathPrefix=path_prefix)
         user = find_user(ctx.account_id, user_name)
-        return list(ManagedPolicy.objects.filter(user_attachments__user=user).order_by("name"))
+        found = ManagedPolicy.objects.filter(user_attachments__user=user, path__startswith=path_prefix)
+        return list(found.order_by("name"))
 
 
-def list_attached_group_policies(ctx: CallContext, *, group_name: str) -> list[ManagedPolicy]:
-    with iam_call(ctx, "iam:ListAttachedGroupPolicies", _group_arn(ctx, group_name), {"groupName": group_name}):
+def list_attached_group_policies(ctx: CallContext, *, group_name: str, path_prefix: str = "/") -> list[ManagedPolicy]:
+    params = {"groupName": group_name, "pathPrefix": _path_params(path_prefix)}
+    with iam_call(ctx, "iam:ListAttachedGroupPolicies", _group_arn(ctx, group_name), params):
+        check_input("iam", "ListAttachedGroupPolicies", GroupName=group_name, PathPrefix=path_prefix)
         group = find_group(ctx.account_id, group_name)
-        return list(ManagedPolicy.objects.filter(group_attachments__group=group).order_by("name"))
+        found = ManagedPolicy.objects.filter(group_attachments__group=group, path__startswith=path_prefix)
+        return list(found.order_by("name"))
 
 
 @dataclass(frozen=True)
 class PolicyEntities:
-    users: list[IamUser]
+    users: list[IamUser]  # attached as a permissions policy
     groups: list[Group]
     roles: list[Role]
-    boundary_users: list[IamUser]
+    boundary_users: list[IamUser]  # using it as their permissions boundary
     boundary_roles: list[Role]
 
 
-def list_entities_for_policy(ctx: CallContext, *, policy_arn: str) -> PolicyEntities:
-    with iam_call(ctx, "iam:ListEntitiesForPolicy", policy_arn, {"policyArn": policy_arn}):
+def list_entities_for_policy(
+    ctx: CallContext,
+    *,
+    policy_arn: str,
+    entity_filter: EntityFilter | None = None,
+    path_prefix: str = "/",
+    policy_usage_filter: UsageFilter | None = None,
+) -> PolicyEntities:
+    """The users, groups and roles using the policy: attached as a permissions policy, set as a permissions
+    boundary (users and roles only), or either (no ``policy_usage_filter``). ``entity_filter`` keeps one kind
+    (``LocalManagedPolicy``/``AWSManagedPolicy``: all kinds, when the policy is of that kind, else none)."""
+    params = {
+        "policyArn": policy_arn,
+        "entityFilter": entity_filter,
+        "pathPrefix": _path_params(path_prefix),
+        "policyUsageFilter": policy_usage_filter,
+    }
+    with iam_call(ctx, "iam:ListEntitiesForPolicy", policy_arn, params):
+        check_input(
+            "iam",
+            "ListEntitiesForPolicy",
+            PolicyArn=policy_arn,
+            EntityFilter=entity_filter,
+            PathPrefix=path_prefix,
+            PolicyUsageFilter=policy_usage_filter,
+        )
         _check_policy_arn(policy_arn)
         policy = find_policy(ctx.account_id, policy_arn)
         acct = ctx.account_id
+        kinds = {"User", "Group", "Role"}
+        aws_managed = policy.account_id is None
+        if entity_filter in kinds:
+            kinds = {entity_filter}
+        elif entity_filter in ("LocalManagedPolicy", "AWSManagedPolicy"):
+            # A policy-kind filter keeps every entity of a policy of that kind, none of the other kind.
+            kinds = kinds if (entity_filter == "AWSManagedPolicy") == aws_managed else set()
+        attached = policy_usage_filter in (None, "PermissionsPolicy")
+        bounded = policy_usage_filter in (None, "PermissionsBoundary")
+
+        def using(model: type[IamUser | Group | Role], kind: str, usage: Q, wanted: bool) -> list:
+            if kind not in kinds or not wanted:
+                return []
+            return list(model.objects.in_account(acct).filter(usage, path__startswith=path_prefix).order_by("name"))
+
         return PolicyEntities(
-            users=list(IamUser.objects.in_account(acct).filter(policy_attachments__policy=policy).order_by("name")),
-            groups=list(Group.objects.in_account(acct).filter(policy_attachments__policy=policy).order_by("name")),
-            roles=list(Role.objects.in_account(acct).filter(policy_attachments__policy=policy).order_by("name")),
-            boundary_users=list(IamUser.objects.in_account(acct).filter(permissions_boundary=policy).order_by("name")),
-            boundary_roles=list(Role.objects.in_account(acct).filter(permissions_boundary=policy).order_by("name")),
+            users=using(IamUser, "User", Q(policy_attachments__policy=policy), attached),
+            groups=using(Group, "Group", Q(policy_attachments__policy=policy), attached),
+            roles=using(Role, "Role", Q(policy_attachments__policy=policy), attached),
+            boundary_users=using(IamUser, "User", Q(permissions_boundary=policy), bounded),
+            boundary_roles=using(Role, "Role", Q(permissions_boundary=policy), bounded),
         )
 
 
@@ -543,10 +648,13 @@ def detach_role_policy(ctx: CallContext, *, role_name: str, policy_arn: str) -> 
         _detach(ctx, _OWNERS["role"], _modifiable_role(ctx.account_id, role_name), policy_arn)
 
 
-def list_attached_role_policies(ctx: CallContext, *, role_name: str) -> list[ManagedPolicy]:
-    with iam_call(ctx, "iam:ListAttachedRolePolicies", _role_arn(ctx, role_name), {"roleName": role_name}):
+def list_attached_role_policies(ctx: CallContext, *, role_name: str, path_prefix: str = "/") -> list[ManagedPolicy]:
+    params = {"roleName": role_name, "pathPrefix": _path_params(path_prefix)}
+    with iam_call(ctx, "iam:ListAttachedRolePolicies", _role_arn(ctx, role_name), params):
+        check_input("iam", "ListAttachedRolePolicies", RoleName=role_name, PathPrefix=path_prefix)
         role = find_role(ctx.account_id, role_name)
-        return list(ManagedPolicy.objects.filter(role_attachments__role=role).order_by("name"))
+        found = ManagedPolicy.objects.filter(role_attachments__role=role, path__startswith=path_prefix)
+        return list(found.order_by("name"))
 
 
 def put_role_policy(ctx: CallContext, *, role_name: str, policy_name: str, policy_document: str) -> None:

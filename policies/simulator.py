@@ -214,12 +214,19 @@ def custom(
 
 
 def run(
-    ctx: CallContext, simulation: Simulation, actions: Sequence[str], resources: Sequence[str], context: dict[str, Any]
+    ctx: CallContext,
+    simulation: Simulation,
+    actions: Sequence[str],
+    resources: Sequence[str],
+    context: dict[str, Any],
+    *,
+    resource_owner: str | None = None,
 ) -> list[Result]:
+    """``resource_owner``: the account owning resources whose ARN names none (the API's ResourceOwner)."""
     results = []
     for action in actions:
         for resource in resources or ["*"]:
-            case = simulation.case(f"{action} {resource}", action, resource, context, ctx.account_id)
+            case = simulation.case(f"{action} {resource}", action, resource, context, resource_owner or ctx.account_id)
             out = evaluate_case(case)
             if "error" in out:
                 raise InvalidInput(out["error"])

@@ -32,6 +32,10 @@ SESSION_POLICY_MAX = 2048
 CHAINING_MAX = 3600
 
 
+class InvalidParameterValue(IamError):
+    code, status = "InvalidParameterValue", 400
+
+
 class ExpiredToken(IamError):
     code, status = "ExpiredToken", 400
 
@@ -101,6 +105,7 @@ def assume_role(
     policy: str | None = None,
     policy_arns: Sequence[str] = (),
     tags: Sequence[Tag] = (),
+    transitive_tag_keys: Sequence[str] = (),
     source_identity: str | None = None,
     via_console: bool = False,
 ) -> IssuedCredentials:
@@ -114,8 +119,11 @@ def assume_role(
         "sourceIdentity": source_identity,
         "policyArns": [{"arn": a} for a in policy_arns] or None,
         "tags": [t.as_dict() for t in tags] or None,
+        "transitiveTagKeys": list(transitive_tag_keys) or None,
     }
     condition_context: dict[str, object] = {"sts:RoleSessionName": role_session_name}
+    if transitive_tag_keys:
+        condition_context["sts:TransitiveTagKeys"] = list(transitive_tag_keys)
     if external_id is not None:
         condition_context["sts:ExternalId"] = external_id
     if source_identity is not None:
@@ -140,6 +148,7 @@ def assume_role(
             Policy=policy,
             SourceIdentity=source_identity,
             Tags=[t.as_dict() for t in tags] or None,
+            TransitiveTagKeys=list(transitive_tag_keys) or None,
         )
 
     if caller.is_root and not via_console:
@@ -155,6 +164,7 @@ def assume_role(
     with iam_call(
         ctx, "sts:AssumeRole", role_arn, params, condition_context=condition_context, validate=validate
     ) as call:
+        session_tags, transitive = _chained_tags(caller, tags, transitive_tag_keys)
         role = find_role_by_arn(role_arn)
         if role is None:  # authorization already refused unknown roles; a race with DeleteRole lands here
             raise AccessDenied(
@@ -183,7 +193,8 @@ def assume_role(
             expires_at=now + timedelta(seconds=duration),
             session_policy=policy or "",
             session_policy_arns=session_arns,
-            session_tags=[t.as_dict() for t in tags],
+            session_tags=session_tags,
+            transitive_tag_keys=transitive,
             source_identity=source_identity or "",
             mfa_authenticated_at=mfa_at or (caller.mfa_authenticated_at if via_console else None),
             chained=chained,
@@ -199,6 +210,32 @@ def assume_role(
             "assumedRoleUser": {"assumedRoleId": credential.principal_id, "arn": credential.arn},
         }
         return IssuedCredentials(credential, secret, token)
+
+
+def _chained_tags(
+    caller: Principal, tags: Sequence[Tag], transitive_tag_keys: Sequence[str]
+) -> tuple[list[dict[str, str]], list[str]]:
+    """The new session's tags and transitive keys (AWS's "Chaining roles with session tags"): transitive keys must
+    name requested tags; a role session's transitive tags pass on to the session it assumes, and may not be set
+    again there."""
+    requested = {t.key.lower() for t in tags}
+    if not {k.lower() for k in transitive_tag_keys} <= requested:
+        raise InvalidParameterValue("The specified transitive tag key must be included in the requested tags.")
+    inherited: list[dict[str, str]] = []
+    inherited_keys: list[str] = []
+    if caller.type == "AssumedRole" and caller.session_pk is not None:
+        parent = TemporaryCredential.objects.filter(pk=caller.session_pk).first()
+        if parent is not None and parent.transitive_tag_keys:
+            keys = {k.lower() for k in parent.transitive_tag_keys}
+            if keys & requested:
+                raise InvalidParameterValue(
+                    "One of the specified transitive tag keys can't be set because it conflicts with a transitive "
+                    "tag key from the calling session."
+                )
+            inherited = [t for t in parent.session_tags if t["Key"].lower() in keys]
+            inherited_keys = [t["Key"] for t in inherited]
+    own_keys = [t.key for t in tags if t.key.lower() in {k.lower() for k in transitive_tag_keys}]
+    return [*inherited, *(t.as_dict() for t in tags)], [*inherited_keys, *own_keys]
 
 
 def _duration(role: Role, requested: int | None, chained: bool) -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from awsapi.dispatch import operation
+from awsapi.handlers import shapes
 from core.context import CallContext
 from identities import account_settings as settings
 
@@ -50,7 +51,7 @@ def delete_account_alias(ctx: CallContext, p: P) -> None:
 
 @operation("iam", "ListAccountAliases")
 def list_account_aliases(ctx: CallContext, p: P) -> P:
-    return {"AccountAliases": settings.list_account_aliases(ctx), "IsTruncated": False}
+    return shapes.page(settings.list_account_aliases(ctx), p, "AccountAliases")
 
 
 @operation("iam", "GenerateCredentialReport")

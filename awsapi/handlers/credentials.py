@@ -8,6 +8,7 @@ from awsapi.dispatch import operation
 from awsapi.handlers import shapes
 from core.context import CallContext
 from identities import credentials
+from identities.services import Tag
 
 P = dict[str, Any]
 
@@ -69,13 +70,17 @@ def _device(device: Any) -> P:
 @operation("iam", "CreateVirtualMFADevice")
 def create_virtual_mfa_device(ctx: CallContext, p: P) -> P:
     new = credentials.create_virtual_mfa_device(
-        ctx, virtual_mfa_device_name=p.get("VirtualMFADeviceName"), path=p.get("Path", "/")
+        ctx,
+        virtual_mfa_device_name=p.get("VirtualMFADeviceName"),
+        path=p.get("Path", "/"),
+        tags=[Tag(t["Key"], t.get("Value", "")) for t in p.get("Tags") or []],
     )
     return {
         "VirtualMFADevice": {
             "SerialNumber": new.device.serial_number,
             "Base32StringSeed": new.base32_string_seed.encode(),
             "QRCodePNG": new.qr_code_png,
+            "Tags": shapes.tags(new.device.tags) or None,
         }
     }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from awsapi.dispatch import operation
+from awsapi.handlers import shapes
 from awsapi.handlers.sts import _credentials
 from core.context import CallContext
 from sts import federation
@@ -24,6 +25,7 @@ def _common(result: federation.FederatedCredentials) -> P:
 
 @operation("sts", "AssumeRoleWithWebIdentity")
 def assume_role_with_web_identity(ctx: CallContext, p: P) -> P:
+    shapes.refuse(p, "MinimumSessionTokenSize", service="sts")
     result = federation.assume_role_with_web_identity(
         ctx,
         role_arn=p.get("RoleArn"),
@@ -39,6 +41,7 @@ def assume_role_with_web_identity(ctx: CallContext, p: P) -> P:
 
 @operation("sts", "AssumeRoleWithSAML")
 def assume_role_with_saml(ctx: CallContext, p: P) -> P:
+    shapes.refuse(p, "MinimumSessionTokenSize", service="sts")
     result = federation.assume_role_with_saml(
         ctx,
         role_arn=p.get("RoleArn"),

@@ -85,7 +85,7 @@ def untag_user(ctx: CallContext, p: P) -> None:
 
 @operation("iam", "ListUserTags")
 def list_user_tags(ctx: CallContext, p: P) -> P:
-    return {"Tags": shapes.tags(identities.list_user_tags(ctx, user_name=p.get("UserName"))), "IsTruncated": False}
+    return shapes.page(shapes.tags(identities.list_user_tags(ctx, user_name=p.get("UserName"))), p, "Tags")
 
 
 @operation("iam", "PutUserPermissionsBoundary")
@@ -105,6 +105,7 @@ def delete_user_permissions_boundary(ctx: CallContext, p: P) -> None:
 
 @operation("iam", "CreateLoginProfile")
 def create_login_profile(ctx: CallContext, p: P) -> P:
+    shapes.refuse(p, "MaxSigninSessionDuration")  # OAuth sign-in (aws login) sessions are not modelled
     profile = identities.create_login_profile(
         ctx,
         user_name=p.get("UserName"),
@@ -134,6 +135,7 @@ def get_login_profile(ctx: CallContext, p: P) -> P:
 
 @operation("iam", "UpdateLoginProfile")
 def update_login_profile(ctx: CallContext, p: P) -> None:
+    shapes.refuse(p, "MaxSigninSessionDuration", "ResetMaxSigninSessionDuration")
     identities.update_login_profile(
         ctx,
         user_name=p.get("UserName"),
@@ -213,13 +215,15 @@ def create_policy(ctx: CallContext, p: P) -> P:
         description=p.get("Description", ""),
         tags=_tags(p),
     )
-    return {"Policy": shapes.policy(policy, 0)}
+    # AWS's CreatePolicy answer: no Description; Tags only when some were given.
+    return {"Policy": shapes.policy(policy, (0, 0), tags=bool(policy.tags))}
 
 
 @operation("iam", "GetPolicy")
 def get_policy(ctx: CallContext, p: P) -> P:
     policy = policies.get_policy(ctx, policy_arn=p.get("PolicyArn"))
-    return {"Policy": shapes.policy(policy, policies.attachment_count(ctx.account_id, policy))}
+    counts = policies.usage_counts(ctx.account_id, [policy.pk])[policy.pk]
+    return {"Policy": shapes.policy(policy, counts, description=True, tags=True)}
 
 
 @operation("iam", "ListPolicies")
@@ -229,9 +233,11 @@ def list_policies(ctx: CallContext, p: P) -> P:
         scope=p.get("Scope", "All"),
         only_attached=p.get("OnlyAttached", False),
         path_prefix=p.get("PathPrefix", "/"),
+        policy_usage_filter=p.get("PolicyUsageFilter"),
     )
     result = shapes.page(found, p, "Policies")
-    result["Policies"] = [shapes.policy(x) for x in result["Policies"]]
+    counts = policies.usage_counts(ctx.account_id, [x.pk for x in result["Policies"]])
+    result["Policies"] = [shapes.policy(x, counts[x.pk]) for x in result["Policies"]]
     return result
 
 
@@ -292,7 +298,8 @@ def detach_user_policy(ctx: CallContext, p: P) -> None:
 
 @operation("iam", "ListAttachedUserPolicies")
 def list_attached_user_policies(ctx: CallContext, p: P) -> P:
-    return _attached(policies.list_attached_user_policies(ctx, user_name=p.get("UserName")), p)
+    found = policies.list_attached_user_policies(ctx, user_name=p.get("UserName"), path_prefix=p.get("PathPrefix", "/"))
+    return _attached(found, p)
 
 
 @operation("iam", "AttachGroupPolicy")
@@ -307,7 +314,10 @@ def detach_group_policy(ctx: CallContext, p: P) -> None:
 
 @operation("iam", "ListAttachedGroupPolicies")
 def list_attached_group_policies(ctx: CallContext, p: P) -> P:
-    return _attached(policies.list_attached_group_policies(ctx, group_name=p.get("GroupName")), p)
+    found = policies.list_attached_group_policies(
+        ctx, group_name=p.get("GroupName"), path_prefix=p.get("PathPrefix", "/")
+    )
+    return _attached(found, p)
 
 
 @operation("iam", "AttachRolePolicy")
@@ -322,18 +332,41 @@ def detach_role_policy(ctx: CallContext, p: P) -> None:
 
 @operation("iam", "ListAttachedRolePolicies")
 def list_attached_role_policies(ctx: CallContext, p: P) -> P:
-    return _attached(policies.list_attached_role_policies(ctx, role_name=p.get("RoleName")), p)
+    found = policies.list_attached_role_policies(ctx, role_name=p.get("RoleName"), path_prefix=p.get("PathPrefix", "/"))
+    return _attached(found, p)
 
 
 @operation("iam", "ListEntitiesForPolicy")
 def list_entities_for_policy(ctx: CallContext, p: P) -> P:
-    found = policies.list_entities_for_policy(ctx, policy_arn=p.get("PolicyArn"))
-    return {
-        "PolicyUsers": [{"UserName": u.name, "UserId": u.user_id} for u in found.users],
-        "PolicyGroups": [{"GroupName": g.name, "GroupId": g.group_id} for g in found.groups],
-        "PolicyRoles": [{"RoleName": r.name, "RoleId": r.role_id} for r in found.roles],
-        "IsTruncated": False,
-    }
+    found = policies.list_entities_for_policy(
+        ctx,
+        policy_arn=p.get("PolicyArn"),
+        entity_filter=p.get("EntityFilter"),
+        path_prefix=p.get("PathPrefix", "/"),
+        policy_usage_filter=p.get("PolicyUsageFilter"),
+    )
+    # One entity using the policy both ways is listed once; MaxItems pages over users, then groups, then roles.
+    users = {u.pk: u for u in [*found.users, *found.boundary_users]}
+    roles = {r.pk: r for r in [*found.roles, *found.boundary_roles]}
+    everything = (
+        [("PolicyUsers", {"UserName": u.name, "UserId": u.user_id}) for u in sorted(users.values(), key=_name)]
+        + [("PolicyGroups", {"GroupName": g.name, "GroupId": g.group_id}) for g in found.groups]
+        + [("PolicyRoles", {"RoleName": r.name, "RoleId": r.role_id}) for r in sorted(roles.values(), key=_name)]
+    )
+    return _split_page(everything, p, ("PolicyUsers", "PolicyGroups", "PolicyRoles"))
+
+
+def _name(entity: Any) -> str:
+    return entity.name
+
+
+def _split_page(everything: list[tuple[str, P]], p: P, keys: tuple[str, ...]) -> P:
+    """One MaxItems/Marker page over several lists in a row (AWS pages them as one sequence)."""
+    page = shapes.page(everything, p, "Items")
+    result: P = {key: [] for key in keys}
+    for key, item in page.pop("Items"):
+        result[key].append(item)
+    return {**result, **page}
 
 
 # ---- inline policies ----------------------------------------------------------------------------------------
@@ -425,6 +458,7 @@ def list_role_policies(ctx: CallContext, p: P) -> P:
 
 @operation("iam", "CreateRole")
 def create_role(ctx: CallContext, p: P) -> P:
+    shapes.refuse(p, "MaxSigninSessionDuration")
     role = roles.create_role(
         ctx,
         role_name=p.get("RoleName"),
@@ -452,6 +486,7 @@ def list_roles(ctx: CallContext, p: P) -> P:
 
 @operation("iam", "UpdateRole")
 def update_role(ctx: CallContext, p: P) -> None:
+    shapes.refuse(p, "MaxSigninSessionDuration", "ResetMaxSigninSessionDuration")
     roles.update_role(
         ctx,
         role_name=p.get("RoleName"),
@@ -488,7 +523,7 @@ def untag_role(ctx: CallContext, p: P) -> None:
 
 @operation("iam", "ListRoleTags")
 def list_role_tags(ctx: CallContext, p: P) -> P:
-    return {"Tags": shapes.tags(roles.list_role_tags(ctx, role_name=p.get("RoleName"))), "IsTruncated": False}
+    return shapes.page(shapes.tags(roles.list_role_tags(ctx, role_name=p.get("RoleName"))), p, "Tags")
 
 
 @operation("iam", "PutRolePermissionsBoundary")
@@ -506,7 +541,7 @@ def delete_role_permissions_boundary(ctx: CallContext, p: P) -> None:
 @operation("iam", "CreateInstanceProfile")
 def create_instance_profile(ctx: CallContext, p: P) -> P:
     profile = roles.create_instance_profile(
-        ctx, instance_profile_name=p.get("InstanceProfileName"), path=p.get("Path", "/")
+        ctx, instance_profile_name=p.get("InstanceProfileName"), path=p.get("Path", "/"), tags=_tags(p)
     )
     return {"InstanceProfile": shapes.instance_profile(profile)}
 
@@ -548,28 +583,7 @@ def list_instance_profiles_for_role(ctx: CallContext, p: P) -> P:
 
 @operation("iam", "GetAccountSummary")
 def get_account_summary(ctx: CallContext, p: P) -> P:
-    summary = identities.get_account_summary(ctx)
-    quotas = {
-        "UsersQuota": 5000,
-        "GroupsQuota": 300,
-        "RolesQuota": 1000,
-        "PoliciesQuota": 1500,
-        "GroupsPerUserQuota": 10,
-        "AttachedPoliciesPerUserQuota": 10,
-        "AttachedPoliciesPerGroupQuota": 10,
-        "AttachedPoliciesPerRoleQuota": 10,
-        "AccessKeysPerUserQuota": 2,
-        "VersionsPerPolicyQuota": 5,
-        "PolicySizeQuota": 6144,
-        "UserPolicySizeQuota": 2048,
-        "GroupPolicySizeQuota": 5120,
-        "RolePolicySizeQuota": 10240,
-        "AssumeRolePolicySizeQuota": 2048,
-        "MFADevicesInUse": 0,
-        "ServerCertificatesQuota": 20,
-        "InstanceProfilesQuota": 1000,
-    }
-    return {"SummaryMap": {**quotas, **summary}}
+    return {"SummaryMap": identities.get_account_summary(ctx)}
 
 
 @operation("iam", "ListInstanceProfiles")
@@ -595,10 +609,7 @@ def untag_policy(ctx: CallContext, p: P) -> None:
 
 @operation("iam", "ListPolicyTags")
 def list_policy_tags(ctx: CallContext, p: P) -> P:
-    return {
-        "Tags": shapes.tags(api_services.list_policy_tags(ctx, policy_arn=p.get("PolicyArn"))),
-        "IsTruncated": False,
-    }
+    return shapes.page(shapes.tags(api_services.list_policy_tags(ctx, policy_arn=p.get("PolicyArn"))), p, "Tags")
 
 
 # ---- GetAccountAuthorizationDetails -----------------------------------------------------------------------------
@@ -647,7 +658,7 @@ def get_account_authorization_details(ctx: CallContext, p: P) -> P:
     ]
     policies_ = [
         {
-            **shapes.policy(policy, count),
+            **shapes.policy(policy, counts, description=True),
             "PolicyVersionList": [
                 {
                     "Document": quote(v.document),
@@ -658,7 +669,7 @@ def get_account_authorization_details(ctx: CallContext, p: P) -> P:
                 for v in versions
             ],
         }
-        for policy, versions, count in details.policies
+        for policy, versions, counts in details.policies
     ]
     # One page holds everything: MaxItems pages over the concatenation in AWS's order.
     everything = (
@@ -667,8 +678,4 @@ def get_account_authorization_details(ctx: CallContext, p: P) -> P:
         + [("RoleDetailList", x) for x in roles]
         + [("Policies", x) for x in policies_]
     )
-    page = shapes.page(everything, p, "Items")
-    result: P = {"UserDetailList": [], "GroupDetailList": [], "RoleDetailList": [], "Policies": []}
-    for key, item in page.pop("Items"):
-        result[key].append(item)
-    return {**result, **page}
+    return _split_page(everything, p, ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies"))

@@ -7,11 +7,31 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
-from core.errors import ValidationError
+from core.errors import IamError, InvalidInput, ValidationError
+
+
+class InvalidParameterValue(IamError):
+    code, status = "InvalidParameterValue", 400  # STS's name for InvalidInput
+
+
+def refuse(params: dict[str, Any], *names: str, service: str = "iam", allowed: Any = None) -> None:
+    """Refuse the members this product does not implement, when set (to anything but ``allowed``): a parameter is
+    honoured or refused, never silently ignored."""
+    values = {name: params.get(name) for name in names}
+    for name, value in values.items():
+        if value is not None and value != allowed and value is not False:
+            error = (InvalidInput if service == "iam" else InvalidParameterValue)(
+                f"The parameter {name} is not supported by this IAM Classroom endpoint."
+            )
+            error.unsupported_member = name  # type: ignore[attr-defined]  # for the parameter walk's test
+            raise error
 
 
 def tags(items: list[dict[str, str]]) -> list[dict[str, str]]:
     return [{"Key": t["Key"], "Value": t.get("Value", "")} for t in items]
+
+
+tags_of = tags  # for functions whose keyword argument is named ``tags``
 
 
 def boundary(policy: Any) -> dict[str, str] | None:
@@ -66,29 +86,32 @@ def role(r: Any, *, full: bool = False) -> dict[str, Any]:
     if full:
         out["PermissionsBoundary"] = boundary(r.permissions_boundary)
         out["Tags"] = tags(r.tags) or None
+        # AWS sends an empty RoleLastUsed for a role never used, else when and in which region it last was.
+        out["RoleLastUsed"] = {}
         if r.last_used_at:
-            out["RoleLastUsed"] = {"LastUsedDate": r.last_used_at, "Region": "us-east-1"}
+            out["RoleLastUsed"] = {"LastUsedDate": r.last_used_at, "Region": r.last_used_region or None}
     return out
 
 
-def policy(p: Any, attachment_count: int | None = None) -> dict[str, Any]:
+def policy(p: Any, counts: tuple[int, int], *, description: bool = False, tags: bool = False) -> dict[str, Any]:
+    """A managed policy. ``counts``: (AttachmentCount, PermissionsBoundaryUsageCount) in the caller's account.
+    As AWS: GetPolicy alone carries Description, and Tags (``[]`` when none); ListPolicies carries neither."""
     out = {
         "PolicyName": p.name,
         "PolicyId": p.policy_id,
         "Arn": p.arn,
         "Path": p.path,
         "DefaultVersionId": p.default_version_id,
+        "AttachmentCount": counts[0],
+        "PermissionsBoundaryUsageCount": counts[1],
         "IsAttachable": True,
         "CreateDate": p.created_at,
         "UpdateDate": p.updated_at,
-        "PermissionsBoundaryUsageCount": 0,
     }
-    if attachment_count is not None:
-        out["AttachmentCount"] = attachment_count
-    if p.description:
+    if description and p.description:
         out["Description"] = p.description
-    if p.tags:
-        out["Tags"] = tags(p.tags)
+    if tags:
+        out["Tags"] = tags_of(p.tags)
     return out
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from awsapi.dispatch import operation
 from awsapi.handlers import shapes
 from core.context import CallContext
+from core.errors import InvalidInput
 from policies import api_services, simulator
 
 P = dict[str, Any]
@@ -86,7 +87,22 @@ def _context(p: P) -> dict[str, Any]:
     return context
 
 
+def _caller(ctx: CallContext, p: P, simulation: simulator.Simulation) -> None:
+    """CallerArn: simulate the calls as that IAM user (its name and tags in the request context), with the
+    policies of PolicySourceArn. AWS takes only an IAM user's ARN here."""
+    caller_arn = p.get("CallerArn")
+    if not caller_arn:
+        return
+    kind, name = api_services.principal_by_arn(ctx.account_id, caller_arn)
+    if kind != "user":
+        raise InvalidInput(f"Invalid CallerArn {caller_arn}: it must be the ARN of an IAM user.")
+    simulation.principal = simulator.principal_simulation(ctx.account_id, "user", name).principal
+
+
 def _simulate(ctx: CallContext, p: P, simulation: simulator.Simulation, principal_kind: str) -> P:
+    # The EC2 resource scenarios, SCP hierarchies and policy exclusions are not modelled by the classroom simulator.
+    shapes.refuse(p, "ResourceHandlingOption", "OrderedOrganizationPolicyInputList", "PolicyExclusionList")
+    _caller(ctx, p, simulation)
     extra = [t for t in p.get("PolicyInputList") or [] if t.strip()]
     offset = len(simulation.identity)
     simulation.identity += [
@@ -99,7 +115,21 @@ def _simulate(ctx: CallContext, p: P, simulation: simulator.Simulation, principa
         )
     if p.get("ResourcePolicy"):
         simulation.resource = simulator._source("resource", "ResourcePolicy", p["ResourcePolicy"])
-    results = simulator.run(ctx, simulation, p.get("ActionNames") or [], p.get("ResourceArns") or ["*"], _context(p))
+    # ResourceOwner: the account of resources whose ARN names none (S3) and of the resource policy.
+    owner = p.get("ResourceOwner")
+    owner_account = simulator._account_of(owner) if owner else None
+    if owner and owner_account is None:
+        owner_account = owner if owner.isdigit() and len(owner) == 12 else None
+        if owner_account is None:
+            raise InvalidInput(f"Invalid ResourceOwner {owner}: give an account's root ARN or its ID.")
+    results = simulator.run(
+        ctx,
+        simulation,
+        p.get("ActionNames") or [],
+        p.get("ResourceArns") or ["*"],
+        _context(p),
+        resource_owner=owner_account,
+    )
     page = shapes.page(results, p, "EvaluationResults")
     rows = []
     for result in page["EvaluationResults"]:

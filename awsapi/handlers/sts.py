@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from awsapi.dispatch import operation
+from awsapi.handlers import shapes
 from core.context import CallContext
 from core.errors import IamError
 from identities.services import Tag
@@ -29,6 +30,8 @@ def get_caller_identity(ctx: CallContext, p: P) -> P:
 
 @operation("sts", "AssumeRole")
 def assume_role(ctx: CallContext, p: P) -> P:
+    # Trusted identity propagation contexts and large-token requests are not modelled.
+    shapes.refuse(p, "ProvidedContexts", "MinimumSessionTokenSize", service="sts")
     issued = sts.assume_role(
         ctx,
         role_arn=p.get("RoleArn"),
@@ -40,6 +43,7 @@ def assume_role(ctx: CallContext, p: P) -> P:
         policy=p.get("Policy"),
         policy_arns=[x["arn"] for x in p.get("PolicyArns") or []],
         tags=[Tag(t["Key"], t.get("Value", "")) for t in p.get("Tags") or []],
+        transitive_tag_keys=p.get("TransitiveTagKeys") or [],
         source_identity=p.get("SourceIdentity"),
     )
     result: P = {
@@ -54,6 +58,7 @@ def assume_role(ctx: CallContext, p: P) -> P:
 
 @operation("sts", "GetSessionToken")
 def get_session_token(ctx: CallContext, p: P) -> P:
+    shapes.refuse(p, "MinimumSessionTokenSize", service="sts")
     issued = sts.get_session_token(
         ctx,
         duration_seconds=p.get("DurationSeconds"),
@@ -77,6 +82,9 @@ def decode_authorization_message(ctx: CallContext, p: P) -> P:
     """IAM and STS never return encoded authorization messages (only services such as EC2 do), so there is never
     one of ours to decode: the call is authorized and audited like AWS's, and the message is refused."""
     from core.calls import iam_call
+    from core.validation import check_input
 
+    message = p.get("EncodedMessage")
     with iam_call(ctx, "sts:DecodeAuthorizationMessage", "*", {}):
+        check_input("sts", "DecodeAuthorizationMessage", EncodedMessage=message)
         raise InvalidAuthorizationMessage("The authorization message is invalid.")

@@ -50,3 +50,25 @@ def iam(live_server, root_keys):
 @pytest.fixture
 def sts_client(live_server, root_keys):
     return client(live_server, "sts", *root_keys)
+
+
+@pytest.fixture(autouse=True)
+def responses_carry_required_members(monkeypatch):
+    """Every response any Query API test makes the server send is parsed back with botocore and must carry each
+    member its output shape marks as required, at every depth (issue 14 §3); the walk in test_param_walk.py does
+    the same for every operation."""
+    from awsapi.protocol import serializer
+    from tests.awsapi.test_param_walk import missing_required, parse_response
+
+    problems: list[str] = []
+    serialize = serializer.serialize
+
+    def checked(service, operation, result, request_id):
+        body = serialize(service, operation, result, request_id)
+        if operation.output_shape is not None:
+            problems.extend(missing_required(operation.output_shape, parse_response(operation, body), operation.name))
+        return body
+
+    monkeypatch.setattr(serializer, "serialize", checked)
+    yield
+    assert not problems, f"responses without required members: {problems}"

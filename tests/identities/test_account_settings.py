@@ -159,7 +159,7 @@ def test_without_a_custom_policy_get_and_delete_say_no_such_entity(root_ctx, acc
     assert exc.value.message == expected
     with pytest.raises(NoSuchEntity) as exc:
         settings_services.delete_account_password_policy(root_ctx)
-    assert exc.value.message == expected
+    assert exc.value.message == "The account policy with name PasswordPolicy cannot be found."  # Delete's own wording
     settings_services.update_account_password_policy(root_ctx, minimum_password_length=10)
     settings_services.delete_account_password_policy(root_ctx)
     assert not PasswordPolicy.objects.exists()
