@@ -58,6 +58,12 @@ class SigningKey:
         return self.private_key.public_key()
 
     @property
+    def certificate_pem(self) -> str:
+        """The PEM certificate: what SAML verification checks an assertion against (``sts.federation``)."""
+        assert self.certificate is not None
+        return self.certificate.public_bytes(serialization.Encoding.PEM).decode()
+
+    @property
     def certificate_base64(self) -> str:
         """The DER certificate in base64, as ``<ds:X509Certificate>`` holds it."""
         assert self.certificate is not None
