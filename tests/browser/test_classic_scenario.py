@@ -105,6 +105,22 @@ def create_alice(page: Page, account) -> None:
     expect(page.get_by_test_id("created-user-name")).to_have_text("Alice")
     expect(page.get_by_test_id("signin-url")).to_contain_text(f"/signin/{account.id}")
     sign_in_url = page.get_by_test_id("signin-url").inner_text()
+    # AWS's Retrieve password step: the password masked behind "Show", the sign-in instructions by email (without
+    # the password), and a warning when leaving before the password was shown or downloaded.
+    expect(page.get_by_test_id("created-password")).to_be_hidden()
+    expect(page.get_by_test_id("email-instructions")).to_have_attribute(
+        "href", re.compile(r"^mailto:\?subject=Welcome%20to%20Amazon%20Web%20Services&body=.*User%20name%3A%20Alice")
+    )
+    page.get_by_role("link", name="Return to users list").click()
+    warning = page.get_by_role("dialog", name="Leave page?")
+    expect(warning).to_contain_text("you can't view or download it again")
+    shot(page, "classic-06a-leave-warning")
+    warning.get_by_role("button", name="Cancel").click()
+    expect(warning).to_be_hidden()
+    expect(page.get_by_role("link", name="Return to users list")).to_be_focused()
+    page.get_by_test_id("password-reveal").get_by_text("Show").click()
+    expect(page.get_by_test_id("created-password")).to_have_text(ALICE_PASSWORD)
+    expect(page.get_by_test_id("password-reveal").get_by_text("Hide")).to_be_visible()
     with page.expect_download() as download:
         page.get_by_role("link", name="Download .csv file").click()
     assert download.value.suggested_filename == "Alice_credentials.csv"
@@ -134,6 +150,11 @@ def create_developers(page: Page) -> None:
     shot(page, "classic-08-create-group")
     page.get_by_role("button", name="Create user group").click()
     expect(page.get_by_text("Developers user group created.")).to_be_visible()
+    # AWS returns to the list with a green flash and a "View group" button
+    expect_title(page, "User groups (")
+    expect(page.locator("#flashbar").get_by_role("link", name="View group")).to_have_attribute(
+        "href", "/iam/groups/Developers"
+    )
     shot(page, "classic-09-group-created")
 
     nav(page, "Users")
