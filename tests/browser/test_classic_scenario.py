@@ -15,6 +15,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from policies.models import ManagedPolicy
 from tests.browser.conftest import htmx_settled, shot
 from tests.conftest import ROOT_PASSWORD
 
@@ -84,11 +85,16 @@ def create_alice(page: Page, account) -> None:
 
     expect_title(page, "Set permissions")
     page.get_by_text("Attach policies directly").click()
+    # AWS titles the table with its count ("Permissions policies (1,234)") and has an "Attached entities" column
+    expect(page.get_by_role("heading", name=re.compile(r"^Permissions policies \(\d{1,3}(,\d{3})+\)$"))).to_be_visible()
+    expect(page.get_by_role("columnheader", name="Attached entities")).to_be_visible()
     for name in ("AmazonS3FullAccess", "AmazonEC2FullAccess"):
         htmx_settled(page)
         page.get_by_label("Filter policies by name").fill(name)
         expect(page.get_by_label(f"Select {name}", exact=True)).to_be_visible()  # the filtered table arrived
         page.get_by_label(f"Select {name}", exact=True).check()
+    matches = ManagedPolicy.objects.filter(account__isnull=True, name__icontains="AmazonEC2FullAccess").count()
+    expect(page.get_by_role("heading", name=f"Permissions policies ({matches})", exact=True)).to_be_visible()
     expect(page.get_by_label("Select AmazonS3FullAccess", exact=True)).to_be_checked()  # kept across searches
     shot(page, "classic-04-set-permissions")
     page.get_by_role("button", name="Next").click()
