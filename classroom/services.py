@@ -72,7 +72,7 @@ from core.errors import (
 )
 from core.passwords import hash_password, verify_password
 from core.secrets import decrypt, encrypt
-from identities.models import Account, Role
+from identities.models import Account, IamUser, Role
 from identities.reset import KeptRole, delete_iam_state
 from policies.documents import check_document, policy_size
 from policies.models import ManagedPolicy, RolePolicyAttachment
@@ -1023,3 +1023,37 @@ def attachments_by_target(classroom: Class) -> dict[str, list[ServiceControlPoli
 
 def targets_of(policy: ServiceControlPolicy) -> list[PolicyAttachment]:
     return list(policy.attachments.order_by("target_type", "target_id"))
+
+
+# ---------------------------------------------------------------------------------------------- instructor's admin
+
+DEFAULT_ADMIN_USER_NAME = "admin"
+
+
+def administrator_user_names(account_id: str) -> list[str]:
+    """The account's IAM users who can sign in to the console and hold AdministratorAccess (directly or through a
+    group): the users an instructor can switch into a student's account as (AWS does not let root switch roles)."""
+    from django.db.models import Q
+
+    return list(
+        IamUser.objects.in_account(account_id)
+        .filter(login_profile__isnull=False)
+        .filter(
+            Q(policy_attachments__policy__arn=ADMINISTRATOR_ACCESS_ARN)
+            | Q(memberships__group__policy_attachments__policy__arn=ADMINISTRATOR_ACCESS_ARN)
+        )
+        .order_by("name")
+        .values_list("name", flat=True)
+        .distinct()
+    )
+
+
+def create_instructor_admin(ctx: CallContext, *, user_name: str, password: str) -> IamUser:
+    """The instructor's own administrator IAM user in the management account: the console's Create user with a
+    custom console password (no reset at first sign-in: the instructor just chose it) and AdministratorAccess
+    attached directly. The same AWS calls, authorized and audited one by one, in one transaction."""
+    from identities.services import create_user_from_wizard
+
+    return create_user_from_wizard(
+        ctx, user_name=user_name, password=password, require_reset=False, policies=[ADMINISTRATOR_ACCESS_ARN]
+    )

@@ -190,6 +190,8 @@ def class_create(request: HttpRequest) -> HttpResponse:
                     f"Class {classroom.title} created with {len(issued)} student accounts. "
                     "Print the handout now: it shows each initial password.",
                 )
+                if request.POST.get("create_admin") and _admin_offer(request):
+                    return redirect_or_hx(request, f"/classroom/admin-user?class={classroom.pk}")
                 return redirect_or_hx(request, f"/classroom/{classroom.pk}")
     return _page(
         request,
@@ -201,9 +203,96 @@ def class_create(request: HttpRequest) -> HttpResponse:
             "students": raw_count,
             "is_instructor": services.is_instructor(ctx.account_id),
             "max_students": services.MAX_STUDENTS,
+            "admin_offer": _admin_offer(request),
+            "create_admin": bool(request.POST.get("create_admin")),  # opt-in: the class page offers it too
         },
         status=400 if error else 200,
     )
+
+
+# ---------------------------------------------------------------------------------------------- instructor's admin
+# AWS does not let the root user switch roles: to open a student's account the instructor signs in as an IAM user of
+# the management account. These pages make that a one-minute step: create the user, then sign in as it.
+
+
+def _admin_offer(request: HttpRequest) -> bool:
+    """Offer the administrator IAM user to a root user whose account has none yet."""
+    ctx = request.iam_ctx  # type: ignore[attr-defined]
+    return ctx.principal.is_root and not services.administrator_user_names(ctx.account_id)
+
+
+def _safe_class_id(request: HttpRequest) -> str:
+    value = (request.POST.get("class") or request.GET.get("class") or "")[:64]
+    return value if value.replace("-", "").isalnum() else ""
+
+
+@console_login_required
+@require_http_methods(["GET", "POST"])
+def admin_user(request: HttpRequest) -> HttpResponse:
+    """Create the instructor's own administrator IAM user (AdministratorAccess, a console password they choose)."""
+    ctx = request.iam_ctx  # type: ignore[attr-defined]
+    if not ctx.principal.is_root:
+        messages.info(request, "You are already signed in as an IAM user: switch roles from the class page.")
+        return redirect("classroom:class-list")
+    class_id = _safe_class_id(request)
+    user_name = request.POST.get("user_name", services.DEFAULT_ADMIN_USER_NAME).strip()[:64]
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        password = request.POST.get("password", "")[:128]
+        if not user_name:
+            errors["user_name"] = "Enter a user name."
+        if not password:
+            errors["password"] = "Enter a console password."
+        elif password != request.POST.get("confirm_password", ""):
+            errors["confirm_password"] = "The passwords you entered don't match."
+        if not errors:
+            try:
+                user = services.create_instructor_admin(ctx, user_name=user_name, password=password)
+            except IamError as exc:
+                about_name = exc.code == "EntityAlreadyExists" or "'userName'" in exc.message
+                field = (
+                    "user_name" if about_name else "password" if exc.code == "PasswordPolicyViolation" else "general"
+                )
+                errors[field] = exc.message
+            else:
+                account = request.account  # type: ignore[attr-defined]
+                response = _page(
+                    request,
+                    "classroom/admin_user_created.html",
+                    {
+                        "user": user,
+                        "class_id": class_id,
+                        "account_value": account.alias or account.id,
+                        "sign_in_url": f"{_base_url(request)}/signin/{account.alias or account.id}",
+                    },
+                )
+                response["Cache-Control"] = "no-store"
+                return response
+    return _page(
+        request,
+        "classroom/admin_user.html",
+        {
+            "user_name": user_name,
+            "errors": errors,
+            "class_id": class_id,
+            "existing": services.administrator_user_names(ctx.account_id),
+        },
+        status=400 if errors else 200,
+    )
+
+
+@console_login_required
+@require_POST
+def admin_user_signin(request: HttpRequest) -> HttpResponse:
+    """Sign the root user out and open the IAM user sign-in page, the account and user name filled in."""
+    from urllib.parse import urlencode
+
+    account = request.account  # type: ignore[attr-defined]
+    user_name = request.POST.get("user_name", "")[:64]
+    class_id = _safe_class_id(request)
+    query = {"username": user_name, **({"next": f"/classroom/{class_id}"} if class_id else {})}
+    sessions.end(request)
+    return redirect(f"/signin/{account.alias or account.id}?{urlencode(query)}")
 
 
 @class_page
@@ -212,6 +301,7 @@ def class_detail(request: HttpRequest, class_id: str) -> HttpResponse:
     ctx = request.iam_ctx  # type: ignore[attr-defined]
     classroom = services.get_class(ctx, class_id)
     seats = services.list_accounts(ctx, class_id)
+    admin_users = services.administrator_user_names(ctx.account_id) if ctx.principal.is_root else []
     return _page(
         request,
         "classroom/class_detail.html",
@@ -222,6 +312,8 @@ def class_detail(request: HttpRequest, class_id: str) -> HttpResponse:
             "join_url": f"{_base_url(request)}/classroom/join?code={classroom.join_code}",
             "access_role": ACCESS_ROLE_NAME,
             "can_switch": not request.console_user_ctx.principal.is_root,  # type: ignore[attr-defined]
+            "admin_offer": ctx.principal.is_root and not admin_users,
+            "admin_users": admin_users,
             "tab": "accounts",
         },
     )

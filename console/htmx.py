@@ -29,6 +29,18 @@ def redirect_or_hx(request: HttpRequest, url: str) -> HttpResponse:
     return redirect(url)
 
 
+def flash_created(request: HttpRequest, text: str, view_url: str, view_label: str) -> None:
+    """AWS's flash after a create that returns to the list: the green message with a "View ..." button that opens
+    the new resource (Create user, Create user group, Create role)."""
+    from django.contrib import messages
+    from django.utils.html import format_html
+
+    messages.success(
+        request,
+        format_html('{} <a class="btn btn-inverse flash-action" href="{}">{}</a>', text, view_url, view_label),
+    )
+
+
 def confirm_delete(
     request: HttpRequest, name: str, delete: Callable[[], object], success: str, done_url: str
 ) -> tuple[HttpResponse | None, str]:

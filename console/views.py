@@ -121,7 +121,8 @@ def signin_user(request: HttpRequest, account: str = "") -> HttpResponse:
     """IAM-user sign-in at the account's sign-in URL: account ID or alias, user name, password."""
     error = ""
     account_value = request.POST.get("account", account)[:63]
-    user_name = request.POST.get("username", "")[:64]
+    # ?username= prefills the name (the instructor's "sign in as your administrator user" link)
+    user_name = request.POST.get("username", request.GET.get("username", ""))[:64]
     if request.method == "POST":
         password = request.POST.get("password", "")[:128]
         if not account_value or not user_name or not password:

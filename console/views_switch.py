@@ -11,6 +11,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from console import sessions
 from console.decorators import console_login_required
 from core import clock
+from core.context import CallContext
 from core.errors import IamError
 from sts import services as sts
 
@@ -77,9 +78,19 @@ def switch_role(request: HttpRequest) -> HttpResponse:
             "colors": sts.SWITCH_COLORS,
             "history": request.session.get(sessions.ROLE_HISTORY, []),
             "root_user": user_ctx.principal.is_root,  # AWS: root users can't switch roles; the page says what to do
+            "admin_users": _admin_users(user_ctx),
         },
         status=400 if error else 200,
     )
+
+
+def _admin_users(user_ctx: CallContext) -> list[str]:
+    """For a root user: the account's administrator IAM users, to sign in as one (or the page offers to create it)."""
+    if not user_ctx.principal.is_root:
+        return []
+    from classroom.services import administrator_user_names
+
+    return administrator_user_names(user_ctx.account_id)
 
 
 @console_login_required

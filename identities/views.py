@@ -15,7 +15,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from console.decorators import console_login_required
-from console.htmx import confirm_delete, pick_partial, redirect_or_hx
+from console.htmx import confirm_delete, flash_created, pick_partial, redirect_or_hx
 from console.tables import paginate
 from core.calls import batch
 from core.errors import IamError, NoSuchEntity
@@ -185,9 +185,14 @@ def _wizard_context(request: HttpRequest, draft: UserDraft, step: int, errors: d
         elif draft.permissions_option == "copy":
             context["users"] = reads.attempt("users", lambda: list(services.list_users(ctx)[:100])) or []
         else:
-            context["policies"] = _policy_choices(
+            policies = _policy_choices(
                 request, reads, "policies", context["policy_query"], context["policy_type"], draft.policies
             )
+            context["policies"] = queries.with_attached_entities(ctx.account_id, policies)
+            if "policies" not in reads.denied:
+                # AWS's title: "Permissions policies (1,234)", every policy the filter matches
+                total = queries.matching_policy_count(ctx.account_id, context["policy_query"], context["policy_type"])
+                context["policy_total"] = f"{total:,}"
         if draft.permissions_option != "copy" and draft.use_boundary:
             context["boundary_query"] = request.POST.get("boundary_query", "")
             selected = [draft.boundary] if draft.boundary else []
@@ -290,13 +295,14 @@ def _create_user(request: HttpRequest, draft: UserDraft) -> HttpResponse:
             context["explanation"] = explain(exc.explanation)
         template = pick_partial(request, "identities/user_create.html", {"wizard"})
         return render(request, template, context, status=_error_status(request, exc.status))
-    if password is None:
-        messages.success(request, f"User {user.name} created successfully.")
-        return redirect_or_hx(request, f"/iam/users/{quote(user.name)}")
+    if password is None:  # AWS: back to the Users list, the flash offering "View user"
+        flash_created(request, "User created successfully.", f"/iam/users/{quote(user.name)}", "View user")
+        return redirect_or_hx(request, "/iam/users")
     account = request.account
     sign_in_url = request.build_absolute_uri(f"/signin/{account.alias or account.id}")
     # Step 4 is rendered once, in this response: the password is never stored in clear or shown again.
     csv = f"User name,Password,Console sign-in URL\r\n{user.name},{password},{sign_in_url}\r\n"
+    email_href = sign_in_email(account.id, user.name, sign_in_url)
     response = render(
         request,
         pick_partial(request, "identities/user_created.html", {"wizard"}),
@@ -305,6 +311,7 @@ def _create_user(request: HttpRequest, draft: UserDraft) -> HttpResponse:
             "password": password,
             "sign_in_url": sign_in_url,
             "csv": csv,
+            "email_href": email_href,
             "nav": "users",
             "draft": draft,
             "step": 4,
@@ -312,6 +319,23 @@ def _create_user(request: HttpRequest, draft: UserDraft) -> HttpResponse:
     )
     response["Cache-Control"] = "no-store"
     return response
+
+
+def sign_in_email(account_id: str, user_name: str, sign_in_url: str) -> str:
+    """The Retrieve password step's "Email sign-in instructions": a mailto: link with AWS's text. Like AWS, the
+    email does not carry the password (it is "provided to you separately")."""
+    subject = "Welcome to Amazon Web Services"
+    body = (
+        "Hello,\n\n"
+        f"You now have access to the AWS Management Console for the account with account ID {account_id}. "
+        "Below are your login instructions.\n\n"
+        f"User name: {user_name}\n"
+        f"Console sign-in link: {sign_in_url}\n\n"
+        "Your password will be provided to you separately, either from the person who sent you this email or your "
+        "administrator.\n\n"
+        "Sincerely,\nYour AWS Account Administrator"
+    )
+    return f"mailto:?subject={quote(subject)}&body={quote(body)}"
 
 
 # ---- user detail ------------------------------------------------------------------------------------------
@@ -844,8 +868,11 @@ def group_create(request: HttpRequest) -> HttpResponse:
                 errors["group_name" if about_name else "general"] = exc.message
                 status = exc.status
             else:
-                messages.success(request, f"{group.name} user group created.")
-                return redirect_or_hx(request, f"/iam/groups/{quote(group.name)}")
+                # AWS returns to the list, the flash offering "View group"
+                flash_created(
+                    request, f"{group.name} user group created.", f"/iam/groups/{quote(group.name)}", "View group"
+                )
+                return redirect_or_hx(request, "/iam/groups")
     query = request.POST.get("policy_query", "")
     policy_type = request.POST.get("policy_type", "all")
     context = {

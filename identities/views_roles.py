@@ -15,7 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from console.htmx import confirm_delete, pick_partial, redirect_or_hx
+from console.htmx import confirm_delete, flash_created, pick_partial, redirect_or_hx
 from console.tables import paginate
 from core.calls import batch
 from core.errors import IamError, InvalidInput, NoSuchEntity
@@ -453,8 +453,9 @@ def _create_role(request: HttpRequest, draft: RoleDraft) -> HttpResponse:
     except IamError as exc:
         field_name = "role_name" if exc.code == "EntityAlreadyExists" or "'roleName'" in exc.message else "general"
         return _render_wizard(request, draft, 3, {field_name: exc.message}, exc.status)
-    messages.success(request, f"Role {role.name} created.")
-    return redirect_or_hx(request, role_url(role))
+    # AWS returns to the Roles list, the flash offering "View role"
+    flash_created(request, f"Role {role.name} created.", role_url(role), "View role")
+    return redirect_or_hx(request, "/iam/roles")
 
 
 @console_page

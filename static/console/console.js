@@ -267,6 +267,47 @@
     if (window.htmx) window.htmx.trigger(box, "search");
   });
 
+  /* ------------------------------------------------------------ Retrieve password: warn before leaving */
+  // AWS warns when a person leaves the Create user wizard's Retrieve password step without showing or downloading
+  // the password: it can never be seen again. Any link out of the page opens the warning (the "Leave page" button
+  // then follows it); showing the password or downloading the .csv file ends the warnings.
+  function passwordStep() {
+    var step = document.querySelector("[data-password-step]");
+    return step && !step.dataset.passwordKept ? step : null;
+  }
+  document.addEventListener("toggle", function (event) {
+    var step = event.target.closest && event.target.closest("[data-password-step]");
+    if (step && event.target.open) step.dataset.passwordKept = "1";
+  }, true);
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a[href]");
+    var step = link && passwordStep();
+    if (!step) return;
+    if (link.hasAttribute("download")) { step.dataset.passwordKept = "1"; return; }
+    var href = link.getAttribute("href");
+    if (href.indexOf("mailto:") === 0 || href.charAt(0) === "#" || link.target === "_blank") return;
+    if (link.closest("#leave-password-step") || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    var modal = document.getElementById("leave-password-step");
+    if (!modal) return;
+    event.preventDefault();
+    modal.querySelector("[data-leave-confirm]").setAttribute("href", href);
+    modal.hidden = false;
+    modal.returnFocus = link;
+    modal.querySelector("[data-leave-cancel]").focus();
+  });
+  function closeLeaveWarning(modal) {
+    modal.hidden = true;
+    if (modal.returnFocus) modal.returnFocus.focus();
+  }
+  document.addEventListener("click", function (event) {
+    var cancel = event.target.closest && event.target.closest("[data-leave-cancel]");
+    if (cancel) closeLeaveWarning(cancel.closest("#leave-password-step"));
+  });
+  document.addEventListener("keydown", function (event) {
+    var modal = document.getElementById("leave-password-step");
+    if (event.key === "Escape" && modal && !modal.hidden) closeLeaveWarning(modal);
+  });
+
   /* ------------------------------------------------------------ wiring */
   function enhance(root) {
     if (!root || !root.querySelectorAll) return;

@@ -15,6 +15,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from policies.models import ManagedPolicy
 from tests.browser.conftest import htmx_settled, shot
 from tests.conftest import ROOT_PASSWORD
 
@@ -84,11 +85,16 @@ def create_alice(page: Page, account) -> None:
 
     expect_title(page, "Set permissions")
     page.get_by_text("Attach policies directly").click()
+    # AWS titles the table with its count ("Permissions policies (1,234)") and has an "Attached entities" column
+    expect(page.get_by_role("heading", name=re.compile(r"^Permissions policies \(\d{1,3}(,\d{3})+\)$"))).to_be_visible()
+    expect(page.get_by_role("columnheader", name="Attached entities")).to_be_visible()
     for name in ("AmazonS3FullAccess", "AmazonEC2FullAccess"):
         htmx_settled(page)
         page.get_by_label("Filter policies by name").fill(name)
         expect(page.get_by_label(f"Select {name}", exact=True)).to_be_visible()  # the filtered table arrived
         page.get_by_label(f"Select {name}", exact=True).check()
+    matches = ManagedPolicy.objects.filter(account__isnull=True, name__icontains="AmazonEC2FullAccess").count()
+    expect(page.get_by_role("heading", name=f"Permissions policies ({matches})", exact=True)).to_be_visible()
     expect(page.get_by_label("Select AmazonS3FullAccess", exact=True)).to_be_checked()  # kept across searches
     shot(page, "classic-04-set-permissions")
     page.get_by_role("button", name="Next").click()
@@ -105,6 +111,22 @@ def create_alice(page: Page, account) -> None:
     expect(page.get_by_test_id("created-user-name")).to_have_text("Alice")
     expect(page.get_by_test_id("signin-url")).to_contain_text(f"/signin/{account.id}")
     sign_in_url = page.get_by_test_id("signin-url").inner_text()
+    # AWS's Retrieve password step: the password masked behind "Show", the sign-in instructions by email (without
+    # the password), and a warning when leaving before the password was shown or downloaded.
+    expect(page.get_by_test_id("created-password")).to_be_hidden()
+    expect(page.get_by_test_id("email-instructions")).to_have_attribute(
+        "href", re.compile(r"^mailto:\?subject=Welcome%20to%20Amazon%20Web%20Services&body=.*User%20name%3A%20Alice")
+    )
+    page.get_by_role("link", name="Return to users list").click()
+    warning = page.get_by_role("dialog", name="Leave page?")
+    expect(warning).to_contain_text("you can't view or download it again")
+    shot(page, "classic-06a-leave-warning")
+    warning.get_by_role("button", name="Cancel").click()
+    expect(warning).to_be_hidden()
+    expect(page.get_by_role("link", name="Return to users list")).to_be_focused()
+    page.get_by_test_id("password-reveal").get_by_text("Show").click()
+    expect(page.get_by_test_id("created-password")).to_have_text(ALICE_PASSWORD)
+    expect(page.get_by_test_id("password-reveal").get_by_text("Hide")).to_be_visible()
     with page.expect_download() as download:
         page.get_by_role("link", name="Download .csv file").click()
     assert download.value.suggested_filename == "Alice_credentials.csv"
@@ -134,6 +156,11 @@ def create_developers(page: Page) -> None:
     shot(page, "classic-08-create-group")
     page.get_by_role("button", name="Create user group").click()
     expect(page.get_by_text("Developers user group created.")).to_be_visible()
+    # AWS returns to the list with a green flash and a "View group" button
+    expect_title(page, "User groups (")
+    expect(page.locator("#flashbar").get_by_role("link", name="View group")).to_have_attribute(
+        "href", "/iam/groups/Developers"
+    )
     shot(page, "classic-09-group-created")
 
     nav(page, "Users")

@@ -139,7 +139,10 @@ def create_s3_reader(page: Page, account) -> None:
     shot(page, "role-03-s3reader-review")
     page.get_by_role("button", name="Create role").click()
 
+    # AWS returns to the Roles list with a green flash and a "View role" button
     expect(page.get_by_text("Role S3Reader created.")).to_be_visible()
+    expect_title(page, "Roles (")
+    page.locator("#flashbar").get_by_role("link", name="View role").click()
     expect_title(page, "S3Reader")
     expect(page.get_by_test_id("role-arn")).to_have_text(f"arn:aws:iam::{account.id}:role/S3Reader")
     expect(page.get_by_test_id("instance-profile-arn")).to_have_text(
@@ -184,7 +187,10 @@ def create_auditor(page: Page, account) -> None:
     shot(page, "role-06-auditor-review")
     page.get_by_role("button", name="Create role").click()
 
+    # AWS returns to the Roles list with a green flash and a "View role" button
     expect(page.get_by_text("Role Auditor created.")).to_be_visible()
+    expect_title(page, "Roles (")
+    page.locator("#flashbar").get_by_role("link", name="View role").click()
     expect_title(page, "Auditor")
     expect(page.get_by_test_id("instance-profile-arn")).to_have_text("-")
     expect(page.get_by_test_id("switch-link")).to_contain_text(f"/switchrole?account={account.id}&roleName=Auditor")

@@ -113,10 +113,22 @@ def test_create_group_with_users_and_policies(root_client, root_ctx):
         {"action": "create", "group_name": "Developers", "users": ["alice"], "policies": [READ_ONLY, S3_READ]},
     )
 
-    assert response.status_code == 302 and response["Location"] == "/iam/groups/Developers"
+    assert response.status_code == 302 and response["Location"] == "/iam/groups"
     group = Group.objects.get(name="Developers")
     assert list(group.users.values_list("name", flat=True)) == ["alice"]
     assert set(group.policy_attachments.values_list("policy__arn", flat=True)) == {READ_ONLY, S3_READ}
+
+
+def test_create_group_returns_to_the_list_with_a_flash_and_view_group(root_client, root_ctx):
+    """AWS: after Create user group the list shows a green "X user group created." flash and a "View group" button."""
+    response = root_client.post("/iam/groups/create", {"action": "create", "group_name": "Dev+Ops"})
+    assert response.status_code == 302 and response["Location"] == "/iam/groups"
+
+    page = root_client.get("/iam/groups").content.decode()
+    flash = re.search(r'<div class="flash flash-success".*?</div>', page, re.S)
+    assert flash and "Dev+Ops user group created." in flash.group(0)
+    assert '<a class="btn btn-inverse flash-action" href="/iam/groups/Dev%2BOps">View group</a>' in flash.group(0)
+    assert root_client.get("/iam/groups/Dev%2BOps").status_code == 200
 
 
 @pytest.mark.parametrize(

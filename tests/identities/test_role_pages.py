@@ -168,6 +168,25 @@ def test_wizard_opens_on_the_trusted_entity_step(root_client):
         assert label in page
 
 
+def test_create_role_returns_to_the_list_with_a_flash_and_view_role(root_client):
+    """AWS: after Create role the Roles list shows a green "Role X created." flash with a "View role" button."""
+    response = create(root_client, {"entity_type": "service", "service": "ec2", "use_case": "ec2"}, name="web-server")
+    assert response.status_code == 302 and response["Location"] == "/iam/roles"
+
+    page = root_client.get("/iam/roles").content.decode()
+    flash = re.search(r'<div class="flash flash-success".*?</div>', page, re.S)
+    assert flash and "Role web-server created." in flash.group(0)
+    assert '<a class="btn btn-inverse flash-action" href="/iam/roles/web-server">View role</a>' in flash.group(0)
+    assert "Role web-server created." not in root_client.get("/iam/roles").content.decode()  # shown once
+
+
+def test_create_role_from_htmx_redirects_the_page_to_the_list(root_client):
+    data = {"entity_type": "service", "service": "ec2", "use_case": "ec2", "step": "3", "action": "create"}
+    response = root_client.post("/iam/roles/create", {**data, "role_name": "hx"}, headers={"HX-Request": "true"})
+    assert response.status_code == 200 and response["HX-Redirect"] == "/iam/roles"
+    assert "View role" in root_client.get("/iam/roles").content.decode()
+
+
 def test_wizard_ec2_use_case_creates_role_and_instance_profile(root_client):
     response = create(
         root_client,
@@ -177,7 +196,7 @@ def test_wizard_ec2_use_case_creates_role_and_instance_profile(root_client):
         description="Web tier",
     )
 
-    assert response.status_code == 302 and response["Location"] == "/iam/roles/web-server"
+    assert response.status_code == 302 and response["Location"] == "/iam/roles"
     assert statement("web-server") == {
         "Effect": "Allow",
         "Principal": {"Service": "ec2.amazonaws.com"},

@@ -321,8 +321,11 @@ def test_wizard_custom_password_without_reset_attaches_nothing(root_client):
 def test_wizard_without_console_access_redirects_to_the_user(root_client):
     response = wizard(root_client, 3, action="create")
 
-    assert response.status_code == 302 and response["Location"] == "/iam/users/alice"
+    assert response.status_code == 302 and response["Location"] == "/iam/users"
     assert not LoginProfile.objects.exists()
+    page = root_client.get("/iam/users").content.decode()
+    assert "User created successfully." in page
+    assert '<a class="btn btn-inverse flash-action" href="/iam/users/alice">View user</a>' in page
 
 
 def test_wizard_attaches_policies_and_a_boundary(root_client):
@@ -782,3 +785,72 @@ def test_pages_need_sign_in(client, account):
         response = client.get(url)
         assert response.status_code == 302 and response["Location"].startswith("/signin")
     assert client.post("/iam/users/alice/delete", {"confirm": "alice"}).status_code in (302, 403)
+
+
+# ---- Create user: step 2's policy table and the Retrieve password step ------------------------------------------
+
+
+def test_step_two_titles_the_policy_table_with_its_count_and_shows_attached_entities(
+    root_client, root_ctx, other_root_ctx
+):
+    make_user(root_ctx, "bob", policies=[S3_READ])
+    services.create_group(root_ctx, group_name="Readers")
+    policy_services.attach_group_policy(root_ctx, group_name="Readers", policy_arn=S3_READ)
+    make_user(other_root_ctx, "mallory", policies=[S3_READ, READ_ONLY])  # another account's attachments don't count
+    total = ManagedPolicy.objects.visible_to(root_ctx.account_id).count()
+    assert total > 1000  # the whole AWS managed catalog: the title's count has a thousands separator
+
+    page = wizard(root_client, 2, action="refresh", permissions_option="attach").content.decode()
+    assert f'id="policy-total">({total:,})</span>' in page
+    assert "<th>Attached entities</th>" in page
+
+    filtered = wizard(
+        root_client, 2, action="filter", permissions_option="attach", policy_query="AmazonS3ReadOnly"
+    ).content.decode()
+    assert 'id="policy-total">(1)</span>' in filtered
+    row = re.search(r'aria-label="Select AmazonS3ReadOnlyAccess".*?</tr>', filtered, re.S).group(0)
+    assert '<td data-testid="attached-entities">2</td>' in row  # bob directly + the Readers group
+
+    # The filter box's live results swap only the results; the count in the title follows out of band.
+    live = root_client.post(
+        "/iam/users/create",
+        {
+            "step": "2",
+            "action": "filter",
+            "user_name": "alice",
+            "permissions_option": "attach",
+            "policy_query": "ReadOnly",
+        },
+        headers={"HX-Request": "true", "HX-Target": "policy-picker-results"},
+    ).content.decode()
+    count = ManagedPolicy.objects.visible_to(root_ctx.account_id).filter(name__icontains="ReadOnly").count()
+    assert f'<span class="counter" id="policy-total" hx-swap-oob="true">({count:,})</span>' in live
+    assert "<html" not in live
+
+
+def test_retrieve_password_offers_show_email_and_warns_before_leaving(root_client, account):
+    response = wizard(
+        root_client,
+        3,
+        action="create",
+        console_access="on",
+        password_type="custom",
+        custom_password=GOOD_PASSWORD,
+        require_reset="",
+    )
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    reveal = re.search(r'<details class="reveal reveal-password".*?</details>', page, re.S).group(0)
+    assert '<span class="masked" aria-hidden="true">*******</span>' in reveal
+    assert '<span class="reveal-show">Show</span><span class="reveal-hide">Hide</span>' in reveal
+    assert f'data-testid="created-password">{html.escape(GOOD_PASSWORD)}<' in reveal
+    mailto = html.unescape(re.search(r'href="(mailto:[^"]+)" data-testid="email-instructions"', page).group(1))
+    assert mailto.startswith("mailto:?subject=Welcome%20to%20Amazon%20Web%20Services&body=")
+    body = unquote(mailto.partition("&body=")[2])
+    assert f"for the account with account ID {account.id}" in body
+    assert "User name: alice\n" in body and f"Console sign-in link: http://testserver/signin/{account.id}\n" in body
+    assert "Your password will be provided to you separately" in body
+    assert GOOD_PASSWORD not in body  # like AWS, the email never carries the password
+    assert "data-password-step" in page and 'id="leave-password-step" hidden' in page
+    assert "after you leave this page, you can't view or download it again" in html.unescape(page)
