@@ -164,16 +164,34 @@ def _card_context(index: int, card: Card, data: Any, error: str) -> dict[str, An
         return context
     context["service_name"] = catalog.service_name(card.service)
     chosen = set(card.actions)
+    query = data.get(p + "action-filter", "").strip().lower()
+    context["action_filter"] = data.get(p + "action-filter", "")
     levels = []
     for level in catalog.ACCESS_LEVELS:
         rows = [
-            {"name": a.name, "id": f"{p}action-{_slug(a.name)}", "checked": a.name in chosen, "help": a.description}
+            {
+                "name": a.name,
+                "id": f"{p}action-{_slug(a.name)}",
+                "checked": a.name in chosen,
+                "help": a.description,
+                "hidden": bool(query) and query not in a.name.lower(),
+            }
             for a in catalog.actions(card.service)
             if a.access_level == level
         ]
         if rows:
+            chosen_here = sum(r["checked"] for r in rows)
+            # A level opens when it has chosen actions, when it was open before the swap, or when the filter hits.
+            was_open = data.get(f"{p}open-{_slug(level)}") == "1"
+            hit = bool(query) and any(not r["hidden"] for r in rows)
             levels.append(
-                {"level": level, "slug": _slug(level), "actions": rows, "chosen": sum(r["checked"] for r in rows)}
+                {
+                    "level": level,
+                    "slug": _slug(level),
+                    "actions": rows,
+                    "chosen": chosen_here,
+                    "open": bool(chosen_here) or was_open or hit,
+                }
             )
     context["levels"] = levels
     types = visual.relevant_types(card)

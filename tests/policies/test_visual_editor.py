@@ -134,7 +134,25 @@ def test_choosing_a_service_actions_and_arns_builds_the_statement(root_client):
         and "All s3 actions (s3:*)" in chosen
         and 'data-focus="v0-all"' in chosen
     )
-    assert "<legend>List" in chosen and "<legend>Permissions management" in chosen
+    assert "<strong>List</strong>" in chosen and "<strong>Permissions management</strong>" in chosen
+    assert (
+        'class="access-level" data-testid="access-level" id="v0-level-List"' in chosen
+    )  # nothing chosen yet: every access level starts folded
+    filtered = root_client.post(
+        "/iam/policies/visual",
+        _visual_form(**{"v0-service": "s3", "v0-action": "GetObject", "v0-action-filter": "bucketpolicy"}),
+        **HX,
+    ).content.decode()
+    assert 'access-level open" data-testid="access-level" id="v0-level-Read"' in filtered
+    assert 'access-level open" data-testid="access-level" id="v0-level-Permissions_management"' in filtered
+    assert (
+        'filtered-out" title="Grants permission to retrieve objects from Amazon S3" data-action="getobject"' in filtered
+    )
+    assert (
+        'class="checkbox" title="Grants permission to add or replace a bucket policy on a bucket" '
+        'data-action="putbucketpolicy"' in filtered
+    )
+    assert 'class="access-level" data-testid="access-level" id="v0-level-Tagging"' in filtered
     base = {"v0-service": "s3", "v0-action": ["ListBucket", "GetObject"], "v0-resources": "specific"}
     missing = root_client.post(
         "/iam/policies/visual", _visual_form(visual_op="add_arn:0:bucket", **base), **HX
