@@ -214,6 +214,32 @@ def test_next_validates_the_cards_document_and_create_saves_it(root_client, acco
     assert json.loads(policy.versions.get(is_default=True).document)["Statement"] == [TEAM["Statement"][0]]
 
 
+def test_edit_policy_switches_to_visual_and_saves_the_cards_as_a_new_version(root_client, root_ctx):
+    from urllib.parse import quote
+
+    from policies import services
+
+    policy = services.create_policy(root_ctx, policy_name="TeamRead", policy_document=json.dumps(TEAM))
+    edit = f"/iam/policies/{quote(policy.arn, safe='')}/edit"
+    page = root_client.get(edit).content.decode()
+    assert 'id="editor-visual"' in page and "<textarea" in page
+    html = root_client.post(
+        "/iam/policies/visual", {"visual_op": "mode:visual", "policy_document": page_document(page)}, **HX
+    ).content.decode()
+    form = _form_fields(html)
+    form["v1-effect"] = "Allow"  # the second card switches from Deny to Allow
+    review = root_client.post(edit, {**form, "action": "next"}).content.decode()
+    assert "Review and save" in review
+    saved = root_client.post(edit, {**form, "action": "save", "step": "2"})
+    assert saved.status_code == 302
+    document = json.loads(policy.versions.get(is_default=True).document)
+    assert document["Statement"][1]["Effect"] == "Allow" and document["Statement"][0] == TEAM["Statement"][0]
+
+
+def page_document(page: str) -> str:
+    return _unescape(page.split("<textarea", 1)[1].split(">", 1)[1].split("</textarea>", 1)[0])
+
+
 def test_bad_visual_input_is_never_a_500(root_client):
     for form in (
         {"visual_op": "service:9:s3", "vis_count": "x"},
