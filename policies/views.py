@@ -30,6 +30,7 @@ from policies.documents import MANAGED_POLICY_SIZE, check_document, check_manage
 from policies.engine import Finding, Location, validate_policy
 from policies.models import ManagedPolicy
 from policies.summary import policy_summary, service_summary
+from policies.views_visual import DEFAULT_MODE as VISUAL_FIRST
 from policies.views_visual import editor_context, visual_document
 
 POLICY_SORTS = {"name": "name", "type": "type_rank", "created": "created_at", "edited": "updated_at"}
@@ -325,7 +326,7 @@ def _create_context(document: str, step: int, errors: dict[str, str], data: Any)
     }
     if step == 1:
         context.update(findings_context(document, data.get("findings_tab", "")))
-        context.update(editor_context(data, document))
+        context.update(editor_context(data, document, default=VISUAL_FIRST))
     else:
         context["summary"] = _summary(document)
     return context

@@ -21,8 +21,9 @@ from policies import visual
 from policies.catalog import actions as catalog
 from policies.visual import Card, Condition
 
-# The editor a page opens with. The JSON editor stays first until the browser tests written for it move on.
-DEFAULT_MODE = "json"
+# The editor Create policy opens with (AWS opens the visual editor; students use it first). Edit policy and any
+# post that doesn't say (an older form, Previous from step 2) show JSON.
+DEFAULT_MODE = "visual"
 MAX_CARDS = 50  # well above what a 6,144-character managed policy can hold
 MAX_ROWS = 50  # ARNs or conditions per card accepted from a form
 SERVICES_SHOWN = 12
@@ -228,11 +229,12 @@ def _card_context(index: int, card: Card, data: Any, error: str) -> dict[str, An
     return context
 
 
-def editor_context(data: Any, document: str, op: str = "") -> dict[str, Any]:
-    """What the ``policy-editor`` partial needs: the mode, and in visual mode the cards."""
-    mode = data.get("editor_mode", "") if data is not None else ""
+def editor_context(data: Any, document: str, op: str = "", default: str = "json") -> dict[str, Any]:
+    """What the ``policy-editor`` partial needs: the mode, and in visual mode the cards. ``default`` is the mode of
+    a page opened afresh (no form data)."""
+    mode = data.get("editor_mode", "") if data else ""
     if mode not in ("visual", "json"):
-        mode = DEFAULT_MODE
+        mode = default if not data else "json"
     context: dict[str, Any] = {"editor_mode": mode, "operators": visual.OPERATORS, "visual_notice": ""}
     if mode == "visual":
         try:

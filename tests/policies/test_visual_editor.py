@@ -85,7 +85,8 @@ def test_documents_the_cards_cannot_hold_say_why(statement, reason):
 
 def test_create_page_offers_the_visual_json_switch_and_switching_to_visual_shows_the_cards(root_client):
     page = root_client.get("/iam/policies/create").content.decode()
-    assert 'id="editor-visual"' in page and 'id="editor-json"' in page and "<textarea" in page
+    assert 'id="editor-visual"' in page and 'id="editor-json"' in page and "<textarea" not in page
+    assert 'id="v0-filter"' in page and 'name="vis_count" value="1"' in page  # one empty card, as AWS opens
     response = root_client.post(
         "/iam/policies/visual", {"visual_op": "mode:visual", "policy_document": json.dumps(TEAM)}, **HX
     )
