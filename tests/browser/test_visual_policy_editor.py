@@ -53,6 +53,7 @@ def test_build_an_s3_policy_visually_then_create_it(page, account):
     expect(page.locator("#v0-svc-s3")).to_be_visible()
     expect(page.locator("#v0-filter")).to_have_value("s3")  # no letter lost to the list's swap
     expect(page.locator("#v0-filter")).to_be_focused()
+    _shot(page, "visual-editor-service-filter")
     page.keyboard.press("Enter")  # Enter in the filter picks the first service offered
     htmx_settled(page)
     expect(page.get_by_test_id("chosen-service")).to_have_text("Amazon S3")
