@@ -68,7 +68,8 @@ def delete_iam_state(
     """Delete the IAM state of ``account_ids`` in one transaction (the caller's, if it has one): users (with their
     passwords, keys, MFA devices, memberships), groups, roles, instance profiles, customer managed policies, inline
     policies, attachments, unassigned virtual MFA devices, sessions, the password policy, the credential report,
-    SAML and OIDC providers, service-linked role deletion tasks, access-advisor data and lab progress.
+    SAML and OIDC providers, service-linked role deletion tasks, access-advisor data, lab progress, SSH public keys,
+    service-specific credentials, users' signing certificates and the STS token preference.
 
     ``keep_alias``: leave the account alias. ``keep_root_sessions``: leave the root user's GetSessionToken
     sessions (every other session goes). ``keep_role``: leave that role and one of its attachments.
@@ -92,6 +93,9 @@ def delete_iam_state(
         Role,
         SamlProvider,
         ServiceLinkedRoleDeletion,
+        ServiceSpecificCredential,
+        SigningCertificate,
+        SshPublicKey,
     )
     from policies.models import (
         GroupPolicyAttachment,
@@ -135,6 +139,10 @@ def delete_iam_state(
         drop("user access keys", AccessKey.objects.filter(in_accounts, user__isnull=False))  # root's keys stay
         # Root's enabled device is a root credential; an unassigned virtual device is an IAM entity like any other.
         drop("MFA devices", MfaDevice.objects.filter(in_accounts).exclude(user__isnull=True, enabled_at__isnull=False))
+        drop("SSH public keys", SshPublicKey.objects.filter(in_accounts))
+        drop("service-specific credentials", ServiceSpecificCredential.objects.filter(in_accounts))
+        # Root's signing certificates are root credentials, kept like its access keys.
+        drop("user signing certificates", SigningCertificate.objects.filter(in_accounts, user__isnull=False))
         drop("login profiles", LoginProfile.objects.filter(user__in=users))
         drop("password history", PasswordHistory.objects.filter(user__in=users))
         drop("inline policies", InlinePolicy.objects.filter(in_accounts))
@@ -174,6 +182,13 @@ def delete_iam_state(
             except LookupError:
                 continue  # not in this build
             drop(label, model.objects.filter(in_accounts))
+        restored = (
+            Account.objects.filter(pk__in=account_ids)
+            .exclude(global_endpoint_token_version="v1Token")
+            .update(global_endpoint_token_version="v1Token")
+        )
+        if restored:
+            deleted["STS token preference"] = restored
         if not keep_alias:
             cleared = Account.objects.filter(pk__in=account_ids, alias__isnull=False).update(alias=None)
             if cleared:

@@ -623,6 +623,32 @@ def remove_user_from_group(ctx: CallContext, *, group_name: str, user_name: str)
             raise NoSuchEntity(f"The user with name {user.name} cannot be found in group {group.name}.")
 
 
+def update_group(
+    ctx: CallContext, *, group_name: str, new_group_name: str | None = None, new_path: str | None = None
+) -> Group:
+    """Rename and/or move a group. Memberships, attachments and inline policies hang off the row, so they follow.
+
+    AWS requires iam:UpdateGroup on both the old and the new group ARN ("Renaming users and groups")."""
+    from policies.authz import authorize
+
+    params = {"groupName": group_name, "newGroupName": new_group_name, "newPath": new_path}
+    with iam_call(ctx, "iam:UpdateGroup", _group_arn(ctx, group_name), params) as call:
+        check_input("iam", "UpdateGroup", GroupName=group_name, NewGroupName=new_group_name, NewPath=new_path)
+        group = Group.objects.in_account(ctx.account_id).named(group_name).select_for_update().first()
+        if group is None:
+            raise NoSuchEntity(f"The group with name {group_name} cannot be found.")
+        name, path = new_group_name or group.name, new_path or group.path
+        new_arn = arns.group(ctx.account_id, path, name)
+        if new_arn != group.arn:
+            authorize(ctx, "iam:UpdateGroup", new_arn, {})
+        call.on_conflict = EntityAlreadyExists(f"Group with name {name} already exists.")
+        if name.lower() != group.name.lower() and Group.objects.in_account(ctx.account_id).named(name).exists():
+            raise call.on_conflict
+        group.name, group.path, group.arn = name, path, new_arn
+        group.save(update_fields=["name", "path", "arn"])
+        return group
+
+
 # ---- console workflows (several AWS actions, all or nothing) ---------------------------------------------------
 
 CHANGE_PASSWORD_POLICY_ARN = "arn:aws:iam::aws:policy/IAMUserChangePassword"

@@ -263,6 +263,9 @@ _EMPTIED_BY_RESETS = {
     "identities.SamlProvider",
     "identities.OpenIdConnectProvider",
     "identities.ServiceLinkedRoleDeletion",
+    "identities.SshPublicKey",
+    "identities.ServiceSpecificCredential",
+    "identities.SigningCertificate",
     "policies.ManagedPolicy",
     "policies.UserPolicyAttachment",
     "policies.GroupPolicyAttachment",
@@ -325,6 +328,23 @@ def _every_kind_of_state(ctx):
         ctx, url="https://token.example.com", client_id_list=["app"], thumbprint_list=["a" * 40]
     )
     PasswordHistory.objects.create(user=alice, password_hash="old", created_at=now)
+    from identities.models import ServiceSpecificCredential, SigningCertificate, SshPublicKey
+
+    SshPublicKey.objects.create(
+        account_id=account_id, user=alice, key_id=f"APKA{account_id}", body="x", fingerprint="x", uploaded_at=now
+    )
+    ServiceSpecificCredential.objects.create(
+        account_id=account_id,
+        user=alice,
+        credential_id=f"ACCA{account_id}",
+        service_name="codecommit.amazonaws.com",
+        service_user_name=f"alice-at-{account_id}",
+        password_hash="x",
+        created_at=now,
+    )
+    SigningCertificate.objects.create(
+        account_id=account_id, user=alice, certificate_id=f"C{account_id}", body="x", fingerprint="x", uploaded_at=now
+    )
     for owner, name in ((None, "root-mfa"), (alice, "alice-mfa")):  # enabled devices of root and of alice
         MfaDevice.objects.create(
             account_id=account_id,
