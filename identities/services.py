@@ -308,6 +308,12 @@ _DELETE_CONFLICTS = (
     ("{inlinepolicy} WHERE user_id = u.id", "Cannot delete entity, must delete policies first."),
     ("{userpolicyattachment} WHERE user_id = u.id", "Cannot delete entity, must detach all policies first."),
     ("{groupmembership} WHERE user_id = u.id", "Cannot delete entity, must remove users from group first."),
+    ("{sshpublickey} WHERE user_id = u.id", "Cannot delete entity, must delete SSH public keys first."),
+    ("{signingcertificate} WHERE user_id = u.id", "Cannot delete entity, must delete signing certificates first."),
+    (
+        "{servicespecificcredential} WHERE user_id = u.id",
+        "Cannot delete entity, must delete service-specific credentials first.",
+    ),
 )
 _DELETE_SQL: dict[str, str] = {}
 
@@ -710,6 +716,16 @@ def delete_user_with_dependents(ctx: CallContext, *, user_name: str) -> None:
         for serial in user.mfa_devices.filter(enabled_at__isnull=False).values_list("serial_number", flat=True):
             credentials.deactivate_mfa_device(ctx, user_name=user.name, serial_number=serial)
             credentials.delete_virtual_mfa_device(ctx, serial_number=serial)
+        from identities import user_credentials
+
+        for key_id in user.ssh_public_keys.values_list("key_id", flat=True):
+            user_credentials.delete_ssh_public_key(ctx, user_name=user.name, ssh_public_key_id=key_id)
+        for cert_id in user.signing_certificates.values_list("certificate_id", flat=True):
+            user_credentials.delete_signing_certificate(ctx, user_name=user.name, certificate_id=cert_id)
+        for credential_id in user.service_specific_credentials.values_list("credential_id", flat=True):
+            user_credentials.delete_service_specific_credential(
+                ctx, user_name=user.name, service_specific_credential_id=credential_id
+            )
         for group_name in Group.objects.filter(memberships__user=user).values_list("name", flat=True):
             remove_user_from_group(ctx, group_name=group_name, user_name=user.name)
         for policy_arn in user.policy_attachments.values_list("policy__arn", flat=True):

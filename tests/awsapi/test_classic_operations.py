@@ -346,3 +346,35 @@ def test_set_security_token_service_preferences(iam, account):
     assert code(err) == "ValidationError"
     assert Account.objects.get(pk=account.id).global_endpoint_token_version == "v2Token"
     assert AuditEvent.objects.filter(event_name="SetSecurityTokenServicePreferences").count() == 2
+
+
+def test_delete_user_refuses_while_ssh_keys_certificates_or_service_credentials_remain(iam):
+    """AWS's DeleteUser: the user's SSH keys, signing certificates and service-specific credentials go first."""
+    iam.create_user(UserName="carol")
+    key_id = iam.upload_ssh_public_key(UserName="carol", SSHPublicKeyBody=ssh_rsa())["SSHPublicKey"]["SSHPublicKeyId"]
+    cert_id = iam.upload_signing_certificate(UserName="carol", CertificateBody=certificate())["Certificate"][
+        "CertificateId"
+    ]
+    cred_id = iam.create_service_specific_credential(UserName="carol", ServiceName="cassandra.amazonaws.com")[
+        "ServiceSpecificCredential"
+    ]["ServiceSpecificCredentialId"]
+    for message, delete in (
+        (
+            "must delete SSH public keys first",
+            lambda: iam.delete_ssh_public_key(UserName="carol", SSHPublicKeyId=key_id),
+        ),
+        (
+            "must delete signing certificates first",
+            lambda: iam.delete_signing_certificate(UserName="carol", CertificateId=cert_id),
+        ),
+        (
+            "must delete service-specific credentials first",
+            lambda: iam.delete_service_specific_credential(UserName="carol", ServiceSpecificCredentialId=cred_id),
+        ),
+    ):
+        with pytest.raises(ClientError) as err:
+            iam.delete_user(UserName="carol")
+        assert code(err) == "DeleteConflict" and message in str(err.value)
+        delete()
+    iam.delete_user(UserName="carol")
+    assert not IamUser.objects.filter(name="carol").exists()

@@ -109,3 +109,14 @@ def test_account_settings_sts_token_version(root_client, root_ctx, account):
     assert Account.objects.get(pk=account.id).global_endpoint_token_version == "v2Token"
     assert "Global endpoint: valid in all AWS Regions" in plain(root_client.get("/iam/account_settings"))
     assert user_credentials.global_endpoint_token_version(account.id) == "v2Token"
+
+
+def test_console_delete_user_removes_ssh_keys_certificates_and_service_credentials(root_client, root_ctx):
+    services.create_user(root_ctx, user_name="dave")
+    user_credentials.upload_ssh_public_key(root_ctx, user_name="dave", ssh_public_key_body=ssh_rsa())
+    user_credentials.create_service_specific_credential(
+        root_ctx, user_name="dave", service_name="codecommit.amazonaws.com"
+    )
+    response = root_client.post("/iam/users/dave/delete", {"confirm": "dave"})
+    assert response.status_code == 302
+    assert not SshPublicKey.objects.exists() and not ServiceSpecificCredential.objects.exists()
