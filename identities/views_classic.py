@@ -143,20 +143,22 @@ def ssh_key_action(request: HttpRequest, user_name: str) -> HttpResponse:
 @console_page
 @require_http_methods(["GET"])
 def ssh_key_show(request: HttpRequest, user_name: str) -> HttpResponse:
+    """One key's body and fingerprint; without a key ID, a choice of the user's keys."""
     user = _user_or_404(request, user_name)
-    try:
-        key = user_credentials.get_ssh_public_key(
-            request.iam_ctx,
-            user_name=user.name,
-            ssh_public_key_id=request.GET.get("ssh_public_key_id", "")[:128],
-            encoding="SSH",
-        )
-    except IamError as exc:
-        raise Http404(exc.message) from None
+    key_id, key, keys = request.GET.get("ssh_public_key_id", "")[:128], None, []
+    if key_id:
+        try:
+            key = user_credentials.get_ssh_public_key(
+                request.iam_ctx, user_name=user.name, ssh_public_key_id=key_id, encoding="SSH"
+            )
+        except IamError as exc:
+            raise Http404(exc.message) from None
+    else:
+        keys = user_credentials.list_ssh_public_keys(request.iam_ctx, user_name=user.name)
     return render(
         request,
         "identities/credentials/ssh_key_show.html",
-        {"user": user, "key": key, "nav": "users", "back": _back(user)},
+        {"user": user, "key": key, "keys": keys, "nav": "users", "back": _back(user)},
     )
 
 
