@@ -289,10 +289,6 @@ def list_service_specific_credentials(
         return list(found.order_by("created_at", "pk"))
 
 
-def _credential_owner(ctx: CallContext, user_name: str | None) -> IamUser | None:
-    return _owner(ctx, user_name)
-
-
 def reset_service_specific_credential(
     ctx: CallContext, *, service_specific_credential_id: str, user_name: str | None = None
 ) -> NewServiceCredential:
@@ -305,7 +301,7 @@ def reset_service_specific_credential(
             ServiceSpecificCredentialId=service_specific_credential_id,
         )
         credential = _find_service_credential(
-            ctx.account_id, _credential_owner(ctx, user_name), service_specific_credential_id, lock=True
+            ctx.account_id, _owner(ctx, user_name), service_specific_credential_id, lock=True
         )
         secret = _new_secret(credential.service_name)
         credential.password_hash = hash_password(secret)  # the previous password stops working at once
@@ -327,7 +323,7 @@ def update_service_specific_credential(
         )
         _check_enum("status", status, STATUSES)
         credential = _find_service_credential(
-            ctx.account_id, _credential_owner(ctx, user_name), service_specific_credential_id, lock=True
+            ctx.account_id, _owner(ctx, user_name), service_specific_credential_id, lock=True
         )
         if credential.status != status:
             credential.status = status
@@ -345,9 +341,7 @@ def delete_service_specific_credential(
             UserName=user_name,
             ServiceSpecificCredentialId=service_specific_credential_id,
         )
-        _find_service_credential(
-            ctx.account_id, _credential_owner(ctx, user_name), service_specific_credential_id
-        ).delete()
+        _find_service_credential(ctx.account_id, _owner(ctx, user_name), service_specific_credential_id).delete()
 
 
 # ---- X.509 signing certificates ---------------------------------------------------------------------------------
