@@ -11,6 +11,7 @@ class AwsApiConfig(AppConfig):
             credentials,
             federation,
             iam,
+            iam_credentials,
             providers,
             simulate,
             sts,

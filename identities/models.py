@@ -23,6 +23,8 @@ class Account(models.Model):
     root_email = models.EmailField(unique=True)
     root_password_hash = models.CharField(max_length=256)
     created_at = models.DateTimeField()
+    # SetSecurityTokenServicePreferences: the version of tokens the global STS endpoint issues (v1Token | v2Token).
+    global_endpoint_token_version = models.CharField(max_length=8, default="v1Token")
 
     def __str__(self) -> str:
         return self.id
@@ -285,3 +287,63 @@ class ServiceLinkedRoleDeletion(models.Model):
 
     def __str__(self) -> str:
         return self.task_id
+
+
+class SshPublicKey(models.Model):
+    """An IAM user's SSH public key for CodeCommit (UploadSSHPublicKey). The body is kept as uploaded, normalized
+    to one OpenSSH line; the fingerprint (MD5, as AWS shows it) makes a second upload of the same key a duplicate."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(IamUser, on_delete=models.CASCADE, related_name="ssh_public_keys")
+    key_id = models.CharField(max_length=128, unique=True)  # APKA…
+    body = models.TextField()
+    fingerprint = models.CharField(max_length=64)
+    status = models.CharField(max_length=8, default="Active")
+    uploaded_at = models.DateTimeField()
+
+    objects = AccountScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint("user", "fingerprint", name="ssh_public_key_unique_per_user")]
+
+    def __str__(self) -> str:
+        return self.key_id
+
+
+class ServiceSpecificCredential(models.Model):
+    """A user name + password (CodeCommit, Keyspaces) or an API key (Bedrock) for one service. The password is
+    shown once, by Create/Reset; only its hash is kept."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(IamUser, on_delete=models.CASCADE, related_name="service_specific_credentials")
+    credential_id = models.CharField(max_length=128, unique=True)  # ACCA…
+    service_name = models.CharField(max_length=64)
+    service_user_name = models.CharField(max_length=200)  # ServiceUserName, or the Bedrock key's alias
+    password_hash = models.CharField(max_length=256)
+    status = models.CharField(max_length=8, default="Active")
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AccountScopedQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return self.credential_id
+
+
+class SigningCertificate(models.Model):
+    """An X.509 signing certificate of an IAM user (or of root when ``user`` is null)."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        IamUser, null=True, blank=True, on_delete=models.CASCADE, related_name="signing_certificates"
+    )
+    certificate_id = models.CharField(max_length=128, unique=True)
+    body = models.TextField()
+    fingerprint = models.CharField(max_length=64)  # SHA-256 of the DER: the same certificate twice is a duplicate
+    status = models.CharField(max_length=8, default="Active")
+    uploaded_at = models.DateTimeField()
+
+    objects = AccountScopedQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return self.certificate_id

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.apps import apps
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 
 from core import locks
@@ -70,7 +70,8 @@ def delete_iam_state(
     """Delete the IAM state of ``account_ids`` in one transaction (the caller's, if it has one): users (with their
     passwords, keys, MFA devices, memberships), groups, roles, instance profiles, customer managed policies, inline
     policies, attachments, unassigned virtual MFA devices, sessions, the password policy, the credential report,
-    SAML and OIDC providers, service-linked role deletion tasks, access-advisor data and lab progress.
+    SAML and OIDC providers, service-linked role deletion tasks, access-advisor data, lab progress, SSH public keys,
+    service-specific credentials, users' signing certificates and the STS token preference.
 
     ``keep_alias``: leave the account alias. ``keep_root_sessions``: leave the root user's GetSessionToken
     sessions (every other session goes). ``keep_role``: leave that role and one of its attachments.
@@ -94,6 +95,9 @@ def delete_iam_state(
         Role,
         SamlProvider,
         ServiceLinkedRoleDeletion,
+        ServiceSpecificCredential,
+        SigningCertificate,
+        SshPublicKey,
     )
     from policies.models import (
         GroupPolicyAttachment,
@@ -120,9 +124,13 @@ def delete_iam_state(
         # The accounts' locks first (core.locks, in id order): the calls and audit deliveries in flight finish first,
         # new ones wait for this reset, and two resets of the same account wait for each other.
         locks.lock_accounts(account_ids, exclusive=True)
-        locked = set(
-            Account.objects.select_for_update().filter(pk__in=account_ids).order_by("pk").values_list("pk", flat=True)
+        token_versions = dict(
+            Account.objects.select_for_update()
+            .filter(pk__in=account_ids)
+            .order_by("pk")
+            .values_list("pk", "global_endpoint_token_version")
         )
+        locked = set(token_versions)
         unknown = [a for a in account_ids if a not in locked]
         if unknown:
             raise Account.DoesNotExist(f"No account {unknown[0]}.")
@@ -139,6 +147,24 @@ def delete_iam_state(
         drop("user access keys", AccessKey.objects.filter(in_accounts, user__isnull=False))  # root's keys stay
         # Root's enabled device is a root credential; an unassigned virtual device is an IAM entity like any other.
         drop("MFA devices", MfaDevice.objects.filter(in_accounts).exclude(user__isnull=True, enabled_at__isnull=False))
+        # A user's other credentials, in one statement (a reset's time is mostly round trips). Root's signing
+        # certificates are root credentials, kept like its access keys.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH s AS (DELETE FROM {SshPublicKey._meta.db_table} WHERE account_id = ANY(%(a)s) RETURNING 1), "
+                f"c AS (DELETE FROM {ServiceSpecificCredential._meta.db_table} WHERE account_id = ANY(%(a)s) "
+                "RETURNING 1), "
+                f"x AS (DELETE FROM {SigningCertificate._meta.db_table} WHERE account_id = ANY(%(a)s) "
+                "AND user_id IS NOT NULL RETURNING 1) "
+                "SELECT (SELECT count(*) FROM s), (SELECT count(*) FROM c), (SELECT count(*) FROM x)",
+                {"a": account_ids},
+            )
+            counts = cursor.fetchone()
+        for label, count in zip(
+            ("SSH public keys", "service-specific credentials", "user signing certificates"), counts, strict=True
+        ):
+            if count:
+                deleted[label] = count
         drop("login profiles", LoginProfile.objects.filter(user__in=users))
         drop("password history", PasswordHistory.objects.filter(user__in=users))
         drop("inline policies", InlinePolicy.objects.filter(in_accounts))
@@ -178,6 +204,11 @@ def delete_iam_state(
             except LookupError:
                 continue  # not in this build
             drop(label, model.objects.filter(in_accounts))
+        # SetSecurityTokenServicePreferences back to AWS's default (no statement when nothing changed it).
+        changed = [pk for pk, version in token_versions.items() if version != "v1Token"]
+        if changed:
+            Account.objects.filter(pk__in=changed).update(global_endpoint_token_version="v1Token")
+            deleted["STS token preference"] = len(changed)
         if not keep_alias:
             cleared = Account.objects.filter(pk__in=account_ids, alias__isnull=False).update(alias=None)
             if cleared:

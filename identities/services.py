@@ -331,6 +331,12 @@ _DELETE_CONFLICTS = (
     ("{inlinepolicy} WHERE user_id = u.id", "Cannot delete entity, must delete policies first."),
     ("{userpolicyattachment} WHERE user_id = u.id", "Cannot delete entity, must detach all policies first."),
     ("{groupmembership} WHERE user_id = u.id", "Cannot delete entity, must remove users from group first."),
+    ("{sshpublickey} WHERE user_id = u.id", "Cannot delete entity, must delete SSH public keys first."),
+    ("{signingcertificate} WHERE user_id = u.id", "Cannot delete entity, must delete signing certificates first."),
+    (
+        "{servicespecificcredential} WHERE user_id = u.id",
+        "Cannot delete entity, must delete service-specific credentials first.",
+    ),
 )
 _DELETE_SQL: dict[str, str] = {}
 
@@ -671,6 +677,32 @@ def remove_user_from_group(ctx: CallContext, *, group_name: str, user_name: str)
             raise NoSuchEntity(f"The user with name {user.name} cannot be found in group {group.name}.")
 
 
+def update_group(
+    ctx: CallContext, *, group_name: str, new_group_name: str | None = None, new_path: str | None = None
+) -> Group:
+    """Rename and/or move a group. Memberships, attachments and inline policies hang off the row, so they follow.
+
+    AWS requires iam:UpdateGroup on both the old and the new group ARN ("Renaming users and groups")."""
+    from policies.authz import authorize
+
+    params = {"groupName": group_name, "newGroupName": new_group_name, "newPath": new_path}
+    with iam_call(ctx, "iam:UpdateGroup", _group_arn(ctx, group_name), params) as call:
+        check_input("iam", "UpdateGroup", GroupName=group_name, NewGroupName=new_group_name, NewPath=new_path)
+        group = Group.objects.in_account(ctx.account_id).named(group_name).select_for_update().first()
+        if group is None:
+            raise NoSuchEntity(f"The group with name {group_name} cannot be found.")
+        name, path = new_group_name or group.name, new_path or group.path
+        new_arn = arns.group(ctx.account_id, path, name)
+        if new_arn != group.arn:
+            authorize(ctx, "iam:UpdateGroup", new_arn, {})
+        call.on_conflict = EntityAlreadyExists(f"Group with name {name} already exists.")
+        if name.lower() != group.name.lower() and Group.objects.in_account(ctx.account_id).named(name).exists():
+            raise call.on_conflict
+        group.name, group.path, group.arn = name, path, new_arn
+        group.save(update_fields=["name", "path", "arn"])
+        return group
+
+
 # ---- console workflows (several AWS actions, all or nothing) ---------------------------------------------------
 
 CHANGE_PASSWORD_POLICY_ARN = "arn:aws:iam::aws:policy/IAMUserChangePassword"
@@ -732,6 +764,16 @@ def delete_user_with_dependents(ctx: CallContext, *, user_name: str) -> None:
         for serial in user.mfa_devices.filter(enabled_at__isnull=False).values_list("serial_number", flat=True):
             credentials.deactivate_mfa_device(ctx, user_name=user.name, serial_number=serial)
             credentials.delete_virtual_mfa_device(ctx, serial_number=serial)
+        from identities import user_credentials
+
+        for key_id in user.ssh_public_keys.values_list("key_id", flat=True):
+            user_credentials.delete_ssh_public_key(ctx, user_name=user.name, ssh_public_key_id=key_id)
+        for cert_id in user.signing_certificates.values_list("certificate_id", flat=True):
+            user_credentials.delete_signing_certificate(ctx, user_name=user.name, certificate_id=cert_id)
+        for credential_id in user.service_specific_credentials.values_list("credential_id", flat=True):
+            user_credentials.delete_service_specific_credential(
+                ctx, user_name=user.name, service_specific_credential_id=credential_id
+            )
         for group_name in Group.objects.filter(memberships__user=user).values_list("name", flat=True):
             remove_user_from_group(ctx, group_name=group_name, user_name=user.name)
         for policy_arn in user.policy_attachments.values_list("policy__arn", flat=True):

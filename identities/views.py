@@ -409,6 +409,9 @@ def _render_user_detail(request: HttpRequest, user: IamUser, tab: str, status: i
         from identities.views_credentials import credentials_context
 
         context.update(credentials_context(request, user))
+        from identities.views_classic import classic_credentials_context
+
+        context.update(classic_credentials_context(request, user))
     template = pick_partial(request, "identities/user_detail.html", {"user-tab"})
     return render(request, template, context, status=status)
 

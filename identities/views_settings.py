@@ -22,6 +22,7 @@ from core.validation import check_input
 from identities import account_settings as services
 from identities.credential_report import COMPLETE, ReportExpired, ReportInProgress, ReportNotPresent
 from identities.passwords import DEFAULT_MIN_LENGTH, SYMBOLS
+from identities.user_credentials import global_endpoint_token_version
 from identities.views import console_page
 
 SLOW_BUILD_SECONDS = 30  # after this long the progress panel says the background worker may be down
@@ -51,6 +52,7 @@ def account_settings(request: HttpRequest) -> HttpResponse:
             "nav": "account_settings",
             "default_min_length": DEFAULT_MIN_LENGTH,
             "symbols": " ".join(SYMBOLS),
+            "sts_token_version": global_endpoint_token_version(request.iam_ctx.account_id),
         },
     )
 

@@ -266,6 +266,9 @@ _EMPTIED_BY_RESETS = {
     "identities.SamlProvider",
     "identities.OpenIdConnectProvider",
     "identities.ServiceLinkedRoleDeletion",
+    "identities.SshPublicKey",
+    "identities.ServiceSpecificCredential",
+    "identities.SigningCertificate",
     "policies.ManagedPolicy",
     "policies.UserPolicyAttachment",
     "policies.GroupPolicyAttachment",
@@ -328,6 +331,24 @@ def _every_kind_of_state(ctx):
         ctx, url="https://token.example.com", client_id_list=["app"], thumbprint_list=["a" * 40]
     )
     PasswordHistory.objects.create(user=alice, password_hash="old", created_at=now)
+    from identities.models import ServiceSpecificCredential, SigningCertificate, SshPublicKey
+
+    SshPublicKey.objects.create(
+        account_id=account_id, user=alice, key_id=f"APKA{account_id}", body="x", fingerprint="x", uploaded_at=now
+    )
+    ServiceSpecificCredential.objects.create(
+        account_id=account_id,
+        user=alice,
+        credential_id=f"ACCA{account_id}",
+        service_name="codecommit.amazonaws.com",
+        service_user_name=f"alice-at-{account_id}",
+        password_hash="x",
+        created_at=now,
+    )
+    SigningCertificate.objects.create(
+        account_id=account_id, user=alice, certificate_id=f"C{account_id}", body="x", fingerprint="x", uploaded_at=now
+    )
+    Account.objects.filter(pk=account_id).update(global_endpoint_token_version="v2Token")
     for owner, name in ((None, "root-mfa"), (alice, "alice-mfa")):  # enabled devices of root and of alice
         MfaDevice.objects.create(
             account_id=account_id,
@@ -420,6 +441,7 @@ def test_both_resets_empty_every_kind_and_keep_only_what_they_document(klass, st
     assert access_role.name == ACCESS_ROLE_NAME and access_role.permissions_boundary is None
     assert [a.policy.name for a in access_role.policy_attachments.all()] == ["AdministratorAccess"]
     assert Account.objects.get(pk=by_class).alias == "cls1-student01"
+    assert {a.global_endpoint_token_version for a in Account.objects.filter(pk__in=[by_class, by_admin])} == {"v1Token"}
 
     assert _rows_left(by_admin) == {**root_credentials, "sts.TemporaryCredential": 1}
     assert TemporaryCredential.objects.get(account_id=by_admin).user is None  # root's GetSessionToken session
@@ -434,6 +456,10 @@ def test_both_resets_empty_every_kind_and_keep_only_what_they_document(klass, st
         "service-linked role deletion tasks": 1,
         "lab progress": 1,
         "account alias": 1,
+        "SSH public keys": 1,
+        "service-specific credentials": 1,
+        "user signing certificates": 1,
+        "STS token preference": 1,
     }.items() <= summary.deleted.items()
 
     assert _rows_left(untouched) == untouched_rows
