@@ -154,10 +154,12 @@ def create_service_specific_credential(ctx: CallContext, p: P) -> P:
 
 @operation("iam", "ListServiceSpecificCredentials")
 def list_service_specific_credentials(ctx: CallContext, p: P) -> P:
+    # The paging members are taken first: a refused combination (UserName with AllUsers) must not hide them.
+    paging = {"Marker": p.get("Marker"), "MaxItems": p.get("MaxItems")}
     found = user_credentials.list_service_specific_credentials(
         ctx, user_name=p.get("UserName"), service_name=p.get("ServiceName"), all_users=bool(p.get("AllUsers"))
     )
-    result = shapes.page(found, p, "ServiceSpecificCredentials")
+    result = shapes.page(found, paging, "ServiceSpecificCredentials")
     result["ServiceSpecificCredentials"] = [_service_credential(c) for c in result["ServiceSpecificCredentials"]]
     return result
 
