@@ -12,7 +12,7 @@ from audit import delivery
 from classroom import services
 from core.context import CallContext, Principal
 from identities import services as users
-from tests.browser.conftest import shot
+from tests.browser.conftest import allow_console_errors, shot
 
 TEACHER, TEACHER_PASSWORD = "teacher@school.example", "Teach-Passw0rd!"
 BOB_PASSWORD = "Bob-Passw0rd!2024"
@@ -47,6 +47,7 @@ def test_a_student_who_keeps_getting_denied_is_marked_live(new_page):
 
     # The student signs in as bob and keeps opening Users: denied each time.
     student = new_page()
+    allow_console_errors(student, r"status of 403 \(Forbidden\)$")  # the denied Users page, on purpose
     student.goto(f"/signin/{seat.account_id}")
     type_into(student.get_by_label("IAM user name"), "bob")
     type_into(student.get_by_label("Password"), BOB_PASSWORD)
