@@ -135,7 +135,8 @@ def shot(page, name: str) -> Path:
     """Save a full-page screenshot as ``artifacts/screenshots/<name>.png`` and return its path."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    # caret="initial": hiding the caret leaves style="" on inputs, which htmx then copies in a swap (a CSP error).
+    page.screenshot(path=str(path), full_page=True, caret="initial")
     return path
 
 
