@@ -603,7 +603,7 @@ class Options:
     worker_concurrency: int = 2
 
 
-def web_server_command(host: str, port: int, workers: int) -> list[str]:
+def web_server_command(host: str, port: int, workers: int, *, threads: int = 4, backpressure: int = 64) -> list[str]:
     """Granian serving ``console.wsgi`` (WSGI): a Rust HTTP server in front of Django, each worker process running
     requests in 4 threads. Its per-request overhead is about half gunicorn's (docs/benchmarks.md), which every
     console page and API call pays. Idle threads are kept for the maximum 10 minutes: each holds a database
@@ -622,11 +622,11 @@ def web_server_command(host: str, port: int, workers: int) -> list[str]:
         "--workers",
         str(workers),
         "--blocking-threads",
-        "4",
+        str(threads),
         "--blocking-threads-idle-timeout",
         "600",
         "--backpressure",
-        "64",
+        str(backpressure),
         "--no-ws",
         "--workers-kill-timeout",
         "5",
