@@ -789,27 +789,28 @@ def main() -> int:
             )
         )
         wait_http(port)
-        if args.profile:
-            processes.append(
-                subprocess.Popen(
-                    [
-                        str(Path(sys.executable).parent / "py-spy"),
-                        "record",
-                        "--subprocesses",
-                        "--pid",
-                        str(processes[0].pid),
-                        "--format",
-                        "raw",
-                        "--output",
-                        args.profile,
-                        "--rate",
-                        "50",
-                    ],  # fmt: skip
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
+        if args.profile:  # py-spy (pip install py-spy), both the web server and the worker
+            for pid, suffix in ((processes[0].pid, ""), (processes[1].pid, ".worker")):
+                processes.append(
+                    subprocess.Popen(
+                        [
+                            str(Path(sys.executable).parent / "py-spy"),
+                            "record",
+                            "--subprocesses",
+                            "--pid",
+                            str(pid),
+                            "--format",
+                            "raw",
+                            "--output",
+                            args.profile + suffix,
+                            "--rate",
+                            "50",
+                        ],  # fmt: skip
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                    )
                 )
-            )
-        meter = CpuMeter(processes[0].pid, processes[1].pid, url)
+        meter = CpuMeter(processes[0].pid, processes[1].pid, url)  # py-spy is not counted
         meter.sample()
         run = Run(args, "127.0.0.1", port, lab, arns)
         load_before = load()
