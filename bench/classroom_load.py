@@ -582,6 +582,9 @@ def prepare(students: int) -> tuple[list[Seat], str, str, str, list[str]]:
     load_aws_managed_policies()
     instructor = classroom.sign_up_instructor(email="teacher@school.example", password=PASSWORD)
     ctx = CallContext(Principal.root(instructor.id), user_agent="bench", origin="console")
+    # The console caps a class at MAX_STUDENTS (100 today); issue 16 measures classes of 200, so the set-up (this
+    # process only, not the server under test) lifts the cap.
+    classroom.MAX_STUDENTS = max(classroom.MAX_STUDENTS, students)
     klass, issued = classroom.create_class(ctx, title="Load", students=students, alias_prefix="load")
 
     def session(account_id: str) -> str:
