@@ -62,8 +62,12 @@ def deliver(event_pks: Iterable[int]) -> int:
         # Written last, inside the locked transaction: a crash before commit leaves the events undelivered, and
         # their redelivery skips the lines this attempt wrote (idempotent by eventID).
         _append_to_trails(events)
-    # After commit; robust: a failing listener (lab progress) never undoes or repeats a delivery.
-    for _receiver, error in events_delivered.send_robust(sender=deliver, account_ids={e.account_id for e in events}):
+    # After commit; robust: a failing listener (lab progress) never undoes or repeats a delivery. Only accounts with
+    # a write or a failed call are announced: a successful read (List*, Get*, Simulate*: most of a class's events)
+    # changes nothing a listener looks at, and refreshing lab progress after each one was most of the worker's CPU
+    # under a classroom's load (docs/benchmarks.md, issue 16).
+    changed = {e.account_id for e in events if not e.read_only or e.error_code}
+    for _receiver, error in events_delivered.send_robust(sender=deliver, account_ids=changed) if changed else ():
         if isinstance(error, Exception):
             logger.error("events_delivered listener failed", exc_info=error)
     return len(events)

@@ -1,5 +1,6 @@
 """Signals of the audit app. ``events_delivered`` is sent after delivery commits, with the IDs of the accounts
-whose events were delivered; the classroom refreshes lab progress on it (audit does not know about labs)."""
+whose delivered events include a write or a failed call (a successful read changes nothing); the classroom
+refreshes lab progress on it (audit does not know about labs)."""
 
 from django.dispatch import Signal
 

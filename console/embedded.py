@@ -603,11 +603,25 @@ class Options:
     worker_concurrency: int = 2
 
 
-def web_server_command(host: str, port: int, workers: int) -> list[str]:
+# The web server's connection handling, sized for a classroom (docs/deploy.md, docs/benchmarks.md, issue 16).
+# granian's backpressure counts *connections*, idle keep-alive ones included, not requests in flight: a class of
+# browsers each holding 4-6 keep-alive connections used up the old 64 per worker and new connections waited 14-30 s.
+# Python concurrency is bounded by the blocking threads, not by this, so it is set for the connections of a large
+# class (a worker may be handed most of them: the kernel does not balance accepts). Environment overrides:
+WEB_THREADS = int(os.environ.get("IAM_WEB_THREADS", "4"))  # per worker; each holds a database connection
+WEB_CONNECTIONS = int(os.environ.get("IAM_WEB_CONNECTIONS", "2048"))  # per worker: backpressure and backlog
+# An idle keep-alive connection is closed after this long (granian's HTTP/1 header read timeout, which is what
+# ends idle connections); browsers reopen one when they need it and resend a request sent as it closed.
+WEB_IDLE_TIMEOUT_MS = int(os.environ.get("IAM_WEB_IDLE_TIMEOUT_MS", "30000"))
+
+
+def web_server_command(
+    host: str, port: int, workers: int, *, threads: int = WEB_THREADS, backpressure: int = WEB_CONNECTIONS
+) -> list[str]:
     """Granian serving ``console.wsgi`` (WSGI): a Rust HTTP server in front of Django, each worker process running
-    requests in 4 threads. Its per-request overhead is about half gunicorn's (docs/benchmarks.md), which every
-    console page and API call pays. Idle threads are kept for the maximum 10 minutes: each holds a database
-    connection that a new thread would have to open again."""
+    requests in ``threads`` threads. Its per-request overhead is about half gunicorn's (docs/benchmarks.md), which
+    every console page and API call pays. Idle threads are kept for the maximum 10 minutes: each holds a database
+    connection that a new thread would have to open again. ``backpressure``: connections per worker (see above)."""
     return [
         sys.executable,
         "-m",
@@ -622,11 +636,15 @@ def web_server_command(host: str, port: int, workers: int) -> list[str]:
         "--workers",
         str(workers),
         "--blocking-threads",
-        "4",
+        str(threads),
         "--blocking-threads-idle-timeout",
         "600",
+        "--backlog",
+        str(max(backpressure, 128)),
         "--backpressure",
-        "64",
+        str(backpressure),
+        "--http1-header-read-timeout",
+        str(WEB_IDLE_TIMEOUT_MS),
         "--no-ws",
         "--workers-kill-timeout",
         "5",
