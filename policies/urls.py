@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from policies import views
+from policies import views, views_visual
 
 
 class PolicyArnConverter:
@@ -25,6 +25,7 @@ urlpatterns = [
     path("policies", views.policy_list, name="policy-list"),
     path("policies/create", views.policy_create, name="policy-create"),
     path("policies/validate", views.policy_validate, name="policy-validate"),
+    path("policies/visual", views_visual.policy_visual, name="policy-visual"),
     path("policies/check_name", views.policy_name_check, name="policy-name-check"),
     path("policies/<policy_arn:arn>/edit", views.policy_edit, name="policy-edit"),
     path("policies/<policy_arn:arn>/delete", views.policy_delete, name="policy-delete"),

@@ -30,6 +30,8 @@ from policies.documents import MANAGED_POLICY_SIZE, check_document, check_manage
 from policies.engine import Finding, Location, validate_policy
 from policies.models import ManagedPolicy
 from policies.summary import policy_summary, service_summary
+from policies.views_visual import DEFAULT_MODE as VISUAL_FIRST
+from policies.views_visual import editor_context, visual_document
 
 POLICY_SORTS = {"name": "name", "type": "type_rank", "created": "created_at", "edited": "updated_at"}
 # The console's starter document for a new policy (JSON tab).
@@ -281,7 +283,7 @@ def policy_create(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return render(request, "policies/policy_create.html", _create_context(STARTER, 1, {}, request.POST))
     data = request.POST
-    document = _editor_text(data, STARTER)
+    document = visual_document(data) or _editor_text(data, STARTER)
     action = data.get("action", "next")
     step = 2 if data.get("step") == "2" else 1
     errors: dict[str, str] = {}
@@ -324,6 +326,7 @@ def _create_context(document: str, step: int, errors: dict[str, str], data: Any)
     }
     if step == 1:
         context.update(findings_context(document, data.get("findings_tab", "")))
+        context.update(editor_context(data, document, default=VISUAL_FIRST))
     else:
         context["summary"] = _summary(document)
     return context
@@ -575,7 +578,7 @@ def policy_edit(request: HttpRequest, arn: str) -> HttpResponse:
         current = next((v for v in versions if v.is_default), None)
         document = pretty(current.document) if current else STARTER
     else:
-        document = _editor_text(request.POST)
+        document = visual_document(request.POST) or _editor_text(request.POST)
     action = request.POST.get("action", "")
     step = 2 if request.POST.get("step") == "2" else 1
     errors: dict[str, str] = {}
@@ -612,6 +615,7 @@ def policy_edit(request: HttpRequest, arn: str) -> HttpResponse:
     }
     if step == 1:
         context.update(findings_context(document, request.POST.get("findings_tab", "")))
+        context.update(editor_context(request.POST if request.method == "POST" else None, document))
     else:
         context["summary"] = _summary(document)
     template = pick_partial(request, "policies/policy_edit.html", {"policy-wizard"})

@@ -178,6 +178,7 @@ def create_and_edit_policy(page: Page, account) -> None:
     nav(page, "Policies")
     page.get_by_role("link", name="Create policy").click()
     expect_title(page, "Specify permissions")
+    page.get_by_role("button", name="JSON").click()  # Create policy opens the visual editor, as AWS does
     editor = page.get_by_label("Policy editor")
     editor.fill(POLICY.split('"s3:GetObject"')[0])  # half-written: the panel already reports the broken JSON
     expect(page.get_by_test_id("findings-error")).to_have_text("Errors (1)")

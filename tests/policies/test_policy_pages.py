@@ -17,6 +17,7 @@ from identities import services as identity_services
 from identities.models import IamUser
 from policies import services
 from policies.models import ManagedPolicy, PolicyVersion, UserPolicyAttachment
+from policies.views import STARTER
 
 ACCOUNT = "111122223333"
 GOOD = json.dumps(
@@ -114,7 +115,11 @@ def test_list_delete_goes_to_the_confirmation_page(root_client, root_ctx):
 def test_create_page_starts_with_the_console_starter_document(root_client):
     page = root_client.get("/iam/policies/create").content.decode()
     assert "&quot;Sid&quot;: &quot;Statement1&quot;" in page and 'hx-post="/iam/policies/validate"' in page
-    assert 'hx-trigger="input changed delay:400ms"' in page and "Errors (2)" in page  # no actions, no resources
+    assert 'name="editor_mode" value="visual"' in page and "Errors (2)" in page  # no actions, no resources
+    json_tab = root_client.post(
+        "/iam/policies/visual", {"visual_op": "mode:json", "policy_document": STARTER}, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert 'hx-trigger="input changed delay:400ms"' in json_tab and "&quot;Statement1&quot;" in json_tab
 
 
 def test_findings_panel_shows_errors_with_their_location(root_client):
