@@ -362,6 +362,12 @@ def resource_arn_patterns(full_name: str) -> tuple[str, ...]:
 _PLACEHOLDER = re.compile(r"\$\{[^}]*\}|<[^>]*>")
 
 
+def arn_template_regex(template: str) -> re.Pattern[str]:
+    """Regex for an ARN template: each ``${Var}`` matches one or more characters (slashes included)."""
+    parts = _PLACEHOLDER.split(template)
+    return re.compile(".+".join(re.escape(p) for p in parts), re.DOTALL)
+
+
 def split_arn(arn: str) -> list[str]:
     """Split an ARN into at most 6 fields on ``:``, ignoring colons inside policy variables (``${aws:userid}``)."""
     fields: list[str] = []

@@ -223,6 +223,8 @@
     var target = event.detail.target;
     pendingFocus = null;
     if (!active || active === document.body || !target || !target.contains(active)) return;
+    // Content that places focus itself (data-manages-focus: the visual policy editor's data-focus) is left alone.
+    if (target.closest && target.closest("[data-manages-focus]")) return;
     var heading = target.querySelector("h1");
     pendingFocus = {
       name: active.getAttribute("name"),
@@ -263,6 +265,9 @@
     var box = event.target;
     if (event.key !== "Enter" || !(box instanceof HTMLInputElement) || box.type !== "search") return;
     if (!box.form || box.form.method !== "post" || !box.hasAttribute("hx-trigger")) return;
+    // A box that says what Enter does (the visual policy editor's service filter picks the first service) is left
+    // to its own handler.
+    if (box.hasAttribute("data-enter-first") || box.hasAttribute("data-enter-click")) return;
     event.preventDefault();
     if (window.htmx) window.htmx.trigger(box, "search");
   });
