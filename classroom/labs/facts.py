@@ -101,6 +101,14 @@ class AccountFacts:
             .values_list("name", flat=True)
         )
 
+    def groups_of(self, user_name: str) -> set[str]:
+        """Lower-cased names of the user's groups."""
+        return _lower(
+            Group.objects.in_account(self.account_id)
+            .filter(memberships__user__name__iexact=user_name)
+            .values_list("name", flat=True)
+        )
+
     # ------------------------------------------------------------------------------------------ policies
 
     def attached_policies(self, kind: str, name: str) -> list[ManagedPolicy]:
