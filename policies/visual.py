@@ -17,39 +17,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from policies.catalog import actions as catalog
+from policies.engine.parser import BASE_OPERATORS
 
 VERSION = "2012-10-17"
 # Condition operators the card's operator menu offers; "…IfExists" and the ForAnyValue:/ForAllValues: set prefixes
 # are accepted on top of these when a document is read.
-OPERATORS: tuple[str, ...] = (
-    "StringEquals",
-    "StringNotEquals",
-    "StringEqualsIgnoreCase",
-    "StringNotEqualsIgnoreCase",
-    "StringLike",
-    "StringNotLike",
-    "NumericEquals",
-    "NumericNotEquals",
-    "NumericLessThan",
-    "NumericLessThanEquals",
-    "NumericGreaterThan",
-    "NumericGreaterThanEquals",
-    "DateEquals",
-    "DateNotEquals",
-    "DateLessThan",
-    "DateLessThanEquals",
-    "DateGreaterThan",
-    "DateGreaterThanEquals",
-    "Bool",
-    "BinaryEquals",
-    "IpAddress",
-    "NotIpAddress",
-    "ArnEquals",
-    "ArnLike",
-    "ArnNotEquals",
-    "ArnNotLike",
-    "Null",
-)
+OPERATORS: tuple[str, ...] = tuple(BASE_OPERATORS.values())
 _OPERATOR_INDEX = {op.lower(): op for op in OPERATORS}
 _PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 #: What the console says when the visual editor can't show a document (it keeps the JSON editor).
