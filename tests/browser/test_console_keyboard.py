@@ -219,6 +219,7 @@ def test_a_step_with_an_error_focuses_the_field_in_error(page: Page, account, ro
     services.create_user(root_ctx, user_name="taken")
     sign_in(page, account)
     page.goto("/iam/users/create")
+    expect(page.get_by_label("User name")).to_be_focused()  # a person starts typing once the cursor is there
     page.keyboard.type("taken", delay=60)
     page.keyboard.press("Enter")
     expect(page.get_by_text("User with name taken already exists.").first).to_be_visible()
