@@ -84,18 +84,23 @@ def matching_policy_count(account_id: str, query: str, policy_type: str) -> int:
     return _filtered_policies(account_id, query, policy_type).count()
 
 
-def with_attached_entities(account_id: str, policies: list[ManagedPolicy]) -> list[ManagedPolicy]:
-    """Sets ``attached_entities`` on each policy: the users, groups and roles of this account it is attached to
-    (AWS's "Attached entities" column; AWS managed policies are shared, so only this account's attachments count).
+def attachment_counts(account_id: str, policy_ids: list[int]) -> dict[int, int]:
+    """{policy pk: how many of this account's users, groups and roles it is attached to} (AWS's AttachmentCount and
+    the console's "Attached entities"; AWS managed policies are shared, so only this account's attachments count).
     Three grouped queries, whatever the number of policies."""
-    ids = [p.pk for p in policies]
-    counts: dict[int, int] = {}
+    counts = dict.fromkeys(policy_ids, 0)
     for model in (UserPolicyAttachment, GroupPolicyAttachment, RolePolicyAttachment):
-        rows = model.objects.filter(account_id=account_id, policy_id__in=ids).values("policy_id")
+        rows = model.objects.filter(account_id=account_id, policy_id__in=policy_ids).values("policy_id")
         for row in rows.annotate(n=Count("id")):
-            counts[row["policy_id"]] = counts.get(row["policy_id"], 0) + row["n"]
+            counts[row["policy_id"]] += row["n"]
+    return counts
+
+
+def with_attached_entities(account_id: str, policies: list[ManagedPolicy]) -> list[ManagedPolicy]:
+    """Sets ``attached_entities`` on each policy (the "Attached entities" column): ``attachment_counts``."""
+    counts = attachment_counts(account_id, [p.pk for p in policies])
     for policy in policies:
-        policy.attached_entities = counts.get(policy.pk, 0)  # type: ignore[attr-defined]
+        policy.attached_entities = counts[policy.pk]  # type: ignore[attr-defined]
     return policies
 
 

@@ -14,6 +14,7 @@ from core.context import CallContext
 from core.errors import DeleteConflict, EntityAlreadyExists, InvalidInput, LimitExceeded, NoSuchEntity
 from core.validation import check_input
 from identities.models import Group, IamUser, Role
+from identities.queries import attachment_counts
 from identities.services import Tag, _group_arn, _user_arn, check_tags, find_group, find_user
 from policies.documents import check_document, check_inline_aggregate, check_managed_size
 from policies.models import (
@@ -194,16 +195,8 @@ def attachment_count(account_id: str, policy: ManagedPolicy) -> int:
 def usage_counts(account_id: str, policy_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
     """{policy pk: (AttachmentCount, PermissionsBoundaryUsageCount)} within the account, in four queries whatever
     the number of policies (a ListPolicies page)."""
-    attached = dict.fromkeys(policy_ids, 0)
+    attached = attachment_counts(account_id, list(policy_ids))
     bounded = dict.fromkeys(policy_ids, 0)
-    for model in (UserPolicyAttachment, GroupPolicyAttachment, RolePolicyAttachment):
-        rows = (
-            model.objects.filter(account_id=account_id, policy_id__in=policy_ids)
-            .values("policy_id")
-            .annotate(n=Count("id"))
-        )
-        for row in rows:
-            attached[row["policy_id"]] += row["n"]
     for model in (IamUser, Role):
         rows = (
             model.objects.in_account(account_id)
