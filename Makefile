@@ -15,7 +15,7 @@ PYTEST_ARGS ?=
 # The fast subset: no browser, no live HTTP server, no Celery worker subprocess; two xdist processes.
 FAST_MARKERS := not browser and not e2e and not worker
 
-.PHONY: help run test test-fast lint chromium clean-data
+.PHONY: help run test test-fast lint chromium pgbouncer clean-data
 
 help:
 	@echo "make run        start IAM Classroom on http://localhost:$(PORT)/ (PORT=... to change; Ctrl-C stops it)"
@@ -27,7 +27,7 @@ run: $(STAMP)
 	exec $(PY) manage.py standalone --port $(PORT)
 
 # Local PostgreSQL/Redis when DATABASE_URL/REDIS_URL are unset and they answer; embedded ones otherwise.
-test: $(STAMP) chromium
+test: $(STAMP) chromium pgbouncer
 	exec $(PY) manage.py with_services --local-defaults -- $(PY) -m pytest --ds=tests.settings $(PYTEST_ARGS)
 
 test-fast: $(STAMP)
@@ -49,6 +49,19 @@ chromium:
 	    apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium fonts-liberation >/dev/null; \
 	  else \
 	    echo "warning: chromium is not installed; the browser tests need it (apt-get install chromium)" >&2; \
+	  fi; \
+	fi
+
+# The PgBouncer tests (tests/e2e/test_pgbouncer.py) start Debian's PgBouncer in transaction pooling mode; without it
+# they fail, saying so.
+pgbouncer:
+	@if ! command -v pgbouncer >/dev/null 2>&1 && [ ! -x /usr/sbin/pgbouncer ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian's pgbouncer for the PgBouncer tests"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get update -qq && apt-get install -y -qq --no-install-recommends pgbouncer >/dev/null; \
+	  else \
+	    echo "warning: pgbouncer is not installed; the PgBouncer tests need it (apt-get install pgbouncer)" >&2; \
 	  fi; \
 	fi
 

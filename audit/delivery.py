@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 
 
 def trail_dir(account_id: str) -> Path:
-    return Path(settings.DATA_DIR) / "trails" / account_id
+    return Path(settings.TRAIL_DIR or Path(settings.DATA_DIR) / "trails") / account_id
 
 
 def trail_file(account_id: str, day: str) -> Path:

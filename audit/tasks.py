@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from audit import delivery
+from console import beat
 
 
 @shared_task(name="audit.deliver_event", ignore_result=True)
@@ -16,6 +17,8 @@ def deliver_event(event_pk: int) -> None:
 
 
 @shared_task(name="audit.redeliver_pending", ignore_result=True)
-def redeliver_pending() -> int:
+def redeliver_pending(scheduled: bool = False) -> int:
     """Beat: deliver whatever is still undelivered (Redis or the worker were down when it was written)."""
+    if scheduled and not beat.take_lease("audit.redeliver_pending"):
+        return 0
     return delivery.deliver_pending()

@@ -177,11 +177,25 @@ LOGGING = {
 WHITENOISE_USE_FINDERS = DEBUG
 FIELD_ENCRYPTION_KEY = os.environ.get("FIELD_ENCRYPTION_KEY", "")
 CELERY_TASK_PUBLISH_RETRY = False  # an unreachable broker must not hold up a request; the sweep re-delivers
+# The queue every node publishes to and every worker consumes (one Redis may serve several installations).
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "celery")
+# ``scheduled``: the run takes the task's lease (console.beat), so a second beat scheduler does no harm.
 CELERY_BEAT_SCHEDULE = {
-    "redeliver-audit-events": {"task": "audit.redeliver_pending", "schedule": 10.0},
-    "expire-role-sessions": {"task": "sts.expire_sessions", "schedule": 15.0},
+    "redeliver-audit-events": {
+        "task": "audit.redeliver_pending",
+        "schedule": float(env_int("AUDIT_SWEEP_SECONDS", 10)),
+        "kwargs": {"scheduled": True},
+    },
+    "expire-role-sessions": {
+        "task": "sts.expire_sessions",
+        "schedule": float(env_int("EXPIRE_SESSIONS_SECONDS", 15)),
+        "kwargs": {"scheduled": True},
+    },
 }
 AUDIT_ENQUEUE_DELIVERY = env_bool("AUDIT_ENQUEUE_DELIVERY", True)
+# Where workers append the daily trail files (default IAM_DATA_DIR/trails). With workers on several machines, one
+# shared directory (NFSv4: the files are appended under flock) keeps each account's file whole (docs/deploy.md).
+TRAIL_DIR = os.environ.get("IAM_TRAIL_DIR", "")
 # The progress board's "needs help" signs (classroom.stuck): this many denied calls on one action within the window
 # (seconds), or no check of the current lab turning green for CLASSROOM_STUCK_IDLE seconds while the student works.
 CLASSROOM_STUCK_DENIALS = env_int("CLASSROOM_STUCK_DENIALS", 3)

@@ -41,7 +41,7 @@ class Worker:
         self.log_path = data_dir / "celery-worker.log"
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self, **env: str) -> None:
+    def start(self, log_level: str = "warning", **env: str) -> None:
         """Start the worker; ``env`` adds environment variables (settings) for the worker process only."""
         environment = {
             **os.environ,
@@ -67,7 +67,7 @@ class Worker:
                     "--without-mingle",
                     "--without-heartbeat",
                     "-l",
-                    "warning",
+                    log_level,
                 ],
                 cwd=ROOT,
                 env=environment,
