@@ -77,14 +77,24 @@ def node_env(data_dir: Path, database: Mapping[str, Any], redis_url: str, **sett
     }
 
 
-def start_web(name: str, port: int, env: Mapping[str, str], *, collect_static: bool = False) -> Process:
+def collect_static(env: Mapping[str, str]) -> subprocess.Popen[bytes]:
+    """What each web node's deployment runs before it starts: ``collectstatic`` into its own STATIC_ROOT (under
+    ``IAM_DATA_DIR``), which WhiteNoise serves."""
+    return subprocess.Popen([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env)
+
+
+def start_web(name: str, port: int, env: Mapping[str, str]) -> Process:
     """One web node: granian with one worker process (``IAM_WEB_THREADS`` threads), as the launcher starts it."""
-    data_dir = Path(env["IAM_DATA_DIR"])
-    if collect_static:  # what each node's deployment runs: its own STATIC_ROOT, served by WhiteNoise
-        subprocess.run(
-            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=dict(env), check=True
-        )
-    return Process(name, web_server_command("127.0.0.1", port, 1), env, data_dir / f"{name}.log")
+    return Process(name, web_server_command("127.0.0.1", port, 1), env, Path(env["IAM_DATA_DIR"]) / f"{name}.log")
+
+
+def stop_all(*processes: Any) -> None:
+    """Stop processes (``Process``, ``tests.workers.Worker``) together: all are signalled, then each is waited for."""
+    for process in processes:
+        if process.proc is not None and process.proc.poll() is None:
+            process.proc.terminate()
+    for process in processes:
+        process.stop()
 
 
 def wait_http(process: Process, port: int, timeout: float = 60) -> None:

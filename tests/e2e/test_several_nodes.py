@@ -31,7 +31,17 @@ from sts import services as sts
 from sts.models import TemporaryCredential
 from tests.awsapi.conftest import client, issue_key
 from tests.conftest import ROOT_PASSWORD
-from tests.e2e.nodes import Browser, Process, free_port, node_env, start_beat, start_web, wait_http
+from tests.e2e.nodes import (
+    Browser,
+    Process,
+    collect_static,
+    free_port,
+    node_env,
+    start_beat,
+    start_web,
+    stop_all,
+    wait_http,
+)
 from tests.workers import Worker
 
 pytestmark = pytest.mark.e2e
@@ -57,25 +67,25 @@ def school(worker, tmp_path: Path):
     }
     second = Worker(worker.queue, tmp_path / "worker-2", database, redis_url)
     (tmp_path / "worker-2").mkdir()
+    ports = [free_port(), free_port()]
+    web_envs = [node_env(tmp_path / f"web-{n}", database, redis_url, **shared) for n in (0, 1)]
     started: list[Process] = []
     try:
+        collecting = [collect_static(env) for env in web_envs]
         for w in (worker, second):  # node_env's SECRET_KEY and cheap password hashing, as the web nodes
             w.start(log_level="info", **{**node_env(tmp_path, database, redis_url), **shared})
-        ports = [free_port(), free_port()]
-        for n, port in enumerate(ports):
-            env = node_env(tmp_path / f"web-{n}", database, redis_url, **shared)
-            started.append(start_web(f"web-{n}", port, env, collect_static=True))
         beats = [
             start_beat(f"beat-{n}", node_env(tmp_path / f"beat-{n}", database, redis_url, **shared)) for n in (0, 1)
         ]
         started += beats
-        for web, port in zip(started, ports, strict=False):
+        assert [c.wait(timeout=120) for c in collecting] == [0, 0]
+        webs = [start_web(f"web-{n}", port, env) for n, (port, env) in enumerate(zip(ports, web_envs, strict=True))]
+        started += webs
+        for web, port in zip(webs, ports, strict=True):
             wait_http(web, port)
         yield SimpleNamespace(urls=[f"http://127.0.0.1:{p}" for p in ports], workers=[worker, second], beats=beats)
     finally:
-        for process in started:
-            process.stop()
-        second.stop()
+        stop_all(*started, worker, second)
 
 
 @pytest.fixture
