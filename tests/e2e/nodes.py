@@ -1,7 +1,7 @@
 """The processes of a deployment on several machines (docs/deploy.md, issue 16 §2), started by tests on this one:
-web nodes (granian serving ``console.wsgi`` exactly as the launcher runs it), Celery beat schedulers and PgBouncer,
-each a subprocess against the test database and Redis with its output in a file, stopped by the test that started
-it. The Celery workers are ``tests.workers.Worker``."""
+web nodes (``manage.py web``), Celery beat schedulers and PgBouncer, each a subprocess against the test database and
+Redis with its output in a file, stopped by the test that started it. The Celery workers are
+``tests.workers.Worker``."""
 
 from __future__ import annotations
 
@@ -23,7 +23,6 @@ from typing import Any
 
 import pytest
 
-from console.embedded import web_server_command
 from tests.workers import ROOT, database_url
 
 
@@ -84,8 +83,10 @@ def collect_static(env: Mapping[str, str]) -> subprocess.Popen[bytes]:
 
 
 def start_web(name: str, port: int, env: Mapping[str, str]) -> Process:
-    """One web node: granian with one worker process (``IAM_WEB_THREADS`` threads), as the launcher starts it."""
-    return Process(name, web_server_command("127.0.0.1", port, 1), env, Path(env["IAM_DATA_DIR"]) / f"{name}.log")
+    """One web node as docs/deploy.md runs it (``manage.py web``: granian as the launcher starts it), with one worker
+    process of ``IAM_WEB_THREADS`` threads."""
+    args = [sys.executable, "manage.py", "web", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
+    return Process(name, args, env, Path(env["IAM_DATA_DIR"]) / f"{name}.log")
 
 
 def stop_all(*processes: Any) -> None:
