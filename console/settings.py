@@ -60,6 +60,12 @@ DATABASES["default"].setdefault("OPTIONS", {}).update(
     server_side_binding=True,
     prepare_threshold=env_int("DB_PREPARE_THRESHOLD", 2) if env_bool("DB_PREPARED_STATEMENTS", True) else None,
 )
+# Django's server-side cursors (``QuerySet.iterator()``) are declared WITH HOLD outside a transaction, which outlives
+# the transaction PgBouncer lent the connection for: off with DB_PREPARED_STATEMENTS=false too, as Django's docs say
+# for transaction pooling (DB_SERVER_SIDE_CURSORS sets them apart).
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = not env_bool(
+    "DB_SERVER_SIDE_CURSORS", env_bool("DB_PREPARED_STATEMENTS", True)
+)
 
 INSTALLED_APPS = [
     "django.contrib.sessions",
