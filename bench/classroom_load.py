@@ -2,6 +2,9 @@
 
     .venv/bin/python bench/classroom_load.py --students 200 --think 1-3 --seconds 180 --connections 4
 
+Several machines (docs/deploy.md): ``--nodes 2 --workers 2 --beats 1`` starts two web nodes, two Celery workers and
+a beat on one database and Redis; each browser's connections go to the nodes in turn, so its session is used on both.
+
 What it does, end to end, bounded in time (``--seconds`` of load after a ``--ramp``; then at most 60 s to let the
 worker drain the audit trail; everything it started is stopped at the end, also on Ctrl-C):
 
@@ -49,6 +52,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import html
+import itertools
 import os
 import random
 import re
@@ -72,7 +76,7 @@ import contextlib
 
 from bench._setup import ROOT, django_setup, fresh_database  # noqa: E402
 
-DATABASE = "iam_bench_classroom_load"
+DATABASE = os.environ.get("BENCH_DATABASE", "iam_bench_classroom_load")  # another name for runs side by side
 SECRET_KEY = "bench-secret-key-not-for-production-0123456789"
 PASSWORD = "Bench-Passw0rd!"
 KINDS = ("page", "partial", "poll", "api", "static")
@@ -180,7 +184,7 @@ class Browser:
         self.cookies = dict(cookies)
         self.idle: asyncio.Queue[Connection] = asyncio.Queue()
         for _ in range(run.args.connections):
-            self.idle.put_nowait(Connection(run.host, run.port))
+            self.idle.put_nowait(Connection(run.host, run.next_port()))
         self.page_poll: asyncio.Task | None = None
 
     def close(self) -> None:
@@ -306,12 +310,19 @@ class Seat:
 
 
 class Run:
-    def __init__(self, args: argparse.Namespace, host: str, port: int, lab: str, policies: list[str]) -> None:
-        self.args, self.host, self.port, self.lab, self.policies = args, host, port, lab, policies
+    """``ports``: the web nodes. Requests carry the first one's address as their Host (the load balancer's, which
+    SigV4 signs); each new connection goes to the next node in turn, as a load balancer spreads connections."""
+
+    def __init__(self, args: argparse.Namespace, host: str, ports: list[int], lab: str, policies: list[str]) -> None:
+        self.args, self.host, self.port, self.lab, self.policies = args, host, ports[0], lab, policies
+        self.ports = itertools.cycle(ports)
         self.stats = Stats()
         self.running = True
         lo, _, hi = args.think.partition("-")
         self.think_range = (float(lo), float(hi or lo))
+
+    def next_port(self) -> int:
+        return next(self.ports)
 
     async def think(self) -> None:
         await asyncio.sleep(random.uniform(*self.think_range))
@@ -542,7 +553,7 @@ async def canary(run: Run) -> None:
     while run.running:
         await asyncio.sleep(2)
         start = time.monotonic()
-        conn = Connection(run.host, run.port)
+        conn = Connection(run.host, run.next_port())
         raw = f"GET /static/console/favicon.svg HTTP/1.1\r\nHost: {run.host}:{run.port}\r\n\r\n".encode()
         try:
             await conn.open()
@@ -649,11 +660,11 @@ class CpuMeter:
     PostgreSQL backends serving the bench database (found in pg_stat_activity every second: connections come and
     go), this process, and the whole machine."""
 
-    def __init__(self, web: int, worker: int, database_url: str) -> None:
+    def __init__(self, web: list[int], worker: list[int], database_url: str) -> None:
         import psutil
 
         self.psutil = psutil
-        self.groups = {"web": psutil.Process(web), "worker": psutil.Process(worker)}
+        self.groups = {"web": [psutil.Process(p) for p in web], "worker": [psutil.Process(p) for p in worker]}
         self.database_url = database_url
         self.first: dict[tuple[str, int], float] = {}
         self.last: dict[tuple[str, int], float] = {}
@@ -667,9 +678,10 @@ class CpuMeter:
     def sample(self) -> None:
         psutil = self.psutil
         processes: list[tuple[str, psutil.Process]] = []
-        for name, leader in self.groups.items():
-            with contextlib.suppress(psutil.Error):
-                processes += [(name, p) for p in [leader, *leader.children(recursive=True)]]
+        for name, leaders in self.groups.items():
+            for leader in leaders:
+                with contextlib.suppress(psutil.Error):
+                    processes += [(name, p) for p in [leader, *leader.children(recursive=True)]]
         import psycopg
 
         with psycopg.connect(self.database_url, autocommit=True) as conn:
@@ -756,6 +768,11 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=None, help="granian blocking threads per worker")
     parser.add_argument("--backpressure", type=int, default=None, help="granian backpressure per worker")
     parser.add_argument("--worker-concurrency", type=int, default=2, help="Celery worker processes")
+    parser.add_argument("--nodes", type=int, default=1, help="web nodes (each --web-workers), driven round-robin")
+    parser.add_argument("--workers", type=int, default=1, help="Celery workers (each --worker-concurrency)")
+    parser.add_argument(
+        "--beats", type=int, default=0, help="Celery beat schedulers (docs/deploy.md: a second is harmless)"
+    )
     parser.add_argument("--profile", default="", help="write a py-spy profile of the web server to this file")
     parser.add_argument("--seed", type=int, default=16)
     args = parser.parse_args()
@@ -790,22 +807,30 @@ def main() -> int:
     }
     for name in ("DEBUG", "AUDIT_ENQUEUE_DELIVERY"):
         env.pop(name, None)
-    port = free_port()
+    ports = [free_port() for _ in range(args.nodes)]
     knobs = {k: v for k, v in (("threads", args.threads), ("backpressure", args.backpressure)) if v is not None}
-    command = web_server_command("127.0.0.1", port, args.web_workers, **knobs)
-    print("web server: " + " ".join(command[2:]))
+    print("web server: " + " ".join(web_server_command("127.0.0.1", ports[0], args.web_workers, **knobs)[2:]))
+    if args.nodes > 1 or args.workers > 1 or args.beats:
+        print(f"{args.nodes} web nodes on ports {ports}, {args.workers} Celery workers, {args.beats} beats")
     processes: list[subprocess.Popen] = []
     log = open(Path(data_dir) / "servers.log", "wb")  # noqa: SIM115
     try:
-        processes.append(subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log))
-        processes.append(
+        webs = [
+            subprocess.Popen(
+                web_server_command("127.0.0.1", port, args.web_workers, **knobs),
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=log,
+            )
+            for port in ports
+        ]
+        processes += webs
+        celery = [sys.executable, "-m", "celery", "-A", "console"]
+        workers = [
             subprocess.Popen(
                 [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "console",
+                    *celery,
                     "worker",
                     "--loglevel",
                     "WARNING",
@@ -814,17 +839,31 @@ def main() -> int:
                     "--without-gossip",
                     "--without-mingle",
                     "--hostname",
-                    f"load-{os.getpid()}@%h",
+                    f"load-{os.getpid()}-{n}@%h",
                 ],  # fmt: skip
                 cwd=ROOT,
                 env=env,
                 stdout=log,
                 stderr=log,
             )
-        )
-        wait_http(port)
+            for n in range(args.workers)
+        ]
+        processes += workers
+        beats = [
+            subprocess.Popen(
+                [*celery, "beat", "--loglevel", "WARNING", "--schedule", str(Path(data_dir) / f"beat-{n}")],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=log,
+            )
+            for n in range(args.beats)
+        ]
+        processes += beats
+        for port in ports:
+            wait_http(port)
         if args.profile:  # py-spy (pip install py-spy), both the web server and the worker
-            for pid, suffix in ((processes[0].pid, ""), (processes[1].pid, ".worker")):
+            for pid, suffix in ((webs[0].pid, ""), (workers[0].pid, ".worker")):
                 processes.append(
                     subprocess.Popen(
                         [
@@ -844,9 +883,10 @@ def main() -> int:
                         stderr=subprocess.DEVNULL,
                     )
                 )
-        meter = CpuMeter(processes[0].pid, processes[1].pid, url)  # py-spy is not counted
+        # py-spy is not counted; the beats count as worker
+        meter = CpuMeter([p.pid for p in webs], [p.pid for p in workers + beats], url)
         meter.sample()
-        run = Run(args, "127.0.0.1", port, lab, arns)
+        run = Run(args, "127.0.0.1", ports, lab, arns)
         load_before = load()
         asyncio.run(drive(run, seats, instructor_session, class_id, meter))
         meter.sample()
