@@ -22,7 +22,7 @@ from audit.models import AuditEvent
 from identities.models import IamUser
 from tests.awsapi.conftest import client, issue_key
 from tests.conftest import ROOT_PASSWORD
-from tests.e2e.nodes import Browser, PgBouncer, free_port, node_env, start_web, wait_http
+from tests.e2e.nodes import Browser, PgBouncer, free_port, node_env, start_web, wait_for, wait_http
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -37,17 +37,15 @@ def bouncer(tmp_path: Path):
     bouncer.stop()
 
 
-def test_the_product_runs_through_pgbouncer_in_transaction_mode(tmp_path, bouncer, account):
+def test_the_product_runs_through_pgbouncer_in_transaction_mode(tmp_path, bouncer, worker, account):
+    """The web node and a Celery worker both through PgBouncer: the audit delivery (``SKIP LOCKED``, the account's
+    advisory lock, the trail) shares the one server connection with the web node's four threads."""
     port = free_port()
-    env = node_env(
-        tmp_path / "web",
-        bouncer.database(connection.settings_dict),
-        settings.REDIS_URL,
-        DB_PREPARED_STATEMENTS="false",
-        IAM_WEB_THREADS=str(THREADS),
-        AUDIT_ENQUEUE_DELIVERY="false",
-    )
+    pooled = {"DB_PREPARED_STATEMENTS": "false", "CELERY_QUEUE": worker.queue, "AUDIT_ENQUEUE_DELIVERY": "true"}
+    through = bouncer.database(connection.settings_dict)
+    env = node_env(tmp_path / "web", through, settings.REDIS_URL, IAM_WEB_THREADS=str(THREADS), **pooled)
     web = start_web("web", port, env)
+    worker.start(**{**node_env(tmp_path, through, settings.REDIS_URL), **pooled})
     try:
         wait_http(web, port)
         node = SimpleNamespace(url=f"http://127.0.0.1:{port}")
@@ -67,6 +65,7 @@ def test_the_product_runs_through_pgbouncer_in_transaction_mode(tmp_path, bounce
         assert set(IamUser.objects.filter(account_id=account.id).values_list("name", flat=True)) == names
         assert names <= set(listed[-1])
         assert AuditEvent.objects.filter(account_id=account.id, event_name="PutUserPolicy").count() == len(names)
+        wait_for(lambda: not AuditEvent.objects.filter(delivered_at__isnull=True).exists(), "the events delivered")
 
         browser = Browser()
         status, location = browser.submit(
@@ -78,7 +77,8 @@ def test_the_product_runs_through_pgbouncer_in_transaction_mode(tmp_path, bounce
         web.check_running()
     finally:
         web.stop()
-    assert "prepared statement" not in web.log() and "Traceback" not in web.log(), web.log()[-4000:]
+    for log in (web.log(), worker.log()):
+        assert "prepared statement" not in log and "Traceback" not in log, log[-4000:]
 
 
 def _through(bouncer: PgBouncer, prepared: bool) -> ConnectionHandler:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import time
 import urllib.request
 from collections import Counter
 from datetime import timedelta
@@ -41,6 +40,7 @@ from tests.e2e.nodes import (
     start_beat,
     start_web,
     stop_all,
+    wait_for,
     wait_http,
 )
 from tests.workers import Worker
@@ -131,13 +131,6 @@ def classroom(account, root_ctx):
         throttle.clear(account.id, "student")
 
 
-def _wait(condition, what: str, timeout: float = 45) -> None:  # noqa: ANN001
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.2)
-
-
 def test_two_web_nodes_two_workers_and_two_beats_share_everything(school, classroom, tmp_path):
     account = classroom
     school.ready()
@@ -183,9 +176,11 @@ def test_two_web_nodes_two_workers_and_two_beats_share_everything(school, classr
     def sends(beat: Process, task: str) -> int:
         return beat.log().count(f"Sending due task {task}")
 
-    _wait(lambda: all(sends(beat, entry) >= 3 for beat in school.beats for entry, _ in TASKS), "3 rounds of each beat")
-    _wait(lambda: not AuditEvent.objects.filter(delivered_at__isnull=True).exists(), "every audit event delivered")
-    _wait(
+    wait_for(
+        lambda: all(sends(beat, entry) >= 3 for beat in school.beats for entry, _ in TASKS), "3 rounds of each beat"
+    )
+    wait_for(lambda: not AuditEvent.objects.filter(delivered_at__isnull=True).exists(), "every audit event delivered")
+    wait_for(
         lambda: TemporaryCredential.objects.filter(expired_marked_at__isnull=False).count() == EXPIRED_SESSIONS,
         "the expired sessions marked",
     )
@@ -198,7 +193,7 @@ def test_two_web_nodes_two_workers_and_two_beats_share_everything(school, classr
         return logs.count(f"{task}: beat lease taken") + logs.count(f"{task}: already run this period")
 
     for entry, task in TASKS:
-        _wait(lambda: handled(task) == sum(sends(beat, entry) for beat in school.beats), f"the last {task} handled")  # noqa: B023
+        wait_for(lambda: handled(task) == sum(sends(beat, entry) for beat in school.beats), f"the last {task} handled")  # noqa: B023
 
     # Every audit event, from both nodes and the test, delivered exactly once: in the database and in the trail.
     events = list(AuditEvent.objects.filter(account_id=account.id).values_list("record", flat=True))
