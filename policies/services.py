@@ -1,4 +1,4 @@
-"""Managed policies, versions, attachments and inline policies: one function per AWS action."""
+"""Managed policies, their tags and versions, attachments and inline policies: one function per AWS action."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """The policy simulator: turns a principal of the account (or pasted custom policies) and a list of actions and
 resources into evaluation requests in the line format of ``python -m policies.engine evaluate``, and answers them
-with the same function the command line uses, so the console and the CLI can never disagree."""
+with the same function the command line uses, so the console and the CLI can never disagree. Also the
+GetContextKeysFor* calls, which read the same policies of a principal."""
 
 from __future__ import annotations
 
