@@ -136,7 +136,6 @@ def _temporary(signed: SignedRequest) -> tuple[Principal, str]:
 
 def _session_token_principal(credential: TemporaryCredential) -> Principal:
     """GetSessionToken credentials act as the user (or root) that asked for them, with MFA if it was given."""
-
     if credential.expires_at <= clock.now():
         raise ExpiredToken(EXPIRED)
     if credential.user is None:

@@ -78,7 +78,6 @@ def load_lab_start(ctx: CallContext, slug: str) -> Lab:
     """The student loads ``slug``'s starting state in their own account: the same reset as the instructor's
     "Reset to the start of lab N" (everything IAM deleted, then the lab's state built), keeping the labs before it
     that were completed. The lab setup's calls are in the trail (user agent "IAM Classroom lab setup")."""
-
     lab = _lab(slug)
     if not ctx.principal.is_root:
         raise AccessDenied("Only the account's root user can load a lab's starting state: it deletes every IAM user.")
@@ -104,7 +103,6 @@ def start_preview(ctx: CallContext, lab: Lab | None) -> StartPreview:
 def account_preview(account: str, lab: Lab | None) -> StartPreview:
     """What a reset of ``account`` to ``lab``'s start (``None``: to empty) deletes and keeps. Callers have
     authorized the account already (its own root user, or the class's instructor)."""
-
     found = [
         ("IAM users", list(IamUser.objects.in_account(account).order_by("name").values_list("name", flat=True))),
         ("user groups", list(Group.objects.in_account(account).order_by("name").values_list("name", flat=True))),
@@ -264,7 +262,6 @@ def lookup_class_events(
 
 def reset_to(ctx: CallContext, class_id: str, *, account_ids: list[str] | None, slug: str = "") -> list[str]:
     """Reset one, several or all student accounts to empty (``slug`` empty) or to the start of that lab."""
-
     lab = _lab(slug) if slug else None
     builder = progress.starting_state_builder(lab) if lab else None
     return reset_student_accounts(ctx, class_id, account_ids=account_ids, to_state=builder, lab=lab)

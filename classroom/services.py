@@ -169,7 +169,6 @@ def is_instructor(account_id: str) -> bool:
 
 def sign_up_instructor(*, email: str, password: str, name: str = "") -> Account:
     """Console-only: a new AWS account (its root user is the instructor) allowed to create classes."""
-
     email, name = email.strip().lower(), name.strip()
     if not email or "@" not in email or len(email) > ROOT_EMAIL_MAX:
         raise InvalidInput("Enter a valid email address.")
@@ -451,7 +450,6 @@ def list_accounts(ctx: CallContext, class_id: str) -> list[StudentSeat]:
 def join_class(*, code: str, email: str, password: str, source_ip: str = "", user_agent: str = "") -> Account:
     """A student joins with the class code: a fresh account of their own (they chose the password, so it gets the
     full Argon2 cost and needs no change at first sign-in)."""
-
     code = code.strip().upper().replace("-", "").replace(" ", "")
     email = email.strip().lower()
     classroom = Class.objects.select_related("organization").filter(join_code=code, join_enabled=True).first()
@@ -587,7 +585,6 @@ def root_password_change_required(account_id: str) -> bool:
 
 def change_root_password(ctx: CallContext, *, old_password: str, new_password: str) -> None:
     """The root user changes its own password (console-only; AWS logs it as ``PasswordUpdated``)."""
-
     if not ctx.principal.is_root:
         raise AccessDenied("Only the root user can change the root user's password.")
     if len(new_password) > 128:
@@ -634,7 +631,6 @@ def reset_accounts(account_ids: Sequence[str], *, to_state: StateBuilder | None 
     progress rows are put back); a reset to empty forgets every lab.
 
     No authorization here: callers are ``reset_student_accounts`` (the instructor) and system jobs (labs/board)."""
-
     account_ids = list(account_ids)
     if not account_ids:
         return
@@ -1032,7 +1028,6 @@ DEFAULT_ADMIN_USER_NAME = "admin"
 def administrator_user_names(account_id: str) -> list[str]:
     """The account's IAM users who can sign in to the console and hold AdministratorAccess (directly or through a
     group): the users an instructor can switch into a student's account as (AWS does not let root switch roles)."""
-
     return list(
         IamUser.objects.in_account(account_id)
         .filter(login_profile__isnull=False)

@@ -465,7 +465,6 @@ class EmbeddedPostgres:
 
 def ensure_database(url: str) -> bool:
     """Create the URL's database if the server has none of that name; returns whether it was created."""
-
     params = conninfo_to_dict(url)
     name = str(params.get("dbname") or "")
     try:
@@ -867,7 +866,6 @@ def run_with_services(
 
 def _answers(url: str) -> bool:
     """Whether a TCP server listens at the URL's host and port (a quick probe, not a login)."""
-
     parts = urlsplit(url)
     default = 5432 if parts.scheme.startswith("postgres") else 6379
     try:

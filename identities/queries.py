@@ -143,7 +143,6 @@ def members_of(group: Group) -> list[IamUser]:
 
 def user_policy_documents(user: IamUser) -> list[str]:
     """Texts of every policy that applies to the user: managed (default versions) and inline, direct and via groups."""
-
     managed = PolicyVersion.objects.filter(is_default=True).filter(
         models.Q(policy__user_attachments__user=user)
         | models.Q(policy__group_attachments__group__memberships__user=user)

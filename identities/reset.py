@@ -85,7 +85,6 @@ def reset_account_iam(account_id: str) -> ResetSummary:
 def _mark_seat_reset(account_id: str) -> None:
     """A student account's seat remembers its reset, as after the board's reset: lab checks then ignore the audit
     events from before it."""
-
     try:
         seat = apps.get_model("classroom.StudentSeat")
     except LookupError:
@@ -107,7 +106,6 @@ def delete_iam_state(
 
     Raises ``Account.DoesNotExist`` for an unknown account. Returns the deleted row counts by label (only the labels
     that deleted something)."""
-
     account_ids = list(dict.fromkeys(account_ids))
     deleted: dict[str, int] = {}
     if not account_ids:

@@ -87,7 +87,6 @@ def _user_sql() -> str:
 
 def _instance(model, values):  # type: ignore[no-untyped-def]
     """A model instance from raw column values, converted as the ORM converts them (JSON text → objects)."""
-
     fields = model._meta.concrete_fields
     converted = [
         f.from_db_value(v, None, connection) if v is not None and hasattr(f, "from_db_value") else v
@@ -98,7 +97,6 @@ def _instance(model, values):  # type: ignore[no-untyped-def]
 
 def _user_or_none(account_id: str, user_name: str) -> IamUser | None:
     """The user (with its permissions boundary) named ``user_name``, case-insensitively, or None."""
-
     rows = fetch_prepared(_user_sql(), {"account": account_id, "name": user_name.lower()})
     if not rows:
         return None
@@ -231,7 +229,6 @@ def _insert_user(user: IamUser, call: Call) -> None:
     """``user.save()`` as one prepared INSERT (CreateUser is a hot path of scripts creating a class's users),
     deferred to the end of the call: the answer does not depend on it (a taken name fails the call after the
     rollback), so it travels with the audit row and the COMMIT. ``user.pk`` is set once the call has run."""
-
     fields = [f for f in IamUser._meta.concrete_fields if not f.primary_key]
     if not _INSERT_USER:
         casts = {"tags": "::jsonb"}
@@ -314,7 +311,6 @@ def _users_listed() -> QuerySet[IamUser]:
 
 def delete_user(ctx: CallContext, *, user_name: str) -> None:
     """The API's DeleteUser: refuses while subordinate entities remain (the console removes them first)."""
-
     # The user, the ARN to authorize against and every DeleteConflict condition: one query, read before the call
     # as user_arn reads the ARN (the conflicts are reported only once the caller is allowed).
     rows = (
@@ -381,7 +377,6 @@ def _delete_user_rows(user_pk: int, call: Call) -> None:
     Deferred to the end of the call (it travels with the audit row and the COMMIT): nothing in the answer depends
     on it; a concurrent DeleteUser of the same user succeeds too, the user being gone either way. Falls back to the
     ORM, at once, if a relation is not a plain cascade to a table without dependents of its own."""
-
     if "delete" not in _DELETE_SQL:
         dependents = _user_dependents()
         simple = all(
@@ -417,7 +412,6 @@ def _detach_role_sessions(user_pk: int) -> None:
     permissions are the role's, and temporary credentials cannot be revoked (only denied, with "Revoke active
     sessions"). It just forgets who started it; its source ARN stays. The user's GetSessionToken credentials,
     which act as the user, end with it."""
-
     TemporaryCredential.objects.filter(user_id=user_pk, kind=TemporaryCredential.KIND_ROLE).update(user=None)
 
 
@@ -736,7 +730,6 @@ SUMMARY_QUOTAS = {
 def get_account_summary(ctx: CallContext) -> dict[str, int]:
     """Every key of AWS's SummaryMap: the account's usage, its quotas (reference §2.2-2.3) and the root user's
     credentials as 1/0 flags."""
-
     with iam_call(ctx, "iam:GetAccountSummary", "*"):
         acct = ctx.account_id
         devices = MfaDevice.objects.in_account(acct)
@@ -768,7 +761,6 @@ def get_account_summary(ctx: CallContext) -> dict[str, int]:
 
 def change_password(ctx: CallContext, *, old_password: str, new_password: str) -> None:
     """ChangePassword: an IAM user changes their own console password."""
-
     principal = ctx.principal
     if principal.type != "IAMUser" or principal.user_pk is None:
         raise AccessDenied("Only IAM users can change their password with ChangePassword.")

@@ -92,7 +92,6 @@ def _audit_refusal(
     ctx: CallContext, kind: str, account_id: str, event_name: str, params: dict[str, Any], error: IamError
 ) -> None:
     """A call refused before the trust policy was evaluated is history too, in the role's account (if any)."""
-
     if not account_id or not Account.objects.filter(pk=account_id).exists():
         return
     if ctx.principal.type != kind:  # refused before the provider was known
@@ -335,7 +334,6 @@ def _xml(data: bytes | str) -> Any:
 
 def metadata_signing_certificates(metadata: str) -> tuple[str, list[str]]:
     """The entityID and the signing certificates (PEM) of a SAML IdP metadata document."""
-
     try:
         root = _xml(metadata)
     except etree.XMLSyntaxError:
@@ -366,7 +364,6 @@ def _time(value: str | None) -> datetime | None:
 
 def _verified_assertion(saml_response: bytes, certificates: list[str]) -> Any:
     """The signed assertion (only what the signature covers is read: no signature-wrapping)."""
-
     for pem in certificates:
         try:
             result = XMLVerifier().verify(saml_response, x509_cert=pem)

@@ -283,7 +283,6 @@ def issue_saml_response(
     ``account_id`` is always the caller's own account.
 
     ``roles`` are (role ARN, SAML provider ARN) pairs, written as AWS's Role attribute values "role,provider"."""
-
     if not subject or len(subject) > 255:
         raise ValidationError("The subject must be 1 to 255 characters.")
     if not roles:

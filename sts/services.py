@@ -293,7 +293,6 @@ def principal_for(credential: TemporaryCredential) -> Principal:
 def get_caller_identity(ctx: CallContext) -> dict[str, str]:
     """GetCallerIdentity needs no permission and an explicit deny does not block it; like every STS call, it is
     recorded (CloudTrail "captures all API calls for IAM and AWS STS")."""
-
     p = ctx.principal
     save_record(ctx, build_record(ctx, event_source="sts.amazonaws.com", event_name="GetCallerIdentity"))
     return {"UserId": p.principal_id, "Account": p.account_id, "Arn": p.arn}
@@ -302,7 +301,6 @@ def get_caller_identity(ctx: CallContext) -> dict[str, str]:
 def expire_sessions() -> int:
     """Beat: mark sessions past their expiration and record an audit event for each (refusal does not wait
     for this: ``principal_for`` checks the time on every use)."""
-
     now = clock.now()
     count = 0
     with transaction.atomic():
@@ -347,7 +345,6 @@ def switch_role(
 ) -> TemporaryCredential:
     """Console Switch role: AssumeRole as the signed-in IAM user (always with the user's own credentials), the
     session named after the user, lasting the role's maximum but never beyond the console session."""
-
     user = user_ctx.principal
     if user.type != "IAMUser":
         raise AccessDenied("Root users cannot switch roles. Sign in as an IAM user to switch roles.")
@@ -399,7 +396,6 @@ def get_session_token(
 ) -> IssuedCredentials:
     """GetSessionToken: temporary credentials that act as the calling user (or root), with MFA when a code is
     given. It needs no permission and no policy can restrict it; session credentials may not call it."""
-
     caller = ctx.principal
     params = {"durationSeconds": duration_seconds, "serialNumber": serial_number}
 
@@ -458,7 +454,6 @@ def get_session_token(
 
 def get_access_key_info(ctx: CallContext, *, access_key_id: str) -> str:
     """GetAccessKeyInfo: the account that owns a long-term (AKIA…) or temporary (ASIA…) access key."""
-
     with iam_call(ctx, "sts:GetAccessKeyInfo", "*", {"accessKeyId": access_key_id}):
         check_input("sts", "GetAccessKeyInfo", AccessKeyId=access_key_id)
         account = (

@@ -83,7 +83,6 @@ class InvalidAuthorizationMessage(IamError):
 def decode_authorization_message(ctx: CallContext, p: P) -> P:
     """IAM and STS never return encoded authorization messages (only services such as EC2 do), so there is never
     one of ours to decode: the call is authorized and audited like AWS's, and the message is refused."""
-
     message = p.get("EncodedMessage")
     with iam_call(ctx, "sts:DecodeAuthorizationMessage", "*", {}):
         check_input("sts", "DecodeAuthorizationMessage", EncodedMessage=message)

@@ -330,7 +330,6 @@ class AccountFacts:
         """The lab partner's account: the next student by seat number in the same class, the last seat's partner
         being the first. None outside a class and in a class of one. Checks may ask the partner's account yes/no
         questions (the system runs them) but must never show its contents to the student."""
-
         seat = StudentSeat.objects.filter(account_id=self.account_id).only("classroom_id", "number").first()
         if seat is None:
             return None

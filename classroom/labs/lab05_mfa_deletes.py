@@ -31,7 +31,6 @@ ACCESS_KEYS: dict[str, Any] = {}  # long-term access keys: the request has no aw
 
 def build_starting_state(ctx: CallContext) -> None:
     """Bob's user, as lab 2 left it (his permissions there came from a group this lab does not need)."""
-
     users.create_user(ctx, user_name=USER)
 
 

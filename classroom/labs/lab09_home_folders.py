@@ -19,7 +19,6 @@ BUCKET = "arn:aws:s3:::company-home"
 
 def build_starting_state(ctx: CallContext) -> None:
     """alice and bob, with no permissions: their home folders are what this lab adds."""
-
     for name in USERS:
         users.create_user(ctx, user_name=name)
 

@@ -57,7 +57,6 @@ def intern_policy(account_id: str) -> dict:
 
 def build_starting_state(ctx: CallContext) -> None:
     """The intern, the over-generous policy, and an administrator role worth escalating to."""
-
     users.create_user(ctx, user_name=USER)
     policy = policies.create_policy(
         ctx,
