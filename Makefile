@@ -21,7 +21,7 @@ help:
 	@echo "make run        start IAM Classroom on http://localhost:$(PORT)/ (PORT=... to change; Ctrl-C stops it)"
 	@echo "make test       run the whole test suite (PYTEST_ARGS=... for pytest options)"
 	@echo "make test-fast  the tests without browser, live server or worker, on 2 processes (about a minute)"
-	@echo "make lint       ruff (rules and format) and mypy, as CI runs them"
+	@echo "make lint       ruff (rules and format), mypy and the import contracts, as CI runs them"
 
 run: $(STAMP)
 	exec $(PY) manage.py standalone --port $(PORT)
@@ -34,11 +34,13 @@ test-fast: $(STAMP)
 	exec $(PY) manage.py with_services --local-defaults -- $(PY) -m pytest --ds=tests.settings -q -n 2 \
 	  -m "$(FAST_MARKERS)" $(PYTEST_ARGS)
 
-# Lint rules and formatting (pyproject.toml's [tool.ruff]) and types ([tool.mypy]: core/ and policies/engine/).
+# Lint rules and formatting (pyproject.toml's [tool.ruff]), types ([tool.mypy]: core/ and policies/engine/) and the
+# layers with no import cycles ([tool.importlinter], docs/architecture.md).
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 # The browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
 chromium:

@@ -33,6 +33,7 @@ from django.db import connection, transaction
 from audit.models import AuditEvent, ServiceLastAccessed
 from audit.signals import events_delivered
 from core import clock, locks
+from identities.models import Role
 
 BATCH = 500
 logger = logging.getLogger(__name__)
@@ -115,7 +116,6 @@ def _update_last_accessed(events: list[AuditEvent]) -> None:
         access[key] = (event.event_time, arn)
     if not access:
         return
-    from identities.models import Role
 
     # The accounts' locks first, as calls and resets take them (core.locks): a reset of one of these accounts waits
     # for this batch, or this batch for it, instead of each holding rows the other needs next.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -14,7 +15,7 @@ from audit.models import AuditEvent
 from core import clock
 from core.calls import iam_call
 from core.context import CallContext
-from core.errors import InvalidInput
+from core.errors import InvalidInput, NoSuchEntity
 
 # Lookup attribute (console label) → model field.
 ATTRIBUTES = {
@@ -114,8 +115,6 @@ def _filtered(account_id: str | list[str], lookup: Lookup) -> QuerySet[AuditEven
             value = lookup.value.strip().lower() == "true"
         elif field == "event_id":
             try:
-                import uuid
-
                 value = uuid.UUID(lookup.value.strip())
             except ValueError:
                 return events.none()
@@ -161,10 +160,6 @@ def lookup_events_in(
 
 
 def get_event(ctx: CallContext, event_id: str) -> AuditEvent:
-    import uuid
-
-    from core.errors import NoSuchEntity
-
     with iam_call(ctx, "cloudtrail:LookupEvents", "*", {"eventId": event_id}, audited=False):
         try:
             key = uuid.UUID(event_id)

@@ -8,21 +8,23 @@ import os
 import threading
 import time
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 
 from audit.models import AuditEvent
+from audit.tasks import deliver_event
 from core import clock
+from core.calls import Call, is_read_only, run_deferred
 from core.context import CallContext, Principal
-
-if TYPE_CHECKING:
-    from core.calls import Call
+from core.db import fetch_prepared
+from identities.models import Role
+from policies.authz import explain
 
 logger = logging.getLogger(__name__)
 EVENT_VERSION = "1.11"
 REGION = "us-east-1"
-_READ_PREFIXES = ("Get", "List", "Describe", "Simulate", "Generate", "Lookup")
 _RESOURCE_TYPES = {
     "user": "AWS::IAM::User",
     "group": "AWS::IAM::Group",
@@ -31,10 +33,6 @@ _RESOURCE_TYPES = {
     "instance-profile": "AWS::IAM::InstanceProfile",
     "mfa": "AWS::IAM::MFADevice",
 }
-
-
-def is_read_only(event_name: str) -> bool:
-    return event_name.startswith(_READ_PREFIXES)
 
 
 def user_identity(principal: Principal, access_key_id: str = "") -> dict[str, Any]:
@@ -66,8 +64,6 @@ def user_identity(principal: Principal, access_key_id: str = "") -> dict[str, An
 
 def _session_context(principal: Principal) -> dict[str, Any]:
     """CloudTrail's sessionContext of a role session: the issuing role and the session's attributes."""
-    from identities.models import Role
-
     role = Role.objects.filter(pk=principal.role_pk).values("arn", "role_id", "name", "account_id").first() or {}
     issued = principal.token_issued_at
     return {
@@ -169,8 +165,6 @@ class _Publisher:
         self._wake.set()
 
     def _run(self) -> None:
-        from audit.tasks import deliver_event
-
         while True:
             self._wake.wait()
             time.sleep(self.LINGER)
@@ -189,8 +183,6 @@ _publisher = _Publisher()
 
 
 def _enqueue_delivery(event_pk: int) -> None:
-    from django.conf import settings
-
     if not settings.AUDIT_ENQUEUE_DELIVERY:
         return  # tests without a worker: the sweep (or the test) delivers
     _publisher.submit(event_pk)
@@ -244,8 +236,6 @@ def save_record(
     after: Call | None = None,
 ) -> int:
     """``after``: a call whose deferred statements go first, in the same round trip."""
-    from core.db import fetch_prepared
-
     resource_type, resource_name = resource_of(resource_arn)
     # The row's values in _FIELDS order, bound directly (no model instance: its init and signals cost more than
     # the INSERT's own Python on every call).
@@ -267,8 +257,6 @@ def save_record(
     ]
     alone = connection.get_autocommit()
     if after is not None and after.deferred:
-        from core.calls import run_deferred
-
         rows = run_deferred(after, then=(_insert_sql(alone), values))
     else:
         rows = fetch_prepared(_insert_sql(alone), values)
@@ -293,8 +281,6 @@ def record_event(call: Call) -> int:
     )
     explanation = None
     if error is not None and error.explanation is not None:
-        from policies.authz import explain
-
         explanation = explain(error.explanation)
     return save_record(
         call.ctx,

@@ -6,7 +6,8 @@ class AwsApiConfig(AppConfig):
     verbose_name = "AWS Query API"
 
     def ready(self) -> None:
-        from awsapi.handlers import (  # noqa: F401  (registers the operations)
+        # reason: the handlers import models, which need the app registry; importing them registers the operations
+        from awsapi.handlers import (  # noqa: F401
             account,
             credentials,
             federation,

@@ -23,7 +23,9 @@ from core.context import CallContext, Principal
 from core.db import fetch_prepared
 from core.secrets import decrypt
 from identities.models import AccessKey, IamUser
+from policies.authz import policies_of_key_owner_sql
 from sts.models import TemporaryCredential
+from sts.services import ExpiredToken, principal_for, token_hash, token_issued_for
 
 EXPIRED = "The security token included in the request is expired"
 
@@ -79,8 +81,6 @@ _key_sql: list[str] = []
 
 def _long_term(signed: SignedRequest) -> tuple[tuple, Principal, str, list[tuple]]:
     if not _key_sql:
-        from policies.authz import policies_of_key_owner_sql
-
         _key_sql.append(
             _KEY_SQL.format(key=AccessKey._meta.db_table, user=IamUser._meta.db_table)
             + policies_of_key_owner_sql("(SELECT user_pk FROM k)", "(SELECT account_id FROM k)")
@@ -115,8 +115,6 @@ def _secret(token: str) -> str:
 
 
 def _temporary(signed: SignedRequest) -> tuple[Principal, str]:
-    from sts.services import ExpiredToken, principal_for, token_hash, token_issued_for
-
     if not signed.security_token:
         raise sigv4.InvalidClientTokenId(sigv4.INVALID_TOKEN)
     credential = TemporaryCredential.objects.filter(access_key_id=signed.access_key_id).first()
@@ -138,8 +136,6 @@ def _temporary(signed: SignedRequest) -> tuple[Principal, str]:
 
 def _session_token_principal(credential: TemporaryCredential) -> Principal:
     """GetSessionToken credentials act as the user (or root) that asked for them, with MFA if it was given."""
-    from sts.services import ExpiredToken
-
     if credential.expires_at <= clock.now():
         raise ExpiredToken(EXPIRED)
     if credential.user is None:

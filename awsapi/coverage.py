@@ -8,15 +8,16 @@ import os
 import sys
 from pathlib import Path
 
+import botocore
+import django
+
+from awsapi.dispatch import HANDLERS
+from core.validation import service_model
+
 PATH = Path(__file__).resolve().parent.parent / "docs" / "api-coverage.md"
 
 
 def render() -> str:
-    import botocore
-
-    from awsapi.dispatch import HANDLERS
-    from core.validation import service_model
-
     lines = [
         "# Query API coverage",
         "",
@@ -44,7 +45,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="exit 1 if docs/api-coverage.md is out of date")
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "console.settings")
-    import django
 
     django.setup()
     text = render()

@@ -12,8 +12,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from awsapi import views
-from awsapi.wsgi import PATHS
+from awsapi.wsgi import PATHS, endpoint
 
 
 class QueryApiMiddleware:
@@ -22,5 +21,5 @@ class QueryApiMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.path_info in PATHS:
-            return views.endpoint(request)  # answers every error itself (AWS's XML), never raises
+            return endpoint(request)  # answers every error itself (AWS's XML), never raises
         return self.get_response(request)

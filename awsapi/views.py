@@ -7,8 +7,6 @@ import uuid
 from urllib.parse import parse_qsl
 
 from django.core.exceptions import DisallowedHost, RequestDataTooBig
-from django.http import HttpRequest, HttpResponse
-from django.views.decorators.csrf import csrf_exempt
 
 from awsapi import auth, dispatch
 from awsapi.protocol import parser, serializer, sigv4
@@ -23,19 +21,6 @@ VERSIONS = {"iam": "2010-05-08", "sts": "2011-06-15"}
 
 class InvalidParameterValue(IamError):
     code, status = "InvalidParameterValue", 400
-
-
-@csrf_exempt
-def endpoint(request: HttpRequest) -> HttpResponse:
-    """``/aws`` under Django's request handling: ``awsapi.wsgi.respond``, the one entry, on the request's environ
-    (its body unread: ``QueryApiMiddleware`` runs first)."""
-    from awsapi import wsgi  # wsgi imports this module for answer() and refuse()
-
-    status, headers, content = wsgi.respond(request.META)
-    response = HttpResponse(content, status=status)
-    for name, value in headers:
-        response.headers[name] = value
-    return response
 
 
 def refuse(exc: DisallowedHost | RequestDataTooBig) -> tuple[int, bytes, str]:

@@ -19,7 +19,8 @@ from typing import Any
 from django.conf import settings
 from django.core import signals
 from django.core.exceptions import DisallowedHost, RequestDataTooBig
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
 
 from awsapi import views
 from awsapi.protocol import sigv4
@@ -43,6 +44,18 @@ def with_query_api(django_application: WsgiApp) -> WsgiApp:
         return [body]
 
     return application
+
+
+@csrf_exempt
+def endpoint(request: HttpRequest) -> HttpResponse:
+    """``/aws`` under Django's request handling: ``respond``, the one entry, on the request's environ
+    (its body unread: ``QueryApiMiddleware`` runs first)."""
+
+    status, headers, content = respond(request.META)
+    response = HttpResponse(content, status=status)
+    for name, value in headers:
+        response.headers[name] = value
+    return response
 
 
 def respond(environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:

@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from audit.signals import events_delivered
+
 
 class ClassroomConfig(AppConfig):
     name = "classroom"
@@ -7,7 +9,6 @@ class ClassroomConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from audit.signals import events_delivered
-        from classroom.progress import on_events_delivered
+        from classroom.progress import on_events_delivered  # reason: imports models, which need the app registry
 
         events_delivered.connect(on_events_delivered, dispatch_uid="classroom.progress")

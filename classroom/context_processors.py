@@ -8,6 +8,9 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from classroom.labs import get_lab
+from classroom.labs_services import check_lines, lab_state, panel_progress
+
 ACTIVE_LAB = "active_lab"
 
 
@@ -29,26 +32,18 @@ class LabPanel:
 
     @cached_property
     def lab(self):
-        from classroom.labs import get_lab
-
         return get_lab(self.slug)
 
     @cached_property
     def row(self):
-        from classroom.labs_services import panel_progress
-
         return panel_progress(self.account_id, self.slug) if self.lab else None
 
     @cached_property
     def checks(self) -> list:
-        from classroom.labs_services import check_lines
-
         return check_lines(self.lab, self.row) if self.lab else []
 
     @cached_property
     def state(self) -> str:
-        from classroom.labs_services import lab_state
-
         return lab_state(self.lab, self.row) if self.lab else "not-started"
 
 

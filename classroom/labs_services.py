@@ -15,7 +15,7 @@ Instructor: console-only verbs, authorized through ``iam_call`` like the classro
 - ``organizations:LookupClassEvents`` — the organization's trail: events of every student account and of the
   management account.
 
-Class lookups are scoped to the caller's account (``services._class_for``): anyone but the class's instructor gets
+Class lookups are scoped to the caller's account (``services.class_for``): anyone but the class's instructor gets
 ``ClassNotFound`` before any authorization, so nothing is revealed. Resets go through
 ``services.reset_student_accounts`` (``organizations:ResetAccount``).
 """
@@ -32,12 +32,14 @@ from audit.models import AuditEvent
 from classroom import progress, stuck
 from classroom.errors import AccountNotFoundException
 from classroom.labs import Lab, all_labs, get_lab
-from classroom.models import Class, LabProgress, StudentSeat
-from classroom.services import _class_for
+from classroom.models import ACCESS_ROLE_NAME, Class, LabProgress, StudentSeat
+from classroom.services import class_for, reset_accounts, reset_student_accounts
 from core import clock
 from core.calls import iam_call
 from core.context import CallContext
 from core.errors import AccessDenied, NoSuchEntity
+from identities.models import Group, IamUser, Role
+from policies.models import ManagedPolicy
 
 RECENT_EVENTS = 50
 
@@ -76,8 +78,6 @@ def load_lab_start(ctx: CallContext, slug: str) -> Lab:
     """The student loads ``slug``'s starting state in their own account: the same reset as the instructor's
     "Reset to the start of lab N" (everything IAM deleted, then the lab's state built), keeping the labs before it
     that were completed. The lab setup's calls are in the trail (user agent "IAM Classroom lab setup")."""
-    from classroom.services import reset_accounts
-
     lab = _lab(slug)
     if not ctx.principal.is_root:
         raise AccessDenied("Only the account's root user can load a lab's starting state: it deletes every IAM user.")
@@ -103,10 +103,6 @@ def start_preview(ctx: CallContext, lab: Lab | None) -> StartPreview:
 def account_preview(account: str, lab: Lab | None) -> StartPreview:
     """What a reset of ``account`` to ``lab``'s start (``None``: to empty) deletes and keeps. Callers have
     authorized the account already (its own root user, or the class's instructor)."""
-    from classroom.models import ACCESS_ROLE_NAME
-    from identities.models import Group, IamUser, Role
-    from policies.models import ManagedPolicy
-
     found = [
         ("IAM users", list(IamUser.objects.in_account(account).order_by("name").values_list("name", flat=True))),
         ("user groups", list(Group.objects.in_account(account).order_by("name").values_list("name", flat=True))),
@@ -183,7 +179,7 @@ class Board:
 
 
 def describe_class_board(ctx: CallContext, class_id: str) -> Board:
-    classroom = _class_for(ctx, class_id)
+    classroom = class_for(ctx, class_id)
     with iam_call(ctx, "organizations:DescribeClassBoard", classroom.organization.arn, {}, audited=False):
         stamp = _stamp(classroom)  # before the rows: a change in between only makes the next poll redraw
         rows = progress.board(classroom)
@@ -193,7 +189,7 @@ def describe_class_board(ctx: CallContext, class_id: str) -> Board:
 def board_stamp(ctx: CallContext, class_id: str) -> str:
     """What the board's 3-second poll asks first: two aggregate queries instead of the matrix, which is only
     redrawn when this changed."""
-    classroom = _class_for(ctx, class_id)
+    classroom = class_for(ctx, class_id)
     with iam_call(ctx, "organizations:DescribeClassBoard", classroom.organization.arn, {}, audited=False):
         return _stamp(classroom)
 
@@ -220,7 +216,7 @@ class StudentProgress:
 
 
 def describe_student_progress(ctx: CallContext, class_id: str, account_id: str) -> StudentProgress:
-    classroom = _class_for(ctx, class_id)
+    classroom = class_for(ctx, class_id)
     with iam_call(
         ctx,
         "organizations:DescribeStudentProgress",
@@ -250,7 +246,7 @@ def lookup_class_events(
     """The organization's trail: a page of events of the class's student accounts and the management account,
     newest first, with the same lookups and cursor paging as an account's Event history. Also returns the seats
     by account ID, for the Account column."""
-    classroom = _class_for(ctx, class_id)
+    classroom = class_for(ctx, class_id)
     params = {
         "lookupAttributes": [{"attributeKey": lookup.attribute, "attributeValue": lookup.value}]
         if lookup.attribute
@@ -266,8 +262,6 @@ def lookup_class_events(
 
 def reset_to(ctx: CallContext, class_id: str, *, account_ids: list[str] | None, slug: str = "") -> list[str]:
     """Reset one, several or all student accounts to empty (``slug`` empty) or to the start of that lab."""
-    from classroom.services import reset_student_accounts
-
     lab = _lab(slug) if slug else None
     builder = progress.starting_state_builder(lab) if lab else None
     return reset_student_accounts(ctx, class_id, account_ids=account_ids, to_state=builder, lab=lab)

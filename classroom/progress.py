@@ -19,6 +19,8 @@ from classroom.labs.base import Outcome, failed
 from classroom.labs.facts import AccountFacts
 from classroom.models import Class, LabProgress, StudentSeat
 from core import clock, locks
+from core.calls import inside_transaction
+from core.context import CallContext, Principal
 
 logger = logging.getLogger(__name__)
 
@@ -168,8 +170,6 @@ def starting_state_builder(lab: Lab):  # noqa: ANN201 - a classroom.services.Sta
     account's root user (origin "system"), inside the reset's transaction."""
     if lab.starting_state is None:
         return None
-    from core.calls import inside_transaction
-    from core.context import CallContext, Principal
 
     def build(account_ids: list[str]) -> None:
         with inside_transaction():

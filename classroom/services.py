@@ -6,7 +6,7 @@ management account with ``organizations:*`` (or AdministratorAccess) can run the
 ``organizations:ResetAccount``, ``organizations:ResetAccountPassword``, ``organizations:GetHandout``,
 ``organizations:ClearHandout``, ``organizations:UpdateClass``.
 
-Every lookup of a class is scoped by the caller's account (``_class_for``): a student, or any other account, gets
+Every lookup of a class is scoped by the caller's account (``class_for``): a student, or any other account, gets
 ``ClassNotFound`` (the views answer 404) before any authorization happens, so nothing is revealed.
 
 Initial passwords (``create_class``, ``add_students``, ``reset_student_password``) are generated with about 87 bits
@@ -29,8 +29,10 @@ from typing import TYPE_CHECKING
 from argon2 import PasswordHasher
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Max, QuerySet
+from django.db.models import F, Max, Q, QuerySet
 
+from audit.services import build_record, save_record
+from classroom import progress
 from classroom.errors import (
     AccountNotFoundException,
     ConstraintViolationException,
@@ -58,6 +60,7 @@ from classroom.models import (
     ServiceControlPolicy,
     StudentSeat,
 )
+from console.services import ACCOUNT_NAME_MAX, ROOT_EMAIL_MAX, create_account
 from core import arns, clock, ids
 from core.calls import iam_call
 from core.context import CallContext
@@ -72,7 +75,9 @@ from core.errors import (
 )
 from core.passwords import hash_password, verify_password
 from core.secrets import decrypt, encrypt
+from identities import workflows
 from identities.models import Account, IamUser, Role
+from identities.passwords import check_password_policy
 from identities.reset import KeptRole, delete_iam_state
 from policies.documents import check_document, policy_size
 from policies.models import ManagedPolicy, RolePolicyAttachment
@@ -164,9 +169,6 @@ def is_instructor(account_id: str) -> bool:
 
 def sign_up_instructor(*, email: str, password: str, name: str = "") -> Account:
     """Console-only: a new AWS account (its root user is the instructor) allowed to create classes."""
-    from console.services import ACCOUNT_NAME_MAX, ROOT_EMAIL_MAX, create_account
-    from identities.passwords import check_password_policy
-
     email, name = email.strip().lower(), name.strip()
     if not email or "@" not in email or len(email) > ROOT_EMAIL_MAX:
         raise InvalidInput("Enter a valid email address.")
@@ -189,7 +191,7 @@ def make_instructor(account: Account, *, display_name: str = "") -> Instructor:
 # ---------------------------------------------------------------------------------------------- lookups
 
 
-def _class_for(ctx: CallContext, class_id: str) -> Class:
+def class_for(ctx: CallContext, class_id: str) -> Class:
     """The class, only if the caller's account is its management account."""
     found = (
         Class.objects.select_related("organization", "organization__root")
@@ -203,7 +205,7 @@ def _class_for(ctx: CallContext, class_id: str) -> Class:
 
 def get_class(ctx: CallContext, class_id: str) -> Class:
     """DescribeOrganization (the class is the organization)."""
-    classroom = _class_for(ctx, class_id)
+    classroom = class_for(ctx, class_id)
     with iam_call(ctx, "organizations:DescribeOrganization", classroom.organization.arn, {}, audited=False):
         return classroom
 
@@ -308,7 +310,7 @@ def _unused_join_code() -> str:
 
 def add_students(ctx: CallContext, class_id: str, *, count: int) -> list[IssuedSeat]:
     """CreateAccount, ``count`` times at once: the next seat numbers of the class."""
-    classroom = _class_for(ctx, class_id)
+    classroom = class_for(ctx, class_id)
     org = classroom.organization
     with iam_call(ctx, "organizations:CreateAccount", org.arn, {"count": count}) as call:
         Class.objects.select_for_update().filter(pk=classroom.pk).first()  # serializes seat numbering
@@ -420,7 +422,7 @@ def _access_role(account_id: str, trust: str, now) -> Role:  # noqa: ANN001
 def update_class(
     ctx: CallContext, class_id: str, *, join_enabled: bool | None = None, new_join_code: bool = False
 ) -> Class:
-    classroom = _class_for(ctx, class_id)
+    classroom = class_for(ctx, class_id)
     with iam_call(
         ctx,
         "organizations:UpdateClass",
@@ -437,7 +439,7 @@ def update_class(
 
 def list_accounts(ctx: CallContext, class_id: str) -> list[StudentSeat]:
     """ListAccounts of the class's organization (the student seats, in seat order)."""
-    classroom = _class_for(ctx, class_id)
+    classroom = class_for(ctx, class_id)
     with iam_call(ctx, "organizations:ListAccounts", classroom.organization.arn, {}):
         return list(classroom.seats.select_related("account", "account__membership").order_by("number"))
 
@@ -448,8 +450,6 @@ def list_accounts(ctx: CallContext, class_id: str) -> list[StudentSeat]:
 def join_class(*, code: str, email: str, password: str, source_ip: str = "", user_agent: str = "") -> Account:
     """A student joins with the class code: a fresh account of their own (they chose the password, so it gets the
     full Argon2 cost and needs no change at first sign-in)."""
-    from identities.passwords import check_password_policy
-
     code = code.strip().upper().replace("-", "").replace(" ", "")
     email = email.strip().lower()
     classroom = Class.objects.select_related("organization").filter(join_code=code, join_enabled=True).first()
@@ -513,7 +513,7 @@ class HandoutCard:
 
 def handout(ctx: CallContext, class_id: str) -> list[HandoutCard]:
     """The printable cards (console-only verb): decrypted initial passwords of the seats that still have one."""
-    classroom = _class_for(ctx, class_id)
+    classroom = class_for(ctx, class_id)
     with iam_call(ctx, "organizations:GetHandout", classroom.organization.arn, {}):
         seats = classroom.seats.select_related("account").order_by("number")
         return [
@@ -554,14 +554,14 @@ def handout_csv(cards: Sequence[HandoutCard], sign_in_url: str) -> str:
 
 def clear_handout(ctx: CallContext, class_id: str) -> int:
     """Forget every initial password still stored for the handout (they stay valid until changed)."""
-    classroom = _class_for(ctx, class_id)
+    classroom = class_for(ctx, class_id)
     with iam_call(ctx, "organizations:ClearHandout", classroom.organization.arn, {}):
         return classroom.seats.exclude(handout_password="").update(handout_password="")
 
 
 def reset_student_password(ctx: CallContext, class_id: str, *, account_id: str) -> str:
     """A new initial root password for a student (to reprint their card); it must be changed at sign-in."""
-    classroom = _class_for(ctx, class_id)
+    classroom = class_for(ctx, class_id)
     seat = classroom.seats.filter(account_id=account_id).first()
     arn = f"arn:aws:organizations::{ctx.account_id}:account/{classroom.pk}/{account_id}"
     with iam_call(ctx, "organizations:ResetAccountPassword", arn, {"accountId": account_id}):
@@ -585,9 +585,6 @@ def root_password_change_required(account_id: str) -> bool:
 
 def change_root_password(ctx: CallContext, *, old_password: str, new_password: str) -> None:
     """The root user changes its own password (console-only; AWS logs it as ``PasswordUpdated``)."""
-    from audit.services import build_record, save_record
-    from identities.passwords import check_password_policy
-
     if not ctx.principal.is_root:
         raise AccessDenied("Only the root user can change the root user's password.")
     if len(new_password) > 128:
@@ -634,8 +631,6 @@ def reset_accounts(account_ids: Sequence[str], *, to_state: StateBuilder | None 
     progress rows are put back); a reset to empty forgets every lab.
 
     No authorization here: callers are ``reset_student_accounts`` (the instructor) and system jobs (labs/board)."""
-    from classroom import progress
-
     account_ids = list(account_ids)
     if not account_ids:
         return
@@ -706,7 +701,7 @@ def reset_student_accounts(
     lab: Lab | None = None,
 ) -> list[str]:
     """Reset one, several or (``None``) all student accounts of the class (console-only verb)."""
-    classroom = _class_for(ctx, class_id)
+    classroom = class_for(ctx, class_id)
     members = set(classroom.seats.values_list("account_id", flat=True))
     chosen = sorted(members) if account_ids is None else list(dict.fromkeys(account_ids))
     with iam_call(
@@ -746,7 +741,7 @@ def _parent(classroom: Class, parent_id: str) -> OrganizationalUnit | None:
 
 
 def create_organizational_unit(ctx: CallContext, class_id: str, *, parent_id: str, name: str) -> OrganizationalUnit:
-    classroom = _class_for(ctx, class_id)
+    classroom = class_for(ctx, class_id)
     org = classroom.organization
     with iam_call(ctx, "organizations:CreateOrganizationalUnit", org.arn, {"parentId": parent_id, "name": name}):
         name = _check_name(name, "name")
@@ -766,7 +761,7 @@ def create_organizational_unit(ctx: CallContext, class_id: str, *, parent_id: st
 
 
 def delete_organizational_unit(ctx: CallContext, class_id: str, *, unit_id: str) -> None:
-    classroom = _class_for(ctx, class_id)
+    classroom = class_for(ctx, class_id)
     org = classroom.organization
     with iam_call(ctx, "organizations:DeleteOrganizationalUnit", org.arn, {"organizationalUnitId": unit_id}):
         unit = OrganizationalUnit.objects.filter(organization=org, pk=unit_id).first()
@@ -782,7 +777,7 @@ def delete_organizational_unit(ctx: CallContext, class_id: str, *, unit_id: str)
 
 
 def move_account(ctx: CallContext, class_id: str, *, account_id: str, destination_parent_id: str) -> None:
-    classroom = _class_for(ctx, class_id)
+    classroom = class_for(ctx, class_id)
     org = classroom.organization
     with iam_call(
         ctx,
@@ -856,7 +851,7 @@ def _check_scp(content: str) -> None:
 
 
 def list_policies(ctx: CallContext, class_id: str) -> list[ServiceControlPolicy]:
-    classroom = _class_for(ctx, class_id)
+    classroom = class_for(ctx, class_id)
     with iam_call(ctx, "organizations:ListPolicies", classroom.organization.arn, {"filter": "SERVICE_CONTROL_POLICY"}):
         return list(
             ServiceControlPolicy.objects.filter(organization=classroom.organization).order_by("-aws_managed", "name")
@@ -864,7 +859,7 @@ def list_policies(ctx: CallContext, class_id: str) -> list[ServiceControlPolicy]
 
 
 def describe_policy(ctx: CallContext, class_id: str, *, policy_id: str) -> ServiceControlPolicy:
-    classroom = _class_for(ctx, class_id)
+    classroom = class_for(ctx, class_id)
     policy = ServiceControlPolicy.objects.filter(organization=classroom.organization, policy_id=policy_id).first()
     arn = policy.arn if policy else classroom.organization.arn
     with iam_call(ctx, "organizations:DescribePolicy", arn, {"policyId": policy_id}):
@@ -874,7 +869,7 @@ def describe_policy(ctx: CallContext, class_id: str, *, policy_id: str) -> Servi
 def create_policy(
     ctx: CallContext, class_id: str, *, name: str, content: str, description: str = ""
 ) -> ServiceControlPolicy:
-    classroom = _class_for(ctx, class_id)
+    classroom = class_for(ctx, class_id)
     org = classroom.organization
     params = {"name": name, "description": description or None, "type": "SERVICE_CONTROL_POLICY", "content": content}
     with iam_call(ctx, "organizations:CreatePolicy", org.arn, params) as call:
@@ -921,7 +916,7 @@ def update_policy(
     description: str | None = None,
     content: str | None = None,
 ) -> ServiceControlPolicy:
-    classroom = _class_for(ctx, class_id)
+    classroom = class_for(ctx, class_id)
     org = classroom.organization
     with iam_call(
         ctx,
@@ -950,7 +945,7 @@ def update_policy(
 
 
 def delete_policy(ctx: CallContext, class_id: str, *, policy_id: str) -> None:
-    classroom = _class_for(ctx, class_id)
+    classroom = class_for(ctx, class_id)
     with iam_call(ctx, "organizations:DeletePolicy", classroom.organization.arn, {"policyId": policy_id}):
         policy = _policy(classroom, policy_id)
         if policy.aws_managed:
@@ -975,7 +970,7 @@ def _target(classroom: Class, target_id: str) -> str:
 
 
 def attach_policy(ctx: CallContext, class_id: str, *, policy_id: str, target_id: str) -> None:
-    classroom = _class_for(ctx, class_id)
+    classroom = class_for(ctx, class_id)
     org = classroom.organization
     with iam_call(ctx, "organizations:AttachPolicy", org.arn, {"policyId": policy_id, "targetId": target_id}) as call:
         policy = _policy(classroom, policy_id)
@@ -992,7 +987,7 @@ def attach_policy(ctx: CallContext, class_id: str, *, policy_id: str, target_id:
 def detach_policy(ctx: CallContext, class_id: str, *, policy_id: str, target_id: str) -> None:
     """DetachPolicy. As in AWS, every root, OU and account keeps at least one SCP: attach another one before
     detaching the last (e.g. FullAWSAccess)."""
-    classroom = _class_for(ctx, class_id)
+    classroom = class_for(ctx, class_id)
     org = classroom.organization
     with iam_call(ctx, "organizations:DetachPolicy", org.arn, {"policyId": policy_id, "targetId": target_id}):
         policy = _policy(classroom, policy_id)
@@ -1033,8 +1028,6 @@ DEFAULT_ADMIN_USER_NAME = "admin"
 def administrator_user_names(account_id: str) -> list[str]:
     """The account's IAM users who can sign in to the console and hold AdministratorAccess (directly or through a
     group): the users an instructor can switch into a student's account as (AWS does not let root switch roles)."""
-    from django.db.models import Q
-
     return list(
         IamUser.objects.in_account(account_id)
         .filter(login_profile__isnull=False)
@@ -1052,8 +1045,6 @@ def create_instructor_admin(ctx: CallContext, *, user_name: str, password: str) 
     """The instructor's own administrator IAM user in the management account: the console's Create user with a
     custom console password (no reset at first sign-in: the instructor just chose it) and AdministratorAccess
     attached directly. The same AWS calls, authorized and audited one by one, in one transaction."""
-    from identities.services import create_user_from_wizard
-
-    return create_user_from_wizard(
+    return workflows.create_user_from_wizard(
         ctx, user_name=user_name, password=password, require_reset=False, policies=[ADMINISTRATOR_ACCESS_ARN]
     )

@@ -2,7 +2,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.http import HttpRequest
+
+from classroom.services import is_instructor
 
 
 def console(request: HttpRequest) -> dict[str, Any]:
@@ -12,8 +15,6 @@ def console(request: HttpRequest) -> dict[str, Any]:
         return {}
     notice = request.session.pop("iam_notice", None)
     if notice:
-        from django.contrib import messages
-
         messages.warning(request, notice)
     return {
         "principal": ctx.principal,
@@ -26,6 +27,4 @@ def console(request: HttpRequest) -> dict[str, Any]:
 
 
 def _is_instructor(account_id: str) -> bool:
-    from classroom.services import is_instructor
-
     return is_instructor(account_id)

@@ -19,8 +19,10 @@ This module imports no Django at import time: settings are read by the caller an
 
 from __future__ import annotations
 
+import ctypes
 import http.client
 import os
+import pwd
 import secrets
 import selectors
 import shutil
@@ -33,6 +35,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.util import find_spec
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import redis
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 RUNTIME_ENV = "runtime.env"
 PG_DATABASE = "iam_classroom"
@@ -110,8 +118,6 @@ def _package_dir(name: str) -> Path:
 
 
 def _url_port(url: str) -> int | None:
-    from urllib.parse import urlsplit
-
     try:
         return urlsplit(url).port if url else None
     except ValueError:
@@ -128,8 +134,6 @@ def _child_setup(death_signal: int) -> Callable[[], None]:
     def setup() -> None:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
         if sys.platform.startswith("linux"):
-            import ctypes
-
             ctypes.CDLL(None, use_errno=True).prctl(1, death_signal, 0, 0, 0)  # PR_SET_PDEATHSIG
 
     return setup
@@ -294,15 +298,12 @@ def _run_as(user: str | None) -> dict[str, object]:
     """subprocess arguments that run a child as ``user`` with that user's group only (not root's groups)."""
     if user is None:
         return {}
-    import pwd
 
     entry = pwd.getpwnam(user)
     return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
 
 
 def _ensure_system_user(name: str) -> None:
-    import pwd
-
     try:
         pwd.getpwnam(name)
     except KeyError:
@@ -392,8 +393,6 @@ class EmbeddedPostgres:
         pwfile = self.data_dir / ".postgres-initial-password"
         write_private_file(pwfile, password + "\n")
         if user:
-            import pwd
-
             entry = pwd.getpwnam(user)
             os.chown(self.pgdata, entry.pw_uid, entry.pw_gid)
             os.chown(pwfile, entry.pw_uid, entry.pw_gid)
@@ -448,8 +447,6 @@ class EmbeddedPostgres:
         raise LauncherError(f"PostgreSQL pid {pid} (from {pid_file}) does not stop; stop it and start again")
 
     def _wait_ready(self, supervisor: Supervisor, child: Child, log_file: Path) -> None:
-        import psycopg
-
         deadline = time.monotonic() + 30
         while True:
             if child.process.poll() is not None:
@@ -468,10 +465,6 @@ class EmbeddedPostgres:
 
 def ensure_database(url: str) -> bool:
     """Create the URL's database if the server has none of that name; returns whether it was created."""
-    import psycopg
-    from psycopg import sql
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
     params = conninfo_to_dict(url)
     name = str(params.get("dbname") or "")
     try:
@@ -537,7 +530,6 @@ class EmbeddedRedis:
         child = supervisor.spawn(
             "redis", [str(binary), str(config)], env={"PATH": os.environ.get("PATH", "")}, output=logs / "redis.log"
         )
-        import redis
 
         client = redis.Redis(host="127.0.0.1", port=self.port, password=self.password, socket_connect_timeout=1)
         deadline = time.monotonic() + 20
@@ -561,8 +553,6 @@ class EmbeddedRedis:
 
 
 def check_redis(url: str) -> None:
-    import redis
-
     client = redis.Redis.from_url(url, socket_connect_timeout=3)
     try:
         client.ping()
@@ -580,8 +570,6 @@ def _tail(path: Path, lines: int = 20) -> str:
 
 
 def _redact(url: str) -> str:
-    from urllib.parse import urlsplit, urlunsplit
-
     parts = urlsplit(url)
     if parts.password:
         netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
@@ -878,8 +866,6 @@ def run_with_services(
 
 def _answers(url: str) -> bool:
     """Whether a TCP server listens at the URL's host and port (a quick probe, not a login)."""
-    from urllib.parse import urlsplit
-
     parts = urlsplit(url)
     default = 5432 if parts.scheme.startswith("postgres") else 6379
     try:

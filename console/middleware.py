@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 
 from console import sessions
 from core.errors import IamError
 from core.validation import carries_nul
+from policies.authz import explain
 
 
 class ConsoleIdentityMiddleware:
@@ -30,8 +31,6 @@ class ConsoleIdentityMiddleware:
             return None
         explanation = None
         if exception.explanation is not None:
-            from policies.authz import explain
-
             explanation = explain(exception.explanation)
         return render(
             request, "console/error.html", {"error": exception, "explanation": explanation}, status=exception.status
@@ -47,7 +46,5 @@ class RejectNulBytesMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         body = request.body if request.method in ("POST", "PUT", "PATCH") else b""
         if carries_nul(request.path + request.META.get("QUERY_STRING", ""), body):
-            from django.http import HttpResponseBadRequest
-
             return HttpResponseBadRequest("Requests may not contain NUL characters.")
         return self.get_response(request)

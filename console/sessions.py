@@ -12,10 +12,13 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.http import HttpRequest
 
+from console.services import user_principal
 from core import clock
 from core.addresses import client_address
 from core.context import CallContext, Principal
 from identities.models import Account, IamUser
+from sts.models import TemporaryCredential
+from sts.services import ExpiredToken, principal_for
 
 _ACCOUNT = "iam_account"
 _PRINCIPAL = "iam_principal"  # "root" or "user"
@@ -103,7 +106,6 @@ def context_for(request: HttpRequest) -> tuple[CallContext | None, Account | Non
         user = IamUser.objects.filter(pk=request.session.get(_USER), account=account).first()
         if user is None:  # the user was deleted: the console session ends with it
             return None, None
-        from console.services import user_principal
 
         principal = user_principal(user, mfa_at=mfa_at)
     else:
@@ -119,9 +121,6 @@ def context_for(request: HttpRequest) -> tuple[CallContext | None, Account | Non
 
 
 def _switched_context(request: HttpRequest, user: Principal, switched: dict) -> CallContext | None:
-    from sts.models import TemporaryCredential
-    from sts.services import ExpiredToken, principal_for
-
     credential = (
         TemporaryCredential.objects.select_related("role")
         .filter(pk=switched.get("credential"), via_console=True, user_id=user.user_pk)

@@ -1,12 +1,12 @@
 from django.urls import include, path, re_path
 
-from awsapi import views as awsapi_views
+from awsapi import wsgi as awsapi_wsgi
 from classroom import views_labs
 from console import views, views_switch
 from policies import views_simulator
 
 urlpatterns = [
-    re_path(r"^aws/?$", awsapi_views.endpoint, name="aws-api"),
+    re_path(r"^aws/?$", awsapi_wsgi.endpoint, name="aws-api"),
     path("", views.dashboard, name="dashboard"),
     path("signin", views.signin, name="signin"),
     path("signin_mfa", views.signin_mfa, name="signin-mfa"),

@@ -1,7 +1,10 @@
 """``iam_call``: the one wrapper every public service function runs inside.
 
-authorize (policies.authz → engine) → mutate in one durable transaction → write the audit row in that same
-transaction. A failure of any kind is audited after the rollback, so denials and errors are history too.
+authorize → mutate in one durable transaction → write the audit row in that same transaction. A failure of any
+kind is audited after the rollback, so denials and errors are history too.
+
+``core`` imports no app: the authorizer (``policies.authz.authorize``, the engine) and the recorder
+(``audit.services.record_event``) are registered here at start-up by their apps' ``AppConfig.ready``.
 """
 
 from __future__ import annotations
@@ -10,12 +13,65 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from django.db import IntegrityError, connection, transaction
+from psycopg.pq import TransactionStatus
 
+from core import locks
 from core.context import CallContext
+from core.db import fetch_all_prepared, first_in_block
 from core.errors import IamError
+
+# CloudTrail's readOnly: an event whose name starts with one of these changes nothing.
+READ_PREFIXES = ("Get", "List", "Describe", "Simulate", "Generate", "Lookup")
+
+
+def is_read_only(event_name: str) -> bool:
+    return event_name.startswith(READ_PREFIXES)
+
+
+class Authorizer(Protocol):
+    """Decides ``action`` on ``resource`` for the caller; raises ``AccessDenied``, returns the engine's Decision."""
+
+    def __call__(self, ctx: CallContext, action: str, resource: str, condition_context: Mapping[str, Any]) -> Any: ...
+
+
+class Recorder(Protocol):
+    """Writes the call's audit record (in the current transaction, if any); returns its row id."""
+
+    def __call__(self, call: Call) -> int: ...
+
+
+@dataclass
+class _Hooks:
+    authorizer: Authorizer | None = None
+    recorder: Recorder | None = None
+
+
+_hooks = _Hooks()
+
+
+def register(*, authorizer: Authorizer | None = None, recorder: Recorder | None = None) -> None:
+    """Called by ``AppConfig.ready``: ``policies`` registers the authorizer, ``audit`` the recorder."""
+    if authorizer is not None:
+        _hooks.authorizer = authorizer
+    if recorder is not None:
+        _hooks.recorder = recorder
+
+
+def authorize(ctx: CallContext, action: str, resource: str, condition_context: Mapping[str, Any]) -> Any:
+    """The registered authorizer: for a service that must decide a second resource inside its call (UpdateGroup's
+    new ARN)."""
+    if _hooks.authorizer is None:
+        raise RuntimeError("no authorizer registered (the policies app is not installed or not ready)")
+    return _hooks.authorizer(ctx, action, resource, condition_context)
+
+
+def record_event(call: Call) -> int:
+    if _hooks.recorder is None:
+        raise RuntimeError("no audit recorder registered (the audit app is not installed or not ready)")
+    return _hooks.recorder(call)
 
 
 @dataclass
@@ -64,8 +120,6 @@ def batch() -> Iterator[None]:
     Each call still authorizes and audits itself; a failure's audit record is written after the whole batch has
     rolled back, so the trail never shows a change that did not happen.
     """
-    from audit.services import record_event
-
     state = _Batch()
     token = _batch.set(state)
     try:
@@ -90,8 +144,6 @@ def inside_transaction() -> Iterator[None]:
 
 
 def _record_failure(call: Call) -> None:
-    from audit.services import record_event
-
     state = _batch.get()
     if state is not None:
         state.failed = call  # recorded once the batch's transaction has rolled back
@@ -101,8 +153,6 @@ def _record_failure(call: Call) -> None:
 
 def run_deferred(call: Call, *, then: tuple[str, Any] | None = None) -> list[tuple[Any, ...]] | None:
     """Send the call's deferred statements (and ``then``, its audit row) in one round trip; the rows of ``then``."""
-    from core.db import fetch_all_prepared
-
     statements = [(sql, params) for sql, params, _ in call.deferred] + ([then] if then else [])
     results = fetch_all_prepared(statements)
     for (_, _, on_rows), rows in zip(call.deferred, results, strict=False):
@@ -114,8 +164,6 @@ def run_deferred(call: Call, *, then: tuple[str, Any] | None = None) -> list[tup
 def _nothing_sent() -> bool:
     """Whether the current transaction has sent nothing to PostgreSQL yet (psycopg begins a transaction lazily,
     with its first statement, and commits an untouched one without a round trip)."""
-    from psycopg.pq import TransactionStatus
-
     raw = connection.connection
     return raw is not None and raw.info.transaction_status == TransactionStatus.IDLE
 
@@ -125,10 +173,6 @@ def _account_lock(ctx: CallContext, event_name: str, resource: str):  # noqa: AN
     transaction's BEGIN (no round trip of its own); a read takes none. A call on another account's resource (a
     cross-account AssumeRole) takes that account's lock too: a reset of it cannot come between the call's read of
     the role and its insert of the session."""
-    from audit.services import is_read_only
-    from core import locks
-    from core.db import first_in_block
-
     if is_read_only(event_name) or not ctx.account_id:
         return nullcontext()
     accounts = {ctx.account_id}
@@ -149,9 +193,6 @@ def iam_call(
     audited: bool = True,
     validate: Callable[[], None] | None = None,
 ) -> Iterator[Call]:
-    from audit.services import record_event  # audit imports core; import here keeps core dependency-free
-    from policies.authz import authorize
-
     call = Call(ctx, action, resource, {k: v for k, v in (params or {}).items() if v is not None})
     durable = _batch.get() is None
     try:

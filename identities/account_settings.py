@@ -28,6 +28,7 @@ from identities.credential_report import (
     ReportNotPresent,
 )
 from identities.models import Account, CredentialReport, PasswordPolicy
+from identities.tasks import build_credential_report
 
 DEFAULT_MINIMUM_PASSWORD_LENGTH = 6  # the API's default when MinimumPasswordLength is omitted
 
@@ -171,8 +172,6 @@ class ReportState:
 
 
 def _enqueue_build(account_id: str) -> None:
-    from identities.tasks import build_credential_report
-
     build_credential_report.delay(account_id)
 
 

@@ -8,9 +8,11 @@ import io
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
+from audit.models import AuditEvent
 from core import arns, clock
 from core.errors import IamError
 from identities.models import AccessKey, Account, CredentialReport, IamUser, MfaDevice, PasswordPolicy
+from identities.passwords import password_expires_at
 
 REPORT_TTL = timedelta(hours=4)  # a new report at most every 4 hours; an older one has expired
 STALE_AFTER = timedelta(minutes=2)  # a build not finished by then is started again (worker or broker was down)
@@ -93,8 +95,6 @@ def _no_certificates() -> list[str]:
 
 
 def _root_password_last_used(account_id: str) -> datetime | None:
-    from audit.models import AuditEvent
-
     return (
         AuditEvent.objects.filter(
             account_id=account_id,
@@ -125,8 +125,6 @@ def _root_row(account: Account, keys: Sequence[AccessKey], mfa: bool) -> list[st
 
 
 def _user_row(user: IamUser, policy: PasswordPolicy | None, keys: Sequence[AccessKey], mfa: bool) -> list[str]:
-    from identities.passwords import password_expires_at
-
     profile = getattr(user, "login_profile", None)
     if user.password_last_used is not None:
         last_used = timestamp(user.password_last_used)

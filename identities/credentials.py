@@ -38,7 +38,7 @@ from core.errors import (
 from core.secrets import decrypt, encrypt
 from core.validation import check_input
 from identities.models import AccessKey, Account, IamUser, MfaDevice
-from identities.services import Tag, _user_arn, check_tags, find_user
+from identities.services import Tag, check_tags, find_user, user_arn
 
 ACCESS_KEYS_PER_USER = 2
 MFA_DEVICES_PER_USER = 8
@@ -88,15 +88,15 @@ class NewVirtualMfaDevice:
 # ---- whose credentials ------------------------------------------------------------------------------------------
 
 
-def _target_arn(ctx: CallContext, user_name: str | None) -> str:
+def target_arn(ctx: CallContext, user_name: str | None) -> str:
     """The resource a call about ``user_name``'s credentials (None: the caller's own) is authorized against."""
     if user_name is None:
         principal = ctx.principal
         return arns.root(ctx.account_id) if principal.is_root else principal.arn
-    return _user_arn(ctx, user_name)
+    return user_arn(ctx, user_name)
 
 
-def _owner(ctx: CallContext, user_name: str | None) -> IamUser | None:
+def credential_owner(ctx: CallContext, user_name: str | None) -> IamUser | None:
     """The IAM user the call is about, or None for root's own credentials."""
     if user_name is not None:
         return find_user(ctx.account_id, user_name)
@@ -127,7 +127,7 @@ def _devices_of(account_id: str, user: IamUser | None):
     return devices.filter(user__isnull=True) if user is None else devices.filter(user=user)
 
 
-def _lock_owner(account_id: str, user: IamUser | None) -> None:
+def lock_owner(account_id: str, user: IamUser | None) -> None:
     """Serialize quota checks for one owner: two concurrent creates can't both pass the limit."""
     if user is None:
         Account.objects.select_for_update().filter(pk=account_id).first()
@@ -142,7 +142,7 @@ def _find_key(account_id: str, user: IamUser | None, access_key_id: str) -> Acce
     return key
 
 
-def _check_enum(member: str, value: str, allowed: tuple[str, ...]) -> None:
+def check_enum(member: str, value: str, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
         raise ValidationError(
             f"1 validation error detected: Value '{value}' at '{member}' failed to satisfy constraint: "
@@ -158,10 +158,10 @@ def _date(value: datetime) -> str:
 
 
 def create_access_key(ctx: CallContext, *, user_name: str | None = None) -> NewAccessKey:
-    with iam_call(ctx, "iam:CreateAccessKey", _target_arn(ctx, user_name), {"userName": user_name}) as call:
+    with iam_call(ctx, "iam:CreateAccessKey", target_arn(ctx, user_name), {"userName": user_name}) as call:
         check_input("iam", "CreateAccessKey", UserName=user_name)
-        user = _owner(ctx, user_name)
-        _lock_owner(ctx.account_id, user)
+        user = credential_owner(ctx, user_name)
+        lock_owner(ctx.account_id, user)
         if _keys_of(ctx.account_id, user).count() >= ACCESS_KEYS_PER_USER:  # inactive keys count too
             raise LimitExceeded(f"Cannot exceed quota for AccessKeysPerUser: {ACCESS_KEYS_PER_USER}")
         secret = ids.new_secret_access_key()
@@ -183,19 +183,19 @@ def create_access_key(ctx: CallContext, *, user_name: str | None = None) -> NewA
 
 
 def list_access_keys(ctx: CallContext, *, user_name: str | None = None) -> list[AccessKey]:
-    with iam_call(ctx, "iam:ListAccessKeys", _target_arn(ctx, user_name), {"userName": user_name}):
+    with iam_call(ctx, "iam:ListAccessKeys", target_arn(ctx, user_name), {"userName": user_name}):
         check_input("iam", "ListAccessKeys", UserName=user_name)
-        user = _owner(ctx, user_name)
+        user = credential_owner(ctx, user_name)
         return list(_keys_of(ctx.account_id, user).order_by("created_at", "pk"))
 
 
 def update_access_key(ctx: CallContext, *, access_key_id: str, status: str, user_name: str | None = None) -> AccessKey:
     params = {"userName": user_name, "accessKeyId": access_key_id, "status": status}
-    with iam_call(ctx, "iam:UpdateAccessKey", _target_arn(ctx, user_name), params):
+    with iam_call(ctx, "iam:UpdateAccessKey", target_arn(ctx, user_name), params):
         if status is not None:  # before check_input: the model's enum also lists Expired, which AWS refuses here
-            _check_enum("status", status, ACCESS_KEY_STATUSES)
+            check_enum("status", status, ACCESS_KEY_STATUSES)
         check_input("iam", "UpdateAccessKey", UserName=user_name, AccessKeyId=access_key_id, Status=status)
-        key = _find_key(ctx.account_id, _owner(ctx, user_name), access_key_id)
+        key = _find_key(ctx.account_id, credential_owner(ctx, user_name), access_key_id)
         if key.status != status:
             key.status = status
             key.save(update_fields=["status"])
@@ -205,10 +205,10 @@ def update_access_key(ctx: CallContext, *, access_key_id: str, status: str, user
 def delete_access_key(ctx: CallContext, *, access_key_id: str, user_name: str | None = None) -> None:
     """The API's DeleteAccessKey deletes active keys too; the console asks for deactivation first."""
     with iam_call(
-        ctx, "iam:DeleteAccessKey", _target_arn(ctx, user_name), {"userName": user_name, "accessKeyId": access_key_id}
+        ctx, "iam:DeleteAccessKey", target_arn(ctx, user_name), {"userName": user_name, "accessKeyId": access_key_id}
     ):
         check_input("iam", "DeleteAccessKey", UserName=user_name, AccessKeyId=access_key_id)
-        _find_key(ctx.account_id, _owner(ctx, user_name), access_key_id).delete()
+        _find_key(ctx.account_id, credential_owner(ctx, user_name), access_key_id).delete()
 
 
 def get_access_key_last_used(ctx: CallContext, *, access_key_id: str) -> dict[str, Any]:
@@ -292,7 +292,7 @@ def create_virtual_mfa_device(
         return NewVirtualMfaDevice(device, seed, _qr_png(_provisioning_uri(ctx.account_id, name, seed)))
 
 
-def _virtual_device(account_id: str, serial_number: str, *, lock: bool = False) -> MfaDevice:
+def virtual_device(account_id: str, serial_number: str, *, lock: bool = False) -> MfaDevice:
     devices = MfaDevice.objects.in_account(account_id).filter(serial_number=serial_number)
     device = (devices.select_for_update() if lock else devices).first()
     if device is None:
@@ -305,7 +305,7 @@ def enable_mfa_device(
 ) -> MfaDevice:
     """Two consecutive codes of the device, as AWS requires. The codes are never logged."""
     with iam_call(
-        ctx, "iam:EnableMFADevice", _target_arn(ctx, user_name), {"userName": user_name, "serialNumber": serial_number}
+        ctx, "iam:EnableMFADevice", target_arn(ctx, user_name), {"userName": user_name, "serialNumber": serial_number}
     ):
         check_input(
             "iam",
@@ -315,9 +315,9 @@ def enable_mfa_device(
             AuthenticationCode1=authentication_code1,
             AuthenticationCode2=authentication_code2,
         )
-        user = _owner(ctx, user_name)
-        _lock_owner(ctx.account_id, user)
-        device = _virtual_device(ctx.account_id, serial_number, lock=True)
+        user = credential_owner(ctx, user_name)
+        lock_owner(ctx.account_id, user)
+        device = virtual_device(ctx.account_id, serial_number, lock=True)
         if device.enabled_at is not None:
             raise EntityAlreadyExists("MFA Device is already in use.")
         if _devices_of(ctx.account_id, user).count() >= MFA_DEVICES_PER_USER:
@@ -335,7 +335,7 @@ def resync_mfa_device(
 ) -> MfaDevice:
     """Two consecutive codes within ±5 minutes bring the device's last used step up to date."""
     with iam_call(
-        ctx, "iam:ResyncMFADevice", _target_arn(ctx, user_name), {"userName": user_name, "serialNumber": serial_number}
+        ctx, "iam:ResyncMFADevice", target_arn(ctx, user_name), {"userName": user_name, "serialNumber": serial_number}
     ):
         check_input(
             "iam",
@@ -345,7 +345,7 @@ def resync_mfa_device(
             AuthenticationCode1=authentication_code1,
             AuthenticationCode2=authentication_code2,
         )
-        user = _owner(ctx, user_name)
+        user = credential_owner(ctx, user_name)
         device = _devices_of(ctx.account_id, user).select_for_update().filter(serial_number=serial_number).first()
         if device is None:
             raise NoSuchEntity(f"MFA Device with serial number {serial_number} does not exist.")
@@ -362,11 +362,11 @@ def deactivate_mfa_device(ctx: CallContext, *, serial_number: str, user_name: st
     with iam_call(
         ctx,
         "iam:DeactivateMFADevice",
-        _target_arn(ctx, user_name),
+        target_arn(ctx, user_name),
         {"userName": user_name, "serialNumber": serial_number},
     ):
         check_input("iam", "DeactivateMFADevice", UserName=user_name, SerialNumber=serial_number)
-        user = _owner(ctx, user_name)
+        user = credential_owner(ctx, user_name)
         device = _devices_of(ctx.account_id, user).filter(serial_number=serial_number).first()
         if device is None:
             raise NoSuchEntity(f"MFA Device with serial number {serial_number} does not exist.")
@@ -378,16 +378,16 @@ def delete_virtual_mfa_device(ctx: CallContext, *, serial_number: str) -> None:
     resource = serial_number if (serial_number or "").startswith(f"arn:{arns.PARTITION}:iam::") else "*"
     with iam_call(ctx, "iam:DeleteVirtualMFADevice", resource, {"serialNumber": serial_number}):
         check_input("iam", "DeleteVirtualMFADevice", SerialNumber=serial_number)
-        device = _virtual_device(ctx.account_id, serial_number)
+        device = virtual_device(ctx.account_id, serial_number)
         if device.enabled_at is not None:
             raise DeleteConflict("MFA VirtualDevice in use. Must deactivate first.")
         device.delete()
 
 
 def list_mfa_devices(ctx: CallContext, *, user_name: str | None = None) -> list[MfaDevice]:
-    with iam_call(ctx, "iam:ListMFADevices", _target_arn(ctx, user_name), {"userName": user_name}):
+    with iam_call(ctx, "iam:ListMFADevices", target_arn(ctx, user_name), {"userName": user_name}):
         check_input("iam", "ListMFADevices", UserName=user_name)
-        user = _owner(ctx, user_name)
+        user = credential_owner(ctx, user_name)
         return list(_devices_of(ctx.account_id, user).order_by("enabled_at", "pk"))
 
 
@@ -398,7 +398,7 @@ def list_virtual_mfa_devices(ctx: CallContext, *, assignment_status: str = "Any"
         "*",
         {"assignmentStatus": assignment_status if assignment_status != "Any" else None},
     ):
-        _check_enum("assignmentStatus", assignment_status, ("Assigned", "Unassigned", "Any"))
+        check_enum("assignmentStatus", assignment_status, ("Assigned", "Unassigned", "Any"))
         devices = MfaDevice.objects.in_account(ctx.account_id).select_related("user")
         if assignment_status == "Assigned":
             devices = devices.filter(enabled_at__isnull=False)

@@ -16,6 +16,15 @@ class AccountScopedQuerySet(models.QuerySet):
         return self.filter(name__lower=name.lower())
 
 
+class RoleQuerySet(AccountScopedQuerySet):
+    def with_arn(self, role_arn: str) -> RoleQuerySet:
+        """``arn:aws:iam::ACCT:role/path/name``: that account's role of that name (none for any other ARN)."""
+        parts = role_arn.split(":", 5)
+        if len(parts) != 6 or parts[2] != "iam" or not parts[5].startswith("role/"):
+            return self.none()
+        return self.in_account(parts[4]).named(parts[5].rsplit("/", 1)[-1])
+
+
 class Account(models.Model):
     id = models.CharField(primary_key=True, max_length=12)
     name = models.CharField(max_length=50, default="")
@@ -119,7 +128,7 @@ class Role(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
     last_used_region = models.CharField(max_length=32, blank=True, default="")  # GetRole's RoleLastUsed.Region
 
-    objects = AccountScopedQuerySet.as_manager()
+    objects = RoleQuerySet.as_manager()
 
     class Meta:
         constraints = [models.UniqueConstraint(Lower("name"), "account", name="role_unique_name")]

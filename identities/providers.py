@@ -33,6 +33,7 @@ from core.errors import (
 from core.validation import check_input
 from identities.models import OpenIdConnectProvider, Role, SamlProvider, ServiceLinkedRoleDeletion
 from identities.services import Tag, check_tags, merge_tags
+from policies.models import ManagedPolicy, RolePolicyAttachment
 
 SAML_PROVIDERS_PER_ACCOUNT = 100
 OIDC_PROVIDERS_PER_ACCOUNT = 100
@@ -501,8 +502,6 @@ def _service_role_name(service_name: str) -> tuple[str, str | None]:
 def create_service_linked_role(
     ctx: CallContext, *, aws_service_name: str, description: str | None = None, custom_suffix: str | None = None
 ) -> Role:
-    from policies.models import ManagedPolicy, RolePolicyAttachment  # policies imports identities
-
     role_name, policy_name = _service_role_name(aws_service_name)
     if custom_suffix:
         role_name = f"{role_name}_{custom_suffix}"

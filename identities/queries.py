@@ -12,6 +12,7 @@ from policies.models import (
     GroupPolicyAttachment,
     InlinePolicy,
     ManagedPolicy,
+    PolicyVersion,
     RolePolicyAttachment,
     UserPolicyAttachment,
 )
@@ -142,8 +143,6 @@ def members_of(group: Group) -> list[IamUser]:
 
 def user_policy_documents(user: IamUser) -> list[str]:
     """Texts of every policy that applies to the user: managed (default versions) and inline, direct and via groups."""
-    from policies.models import PolicyVersion
-
     managed = PolicyVersion.objects.filter(is_default=True).filter(
         models.Q(policy__user_attachments__user=user)
         | models.Q(policy__group_attachments__group__memberships__user=user)
@@ -153,8 +152,6 @@ def user_policy_documents(user: IamUser) -> list[str]:
 
 
 def group_policy_documents(group: Group) -> list[str]:
-    from policies.models import PolicyVersion
-
     managed = PolicyVersion.objects.filter(is_default=True, policy__group_attachments__group=group)
     return [
         *managed.values_list("document", flat=True),

@@ -20,7 +20,37 @@ from django.apps import apps
 from django.db import connection, transaction
 from django.db.models import Q
 
-from core import locks
+from audit.models import ServiceLastAccessed
+from core import clock, locks
+from identities.models import (
+    AccessKey,
+    Account,
+    CredentialReport,
+    Group,
+    GroupMembership,
+    IamUser,
+    InstanceProfile,
+    LoginProfile,
+    MfaDevice,
+    OpenIdConnectProvider,
+    PasswordHistory,
+    PasswordPolicy,
+    Role,
+    SamlProvider,
+    ServiceLinkedRoleDeletion,
+    ServiceSpecificCredential,
+    SigningCertificate,
+    SshPublicKey,
+)
+from policies.models import (
+    GroupPolicyAttachment,
+    InlinePolicy,
+    ManagedPolicy,
+    PolicyVersion,
+    RolePolicyAttachment,
+    UserPolicyAttachment,
+)
+from sts.models import TemporaryCredential
 
 # Account-scoped state of apps that identities must not import (classroom imports identities): found by label.
 _STATE_OF_OTHER_APPS = {"lab progress": "classroom.LabProgress"}
@@ -55,8 +85,6 @@ def reset_account_iam(account_id: str) -> ResetSummary:
 def _mark_seat_reset(account_id: str) -> None:
     """A student account's seat remembers its reset, as after the board's reset: lab checks then ignore the audit
     events from before it."""
-    from core import clock
-
     try:
         seat = apps.get_model("classroom.StudentSeat")
     except LookupError:
@@ -78,37 +106,6 @@ def delete_iam_state(
 
     Raises ``Account.DoesNotExist`` for an unknown account. Returns the deleted row counts by label (only the labels
     that deleted something)."""
-    from audit.models import ServiceLastAccessed
-    from identities.models import (
-        AccessKey,
-        Account,
-        CredentialReport,
-        Group,
-        GroupMembership,
-        IamUser,
-        InstanceProfile,
-        LoginProfile,
-        MfaDevice,
-        OpenIdConnectProvider,
-        PasswordHistory,
-        PasswordPolicy,
-        Role,
-        SamlProvider,
-        ServiceLinkedRoleDeletion,
-        ServiceSpecificCredential,
-        SigningCertificate,
-        SshPublicKey,
-    )
-    from policies.models import (
-        GroupPolicyAttachment,
-        InlinePolicy,
-        ManagedPolicy,
-        PolicyVersion,
-        RolePolicyAttachment,
-        UserPolicyAttachment,
-    )
-    from sts.models import TemporaryCredential
-
     account_ids = list(dict.fromkeys(account_ids))
     deleted: dict[str, int] = {}
     if not account_ids:

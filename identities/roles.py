@@ -1,33 +1,42 @@
-"""Roles and instance profiles: one function per AWS action, plus the console's Create role and Delete role
-workflows and "Revoke active sessions"."""
+"""Roles: one function per AWS action, and the role lookups the other services share (``find_role``,
+``find_role_by_arn``). Instance profiles are in ``identities.instance_profiles``, the console's role workflows in
+``identities.workflows``."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 from django.db.models import Count, QuerySet
 
 from core import arns, clock, ids
-from core.calls import batch, iam_call
+from core.calls import iam_call
 from core.context import CallContext
 from core.errors import DeleteConflict, EntityAlreadyExists, LimitExceeded, MalformedPolicyDocument, NoSuchEntity
 from core.validation import check_input
-from identities.models import Account, IamUser, InstanceProfile, Role
+from identities.models import Account, IamUser, Role
 from identities.providers import check_role_modifiable
-from identities.services import Tag, check_tags, merge_tags
-from policies import services as policy_services
+from identities.services import Tag, attachable_policy, check_tags, merge_tags
 from policies.documents import TRUST_POLICY_SIZE, check_document, policy_size
 from policies.engine import parse_policy
-from policies.services import _attachable_policy_for_boundary, find_role
 
 REVOKE_POLICY_NAME = "AWSRevokeOlderSessions"
 MAX_SESSION_MIN, MAX_SESSION_MAX = 3600, 43200
 
 
-def _role_arn(ctx: CallContext, role_name: str) -> str:
+def role_arn(ctx: CallContext, role_name: str) -> str:
     role = Role.objects.in_account(ctx.account_id).named(role_name).only("arn").first()
     return role.arn if role else arns.role(ctx.account_id, "/", role_name)
+
+
+def find_role(account_id: str, role_name: str) -> Role:
+    role = Role.objects.in_account(account_id).named(role_name).first()
+    if role is None:
+        raise NoSuchEntity(f"The role with name {role_name} cannot be found.")
+    return role
+
+
+def find_role_by_arn(arn: str) -> Role | None:
+    return Role.objects.with_arn(arn).first()
 
 
 def check_trust_policy(account_id: str, document: str) -> None:
@@ -95,9 +104,7 @@ def create_role(
         call.on_conflict = EntityAlreadyExists(f"Role with name {role_name} already exists.")
         if Role.objects.in_account(ctx.account_id).named(role_name).exists():
             raise call.on_conflict
-        boundary = (
-            _attachable_policy_for_boundary(ctx.account_id, permissions_boundary) if permissions_boundary else None
-        )
+        boundary = attachable_policy(ctx.account_id, permissions_boundary) if permissions_boundary else None
         role = Role.objects.create(
             account_id=ctx.account_id,
             role_id=ids.new_id("AROA"),
@@ -116,14 +123,14 @@ def create_role(
 
 
 def get_role(ctx: CallContext, *, role_name: str) -> Role:
-    with iam_call(ctx, "iam:GetRole", _role_arn(ctx, role_name), {"roleName": role_name}):
+    with iam_call(ctx, "iam:GetRole", role_arn(ctx, role_name), {"roleName": role_name}):
         check_input("iam", "GetRole", RoleName=role_name)
         return find_role(ctx.account_id, role_name)
 
 
 def list_role_tags(ctx: CallContext, *, role_name: str) -> list[dict[str, str]]:
     """ListRoleTags: decided under its own action (a principal may read a role's tags and not the role)."""
-    with iam_call(ctx, "iam:ListRoleTags", _role_arn(ctx, role_name), {"roleName": role_name}):
+    with iam_call(ctx, "iam:ListRoleTags", role_arn(ctx, role_name), {"roleName": role_name}):
         check_input("iam", "ListRoleTags", RoleName=role_name)
         return list(find_role(ctx.account_id, role_name).tags)
 
@@ -150,7 +157,7 @@ def update_role(
     with iam_call(
         ctx,
         "iam:UpdateRole",
-        _role_arn(ctx, role_name),
+        role_arn(ctx, role_name),
         {"roleName": role_name, "description": description, "maxSessionDuration": max_session_duration},
     ):
         check_input(
@@ -170,7 +177,7 @@ def update_role_description(ctx: CallContext, *, role_name: str, description: st
     with iam_call(
         ctx,
         "iam:UpdateRoleDescription",
-        _role_arn(ctx, role_name),
+        role_arn(ctx, role_name),
         {"roleName": role_name, "description": description},
     ):
         check_input("iam", "UpdateRoleDescription", RoleName=role_name, Description=description)
@@ -184,7 +191,7 @@ def update_assume_role_policy(ctx: CallContext, *, role_name: str, policy_docume
     with iam_call(
         ctx,
         "iam:UpdateAssumeRolePolicy",
-        _role_arn(ctx, role_name),
+        role_arn(ctx, role_name),
         {"roleName": role_name, "policyDocument": policy_document},
     ):
         check_input("iam", "UpdateAssumeRolePolicy", RoleName=role_name, PolicyDocument=policy_document)
@@ -196,7 +203,7 @@ def update_assume_role_policy(ctx: CallContext, *, role_name: str, policy_docume
 
 
 def delete_role(ctx: CallContext, *, role_name: str) -> None:
-    with iam_call(ctx, "iam:DeleteRole", _role_arn(ctx, role_name), {"roleName": role_name}):
+    with iam_call(ctx, "iam:DeleteRole", role_arn(ctx, role_name), {"roleName": role_name}):
         role = find_role(ctx.account_id, role_name)
         check_role_modifiable(role)
         if role.instance_profiles.exists():
@@ -212,19 +219,19 @@ def put_role_permissions_boundary(ctx: CallContext, *, role_name: str, permissio
     with iam_call(
         ctx,
         "iam:PutRolePermissionsBoundary",
-        _role_arn(ctx, role_name),
+        role_arn(ctx, role_name),
         {"roleName": role_name, "permissionsBoundary": permissions_boundary},
         condition_context={"iam:PermissionsBoundary": permissions_boundary},
     ):
         check_input("iam", "PutRolePermissionsBoundary", RoleName=role_name, PermissionsBoundary=permissions_boundary)
         role = find_role(ctx.account_id, role_name)
         check_role_modifiable(role)
-        role.permissions_boundary = _attachable_policy_for_boundary(ctx.account_id, permissions_boundary)
+        role.permissions_boundary = attachable_policy(ctx.account_id, permissions_boundary)
         role.save(update_fields=["permissions_boundary"])
 
 
 def delete_role_permissions_boundary(ctx: CallContext, *, role_name: str) -> None:
-    with iam_call(ctx, "iam:DeleteRolePermissionsBoundary", _role_arn(ctx, role_name), {"roleName": role_name}):
+    with iam_call(ctx, "iam:DeleteRolePermissionsBoundary", role_arn(ctx, role_name), {"roleName": role_name}):
         role = find_role(ctx.account_id, role_name)
         check_role_modifiable(role)
         role.permissions_boundary = None
@@ -233,7 +240,7 @@ def delete_role_permissions_boundary(ctx: CallContext, *, role_name: str) -> Non
 
 def tag_role(ctx: CallContext, *, role_name: str, tags: Sequence[Tag]) -> None:
     with iam_call(
-        ctx, "iam:TagRole", _role_arn(ctx, role_name), {"roleName": role_name, "tags": [t.as_dict() for t in tags]}
+        ctx, "iam:TagRole", role_arn(ctx, role_name), {"roleName": role_name, "tags": [t.as_dict() for t in tags]}
     ):
         check_input("iam", "TagRole", RoleName=role_name, Tags=[t.as_dict() for t in tags])
         role = find_role(ctx.account_id, role_name)
@@ -242,173 +249,9 @@ def tag_role(ctx: CallContext, *, role_name: str, tags: Sequence[Tag]) -> None:
 
 
 def untag_role(ctx: CallContext, *, role_name: str, tag_keys: Sequence[str]) -> None:
-    with iam_call(ctx, "iam:UntagRole", _role_arn(ctx, role_name), {"roleName": role_name, "tagKeys": list(tag_keys)}):
+    with iam_call(ctx, "iam:UntagRole", role_arn(ctx, role_name), {"roleName": role_name, "tagKeys": list(tag_keys)}):
         check_input("iam", "UntagRole", RoleName=role_name, TagKeys=list(tag_keys))
         role = find_role(ctx.account_id, role_name)
         drop = {k.lower() for k in tag_keys}
         role.tags = [t for t in role.tags if t["Key"].lower() not in drop]
         role.save(update_fields=["tags"])
-
-
-# ---- instance profiles ------------------------------------------------------------------------------------
-
-
-def find_instance_profile(account_id: str, name: str) -> InstanceProfile:
-    profile = InstanceProfile.objects.in_account(account_id).named(name).first()
-    if profile is None:
-        raise NoSuchEntity(f"Instance Profile {name} cannot be found.")
-    return profile
-
-
-def get_instance_profile(ctx: CallContext, *, instance_profile_name: str) -> InstanceProfile:
-    with iam_call(
-        ctx,
-        "iam:GetInstanceProfile",
-        _instance_profile_arn(ctx, instance_profile_name),
-        {"instanceProfileName": instance_profile_name},
-    ):
-        check_input("iam", "GetInstanceProfile", InstanceProfileName=instance_profile_name)
-        return find_instance_profile(ctx.account_id, instance_profile_name)
-
-
-def _instance_profile_arn(ctx: CallContext, name: str) -> str:
-    """The ARN a call about instance profile ``name`` is authorized against (with its real path when it exists)."""
-    profile = InstanceProfile.objects.in_account(ctx.account_id).named(name).only("arn").first()
-    return profile.arn if profile else arns.instance_profile(ctx.account_id, "/", name)
-
-
-def create_instance_profile(
-    ctx: CallContext, *, instance_profile_name: str, path: str = "/", tags: Sequence[Tag] = ()
-) -> InstanceProfile:
-    arn = arns.instance_profile(ctx.account_id, path or "/", instance_profile_name)
-    params = {"instanceProfileName": instance_profile_name, "tags": [t.as_dict() for t in tags] or None}
-    with iam_call(ctx, "iam:CreateInstanceProfile", arn, params) as call:
-        check_input(
-            "iam",
-            "CreateInstanceProfile",
-            InstanceProfileName=instance_profile_name,
-            Path=path,
-            Tags=[t.as_dict() for t in tags] or None,
-        )
-        check_tags(tags)
-        call.on_conflict = EntityAlreadyExists(f"Instance Profile {instance_profile_name} already exists.")
-        if InstanceProfile.objects.in_account(ctx.account_id).named(instance_profile_name).exists():
-            raise call.on_conflict
-        return InstanceProfile.objects.create(
-            account_id=ctx.account_id,
-            instance_profile_id=ids.new_id("AIPA"),
-            name=instance_profile_name,
-            path=path,
-            arn=arn,
-            created_at=clock.now(),
-            tags=[t.as_dict() for t in tags],
-        )
-
-
-def add_role_to_instance_profile(ctx: CallContext, *, instance_profile_name: str, role_name: str) -> None:
-    profile_arn = _instance_profile_arn(ctx, instance_profile_name)
-    with iam_call(
-        ctx,
-        "iam:AddRoleToInstanceProfile",
-        profile_arn,
-        {"instanceProfileName": instance_profile_name, "roleName": role_name},
-    ):
-        profile = find_instance_profile(ctx.account_id, instance_profile_name)
-        role = find_role(ctx.account_id, role_name)
-        if profile.roles.exists():
-            raise LimitExceeded("Cannot exceed quota for InstanceSessionsPerInstanceProfile: 1")
-        profile.roles.add(role)
-
-
-def remove_role_from_instance_profile(ctx: CallContext, *, instance_profile_name: str, role_name: str) -> None:
-    profile_arn = _instance_profile_arn(ctx, instance_profile_name)
-    with iam_call(
-        ctx,
-        "iam:RemoveRoleFromInstanceProfile",
-        profile_arn,
-        {"instanceProfileName": instance_profile_name, "roleName": role_name},
-    ):
-        profile = find_instance_profile(ctx.account_id, instance_profile_name)
-        role = find_role(ctx.account_id, role_name)
-        if not profile.roles.filter(pk=role.pk).exists():
-            raise NoSuchEntity(f"The role with name {role.name} cannot be found in instance profile {profile.name}.")
-        profile.roles.remove(role)
-
-
-def delete_instance_profile(ctx: CallContext, *, instance_profile_name: str) -> None:
-    profile_arn = _instance_profile_arn(ctx, instance_profile_name)
-    with iam_call(ctx, "iam:DeleteInstanceProfile", profile_arn, {"instanceProfileName": instance_profile_name}):
-        profile = find_instance_profile(ctx.account_id, instance_profile_name)
-        if profile.roles.exists():
-            raise DeleteConflict("Cannot delete entity, must remove roles from instance profile first.")
-        profile.delete()
-
-
-def list_instance_profiles_for_role(ctx: CallContext, *, role_name: str) -> list[InstanceProfile]:
-    with iam_call(ctx, "iam:ListInstanceProfilesForRole", _role_arn(ctx, role_name), {"roleName": role_name}):
-        return list(find_role(ctx.account_id, role_name).instance_profiles.order_by("name"))
-
-
-# ---- console workflows -----------------------------------------------------------------------------------
-
-
-def create_role_from_wizard(
-    ctx: CallContext,
-    *,
-    role_name: str,
-    trust_policy: str,
-    description: str = "",
-    policies: Sequence[str] = (),
-    boundary: str | None = None,
-    tags: Sequence[Tag] = (),
-    instance_profile: bool = False,
-) -> Role:
-    """The Create role wizard: CreateRole, AttachRolePolicy…, and for EC2 an instance profile of the same name."""
-    with batch():
-        role = create_role(
-            ctx,
-            role_name=role_name,
-            assume_role_policy_document=trust_policy,
-            description=description,
-            permissions_boundary=boundary or None,
-            tags=tags,
-        )
-        for policy_arn in policies:
-            policy_services.attach_role_policy(ctx, role_name=role_name, policy_arn=policy_arn)
-        if instance_profile:
-            create_instance_profile(ctx, instance_profile_name=role_name)
-            add_role_to_instance_profile(ctx, instance_profile_name=role_name, role_name=role_name)
-        return role
-
-
-def delete_role_with_dependents(ctx: CallContext, *, role_name: str) -> None:
-    with batch():
-        role = find_role(ctx.account_id, role_name)
-        for profile in role.instance_profiles.all():
-            remove_role_from_instance_profile(ctx, instance_profile_name=profile.name, role_name=role.name)
-            if profile.name.lower() == role.name.lower():
-                delete_instance_profile(ctx, instance_profile_name=profile.name)
-        for policy_arn in role.policy_attachments.values_list("policy__arn", flat=True):
-            policy_services.detach_role_policy(ctx, role_name=role.name, policy_arn=policy_arn)
-        for policy_name in role.inline_policies.values_list("name", flat=True):
-            policy_services.delete_role_policy(ctx, role_name=role.name, policy_name=policy_name)
-        delete_role(ctx, role_name=role.name)
-
-
-def revoke_role_sessions(ctx: CallContext, *, role_name: str) -> None:
-    """Revoke active sessions: the AWSRevokeOlderSessions inline deny on aws:TokenIssueTime, as AWS writes it."""
-    now = clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
-    document = json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Deny",
-                    "Action": ["*"],
-                    "Resource": ["*"],
-                    "Condition": {"DateLessThan": {"aws:TokenIssueTime": now}},
-                }
-            ],
-        }
-    )
-    policy_services.put_role_policy(ctx, role_name=role_name, policy_name=REVOKE_POLICY_NAME, policy_document=document)

@@ -5,16 +5,20 @@ Each public function is one AWS action, named as boto3 names it, and runs inside
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
+from django.db import connection
+from django.db.models import CASCADE, Count, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from core import arns, clock, ids
-from core.calls import Call, iam_call
+from core.calls import Call, authorize, iam_call
 from core.context import CallContext
+from core.db import fetch_prepared
 from core.errors import (
+    AccessDenied,
     DeleteConflict,
     EntityAlreadyExists,
     InvalidInput,
@@ -22,11 +26,24 @@ from core.errors import (
     NoSuchEntity,
     ValidationError,
 )
-from core.passwords import hash_password
+from core.passwords import hash_password, verify_password
 from core.validation import check_input
-from identities.models import Account, Group, GroupMembership, IamUser, LoginProfile
-from identities.passwords import remember_password
-from policies.models import ManagedPolicy
+from identities.models import (
+    AccessKey,
+    Account,
+    Group,
+    GroupMembership,
+    IamUser,
+    InstanceProfile,
+    LoginProfile,
+    MfaDevice,
+    OpenIdConnectProvider,
+    Role,
+    SamlProvider,
+)
+from identities.passwords import check_password_policy, remember_password
+from policies.models import GroupPolicyAttachment, ManagedPolicy, RolePolicyAttachment, UserPolicyAttachment
+from sts.models import TemporaryCredential
 
 GROUPS_PER_USER = 10
 TAGS_PER_RESOURCE = 50
@@ -70,8 +87,6 @@ def _user_sql() -> str:
 
 def _instance(model, values):  # type: ignore[no-untyped-def]
     """A model instance from raw column values, converted as the ORM converts them (JSON text → objects)."""
-    from django.db import connection
-
     fields = model._meta.concrete_fields
     converted = [
         f.from_db_value(v, None, connection) if v is not None and hasattr(f, "from_db_value") else v
@@ -82,8 +97,6 @@ def _instance(model, values):  # type: ignore[no-untyped-def]
 
 def _user_or_none(account_id: str, user_name: str) -> IamUser | None:
     """The user (with its permissions boundary) named ``user_name``, case-insensitively, or None."""
-    from core.db import fetch_prepared
-
     rows = fetch_prepared(_user_sql(), {"account": account_id, "name": user_name.lower()})
     if not rows:
         return None
@@ -104,7 +117,7 @@ USER_NAME_MAX = 64
 GROUP_NAME_MAX = 128
 
 
-def _user_arn(ctx: CallContext, user_name: str) -> str:
+def user_arn(ctx: CallContext, user_name: str) -> str:
     """The ARN a call about ``user_name`` is authorized against (with the real path when the user exists).
 
     A name longer than any user's can't exist: it is cut to the maximum so the ARN stays a valid resource for
@@ -116,7 +129,7 @@ def _user_arn(ctx: CallContext, user_name: str) -> str:
     return user.arn if user else arns.user(ctx.account_id, "/", user_name)
 
 
-def _group_arn(ctx: CallContext, group_name: str) -> str:
+def group_arn(ctx: CallContext, group_name: str) -> str:
     if len(group_name) > GROUP_NAME_MAX:
         return arns.group(ctx.account_id, "/", group_name[:GROUP_NAME_MAX])
     group = Group.objects.in_account(ctx.account_id).named(group_name).only("arn").first()
@@ -184,7 +197,7 @@ def create_user(
         if permissions_boundary:
             if IamUser.objects.in_account(ctx.account_id).named(user_name).exists():
                 raise call.on_conflict
-            boundary = _attachable_policy(ctx.account_id, permissions_boundary)
+            boundary = attachable_policy(ctx.account_id, permissions_boundary)
         now = clock.now()
         user = IamUser(
             account_id=ctx.account_id,
@@ -216,8 +229,6 @@ def _insert_user(user: IamUser, call: Call) -> None:
     """``user.save()`` as one prepared INSERT (CreateUser is a hot path of scripts creating a class's users),
     deferred to the end of the call: the answer does not depend on it (a taken name fails the call after the
     rollback), so it travels with the audit row and the COMMIT. ``user.pk`` is set once the call has run."""
-    import json
-
     fields = [f for f in IamUser._meta.concrete_fields if not f.primary_key]
     if not _INSERT_USER:
         casts = {"tags": "::jsonb"}
@@ -238,7 +249,7 @@ def _insert_user(user: IamUser, call: Call) -> None:
 def get_user(ctx: CallContext, *, user_name: str) -> IamUser:
     # A read: the row read for the ARN to authorize is the answer (one read of the user, not two).
     user = _user_or_none(ctx.account_id, user_name) if len(user_name) <= USER_NAME_MAX else None
-    with iam_call(ctx, "iam:GetUser", user.arn if user else _user_arn(ctx, user_name), {"userName": user_name}):
+    with iam_call(ctx, "iam:GetUser", user.arn if user else user_arn(ctx, user_name), {"userName": user_name}):
         if user is None:
             raise NoSuchEntity(f"The user with name {user_name} cannot be found.")
         return user
@@ -255,7 +266,7 @@ def get_root_user(ctx: CallContext) -> Account:
 
 def list_user_tags(ctx: CallContext, *, user_name: str) -> list[dict[str, str]]:
     """ListUserTags: decided under its own action (a principal may read a user's tags and not the user)."""
-    with iam_call(ctx, "iam:ListUserTags", _user_arn(ctx, user_name), {"userName": user_name}):
+    with iam_call(ctx, "iam:ListUserTags", user_arn(ctx, user_name), {"userName": user_name}):
         check_input("iam", "ListUserTags", UserName=user_name)
         return list(find_user(ctx.account_id, user_name).tags)
 
@@ -300,10 +311,8 @@ def _users_listed() -> QuerySet[IamUser]:
 
 def delete_user(ctx: CallContext, *, user_name: str) -> None:
     """The API's DeleteUser: refuses while subordinate entities remain (the console removes them first)."""
-    from core.db import fetch_prepared
-
     # The user, the ARN to authorize against and every DeleteConflict condition: one query, read before the call
-    # as _user_arn reads the ARN (the conflicts are reported only once the caller is allowed).
+    # as user_arn reads the ARN (the conflicts are reported only once the caller is allowed).
     rows = (
         fetch_prepared(_delete_check_sql(), {"account": ctx.account_id, "name": user_name.lower()})
         if len(user_name) <= USER_NAME_MAX
@@ -368,10 +377,6 @@ def _delete_user_rows(user_pk: int, call: Call) -> None:
     Deferred to the end of the call (it travels with the audit row and the COMMIT): nothing in the answer depends
     on it; a concurrent DeleteUser of the same user succeeds too, the user being gone either way. Falls back to the
     ORM, at once, if a relation is not a plain cascade to a table without dependents of its own."""
-    from django.db.models import CASCADE
-
-    from sts.models import TemporaryCredential
-
     if "delete" not in _DELETE_SQL:
         dependents = _user_dependents()
         simple = all(
@@ -407,8 +412,6 @@ def _detach_role_sessions(user_pk: int) -> None:
     permissions are the role's, and temporary credentials cannot be revoked (only denied, with "Revoke active
     sessions"). It just forgets who started it; its source ARN stays. The user's GetSessionToken credentials,
     which act as the user, end with it."""
-    from sts.models import TemporaryCredential
-
     TemporaryCredential.objects.filter(user_id=user_pk, kind=TemporaryCredential.KIND_ROLE).update(user=None)
 
 
@@ -418,7 +421,7 @@ def update_user(
     with iam_call(
         ctx,
         "iam:UpdateUser",
-        _user_arn(ctx, user_name),
+        user_arn(ctx, user_name),
         {"userName": user_name, "newUserName": new_user_name, "newPath": new_path},
     ) as call:
         check_input("iam", "UpdateUser", UserName=user_name, NewUserName=new_user_name, NewPath=new_path)
@@ -438,7 +441,7 @@ def update_user(
 
 
 def tag_user(ctx: CallContext, *, user_name: str, tags: Sequence[Tag]) -> None:
-    with iam_call(ctx, "iam:TagUser", _user_arn(ctx, user_name), {"userName": user_name, "tags": _tag_params(tags)}):
+    with iam_call(ctx, "iam:TagUser", user_arn(ctx, user_name), {"userName": user_name, "tags": _tag_params(tags)}):
         check_input("iam", "TagUser", UserName=user_name, Tags=[t.as_dict() for t in tags])
         user = find_user(ctx.account_id, user_name)
         user.tags = merge_tags(user.tags, tags, "user")
@@ -446,7 +449,7 @@ def tag_user(ctx: CallContext, *, user_name: str, tags: Sequence[Tag]) -> None:
 
 
 def untag_user(ctx: CallContext, *, user_name: str, tag_keys: Sequence[str]) -> None:
-    with iam_call(ctx, "iam:UntagUser", _user_arn(ctx, user_name), {"userName": user_name, "tagKeys": list(tag_keys)}):
+    with iam_call(ctx, "iam:UntagUser", user_arn(ctx, user_name), {"userName": user_name, "tagKeys": list(tag_keys)}):
         check_input("iam", "UntagUser", UserName=user_name, TagKeys=list(tag_keys))
         user = find_user(ctx.account_id, user_name)
         drop = {k.lower() for k in tag_keys}
@@ -454,7 +457,7 @@ def untag_user(ctx: CallContext, *, user_name: str, tag_keys: Sequence[str]) -> 
         user.save(update_fields=["tags"])
 
 
-def _attachable_policy(account_id: str, policy_arn: str) -> ManagedPolicy:
+def attachable_policy(account_id: str, policy_arn: str) -> ManagedPolicy:
     policy = ManagedPolicy.objects.visible_to(account_id).filter(arn=policy_arn).first()
     if policy is None:
         raise NoSuchEntity(f"Policy {policy_arn} does not exist or is not attachable.")
@@ -465,18 +468,18 @@ def put_user_permissions_boundary(ctx: CallContext, *, user_name: str, permissio
     with iam_call(
         ctx,
         "iam:PutUserPermissionsBoundary",
-        _user_arn(ctx, user_name),
+        user_arn(ctx, user_name),
         {"userName": user_name, "permissionsBoundary": permissions_boundary},
         condition_context={"iam:PermissionsBoundary": permissions_boundary},
     ):
         check_input("iam", "PutUserPermissionsBoundary", UserName=user_name, PermissionsBoundary=permissions_boundary)
         user = find_user(ctx.account_id, user_name)
-        user.permissions_boundary = _attachable_policy(ctx.account_id, permissions_boundary)
+        user.permissions_boundary = attachable_policy(ctx.account_id, permissions_boundary)
         user.save(update_fields=["permissions_boundary"])
 
 
 def delete_user_permissions_boundary(ctx: CallContext, *, user_name: str) -> None:
-    with iam_call(ctx, "iam:DeleteUserPermissionsBoundary", _user_arn(ctx, user_name), {"userName": user_name}):
+    with iam_call(ctx, "iam:DeleteUserPermissionsBoundary", user_arn(ctx, user_name), {"userName": user_name}):
         user = find_user(ctx.account_id, user_name)
         user.permissions_boundary = None
         user.save(update_fields=["permissions_boundary"])
@@ -494,7 +497,7 @@ def _own_user_name(ctx: CallContext, user_name: str | None) -> str | None:
 
 
 def _login_profile_arn(ctx: CallContext, user_name: str | None) -> str:
-    return _user_arn(ctx, user_name) if user_name is not None else ctx.principal.arn
+    return user_arn(ctx, user_name) if user_name is not None else ctx.principal.arn
 
 
 def _require_user_name(user_name: str | None) -> str:
@@ -519,7 +522,6 @@ def create_login_profile(
         user = find_user(ctx.account_id, user_name)
         if LoginProfile.objects.filter(user=user).exists():
             raise EntityAlreadyExists(f"Login Profile for user {user.name} already exists.")
-        from identities.passwords import check_password_policy
 
         check_password_policy(ctx.account_id, password, user=user)
         now = clock.now()
@@ -540,7 +542,7 @@ def update_login_profile(
     with iam_call(
         ctx,
         "iam:UpdateLoginProfile",
-        _user_arn(ctx, user_name),
+        user_arn(ctx, user_name),
         {"userName": user_name, "passwordResetRequired": password_reset_required},
     ):
         check_input("iam", "UpdateLoginProfile", UserName=user_name, Password=password)
@@ -549,8 +551,6 @@ def update_login_profile(
         if profile is None:
             raise NoSuchEntity(f"Login Profile for User {user.name} cannot be found.")
         if password is not None:
-            from identities.passwords import check_password_policy
-
             check_password_policy(ctx.account_id, password, user=user)
             profile.password_hash = hash_password(password)
             profile.password_changed_at = clock.now()
@@ -604,7 +604,7 @@ def create_group(ctx: CallContext, *, group_name: str, path: str = "/") -> Group
 
 
 def get_group(ctx: CallContext, *, group_name: str) -> Group:
-    with iam_call(ctx, "iam:GetGroup", _group_arn(ctx, group_name), {"groupName": group_name}):
+    with iam_call(ctx, "iam:GetGroup", group_arn(ctx, group_name), {"groupName": group_name}):
         return find_group(ctx.account_id, group_name)
 
 
@@ -629,7 +629,7 @@ def list_groups(ctx: CallContext, *, path_prefix: str = "/") -> QuerySet[Group]:
 
 
 def list_groups_for_user(ctx: CallContext, *, user_name: str) -> list[Group]:
-    with iam_call(ctx, "iam:ListGroupsForUser", _user_arn(ctx, user_name), {"userName": user_name}):
+    with iam_call(ctx, "iam:ListGroupsForUser", user_arn(ctx, user_name), {"userName": user_name}):
         user = find_user(ctx.account_id, user_name)
         return list(
             Group.objects.filter(memberships__user=user)
@@ -639,7 +639,7 @@ def list_groups_for_user(ctx: CallContext, *, user_name: str) -> list[Group]:
 
 
 def delete_group(ctx: CallContext, *, group_name: str) -> None:
-    with iam_call(ctx, "iam:DeleteGroup", _group_arn(ctx, group_name), {"groupName": group_name}):
+    with iam_call(ctx, "iam:DeleteGroup", group_arn(ctx, group_name), {"groupName": group_name}):
         group = find_group(ctx.account_id, group_name)
         if group.memberships.exists():
             raise DeleteConflict("Cannot delete entity, must remove users from group first.")
@@ -652,7 +652,7 @@ def delete_group(ctx: CallContext, *, group_name: str) -> None:
 
 def add_user_to_group(ctx: CallContext, *, group_name: str, user_name: str) -> None:
     with iam_call(
-        ctx, "iam:AddUserToGroup", _group_arn(ctx, group_name), {"groupName": group_name, "userName": user_name}
+        ctx, "iam:AddUserToGroup", group_arn(ctx, group_name), {"groupName": group_name, "userName": user_name}
     ):
         check_input("iam", "AddUserToGroup", GroupName=group_name, UserName=user_name)
         group = find_group(ctx.account_id, group_name)
@@ -668,7 +668,7 @@ def add_user_to_group(ctx: CallContext, *, group_name: str, user_name: str) -> N
 
 def remove_user_from_group(ctx: CallContext, *, group_name: str, user_name: str) -> None:
     with iam_call(
-        ctx, "iam:RemoveUserFromGroup", _group_arn(ctx, group_name), {"groupName": group_name, "userName": user_name}
+        ctx, "iam:RemoveUserFromGroup", group_arn(ctx, group_name), {"groupName": group_name, "userName": user_name}
     ):
         group = find_group(ctx.account_id, group_name)
         user = find_user(ctx.account_id, user_name)
@@ -683,10 +683,8 @@ def update_group(
     """Rename and/or move a group. Memberships, attachments and inline policies hang off the row, so they follow.
 
     AWS requires iam:UpdateGroup on both the old and the new group ARN ("Renaming users and groups")."""
-    from policies.authz import authorize
-
     params = {"groupName": group_name, "newGroupName": new_group_name, "newPath": new_path}
-    with iam_call(ctx, "iam:UpdateGroup", _group_arn(ctx, group_name), params) as call:
+    with iam_call(ctx, "iam:UpdateGroup", group_arn(ctx, group_name), params) as call:
         check_input("iam", "UpdateGroup", GroupName=group_name, NewGroupName=new_group_name, NewPath=new_path)
         group = Group.objects.in_account(ctx.account_id).named(group_name).select_for_update().first()
         if group is None:
@@ -703,115 +701,7 @@ def update_group(
         return group
 
 
-# ---- console workflows (several AWS actions, all or nothing) ---------------------------------------------------
-
 CHANGE_PASSWORD_POLICY_ARN = "arn:aws:iam::aws:policy/IAMUserChangePassword"
-
-
-def create_user_from_wizard(
-    ctx: CallContext,
-    *,
-    user_name: str,
-    password: str | None,
-    require_reset: bool,
-    groups: Sequence[str] = (),
-    policies: Sequence[str] = (),
-    copy_from: str | None = None,
-    boundary: str | None = None,
-    tags: Sequence[Tag] = (),
-) -> IamUser:
-    """The Create user wizard: the same AWS calls the console makes, in one transaction."""
-    from core.calls import batch
-    from policies import services as policy_services
-
-    with batch():
-        if copy_from:
-            source = find_user(ctx.account_id, copy_from)
-            groups = [g.name for g in Group.objects.filter(memberships__user=source)]
-            policies = list(source.policy_attachments.values_list("policy__arn", flat=True))
-            boundary = source.permissions_boundary.arn if source.permissions_boundary_id else None
-            inline = list(source.inline_policies.values_list("name", "document"))
-        else:
-            inline = []
-        user = create_user(ctx, user_name=user_name, tags=tags, permissions_boundary=boundary or None)
-        if password is not None:
-            create_login_profile(ctx, user_name=user_name, password=password, password_reset_required=require_reset)
-            if require_reset and CHANGE_PASSWORD_POLICY_ARN not in policies:
-                # The console grants IAMUserChangePassword so the user can set the new password at sign-in.
-                policy_services.attach_user_policy(ctx, user_name=user_name, policy_arn=CHANGE_PASSWORD_POLICY_ARN)
-        for group_name in groups:
-            add_user_to_group(ctx, group_name=group_name, user_name=user_name)
-        for policy_arn in policies:
-            policy_services.attach_user_policy(ctx, user_name=user_name, policy_arn=policy_arn)
-        for name, document in inline:
-            policy_services.put_user_policy(ctx, user_name=user_name, policy_name=name, policy_document=document)
-        return user
-
-
-def delete_user_with_dependents(ctx: CallContext, *, user_name: str) -> None:
-    """The console's Delete: removes the password, memberships and policies first, then the user."""
-    from core.calls import batch
-    from policies import services as policy_services
-
-    with batch():
-        user = find_user(ctx.account_id, user_name)
-        if LoginProfile.objects.filter(user=user).exists():
-            delete_login_profile(ctx, user_name=user.name)
-        from identities import credentials
-
-        for key_id in user.access_keys.values_list("access_key_id", flat=True):
-            credentials.delete_access_key(ctx, user_name=user.name, access_key_id=key_id)
-        for serial in user.mfa_devices.filter(enabled_at__isnull=False).values_list("serial_number", flat=True):
-            credentials.deactivate_mfa_device(ctx, user_name=user.name, serial_number=serial)
-            credentials.delete_virtual_mfa_device(ctx, serial_number=serial)
-        from identities import user_credentials
-
-        for key_id in user.ssh_public_keys.values_list("key_id", flat=True):
-            user_credentials.delete_ssh_public_key(ctx, user_name=user.name, ssh_public_key_id=key_id)
-        for cert_id in user.signing_certificates.values_list("certificate_id", flat=True):
-            user_credentials.delete_signing_certificate(ctx, user_name=user.name, certificate_id=cert_id)
-        for credential_id in user.service_specific_credentials.values_list("credential_id", flat=True):
-            user_credentials.delete_service_specific_credential(
-                ctx, user_name=user.name, service_specific_credential_id=credential_id
-            )
-        for group_name in Group.objects.filter(memberships__user=user).values_list("name", flat=True):
-            remove_user_from_group(ctx, group_name=group_name, user_name=user.name)
-        for policy_arn in user.policy_attachments.values_list("policy__arn", flat=True):
-            policy_services.detach_user_policy(ctx, user_name=user.name, policy_arn=policy_arn)
-        for policy_name in user.inline_policies.values_list("name", flat=True):
-            policy_services.delete_user_policy(ctx, user_name=user.name, policy_name=policy_name)
-        delete_user(ctx, user_name=user.name)
-
-
-def delete_group_with_dependents(ctx: CallContext, *, group_name: str) -> None:
-    """The console's Delete for a group: members and policies are removed automatically."""
-    from core.calls import batch
-    from policies import services as policy_services
-
-    with batch():
-        group = find_group(ctx.account_id, group_name)
-        for user_name in group.memberships.values_list("user__name", flat=True):
-            remove_user_from_group(ctx, group_name=group.name, user_name=user_name)
-        for policy_arn in group.policy_attachments.values_list("policy__arn", flat=True):
-            policy_services.detach_group_policy(ctx, group_name=group.name, policy_arn=policy_arn)
-        for policy_name in group.inline_policies.values_list("name", flat=True):
-            policy_services.delete_group_policy(ctx, group_name=group.name, policy_name=policy_name)
-        delete_group(ctx, group_name=group.name)
-
-
-def create_group_from_console(
-    ctx: CallContext, *, group_name: str, users: Sequence[str] = (), policies: Sequence[str] = ()
-) -> Group:
-    from core.calls import batch
-    from policies import services as policy_services
-
-    with batch():
-        group = create_group(ctx, group_name=group_name)
-        for user_name in users:
-            add_user_to_group(ctx, group_name=group_name, user_name=user_name)
-        for policy_arn in policies:
-            policy_services.attach_group_policy(ctx, group_name=group_name, policy_arn=policy_arn)
-        return group
 
 
 SUMMARY_QUOTAS = {
@@ -840,22 +730,6 @@ SUMMARY_QUOTAS = {
 def get_account_summary(ctx: CallContext) -> dict[str, int]:
     """Every key of AWS's SummaryMap: the account's usage, its quotas (reference §2.2-2.3) and the root user's
     credentials as 1/0 flags."""
-    from identities.models import (
-        AccessKey,
-        Account,
-        InstanceProfile,
-        MfaDevice,
-        OpenIdConnectProvider,
-        Role,
-        SamlProvider,
-    )
-    from policies.models import (
-        GroupPolicyAttachment,
-        ManagedPolicy,
-        RolePolicyAttachment,
-        UserPolicyAttachment,
-    )
-
     with iam_call(ctx, "iam:GetAccountSummary", "*"):
         acct = ctx.account_id
         devices = MfaDevice.objects.in_account(acct)
@@ -887,9 +761,6 @@ def get_account_summary(ctx: CallContext) -> dict[str, int]:
 
 def change_password(ctx: CallContext, *, old_password: str, new_password: str) -> None:
     """ChangePassword: an IAM user changes their own console password."""
-    from core.errors import AccessDenied, InvalidInput
-    from core.passwords import verify_password
-
     principal = ctx.principal
     if principal.type != "IAMUser" or principal.user_pk is None:
         raise AccessDenied("Only IAM users can change their password with ChangePassword.")
@@ -900,7 +771,6 @@ def change_password(ctx: CallContext, *, old_password: str, new_password: str) -
             raise NoSuchEntity(f"Login Profile for User {principal.name} cannot be found.")
         if not verify_password(profile.password_hash, old_password):
             raise InvalidInput("The old password was incorrect.")
-        from identities.passwords import check_password_policy
 
         check_password_policy(ctx.account_id, new_password, user=profile.user)
         profile.password_hash = hash_password(new_password)

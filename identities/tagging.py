@@ -13,9 +13,9 @@ from core.calls import iam_call
 from core.context import CallContext
 from core.errors import NoSuchEntity
 from core.validation import check_input
-from identities.credentials import _owner, _target_arn, _virtual_device
+from identities.credentials import credential_owner, target_arn, virtual_device
+from identities.instance_profiles import find_instance_profile
 from identities.models import InstanceProfile, MfaDevice
-from identities.roles import find_instance_profile
 from identities.services import Tag, merge_tags
 
 
@@ -36,7 +36,7 @@ def tag_mfa_device(ctx: CallContext, *, serial_number: str, tags: Sequence[Tag])
     params = {"serialNumber": serial_number, "tags": [t.as_dict() for t in tags]}
     with iam_call(ctx, "iam:TagMFADevice", _device_arn(serial_number), params):
         check_input("iam", "TagMFADevice", SerialNumber=serial_number, Tags=[t.as_dict() for t in tags])
-        device = _virtual_device(ctx.account_id, serial_number, lock=True)
+        device = virtual_device(ctx.account_id, serial_number, lock=True)
         device.tags = merge_tags(device.tags, tags, "mfa")
         device.save(update_fields=["tags"])
 
@@ -45,7 +45,7 @@ def untag_mfa_device(ctx: CallContext, *, serial_number: str, tag_keys: Sequence
     params = {"serialNumber": serial_number, "tagKeys": list(tag_keys)}
     with iam_call(ctx, "iam:UntagMFADevice", _device_arn(serial_number), params):
         check_input("iam", "UntagMFADevice", SerialNumber=serial_number, TagKeys=list(tag_keys))
-        device = _virtual_device(ctx.account_id, serial_number, lock=True)
+        device = virtual_device(ctx.account_id, serial_number, lock=True)
         device.tags = _without(device.tags, tag_keys)
         device.save(update_fields=["tags"])
 
@@ -53,7 +53,7 @@ def untag_mfa_device(ctx: CallContext, *, serial_number: str, tag_keys: Sequence
 def list_mfa_device_tags(ctx: CallContext, *, serial_number: str) -> list[dict[str, str]]:
     with iam_call(ctx, "iam:ListMFADeviceTags", _device_arn(serial_number), {"serialNumber": serial_number}):
         check_input("iam", "ListMFADeviceTags", SerialNumber=serial_number)
-        return list(_virtual_device(ctx.account_id, serial_number).tags)
+        return list(virtual_device(ctx.account_id, serial_number).tags)
 
 
 def get_mfa_device(ctx: CallContext, *, serial_number: str, user_name: str | None = None) -> MfaDevice:
@@ -62,9 +62,9 @@ def get_mfa_device(ctx: CallContext, *, serial_number: str, user_name: str | Non
     AWS documents this call for FIDO security keys; this product has only virtual devices, so it answers for an
     enabled virtual device of that user, and NoSuchEntity for any other serial number (unassigned devices too)."""
     params = {"serialNumber": serial_number, "userName": user_name}
-    with iam_call(ctx, "iam:GetMFADevice", _target_arn(ctx, user_name), params):
+    with iam_call(ctx, "iam:GetMFADevice", target_arn(ctx, user_name), params):
         check_input("iam", "GetMFADevice", SerialNumber=serial_number, UserName=user_name)
-        owner = _owner(ctx, user_name)
+        owner = credential_owner(ctx, user_name)
         devices = MfaDevice.objects.in_account(ctx.account_id).filter(
             serial_number=serial_number, enabled_at__isnull=False
         )

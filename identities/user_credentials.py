@@ -26,9 +26,9 @@ from core.context import CallContext
 from core.errors import IamError, InvalidInput, LimitExceeded, NoSuchEntity
 from core.passwords import hash_password
 from core.validation import check_input
-from identities.credentials import _check_enum, _lock_owner, _owner, _target_arn
+from identities.credentials import check_enum, credential_owner, lock_owner, target_arn
 from identities.models import Account, IamUser, ServiceSpecificCredential, SigningCertificate, SshPublicKey
-from identities.services import _user_arn, find_user
+from identities.services import find_user, user_arn
 
 SSH_KEYS_PER_USER = 5
 SSH_RSA_MIN_BITS = 2048
@@ -116,11 +116,11 @@ def _find_ssh_key(account_id: str, user: IamUser, key_id: str, *, lock: bool = F
 
 
 def upload_ssh_public_key(ctx: CallContext, *, user_name: str, ssh_public_key_body: str) -> SshPublicKey:
-    with iam_call(ctx, "iam:UploadSSHPublicKey", _user_arn(ctx, user_name), {"userName": user_name}) as call:
+    with iam_call(ctx, "iam:UploadSSHPublicKey", user_arn(ctx, user_name), {"userName": user_name}) as call:
         check_input("iam", "UploadSSHPublicKey", UserName=user_name, SSHPublicKeyBody=ssh_public_key_body)
         user = find_user(ctx.account_id, user_name)
         parsed = parse_ssh_public_key(ssh_public_key_body)
-        _lock_owner(ctx.account_id, user)
+        lock_owner(ctx.account_id, user)
         keys = SshPublicKey.objects.in_account(ctx.account_id).filter(user=user)
         if keys.filter(fingerprint=parsed.fingerprint).exists():
             raise DuplicateSSHPublicKey("The SSH public key is already associated with the specified IAM user.")
@@ -142,7 +142,7 @@ def upload_ssh_public_key(ctx: CallContext, *, user_name: str, ssh_public_key_bo
 def get_ssh_public_key(ctx: CallContext, *, user_name: str, ssh_public_key_id: str, encoding: str) -> SshPublicKey:
     """The key, with ``body`` in the encoding asked for (``SSH``: one OpenSSH line; ``PEM``: SubjectPublicKeyInfo)."""
     params = {"userName": user_name, "sSHPublicKeyId": ssh_public_key_id, "encoding": encoding}
-    with iam_call(ctx, "iam:GetSSHPublicKey", _user_arn(ctx, user_name), params):
+    with iam_call(ctx, "iam:GetSSHPublicKey", user_arn(ctx, user_name), params):
         check_input("iam", "GetSSHPublicKey", UserName=user_name, SSHPublicKeyId=ssh_public_key_id, Encoding=encoding)
         key = _find_ssh_key(ctx.account_id, find_user(ctx.account_id, user_name), ssh_public_key_id)
         parsed = parse_ssh_public_key(key.body)
@@ -151,9 +151,9 @@ def get_ssh_public_key(ctx: CallContext, *, user_name: str, ssh_public_key_id: s
 
 
 def list_ssh_public_keys(ctx: CallContext, *, user_name: str | None = None) -> list[SshPublicKey]:
-    with iam_call(ctx, "iam:ListSSHPublicKeys", _target_arn(ctx, user_name), {"userName": user_name}):
+    with iam_call(ctx, "iam:ListSSHPublicKeys", target_arn(ctx, user_name), {"userName": user_name}):
         check_input("iam", "ListSSHPublicKeys", UserName=user_name)
-        user = _owner(ctx, user_name)
+        user = credential_owner(ctx, user_name)
         if user is None:
             return []  # the root user has no SSH keys
         return list(
@@ -163,9 +163,9 @@ def list_ssh_public_keys(ctx: CallContext, *, user_name: str | None = None) -> l
 
 def update_ssh_public_key(ctx: CallContext, *, user_name: str, ssh_public_key_id: str, status: str) -> None:
     params = {"userName": user_name, "sSHPublicKeyId": ssh_public_key_id, "status": status}
-    with iam_call(ctx, "iam:UpdateSSHPublicKey", _user_arn(ctx, user_name), params):
+    with iam_call(ctx, "iam:UpdateSSHPublicKey", user_arn(ctx, user_name), params):
         check_input("iam", "UpdateSSHPublicKey", UserName=user_name, SSHPublicKeyId=ssh_public_key_id, Status=status)
-        _check_enum("status", status, STATUSES)
+        check_enum("status", status, STATUSES)
         key = _find_ssh_key(ctx.account_id, find_user(ctx.account_id, user_name), ssh_public_key_id, lock=True)
         if key.status != status:
             key.status = status
@@ -174,7 +174,7 @@ def update_ssh_public_key(ctx: CallContext, *, user_name: str, ssh_public_key_id
 
 def delete_ssh_public_key(ctx: CallContext, *, user_name: str, ssh_public_key_id: str) -> None:
     params = {"userName": user_name, "sSHPublicKeyId": ssh_public_key_id}
-    with iam_call(ctx, "iam:DeleteSSHPublicKey", _user_arn(ctx, user_name), params):
+    with iam_call(ctx, "iam:DeleteSSHPublicKey", user_arn(ctx, user_name), params):
         check_input("iam", "DeleteSSHPublicKey", UserName=user_name, SSHPublicKeyId=ssh_public_key_id)
         _find_ssh_key(ctx.account_id, find_user(ctx.account_id, user_name), ssh_public_key_id).delete()
 
@@ -220,7 +220,7 @@ def create_service_specific_credential(
     ctx: CallContext, *, user_name: str, service_name: str, credential_age_days: int | None = None
 ) -> NewServiceCredential:
     params = {"userName": user_name, "serviceName": service_name, "credentialAgeDays": credential_age_days}
-    with iam_call(ctx, "iam:CreateServiceSpecificCredential", _user_arn(ctx, user_name), params) as call:
+    with iam_call(ctx, "iam:CreateServiceSpecificCredential", user_arn(ctx, user_name), params) as call:
         check_input(
             "iam",
             "CreateServiceSpecificCredential",
@@ -232,7 +232,7 @@ def create_service_specific_credential(
         _check_service(service_name)
         if credential_age_days is not None and service_name not in API_KEY_SERVICES:
             raise InvalidInput("CredentialAgeDays is only valid for services that support long-term API keys.")
-        _lock_owner(ctx.account_id, user)
+        lock_owner(ctx.account_id, user)
         existing = ServiceSpecificCredential.objects.in_account(ctx.account_id).filter(
             user=user, service_name=service_name
         )
@@ -271,7 +271,7 @@ def list_service_specific_credentials(
     ctx: CallContext, *, user_name: str | None = None, service_name: str | None = None, all_users: bool = False
 ) -> list[ServiceSpecificCredential]:
     params = {"userName": user_name, "serviceName": service_name, "allUsers": all_users or None}
-    resource = arns.account_wildcard(ctx.account_id, "user") if all_users else _target_arn(ctx, user_name)
+    resource = arns.account_wildcard(ctx.account_id, "user") if all_users else target_arn(ctx, user_name)
     with iam_call(ctx, "iam:ListServiceSpecificCredentials", resource, params):
         check_input("iam", "ListServiceSpecificCredentials", UserName=user_name, ServiceName=service_name)
         if all_users and user_name is not None:
@@ -280,7 +280,7 @@ def list_service_specific_credentials(
             _check_service(service_name)
         found = ServiceSpecificCredential.objects.in_account(ctx.account_id).select_related("user")
         if not all_users:
-            user = _owner(ctx, user_name)
+            user = credential_owner(ctx, user_name)
             if user is None:
                 return []  # the root user has none
             found = found.filter(user=user)
@@ -293,7 +293,7 @@ def reset_service_specific_credential(
     ctx: CallContext, *, service_specific_credential_id: str, user_name: str | None = None
 ) -> NewServiceCredential:
     params = {"userName": user_name, "serviceSpecificCredentialId": service_specific_credential_id}
-    with iam_call(ctx, "iam:ResetServiceSpecificCredential", _target_arn(ctx, user_name), params):
+    with iam_call(ctx, "iam:ResetServiceSpecificCredential", target_arn(ctx, user_name), params):
         check_input(
             "iam",
             "ResetServiceSpecificCredential",
@@ -301,7 +301,7 @@ def reset_service_specific_credential(
             ServiceSpecificCredentialId=service_specific_credential_id,
         )
         credential = _find_service_credential(
-            ctx.account_id, _owner(ctx, user_name), service_specific_credential_id, lock=True
+            ctx.account_id, credential_owner(ctx, user_name), service_specific_credential_id, lock=True
         )
         secret = _new_secret(credential.service_name)
         credential.password_hash = hash_password(secret)  # the previous password stops working at once
@@ -313,7 +313,7 @@ def update_service_specific_credential(
     ctx: CallContext, *, service_specific_credential_id: str, status: str, user_name: str | None = None
 ) -> None:
     params = {"userName": user_name, "serviceSpecificCredentialId": service_specific_credential_id, "status": status}
-    with iam_call(ctx, "iam:UpdateServiceSpecificCredential", _target_arn(ctx, user_name), params):
+    with iam_call(ctx, "iam:UpdateServiceSpecificCredential", target_arn(ctx, user_name), params):
         check_input(
             "iam",
             "UpdateServiceSpecificCredential",
@@ -321,9 +321,9 @@ def update_service_specific_credential(
             ServiceSpecificCredentialId=service_specific_credential_id,
             Status=status,
         )
-        _check_enum("status", status, STATUSES)
+        check_enum("status", status, STATUSES)
         credential = _find_service_credential(
-            ctx.account_id, _owner(ctx, user_name), service_specific_credential_id, lock=True
+            ctx.account_id, credential_owner(ctx, user_name), service_specific_credential_id, lock=True
         )
         if credential.status != status:
             credential.status = status
@@ -334,14 +334,16 @@ def delete_service_specific_credential(
     ctx: CallContext, *, service_specific_credential_id: str, user_name: str | None = None
 ) -> None:
     params = {"userName": user_name, "serviceSpecificCredentialId": service_specific_credential_id}
-    with iam_call(ctx, "iam:DeleteServiceSpecificCredential", _target_arn(ctx, user_name), params):
+    with iam_call(ctx, "iam:DeleteServiceSpecificCredential", target_arn(ctx, user_name), params):
         check_input(
             "iam",
             "DeleteServiceSpecificCredential",
             UserName=user_name,
             ServiceSpecificCredentialId=service_specific_credential_id,
         )
-        _find_service_credential(ctx.account_id, _owner(ctx, user_name), service_specific_credential_id).delete()
+        _find_service_credential(
+            ctx.account_id, credential_owner(ctx, user_name), service_specific_credential_id
+        ).delete()
 
 
 # ---- X.509 signing certificates ---------------------------------------------------------------------------------
@@ -380,12 +382,12 @@ def _find_certificate(
 def upload_signing_certificate(
     ctx: CallContext, *, certificate_body: str, user_name: str | None = None
 ) -> SigningCertificate:
-    with iam_call(ctx, "iam:UploadSigningCertificate", _target_arn(ctx, user_name), {"userName": user_name}) as call:
+    with iam_call(ctx, "iam:UploadSigningCertificate", target_arn(ctx, user_name), {"userName": user_name}) as call:
         check_input("iam", "UploadSigningCertificate", UserName=user_name, CertificateBody=certificate_body)
-        user = _owner(ctx, user_name)
+        user = credential_owner(ctx, user_name)
         cert = parse_certificate(certificate_body)
         fingerprint = cert.fingerprint(hashes.SHA256()).hex()
-        _lock_owner(ctx.account_id, user)
+        lock_owner(ctx.account_id, user)
         if SigningCertificate.objects.in_account(ctx.account_id).filter(fingerprint=fingerprint).exists():
             raise DuplicateCertificate("The same certificate is associated with an IAM user in the account.")
         if _certificates_of(ctx.account_id, user).count() >= SIGNING_CERTIFICATES_PER_USER:
@@ -404,9 +406,9 @@ def upload_signing_certificate(
 
 
 def list_signing_certificates(ctx: CallContext, *, user_name: str | None = None) -> list[SigningCertificate]:
-    with iam_call(ctx, "iam:ListSigningCertificates", _target_arn(ctx, user_name), {"userName": user_name}):
+    with iam_call(ctx, "iam:ListSigningCertificates", target_arn(ctx, user_name), {"userName": user_name}):
         check_input("iam", "ListSigningCertificates", UserName=user_name)
-        user = _owner(ctx, user_name)
+        user = credential_owner(ctx, user_name)
         return list(_certificates_of(ctx.account_id, user).select_related("user").order_by("uploaded_at", "pk"))
 
 
@@ -414,10 +416,10 @@ def update_signing_certificate(
     ctx: CallContext, *, certificate_id: str, status: str, user_name: str | None = None
 ) -> None:
     params = {"userName": user_name, "certificateId": certificate_id, "status": status}
-    with iam_call(ctx, "iam:UpdateSigningCertificate", _target_arn(ctx, user_name), params):
+    with iam_call(ctx, "iam:UpdateSigningCertificate", target_arn(ctx, user_name), params):
         check_input("iam", "UpdateSigningCertificate", UserName=user_name, CertificateId=certificate_id, Status=status)
-        _check_enum("status", status, STATUSES)
-        cert = _find_certificate(ctx.account_id, _owner(ctx, user_name), certificate_id, lock=True)
+        check_enum("status", status, STATUSES)
+        cert = _find_certificate(ctx.account_id, credential_owner(ctx, user_name), certificate_id, lock=True)
         if cert.status != status:
             cert.status = status
             cert.save(update_fields=["status"])
@@ -425,9 +427,9 @@ def update_signing_certificate(
 
 def delete_signing_certificate(ctx: CallContext, *, certificate_id: str, user_name: str | None = None) -> None:
     params = {"userName": user_name, "certificateId": certificate_id}
-    with iam_call(ctx, "iam:DeleteSigningCertificate", _target_arn(ctx, user_name), params):
+    with iam_call(ctx, "iam:DeleteSigningCertificate", target_arn(ctx, user_name), params):
         check_input("iam", "DeleteSigningCertificate", UserName=user_name, CertificateId=certificate_id)
-        _find_certificate(ctx.account_id, _owner(ctx, user_name), certificate_id).delete()
+        _find_certificate(ctx.account_id, credential_owner(ctx, user_name), certificate_id).delete()
 
 
 # ---- STS preferences --------------------------------------------------------------------------------------------
@@ -439,7 +441,7 @@ def set_security_token_service_preferences(ctx: CallContext, *, global_endpoint_
         check_input(
             "iam", "SetSecurityTokenServicePreferences", GlobalEndpointTokenVersion=global_endpoint_token_version
         )
-        _check_enum("globalEndpointTokenVersion", global_endpoint_token_version, TOKEN_VERSIONS)
+        check_enum("globalEndpointTokenVersion", global_endpoint_token_version, TOKEN_VERSIONS)
         Account.objects.filter(pk=ctx.account_id).update(global_endpoint_token_version=global_endpoint_token_version)
 
 

@@ -20,7 +20,7 @@ from console.tables import paginate
 from core.calls import batch
 from core.errors import IamError, NoSuchEntity
 from core.validation import check_input
-from identities import queries, services
+from identities import queries, services, workflows
 from identities.forms import UserDraft
 from identities.models import Group, IamUser, LoginProfile
 from identities.passwords import check_password_policy, generate_password
@@ -276,7 +276,7 @@ def _create_user(request: HttpRequest, draft: UserDraft) -> HttpResponse:
     if draft.console_access:
         password = draft.custom_password if draft.password_type == "custom" else generate_password()
     try:
-        user = services.create_user_from_wizard(
+        user = workflows.create_user_from_wizard(
             request.iam_ctx,
             user_name=draft.user_name,
             password=password,
@@ -462,7 +462,7 @@ def user_delete(request: HttpRequest, user_name: str) -> HttpResponse:
     done, error = confirm_delete(
         request,
         user.name,
-        lambda: services.delete_user_with_dependents(request.iam_ctx, user_name=user.name),
+        lambda: workflows.delete_user_with_dependents(request.iam_ctx, user_name=user.name),
         f"User {user.name} deleted.",
         "/iam/users",
     )
@@ -863,7 +863,7 @@ def group_create(request: HttpRequest) -> HttpResponse:
             errors["group_name"] = error
         else:
             try:
-                group = services.create_group_from_console(
+                group = workflows.create_group_from_console(
                     request.iam_ctx, group_name=name, users=selected_users, policies=selected
                 )
             except IamError as exc:
@@ -1038,7 +1038,7 @@ def group_delete(request: HttpRequest, group_name: str) -> HttpResponse:
     done, error = confirm_delete(
         request,
         group.name,
-        lambda: services.delete_group_with_dependents(request.iam_ctx, group_name=group.name),
+        lambda: workflows.delete_group_with_dependents(request.iam_ctx, group_name=group.name),
         f"User group {group.name} deleted.",
         "/iam/groups",
     )

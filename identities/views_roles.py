@@ -20,7 +20,7 @@ from console.tables import paginate
 from core.calls import batch
 from core.errors import IamError, InvalidInput, NoSuchEntity
 from core.validation import check_input
-from identities import providers, roles
+from identities import instance_profiles, providers, roles, workflows
 from identities import role_templates as templates
 from identities.models import Role
 from identities.providers import is_service_linked
@@ -168,7 +168,7 @@ def role_delete_selected(request: HttpRequest) -> HttpResponse:
             deleted = []
             for role in found:
                 try:
-                    roles.delete_role_with_dependents(request.iam_ctx, role_name=role.name)
+                    workflows.delete_role_with_dependents(request.iam_ctx, role_name=role.name)
                 except IamError as exc:
                     error = f"{role.name}: {exc.message}"
                     break
@@ -440,7 +440,7 @@ def role_create(request: HttpRequest) -> HttpResponse:
 def _create_role(request: HttpRequest, draft: RoleDraft) -> HttpResponse:
     ctx = request.iam_ctx
     try:
-        role = roles.create_role_from_wizard(
+        role = workflows.create_role_from_wizard(
             ctx,
             role_name=draft.role_name,
             trust_policy=draft.trust_policy(ctx.account_id),
@@ -496,7 +496,7 @@ def _render_role_detail(request: HttpRequest, role: Role, tab: str, status: int 
     # Each section reads through its own List* service (authorized and recorded as AWS's console calls are); a
     # section the principal may not read shows a permission notice.
     profiles = reads.attempt(
-        "instance_profile", lambda: roles.list_instance_profiles_for_role(ctx, role_name=role.name)
+        "instance_profile", lambda: instance_profiles.list_instance_profiles_for_role(ctx, role_name=role.name)
     )
     profile = profiles[0] if profiles else None
     context = {
@@ -643,7 +643,7 @@ def role_delete(request: HttpRequest, role_name: str) -> HttpResponse:
         lambda: (
             providers.delete_service_linked_role(request.iam_ctx, role_name=role.name)
             if is_service_linked(role)
-            else roles.delete_role_with_dependents(request.iam_ctx, role_name=role.name)
+            else workflows.delete_role_with_dependents(request.iam_ctx, role_name=role.name)
         ),
         f"Role {role.name} deleted.",
         "/iam/roles",
@@ -892,7 +892,7 @@ def role_revoke_sessions(request: HttpRequest, role_name: str) -> HttpResponse:
             revoke_error="Select the checkbox to confirm that you want to revoke all active sessions for this role.",
         )
     try:
-        roles.revoke_role_sessions(request.iam_ctx, role_name=role.name)
+        workflows.revoke_role_sessions(request.iam_ctx, role_name=role.name)
     except IamError as exc:
         return _render_role_detail(
             request, role, "revoke_sessions", status=_error_status(request, exc.status), revoke_error=exc.message

@@ -16,12 +16,32 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from classroom.models import (
+    OrgAccount,
+    Organization,
+    OrganizationalUnit,
+    OrgRoot,
+    PolicyAttachment,
+    ServiceControlPolicy,
+)
 from core import clock
 from core.context import CallContext, Principal
+from core.db import fetch_prepared
 from core.errors import AccessDenied
+from identities.models import Group, GroupMembership, IamUser, Role
+from identities.passwords import implicit_password_permissions
 from policies.engine import Decision, LabelledPolicy, PolicySet, Request, evaluate, parse_policy
 from policies.engine import Principal as EnginePrincipal
 from policies.engine.ast import PolicyDocument
+from policies.models import (
+    GroupPolicyAttachment,
+    InlinePolicy,
+    ManagedPolicy,
+    PolicyVersion,
+    RolePolicyAttachment,
+    UserPolicyAttachment,
+)
+from sts.models import TemporaryCredential
 
 _MAX_CACHED = 8192
 _parsed: dict[tuple[str, int, str], PolicyDocument | None] = {}
@@ -60,8 +80,6 @@ def _labelled(revisions: list[_Revision], model: type, kind: str = "identity") -
 
 
 def _managed_versions(filter_kwargs: dict[str, Any]) -> list[LabelledPolicy]:
-    from policies.models import PolicyVersion
-
     rows = PolicyVersion.objects.filter(is_default=True, **filter_kwargs).values_list("pk", "policy__arn")
     return _labelled([_Revision(("v", pk, ""), arn) for pk, arn in rows], PolicyVersion)
 
@@ -80,18 +98,6 @@ def _managed_versions(filter_kwargs: dict[str, Any]) -> list[LabelledPolicy]:
 
 
 def _tables() -> dict[str, str]:
-    from classroom.models import OrgAccount, Organization, OrgRoot
-    from identities.models import Group, GroupMembership, IamUser, Role
-    from policies.models import (
-        GroupPolicyAttachment,
-        InlinePolicy,
-        ManagedPolicy,
-        PolicyVersion,
-        RolePolicyAttachment,
-        UserPolicyAttachment,
-    )
-    from sts.models import TemporaryCredential
-
     models = {
         "pv": PolicyVersion,
         "mp": ManagedPolicy,
@@ -202,8 +208,6 @@ def prefetched(principal: Principal, rows: list[tuple[Any, ...]] | None) -> Iter
 
 def _gather(p: Principal) -> _Gathered:
     """The caller's policies, tags and SCP levels, in one query."""
-    from core.db import fetch_prepared
-
     ready = _prefetched.get()
     if ready is not None and ready[0] is p:
         _prefetched.set(None)
@@ -241,8 +245,6 @@ def _gather(p: Principal) -> _Gathered:
             management, unit_id, root_id = json.loads(extra)
             scps = _scp_levels_for(p.account_id, label, pk, management, unit_id, root_id)
 
-    from policies.models import InlinePolicy, PolicyVersion
-
     docs = _documents([r for r in identity if r.key[0] == "v"] + boundary, PolicyVersion)
     docs.update(_documents([r for r in identity if r.key[0] == "i"], InlinePolicy))
     identity_docs = tuple(LabelledPolicy(r.label, doc) for r in identity if (doc := docs.get(r.key)) is not None)
@@ -279,9 +281,7 @@ def _session_policies(session_pk: int, text: str, policy_arns: list[str]) -> tup
 
 def trust_policy(role_arn: str) -> LabelledPolicy | None:
     """The role's trust policy, the resource-based policy of every ``sts:AssumeRole*`` request."""
-    from sts.services import find_role_by_arn
-
-    role = find_role_by_arn(role_arn)
+    role = Role.objects.with_arn(role_arn).first()
     if role is None:
         return None
     key = ("t", role.pk, role.assume_role_policy)
@@ -327,8 +327,6 @@ def request_context(
 def p_tags(p: Principal) -> dict[str, str]:
     if p.type != "IAMUser" or p.user_pk is None:
         return {}
-    from identities.models import IamUser
-
     tags = IamUser.objects.filter(pk=p.user_pk).values_list("tags", flat=True).first() or []
     return {t["Key"]: t["Value"] for t in tags}
 
@@ -350,8 +348,6 @@ _PASSWORD_ACTIONS = ("iam:changepassword", "iam:getaccountpasswordpolicy")
 def _implicit_password_policy(p: Principal) -> LabelledPolicy | None:
     """AllowUsersToChangePassword: the user's own iam:ChangePassword and iam:GetAccountPasswordPolicy, with no
     IAM policy attached (reference §1.10). Explicit denies still win; it is labelled as the account setting."""
-    from identities.passwords import implicit_password_permissions
-
     if not implicit_password_permissions(p.account_id):
         return None
     document = json.dumps(
@@ -401,8 +397,6 @@ def scp_levels(account_id: str) -> tuple[tuple[tuple[LabelledPolicy, ...], ...] 
 
     One query per call when warm: the levels are cached per account and organization revision, which every change
     to SCPs, attachments, OUs or membership bumps in its own transaction."""
-    from classroom.models import OrgAccount
-
     row = (
         OrgAccount.objects.filter(account_id=account_id)
         .values_list(
@@ -423,8 +417,6 @@ def scp_levels(account_id: str) -> tuple[tuple[tuple[LabelledPolicy, ...], ...] 
 def _scp_levels_for(
     account_id: str, org_id: str, revision: int, management: str, unit_id: str | None, root_id: str
 ) -> tuple[tuple[tuple[LabelledPolicy, ...], ...], str]:
-    from classroom.models import OrganizationalUnit, PolicyAttachment, ServiceControlPolicy
-
     key = (account_id, org_id, revision)
     cached = _scp_levels.get(key)
     if cached is None:

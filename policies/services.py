@@ -1,4 +1,4 @@
-"""Managed policies, versions, attachments and inline policies: one function per AWS action."""
+"""Managed policies, their tags and versions, attachments and inline policies: one function per AWS action."""
 
 from __future__ import annotations
 
@@ -14,8 +14,10 @@ from core.context import CallContext
 from core.errors import DeleteConflict, EntityAlreadyExists, InvalidInput, LimitExceeded, NoSuchEntity
 from core.validation import check_input
 from identities.models import Group, IamUser, Role
+from identities.providers import check_role_modifiable
 from identities.queries import attachment_counts
-from identities.services import Tag, _group_arn, _user_arn, check_tags, find_group, find_user
+from identities.roles import find_role, role_arn
+from identities.services import Tag, check_tags, find_group, find_user, group_arn, merge_tags, user_arn
 from policies.documents import check_document, check_inline_aggregate, check_managed_size
 from policies.models import (
     GroupPolicyAttachment,
@@ -48,7 +50,7 @@ def _find_attachable(account_id: str, policy_arn: str) -> ManagedPolicy:
     return policy
 
 
-def _check_policy_arn(policy_arn: str) -> None:
+def check_policy_arn(policy_arn: str) -> None:
     check_input("iam", "GetPolicy", PolicyArn=policy_arn)
     if arns.parse_policy_arn(policy_arn) is None:
         raise InvalidInput(f"ARN {policy_arn} is not valid.")
@@ -125,7 +127,7 @@ def create_policy(
 
 def get_policy(ctx: CallContext, *, policy_arn: str) -> ManagedPolicy:
     with iam_call(ctx, "iam:GetPolicy", policy_arn, {"policyArn": policy_arn}):
-        _check_policy_arn(policy_arn)
+        check_policy_arn(policy_arn)
         return find_policy(ctx.account_id, policy_arn)
 
 
@@ -211,7 +213,7 @@ def usage_counts(account_id: str, policy_ids: Sequence[int]) -> dict[int, tuple[
 
 def delete_policy(ctx: CallContext, *, policy_arn: str) -> None:
     with iam_call(ctx, "iam:DeletePolicy", policy_arn, {"policyArn": policy_arn}):
-        _check_policy_arn(policy_arn)
+        check_policy_arn(policy_arn)
         policy = _own_policy(ctx, policy_arn)
         if attachment_count(ctx.account_id, policy) or _used_as_boundary(policy):
             raise DeleteConflict("Cannot delete a policy attached to entities.")
@@ -236,6 +238,40 @@ def _own_policy(ctx: CallContext, policy_arn: str) -> ManagedPolicy:
     if policy is None:
         raise NoSuchEntity(f"Policy {policy_arn} was not found.")
     return policy
+
+
+# ---- policy tags --------------------------------------------------------------------------------------------
+
+
+def _customer_policy(ctx: CallContext, policy_arn: str) -> ManagedPolicy:
+    check_policy_arn(policy_arn)
+    policy = find_policy(ctx.account_id, policy_arn)
+    if policy.account_id is None:
+        raise InvalidInput(f"ARN {policy_arn} is not valid.")  # AWS managed policies carry no customer tags
+    return policy
+
+
+def tag_policy(ctx: CallContext, *, policy_arn: str, tags: Sequence[Tag]) -> None:
+    with iam_call(ctx, "iam:TagPolicy", policy_arn, {"policyArn": policy_arn, "tags": [t.as_dict() for t in tags]}):
+        check_input("iam", "TagPolicy", PolicyArn=policy_arn, Tags=[t.as_dict() for t in tags])
+        policy = _customer_policy(ctx, policy_arn)
+        policy.tags = merge_tags(policy.tags, tags, "policy")
+        policy.save(update_fields=["tags"])
+
+
+def untag_policy(ctx: CallContext, *, policy_arn: str, tag_keys: Sequence[str]) -> None:
+    with iam_call(ctx, "iam:UntagPolicy", policy_arn, {"policyArn": policy_arn, "tagKeys": list(tag_keys)}):
+        check_input("iam", "UntagPolicy", PolicyArn=policy_arn, TagKeys=list(tag_keys))
+        policy = _customer_policy(ctx, policy_arn)
+        drop = {k.lower() for k in tag_keys}
+        policy.tags = [t for t in policy.tags if t["Key"].lower() not in drop]
+        policy.save(update_fields=["tags"])
+
+
+def list_policy_tags(ctx: CallContext, *, policy_arn: str) -> list[dict[str, str]]:
+    with iam_call(ctx, "iam:ListPolicyTags", policy_arn, {"policyArn": policy_arn}):
+        check_policy_arn(policy_arn)
+        return list(find_policy(ctx.account_id, policy_arn).tags)
 
 
 # ---- versions -----------------------------------------------------------------------------------------------
@@ -282,7 +318,7 @@ def get_policy_version(ctx: CallContext, *, policy_arn: str, version_id: str) ->
 
 def list_policy_versions(ctx: CallContext, *, policy_arn: str) -> list[PolicyVersion]:
     with iam_call(ctx, "iam:ListPolicyVersions", policy_arn, {"policyArn": policy_arn}):
-        _check_policy_arn(policy_arn)
+        check_policy_arn(policy_arn)
         policy = find_policy(ctx.account_id, policy_arn)
         return sorted(policy.versions.all(), key=lambda v: int(v.version_id[1:]), reverse=True)
 
@@ -355,11 +391,11 @@ def attach_user_policy(ctx: CallContext, *, user_name: str, policy_arn: str) -> 
     with iam_call(
         ctx,
         "iam:AttachUserPolicy",
-        _user_arn(ctx, user_name),
+        user_arn(ctx, user_name),
         {"userName": user_name, "policyArn": policy_arn},
         condition_context={"iam:PolicyARN": policy_arn},
     ):
-        _check_policy_arn(policy_arn)
+        check_policy_arn(policy_arn)
         check_input("iam", "AttachUserPolicy", UserName=user_name, PolicyArn=policy_arn)
         _attach(ctx, _OWNERS["user"], find_user(ctx.account_id, user_name), policy_arn)
 
@@ -368,11 +404,11 @@ def detach_user_policy(ctx: CallContext, *, user_name: str, policy_arn: str) -> 
     with iam_call(
         ctx,
         "iam:DetachUserPolicy",
-        _user_arn(ctx, user_name),
+        user_arn(ctx, user_name),
         {"userName": user_name, "policyArn": policy_arn},
         condition_context={"iam:PolicyARN": policy_arn},
     ):
-        _check_policy_arn(policy_arn)
+        check_policy_arn(policy_arn)
         _detach(ctx, _OWNERS["user"], find_user(ctx.account_id, user_name), policy_arn)
 
 
@@ -380,11 +416,11 @@ def attach_group_policy(ctx: CallContext, *, group_name: str, policy_arn: str) -
     with iam_call(
         ctx,
         "iam:AttachGroupPolicy",
-        _group_arn(ctx, group_name),
+        group_arn(ctx, group_name),
         {"groupName": group_name, "policyArn": policy_arn},
         condition_context={"iam:PolicyARN": policy_arn},
     ):
-        _check_policy_arn(policy_arn)
+        check_policy_arn(policy_arn)
         check_input("iam", "AttachGroupPolicy", GroupName=group_name, PolicyArn=policy_arn)
         _attach(ctx, _OWNERS["group"], find_group(ctx.account_id, group_name), policy_arn)
 
@@ -393,11 +429,11 @@ def detach_group_policy(ctx: CallContext, *, group_name: str, policy_arn: str) -
     with iam_call(
         ctx,
         "iam:DetachGroupPolicy",
-        _group_arn(ctx, group_name),
+        group_arn(ctx, group_name),
         {"groupName": group_name, "policyArn": policy_arn},
         condition_context={"iam:PolicyARN": policy_arn},
     ):
-        _check_policy_arn(policy_arn)
+        check_policy_arn(policy_arn)
         _detach(ctx, _OWNERS["group"], find_group(ctx.account_id, group_name), policy_arn)
 
 
@@ -407,7 +443,7 @@ def _path_params(path_prefix: str) -> str | None:
 
 def list_attached_user_policies(ctx: CallContext, *, user_name: str, path_prefix: str = "/") -> list[ManagedPolicy]:
     params = {"userName": user_name, "pathPrefix": _path_params(path_prefix)}
-    with iam_call(ctx, "iam:ListAttachedUserPolicies", _user_arn(ctx, user_name), params):
+    with iam_call(ctx, "iam:ListAttachedUserPolicies", user_arn(ctx, user_name), params):
         check_input("iam", "ListAttachedUserPolicies", UserName=user_name, PathPrefix=path_prefix)
         user = find_user(ctx.account_id, user_name)
         found = ManagedPolicy.objects.filter(user_attachments__user=user, path__startswith=path_prefix)
@@ -416,7 +452,7 @@ def list_attached_user_policies(ctx: CallContext, *, user_name: str, path_prefix
 
 def list_attached_group_policies(ctx: CallContext, *, group_name: str, path_prefix: str = "/") -> list[ManagedPolicy]:
     params = {"groupName": group_name, "pathPrefix": _path_params(path_prefix)}
-    with iam_call(ctx, "iam:ListAttachedGroupPolicies", _group_arn(ctx, group_name), params):
+    with iam_call(ctx, "iam:ListAttachedGroupPolicies", group_arn(ctx, group_name), params):
         check_input("iam", "ListAttachedGroupPolicies", GroupName=group_name, PathPrefix=path_prefix)
         group = find_group(ctx.account_id, group_name)
         found = ManagedPolicy.objects.filter(group_attachments__group=group, path__startswith=path_prefix)
@@ -458,7 +494,7 @@ def list_entities_for_policy(
             PathPrefix=path_prefix,
             PolicyUsageFilter=policy_usage_filter,
         )
-        _check_policy_arn(policy_arn)
+        check_policy_arn(policy_arn)
         policy = find_policy(ctx.account_id, policy_arn)
         acct = ctx.account_id
         kinds = {"User", "Group", "Role"}
@@ -513,33 +549,33 @@ def _get_inline(kind: str, entity: IamUser | Group | Role, policy_name: str) -> 
 
 def put_user_policy(ctx: CallContext, *, user_name: str, policy_name: str, policy_document: str) -> None:
     params = {"userName": user_name, "policyName": policy_name, "policyDocument": policy_document}
-    with iam_call(ctx, "iam:PutUserPolicy", _user_arn(ctx, user_name), params):
+    with iam_call(ctx, "iam:PutUserPolicy", user_arn(ctx, user_name), params):
         check_input("iam", "PutUserPolicy", UserName=user_name, PolicyName=policy_name, PolicyDocument=policy_document)
         _put_inline(ctx, "user", find_user(ctx.account_id, user_name), policy_name, policy_document)
 
 
 def get_user_policy(ctx: CallContext, *, user_name: str, policy_name: str) -> InlinePolicy:
     with iam_call(
-        ctx, "iam:GetUserPolicy", _user_arn(ctx, user_name), {"userName": user_name, "policyName": policy_name}
+        ctx, "iam:GetUserPolicy", user_arn(ctx, user_name), {"userName": user_name, "policyName": policy_name}
     ):
         return _get_inline("user", find_user(ctx.account_id, user_name), policy_name)
 
 
 def delete_user_policy(ctx: CallContext, *, user_name: str, policy_name: str) -> None:
     with iam_call(
-        ctx, "iam:DeleteUserPolicy", _user_arn(ctx, user_name), {"userName": user_name, "policyName": policy_name}
+        ctx, "iam:DeleteUserPolicy", user_arn(ctx, user_name), {"userName": user_name, "policyName": policy_name}
     ):
         _get_inline("user", find_user(ctx.account_id, user_name), policy_name).delete()
 
 
 def list_user_policies(ctx: CallContext, *, user_name: str) -> list[InlinePolicy]:
-    with iam_call(ctx, "iam:ListUserPolicies", _user_arn(ctx, user_name), {"userName": user_name}):
+    with iam_call(ctx, "iam:ListUserPolicies", user_arn(ctx, user_name), {"userName": user_name}):
         return list(find_user(ctx.account_id, user_name).inline_policies.order_by("name"))
 
 
 def put_group_policy(ctx: CallContext, *, group_name: str, policy_name: str, policy_document: str) -> None:
     params = {"groupName": group_name, "policyName": policy_name, "policyDocument": policy_document}
-    with iam_call(ctx, "iam:PutGroupPolicy", _group_arn(ctx, group_name), params):
+    with iam_call(ctx, "iam:PutGroupPolicy", group_arn(ctx, group_name), params):
         check_input(
             "iam", "PutGroupPolicy", GroupName=group_name, PolicyName=policy_name, PolicyDocument=policy_document
         )
@@ -548,20 +584,20 @@ def put_group_policy(ctx: CallContext, *, group_name: str, policy_name: str, pol
 
 def get_group_policy(ctx: CallContext, *, group_name: str, policy_name: str) -> InlinePolicy:
     with iam_call(
-        ctx, "iam:GetGroupPolicy", _group_arn(ctx, group_name), {"groupName": group_name, "policyName": policy_name}
+        ctx, "iam:GetGroupPolicy", group_arn(ctx, group_name), {"groupName": group_name, "policyName": policy_name}
     ):
         return _get_inline("group", find_group(ctx.account_id, group_name), policy_name)
 
 
 def delete_group_policy(ctx: CallContext, *, group_name: str, policy_name: str) -> None:
     with iam_call(
-        ctx, "iam:DeleteGroupPolicy", _group_arn(ctx, group_name), {"groupName": group_name, "policyName": policy_name}
+        ctx, "iam:DeleteGroupPolicy", group_arn(ctx, group_name), {"groupName": group_name, "policyName": policy_name}
     ):
         _get_inline("group", find_group(ctx.account_id, group_name), policy_name).delete()
 
 
 def list_group_policies(ctx: CallContext, *, group_name: str) -> list[InlinePolicy]:
-    with iam_call(ctx, "iam:ListGroupPolicies", _group_arn(ctx, group_name), {"groupName": group_name}):
+    with iam_call(ctx, "iam:ListGroupPolicies", group_arn(ctx, group_name), {"groupName": group_name}):
         return list(find_group(ctx.account_id, group_name).inline_policies.order_by("name"))
 
 
@@ -596,21 +632,8 @@ def used_as(account_id: str, policy_ids: Sequence[int]) -> dict[int, str]:
 # ---- role policies ----------------------------------------------------------------------------------------
 
 
-def _role_arn(ctx: CallContext, role_name: str) -> str:
-    role = Role.objects.in_account(ctx.account_id).named(role_name).only("arn").first()
-    return role.arn if role else arns.role(ctx.account_id, "/", role_name)
-
-
-def find_role(account_id: str, role_name: str) -> Role:
-    role = Role.objects.in_account(account_id).named(role_name).first()
-    if role is None:
-        raise NoSuchEntity(f"The role with name {role_name} cannot be found.")
-    return role
-
-
 def _modifiable_role(account_id: str, role_name: str) -> Role:
-    from identities.providers import check_role_modifiable  # service-linked roles: only their service changes them
-
+    """A role this account may change: service-linked roles are changed only by their service."""
     role = find_role(account_id, role_name)
     check_role_modifiable(role)
     return role
@@ -620,11 +643,11 @@ def attach_role_policy(ctx: CallContext, *, role_name: str, policy_arn: str) -> 
     with iam_call(
         ctx,
         "iam:AttachRolePolicy",
-        _role_arn(ctx, role_name),
+        role_arn(ctx, role_name),
         {"roleName": role_name, "policyArn": policy_arn},
         condition_context={"iam:PolicyARN": policy_arn},
     ):
-        _check_policy_arn(policy_arn)
+        check_policy_arn(policy_arn)
         check_input("iam", "AttachRolePolicy", RoleName=role_name, PolicyArn=policy_arn)
         _attach(ctx, _OWNERS["role"], _modifiable_role(ctx.account_id, role_name), policy_arn)
 
@@ -633,17 +656,17 @@ def detach_role_policy(ctx: CallContext, *, role_name: str, policy_arn: str) -> 
     with iam_call(
         ctx,
         "iam:DetachRolePolicy",
-        _role_arn(ctx, role_name),
+        role_arn(ctx, role_name),
         {"roleName": role_name, "policyArn": policy_arn},
         condition_context={"iam:PolicyARN": policy_arn},
     ):
-        _check_policy_arn(policy_arn)
+        check_policy_arn(policy_arn)
         _detach(ctx, _OWNERS["role"], _modifiable_role(ctx.account_id, role_name), policy_arn)
 
 
 def list_attached_role_policies(ctx: CallContext, *, role_name: str, path_prefix: str = "/") -> list[ManagedPolicy]:
     params = {"roleName": role_name, "pathPrefix": _path_params(path_prefix)}
-    with iam_call(ctx, "iam:ListAttachedRolePolicies", _role_arn(ctx, role_name), params):
+    with iam_call(ctx, "iam:ListAttachedRolePolicies", role_arn(ctx, role_name), params):
         check_input("iam", "ListAttachedRolePolicies", RoleName=role_name, PathPrefix=path_prefix)
         role = find_role(ctx.account_id, role_name)
         found = ManagedPolicy.objects.filter(role_attachments__role=role, path__startswith=path_prefix)
@@ -652,29 +675,25 @@ def list_attached_role_policies(ctx: CallContext, *, role_name: str, path_prefix
 
 def put_role_policy(ctx: CallContext, *, role_name: str, policy_name: str, policy_document: str) -> None:
     params = {"roleName": role_name, "policyName": policy_name, "policyDocument": policy_document}
-    with iam_call(ctx, "iam:PutRolePolicy", _role_arn(ctx, role_name), params):
+    with iam_call(ctx, "iam:PutRolePolicy", role_arn(ctx, role_name), params):
         check_input("iam", "PutRolePolicy", RoleName=role_name, PolicyName=policy_name, PolicyDocument=policy_document)
         _put_inline(ctx, "role", _modifiable_role(ctx.account_id, role_name), policy_name, policy_document)
 
 
 def get_role_policy(ctx: CallContext, *, role_name: str, policy_name: str) -> InlinePolicy:
     with iam_call(
-        ctx, "iam:GetRolePolicy", _role_arn(ctx, role_name), {"roleName": role_name, "policyName": policy_name}
+        ctx, "iam:GetRolePolicy", role_arn(ctx, role_name), {"roleName": role_name, "policyName": policy_name}
     ):
         return _get_inline("role", find_role(ctx.account_id, role_name), policy_name)
 
 
 def delete_role_policy(ctx: CallContext, *, role_name: str, policy_name: str) -> None:
     with iam_call(
-        ctx, "iam:DeleteRolePolicy", _role_arn(ctx, role_name), {"roleName": role_name, "policyName": policy_name}
+        ctx, "iam:DeleteRolePolicy", role_arn(ctx, role_name), {"roleName": role_name, "policyName": policy_name}
     ):
         _get_inline("role", _modifiable_role(ctx.account_id, role_name), policy_name).delete()
 
 
 def list_role_policies(ctx: CallContext, *, role_name: str) -> list[InlinePolicy]:
-    with iam_call(ctx, "iam:ListRolePolicies", _role_arn(ctx, role_name), {"roleName": role_name}):
+    with iam_call(ctx, "iam:ListRolePolicies", role_arn(ctx, role_name), {"roleName": role_name}):
         return list(find_role(ctx.account_id, role_name).inline_policies.order_by("name"))
-
-
-def _attachable_policy_for_boundary(account_id: str, policy_arn: str) -> ManagedPolicy:
-    return _find_attachable(account_id, policy_arn)

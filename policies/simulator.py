@@ -1,10 +1,12 @@
 """The policy simulator: turns a principal of the account (or pasted custom policies) and a list of actions and
 resources into evaluation requests in the line format of ``python -m policies.engine evaluate``, and answers them
-with the same function the command line uses, so the console and the CLI can never disagree."""
+with the same function the command line uses, so the console and the CLI can never disagree. Also the
+GetContextKeysFor* calls, which read the same policies of a principal."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,9 +14,12 @@ from typing import Any
 from core import arns
 from core.calls import iam_call
 from core.context import CallContext
-from core.errors import InvalidInput, NoSuchEntity
+from core.errors import InvalidInput, MalformedPolicyDocument, NoSuchEntity
+from core.validation import check_input
 from identities.models import Group, IamUser, Role
-from policies.engine.cli import evaluate_case
+from policies.effective import effective_permissions
+from policies.engine import LabelledPolicy, PolicySet, parse_policy
+from policies.engine.cli import build_principal, evaluate_case
 from policies.models import InlinePolicy, PolicyVersion
 
 
@@ -250,10 +255,6 @@ def parse_context(text: str) -> dict[str, Any]:
 
 def effective_for(ctx: CallContext, kind: str, name: str) -> list:
     """The principal's effective permissions per service (user, group or role pages' Effective permissions)."""
-    from policies.effective import effective_permissions
-    from policies.engine import LabelledPolicy, PolicySet, parse_policy
-    from policies.engine.cli import build_principal
-
     simulation = for_principal(ctx, kind, name)
 
     def parsed(source: SourcePolicy, kind_: str) -> LabelledPolicy | None:
@@ -269,3 +270,90 @@ def effective_for(ctx: CallContext, kind: str, name: str) -> list:
     if principal.type == "IAMUser" and principal.name:
         context["aws:username"] = principal.name
     return effective_permissions(principal, PolicySet(identity=identity, permissions_boundary=boundary), context)
+
+
+# ---- GetContextKeysFor* ---------------------------------------------------------------------------------------
+
+_VARIABLE = re.compile(r"\$\{([^}*?$]+)\}")
+
+
+def context_keys(documents: Sequence[str]) -> list[str]:
+    """The condition keys (and policy variables) the documents use, sorted case-insensitively, each once.
+
+    A document that is not JSON, nests too deeply to decode, or has a Condition that is not an object of objects
+    is refused with MalformedPolicyDocument, never a 500 (issue 12 §5)."""
+    found: dict[str, str] = {}
+    for text in documents:
+        try:
+            document = json.loads(text)
+            statements = document.get("Statement", []) if isinstance(document, dict) else []
+            for statement in statements if isinstance(statements, list) else [statements]:
+                if not isinstance(statement, dict):
+                    continue
+                condition = statement.get("Condition") or {}
+                if not isinstance(condition, dict) or not all(isinstance(b, dict) for b in condition.values()):
+                    raise ValueError("Condition must be an object of objects")
+                for block in condition.values():
+                    for key in block:
+                        found.setdefault(key.lower(), key)
+                for element in ("Resource", "NotResource", "Condition"):
+                    for variable in _VARIABLE.findall(json.dumps(statement.get(element) or "")):
+                        found.setdefault(variable.lower(), variable)
+        except (ValueError, RecursionError):
+            raise MalformedPolicyDocument("Syntax errors in policy.") from None
+    return [found[k] for k in sorted(found)]
+
+
+def get_context_keys_for_custom_policy(ctx: CallContext, *, policy_input_list: Sequence[str]) -> list[str]:
+    with iam_call(ctx, "iam:GetContextKeysForCustomPolicy", "*", {}):
+        check_input("iam", "GetContextKeysForCustomPolicy", PolicyInputList=list(policy_input_list))
+        return context_keys(policy_input_list)
+
+
+def principal_by_arn(account_id: str, arn: str) -> tuple[str, str]:
+    """``arn:aws:iam::ACCT:user/path/name`` → ("user", "name"), for users, groups and roles of this account."""
+    parts = arn.split(":", 5)
+    if len(parts) == 6 and parts[4] == account_id:
+        kind, _, rest = parts[5].partition("/")
+        if kind in ("user", "group", "role") and rest:
+            return kind, rest.rsplit("/", 1)[-1]
+    raise InvalidInput(f"Invalid ARN: {arn}")
+
+
+def get_context_keys_for_principal_policy(
+    ctx: CallContext, *, policy_source_arn: str, policy_input_list: Sequence[str] = ()
+) -> list[str]:
+    with iam_call(
+        ctx, "iam:GetContextKeysForPrincipalPolicy", policy_source_arn, {"policySourceArn": policy_source_arn}
+    ):
+        check_input(
+            "iam",
+            "GetContextKeysForPrincipalPolicy",
+            PolicySourceArn=policy_source_arn,
+            PolicyInputList=list(policy_input_list) or None,
+        )
+        kind, name = principal_by_arn(ctx.account_id, policy_source_arn)
+        documents = [s.text for s in _principal_sources(kind, ctx.account_id, name)]
+        return context_keys([*documents, *policy_input_list])
+
+
+def _principal_sources(kind: str, account_id: str, name: str) -> list[Any]:
+    model = {"user": IamUser, "group": Group, "role": Role}[kind]
+    entity = model.objects.in_account(account_id).named(name).first()
+    if entity is None:
+        raise NoSuchEntity(f"The {kind} with name {name} cannot be found.")
+    if kind == "user":
+        rows = [
+            *_managed({"policy__user_attachments__user": entity}),
+            *_inline({"user": entity}),
+            *_managed({"policy__group_attachments__group__memberships__user": entity}),
+            *_inline({"group__memberships__user": entity}),
+        ]
+    elif kind == "group":
+        rows = [
+            *_managed({"policy__group_attachments__group": entity}),
+            *_inline({"group": entity}),
+        ]
+    else:
+        rows = [*_managed({"policy__role_attachments__role": entity}), *_inline({"role": entity})]
+    return [_source(f"identity[{i}]", n, t) for i, (n, t) in enumerate(rows)]

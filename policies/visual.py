@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from policies.catalog import actions as catalog
-from policies.engine.parser import BASE_OPERATORS
+from policies.engine.problems import BASE_OPERATORS
 
 VERSION = "2012-10-17"
 # Condition operators the card's operator menu offers; "…IfExists" and the ForAnyValue:/ForAllValues: set prefixes

@@ -26,7 +26,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
+from lxml import etree
+from signxml import XMLVerifier
+from signxml.exceptions import InvalidInput, InvalidSignature
 
+from audit.services import build_record, save_record
 from core import arns, clock, ids
 from core.calls import iam_call
 from core.context import CallContext, Principal
@@ -34,9 +38,10 @@ from core.errors import AccessDenied, IamError
 from core.secrets import encrypt
 from core.validation import check_input
 from identities.models import Account, OpenIdConnectProvider, Role, SamlProvider
+from identities.roles import find_role_by_arn
 from sts import idp
 from sts.models import IdentityProviderKey, TemporaryCredential
-from sts.services import IssuedCredentials, _duration, _new_token, _session_policy_arns, find_role_by_arn, token_hash
+from sts.services import IssuedCredentials, new_token, session_duration, session_policy_arns, token_hash
 
 CLOCK_SKEW = timedelta(minutes=5)
 SESSION_NAME = re.compile(r"^[\w+=,.@-]{2,64}$")
@@ -87,8 +92,6 @@ def _audit_refusal(
     ctx: CallContext, kind: str, account_id: str, event_name: str, params: dict[str, Any], error: IamError
 ) -> None:
     """A call refused before the trust policy was evaluated is history too, in the role's account (if any)."""
-    from audit.services import build_record, save_record
-
     if not account_id or not Account.objects.filter(pk=account_id).exists():
         return
     if ctx.principal.type != kind:  # refused before the provider was known
@@ -120,11 +123,11 @@ def _issue(
     policy_arns: Sequence[str],
 ) -> IssuedCredentials:
     """The role session itself, as ``assume_role`` creates it."""
-    duration = _duration(role, duration_seconds, chained=False)
-    session_arns = _session_policy_arns(policy_arns, policy)
+    duration = session_duration(role, duration_seconds, chained=False)
+    session_arns = session_policy_arns(policy_arns, policy)
     now = clock.now()
     access_key_id = ids.new_access_key_id("ASIA")
-    secret, token = ids.new_secret_access_key(), _new_token(access_key_id)
+    secret, token = ids.new_secret_access_key(), new_token(access_key_id)
     credential = TemporaryCredential.objects.create(
         account_id=role.account_id,
         kind=TemporaryCredential.KIND_ROLE,
@@ -325,16 +328,12 @@ class SamlClaims:
 
 
 def _xml(data: bytes | str) -> Any:
-    from lxml import etree
-
     parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_comments=True)
     return etree.fromstring(data.encode() if isinstance(data, str) else data, parser=parser)
 
 
 def metadata_signing_certificates(metadata: str) -> tuple[str, list[str]]:
     """The entityID and the signing certificates (PEM) of a SAML IdP metadata document."""
-    from lxml import etree
-
     try:
         root = _xml(metadata)
     except etree.XMLSyntaxError:
@@ -365,9 +364,6 @@ def _time(value: str | None) -> datetime | None:
 
 def _verified_assertion(saml_response: bytes, certificates: list[str]) -> Any:
     """The signed assertion (only what the signature covers is read: no signature-wrapping)."""
-    from signxml import XMLVerifier
-    from signxml.exceptions import InvalidInput, InvalidSignature
-
     for pem in certificates:
         try:
             result = XMLVerifier().verify(saml_response, x509_cert=pem)
@@ -448,8 +444,6 @@ def assume_role_with_saml(
     policy: str | None = None,
     policy_arns: Sequence[str] = (),
 ) -> FederatedCredentials:
-    from lxml import etree
-
     action = "sts:AssumeRoleWithSAML"
     account_id = _role_account(role_arn)
     params: dict[str, Any] = {

@@ -30,6 +30,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from django.db import IntegrityError, transaction
+from lxml import etree
+from signxml import XMLSigner, methods
 
 from core import clock
 from core.errors import ValidationError
@@ -281,9 +283,6 @@ def issue_saml_response(
     ``account_id`` is always the caller's own account.
 
     ``roles`` are (role ARN, SAML provider ARN) pairs, written as AWS's Role attribute values "role,provider"."""
-    from lxml import etree
-    from signxml import XMLSigner, methods
-
     if not subject or len(subject) > 255:
         raise ValidationError("The subject must be 1 to 255 characters.")
     if not roles:

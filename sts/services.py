@@ -14,15 +14,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.db import transaction
 from django.utils.crypto import salted_hmac
 
+from audit.services import build_record, save_record
 from core import arns, clock, ids
 from core.calls import iam_call
 from core.context import CallContext, Principal
-from core.errors import AccessDenied, IamError, ValidationError
+from core.errors import AccessDenied, IamError, LimitExceeded, ValidationError
 from core.secrets import encrypt
 from core.validation import check_input
-from identities.models import Role
+from identities.credentials import verify_mfa_code
+from identities.models import AccessKey, Role
+from identities.roles import find_role_by_arn
 from identities.services import Tag
 from policies.documents import check_document, policy_size
 from policies.models import ManagedPolicy
@@ -67,7 +71,7 @@ def _token_mac(access_key_id: str, random_part: bytes) -> bytes:
     return salted_hmac(_TOKEN_SALT, access_key_id.encode() + b"\0" + random_part, algorithm="sha256").digest()
 
 
-def _new_token(access_key_id: str = "") -> str:
+def new_token(access_key_id: str = "") -> str:
     """A session token: random bytes and a MAC binding them to the session's access key ID, so that a token of a
     session since deleted is still recognised as ours (``token_issued_for``). Only its SHA-256 is stored."""
     random_part = secrets.token_bytes(_TOKEN_RANDOM)
@@ -83,14 +87,6 @@ def token_issued_for(token: str, access_key_id: str) -> bool:
     if len(raw) != _TOKEN_RANDOM + _TOKEN_MAC:
         return False
     return hmac.compare_digest(raw[_TOKEN_RANDOM:], _token_mac(access_key_id, raw[:_TOKEN_RANDOM]))
-
-
-def find_role_by_arn(role_arn: str) -> Role | None:
-    parts = role_arn.split(":", 5)
-    if len(parts) != 6 or parts[2] != "iam" or not parts[5].startswith("role/"):
-        return None
-    name = parts[5].rsplit("/", 1)[-1]
-    return Role.objects.in_account(parts[4]).named(name).first()
 
 
 def assume_role(
@@ -171,12 +167,12 @@ def assume_role(
                 f"User: {caller.arn} is not authorized to perform: sts:AssumeRole on resource: {role_arn}"
             )
         chained = caller.type == "AssumedRole"
-        duration = _duration(role, duration_seconds, chained)
-        session_arns = _session_policy_arns(policy_arns, policy)
+        duration = session_duration(role, duration_seconds, chained)
+        session_arns = session_policy_arns(policy_arns, policy)
         now = clock.now()
         secret = ids.new_secret_access_key()
         access_key_id = ids.new_access_key_id("ASIA")
-        token = _new_token(access_key_id)
+        token = new_token(access_key_id)
         credential = TemporaryCredential.objects.create(
             account_id=role.account_id,
             kind=TemporaryCredential.KIND_ROLE,
@@ -238,7 +234,7 @@ def _chained_tags(
     return [*inherited, *(t.as_dict() for t in tags)], [*inherited_keys, *own_keys]
 
 
-def _duration(role: Role, requested: int | None, chained: bool) -> int:
+def session_duration(role: Role, requested: int | None, chained: bool) -> int:
     duration = requested if requested is not None else 3600
     if chained and duration > CHAINING_MAX:
         raise ValidationError(
@@ -249,7 +245,7 @@ def _duration(role: Role, requested: int | None, chained: bool) -> int:
     return duration
 
 
-def _session_policy_arns(policy_arns: Sequence[str], policy: str | None) -> list[str]:
+def session_policy_arns(policy_arns: Sequence[str], policy: str | None) -> list[str]:
     if len(policy_arns) > 10:
         raise ValidationError(
             "1 validation error detected: Value at 'policyArns' failed to satisfy constraint: "
@@ -262,8 +258,6 @@ def _session_policy_arns(policy_arns: Sequence[str], policy: str | None) -> list
         if arn not in known:
             raise ValidationError(f"Policy {arn} does not exist or is not attachable.")
     if policy is not None and policy_size(policy) > SESSION_POLICY_MAX:
-        from core.errors import LimitExceeded
-
         raise LimitExceeded("Cannot exceed quota for PolicySize: 2048")
     return list(policy_arns)
 
@@ -273,10 +267,6 @@ def _verified_mfa(ctx: CallContext, serial_number: str | None, token_code: str |
         return None
     if not serial_number or not token_code:
         raise AccessDenied("MultiFactorAuthentication failed with invalid MFA one time pass code.")
-    try:
-        from identities.credentials import verify_mfa_code
-    except ImportError:  # MFA devices not available in this build
-        raise AccessDenied("MultiFactorAuthentication failed with invalid MFA one time pass code.") from None
     if not verify_mfa_code(ctx.account_id, ctx.principal.user_pk, serial_number, token_code):
         raise AccessDenied("MultiFactorAuthentication failed with invalid MFA one time pass code.")
     return clock.now()
@@ -303,8 +293,6 @@ def principal_for(credential: TemporaryCredential) -> Principal:
 def get_caller_identity(ctx: CallContext) -> dict[str, str]:
     """GetCallerIdentity needs no permission and an explicit deny does not block it; like every STS call, it is
     recorded (CloudTrail "captures all API calls for IAM and AWS STS")."""
-    from audit.services import build_record, save_record
-
     p = ctx.principal
     save_record(ctx, build_record(ctx, event_source="sts.amazonaws.com", event_name="GetCallerIdentity"))
     return {"UserId": p.principal_id, "Account": p.account_id, "Arn": p.arn}
@@ -313,10 +301,6 @@ def get_caller_identity(ctx: CallContext) -> dict[str, str]:
 def expire_sessions() -> int:
     """Beat: mark sessions past their expiration and record an audit event for each (refusal does not wait
     for this: ``principal_for`` checks the time on every use)."""
-    from django.db import transaction
-
-    from audit.services import build_record, save_record
-
     now = clock.now()
     count = 0
     with transaction.atomic():
@@ -361,8 +345,6 @@ def switch_role(
 ) -> TemporaryCredential:
     """Console Switch role: AssumeRole as the signed-in IAM user (always with the user's own credentials), the
     session named after the user, lasting the role's maximum but never beyond the console session."""
-    from audit.services import build_record, save_record
-
     user = user_ctx.principal
     if user.type != "IAMUser":
         raise AccessDenied("Root users cannot switch roles. Sign in as an IAM user to switch roles.")
@@ -414,10 +396,6 @@ def get_session_token(
 ) -> IssuedCredentials:
     """GetSessionToken: temporary credentials that act as the calling user (or root), with MFA when a code is
     given. It needs no permission and no policy can restrict it; session credentials may not call it."""
-    from django.db import transaction
-
-    from audit.services import build_record, save_record
-
     caller = ctx.principal
     params = {"durationSeconds": duration_seconds, "serialNumber": serial_number}
 
@@ -447,7 +425,7 @@ def get_session_token(
         raise
     now = clock.now()
     access_key_id = ids.new_access_key_id("ASIA")
-    secret, token = ids.new_secret_access_key(), _new_token(access_key_id)
+    secret, token = ids.new_secret_access_key(), new_token(access_key_id)
     with transaction.atomic():
         credential = TemporaryCredential.objects.create(
             account_id=caller.account_id,
@@ -476,8 +454,6 @@ def get_session_token(
 
 def get_access_key_info(ctx: CallContext, *, access_key_id: str) -> str:
     """GetAccessKeyInfo: the account that owns a long-term (AKIA…) or temporary (ASIA…) access key."""
-    from identities.models import AccessKey
-
     with iam_call(ctx, "sts:GetAccessKeyInfo", "*", {"accessKeyId": access_key_id}):
         check_input("sts", "GetAccessKeyInfo", AccessKeyId=access_key_id)
         account = (

@@ -6,7 +6,7 @@ from typing import Any
 
 from awsapi.dispatch import operation
 from awsapi.handlers import shapes
-from awsapi.handlers.sts import _credentials
+from awsapi.handlers.sts import credentials_shape
 from core.context import CallContext
 from sts import federation
 
@@ -16,7 +16,7 @@ P = dict[str, Any]
 def _common(result: federation.FederatedCredentials) -> P:
     credential = result.issued.credential
     return {
-        "Credentials": _credentials(result.issued),
+        "Credentials": credentials_shape(result.issued),
         "AssumedRoleUser": {"AssumedRoleId": credential.principal_id, "Arn": credential.arn},
         "PackedPolicySize": 0,
         "Audience": result.audience,

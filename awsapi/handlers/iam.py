@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from awsapi.dispatch import operation
 from awsapi.handlers import shapes
 from core.context import CallContext
-from identities import roles
+from identities import instance_profiles, roles
 from identities import services as identities
+from identities.queries import members_of
 from identities.services import Tag
-from policies import api_services
+from policies import authorization_details
 from policies import services as policies
 
 P = dict[str, Any]
@@ -164,8 +166,6 @@ def create_group(ctx: CallContext, p: P) -> P:
 
 @operation("iam", "GetGroup")
 def get_group(ctx: CallContext, p: P) -> P:
-    from identities.queries import members_of
-
     group = identities.get_group(ctx, group_name=p.get("GroupName"))
     result = shapes.page(members_of(group), p, "Users")
     result["Users"] = [shapes.user(u) for u in result["Users"]]
@@ -373,8 +373,6 @@ def _split_page(everything: list[tuple[str, P]], p: P, keys: tuple[str, ...]) ->
 
 
 def _inline(policy: Any, owner_key: str, owner: str) -> P:
-    from urllib.parse import quote
-
     return {owner_key: owner, "PolicyName": policy.name, "PolicyDocument": quote(policy.document)}
 
 
@@ -540,7 +538,7 @@ def delete_role_permissions_boundary(ctx: CallContext, p: P) -> None:
 
 @operation("iam", "CreateInstanceProfile")
 def create_instance_profile(ctx: CallContext, p: P) -> P:
-    profile = roles.create_instance_profile(
+    profile = instance_profiles.create_instance_profile(
         ctx, instance_profile_name=p.get("InstanceProfileName"), path=p.get("Path", "/"), tags=_tags(p)
     )
     return {"InstanceProfile": shapes.instance_profile(profile)}
@@ -548,32 +546,34 @@ def create_instance_profile(ctx: CallContext, p: P) -> P:
 
 @operation("iam", "GetInstanceProfile")
 def get_instance_profile(ctx: CallContext, p: P) -> P:
-    profile = roles.get_instance_profile(ctx, instance_profile_name=p.get("InstanceProfileName"))
+    profile = instance_profiles.get_instance_profile(ctx, instance_profile_name=p.get("InstanceProfileName"))
     return {"InstanceProfile": shapes.instance_profile(profile)}
 
 
 @operation("iam", "AddRoleToInstanceProfile")
 def add_role_to_instance_profile(ctx: CallContext, p: P) -> None:
-    roles.add_role_to_instance_profile(
+    instance_profiles.add_role_to_instance_profile(
         ctx, instance_profile_name=p.get("InstanceProfileName"), role_name=p.get("RoleName")
     )
 
 
 @operation("iam", "RemoveRoleFromInstanceProfile")
 def remove_role_from_instance_profile(ctx: CallContext, p: P) -> None:
-    roles.remove_role_from_instance_profile(
+    instance_profiles.remove_role_from_instance_profile(
         ctx, instance_profile_name=p.get("InstanceProfileName"), role_name=p.get("RoleName")
     )
 
 
 @operation("iam", "DeleteInstanceProfile")
 def delete_instance_profile(ctx: CallContext, p: P) -> None:
-    roles.delete_instance_profile(ctx, instance_profile_name=p.get("InstanceProfileName"))
+    instance_profiles.delete_instance_profile(ctx, instance_profile_name=p.get("InstanceProfileName"))
 
 
 @operation("iam", "ListInstanceProfilesForRole")
 def list_instance_profiles_for_role(ctx: CallContext, p: P) -> P:
-    result = shapes.page(roles.list_instance_profiles_for_role(ctx, role_name=p.get("RoleName")), p, "InstanceProfiles")
+    result = shapes.page(
+        instance_profiles.list_instance_profiles_for_role(ctx, role_name=p.get("RoleName")), p, "InstanceProfiles"
+    )
     result["InstanceProfiles"] = [shapes.instance_profile(x) for x in result["InstanceProfiles"]]
     return result
 
@@ -588,7 +588,7 @@ def get_account_summary(ctx: CallContext, p: P) -> P:
 
 @operation("iam", "ListInstanceProfiles")
 def list_instance_profiles(ctx: CallContext, p: P) -> P:
-    found = api_services.list_instance_profiles(ctx, path_prefix=p.get("PathPrefix", "/"))
+    found = instance_profiles.list_instance_profiles(ctx, path_prefix=p.get("PathPrefix", "/"))
     result = shapes.page(found, p, "InstanceProfiles")
     result["InstanceProfiles"] = [shapes.instance_profile(x) for x in result["InstanceProfiles"]]
     return result
@@ -599,17 +599,17 @@ def list_instance_profiles(ctx: CallContext, p: P) -> P:
 
 @operation("iam", "TagPolicy")
 def tag_policy(ctx: CallContext, p: P) -> None:
-    api_services.tag_policy(ctx, policy_arn=p.get("PolicyArn"), tags=_tags(p))
+    policies.tag_policy(ctx, policy_arn=p.get("PolicyArn"), tags=_tags(p))
 
 
 @operation("iam", "UntagPolicy")
 def untag_policy(ctx: CallContext, p: P) -> None:
-    api_services.untag_policy(ctx, policy_arn=p.get("PolicyArn"), tag_keys=p.get("TagKeys") or [])
+    policies.untag_policy(ctx, policy_arn=p.get("PolicyArn"), tag_keys=p.get("TagKeys") or [])
 
 
 @operation("iam", "ListPolicyTags")
 def list_policy_tags(ctx: CallContext, p: P) -> P:
-    return shapes.page(shapes.tags(api_services.list_policy_tags(ctx, policy_arn=p.get("PolicyArn"))), p, "Tags")
+    return shapes.page(shapes.tags(policies.list_policy_tags(ctx, policy_arn=p.get("PolicyArn"))), p, "Tags")
 
 
 # ---- GetAccountAuthorizationDetails -----------------------------------------------------------------------------
@@ -620,16 +620,12 @@ def _attached_list(entity: Any) -> list[P]:
 
 
 def _inline_list(details: Any, kind: str, pk: int) -> list[P]:
-    from urllib.parse import quote
-
     return [{"PolicyName": x.name, "PolicyDocument": quote(x.document)} for x in details.inline.get((kind, pk), [])]
 
 
 @operation("iam", "GetAccountAuthorizationDetails")
 def get_account_authorization_details(ctx: CallContext, p: P) -> P:
-    from urllib.parse import quote
-
-    details = api_services.get_account_authorization_details(ctx, filters=p.get("Filter") or [])
+    details = authorization_details.get_account_authorization_details(ctx, filters=p.get("Filter") or [])
     users = [
         {
             **shapes.user(u, full=True),

@@ -10,7 +10,7 @@ from awsapi.dispatch import operation
 from awsapi.handlers import shapes
 from core.context import CallContext
 from core.errors import InvalidInput
-from policies import api_services, simulator
+from policies import simulator
 
 P = dict[str, Any]
 DECISIONS = {"Allow": "allowed", "ExplicitDeny": "explicitDeny", "ImplicitDeny": "implicitDeny"}
@@ -93,7 +93,7 @@ def _caller(ctx: CallContext, p: P, simulation: simulator.Simulation) -> None:
     caller_arn = p.get("CallerArn")
     if not caller_arn:
         return
-    kind, name = api_services.principal_by_arn(ctx.account_id, caller_arn)
+    kind, name = simulator.principal_by_arn(ctx.account_id, caller_arn)
     if kind != "user":
         raise InvalidInput(f"Invalid CallerArn {caller_arn}: it must be the ARN of an IAM user.")
     simulation.principal = simulator.principal_simulation(ctx.account_id, "user", name).principal
@@ -150,7 +150,7 @@ def _simulate(ctx: CallContext, p: P, simulation: simulator.Simulation, principa
 
 @operation("iam", "SimulatePrincipalPolicy")
 def simulate_principal_policy(ctx: CallContext, p: P) -> P:
-    kind, name = api_services.principal_by_arn(ctx.account_id, p.get("PolicySourceArn") or "")
+    kind, name = simulator.principal_by_arn(ctx.account_id, p.get("PolicySourceArn") or "")
     return _simulate(ctx, p, simulator.for_principal(ctx, kind, name), kind)
 
 
@@ -162,13 +162,13 @@ def simulate_custom_policy(ctx: CallContext, p: P) -> P:
 
 @operation("iam", "GetContextKeysForCustomPolicy")
 def get_context_keys_for_custom_policy(ctx: CallContext, p: P) -> P:
-    keys = api_services.get_context_keys_for_custom_policy(ctx, policy_input_list=p.get("PolicyInputList") or [])
+    keys = simulator.get_context_keys_for_custom_policy(ctx, policy_input_list=p.get("PolicyInputList") or [])
     return {"ContextKeyNames": keys}
 
 
 @operation("iam", "GetContextKeysForPrincipalPolicy")
 def get_context_keys_for_principal_policy(ctx: CallContext, p: P) -> P:
-    keys = api_services.get_context_keys_for_principal_policy(
+    keys = simulator.get_context_keys_for_principal_policy(
         ctx, policy_source_arn=p.get("PolicySourceArn"), policy_input_list=p.get("PolicyInputList") or []
     )
     return {"ContextKeyNames": keys}

@@ -6,15 +6,17 @@ from typing import Any
 
 from awsapi.dispatch import operation
 from awsapi.handlers import shapes
+from core.calls import iam_call
 from core.context import CallContext
 from core.errors import IamError
+from core.validation import check_input
 from identities.services import Tag
 from sts import services as sts
 
 P = dict[str, Any]
 
 
-def _credentials(issued: sts.IssuedCredentials) -> P:
+def credentials_shape(issued: sts.IssuedCredentials) -> P:
     return {
         "AccessKeyId": issued.access_key_id,
         "SecretAccessKey": issued.secret_access_key,
@@ -47,7 +49,7 @@ def assume_role(ctx: CallContext, p: P) -> P:
         source_identity=p.get("SourceIdentity"),
     )
     result: P = {
-        "Credentials": _credentials(issued),
+        "Credentials": credentials_shape(issued),
         "AssumedRoleUser": {"AssumedRoleId": issued.credential.principal_id, "Arn": issued.credential.arn},
         "PackedPolicySize": 0,
     }
@@ -65,7 +67,7 @@ def get_session_token(ctx: CallContext, p: P) -> P:
         serial_number=p.get("SerialNumber"),
         token_code=p.get("TokenCode"),
     )
-    return {"Credentials": _credentials(issued)}
+    return {"Credentials": credentials_shape(issued)}
 
 
 @operation("sts", "GetAccessKeyInfo")
@@ -81,9 +83,6 @@ class InvalidAuthorizationMessage(IamError):
 def decode_authorization_message(ctx: CallContext, p: P) -> P:
     """IAM and STS never return encoded authorization messages (only services such as EC2 do), so there is never
     one of ours to decode: the call is authorized and audited like AWS's, and the message is refused."""
-    from core.calls import iam_call
-    from core.validation import check_input
-
     message = p.get("EncodedMessage")
     with iam_call(ctx, "sts:DecodeAuthorizationMessage", "*", {}):
         check_input("sts", "DecodeAuthorizationMessage", EncodedMessage=message)

@@ -17,7 +17,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from audit.models import AuditEvent
-from classroom.models import ACCESS_ROLE_NAME
+from classroom.models import ACCESS_ROLE_NAME, StudentSeat
 from core.errors import NoSuchEntity
 from identities.models import Group, IamUser, InstanceProfile, LoginProfile, MfaDevice, Role
 from policies.engine.cli import CaseError, build_policies, build_principal, build_request, evaluate_case
@@ -330,8 +330,6 @@ class AccountFacts:
         """The lab partner's account: the next student by seat number in the same class, the last seat's partner
         being the first. None outside a class and in a class of one. Checks may ask the partner's account yes/no
         questions (the system runs them) but must never show its contents to the student."""
-        from classroom.models import StudentSeat
-
         seat = StudentSeat.objects.filter(account_id=self.account_id).only("classroom_id", "number").first()
         if seat is None:
             return None

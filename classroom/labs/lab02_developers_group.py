@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.db.models import Q
+
 from classroom.labs.base import Check, Lab, Outcome, failed, not_yet, passed
 from classroom.labs.facts import AccountFacts
+from identities import services as users
+from identities.models import IamUser
+from policies import services as policies
 
 if TYPE_CHECKING:
     from core.context import CallContext
@@ -46,9 +51,6 @@ TOO_MUCH = (
 def build_starting_state(ctx: CallContext) -> None:
     """Lab 1's end (alice with AmazonS3ReadOnlyAccess attached to her directly), and bob and carol, who have
     users but no permissions yet."""
-    from identities import services as users
-    from policies import services as policies
-
     for name in (*DEVELOPERS, OUTSIDER):
         users.create_user(ctx, user_name=name)
     policies.attach_user_policy(ctx, user_name="alice", policy_arn=S3_READ_ONLY)
@@ -57,10 +59,6 @@ def build_starting_state(ctx: CallContext) -> None:
 def _users_with_policies(facts: AccountFacts) -> list[str]:
     """Users with any policy of their own or through a group, in one query: the others are denied everything,
     and asking the engine about each of them would cost a simulation per user."""
-    from django.db.models import Q
-
-    from identities.models import IamUser
-
     found = (
         IamUser.objects.in_account(facts.account_id)
         .filter(

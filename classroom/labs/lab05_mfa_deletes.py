@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from classroom.labs.base import Check, Lab, Outcome, failed, not_yet, passed
 from classroom.labs.facts import AccountFacts
+from identities import services as users
 
 if TYPE_CHECKING:
     from core.context import CallContext
@@ -30,8 +31,6 @@ ACCESS_KEYS: dict[str, Any] = {}  # long-term access keys: the request has no aw
 
 def build_starting_state(ctx: CallContext) -> None:
     """Bob's user, as lab 2 left it (his permissions there came from a group this lab does not need)."""
-    from identities import services as users
-
     users.create_user(ctx, user_name=USER)
 
 

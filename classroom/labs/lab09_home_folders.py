@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from classroom.labs.base import Check, Lab, Outcome, failed, not_yet, passed
 from classroom.labs.facts import AccountFacts
+from identities import services as users
 
 if TYPE_CHECKING:
     from core.context import CallContext
@@ -18,8 +19,6 @@ BUCKET = "arn:aws:s3:::company-home"
 
 def build_starting_state(ctx: CallContext) -> None:
     """alice and bob, with no permissions: their home folders are what this lab adds."""
-    from identities import services as users
-
     for name in USERS:
         users.create_user(ctx, user_name=name)
 

@@ -7,6 +7,9 @@ from typing import TYPE_CHECKING
 
 from classroom.labs.base import Check, Lab, Outcome, failed, not_yet, passed
 from classroom.labs.facts import AccountFacts
+from identities import roles
+from identities import services as users
+from policies import services as policies
 
 if TYPE_CHECKING:
     from core.context import CallContext
@@ -54,10 +57,6 @@ def intern_policy(account_id: str) -> dict:
 
 def build_starting_state(ctx: CallContext) -> None:
     """The intern, the over-generous policy, and an administrator role worth escalating to."""
-    from identities import roles
-    from identities import services as users
-    from policies import services as policies
-
     users.create_user(ctx, user_name=USER)
     policy = policies.create_policy(
         ctx,

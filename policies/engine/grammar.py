@@ -24,7 +24,7 @@ import re
 from typing import Any
 
 from .jsonscan import join_index, join_key
-from .parser import (
+from .problems import (
     M_LEGACY,
     M_SYNTAX,
     M_VERSION,
@@ -34,7 +34,7 @@ from .parser import (
     STAGE_SYNTAX,
     STAGE_VERSION,
     PolicyProblem,
-    _condition_value,
+    condition_value,
     parse_operator,
 )
 
@@ -129,7 +129,7 @@ def _conditions(block: Any, path: str, add: Any) -> None:
             continue
         for key, raw in keys.items():
             for item in raw if isinstance(raw, list) else [raw]:
-                text = _condition_value(item)
+                text = condition_value(item)
                 if text is not None and not valid_date(text):
                     add(M_LEGACY, "INVALID_DATE", join_key(join_key(path, operator), key), STAGE_LEGACY)
 

@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 
 from core.context import CallContext
-from identities import credentials, services
+from identities import credentials, instance_profiles, services
 from identities.models import AccessKey, Account, Group, IamUser, Role
 from identities.reset import reset_account_iam
 from policies import services as policies
@@ -62,8 +62,8 @@ def _populate(ctx: CallContext) -> None:
     )
     roles.create_role(ctx, role_name="web", assume_role_policy_document=trust)
     policies.attach_role_policy(ctx, role_name="web", policy_arn="arn:aws:iam::aws:policy/ReadOnlyAccess")
-    roles.create_instance_profile(ctx, instance_profile_name="web")
-    roles.add_role_to_instance_profile(ctx, instance_profile_name="web", role_name="web")
+    instance_profiles.create_instance_profile(ctx, instance_profile_name="web")
+    instance_profiles.add_role_to_instance_profile(ctx, instance_profile_name="web", role_name="web")
     credentials.create_virtual_mfa_device(ctx, virtual_mfa_device_name="spare")
 
 

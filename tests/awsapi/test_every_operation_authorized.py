@@ -21,7 +21,7 @@ from console.services import user_principal
 from core.context import CallContext, Principal
 from core.errors import AccessDenied, NoSuchEntity, ValidationError
 from core.validation import service_model
-from identities import roles
+from identities import instance_profiles, roles
 from identities import services as identities
 from identities.models import IamUser
 from policies import services as policy_services
@@ -182,7 +182,6 @@ def allow(*actions: str) -> str:
 
 
 def user_with(root_ctx: CallContext, name: str, *actions: str) -> CallContext:
-
     user = identities.create_user(root_ctx, user_name=name)
     if actions:
         policy_services.put_user_policy(root_ctx, user_name=name, policy_name="p", policy_document=allow(*actions))
@@ -220,8 +219,7 @@ def test_update_role_description_is_its_own_action(root_ctx):
 
 
 def test_get_instance_profile_is_authorized_and_recorded(root_ctx):
-
-    roles.create_instance_profile(root_ctx, instance_profile_name="web", path="/apps/")
+    instance_profiles.create_instance_profile(root_ctx, instance_profile_name="web", path="/apps/")
     reader = user_with(root_ctx, "reader")
     # Allowed on the profile's real ARN (with its path) only: the call is authorized against that ARN.
     only_apps = {
@@ -233,13 +231,15 @@ def test_get_instance_profile_is_authorized_and_recorded(root_ctx):
     policy_services.put_user_policy(root_ctx, user_name="reader", policy_name="p", policy_document=document)
     AuditEvent.objects.all().delete()
 
-    assert roles.get_instance_profile(reader, instance_profile_name="web").name == "web"
+    assert instance_profiles.get_instance_profile(reader, instance_profile_name="web").name == "web"
     with pytest.raises(
         AccessDenied, match="iam:GetInstanceProfile on resource: arn:aws:iam::111122223333:instance-profile/db "
     ):
-        roles.get_instance_profile(reader, instance_profile_name="db")  # a profile that doesn't exist: no leak
+        instance_profiles.get_instance_profile(
+            reader, instance_profile_name="db"
+        )  # a profile that doesn't exist: no leak
     with pytest.raises(NoSuchEntity):
-        roles.get_instance_profile(root_ctx, instance_profile_name="db")
+        instance_profiles.get_instance_profile(root_ctx, instance_profile_name="db")
     assert recorded() == [
         ("GetInstanceProfile", "reader", ""),
         ("GetInstanceProfile", "reader", "AccessDenied"),
@@ -258,7 +258,6 @@ def test_root_get_user_without_a_name_is_recorded(account, managed_policies):
 
 
 def test_login_profile_calls_without_a_name_are_about_the_caller(root_ctx):
-
     identities.create_user(root_ctx, user_name="self")
     identities.create_login_profile(root_ctx, user_name="self", password="Corr3ct-Horse!")
     me = user_with(root_ctx, "me", "iam:GetLoginProfile", "iam:CreateLoginProfile")

@@ -29,7 +29,7 @@ from core.calls import inside_transaction
 from core.context import CallContext
 from core.errors import IamError
 from core.validation import service_model
-from identities import credentials, providers, roles
+from identities import credentials, instance_profiles, providers, roles
 from identities import services as identities
 from identities.services import Tag
 from policies import services as policies
@@ -80,8 +80,8 @@ def _world(ctx: CallContext) -> dict[str, Any]:
     policies.put_user_policy(ctx, user_name="alice", policy_name="inline", policy_document=DOCUMENT)
     policies.put_group_policy(ctx, group_name="devs", policy_name="inline", policy_document=DOCUMENT)
     policies.put_role_policy(ctx, role_name="app", policy_name="inline", policy_document=DOCUMENT)
-    roles.create_instance_profile(ctx, instance_profile_name="prof")
-    roles.add_role_to_instance_profile(ctx, instance_profile_name="prof", role_name="app")
+    instance_profiles.create_instance_profile(ctx, instance_profile_name="prof")
+    instance_profiles.add_role_to_instance_profile(ctx, instance_profile_name="prof", role_name="app")
     key = credentials.create_access_key(ctx, user_name="alice").key
     device = credentials.create_virtual_mfa_device(ctx, virtual_mfa_device_name="alice-mfa").device
     oidc = providers.create_open_id_connect_provider(ctx, url=OIDC_URL, client_id_list=["sts.amazonaws.com"])

@@ -14,7 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from core import clock
-from identities import credentials, roles
+from identities import credentials, roles, workflows
 from identities import services as identities
 from identities.models import IamUser
 from policies import services as policies
@@ -130,7 +130,7 @@ def test_tokens_we_never_issued_for_that_key_are_invalid_not_expired(live_server
 def test_revoke_active_sessions_is_an_explicit_deny_not_an_expired_token(live_server, account, root_ctx, dev):
     old = assume(live_server, account, dev)
     with clock.frozen(clock.now() + timedelta(seconds=2)):  # the deny compares whole seconds
-        roles.revoke_role_sessions(root_ctx, role_name="Worker")
+        workflows.revoke_role_sessions(root_ctx, role_name="Worker")
     with clock.frozen(clock.now() + timedelta(seconds=4)):
         status, code, message = error(session(live_server, "iam", old).list_users)
         assert (status, code) == (403, "AccessDenied")

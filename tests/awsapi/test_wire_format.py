@@ -17,7 +17,7 @@ from botocore.parsers import create_parser
 from botocore.serialize import create_serializer
 from django.test import RequestFactory
 
-from awsapi import views
+from awsapi import wsgi
 from awsapi.protocol import serializer
 from core.validation import service_model
 from tests.awsapi.conftest import issue_key
@@ -43,7 +43,7 @@ class Wire:
             headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
         )
         SigV4Auth(self.credentials, service, "us-east-1").add_auth(request)
-        response = views.endpoint(
+        response = wsgi.endpoint(
             self.factory.post(
                 "/aws",
                 data=body,

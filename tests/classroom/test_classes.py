@@ -14,7 +14,7 @@ from classroom import services
 from classroom.models import ACCESS_ROLE_NAME, Class, OrgAccount, PolicyAttachment, StudentSeat
 from console.services import sign_in_root
 from core.errors import AccessDenied, InvalidInput, NoSuchEntity
-from identities import roles
+from identities import instance_profiles, roles
 from identities import services as identity_services
 from identities.models import AccessKey, Account, Group, IamUser, Role
 from policies import services as policy_services
@@ -323,8 +323,8 @@ def _every_kind_of_state(ctx):
     policy_services.put_user_policy(ctx, user_name="alice", policy_name="inline", policy_document=doc)
     policy_services.put_group_policy(ctx, group_name="devs", policy_name="inline", policy_document=doc)
     policy_services.put_role_policy(ctx, role_name=ACCESS_ROLE_NAME, policy_name="inline", policy_document=doc)
-    roles.create_instance_profile(ctx, instance_profile_name="web")
-    roles.add_role_to_instance_profile(ctx, instance_profile_name="web", role_name=ACCESS_ROLE_NAME)
+    instance_profiles.create_instance_profile(ctx, instance_profile_name="web")
+    instance_profiles.add_role_to_instance_profile(ctx, instance_profile_name="web", role_name=ACCESS_ROLE_NAME)
     credentials.create_virtual_mfa_device(ctx, virtual_mfa_device_name="spare")  # unassigned: an IAM entity
     account_settings.update_account_password_policy(ctx, minimum_password_length=12)
     providers.create_open_id_connect_provider(

@@ -22,7 +22,7 @@ from console.services import user_principal
 from core.context import CallContext
 from core.errors import AccessDenied, LimitExceeded, NoSuchEntity, ValidationError
 from core.secrets import decrypt
-from identities import credentials, services
+from identities import credentials, services, workflows
 from identities.models import AccessKey, IamUser
 from policies import services as policy_services
 from tests.console.test_user_signin import make_user as make_console_user
@@ -446,7 +446,7 @@ def test_delete_user_refuses_while_keys_remain_and_the_console_removes_them(root
     with pytest.raises(DeleteConflict, match="Cannot delete entity, must delete access keys first."):
         services.delete_user(root_ctx, user_name="alice")
 
-    services.delete_user_with_dependents(root_ctx, user_name="alice")
+    workflows.delete_user_with_dependents(root_ctx, user_name="alice")
 
     assert not IamUser.objects.filter(name="alice").exists() and not AccessKey.objects.exists()
     assert AuditEvent.objects.filter(

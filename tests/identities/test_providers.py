@@ -20,7 +20,7 @@ from core.errors import (
     UnmodifiableEntity,
     ValidationError,
 )
-from identities import providers, roles, services
+from identities import providers, roles, services, workflows
 from identities.models import OpenIdConnectProvider, Role, SamlProvider
 from identities.services import Tag
 from policies import services as policy_services
@@ -365,7 +365,7 @@ def test_service_linked_roles_are_unmodifiable(root_ctx, managed_policies):
         lambda: policy_services.put_role_policy(
             root_ctx, role_name=role.name, policy_name="x", policy_document=allow("s3:*")
         ),
-        lambda: roles.revoke_role_sessions(root_ctx, role_name=role.name),
+        lambda: workflows.revoke_role_sessions(root_ctx, role_name=role.name),
     ]
     for attempt in attempts:
         with pytest.raises(UnmodifiableEntity) as err:

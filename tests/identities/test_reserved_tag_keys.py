@@ -14,7 +14,6 @@ from core.validation import RESERVED_TAG_KEY
 from identities import providers, roles, services
 from identities.models import IamUser, OpenIdConnectProvider, Role, SamlProvider
 from identities.services import Tag
-from policies import api_services
 from policies import services as policy_services
 from policies.models import ManagedPolicy
 from tests.awsapi.conftest import client, issue_key
@@ -59,7 +58,7 @@ def test_tag_with_a_reserved_key_changes_nothing(root_ctx, managed_policies):
     bad = [Tag("env", "dev"), Tag("aws:env", "dev")]
     refused(lambda: services.tag_user(root_ctx, user_name="u", tags=bad))
     refused(lambda: roles.tag_role(root_ctx, role_name="r", tags=bad))
-    refused(lambda: api_services.tag_policy(root_ctx, policy_arn=policy.arn, tags=bad))
+    refused(lambda: policy_services.tag_policy(root_ctx, policy_arn=policy.arn, tags=bad))
     refused(lambda: providers.tag_saml_provider(root_ctx, saml_provider_arn=saml.arn, tags=bad))
     refused(lambda: providers.tag_open_id_connect_provider(root_ctx, open_id_connect_provider_arn=oidc.arn, tags=bad))
     expected = [{"Key": "team", "Value": "blue"}]

@@ -12,7 +12,7 @@ import re
 import pytest
 
 from audit.models import AuditEvent
-from identities import roles, services
+from identities import instance_profiles, roles, services
 from identities.services import Tag
 from policies import services as policy_services
 from tests.console.test_user_signin import PASSWORD, sign_in
@@ -134,8 +134,8 @@ def test_get_role_only_sees_the_summary_and_a_notice_on_each_section(root_ctx, m
     roles.create_role(root_ctx, role_name="app", assume_role_policy_document=TRUST, tags=[Tag("secret-tag", "v")])
     policy_services.attach_role_policy(root_ctx, role_name="app", policy_arn=READ_ONLY)
     policy_services.put_role_policy(root_ctx, role_name="app", policy_name="secret-inline", policy_document=DOC)
-    roles.create_instance_profile(root_ctx, instance_profile_name="secret-profile")
-    roles.add_role_to_instance_profile(root_ctx, instance_profile_name="secret-profile", role_name="app")
+    instance_profiles.create_instance_profile(root_ctx, instance_profile_name="secret-profile")
+    instance_profiles.add_role_to_instance_profile(root_ctx, instance_profile_name="secret-profile", role_name="app")
     client = persona(root_ctx, "viewer", "iam:GetRole")
     AuditEvent.objects.all().delete()
 

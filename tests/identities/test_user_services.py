@@ -18,7 +18,7 @@ from core.errors import (
     PasswordPolicyViolation,
     ValidationError,
 )
-from identities import services
+from identities import services, workflows
 from identities.models import GroupMembership, IamUser, LoginProfile
 from identities.services import Tag
 from policies import services as policy_services
@@ -128,7 +128,7 @@ def test_delete_user_api_refuses_while_dependents_remain(root_ctx, managed_polic
     policy_services.detach_user_policy(root_ctx, user_name="dep", policy_arn="arn:aws:iam::aws:policy/ReadOnlyAccess")
     with pytest.raises(DeleteConflict, match="must remove users from group first"):
         services.delete_user(root_ctx, user_name="dep")
-    services.delete_user_with_dependents(root_ctx, user_name="dep")
+    workflows.delete_user_with_dependents(root_ctx, user_name="dep")
     assert not IamUser.objects.exists()
 
 
@@ -147,7 +147,7 @@ def test_login_profile_password_policy_and_no_secret_in_audit(root_ctx):
 def test_wizard_is_all_or_nothing(root_ctx, managed_policies):
     policies = [p.arn for p in policy_services.list_policies(root_ctx, scope="AWS")[:11]]
     with pytest.raises(LimitExceeded, match="PoliciesPerUser: 10"):
-        services.create_user_from_wizard(
+        workflows.create_user_from_wizard(
             root_ctx, user_name="half", password="Sup3r-Secret!", require_reset=False, policies=policies
         )
     assert not IamUser.objects.filter(name="half").exists()

@@ -10,7 +10,7 @@ import pytest
 from core.errors import MalformedPolicyDocument
 from identities import roles
 from identities import services as identity_services
-from policies import api_services, services, simulator
+from policies import services, simulator
 from policies.models import InlinePolicy, ManagedPolicy
 
 OK = {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::example_bucket"}
@@ -27,7 +27,7 @@ BAD_INPUTS = [DEEP, NOT_OBJECT_CONDITION, LIST_BLOCK, SCALAR_BLOCK]
 @pytest.mark.parametrize("document", BAD_INPUTS, ids=["deep", "condition-list", "block-list", "block-scalar"])
 def test_context_keys_for_bad_documents_answer_malformed_policy(root_ctx, document):
     with pytest.raises(MalformedPolicyDocument, match="Syntax errors in policy."):
-        api_services.get_context_keys_for_custom_policy(root_ctx, policy_input_list=[document])
+        simulator.get_context_keys_for_custom_policy(root_ctx, policy_input_list=[document])
 
 
 @pytest.mark.parametrize("document", BAD_INPUTS, ids=["deep", "condition-list", "block-list", "block-scalar"])

@@ -13,7 +13,7 @@ from console.services import user_principal
 from core import clock
 from core.context import CallContext
 from core.errors import AccessDenied, DeleteConflict, LimitExceeded, MalformedPolicyDocument, ValidationError
-from identities import roles, services
+from identities import instance_profiles, roles, services, workflows
 from identities.models import InstanceProfile, Role
 from policies import services as policy_services
 from sts import services as sts
@@ -51,7 +51,7 @@ def session_ctx(issued: sts.IssuedCredentials) -> CallContext:
 
 
 def test_create_role_with_instance_profile_like_the_console(root_ctx, managed_policies):
-    role = roles.create_role_from_wizard(
+    role = workflows.create_role_from_wizard(
         root_ctx,
         role_name="S3Reader",
         trust_policy=EC2_TRUST,
@@ -63,7 +63,7 @@ def test_create_role_with_instance_profile_like_the_console(root_ctx, managed_po
     assert list(profile.roles.all()) == [role] and profile.instance_profile_id.startswith("AIPA")
     with pytest.raises(DeleteConflict, match="must remove roles from instance profile first"):
         roles.delete_role(root_ctx, role_name="S3Reader")
-    roles.delete_role_with_dependents(root_ctx, role_name="S3Reader")
+    workflows.delete_role_with_dependents(root_ctx, role_name="S3Reader")
     assert not Role.objects.exists() and not InstanceProfile.objects.exists()
 
 
@@ -211,7 +211,7 @@ def test_revoke_sessions_refuses_older_sessions_only(root_ctx, managed_policies)
     with clock.frozen(start):
         old = sts.assume_role(alice, role_arn=arn, role_session_name="old")
     with clock.frozen(start + timedelta(seconds=10)):
-        roles.revoke_role_sessions(root_ctx, role_name="Reader")
+        workflows.revoke_role_sessions(root_ctx, role_name="Reader")
     with clock.frozen(start + timedelta(seconds=20)):
         new = sts.assume_role(alice, role_arn=arn, role_session_name="new")
         with pytest.raises(AccessDenied, match="with an explicit deny in an identity-based policy"):
@@ -241,7 +241,7 @@ def test_cross_account_needs_both_sides(root_ctx, other_root_ctx):
 def test_instance_profile_holds_one_role(root_ctx):
     roles.create_role(root_ctx, role_name="a", assume_role_policy_document=EC2_TRUST)
     roles.create_role(root_ctx, role_name="b", assume_role_policy_document=EC2_TRUST)
-    roles.create_instance_profile(root_ctx, instance_profile_name="web")
-    roles.add_role_to_instance_profile(root_ctx, instance_profile_name="web", role_name="a")
+    instance_profiles.create_instance_profile(root_ctx, instance_profile_name="web")
+    instance_profiles.add_role_to_instance_profile(root_ctx, instance_profile_name="web", role_name="a")
     with pytest.raises(LimitExceeded, match="InstanceSessionsPerInstanceProfile: 1"):
-        roles.add_role_to_instance_profile(root_ctx, instance_profile_name="web", role_name="b")
+        instance_profiles.add_role_to_instance_profile(root_ctx, instance_profile_name="web", role_name="b")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from classroom import services
 from core.errors import IamError
+from identities.models import Account
 
 
 class Command(BaseCommand):
@@ -17,9 +19,6 @@ class Command(BaseCommand):
         parser.add_argument("--account-id", help="make this existing account an instructor instead")
 
     def handle(self, *args: object, **options: str | None) -> None:
-        from classroom import services
-        from identities.models import Account
-
         if options["account_id"]:
             account = Account.objects.filter(pk=options["account_id"]).first()
             if account is None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 from identities import services as users
+from identities import workflows
 from policies import services as policies
 from tests.classroom.labs.conftest import lab_results, start_lab
 
@@ -36,7 +37,7 @@ def dev_buckets_policy(ctx) -> str:
 def solve(ctx) -> None:
     """Create user group with both members and both policies, then remove Alice's direct attachment."""
     s3_policy = dev_buckets_policy(ctx)
-    users.create_group_from_console(
+    workflows.create_group_from_console(
         ctx, group_name="Developers", users=["alice", "bob"], policies=[EC2_FULL, s3_policy]
     )
     policies.detach_user_policy(ctx, user_name="alice", policy_arn=S3_READ_ONLY)
@@ -62,7 +63,7 @@ def test_the_starting_state_is_lab_1s_end_with_bob_and_carol(student, instructor
 
 def test_a_permission_left_on_alice_is_rejected(student, instructor_ctx, klass):
     start_lab(instructor_ctx, klass, student.account_id, SLUG)
-    users.create_group_from_console(
+    workflows.create_group_from_console(
         student, group_name="Developers", users=["alice", "bob"], policies=[EC2_FULL, dev_buckets_policy(student)]
     )
 
@@ -77,7 +78,7 @@ def test_a_permission_left_on_alice_is_rejected(student, instructor_ctx, klass):
 
 def test_administrator_access_on_the_group_is_too_much(student, instructor_ctx, klass):
     start_lab(instructor_ctx, klass, student.account_id, SLUG)
-    users.create_group_from_console(student, group_name="Developers", users=["alice", "bob"], policies=[ADMIN])
+    workflows.create_group_from_console(student, group_name="Developers", users=["alice", "bob"], policies=[ADMIN])
     policies.detach_user_policy(student, user_name="alice", policy_arn=S3_READ_ONLY)
 
     results = lab_results(student.account_id, SLUG)
@@ -91,7 +92,7 @@ def test_administrator_access_on_the_group_is_too_much(student, instructor_ctx, 
 
 def test_s3_on_every_bucket_is_too_much(student, instructor_ctx, klass):
     start_lab(instructor_ctx, klass, student.account_id, SLUG)
-    users.create_group_from_console(
+    workflows.create_group_from_console(
         student,
         group_name="Developers",
         users=["alice", "bob"],
@@ -123,7 +124,7 @@ def test_carol_in_the_group_or_with_her_own_policy_is_rejected(student, instruct
 
 def test_only_alice_in_the_group_is_not_enough(student, instructor_ctx, klass):
     start_lab(instructor_ctx, klass, student.account_id, SLUG)
-    users.create_group_from_console(
+    workflows.create_group_from_console(
         student, group_name="Developers", users=["alice"], policies=[EC2_FULL, dev_buckets_policy(student)]
     )
     results = lab_results(student.account_id, SLUG)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from identities import roles
+from identities import instance_profiles, roles, workflows
 from identities.role_templates import service_trust
 from policies import services as policies
 from tests.classroom.labs.conftest import lab_results
@@ -31,7 +31,7 @@ def test_solving_lab_3_passes_every_check(student):
     assert before["role-exists"] == (False, "There is no role named EC2-S3-Reader yet.")
 
     document, use_case = service_trust("ec2", "ec2")
-    roles.create_role_from_wizard(
+    workflows.create_role_from_wizard(
         student,
         role_name=ROLE,
         trust_policy=document,
@@ -65,14 +65,14 @@ def test_an_inline_read_policy_and_an_api_made_profile_also_pass(student):
             }
         ),
     )
-    roles.create_instance_profile(student, instance_profile_name="app-servers")
-    roles.add_role_to_instance_profile(student, instance_profile_name="app-servers", role_name=ROLE)
+    instance_profiles.create_instance_profile(student, instance_profile_name="app-servers")
+    instance_profiles.add_role_to_instance_profile(student, instance_profile_name="app-servers", role_name=ROLE)
 
     assert all(ok for ok, _ in lab_results(student.account_id, SLUG).values())
 
 
 def test_a_trust_policy_shared_with_lambda_is_rejected(student):
-    roles.create_role_from_wizard(
+    workflows.create_role_from_wizard(
         student,
         role_name=ROLE,
         policies=[S3_READ_ONLY],
@@ -90,7 +90,7 @@ def test_a_trust_policy_shared_with_lambda_is_rejected(student):
 
 def test_a_trust_policy_that_also_names_the_account_is_rejected(student):
     both = {"Service": "ec2.amazonaws.com", "AWS": f"arn:aws:iam::{student.account_id}:root"}
-    roles.create_role_from_wizard(
+    workflows.create_role_from_wizard(
         student, role_name=ROLE, policies=[S3_READ_ONLY], instance_profile=True, trust_policy=trust(both)
     )
 
@@ -101,7 +101,7 @@ def test_a_trust_policy_that_also_names_the_account_is_rejected(student):
 
 
 def test_a_trust_policy_for_lambda_only_does_not_let_ec2_in(student):
-    roles.create_role_from_wizard(
+    workflows.create_role_from_wizard(
         student, role_name=ROLE, policies=[S3_READ_ONLY], trust_policy=trust({"Service": "lambda.amazonaws.com"})
     )
 
@@ -114,7 +114,7 @@ def test_a_trust_policy_for_lambda_only_does_not_let_ec2_in(student):
 
 def test_s3_full_access_can_write(student):
     document, _ = service_trust("ec2", "ec2")
-    roles.create_role_from_wizard(
+    workflows.create_role_from_wizard(
         student,
         role_name=ROLE,
         trust_policy=document,
@@ -141,7 +141,7 @@ def test_a_role_without_an_instance_profile_is_rejected(student):
         "No instance profile contains EC2-S3-Reader: an EC2 instance can only use a role through one.",
     )
 
-    roles.create_instance_profile(student, instance_profile_name=ROLE)
+    instance_profiles.create_instance_profile(student, instance_profile_name=ROLE)
     assert lab_results(student.account_id, SLUG)["instance-profile"] == (
         False,
         "The instance profile EC2-S3-Reader exists but does not contain the role.",
@@ -150,7 +150,7 @@ def test_a_role_without_an_instance_profile_is_rejected(student):
 
 def test_another_students_role_does_not_count(student, other_student):
     document, _ = service_trust("ec2", "ec2")
-    roles.create_role_from_wizard(
+    workflows.create_role_from_wizard(
         other_student, role_name=ROLE, trust_policy=document, policies=[S3_READ_ONLY], instance_profile=True
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from identities import credentials
+from identities import credentials, workflows
 from identities import services as users
 from policies import services as policies
 from tests.classroom.labs.conftest import lab_results
@@ -35,7 +35,7 @@ def test_solving_lab_4_passes_every_check(student, policy_arn):
 
 def test_an_auditors_group_passes_too(student):
     auditor_with_console(student)
-    users.create_group_from_console(student, group_name="Auditors", users=["auditor"], policies=[SECURITY_AUDIT])
+    workflows.create_group_from_console(student, group_name="Auditors", users=["auditor"], policies=[SECURITY_AUDIT])
 
     assert all(ok for ok, _ in lab_results(student.account_id, SLUG).values())
 

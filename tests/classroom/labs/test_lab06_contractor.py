@@ -12,7 +12,7 @@ from console.services import user_principal
 from core import clock
 from core.context import CallContext
 from core.errors import AccessDenied
-from identities import credentials, roles
+from identities import credentials, roles, workflows
 from identities import services as users
 from policies import services as policies
 from sts import services as sts
@@ -57,7 +57,7 @@ def set_up(student, *, end: str, max_session_duration: int = 3600):
     """The contractor, the role (reads S3 through an AWS managed policy) and the dated permission to assume it."""
     contractor = users.create_user(student, user_name="contractor")
     users.create_login_profile(student, user_name="contractor", password="Contract-Passw0rd!")
-    role = roles.create_role_from_wizard(
+    role = workflows.create_role_from_wizard(
         student, role_name="ContractorAccess", trust_policy=account_trust(student.account_id), policies=[READ_S3]
     )
     roles.update_role(student, role_name="ContractorAccess", max_session_duration=max_session_duration)

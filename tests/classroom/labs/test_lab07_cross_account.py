@@ -13,8 +13,8 @@ from classroom.labs.facts import AccountFacts
 from console.services import user_principal
 from core.context import CallContext
 from core.errors import AccessDenied
-from identities import roles
 from identities import services as users
+from identities import workflows
 from policies import services as policies
 from sts import services as sts
 from tests.classroom.conftest import root_ctx_of
@@ -34,7 +34,7 @@ def trust(principal: str | list[str]) -> str:
 
 
 def create_role(ctx, principal: str | list[str]) -> str:
-    return roles.create_role_from_wizard(
+    return workflows.create_role_from_wizard(
         ctx, role_name="PartnerReadOnly", trust_policy=trust(principal), policies=[READ_ONLY]
     ).arn
 
@@ -129,7 +129,7 @@ def test_a_partner_without_permission_of_their_own_is_denied(students):
 
 def test_administrator_access_is_not_read_only(students):
     student, partner = students[1], students[2]
-    roles.create_role_from_wizard(
+    workflows.create_role_from_wizard(
         student,
         role_name="PartnerReadOnly",
         trust_policy=trust(f"arn:aws:iam::{partner.account_id}:root"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from identities import services as users
+from identities import workflows
 from policies import services as policies
 from tests.classroom.labs.conftest import lab_results
 
@@ -56,7 +57,7 @@ NAMED_FOLDERS = json.dumps(
 def build(ctx, document: str) -> None:
     for name in ("alice", "bob"):
         users.create_user(ctx, user_name=name)
-    users.create_group_from_console(ctx, group_name="Staff", users=["alice", "bob"])
+    workflows.create_group_from_console(ctx, group_name="Staff", users=["alice", "bob"])
     policies.put_group_policy(ctx, group_name="Staff", policy_name="HomeFolders", policy_document=document)
 
 

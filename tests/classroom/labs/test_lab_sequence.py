@@ -27,7 +27,7 @@ from console.services import user_principal
 from core import clock
 from core.context import CallContext
 from core.errors import AccessDenied
-from identities import credentials, roles
+from identities import credentials, workflows
 from identities import services as users
 from identities.models import IamUser
 from identities.role_templates import service_trust
@@ -88,7 +88,7 @@ def _throttle_cleared(students):
 
 
 def lab1(ctx) -> None:
-    users.create_user_from_wizard(
+    workflows.create_user_from_wizard(
         ctx, user_name="alice", password=ALICE_PASSWORD, require_reset=True, policies=[S3_READ_ONLY]
     )
 
@@ -97,7 +97,7 @@ def lab2(ctx) -> None:
     for name in ("bob", "carol"):  # step 1: they are not there after lab 1
         users.create_user(ctx, user_name=name)
     dev = policies.create_policy(ctx, policy_name="DevBucketsAccess", policy_document=DEV_BUCKETS).arn
-    users.create_group_from_console(ctx, group_name="Developers", users=["alice", "bob"], policies=[EC2_FULL, dev])
+    workflows.create_group_from_console(ctx, group_name="Developers", users=["alice", "bob"], policies=[EC2_FULL, dev])
     policies.detach_user_policy(ctx, user_name="alice", policy_arn=S3_READ_ONLY)  # IAMUserChangePassword stays
 
 
@@ -112,13 +112,13 @@ def alice_finishes_her_first_sign_in(account_id: str) -> None:
 
 def lab3(ctx) -> None:
     document, use_case = service_trust("ec2", "ec2")
-    roles.create_role_from_wizard(
+    workflows.create_role_from_wizard(
         ctx, role_name="EC2-S3-Reader", trust_policy=document, policies=[S3_READ_ONLY], instance_profile=True
     )
 
 
 def lab4(ctx) -> None:
-    users.create_user_from_wizard(
+    workflows.create_user_from_wizard(
         ctx, user_name="auditor", password="Audit-Passw0rd!1", require_reset=True, policies=[READ_ONLY]
     )
 
@@ -145,8 +145,8 @@ def lab5(ctx, t0: datetime) -> None:
 
 
 def lab6(ctx) -> None:
-    users.create_user_from_wizard(ctx, user_name="contractor", password="Contract-Passw0rd!", require_reset=False)
-    role = roles.create_role_from_wizard(
+    workflows.create_user_from_wizard(ctx, user_name="contractor", password="Contract-Passw0rd!", require_reset=False)
+    role = workflows.create_role_from_wizard(
         ctx,
         role_name="ContractorAccess",
         trust_policy=trust({"AWS": f"arn:aws:iam::{ctx.account_id}:root"}),
@@ -168,7 +168,7 @@ def lab6(ctx) -> None:
 
 
 def lab7(ctx, partner) -> None:
-    role = roles.create_role_from_wizard(
+    role = workflows.create_role_from_wizard(
         ctx,
         role_name="PartnerReadOnly",
         trust_policy=trust({"AWS": f"arn:aws:iam::{partner.account_id}:root"}),
@@ -200,7 +200,7 @@ def lab8(ctx) -> None:
 
 def lab9(ctx) -> None:
     # alice and bob exist since lab 2.
-    users.create_group_from_console(ctx, group_name="Staff", users=["alice", "bob"])
+    workflows.create_group_from_console(ctx, group_name="Staff", users=["alice", "bob"])
     policies.put_group_policy(ctx, group_name="Staff", policy_name="HomeFolders", policy_document=HOME_FOLDERS)
 
 
