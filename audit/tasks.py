@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from audit import delivery
-from console import beat
+from core import beat
 
 
 @shared_task(name="audit.deliver_event", ignore_result=True)

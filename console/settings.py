@@ -185,7 +185,7 @@ FIELD_ENCRYPTION_KEY = os.environ.get("FIELD_ENCRYPTION_KEY", "")
 CELERY_TASK_PUBLISH_RETRY = False  # an unreachable broker must not hold up a request; the sweep re-delivers
 # The queue every node publishes to and every worker consumes (one Redis may serve several installations).
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "celery")
-# ``scheduled``: the run takes the task's lease (console.beat), so a second beat scheduler does no harm.
+# ``scheduled``: the run takes the task's lease (core.beat), so a second beat scheduler does no harm.
 CELERY_BEAT_SCHEDULE = {
     "redeliver-audit-events": {
         "task": "audit.redeliver_pending",

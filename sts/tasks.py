@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from console import beat
+from core import beat
 from sts import services
 
 

@@ -10,7 +10,7 @@ import pytest
 from django.test import override_settings
 
 from audit.models import AuditEvent
-from console import beat
+from core import beat
 from identities import services
 from sts.tasks import expire_sessions
 

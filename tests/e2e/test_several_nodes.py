@@ -2,7 +2,7 @@
 and two beat schedulers, one PostgreSQL and one Redis, driven round-robin as a load balancer would. Nothing may be
 per node: a console session from one node is valid on the other, the sign-in throttle counts failures on both
 together, every audit event is delivered once (in the database and in the shared trail directory), the beat's tasks
-are not doubled by the second beat (``console.beat``), and both nodes serve the same static files."""
+are not doubled by the second beat (``core.beat``), and both nodes serve the same static files."""
 
 from __future__ import annotations
 
@@ -206,7 +206,7 @@ def test_two_web_nodes_two_workers_and_two_beats_share_everything(school, classr
     assert Counter(e["eventName"] for e in events)["CreateUser"] == 7  # the 6 round-robin users and "student"
     assert Counter(e["eventName"] for e in events)["SessionExpired"] == EXPIRED_SESSIONS
 
-    # The beats' tasks were not doubled: of the runs both beats sent, one per period went ahead (console.beat).
+    # The beats' tasks were not doubled: of the runs both beats sent, one per period went ahead (core.beat).
     # Without the lease every message would run (twice per period); with it, consecutive runs are at least 90 % of a
     # period apart, so about one beat's share runs (the bound leaves room for a worker that was busy).
     logs = "".join(w.log() for w in school.workers)

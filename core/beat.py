@@ -16,6 +16,7 @@ import functools
 import logging
 import os
 import socket
+from typing import Any
 
 import redis
 from django.conf import settings
@@ -32,7 +33,8 @@ def _client() -> redis.Redis:
 
 def period(task_name: str) -> float:
     """The task's period in the beat schedule, in seconds."""
-    return min(float(e["schedule"]) for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == task_name)
+    entries: dict[str, dict[str, Any]] = settings.CELERY_BEAT_SCHEDULE
+    return min(float(e["schedule"]) for e in entries.values() if e["task"] == task_name)
 
 
 def lease_key(task_name: str) -> str:
