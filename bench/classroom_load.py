@@ -814,21 +814,16 @@ def main() -> int:
         print(f"{args.nodes} web nodes on ports {ports}, {args.workers} Celery workers, {args.beats} beats")
     processes: list[subprocess.Popen] = []
     log = open(Path(data_dir) / "servers.log", "wb")  # noqa: SIM115
+
+    def spawn(command: list[str]) -> subprocess.Popen:
+        processes.append(subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log))
+        return processes[-1]
+
     try:
-        webs = [
-            subprocess.Popen(
-                web_server_command("127.0.0.1", port, args.web_workers, **knobs),
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=log,
-            )
-            for port in ports
-        ]
-        processes += webs
+        webs = [spawn(web_server_command("127.0.0.1", port, args.web_workers, **knobs)) for port in ports]
         celery = [sys.executable, "-m", "celery", "-A", "console"]
         workers = [
-            subprocess.Popen(
+            spawn(
                 [
                     *celery,
                     "worker",
@@ -840,26 +835,14 @@ def main() -> int:
                     "--without-mingle",
                     "--hostname",
                     f"load-{os.getpid()}-{n}@%h",
-                ],  # fmt: skip
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=log,
+                ]  # fmt: skip
             )
             for n in range(args.workers)
         ]
-        processes += workers
         beats = [
-            subprocess.Popen(
-                [*celery, "beat", "--loglevel", "WARNING", "--schedule", str(Path(data_dir) / f"beat-{n}")],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=log,
-            )
+            spawn([*celery, "beat", "--loglevel", "WARNING", "--schedule", str(Path(data_dir) / f"beat-{n}")])
             for n in range(args.beats)
         ]
-        processes += beats
         for port in ports:
             wait_http(port)
         if args.profile:  # py-spy (pip install py-spy), both the web server and the worker
