@@ -12,7 +12,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from audit import queries
-from console.decorators import console_login_required
+from console.decorators import console_page
 from console.htmx import pick_partial
 from core import clock
 from core.errors import InvalidInput, NoSuchEntity
@@ -63,7 +63,7 @@ def _parse_time(text: str) -> datetime | None:
     return queries.as_utc(parsed) if parsed is not None else None
 
 
-@console_login_required
+@console_page
 @require_GET
 def event_history(request: HttpRequest) -> HttpResponse:
     lookup, state = _lookup(request)
@@ -89,7 +89,7 @@ def event_history(request: HttpRequest) -> HttpResponse:
     return render(request, pick_partial(request, "audit/event_history.html", {"event-table"}), context)
 
 
-@console_login_required
+@console_page
 @require_GET
 def event_detail(request: HttpRequest, event_id: str) -> HttpResponse:
     try:
@@ -108,7 +108,7 @@ def event_detail(request: HttpRequest, event_id: str) -> HttpResponse:
     )
 
 
-@console_login_required
+@console_page
 @require_GET
 def event_download(request: HttpRequest) -> HttpResponse:
     lookup, _ = _lookup(request)

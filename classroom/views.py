@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from classroom import services
 from classroom.models import ACCESS_ROLE_NAME
 from console import sessions
-from console.decorators import console_login_required
+from console.decorators import console_page
 from console.htmx import redirect_or_hx
 from core.errors import IamError
 from policies.engine import validate_policy
@@ -40,7 +40,7 @@ SCP_TEMPLATE = (
 def class_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Signed-in only; a class the caller doesn't manage is a 404 (never a 403 that would confirm it exists)."""
 
-    @console_login_required
+    @console_page
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
@@ -121,7 +121,7 @@ def join(request: HttpRequest) -> HttpResponse:
     )
 
 
-@console_login_required
+@console_page
 @require_http_methods(["GET", "POST"])
 def root_password(request: HttpRequest) -> HttpResponse:
     """The root user's own password change (a student replaces the handout password here)."""
@@ -152,7 +152,7 @@ def root_password(request: HttpRequest) -> HttpResponse:
 # ---------------------------------------------------------------------------------------------- classes
 
 
-@console_login_required
+@console_page
 @require_GET
 def class_list(request: HttpRequest) -> HttpResponse:
     ctx = request.iam_ctx  # type: ignore[attr-defined]
@@ -166,7 +166,7 @@ def class_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@console_login_required
+@console_page
 @require_http_methods(["GET", "POST"])
 def class_create(request: HttpRequest) -> HttpResponse:
     ctx = request.iam_ctx  # type: ignore[attr-defined]
@@ -226,7 +226,7 @@ def _safe_class_id(request: HttpRequest) -> str:
     return value if value.replace("-", "").isalnum() else ""
 
 
-@console_login_required
+@console_page
 @require_http_methods(["GET", "POST"])
 def admin_user(request: HttpRequest) -> HttpResponse:
     """Create the instructor's own administrator IAM user (AdministratorAccess, a console password they choose)."""
@@ -281,7 +281,7 @@ def admin_user(request: HttpRequest) -> HttpResponse:
     )
 
 
-@console_login_required
+@console_page
 @require_POST
 def admin_user_signin(request: HttpRequest) -> HttpResponse:
     """Sign the root user out and open the IAM user sign-in page, the account and user name filled in."""

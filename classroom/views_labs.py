@@ -20,7 +20,7 @@ from django.views.decorators.vary import vary_on_headers
 from classroom import labs_services
 from classroom.context_processors import ACTIVE_LAB, LabPanel
 from classroom.labs import all_labs, get_lab
-from console.decorators import console_login_required
+from console.decorators import console_page
 from console.htmx import pick_partial
 from core.errors import IamError
 
@@ -34,7 +34,7 @@ def _next(request: HttpRequest, default: str) -> str:
     return default
 
 
-@console_login_required
+@console_page
 @require_GET
 def lab_list(request: HttpRequest) -> HttpResponse:
     rows = labs_services.get_lab_progress(request.iam_ctx)  # type: ignore[attr-defined]
@@ -44,7 +44,7 @@ def lab_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@console_login_required
+@console_page
 @require_GET
 @vary_on_headers("HX-Request")
 def lab_detail(request: HttpRequest, slug: str) -> HttpResponse:
@@ -67,7 +67,7 @@ def lab_detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-@console_login_required
+@console_page
 @require_POST
 def lab_open(request: HttpRequest, slug: str) -> HttpResponse:
     """ "Open in side panel": the lab's instructions follow the student on every console page."""
@@ -79,7 +79,7 @@ def lab_open(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect(_next(request, default))
 
 
-@console_login_required
+@console_page
 @require_POST
 def panel_close(request: HttpRequest) -> HttpResponse:
     request.session.pop(ACTIVE_LAB, None)
@@ -88,7 +88,7 @@ def panel_close(request: HttpRequest) -> HttpResponse:
     return redirect(_next(request, "/labs/"))
 
 
-@console_login_required
+@console_page
 @require_GET
 def panel(request: HttpRequest) -> HttpResponse:
     """The panel's poll (read-only: the worker refreshes progress after each delivered event)."""
@@ -102,7 +102,7 @@ def panel(request: HttpRequest) -> HttpResponse:
     )
 
 
-@console_login_required
+@console_page
 @require_POST
 def lab_check(request: HttpRequest, slug: str) -> HttpResponse:
     """ "Check progress": run the lab's checks on the caller's own account now."""
@@ -139,7 +139,7 @@ def lab_check(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect(_next(request, f"/labs/{slug}"))
 
 
-@console_login_required
+@console_page
 @require_http_methods(["GET", "POST"])
 def lab_start(request: HttpRequest, slug: str) -> HttpResponse:
     """ "Load starting state": a confirmation page that names what will be deleted, then the reset (POST)."""

@@ -1,3 +1,9 @@
+"""The console's page decorator: every console view that needs a signed-in principal wears ``@console_page``.
+
+NUL characters in a request are refused before any view runs (``console.middleware.RejectNulBytesMiddleware``), so
+the decorator does not look for them again.
+"""
+
 from __future__ import annotations
 
 import functools
@@ -9,8 +15,9 @@ from django.shortcuts import redirect
 from django_htmx.http import HttpResponseClientRedirect
 
 
-def console_login_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Anonymous visitors go to the sign-in page (htmx requests by a full-page client redirect)."""
+def console_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Anonymous visitors go to the sign-in page (htmx requests by a full-page client redirect); a user whose
+    password must be changed goes to the change-password page first."""
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:

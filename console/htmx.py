@@ -23,6 +23,15 @@ def pick_partial(request: HttpRequest, template: str, allowed: Iterable[str]) ->
     return f"{template}#{target}" if target in set(allowed) else template
 
 
+def error_status(request: HttpRequest, status: int) -> int:
+    """The status of a page that shows a form error.
+
+    Plain posts get the 4xx that describes the error. htmx requests get 200, because htmx 2 doesn't swap 4xx
+    responses unless ``htmx.config.responseHandling`` says so, and the error must still reach the screen.
+    """
+    return 200 if getattr(request, "htmx", False) else status
+
+
 def redirect_or_hx(request: HttpRequest, url: str) -> HttpResponse:
     if getattr(request, "htmx", False):
         return HttpResponseClientRedirect(url)

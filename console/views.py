@@ -11,7 +11,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from console import services, sessions
-from console.decorators import console_login_required
+from console.decorators import console_page
 from core import clock
 from core.errors import IamError
 from identities import credentials
@@ -165,7 +165,7 @@ def signin_user(request: HttpRequest, account: str = "") -> HttpResponse:
     )
 
 
-@console_login_required
+@console_page
 @require_http_methods(["GET", "POST"])
 def change_password(request: HttpRequest) -> HttpResponse:
     """The IAM user's own password change; forced after sign-in when a reset is required."""
@@ -208,7 +208,7 @@ def sign_in_url(request: HttpRequest, account_id_or_alias: str) -> str:
     return request.build_absolute_uri(f"/signin/{account_id_or_alias}")
 
 
-@console_login_required
+@console_page
 def dashboard(request: HttpRequest) -> HttpResponse:
     account = request.account  # type: ignore[attr-defined]
     summary_denied = ""

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from console import sessions
-from console.decorators import console_login_required
+from console.decorators import console_page
 from core import clock
 from core.context import CallContext
 from core.errors import IamError
@@ -18,7 +18,7 @@ from sts import services as sts
 ROLE_HISTORY_SIZE = 5
 
 
-@console_login_required
+@console_page
 @require_http_methods(["GET", "POST"])
 def switch_role(request: HttpRequest) -> HttpResponse:
     user_ctx = request.console_user_ctx  # type: ignore[attr-defined]
@@ -93,7 +93,7 @@ def _admin_users(user_ctx: CallContext) -> list[str]:
     return administrator_user_names(user_ctx.account_id)
 
 
-@console_login_required
+@console_page
 @require_POST
 def switch_back(request: HttpRequest) -> HttpResponse:
     request.session.pop(sessions.SWITCHED, None)
@@ -101,7 +101,7 @@ def switch_back(request: HttpRequest) -> HttpResponse:
     return redirect("/")
 
 
-@console_login_required
+@console_page
 @require_GET
 def switch_status(request: HttpRequest) -> HttpResponse:
     """Polled by the badge: once the role session has ended, the page goes back to the user's own console."""

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -14,8 +12,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from console.decorators import console_login_required
-from console.htmx import confirm_delete, flash_created, pick_partial, redirect_or_hx
+from console.decorators import console_page
+from console.htmx import confirm_delete, error_status, flash_created, pick_partial, redirect_or_hx
 from console.tables import paginate
 from core.calls import batch
 from core.errors import IamError, NoSuchEntity
@@ -35,34 +33,6 @@ USER_SORTS = {"name": "name", "path": "path", "created": "created_at", "groups":
 
 def _not_found(exc: NoSuchEntity) -> Http404:
     return Http404(exc.message)
-
-
-def _clean_input(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Refuse NUL characters anywhere in the request (PostgreSQL text can't hold them): a 400, never a 500."""
-
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        values = [*kwargs.values(), *(v for _, vs in request.GET.lists() for v in vs)]
-        if request.method == "POST":
-            values += [v for _, vs in request.POST.lists() for v in vs]
-        if any("\x00" in str(v) for v in values):
-            raise BadRequest("Request parameters can't contain NUL characters.")
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def console_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    return console_login_required(_clean_input(view))
-
-
-def _error_status(request: HttpRequest, status: int) -> int:
-    """The status of a page that shows a form error.
-
-    Plain posts get the 4xx that describes the error. htmx requests get 200, because htmx 2 doesn't swap 4xx
-    responses unless ``htmx.config.responseHandling`` says so, and the error must still reach the screen.
-    """
-    return 200 if getattr(request, "htmx", False) else status
 
 
 # ---- users list ---------------------------------------------------------------------------------------------
@@ -267,7 +237,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
         request,
         template,
         _wizard_context(request, draft, step, errors),
-        status=_error_status(request, 400) if errors else 200,
+        status=error_status(request, 400) if errors else 200,
     )
 
 
@@ -294,7 +264,7 @@ def _create_user(request: HttpRequest, draft: UserDraft) -> HttpResponse:
 
             context["explanation"] = explain(exc.explanation)
         template = pick_partial(request, "identities/user_create.html", {"wizard"})
-        return render(request, template, context, status=_error_status(request, exc.status))
+        return render(request, template, context, status=error_status(request, exc.status))
     if password is None:  # AWS: back to the Users list, the flash offering "View user"
         flash_created(request, "User created successfully.", f"/iam/users/{quote(user.name)}", "View user")
         return redirect_or_hx(request, "/iam/users")
@@ -472,7 +442,7 @@ def user_delete(request: HttpRequest, user_name: str) -> HttpResponse:
         request,
         "identities/user_delete.html",
         {"user": user, "error": error, "nav": "users"},
-        status=_error_status(request, 400) if error else 200,
+        status=error_status(request, 400) if error else 200,
     )
 
 
@@ -491,7 +461,7 @@ def _confirm_removal(
         check_input("iam", operation, UserName=user.name, **params)
     except IamError as exc:
         messages.error(request, exc.message)
-        return _render_user_detail(request, user, "permissions", status=_error_status(request, exc.status))
+        return _render_user_detail(request, user, "permissions", status=error_status(request, exc.status))
     context = {"user": user, "field": field, "value": request.POST.get(field, ""), "policy_name": policy_name}
     context["action"] = request.path
     context["nav"] = "users"
@@ -512,7 +482,7 @@ def user_detach_policy(request: HttpRequest, user_name: str) -> HttpResponse:
         )
     except IamError as exc:
         messages.error(request, exc.message)
-        return _render_user_detail(request, user, "permissions", status=_error_status(request, exc.status))
+        return _render_user_detail(request, user, "permissions", status=error_status(request, exc.status))
     messages.success(request, "Policy removed.")
     return _back_to_user(request, user, "permissions")
 
@@ -531,7 +501,7 @@ def user_delete_inline_policy(request: HttpRequest, user_name: str) -> HttpRespo
         )
     except IamError as exc:
         messages.error(request, exc.message)
-        return _render_user_detail(request, user, "permissions", status=_error_status(request, exc.status))
+        return _render_user_detail(request, user, "permissions", status=error_status(request, exc.status))
     messages.success(request, "Policy removed.")
     return _back_to_user(request, user, "permissions")
 
@@ -546,7 +516,7 @@ def user_remove_from_group(request: HttpRequest, user_name: str) -> HttpResponse
         )
     except IamError as exc:
         messages.error(request, exc.message)
-        return _render_user_detail(request, user, "groups", status=_error_status(request, exc.status))
+        return _render_user_detail(request, user, "groups", status=error_status(request, exc.status))
     messages.success(request, f"User {user.name} removed from group.")
     return _back_to_user(request, user, "groups")
 
@@ -600,7 +570,7 @@ def user_add_permissions(request: HttpRequest, user_name: str) -> HttpResponse:
         "policy_type": policy_type,
     }
     template = pick_partial(request, "identities/user_add_permissions.html", {"add-permissions", "policy-picker"})
-    return render(request, template, context, status=_error_status(request, 400) if error else 200)
+    return render(request, template, context, status=error_status(request, 400) if error else 200)
 
 
 @console_page
@@ -611,7 +581,7 @@ def user_inline_policy(request: HttpRequest, user_name: str) -> HttpResponse:
     editing = bool(request.GET.get("name"))
     name = request.POST.get("policy_name", request.GET.get("name", "")).strip()
     document = request.POST.get("policy_document", "")
-    error, error_code, error_status = "", "", 400
+    error, error_code, failed_status = "", "", 400
     if request.method == "GET" and name:
         try:
             document = pretty(
@@ -631,7 +601,7 @@ def user_inline_policy(request: HttpRequest, user_name: str) -> HttpResponse:
                 request.iam_ctx, user_name=user.name, policy_name=name, policy_document=document
             )
         except IamError as exc:
-            error, error_code, error_status = exc.message, exc.code, exc.status
+            error, error_code, failed_status = exc.message, exc.code, exc.status
         else:
             messages.success(request, f"Policy {name} saved.")
             return _back_to_user(request, user, "permissions")
@@ -647,7 +617,7 @@ def user_inline_policy(request: HttpRequest, user_name: str) -> HttpResponse:
             "editing": editing,
             "nav": "users",
         },
-        status=error_status if error else 200,
+        status=failed_status if error else 200,
     )
 
 
@@ -696,7 +666,7 @@ def user_boundary(request: HttpRequest, user_name: str) -> HttpResponse:
         "denied": reads.denied,
     }
     template = pick_partial(request, "identities/user_boundary.html", {"policy-picker"})
-    return render(request, template, context, status=_error_status(request, 400) if error else 200)
+    return render(request, template, context, status=error_status(request, 400) if error else 200)
 
 
 @console_page
@@ -742,7 +712,7 @@ def user_tags(request: HttpRequest, user_name: str) -> HttpResponse:
             "nav": "users",
             "tags_left": max(0, services.TAGS_PER_RESOURCE - len(tags)),
         },
-        status=_error_status(request, 400) if error else 200,
+        status=error_status(request, 400) if error else 200,
     )
 
 
@@ -814,7 +784,7 @@ def user_console_access(request: HttpRequest, user_name: str) -> HttpResponse:
             "nav": "users",
             "form": form,
         },
-        status=_error_status(request, 400) if error else 200,
+        status=error_status(request, 400) if error else 200,
     )
 
 
@@ -892,7 +862,7 @@ def group_create(request: HttpRequest) -> HttpResponse:
         "policy_type": policy_type,
     }
     template = pick_partial(request, "identities/group_create.html", {"policy-picker"})
-    return render(request, template, context, status=_error_status(request, status) if errors else 200)
+    return render(request, template, context, status=error_status(request, status) if errors else 200)
 
 
 GROUP_TAB_LABELS = (
@@ -965,7 +935,7 @@ def group_detail(request: HttpRequest, group_name: str) -> HttpResponse:
             message = _group_action(request, group, action)
         except IamError as exc:
             messages.error(request, exc.message)
-            return _render_group_detail(request, group, tab, status=_error_status(request, exc.status))
+            return _render_group_detail(request, group, tab, status=error_status(request, exc.status))
         messages.success(request, message)
         return redirect_or_hx(request, f"/iam/groups/{quote(group.name)}?tab={tab}")
     return _render_group_detail(request, group, tab)
@@ -1048,5 +1018,5 @@ def group_delete(request: HttpRequest, group_name: str) -> HttpResponse:
         request,
         "identities/group_delete.html",
         {"group": group, "error": error, "nav": "groups"},
-        status=_error_status(request, 400) if error else 200,
+        status=error_status(request, 400) if error else 200,
     )

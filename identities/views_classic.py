@@ -14,11 +14,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from console.htmx import redirect_or_hx
+from console.decorators import console_page
+from console.htmx import error_status, redirect_or_hx
 from core.errors import IamError
 from identities import services, user_credentials
 from identities.models import IamUser
-from identities.views import _error_status, _group_or_404, _user_or_404, console_page
+from identities.views import _group_or_404, _user_or_404
 
 # ---- Edit user group --------------------------------------------------------------------------------------------
 
@@ -47,7 +48,7 @@ def group_edit(request: HttpRequest, group_name: str) -> HttpResponse:
         request,
         "identities/group_edit.html",
         {"group": group, "group_name": name, "error": error, "nav": "groups"},
-        status=_error_status(request, status) if error else 200,
+        status=error_status(request, status) if error else 200,
     )
 
 
@@ -115,7 +116,7 @@ def ssh_key_upload(request: HttpRequest, user_name: str) -> HttpResponse:
         request,
         "identities/credentials/ssh_key_upload.html",
         {"user": user, "body": body, "error": error, "nav": "users", "back": _back(user)},
-        status=_error_status(request, 400) if error else 200,
+        status=error_status(request, 400) if error else 200,
     )
 
 

@@ -19,14 +19,15 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from console.htmx import pick_partial, redirect_or_hx
+from console.decorators import console_page
+from console.htmx import error_status, pick_partial, redirect_or_hx
 from core.calls import batch
 from core.errors import IamError, ValidationError
 from core.validation import check_input
 from identities import credentials, services
 from identities.models import AccessKey, IamUser, MfaDevice
 from identities.services import Tag
-from identities.views import _error_status, _user_or_404, console_page
+from identities.views import _user_or_404
 
 PENDING_MFA = "iam_mfa_pending_serial"  # the serial number (never the seed) of the device this session is setting up
 DESCRIPTION_MAX = 256
@@ -289,7 +290,7 @@ def access_key_create(request: HttpRequest, user_name: str | None = None) -> Htt
         },
     )
     template = pick_partial(request, "identities/credentials/access_key_create.html", {"access-key-wizard"})
-    return render(request, template, context, status=_error_status(request, 400) if errors else 200)
+    return render(request, template, context, status=error_status(request, 400) if errors else 200)
 
 
 def _create_access_key(request: HttpRequest, target: Target, form: dict[str, Any]) -> HttpResponse:
@@ -314,7 +315,7 @@ def _create_access_key(request: HttpRequest, target: Target, form: dict[str, Any
             },
         )
         template = pick_partial(request, "identities/credentials/access_key_create.html", {"access-key-wizard"})
-        return render(request, template, context, status=_error_status(request, exc.status))
+        return render(request, template, context, status=error_status(request, exc.status))
     # The one response that ever holds the secret. The CSV travels base64-encoded inside the download link, so the
     # page holds the secret once, under Show.
     csv = f"Access key ID,Secret access key\r\n{new.key.access_key_id},{new.secret_access_key}\r\n"
@@ -386,7 +387,7 @@ def access_key_delete(request: HttpRequest, user_name: str | None = None) -> Htt
         request,
         "identities/credentials/access_key_delete.html",
         context,
-        status=_error_status(request, 400) if error else 200,
+        status=error_status(request, 400) if error else 200,
     )
 
 
@@ -482,7 +483,7 @@ def mfa_assign(request: HttpRequest, user_name: str | None = None) -> HttpRespon
         request,
         pick_partial(request, "identities/credentials/mfa_assign.html", {"mfa-wizard"}),
         context,
-        status=_error_status(request, 400) if errors else 200,
+        status=error_status(request, 400) if errors else 200,
     )
     if setup is not None:
         response["Cache-Control"] = "no-store"  # the page holds the seed
@@ -525,7 +526,7 @@ def mfa_remove(request: HttpRequest, user_name: str | None = None) -> HttpRespon
         request,
         "identities/credentials/mfa_remove.html",
         _page(target, {"devices": devices, "device": device, "error": error}),
-        status=_error_status(request, 400) if error else 200,
+        status=error_status(request, 400) if error else 200,
     )
 
 
@@ -559,5 +560,5 @@ def mfa_resync(request: HttpRequest, user_name: str | None = None) -> HttpRespon
         request,
         "identities/credentials/mfa_resync.html",
         _page(target, {"devices": devices, "device": device, "error": error}),
-        status=_error_status(request, status) if error else 200,
+        status=error_status(request, status) if error else 200,
     )

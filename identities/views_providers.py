@@ -13,12 +13,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from console.htmx import confirm_delete, pick_partial, redirect_or_hx
+from console.decorators import console_page
+from console.htmx import confirm_delete, error_status, pick_partial, redirect_or_hx
 from core.errors import IamError, InvalidInput, NoSuchEntity
 from identities import providers
 from identities.models import OpenIdConnectProvider, SamlProvider
 from identities.services import Tag
-from identities.views import _error_status, console_page
 
 METADATA_MAX = 10_000_000
 TYPE_LABELS = {"saml": "SAML", "oidc": "OpenID Connect"}
@@ -109,7 +109,7 @@ def provider_create(request: HttpRequest) -> HttpResponse:
                 )
                 label, done = oidc.url, _oidc_url(oidc.url)
         except IamError as exc:
-            error, status = exc.message, _error_status(request, exc.status)
+            error, status = exc.message, error_status(request, exc.status)
         else:
             messages.success(request, f"Provider {label} added.")
             return redirect_or_hx(request, done)
@@ -180,7 +180,7 @@ def saml_detail(request: HttpRequest, name: str) -> HttpResponse:
                 raise InvalidInput("Unknown action.")
         except IamError as exc:
             messages.error(request, exc.message)
-            return _render_detail(request, "saml", provider, status=_error_status(request, exc.status))
+            return _render_detail(request, "saml", provider, status=error_status(request, exc.status))
         messages.success(request, message)
         return redirect_or_hx(request, _saml_url(provider.name))
     return _render_detail(request, "saml", provider)
@@ -196,7 +196,7 @@ def oidc_detail(request: HttpRequest, url: str) -> HttpResponse:
             message = _oidc_action(request, provider, action)
         except IamError as exc:
             messages.error(request, exc.message)
-            return _render_detail(request, "oidc", provider, status=_error_status(request, exc.status))
+            return _render_detail(request, "oidc", provider, status=error_status(request, exc.status))
         messages.success(request, message)
         return redirect_or_hx(request, _oidc_url(provider.url))
     return _render_detail(request, "oidc", provider)
@@ -294,5 +294,5 @@ def _delete(request: HttpRequest, name: str, detail_url: str, delete: Callable[[
         request,
         "identities/providers/provider_delete.html",
         {"name": name, "cancel": detail_url, "action": request.path, "error": error, "nav": "identity_providers"},
-        status=_error_status(request, 400) if error else 200,
+        status=error_status(request, 400) if error else 200,
     )

@@ -15,7 +15,8 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from console.htmx import confirm_delete, flash_created, pick_partial, redirect_or_hx
+from console.decorators import console_page
+from console.htmx import confirm_delete, error_status, flash_created, pick_partial, redirect_or_hx
 from console.tables import paginate
 from core.calls import batch
 from core.errors import IamError, InvalidInput, NoSuchEntity
@@ -26,7 +27,7 @@ from identities.models import Role
 from identities.providers import is_service_linked
 from identities.sections import Reads
 from identities.services import TAGS_PER_RESOURCE, Tag
-from identities.views import STARTER_POLICY, _error_status, _policy_choices, console_page
+from identities.views import STARTER_POLICY, _policy_choices
 from policies import services as policy_services
 from policies.documents import pretty
 from policies.engine import validate_policy
@@ -190,7 +191,7 @@ def role_delete_selected(request: HttpRequest) -> HttpResponse:
             "action": "/iam/roles/delete_selected",
             "cancel": "/iam/roles",
         },
-        status=_error_status(request, 400) if error else 200,
+        status=error_status(request, 400) if error else 200,
     )
 
 
@@ -395,7 +396,7 @@ def _render_wizard(
         request,
         template,
         _wizard_context(request, draft, step, errors),
-        status=_error_status(request, status) if errors else 200,
+        status=error_status(request, status) if errors else 200,
     )
 
 
@@ -595,7 +596,7 @@ def role_edit(request: HttpRequest, role_name: str) -> HttpResponse:
             "nav": "roles",
             "url": role_url(role),
         },
-        status=_error_status(request, 400) if error else 200,
+        status=error_status(request, 400) if error else 200,
     )
 
 
@@ -629,7 +630,7 @@ def role_trust(request: HttpRequest, role_name: str) -> HttpResponse:
             "url": role_url(role),
             **findings_context(document),
         },
-        status=_error_status(request, status) if error else 200,
+        status=error_status(request, status) if error else 200,
     )
 
 
@@ -662,7 +663,7 @@ def role_delete(request: HttpRequest, role_name: str) -> HttpResponse:
             "cancel": role_url(role),
             "single": True,
         },
-        status=_error_status(request, 400) if error else 200,
+        status=error_status(request, 400) if error else 200,
     )
 
 
@@ -671,7 +672,7 @@ def role_delete(request: HttpRequest, role_name: str) -> HttpResponse:
 
 def _tab_error(request: HttpRequest, role: Role, tab: str, exc: IamError) -> HttpResponse:
     messages.error(request, exc.message)
-    return _render_role_detail(request, role, tab, status=_error_status(request, exc.status))
+    return _render_role_detail(request, role, tab, status=error_status(request, exc.status))
 
 
 @console_page
@@ -740,7 +741,7 @@ def role_attach_policies(request: HttpRequest, role_name: str) -> HttpResponse:
         "policy_type": policy_type,
     }
     template = pick_partial(request, "identities/roles/role_attach.html", {"policy-picker"})
-    return render(request, template, context, status=_error_status(request, 400) if error else 200)
+    return render(request, template, context, status=error_status(request, 400) if error else 200)
 
 
 @console_page
@@ -789,7 +790,7 @@ def role_inline_policy(request: HttpRequest, role_name: str) -> HttpResponse:
             "editing": editing,
             "nav": "roles",
         },
-        status=_error_status(request, status) if error else 200,
+        status=error_status(request, status) if error else 200,
     )
 
 
@@ -832,7 +833,7 @@ def role_boundary(request: HttpRequest, role_name: str) -> HttpResponse:
     context["policies"] = _policy_choices(request, reads, "policies", query, "all", [], 50)
     context["denied"] = reads.denied
     template = pick_partial(request, "identities/roles/role_boundary.html", {"policy-picker"})
-    return render(request, template, context, status=_error_status(request, 400) if error else 200)
+    return render(request, template, context, status=error_status(request, 400) if error else 200)
 
 
 # ---- tags and sessions -----------------------------------------------------------------------------------------
@@ -875,7 +876,7 @@ def role_tags(request: HttpRequest, role_name: str) -> HttpResponse:
             "nav": "roles",
             "tags_left": max(0, TAGS_PER_RESOURCE - len(tags)),
         },
-        status=_error_status(request, 400) if error else 200,
+        status=error_status(request, 400) if error else 200,
     )
 
 
@@ -888,14 +889,14 @@ def role_revoke_sessions(request: HttpRequest, role_name: str) -> HttpResponse:
             request,
             role,
             "revoke_sessions",
-            status=_error_status(request, 400),
+            status=error_status(request, 400),
             revoke_error="Select the checkbox to confirm that you want to revoke all active sessions for this role.",
         )
     try:
         workflows.revoke_role_sessions(request.iam_ctx, role_name=role.name)
     except IamError as exc:
         return _render_role_detail(
-            request, role, "revoke_sessions", status=_error_status(request, exc.status), revoke_error=exc.message
+            request, role, "revoke_sessions", status=error_status(request, exc.status), revoke_error=exc.message
         )
     messages.success(request, f"All active sessions for {role.name} were revoked.")
     return _back_to_role(request, role, "revoke_sessions")

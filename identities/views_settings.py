@@ -15,7 +15,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
-from console.htmx import pick_partial
+from console.decorators import console_page
+from console.htmx import error_status, pick_partial
 from core import clock
 from core.errors import IamError, NoSuchEntity
 from core.validation import check_input
@@ -23,14 +24,8 @@ from identities import account_settings as services
 from identities.credential_report import COMPLETE, ReportExpired, ReportInProgress, ReportNotPresent
 from identities.passwords import DEFAULT_MIN_LENGTH, SYMBOLS
 from identities.user_credentials import global_endpoint_token_version
-from identities.views import console_page
 
 SLOW_BUILD_SECONDS = 30  # after this long the progress panel says the background worker may be down
-
-
-def _error_status(request: HttpRequest, status: int) -> int:
-    """4xx for a plain post that failed; 200 for htmx, which does not swap 4xx responses."""
-    return 200 if getattr(request, "htmx", False) else status
 
 
 # ---- account settings: the password policy ------------------------------------------------------------------
@@ -200,7 +195,7 @@ def password_policy_edit(request: HttpRequest) -> HttpResponse:
             "default_min_length": DEFAULT_MIN_LENGTH,
             "symbols": " ".join(SYMBOLS),
         },
-        status=_error_status(request, 400) if failed else 200,
+        status=error_status(request, 400) if failed else 200,
     )
 
 
@@ -239,7 +234,7 @@ def account_alias(request: HttpRequest) -> HttpResponse:
             "sign_in_base": request.build_absolute_uri("/signin/"),
             "nav": "dashboard",
         },
-        status=_error_status(request, 400) if error else 200,
+        status=error_status(request, 400) if error else 200,
     )
 
 

@@ -15,8 +15,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from console.decorators import console_login_required
-from console.htmx import pick_partial, redirect_or_hx
+from console.decorators import console_page
+from console.htmx import error_status, pick_partial, redirect_or_hx
 from console.tables import paginate
 from core import arns
 from core.calls import batch
@@ -65,17 +65,8 @@ POLICY_TABS = (
 )
 
 
-def console_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    return console_login_required(view)
-
-
 def detail_url(policy: ManagedPolicy) -> str:
     return f"/iam/policies/{quote(policy.arn, safe='')}"
-
-
-def _error_status(request: HttpRequest, status: int) -> int:
-    """4xx for a plain post that failed; 200 for htmx, which doesn't swap 4xx responses by default."""
-    return 200 if getattr(request, "htmx", False) else status
 
 
 def _policy_or_404(request: HttpRequest, arn: str) -> ManagedPolicy:
@@ -301,7 +292,7 @@ def policy_create(request: HttpRequest) -> HttpResponse:
         request,
         template,
         _create_context(document, step, errors, data),
-        status=_error_status(request, 400) if errors else 200,
+        status=error_status(request, 400) if errors else 200,
     )
 
 
@@ -358,7 +349,7 @@ def _create_policy(request: HttpRequest, document: str, data: Any) -> HttpRespon
             messages.success(request, f"Policy {policy.name} created.")
             return redirect_or_hx(request, detail_url(policy))
     template = pick_partial(request, "policies/policy_create.html", {"policy-wizard"})
-    return render(request, template, _create_context(document, 2, errors, data), status=_error_status(request, 400))
+    return render(request, template, _create_context(document, 2, errors, data), status=error_status(request, 400))
 
 
 # ---- detail -----------------------------------------------------------------------------------------------------
@@ -536,7 +527,7 @@ def policy_attach(request: HttpRequest, arn: str) -> HttpResponse:
         "hidden_selected": sorted(selected - {c.value for c in candidates}),
     }
     template = pick_partial(request, "policies/policy_attach.html", {"attach-candidates"})
-    return render(request, template, context, status=_error_status(request, 400) if error else 200)
+    return render(request, template, context, status=error_status(request, 400) if error else 200)
 
 
 @console_page
@@ -619,7 +610,7 @@ def policy_edit(request: HttpRequest, arn: str) -> HttpResponse:
     else:
         context["summary"] = _summary(document)
     template = pick_partial(request, "policies/policy_edit.html", {"policy-wizard"})
-    return render(request, template, context, status=_error_status(request, 400) if errors else 200)
+    return render(request, template, context, status=error_status(request, 400) if errors else 200)
 
 
 # ---- delete ---------------------------------------------------------------------------------------------------
@@ -650,7 +641,7 @@ def policy_delete(request: HttpRequest, arn: str) -> HttpResponse:
     except IamError:
         entities = None
     context = {"policy": policy, "error": error, "nav": "policies", "url": detail_url(policy), "entities": entities}
-    return render(request, "policies/policy_delete.html", context, status=_error_status(request, 400) if error else 200)
+    return render(request, "policies/policy_delete.html", context, status=error_status(request, 400) if error else 200)
 
 
 def _delete_with_dependents(request: HttpRequest, policy: ManagedPolicy) -> None:

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from console.decorators import console_login_required
+from console.decorators import console_page
 from core.errors import IamError
 from identities import roles as role_services
 from identities import services as identity_services
@@ -64,7 +64,7 @@ def _explained(results: list[simulator.Result], simulation: simulator.Simulation
     return rows
 
 
-@console_login_required
+@console_page
 @require_http_methods(["GET", "POST"])
 def policy_simulator(request: HttpRequest) -> HttpResponse:
     ctx = request.iam_ctx
@@ -125,7 +125,7 @@ def policy_simulator(request: HttpRequest) -> HttpResponse:
     return render(request, "policies/simulator.html", context, status=400 if error else 200)
 
 
-@console_login_required
+@console_page
 @require_GET
 def simulator_actions(request: HttpRequest) -> HttpResponse:
     """The action checklist of one service (htmx, when the service changes)."""

@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
-from console.decorators import console_login_required
+from console.decorators import console_page
 from policies import visual
 from policies.catalog import actions as catalog
 from policies.visual import Card, Condition
@@ -253,7 +253,7 @@ def editor_context(data: Any, document: str, op: str = "", default: str = "json"
 # ---- the endpoint ----------------------------------------------------------------------------------------------
 
 
-@console_login_required
+@console_page
 @require_POST
 def policy_visual(request: HttpRequest) -> HttpResponse:
     """Every visual-editor interaction: the Visual | JSON switch, a card's buttons and checkboxes, the service

@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from console.decorators import console_login_required
+from console.decorators import console_page
 from core.errors import AccessDenied, IamError, ValidationError
 from identities import providers as providers_service
 from identities import roles as roles_service
@@ -85,7 +85,7 @@ def _trust_example(provider_arn: str, url: str, audience: str, subject: str) -> 
     )
 
 
-@console_login_required
+@console_page
 @require_http_methods(["GET", "POST"])
 def classroom_oidc(request: HttpRequest) -> HttpResponse:
     """Issue an OpenID Connect ID token from the caller's own account's classroom issuer."""
@@ -147,7 +147,7 @@ def classroom_oidc(request: HttpRequest) -> HttpResponse:
     return render(request, "sts/classroom_oidc.html", context, status=400 if error else 200)
 
 
-@console_login_required
+@console_page
 @require_http_methods(["GET", "POST"])
 def classroom_saml(request: HttpRequest) -> HttpResponse:
     """Issue a signed SAML 2.0 response from the caller's own account's classroom SAML IdP."""
