@@ -19,7 +19,7 @@ from console.htmx import error_status, redirect_or_hx
 from core.errors import IamError
 from identities import services, user_credentials
 from identities.models import IamUser
-from identities.views import _group_or_404, _user_or_404
+from identities.pages import group_or_404, user_or_404
 
 # ---- Edit user group --------------------------------------------------------------------------------------------
 
@@ -28,7 +28,7 @@ from identities.views import _group_or_404, _user_or_404
 @require_http_methods(["GET", "POST"])
 def group_edit(request: HttpRequest, group_name: str) -> HttpResponse:
     """AWS's "Edit user group name": the new name; members, policies and inline policies follow the group."""
-    group = _group_or_404(request, group_name)
+    group = group_or_404(request, group_name)
     name, error, status = group.name, "", 400
     if request.method == "POST":
         name = request.POST.get("group_name", "").strip()
@@ -97,7 +97,7 @@ def _back(user: IamUser) -> str:
 @console_page
 @require_http_methods(["GET", "POST"])
 def ssh_key_upload(request: HttpRequest, user_name: str) -> HttpResponse:
-    user = _user_or_404(request, user_name)
+    user = user_or_404(request, user_name)
     body, error = request.POST.get("ssh_public_key_body", ""), ""
     if request.method == "POST":
         if not body.strip():
@@ -124,7 +124,7 @@ def ssh_key_upload(request: HttpRequest, user_name: str) -> HttpResponse:
 @require_POST
 def ssh_key_action(request: HttpRequest, user_name: str) -> HttpResponse:
     """Make active / Make inactive / Delete a key, from its row's buttons."""
-    user = _user_or_404(request, user_name)
+    user = user_or_404(request, user_name)
     key_id, action = request.POST.get("ssh_public_key_id", "")[:128], request.POST.get("action", "")
     ctx = request.iam_ctx
     try:
@@ -145,7 +145,7 @@ def ssh_key_action(request: HttpRequest, user_name: str) -> HttpResponse:
 @require_http_methods(["GET"])
 def ssh_key_show(request: HttpRequest, user_name: str) -> HttpResponse:
     """One key's body and fingerprint; without a key ID, a choice of the user's keys."""
-    user = _user_or_404(request, user_name)
+    user = user_or_404(request, user_name)
     key_id, key, keys = request.GET.get("ssh_public_key_id", "")[:128], None, []
     if key_id:
         try:
@@ -167,7 +167,7 @@ def ssh_key_show(request: HttpRequest, user_name: str) -> HttpResponse:
 @require_POST
 def service_credential_action(request: HttpRequest, user_name: str) -> HttpResponse:
     """Generate / Reset (the password is shown once, on the page this answers) / activate / deactivate / delete."""
-    user = _user_or_404(request, user_name)
+    user = user_or_404(request, user_name)
     post, ctx = request.POST, request.iam_ctx
     action, credential_id = post.get("action", ""), post.get("credential_id", "")[:128]
     try:

@@ -22,12 +22,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from console.decorators import console_page
 from console.htmx import error_status, pick_partial, redirect_or_hx
 from core.calls import batch
-from core.errors import IamError, ValidationError
+from core.errors import AccessDenied, IamError, ValidationError
 from core.validation import check_input
 from identities import credentials, services
 from identities.models import AccessKey, IamUser, MfaDevice
+from identities.pages import user_or_404
+from identities.sections import action_of
 from identities.services import Tag
-from identities.views import _user_or_404
 
 PENDING_MFA = "iam_mfa_pending_serial"  # the serial number (never the seed) of the device this session is setting up
 DESCRIPTION_MAX = 256
@@ -114,7 +115,7 @@ SELF_BASE = "/iam/security_credentials"
 
 def _target(request: HttpRequest, user_name: str | None) -> Target:
     if user_name is not None:
-        user = _user_or_404(request, user_name)  # iam:GetUser; another account's user is a 404
+        user = user_or_404(request, user_name)  # iam:GetUser; another account's user is a 404
         base = f"/iam/users/{quote(user.name)}"
         return Target(user.name, user.name, False, False, base, f"{base}?tab=security_credentials", user)
     principal = request.iam_ctx.principal
@@ -183,9 +184,6 @@ def _sections(request: HttpRequest, target: Target) -> dict[str, Any]:
 
 
 def _denied_action(exc: IamError) -> str:
-    from core.errors import AccessDenied
-    from identities.sections import action_of
-
     return action_of(exc) if isinstance(exc, AccessDenied) else ""
 
 

@@ -24,12 +24,12 @@ from core.validation import check_input
 from identities import instance_profiles, providers, roles, workflows
 from identities import role_templates as templates
 from identities.models import Role
+from identities.pages import policy_choices
 from identities.providers import is_service_linked
 from identities.sections import Reads
 from identities.services import TAGS_PER_RESOURCE, Tag
-from identities.views import STARTER_POLICY, _policy_choices
 from policies import services as policy_services
-from policies.documents import pretty
+from policies.documents import STARTER_POLICY, pretty
 from policies.engine import validate_policy
 from policies.models import InlinePolicy, ManagedPolicy, PolicyVersion, RolePolicyAttachment
 
@@ -365,13 +365,13 @@ def _wizard_context(request: HttpRequest, draft: RoleDraft, step: int, errors: d
         data = request.POST
         context["policy_query"] = data.get("policy_query", "")
         context["policy_type"] = data.get("policy_type", "all")
-        context["policies"] = _policy_choices(
+        context["policies"] = policy_choices(
             request, reads, "policies", context["policy_query"], context["policy_type"], draft.policies
         )
         context["boundary_query"] = data.get("boundary_query", "")
         if draft.use_boundary:
             selected = [draft.boundary] if draft.boundary else []
-            context["boundary_policies"] = _policy_choices(
+            context["boundary_policies"] = policy_choices(
                 request, reads, "boundary", context["boundary_query"], "all", selected
             )
     if step == 3:
@@ -727,7 +727,7 @@ def role_attach_policies(request: HttpRequest, role_name: str) -> HttpResponse:
     reads = Reads()
     attached = set(RolePolicyAttachment.objects.filter(role=role).values_list("policy__arn", flat=True))
     policies = [
-        p for p in _policy_choices(request, reads, "policies", query, policy_type, selected) if p.arn not in attached
+        p for p in policy_choices(request, reads, "policies", query, policy_type, selected) if p.arn not in attached
     ]
     context = {
         "denied": reads.denied,
@@ -830,7 +830,7 @@ def role_boundary(request: HttpRequest, role_name: str) -> HttpResponse:
         "current": current,
     }
     reads = Reads()
-    context["policies"] = _policy_choices(request, reads, "policies", query, "all", [], 50)
+    context["policies"] = policy_choices(request, reads, "policies", query, "all", [], 50)
     context["denied"] = reads.denied
     template = pick_partial(request, "identities/roles/role_boundary.html", {"policy-picker"})
     return render(request, template, context, status=error_status(request, 400) if error else 200)

@@ -14,6 +14,18 @@ PolicyKind = Literal["identity", "trust", "resource", "scp", "session", "boundar
 MANAGED_POLICY_SIZE = 6144
 INLINE_AGGREGATE_SIZE = {"user": 2048, "group": 5120, "role": 10240}
 TRUST_POLICY_SIZE = 2048
+# The console's starter document for a new policy (the JSON editor of managed and inline policies).
+STARTER_POLICY = """{
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "Statement1",
+            "Effect": "Allow",
+            "Action": [],
+            "Resource": []
+        }
+    ]
+}"""
 
 
 def policy_size(text: str) -> int:

@@ -26,7 +26,14 @@ from identities import roles as role_services
 from identities import services as identity_services
 from identities.services import Tag
 from policies import queries, services
-from policies.documents import MANAGED_POLICY_SIZE, check_document, check_managed_size, policy_size, pretty
+from policies.documents import (
+    MANAGED_POLICY_SIZE,
+    STARTER_POLICY,
+    check_document,
+    check_managed_size,
+    policy_size,
+    pretty,
+)
 from policies.engine import Finding, Location, validate_policy
 from policies.models import ManagedPolicy
 from policies.summary import policy_summary, service_summary
@@ -34,18 +41,6 @@ from policies.views_visual import DEFAULT_MODE as VISUAL_FIRST
 from policies.views_visual import editor_context, visual_document
 
 POLICY_SORTS = {"name": "name", "type": "type_rank", "created": "created_at", "edited": "updated_at"}
-# The console's starter document for a new policy (JSON tab).
-STARTER = """{
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Sid": "Statement1",
-            "Effect": "Allow",
-            "Action": [],
-            "Resource": []
-        }
-    ]
-}"""
 FINDING_TABS = (
     ("SECURITY_WARNING", "Security"),
     ("ERROR", "Errors"),
@@ -272,9 +267,9 @@ def policy_name_check(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def policy_create(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
-        return render(request, "policies/policy_create.html", _create_context(STARTER, 1, {}, request.POST))
+        return render(request, "policies/policy_create.html", _create_context(STARTER_POLICY, 1, {}, request.POST))
     data = request.POST
-    document = visual_document(data) or _editor_text(data, STARTER)
+    document = visual_document(data) or _editor_text(data, STARTER_POLICY)
     action = data.get("action", "next")
     step = 2 if data.get("step") == "2" else 1
     errors: dict[str, str] = {}
@@ -567,7 +562,7 @@ def policy_edit(request: HttpRequest, arn: str) -> HttpResponse:
     full = len(versions) >= services.MAX_VERSIONS
     if request.method == "GET":
         current = next((v for v in versions if v.is_default), None)
-        document = pretty(current.document) if current else STARTER
+        document = pretty(current.document) if current else STARTER_POLICY
     else:
         document = visual_document(request.POST) or _editor_text(request.POST)
     action = request.POST.get("action", "")

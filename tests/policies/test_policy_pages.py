@@ -16,8 +16,8 @@ from identities import roles as role_services
 from identities import services as identity_services
 from identities.models import IamUser
 from policies import services
+from policies.documents import STARTER_POLICY as STARTER
 from policies.models import ManagedPolicy, PolicyVersion, UserPolicyAttachment
-from policies.views import STARTER
 
 ACCOUNT = "111122223333"
 GOOD = json.dumps(

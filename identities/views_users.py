@@ -1,4 +1,4 @@
-"""Console pages for users and user groups. Views parse input, call one service, and pick a response."""
+"""Console pages for IAM users. Views parse input, call one service, and pick a response."""
 
 from __future__ import annotations
 
@@ -6,9 +6,7 @@ from typing import Any
 from urllib.parse import quote
 
 from django.contrib import messages
-from django.core.exceptions import BadRequest
-from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -20,19 +18,17 @@ from core.errors import IamError, NoSuchEntity
 from core.validation import check_input
 from identities import queries, services, workflows
 from identities.forms import UserDraft
-from identities.models import Group, IamUser, LoginProfile
+from identities.models import IamUser, LoginProfile
+from identities.pages import not_found, policy_choices, user_or_404
 from identities.passwords import check_password_policy, generate_password
 from identities.sections import Reads
 from identities.services import Tag
+from identities.views_classic import classic_credentials_context
+from identities.views_credentials import credentials_context
 from policies import services as policy_services
-from policies.documents import pretty
-from policies.models import ManagedPolicy
+from policies.documents import STARTER_POLICY, pretty
 
 USER_SORTS = {"name": "name", "path": "path", "created": "created_at", "groups": "group_count"}
-
-
-def _not_found(exc: NoSuchEntity) -> Http404:
-    return Http404(exc.message)
 
 
 # ---- users list ---------------------------------------------------------------------------------------------
@@ -123,16 +119,6 @@ PERMISSION_TILES = (
 )
 
 
-def _policy_choices(
-    request: HttpRequest, reads: Reads, section: str, query: str, policy_type: str, selected: list[str], limit: int = 25
-) -> list[ManagedPolicy]:
-    """A policy picker's rows, from the ListPolicies service (a notice under ``section`` when it is refused)."""
-    listed = reads.attempt(section, lambda: policy_services.list_policies(request.iam_ctx))
-    if listed is None:
-        return []
-    return queries.attachable_policies(request.iam_ctx.account_id, query, policy_type, selected, limit, base=listed)
-
-
 def _wizard_context(request: HttpRequest, draft: UserDraft, step: int, errors: dict[str, str]) -> dict:
     """Step 2's lists come from ListGroups, ListPolicies and ListUsers, as AWS's wizard reads them: a list the
     principal may not read shows a permission notice."""
@@ -155,7 +141,7 @@ def _wizard_context(request: HttpRequest, draft: UserDraft, step: int, errors: d
         elif draft.permissions_option == "copy":
             context["users"] = reads.attempt("users", lambda: list(services.list_users(ctx)[:100])) or []
         else:
-            policies = _policy_choices(
+            policies = policy_choices(
                 request, reads, "policies", context["policy_query"], context["policy_type"], draft.policies
             )
             context["policies"] = queries.with_attached_entities(ctx.account_id, policies)
@@ -166,7 +152,7 @@ def _wizard_context(request: HttpRequest, draft: UserDraft, step: int, errors: d
         if draft.permissions_option != "copy" and draft.use_boundary:
             context["boundary_query"] = request.POST.get("boundary_query", "")
             selected = [draft.boundary] if draft.boundary else []
-            context["boundary_policies"] = _policy_choices(
+            context["boundary_policies"] = policy_choices(
                 request, reads, "boundary", context["boundary_query"], "all", selected
             )
     if step == 3:
@@ -321,17 +307,10 @@ USER_TAB_LABELS = (
 USER_TABS = tuple(key for key, _ in USER_TAB_LABELS)
 
 
-def _user_or_404(request: HttpRequest, user_name: str) -> IamUser:
-    try:
-        return services.get_user(request.iam_ctx, user_name=user_name)
-    except NoSuchEntity as exc:
-        raise _not_found(exc) from None
-
-
 @console_page
 @require_GET
 def user_detail(request: HttpRequest, user_name: str) -> HttpResponse:
-    user = _user_or_404(request, user_name)
+    user = user_or_404(request, user_name)
     return _render_user_detail(request, user, request.GET.get("tab", "permissions"))
 
 
@@ -376,11 +355,7 @@ def _render_user_detail(request: HttpRequest, user: IamUser, tab: str, status: i
 
         context["effective"] = effective_for(request.iam_ctx, "user", user.name)
     elif tab == "security_credentials":
-        from identities.views_credentials import credentials_context
-
         context.update(credentials_context(request, user))
-        from identities.views_classic import classic_credentials_context
-
         context.update(classic_credentials_context(request, user))
     template = pick_partial(request, "identities/user_detail.html", {"user-tab"})
     return render(request, template, context, status=status)
@@ -428,7 +403,7 @@ def _user_permissions(request: HttpRequest, user: IamUser, reads: Reads) -> list
 @console_page
 @require_http_methods(["GET", "POST"])
 def user_delete(request: HttpRequest, user_name: str) -> HttpResponse:
-    user = _user_or_404(request, user_name)
+    user = user_or_404(request, user_name)
     done, error = confirm_delete(
         request,
         user.name,
@@ -471,7 +446,7 @@ def _confirm_removal(
 @console_page
 @require_POST
 def user_detach_policy(request: HttpRequest, user_name: str) -> HttpResponse:
-    user = _user_or_404(request, user_name)
+    user = user_or_404(request, user_name)
     arn = request.POST.get("policy_arn", "")
     question = _confirm_removal(request, user, "policy_arn", arn.rpartition("/")[2], "DetachUserPolicy", PolicyArn=arn)
     if question is not None:
@@ -490,7 +465,7 @@ def user_detach_policy(request: HttpRequest, user_name: str) -> HttpResponse:
 @console_page
 @require_POST
 def user_delete_inline_policy(request: HttpRequest, user_name: str) -> HttpResponse:
-    user = _user_or_404(request, user_name)
+    user = user_or_404(request, user_name)
     name = request.POST.get("policy_name", "")
     question = _confirm_removal(request, user, "policy_name", name, "DeleteUserPolicy", PolicyName=name)
     if question is not None:
@@ -509,7 +484,7 @@ def user_delete_inline_policy(request: HttpRequest, user_name: str) -> HttpRespo
 @console_page
 @require_POST
 def user_remove_from_group(request: HttpRequest, user_name: str) -> HttpResponse:
-    user = _user_or_404(request, user_name)
+    user = user_or_404(request, user_name)
     try:
         services.remove_user_from_group(
             request.iam_ctx, group_name=request.POST.get("group_name", ""), user_name=user.name
@@ -525,7 +500,7 @@ def user_remove_from_group(request: HttpRequest, user_name: str) -> HttpResponse
 @require_http_methods(["GET", "POST"])
 def user_add_permissions(request: HttpRequest, user_name: str) -> HttpResponse:
     """Add permissions: add to groups, or attach policies directly."""
-    user = _user_or_404(request, user_name)
+    user = user_or_404(request, user_name)
     option = request.POST.get("permissions_option", request.GET.get("option", "groups"))
     option = option if option in ("groups", "attach") else "groups"
     selected_groups = request.POST.getlist("groups")
@@ -561,7 +536,7 @@ def user_add_permissions(request: HttpRequest, user_name: str) -> HttpResponse:
         if option == "groups"
         else [],
         "selected_groups": selected_groups,
-        "policies": _policy_choices(request, reads, "policies", query, policy_type, selected)
+        "policies": policy_choices(request, reads, "policies", query, policy_type, selected)
         if option != "groups"
         else [],
         "denied": reads.denied,
@@ -577,7 +552,7 @@ def user_add_permissions(request: HttpRequest, user_name: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def user_inline_policy(request: HttpRequest, user_name: str) -> HttpResponse:
     """Create or edit an inline policy with the JSON editor."""
-    user = _user_or_404(request, user_name)
+    user = user_or_404(request, user_name)
     editing = bool(request.GET.get("name"))
     name = request.POST.get("policy_name", request.GET.get("name", "")).strip()
     document = request.POST.get("policy_document", "")
@@ -588,7 +563,7 @@ def user_inline_policy(request: HttpRequest, user_name: str) -> HttpResponse:
                 policy_services.get_user_policy(request.iam_ctx, user_name=user.name, policy_name=name).document
             )
         except NoSuchEntity as exc:
-            raise _not_found(exc) from None
+            raise not_found(exc) from None
     if request.method == "GET" and not document:
         document = STARTER_POLICY
     if request.method == "POST":
@@ -621,23 +596,10 @@ def user_inline_policy(request: HttpRequest, user_name: str) -> HttpResponse:
     )
 
 
-STARTER_POLICY = """{
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Sid": "Statement1",
-            "Effect": "Allow",
-            "Action": [],
-            "Resource": []
-        }
-    ]
-}"""
-
-
 @console_page
 @require_http_methods(["GET", "POST"])
 def user_boundary(request: HttpRequest, user_name: str) -> HttpResponse:
-    user = _user_or_404(request, user_name)
+    user = user_or_404(request, user_name)
     error = ""
     action = request.POST.get("action", "set")
     if request.method == "POST" and action in ("set", "remove"):
@@ -662,7 +624,7 @@ def user_boundary(request: HttpRequest, user_name: str) -> HttpResponse:
         "error": error,
         "nav": "users",
         "policy_query": query,
-        "policies": _policy_choices(request, reads, "policies", query, "all", [], 50),
+        "policies": policy_choices(request, reads, "policies", query, "all", [], 50),
         "denied": reads.denied,
     }
     template = pick_partial(request, "identities/user_boundary.html", {"policy-picker"})
@@ -673,7 +635,7 @@ def user_boundary(request: HttpRequest, user_name: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def user_tags(request: HttpRequest, user_name: str) -> HttpResponse:
     """Manage tags: the whole set is edited at once, as in the console."""
-    user = _user_or_404(request, user_name)
+    user = user_or_404(request, user_name)
     error = ""
     tags = [Tag(t["Key"], t["Value"]) for t in user.tags]
     if request.method == "POST":
@@ -720,7 +682,7 @@ def user_tags(request: HttpRequest, user_name: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def user_console_access(request: HttpRequest, user_name: str) -> HttpResponse:
     """Enable, disable or reset the user's console password (Security credentials tab)."""
-    user = _user_or_404(request, user_name)
+    user = user_or_404(request, user_name)
     profile = LoginProfile.objects.filter(user=user).first()
     error = ""
     form = {"console_access": "enable", "password_type": "autogenerated", "require_reset": True}
@@ -784,239 +746,5 @@ def user_console_access(request: HttpRequest, user_name: str) -> HttpResponse:
             "nav": "users",
             "form": form,
         },
-        status=error_status(request, 400) if error else 200,
-    )
-
-
-# ---- groups -------------------------------------------------------------------------------------------------
-
-GROUP_SORTS = {"name": "name", "users": "user_count", "created": "created_at"}
-
-
-@console_page
-@require_GET
-def group_list(request: HttpRequest) -> HttpResponse:
-    groups = services.list_groups(request.iam_ctx)
-    table = paginate(request, groups, search=["name"], sorts=GROUP_SORTS, default_sort="name")
-    template = pick_partial(request, "identities/group_list.html", {"group-table"})
-    return render(request, template, {"table": table, "nav": "groups"})
-
-
-def _group_name_error(request: HttpRequest, name: str) -> str:
-    if not name:
-        return "User group name is required."
-    try:
-        check_input("iam", "CreateGroup", GroupName=name)
-    except IamError as exc:
-        return exc.message
-    if Group.objects.in_account(request.iam_ctx.account_id).named(name).exists():
-        return f"Group with name {name} already exists."
-    return ""
-
-
-@console_page
-@require_http_methods(["GET", "POST"])
-def group_create(request: HttpRequest) -> HttpResponse:
-    account_id = request.iam_ctx.account_id
-    name = request.POST.get("group_name", "").strip()
-    selected_users = request.POST.getlist("users")
-    selected = request.POST.getlist("policies")
-    action = request.POST.get("action", "")
-    errors: dict[str, str] = {}
-    status = 400
-    if request.method == "POST" and action == "check_name":
-        # Validation as the name is typed: only the error line is re-rendered.
-        errors["group_name"] = _group_name_error(request, name) if name else ""
-        return render(request, "identities/group_create.html#group-name-error", {"errors": errors})
-    if request.method == "POST" and action == "create":
-        if error := _group_name_error(request, name):
-            errors["group_name"] = error
-        else:
-            try:
-                group = workflows.create_group_from_console(
-                    request.iam_ctx, group_name=name, users=selected_users, policies=selected
-                )
-            except IamError as exc:
-                about_name = exc.code == "EntityAlreadyExists" or "'groupName'" in exc.message
-                errors["group_name" if about_name else "general"] = exc.message
-                status = exc.status
-            else:
-                # AWS returns to the list, the flash offering "View group"
-                flash_created(
-                    request, f"{group.name} user group created.", f"/iam/groups/{quote(group.name)}", "View group"
-                )
-                return redirect_or_hx(request, "/iam/groups")
-    query = request.POST.get("policy_query", "")
-    policy_type = request.POST.get("policy_type", "all")
-    context = {
-        "group_name": name,
-        "errors": errors,
-        "nav": "groups",
-        "users": IamUser.objects.in_account(account_id)
-        .annotate(group_count=Count("memberships"))
-        .order_by("name")[:200],
-        "selected_users": selected_users,
-        "policies": queries.attachable_policies(account_id, query, policy_type, selected),
-        "selected": selected,
-        "policy_query": query,
-        "policy_type": policy_type,
-    }
-    template = pick_partial(request, "identities/group_create.html", {"policy-picker"})
-    return render(request, template, context, status=error_status(request, status) if errors else 200)
-
-
-GROUP_TAB_LABELS = (
-    ("users", "Users"),
-    ("permissions", "Permissions"),
-    ("effective", "Effective permissions"),
-    ("last_accessed", "Last Accessed"),
-)
-GROUP_TABS = tuple(key for key, _ in GROUP_TAB_LABELS)
-GROUP_ACTIONS = ("remove_user", "add_users", "detach_policy", "attach_policies", "delete_inline", "put_inline")
-
-
-def _group_or_404(request: HttpRequest, group_name: str) -> Group:
-    try:
-        return services.get_group(request.iam_ctx, group_name=group_name)
-    except NoSuchEntity as exc:
-        raise _not_found(exc) from None
-
-
-def _group_action(request: HttpRequest, group: Group, action: str) -> str:
-    """Run one of the group page's actions; returns the success message."""
-    ctx, post = request.iam_ctx, request.POST
-    if action == "remove_user":
-        services.remove_user_from_group(ctx, group_name=group.name, user_name=post.get("user_name", ""))
-        return f"User {post.get('user_name')} removed from {group.name}."
-    if action == "add_users":
-        users = post.getlist("users")
-        if not users:
-            raise services.InvalidInput("Select at least one user.")
-        with batch():
-            for user_name in users:
-                services.add_user_to_group(ctx, group_name=group.name, user_name=user_name)
-        return f"{len(users)} user{'s' if len(users) != 1 else ''} added to {group.name}."
-    if action == "detach_policy":
-        policy_services.detach_group_policy(ctx, group_name=group.name, policy_arn=post.get("policy_arn", ""))
-        return "Policy removed."
-    if action == "attach_policies":
-        arns = post.getlist("policies")
-        if not arns:
-            raise services.InvalidInput("Select at least one policy.")
-        with batch():
-            for arn in arns:
-                policy_services.attach_group_policy(ctx, group_name=group.name, policy_arn=arn)
-        return f"{len(arns)} polic{'ies' if len(arns) != 1 else 'y'} attached to {group.name}."
-    if action == "delete_inline":
-        policy_services.delete_group_policy(ctx, group_name=group.name, policy_name=post.get("policy_name", ""))
-        return "Policy removed."
-    name = post.get("policy_name", "").strip()
-    if not name:
-        raise services.InvalidInput("Enter a policy name.")
-    policy_services.put_group_policy(
-        ctx, group_name=group.name, policy_name=name, policy_document=post.get("policy_document", "")
-    )
-    return f"Policy {name} saved."
-
-
-@console_page
-@require_http_methods(["GET", "POST"])
-def group_detail(request: HttpRequest, group_name: str) -> HttpResponse:
-    group = _group_or_404(request, group_name)
-    tab = request.GET.get("tab", "users")
-    if request.method == "POST":
-        action = request.POST.get("action", "")
-        if action == "filter":  # the policy picker's search and type filter
-            return _render_group_detail(request, group, "permissions")
-        if action not in GROUP_ACTIONS:
-            raise BadRequest("Unknown action.")
-        tab = "users" if action in ("remove_user", "add_users") else "permissions"
-        try:
-            message = _group_action(request, group, action)
-        except IamError as exc:
-            messages.error(request, exc.message)
-            return _render_group_detail(request, group, tab, status=error_status(request, exc.status))
-        messages.success(request, message)
-        return redirect_or_hx(request, f"/iam/groups/{quote(group.name)}?tab={tab}")
-    return _render_group_detail(request, group, tab)
-
-
-def _render_group_detail(request: HttpRequest, group: Group, tab: str, status: int = 200) -> HttpResponse:
-    """Members come with GetGroup; the Permissions tab reads ListAttachedGroupPolicies and ListGroupPolicies, and
-    the pickers ListUsers and ListPolicies, each a notice when the principal may not read it."""
-    tab = tab if tab in GROUP_TABS else "users"
-    ctx = request.iam_ctx
-    reads = Reads()
-    data = request.POST if request.method == "POST" else request.GET
-    query, policy_type = data.get("policy_query", ""), data.get("policy_type", "all")
-    selected = data.getlist("policies")
-    context = {
-        "group": group,
-        "tab": tab,
-        "nav": "groups",
-        "tab_labels": GROUP_TAB_LABELS,
-        "group_url": quote(group.name),
-        "members": queries.members_of(group),
-        "policy_count": None,
-        "starter_policy": STARTER_POLICY,
-        "picker_open": bool(query or selected),
-        "policy_query": query,
-        "policy_type": policy_type,
-        "selected": selected,
-        "denied": reads.denied,
-    }
-    if tab == "users":
-        listed = reads.attempt("users", lambda: services.list_users(ctx))
-        context["non_members"] = (
-            listed.exclude(memberships__group=group).order_by("name")[:200] if listed is not None else []
-        )
-    elif tab == "permissions":
-        attached = reads.attempt(
-            "permissions", lambda: policy_services.list_attached_group_policies(ctx, group_name=group.name)
-        )
-        inline = reads.attempt("permissions", lambda: policy_services.list_group_policies(ctx, group_name=group.name))
-        context["attached"], context["inline"] = attached or [], inline or []
-        context["policies_listed"] = attached is not None or inline is not None
-        context["policy_count"] = len(context["attached"]) + len(context["inline"])
-        attached_arns = {p.arn for p in context["attached"]}
-        context["policies"] = [
-            p
-            for p in _policy_choices(request, reads, "policies", query, policy_type, selected)
-            if p.arn not in attached_arns
-        ]
-    elif tab == "effective":
-        from policies.simulator import effective_for
-
-        context["effective"] = effective_for(request.iam_ctx, "group", group.name)
-    elif tab == "last_accessed":
-        from audit.last_accessed import get_service_last_accessed
-
-        context["last_accessed"], context["all_services"] = get_service_last_accessed(
-            request.iam_ctx,
-            arn=group.arn,
-            member_arns=[u.arn for u in context["members"]],
-            documents=queries.group_policy_documents(group),
-        )
-    template = pick_partial(request, "identities/group_detail.html", {"group-tab", "policy-picker"})
-    return render(request, template, context, status=status)
-
-
-@console_page
-@require_http_methods(["GET", "POST"])
-def group_delete(request: HttpRequest, group_name: str) -> HttpResponse:
-    group = _group_or_404(request, group_name)
-    done, error = confirm_delete(
-        request,
-        group.name,
-        lambda: workflows.delete_group_with_dependents(request.iam_ctx, group_name=group.name),
-        f"User group {group.name} deleted.",
-        "/iam/groups",
-    )
-    if done:
-        return done
-    return render(
-        request,
-        "identities/group_delete.html",
-        {"group": group, "error": error, "nav": "groups"},
         status=error_status(request, 400) if error else 200,
     )
