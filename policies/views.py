@@ -31,24 +31,15 @@ from policies.documents import (
     STARTER_POLICY,
     check_document,
     check_managed_size,
-    policy_size,
     pretty,
 )
-from policies.engine import Finding, Location, validate_policy
+from policies.findings import MAX_EDITOR_TEXT, findings, findings_context
 from policies.models import ManagedPolicy
 from policies.summary import policy_summary, service_summary
 from policies.views_visual import DEFAULT_MODE as VISUAL_FIRST
 from policies.views_visual import editor_context, visual_document
 
 POLICY_SORTS = {"name": "name", "type": "type_rank", "created": "created_at", "edited": "updated_at"}
-FINDING_TABS = (
-    ("SECURITY_WARNING", "Security"),
-    ("ERROR", "Errors"),
-    ("WARNING", "General"),
-    ("SUGGESTION", "Suggestions"),
-)
-FINDINGS_SHOWN = 50  # per tab; the counts still say how many there are
-MAX_EDITOR_TEXT = 131_072  # anything longer is refused before it is parsed
 MAX_TAGS = 50
 SUMMARY_ROWS = 25  # services shown before "Show remaining N services"
 POLICY_TABS = (
@@ -92,60 +83,6 @@ def _editor_text(data: Any, default: str = "") -> str:
     return data.get("policy_document", default) if data is not None else default
 
 
-def _findings(text: str) -> list[Finding]:
-    """Access Analyzer's findings for a customer managed policy, plus the managed policy size quota."""
-    if len(text) > MAX_EDITOR_TEXT:
-        return [_size_finding(text)]
-    findings = validate_policy(text, "identity", managed=True)
-    if policy_size(text) > MANAGED_POLICY_SIZE:
-        findings.append(_size_finding(text))
-    return findings
-
-
-def _size_finding(text: str) -> Finding:
-    return Finding(
-        "ERROR",
-        "POLICY_SIZE_EXCEEDS_IDENTITY_POLICY_QUOTA",
-        f"Policy size exceeds identity policy quota: The {policy_size(text):,} characters in the policy, "
-        f"excluding whitespace, exceed the {MANAGED_POLICY_SIZE:,} character maximum for a managed "
-        "policy. We recommend that you use multiple granular policies.",
-        Location("", 1, 1),
-    )
-
-
-def findings_context(text: str, selected: str = "") -> dict[str, Any]:
-    findings = _findings(text)
-    tabs = []
-    for code, label in FINDING_TABS:
-        items = [f for f in findings if f.finding_type == code]
-        tabs.append(
-            {
-                "code": code,
-                "label": label,
-                "count": len(items),
-                "items": [_finding_row(f) for f in items[:FINDINGS_SHOWN]],
-                "hidden": max(0, len(items) - FINDINGS_SHOWN),
-            }
-        )
-    if selected not in dict(FINDING_TABS):
-        counts = {t["code"]: t["count"] for t in tabs}
-        selected = "ERROR" if counts["ERROR"] else next((c for c, _ in FINDING_TABS if counts[c]), "SECURITY_WARNING")
-    return {
-        "finding_tabs": tabs,
-        "findings_tab": selected,
-        "findings_total": len(findings),
-        "has_errors": any(f.finding_type == "ERROR" for f in findings),
-    }
-
-
-def _finding_row(finding: Finding) -> dict[str, Any]:
-    """Access Analyzer messages read "Title: detail"; the panel shows the title in bold."""
-    title, sep, detail = finding.message.partition(": ")
-    if not sep or len(title) > 60:
-        title, detail = finding.issue_code.replace("_", " ").capitalize(), finding.message
-    return {"finding": finding, "title": title, "detail": detail, "location": finding.location}
-
-
 def _document_error(text: str) -> str:
     """Why Next is refused: the message the API would give for this document (MalformedPolicyDocument or the
     PolicySize quota), or the first error finding."""
@@ -156,7 +93,7 @@ def _document_error(text: str) -> str:
         check_managed_size(text)
     except IamError as exc:
         return exc.message
-    first = next((f for f in _findings(text) if f.finding_type == "ERROR"), None)
+    first = next((f for f in findings(text) if f.finding_type == "ERROR"), None)
     return first.message if first else ""
 
 

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from console.decorators import console_page
 from policies import visual
 from policies.catalog import actions as catalog
+from policies.findings import findings_context
 from policies.visual import Card, Condition
 
 # The editor Create policy opens with (AWS opens the visual editor; students use it first). Edit policy and any
@@ -258,8 +259,6 @@ def editor_context(data: Any, document: str, op: str = "", default: str = "json"
 def policy_visual(request: HttpRequest) -> HttpResponse:
     """Every visual-editor interaction: the Visual | JSON switch, a card's buttons and checkboxes, the service
     filter. Renders the ``policy-editor`` section (and, for the filter, only that card's ``service-list``)."""
-    from policies.views import findings_context  # the JSON editor's findings panel, refreshed alongside
-
     data = request.POST
     op = data.get("visual_op", "")
     document = data.get("policy_document", "")
