@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -81,6 +82,38 @@ def as_utc(when: datetime) -> datetime | None:
         return when.astimezone(UTC)
     except OverflowError:
         return None
+
+
+def lookup_from(params: Mapping[str, str]) -> tuple[Lookup, dict[str, str]]:
+    """The lookup an Event history page asks for in its query string (``attribute``, ``value``, ``range``, and
+    ``start``/``end`` for a custom range), and the form state to show it again."""
+    attribute = params.get("attribute", "")
+    attribute = attribute if attribute in ATTRIBUTES else ""
+    value = params.get("value", "").strip()[:2000]
+    range_key = params.get("range", "")
+    start = end = None
+    now = clock.now()
+    if range_key in RANGES:
+        start = now - RANGES[range_key]
+    elif range_key == "custom":
+        start, end = _parse_time(params.get("start", "")), _parse_time(params.get("end", ""))
+    state = {
+        "attribute": attribute,
+        "value": value,
+        "range": range_key,
+        "start": params.get("start", ""),
+        "end": params.get("end", ""),
+    }
+    return Lookup(attribute if value else "", value, start, end), state
+
+
+def _parse_time(text: str) -> datetime | None:
+    """A custom range's bound in UTC; None (no bound) for text that is no time, or no time in years 1-9999 UTC."""
+    try:
+        parsed = datetime.fromisoformat(text.strip()) if text.strip() else None
+    except ValueError:
+        return None
+    return as_utc(parsed) if parsed is not None else None
 
 
 def _decode_cursor(cursor: str) -> tuple[datetime, int]:

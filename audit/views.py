@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import datetime
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -33,40 +32,10 @@ CSV_COLUMNS = [
 ]
 
 
-def _lookup(request: HttpRequest) -> tuple[queries.Lookup, dict[str, str]]:
-    attribute = request.GET.get("attribute", "")
-    attribute = attribute if attribute in queries.ATTRIBUTES else ""
-    value = request.GET.get("value", "").strip()[:2000]
-    range_key = request.GET.get("range", "")
-    start = end = None
-    now = clock.now()
-    if range_key in queries.RANGES:
-        start = now - queries.RANGES[range_key]
-    elif range_key == "custom":
-        start, end = _parse_time(request.GET.get("start", "")), _parse_time(request.GET.get("end", ""))
-    state = {
-        "attribute": attribute,
-        "value": value,
-        "range": range_key,
-        "start": request.GET.get("start", ""),
-        "end": request.GET.get("end", ""),
-    }
-    return queries.Lookup(attribute if value else "", value, start, end), state
-
-
-def _parse_time(text: str) -> datetime | None:
-    """A custom range's bound in UTC; None (no bound) for text that is no time, or no time in years 1-9999 UTC."""
-    try:
-        parsed = datetime.fromisoformat(text.strip()) if text.strip() else None
-    except ValueError:
-        return None
-    return queries.as_utc(parsed) if parsed is not None else None
-
-
 @console_page
 @require_GET
 def event_history(request: HttpRequest) -> HttpResponse:
-    lookup, state = _lookup(request)
+    lookup, state = queries.lookup_from(request.GET)
     cursor = request.GET.get("cursor", "")
     try:
         events, next_cursor = queries.lookup_events(request.iam_ctx, lookup, cursor=cursor)
@@ -111,7 +80,7 @@ def event_detail(request: HttpRequest, event_id: str) -> HttpResponse:
 @console_page
 @require_GET
 def event_download(request: HttpRequest) -> HttpResponse:
-    lookup, _ = _lookup(request)
+    lookup, _ = queries.lookup_from(request.GET)
     events = queries.export_events(request.iam_ctx, lookup)
     stamp = clock.now().strftime("%Y%m%dT%H%M%SZ")
     if request.GET.get("format") == "json":

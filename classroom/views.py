@@ -6,7 +6,6 @@ the caller's account: anyone but the class's instructor gets a 404.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from classroom import services
 from classroom.models import ACCESS_ROLE_NAME
+from classroom.pages import class_page, render_page
 from console import sessions
 from console.decorators import console_page
 from console.htmx import redirect_or_hx
@@ -37,26 +37,8 @@ SCP_TEMPLATE = (
 )
 
 
-def class_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Signed-in only; a class the caller doesn't manage is a 404 (never a 403 that would confirm it exists)."""
-
-    @console_page
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except services.ClassNotFound:
-            raise Http404("No such class.") from None
-
-    return wrapper
-
-
 def _base_url(request: HttpRequest) -> str:
     return (settings.CONSOLE_BASE_URL or request.build_absolute_uri("/")).rstrip("/")
-
-
-def _page(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
-    return render(request, template, {"nav": "classroom", **context}, status=status)
 
 
 # ---------------------------------------------------------------------------------------------- public pages
@@ -156,7 +138,7 @@ def root_password(request: HttpRequest) -> HttpResponse:
 @require_GET
 def class_list(request: HttpRequest) -> HttpResponse:
     ctx = request.iam_ctx  # type: ignore[attr-defined]
-    return _page(
+    return render_page(
         request,
         "classroom/class_list.html",
         {
@@ -193,7 +175,7 @@ def class_create(request: HttpRequest) -> HttpResponse:
                 if request.POST.get("create_admin") and _admin_offer(request):
                     return redirect_or_hx(request, f"/classroom/admin-user?class={classroom.pk}")
                 return redirect_or_hx(request, f"/classroom/{classroom.pk}")
-    return _page(
+    return render_page(
         request,
         "classroom/class_create.html",
         {
@@ -256,7 +238,7 @@ def admin_user(request: HttpRequest) -> HttpResponse:
                 errors[field] = exc.message
             else:
                 account = request.account  # type: ignore[attr-defined]
-                response = _page(
+                response = render_page(
                     request,
                     "classroom/admin_user_created.html",
                     {
@@ -268,7 +250,7 @@ def admin_user(request: HttpRequest) -> HttpResponse:
                 )
                 response["Cache-Control"] = "no-store"
                 return response
-    return _page(
+    return render_page(
         request,
         "classroom/admin_user.html",
         {
@@ -302,7 +284,7 @@ def class_detail(request: HttpRequest, class_id: str) -> HttpResponse:
     classroom = services.get_class(ctx, class_id)
     seats = services.list_accounts(ctx, class_id)
     admin_users = services.administrator_user_names(ctx.account_id) if ctx.principal.is_root else []
-    return _page(
+    return render_page(
         request,
         "classroom/class_detail.html",
         {
@@ -367,7 +349,7 @@ def handout(request: HttpRequest, class_id: str) -> HttpResponse:
     if only:
         cards = [c for c in cards if c.account_id == only]
     base = _base_url(request)
-    return _page(
+    return render_page(
         request,
         "classroom/handout.html",
         {
@@ -447,7 +429,7 @@ def reset(request: HttpRequest, class_id: str) -> HttpResponse:
                     "to empty. Root sign-in is unchanged.",
                 )
                 return redirect_or_hx(request, f"/classroom/{class_id}")
-    return _page(
+    return render_page(
         request,
         "classroom/reset.html",
         {"classroom": classroom, "chosen": chosen, "account_id": account_id, "error": error},
@@ -465,7 +447,7 @@ def organization(request: HttpRequest, class_id: str) -> HttpResponse:
     classroom = services.get_class(ctx, class_id)
     services.list_accounts(ctx, class_id)  # authorizes organizations:ListAccounts
     tree = services.organization_tree(classroom)
-    return _page(
+    return render_page(
         request,
         "classroom/organization.html",
         {
@@ -565,7 +547,7 @@ def policy_list(request: HttpRequest, class_id: str) -> HttpResponse:
     classroom = services.get_class(ctx, class_id)
     policies = services.list_policies(ctx, class_id)
     counts = {p.pk: p.attachments.count() for p in policies}
-    return _page(
+    return render_page(
         request,
         "classroom/policy_list.html",
         {"classroom": classroom, "policies": [(p, counts[p.pk]) for p in policies], "tab": "policies"},
@@ -591,7 +573,7 @@ def policy_create(request: HttpRequest, class_id: str) -> HttpResponse:
         else:
             messages.success(request, f"Policy {policy.name} created. Attach it to the root, an OU or an account.")
             return redirect_or_hx(request, f"/classroom/{class_id}/policies/{policy.policy_id}")
-    return _page(
+    return render_page(
         request,
         "classroom/policy_create.html",
         {
@@ -652,7 +634,7 @@ def policy_detail(request: HttpRequest, class_id: str, policy_id: str) -> HttpRe
     attached_ids = {t.target_id for t in targets}
     seats = {s.account_id: s for s in classroom.seats.select_related("account")}
     choices = [*_parents(tree), *((a, f"student{s.number:02d} ({a})") for a, s in seats.items())]
-    return _page(
+    return render_page(
         request,
         "classroom/policy_detail.html",
         {

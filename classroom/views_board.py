@@ -19,12 +19,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
 from audit import queries
-from audit.views import _lookup
 from classroom import labs_services
 from classroom import services as class_services
 from classroom.labs import all_labs, get_lab
 from classroom.models import ACCESS_ROLE_NAME, StudentSeat
-from classroom.views import _page, class_page
+from classroom.pages import class_page, render_page
 from console.htmx import pick_partial, redirect_or_hx
 from core.errors import IamError, InvalidInput
 
@@ -118,7 +117,7 @@ def board_reset(request: HttpRequest, class_id: str) -> HttpResponse:
             if seat is None:
                 raise Http404("No such student account in this class.")
         error = "To confirm, type reset in the field." if request.method == "POST" and data.get("confirm") else ""
-        return _page(
+        return render_page(
             request,
             "classroom/board_reset.html",
             {
@@ -184,7 +183,7 @@ def student_detail(request: HttpRequest, class_id: str, account_id: str) -> Http
 def class_events(request: HttpRequest, class_id: str) -> HttpResponse:
     """The organization's trail, with the same lookups and paging as an account's Event history."""
     ctx = request.iam_ctx  # type: ignore[attr-defined]
-    lookup, state = _lookup(request)
+    lookup, state = queries.lookup_from(request.GET)
     cursor = request.GET.get("cursor", "")
     try:
         classroom, events, next_cursor, seats = labs_services.lookup_class_events(ctx, class_id, lookup, cursor=cursor)

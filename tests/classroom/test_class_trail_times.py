@@ -1,5 +1,5 @@
-"""The organization's trail on the class board shares Event history's lookups (``audit.views._lookup``,
-``audit.queries``): a cursor or custom time with a UTC offset beyond ±15:59 is no 500 there either."""
+"""The organization's trail on the class board shares Event history's lookups (``audit.queries.lookup_from``
+and its cursors): a cursor or custom time with a UTC offset beyond ±15:59 is no 500 there either."""
 
 from __future__ import annotations
 
