@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -267,7 +268,6 @@ def admin_user(request: HttpRequest) -> HttpResponse:
 @require_POST
 def admin_user_signin(request: HttpRequest) -> HttpResponse:
     """Sign the root user out and open the IAM user sign-in page, the account and user name filled in."""
-    from urllib.parse import urlencode
 
     account = request.account  # type: ignore[attr-defined]
     user_name = request.POST.get("user_name", "")[:64]

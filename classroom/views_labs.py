@@ -133,8 +133,6 @@ def lab_check(request: HttpRequest, slug: str) -> HttpResponse:
             },
         )
     if error:
-        from django.contrib import messages
-
         messages.error(request, error)
     return redirect(_next(request, f"/labs/{slug}"))
 

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.html import format_html
 from django_htmx.http import HttpResponseClientRedirect
+
+from core.errors import IamError
 
 
 def pick_partial(request: HttpRequest, template: str, allowed: Iterable[str]) -> str:
@@ -41,8 +45,6 @@ def redirect_or_hx(request: HttpRequest, url: str) -> HttpResponse:
 def flash_created(request: HttpRequest, text: str, view_url: str, view_label: str) -> None:
     """AWS's flash after a create that returns to the list: the green message with a "View ..." button that opens
     the new resource (Create user, Create user group, Create role)."""
-    from django.contrib import messages
-    from django.utils.html import format_html
 
     messages.success(
         request,
@@ -55,9 +57,6 @@ def confirm_delete(
 ) -> tuple[HttpResponse | None, str]:
     """The console's type-the-name delete: on a POST whose confirmation matches ``name``, run ``delete`` and
     redirect with ``success``; otherwise return the error to show (empty on a GET)."""
-    from django.contrib import messages
-
-    from core.errors import IamError
 
     if request.method != "POST":
         return None, ""

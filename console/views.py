@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
+from classroom.services import change_root_password, root_password_change_required
 from console import services, sessions
 from console.decorators import console_page
 from core import clock
@@ -100,8 +101,6 @@ def signin(request: HttpRequest) -> HttpResponse:
             except services.SignInFailed as exc:
                 error = exc.message
             else:
-                from classroom.services import root_password_change_required
-
                 # A student's root user must replace the generated initial password from the handout first.
                 must_change = root_password_change_required(account.id)
                 if services.mfa_required(account.id, None):
@@ -178,8 +177,6 @@ def change_password(request: HttpRequest) -> HttpResponse:
         else:
             try:
                 if request.iam_ctx.principal.is_root:
-                    from classroom.services import change_root_password
-
                     change_root_password(
                         request.iam_ctx, old_password=request.POST.get("old_password", ""), new_password=new_password
                     )

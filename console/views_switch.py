@@ -8,8 +8,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from classroom.services import administrator_user_names
 from console import sessions
 from console.decorators import console_page
+from console.services import resolve_account
 from core import clock
 from core.context import CallContext
 from core.errors import IamError
@@ -30,8 +32,6 @@ def switch_role(request: HttpRequest) -> HttpResponse:
     color = color if color in sts.SWITCH_COLORS else "blue"
     error = ""
     if request.method == "POST":
-        from console.services import resolve_account
-
         target = resolve_account(account_id) if account_id else None
         if not account_id or not role_name:
             error = "Enter the account ID or alias and the role name."
@@ -88,7 +88,6 @@ def _admin_users(user_ctx: CallContext) -> list[str]:
     """For a root user: the account's administrator IAM users, to sign in as one (or the page offers to create it)."""
     if not user_ctx.principal.is_root:
         return []
-    from classroom.services import administrator_user_names
 
     return administrator_user_names(user_ctx.account_id)
 

@@ -25,7 +25,7 @@ from core.calls import batch
 from core.errors import AccessDenied, IamError, ValidationError
 from core.validation import check_input
 from identities import credentials, services
-from identities.models import AccessKey, IamUser, MfaDevice
+from identities.models import AccessKey, IamUser, LoginProfile, MfaDevice
 from identities.pages import user_or_404
 from identities.sections import action_of
 from identities.services import Tag
@@ -207,8 +207,6 @@ def my_security_credentials(request: HttpRequest) -> HttpResponse:
     target = _target(request, None)
     context = _page(target, _sections(request, target))
     if target.user is not None:
-        from identities.models import LoginProfile
-
         context["login_profile"] = LoginProfile.objects.filter(user=target.user).first()
     return render(request, "identities/credentials/my_security_credentials.html", context)
 

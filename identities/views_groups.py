@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from audit.last_accessed import get_service_last_accessed
 from console.decorators import console_page
 from console.htmx import confirm_delete, error_status, flash_created, pick_partial, redirect_or_hx
 from console.tables import paginate
@@ -23,6 +24,7 @@ from identities.pages import group_or_404, policy_choices
 from identities.sections import Reads
 from policies import services as policy_services
 from policies.documents import STARTER_POLICY
+from policies.simulator import effective_for
 
 # ---- groups -------------------------------------------------------------------------------------------------
 
@@ -214,12 +216,8 @@ def _render_group_detail(request: HttpRequest, group: Group, tab: str, status: i
             if p.arn not in attached_arns
         ]
     elif tab == "effective":
-        from policies.simulator import effective_for
-
         context["effective"] = effective_for(request.iam_ctx, "group", group.name)
     elif tab == "last_accessed":
-        from audit.last_accessed import get_service_last_accessed
-
         context["last_accessed"], context["all_services"] = get_service_last_accessed(
             request.iam_ctx,
             arn=group.arn,

@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from audit.last_accessed import get_service_last_accessed
 from console.decorators import console_page
 from console.htmx import confirm_delete, error_status, flash_created, pick_partial, redirect_or_hx
 from console.tables import paginate
@@ -32,6 +33,7 @@ from policies import services as policy_services
 from policies.documents import STARTER_POLICY, pretty
 from policies.engine import validate_policy
 from policies.models import InlinePolicy, ManagedPolicy, PolicyVersion, RolePolicyAttachment
+from policies.simulator import effective_for
 
 ROLE_SORTS = {"name": "name", "created": "created_at", "last_activity": "last_used_at"}
 FINDING_TABS = (
@@ -533,14 +535,10 @@ def _render_role_detail(request: HttpRequest, role: Role, tab: str, status: int 
         context["trust_document"] = pretty(role.assume_role_policy)
         context["trusted"] = templates.trusted_entities(role.assume_role_policy)
     elif tab == "last_accessed":
-        from audit.last_accessed import get_service_last_accessed
-
         context["last_accessed"], context["all_services"] = get_service_last_accessed(
             request.iam_ctx, arn=role.arn, documents=_role_policy_documents(role)
         )
     elif tab == "effective":
-        from policies.simulator import effective_for
-
         context["effective"] = effective_for(request.iam_ctx, "role", role.name)
     elif tab == "revoke_sessions":
         context["revoked"] = role.inline_policies.filter(name=roles.REVOKE_POLICY_NAME).first()

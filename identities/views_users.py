@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from audit.last_accessed import get_service_last_accessed
 from console.decorators import console_page
 from console.htmx import confirm_delete, error_status, flash_created, pick_partial, redirect_or_hx
 from console.tables import paginate
@@ -26,7 +27,9 @@ from identities.services import Tag
 from identities.views_classic import classic_credentials_context
 from identities.views_credentials import credentials_context
 from policies import services as policy_services
+from policies.authz import explain
 from policies.documents import STARTER_POLICY, pretty
+from policies.simulator import effective_for
 
 USER_SORTS = {"name": "name", "path": "path", "created": "created_at", "groups": "group_count"}
 
@@ -246,8 +249,6 @@ def _create_user(request: HttpRequest, draft: UserDraft) -> HttpResponse:
     except IamError as exc:
         context = _wizard_context(request, draft, 3, {"general": exc.message})
         if exc.explanation is not None:  # a denial: show the engine's reason, as every AccessDenied page does
-            from policies.authz import explain
-
             context["explanation"] = explain(exc.explanation)
         template = pick_partial(request, "identities/user_create.html", {"wizard"})
         return render(request, template, context, status=error_status(request, exc.status))
@@ -345,14 +346,10 @@ def _render_user_detail(request: HttpRequest, user: IamUser, tab: str, status: i
     elif tab == "tags":
         context["tags"] = reads.attempt("tags", lambda: services.list_user_tags(ctx, user_name=user.name))
     elif tab == "last_accessed":
-        from audit.last_accessed import get_service_last_accessed
-
         context["last_accessed"], context["all_services"] = get_service_last_accessed(
             request.iam_ctx, arn=user.arn, documents=queries.user_policy_documents(user)
         )
     elif tab == "effective":
-        from policies.simulator import effective_for
-
         context["effective"] = effective_for(request.iam_ctx, "user", user.name)
     elif tab == "security_credentials":
         context.update(credentials_context(request, user))
