@@ -32,6 +32,7 @@ _RESOURCE_TYPES = {
     "policy": "AWS::IAM::Policy",
     "instance-profile": "AWS::IAM::InstanceProfile",
     "mfa": "AWS::IAM::MFADevice",
+    "instance": "AWS::EC2::Instance",
 }
 
 
@@ -48,6 +49,8 @@ def user_identity(principal: Principal, access_key_id: str = "") -> dict[str, An
             "userName": principal.name,
             "identityProvider": provider,
         }
+    if principal.type == "AWSService":  # EC2 assuming an instance's role
+        return {"type": "AWSService", "invokedBy": principal.arn}
     identity: dict[str, Any] = {
         "type": principal.type,
         "principalId": principal.principal_id,

@@ -1,4 +1,5 @@
-"""The one entry of the Query API: ``respond(environ)`` answers a ``/aws`` request from its WSGI environ.
+"""The one entry of the Query API: ``respond(environ)`` answers a ``/aws`` (IAM, STS) or ``/ec2`` (the practice
+EC2 service, ``ec2.api``) request from its WSGI environ.
 
 ``/aws`` serves signed AWS requests only. Django's handler (its request object, the middleware chain, the
 response object) costs about a tenth of a warm API call's own time (docs/benchmarks.md), and nothing in it means
@@ -25,10 +26,12 @@ from django.views.decorators.csrf import csrf_exempt
 from awsapi import views
 from awsapi.protocol import sigv4
 from core.addresses import client_address, is_secure
+from ec2 import api as ec2_api
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
-PATHS = frozenset({"/aws", "/aws/"})  # the URL pattern ^aws/?$ in console/urls.py
+EC2_PATHS = frozenset({"/ec2", "/ec2/"})  # the practice EC2 service (its own wire format: ec2.api)
+PATHS = frozenset({"/aws", "/aws/"}) | EC2_PATHS  # the URL patterns ^aws/?$ and ^ec2/?$ in console/urls.py
 
 
 def with_query_api(django_application: WsgiApp) -> WsgiApp:
@@ -71,11 +74,12 @@ def respond(environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]
 
 
 def _answer(environ: dict[str, Any]) -> tuple[int, bytes, str]:
+    front = ec2_api if environ.get("PATH_INFO") in EC2_PATHS else views
     try:
         http = _http_request(environ)
     except (DisallowedHost, RequestDataTooBig) as exc:
-        return views.refuse(exc)
-    return views.answer(
+        return front.refuse(exc)
+    return front.answer(
         http,
         source_ip=client_address(environ.get("REMOTE_ADDR"), environ.get("HTTP_X_FORWARDED_FOR")),
         secure=is_secure(environ),

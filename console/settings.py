@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "sts",
     "awsapi",
     "classroom",
+    "ec2",
 ]
 
 MIDDLEWARE = [

@@ -7,6 +7,7 @@ from policies import views_simulator
 
 urlpatterns = [
     re_path(r"^aws/?$", awsapi_wsgi.endpoint, name="aws-api"),
+    re_path(r"^ec2/?$", awsapi_wsgi.endpoint, name="ec2-api"),
     path("", views.dashboard, name="dashboard"),
     path("signin", views.signin, name="signin"),
     path("signin_mfa", views.signin_mfa, name="signin-mfa"),

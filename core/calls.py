@@ -192,7 +192,10 @@ def iam_call(
     condition_context: Mapping[str, Any] | None = None,
     audited: bool = True,
     validate: Callable[[], None] | None = None,
+    errors: Callable[[IamError], IamError] | None = None,
 ) -> Iterator[Call]:
+    """``errors``: how the service answers an error in its own terms (EC2 answers a denial with
+    ``UnauthorizedOperation``); the call is recorded, and raises, with what it returns."""
     call = Call(ctx, action, resource, {k: v for k, v in (params or {}).items() if v is not None})
     durable = _batch.get() is None
     try:
@@ -213,10 +216,13 @@ def iam_call(
         if alone:
             record_event(call)
     except IamError as exc:
-        call.error = exc
+        answered = errors(exc) if errors is not None else exc
+        call.error = answered
         call.deferred.clear()
         _record_failure(call)
-        raise
+        if answered is exc:
+            raise
+        raise answered from exc
     except IntegrityError:
         # A concurrent create of the same name lost the race to the database's unique index.
         call.deferred.clear()

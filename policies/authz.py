@@ -208,6 +208,8 @@ def prefetched(principal: Principal, rows: list[tuple[Any, ...]] | None) -> Iter
 
 def _gather(p: Principal) -> _Gathered:
     """The caller's policies, tags and SCP levels, in one query."""
+    if p.type == "AWSService":
+        return _Gathered(PolicySet(), {})  # a service principal has no identity policies, and SCPs do not bind it
     ready = _prefetched.get()
     if ready is not None and ready[0] is p:
         _prefetched.set(None)
@@ -303,6 +305,12 @@ def request_context(
     context: dict[str, Any] = {
         "aws:CurrentTime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "aws:EpochTime": str(int(now.timestamp())),
+    }
+    if p.type == "AWSService":  # a service principal (EC2 assuming an instance's role) has no principal keys
+        context.update({"aws:PrincipalServiceName": p.arn, "aws:PrincipalIsAWSService": "true"})
+        context.update(extra)
+        return context
+    context |= {
         "aws:SourceIp": ctx.source_ip,
         "aws:SecureTransport": "true" if ctx.secure_transport else "false",
         "aws:PrincipalArn": p.arn,
@@ -334,6 +342,8 @@ def p_tags(p: Principal) -> dict[str, str]:
 def engine_principal(p: Principal, role_arn: str | None = None) -> EnginePrincipal:
     if p.type == "AssumedRole":
         return EnginePrincipal(type=p.type, arn=p.arn, account=p.account_id, role_arn=role_arn, session_name=p.name)
+    if p.type == "AWSService":
+        return EnginePrincipal(type=p.type, arn=p.arn)
     return EnginePrincipal(type=p.type, arn=p.arn, account=p.account_id, name=p.name if p.type == "IAMUser" else None)
 
 
