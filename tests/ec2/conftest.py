@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 
 import boto3
 import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
 from botocore.config import Config
+from botocore.credentials import Credentials
+from botocore.parsers import create_parser
+from botocore.serialize import create_serializer
+from django.test import RequestFactory
 
+from awsapi import wsgi
 from console.services import user_principal
 from core.context import CallContext
+from core.validation import service_model
 from identities import instance_profiles, roles
 from identities import services as identities
 from identities.models import IamUser
@@ -76,3 +85,54 @@ def user_keys():
 @pytest.fixture
 def root_keys(account, managed_policies):
     return issue_key(account.id)
+
+
+class Ec2Wire:
+    """Signed EC2 requests through ``/ec2``'s one entry (``awsapi.wsgi.endpoint``) without a live server: botocore
+    serializes and signs them, and parses the answer with its own EC2 parser."""
+
+    def __init__(self, key_id: str, secret: str, token: str | None = None) -> None:
+        self.credentials = Credentials(key_id, secret, token)
+        self.factory = RequestFactory()
+
+    def raw(self, body: str, *, sign: bool = True, service: str = "ec2"):
+        request = AWSRequest(
+            method="POST",
+            url="http://testserver/ec2/",
+            data=body,
+            headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+        )
+        headers = {}
+        if sign:
+            SigV4Auth(self.credentials, service, "us-east-1").add_auth(request)
+            headers = {
+                "HTTP_AUTHORIZATION": request.headers["Authorization"],
+                "HTTP_X_AMZ_DATE": request.headers["X-Amz-Date"],
+            }
+            if self.credentials.token:
+                headers["HTTP_X_AMZ_SECURITY_TOKEN"] = self.credentials.token
+        return wsgi.endpoint(
+            self.factory.post(
+                "/ec2/", data=body, content_type=request.headers["Content-Type"], HTTP_USER_AGENT="wire-test", **headers
+            )
+        )
+
+    def call(self, operation: str, **params):
+        model = service_model("ec2").operation_model(operation)
+        wire = create_serializer("ec2").serialize_to_request(params, model)
+        response = self.raw(urlencode(wire["body"]))
+        parsed = create_parser("ec2").parse(
+            {"body": response.content, "headers": dict(response.headers), "status_code": response.status_code},
+            model.output_shape,
+        )
+        return response.status_code, parsed
+
+
+@pytest.fixture
+def wire_for():
+    """``wire_for(user)``: an Ec2Wire signed with a new key of ``user`` (None: the account's root)."""
+
+    def make(user: IamUser | None, account_id: str | None = None) -> Ec2Wire:
+        return Ec2Wire(*issue_key(account_id or user.account_id, user))
+
+    return make
