@@ -26,6 +26,7 @@ urlpatterns = [
     path("labs/<slug:slug>/open", views_labs.lab_open, name="lab-open"),
     path("labs/<slug:slug>/check", views_labs.lab_check, name="lab-check"),
     path("labs/<slug:slug>/start", views_labs.lab_start, name="lab-start"),
+    path("ec2/", include("ec2.urls")),
     path("idp/", include("sts.urls_idp")),
     path("iam/", include("sts.urls")),  # before the other /iam/ routes: the classroom IdP pages
     path("iam/", include("identities.urls")),

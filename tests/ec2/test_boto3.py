@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
+
+import boto3
 import pytest
 from botocore.exceptions import ClientError
 
 from audit.models import AuditEvent
+from ec2 import services
+from ec2.instance_credentials import machine_key
 from ec2.models import Instance
+from policies import services as policies
 from tests.ec2.conftest import AMI, profile_with_role
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -106,3 +112,37 @@ def test_bad_input_gets_ec2_error_codes_and_stores_nothing(ec2, call, code):
     assert caught.value.response["Error"]["Code"] == code
     assert caught.value.response["ResponseMetadata"]["RequestId"]
     assert not Instance.objects.exists()
+
+
+def test_imds_credentials_work_with_boto3(live_server, root_ctx, monkeypatch, tmp_path, managed_policies):
+    """boto3's own credential chain finds the instance's role credentials at its metadata address (IMDSv2), and
+    what it does with them shows in the trail under the role session named after the instance."""
+    profile_with_role(root_ctx)
+    policies.attach_role_policy(root_ctx, role_name="app", policy_arn="arn:aws:iam::aws:policy/IAMReadOnlyAccess")
+    instance = services.run_instances(
+        root_ctx, image_id=AMI, min_count=1, max_count=1, iam_instance_profile={"Name": "app"}
+    )[0]
+    for name in [k for k in os.environ if k.startswith("AWS_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv(
+        "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+        f"{live_server.url}/ec2/imds/{instance.instance_id}/{machine_key(instance)}/",
+    )
+    monkeypatch.setenv("AWS_METADATA_SERVICE_TIMEOUT", "20")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    session = boto3.Session(region_name="us-east-1")
+    assert session.get_credentials().method == "iam-role"
+    sts = session.client("sts", endpoint_url=f"{live_server.url}/aws")
+    session_arn = f"arn:aws:sts::{root_ctx.account_id}:assumed-role/app/{instance.instance_id}"
+    assert sts.get_caller_identity()["Arn"] == session_arn
+    roles = session.client("iam", endpoint_url=f"{live_server.url}/aws").list_roles()["Roles"]
+    assert [r["RoleName"] for r in roles] == ["app"]
+    with pytest.raises(ClientError) as denied:  # the role may read IAM, nothing of EC2
+        session.client("ec2", endpoint_url=f"{live_server.url}/ec2").describe_instances()
+    assert denied.value.response["Error"]["Code"] == "UnauthorizedOperation"
+    by_session = AuditEvent.objects.filter(username=instance.instance_id)
+    assert {"GetCallerIdentity", "ListRoles", "DescribeInstances"} <= set(
+        by_session.values_list("event_name", flat=True)
+    )
+    assert {e.record["userIdentity"]["arn"] for e in by_session} == {session_arn}
