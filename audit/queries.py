@@ -58,6 +58,9 @@ class Lookup:
     value: str = ""
     start: datetime | None = None
     end: datetime | None = None
+    # CloudTrail data events (S3 object operations): AWS's Event history shows management events only, so they
+    # are hidden unless asked for.
+    data_events: bool = False
 
 
 def encode_cursor(event: AuditEvent) -> str:
@@ -106,6 +109,8 @@ def _filtered(account_id: str | list[str], lookup: Lookup) -> QuerySet[AuditEven
     )
     if end is not None:
         events = events.filter(event_time__lte=end)
+    if not lookup.data_events:
+        events = events.filter(record__managementEvent=True)
     if lookup.attribute:
         field = ATTRIBUTES.get(lookup.attribute)
         if field is None:

@@ -50,8 +50,10 @@ def _lookup(request: HttpRequest) -> tuple[queries.Lookup, dict[str, str]]:
         "range": range_key,
         "start": request.GET.get("start", ""),
         "end": request.GET.get("end", ""),
+        "data_events": "on" if request.GET.get("data_events") == "on" else "",
     }
-    return queries.Lookup(attribute if value else "", value, start, end), state
+    lookup = queries.Lookup(attribute if value else "", value, start, end, data_events=state["data_events"] == "on")
+    return lookup, state
 
 
 def _parse_time(text: str) -> datetime | None:

@@ -27,6 +27,7 @@ from awsapi import views
 from awsapi.protocol import sigv4
 from core.addresses import client_address, is_secure
 from ec2 import api as ec2_api
+from s3 import api as s3_api
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -36,11 +37,16 @@ PATHS = frozenset({"/aws", "/aws/"}) | EC2_PATHS  # the URL patterns ^aws/?$ and
 
 def with_query_api(django_application: WsgiApp) -> WsgiApp:
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") not in PATHS:
+        path = environ.get("PATH_INFO", "")
+        if path in PATHS:
+            answer = respond
+        elif s3_api.serves(path):
+            answer = s3_api.respond  # the S3 REST endpoint, answered in front of Django the same way
+        else:
             return django_application(environ, start_response)
         signals.request_started.send(sender=__name__, environ=environ)
         try:
-            status, headers, body = respond(environ)
+            status, headers, body = answer(environ)
         finally:
             signals.request_finished.send(sender=__name__)
         start_response(f"{status} {HTTPStatus(status).phrase}", headers)
@@ -51,10 +57,11 @@ def with_query_api(django_application: WsgiApp) -> WsgiApp:
 
 @csrf_exempt
 def endpoint(request: HttpRequest) -> HttpResponse:
-    """``/aws`` under Django's request handling: ``respond``, the one entry, on the request's environ
+    """``/aws`` (and ``/s3``) under Django's request handling: ``respond``, the one entry, on the request's environ
     (its body unread: ``QueryApiMiddleware`` runs first)."""
 
-    status, headers, content = respond(request.META)
+    answer = s3_api.respond if s3_api.serves(request.path_info) else respond
+    status, headers, content = answer(request.META)
     response = HttpResponse(content, status=status)
     for name, value in headers:
         response.headers[name] = value

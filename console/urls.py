@@ -37,6 +37,7 @@ urlpatterns = [
     path("iam/", include("identities.urls_settings")),
     path("iam/", include("identities.urls_classic")),
     path("iam/", include("policies.urls")),
+    path("console/s3/", include("s3.urls")),
     path("iam/policy_simulator", views_simulator.policy_simulator, name="policy-simulator"),
     path("iam/policy_simulator/actions", views_simulator.simulator_actions, name="simulator-actions"),
 ]

@@ -25,6 +25,7 @@ from classroom.models import (
     ServiceControlPolicy,
 )
 from core import clock
+from core.calls import ResourceOwner
 from core.context import CallContext, Principal
 from core.db import fetch_prepared
 from core.errors import AccessDenied
@@ -372,11 +373,35 @@ def _implicit_password_policy(p: Principal) -> LabelledPolicy | None:
     return LabelledPolicy("account password policy (AllowUsersToChangePassword)", parse_policy(document))
 
 
-def decide(ctx: CallContext, action: str, resource: str, condition_context: Mapping[str, Any]) -> Decision:
+def resource_policy(owner: ResourceOwner) -> LabelledPolicy | None:
+    """The resource-based policy of a resource whose ARN names no account (an S3 bucket policy), parsed once per
+    revision; None when it has none (or, stored before a rule changed, no longer parses: it grants nothing)."""
+    if not owner.policy:
+        return None
+    key = ("r", hash(owner.revision), owner.policy)
+    if key not in _parsed:
+        if len(_parsed) > _MAX_CACHED:
+            _parsed.clear()
+        try:
+            _parsed[key] = parse_policy(owner.policy, kind="resource")
+        except ValueError:
+            _parsed[key] = None
+    doc = _parsed[key]
+    return LabelledPolicy(owner.label or "resource-based policy", doc) if doc is not None else None
+
+
+def decide(
+    ctx: CallContext,
+    action: str,
+    resource: str,
+    condition_context: Mapping[str, Any],
+    owner: ResourceOwner | None = None,
+) -> Decision:
+    """``owner``: for a resource whose ARN names no account (S3), the account owning it and its resource policy."""
     p = ctx.principal
-    owner = _resource_account(resource)
+    named = owner.account_id if owner is not None else _resource_account(resource)
     # AWS managed policies (account "aws") are readable and attachable by every account.
-    resource_account = None if owner in (None, "aws", p.account_id) else owner
+    resource_account = None if named in (None, "aws", p.account_id) else named
     # Identity, boundary and session policies, the user's tags and (classroom, issue 7) the SCPs of the caller's
     # organization, root users included (the engine exempts the management account): one query.
     gathered = _gather(p)
@@ -394,6 +419,8 @@ def decide(ctx: CallContext, action: str, resource: str, condition_context: Mapp
             policies = replace(policies, identity=(*policies.identity, implicit))
     if action.lower().startswith("sts:assumerole"):
         policies = replace(policies, resource=trust_policy(resource))
+    elif owner is not None:
+        policies = replace(policies, resource=resource_policy(owner))
     return evaluate(request, policies)
 
 
@@ -449,9 +476,15 @@ def _scp_levels_for(
     return cached
 
 
-def authorize(ctx: CallContext, action: str, resource: str, condition_context: Mapping[str, Any]) -> Decision:
+def authorize(
+    ctx: CallContext,
+    action: str,
+    resource: str,
+    condition_context: Mapping[str, Any],
+    owner: ResourceOwner | None = None,
+) -> Decision:
     """Allow, or raise AccessDenied with AWS's wording and the engine's decision attached."""
-    decision = decide(ctx, action, resource, condition_context)
+    decision = decide(ctx, action, resource, condition_context, owner)
     if not decision.allowed:
         shown = None if resource in ("*", "") else resource
         raise AccessDenied(decision.access_denied_message(ctx.principal.arn, shown), explanation=decision)

@@ -18,6 +18,7 @@ from ec2.instance_credentials import machine_key
 from identities import instance_profiles, roles
 from identities import services as identities
 from policies import services as policies
+from s3 import services as s3
 from tests.conftest import signed_in_client
 from tests.ec2.conftest import AMI, EC2_TRUST, profile_with_role
 
@@ -209,3 +210,27 @@ def test_console_denials_are_explained(root_ctx, account, managed_policies):
     assert denied.context["explanation"]["action"] == "ec2:RunInstances"
     assert b"UnauthorizedOperation: You are not authorized to perform this operation." in denied.content
     assert b"Decoded authorization failure message" not in denied.content
+
+
+def test_the_app_on_the_instance_reads_s3_through_its_role(root_ctx, root_client, instance, account):
+    """The seed's example made real: no stored keys, the instance's role reads the bucket and cannot write it."""
+    policies.attach_role_policy(root_ctx, role_name="app", policy_arn="arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess")
+    s3.create_bucket(root_ctx, bucket="team-bucket-ec2")
+    s3.put_object(root_ctx, bucket="team-bucket-ec2", key="reports/q1.txt", body=b"quarter one\n")
+    url = f"/ec2/instances/{instance.instance_id}/run"
+
+    def run(command: str):
+        return root_client.post(url, {"command": command}).context["result"]
+
+    assert "team-bucket-ec2" in run("aws s3 ls").output
+    listing = run("aws s3 ls s3://team-bucket-ec2/")
+    assert listing.ok and "PRE reports/" in listing.output
+    assert run("aws s3 cp s3://team-bucket-ec2/reports/q1.txt -").output == "quarter one\n"
+    denied = run("echo hello | aws s3 cp - s3://team-bucket-ec2/hello.txt")
+    assert not denied.ok and denied.code == "AccessDenied"
+    assert "when calling the PutObject operation" in denied.output
+    assert denied.explanation["action"] == "s3:PutObject"
+    reads = AuditEvent.objects.filter(username=instance.instance_id, event_source="s3.amazonaws.com")
+    assert {"ListBuckets", "ListObjects", "GetObject", "PutObject"} & set(reads.values_list("event_name", flat=True))
+    get = reads.get(event_name="GetObject")
+    assert get.record["userIdentity"]["arn"] == f"arn:aws:sts::{account.id}:assumed-role/app/{instance.instance_id}"
