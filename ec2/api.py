@@ -51,7 +51,7 @@ def _check_known(form: dict[str, str], action: str) -> None:
     if shape is not None:
         known |= {parser.ec2_name(name, member) for name, member in shape.members.items()}
     for key in form:
-        if key.split(".", 1)[0] not in known:
+        if key.split(".", 1)[0] not in known and not key.startswith("X-Amz-"):  # a presigned request's signature
             raise UnknownParameter(f"The parameter {key} is not recognized")
 
 

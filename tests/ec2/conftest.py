@@ -95,10 +95,10 @@ class Ec2Wire:
         self.credentials = Credentials(key_id, secret, token)
         self.factory = RequestFactory()
 
-    def raw(self, body: str, *, sign: bool = True, service: str = "ec2"):
+    def raw(self, body: str, *, sign: bool = True, service: str = "ec2", path: str = "/ec2/"):
         request = AWSRequest(
             method="POST",
-            url="http://testserver/ec2/",
+            url=f"http://testserver{path}",
             data=body,
             headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
         )
@@ -113,7 +113,7 @@ class Ec2Wire:
                 headers["HTTP_X_AMZ_SECURITY_TOKEN"] = self.credentials.token
         return wsgi.endpoint(
             self.factory.post(
-                "/ec2/", data=body, content_type=request.headers["Content-Type"], HTTP_USER_AGENT="wire-test", **headers
+                path, data=body, content_type=request.headers["Content-Type"], HTTP_USER_AGENT="wire-test", **headers
             )
         )
 

@@ -15,7 +15,8 @@ from ec2.handlers import HANDLERS
 from ec2.models import Instance
 from identities import services as identities
 from identities.services import Tag
-from tests.ec2.conftest import AMI, profile_with_role, user_with_policy
+from tests.awsapi.conftest import issue_key
+from tests.ec2.conftest import AMI, Ec2Wire, profile_with_role, user_with_policy
 
 pytestmark = pytest.mark.django_db
 
@@ -244,3 +245,12 @@ def test_protocol_refusals_in_ec2_error_format(wire_for, account, managed_polici
     response = wire.raw("Action=DescribeInstances&Version=2016-11-15", service="iam")
     assert b"<Code>SignatureDoesNotMatch</Code>" in response.content
     assert not Instance.objects.exists()
+
+
+def test_ec2_requests_sent_to_the_iam_endpoint_are_answered_by_ec2(account, managed_policies):
+    """A client with only AWS_ENDPOINT_URL=…/aws set sends EC2 calls to /aws: they are answered as EC2 answers."""
+    wire = Ec2Wire(*issue_key(account.id))
+    body = "Action=DescribeInstanceTypes&Version=2016-11-15&InstanceType.1=t2.micro"
+    response = wire.raw(body, path="/aws")
+    assert response.status_code == 200 and b"<DescribeInstanceTypesResponse" in response.content
+    assert b"<instanceType>t2.micro</instanceType>" in response.content
