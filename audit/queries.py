@@ -59,6 +59,9 @@ class Lookup:
     value: str = ""
     start: datetime | None = None
     end: datetime | None = None
+    # CloudTrail data events (S3 object operations): AWS's Event history shows management events only, so they
+    # are hidden unless asked for.
+    data_events: bool = False
 
 
 def encode_cursor(event: AuditEvent) -> str:
@@ -85,8 +88,8 @@ def as_utc(when: datetime) -> datetime | None:
 
 
 def lookup_from(params: Mapping[str, str]) -> tuple[Lookup, dict[str, str]]:
-    """The lookup an Event history page asks for in its query string (``attribute``, ``value``, ``range``, and
-    ``start``/``end`` for a custom range), and the form state to show it again."""
+    """The lookup an Event history page asks for in its query string (``attribute``, ``value``, ``range``,
+    ``start``/``end`` for a custom range, and ``data_events``), and the form state to show it again."""
     attribute = params.get("attribute", "")
     attribute = attribute if attribute in ATTRIBUTES else ""
     value = params.get("value", "").strip()[:2000]
@@ -103,8 +106,10 @@ def lookup_from(params: Mapping[str, str]) -> tuple[Lookup, dict[str, str]]:
         "range": range_key,
         "start": params.get("start", ""),
         "end": params.get("end", ""),
+        "data_events": "on" if params.get("data_events") == "on" else "",
     }
-    return Lookup(attribute if value else "", value, start, end), state
+    lookup = Lookup(attribute if value else "", value, start, end, data_events=state["data_events"] == "on")
+    return lookup, state
 
 
 def _parse_time(text: str) -> datetime | None:
@@ -139,6 +144,8 @@ def _filtered(account_id: str | list[str], lookup: Lookup) -> QuerySet[AuditEven
     )
     if end is not None:
         events = events.filter(event_time__lte=end)
+    if not lookup.data_events:
+        events = events.filter(record__managementEvent=True)
     if lookup.attribute:
         field = ATTRIBUTES.get(lookup.attribute)
         if field is None:

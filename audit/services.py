@@ -32,6 +32,7 @@ _RESOURCE_TYPES = {
     "policy": "AWS::IAM::Policy",
     "instance-profile": "AWS::IAM::InstanceProfile",
     "mfa": "AWS::IAM::MFADevice",
+    "instance": "AWS::EC2::Instance",
 }
 
 
@@ -48,6 +49,8 @@ def user_identity(principal: Principal, access_key_id: str = "") -> dict[str, An
             "userName": principal.name,
             "identityProvider": provider,
         }
+    if principal.type == "AWSService":  # EC2 assuming an instance's role
+        return {"type": "AWSService", "invokedBy": principal.arn}
     identity: dict[str, Any] = {
         "type": principal.type,
         "principalId": principal.principal_id,
@@ -82,7 +85,11 @@ def _session_context(principal: Principal) -> dict[str, Any]:
 
 
 def resource_of(arn: str) -> tuple[str, str]:
-    """``arn:aws:iam::1:user/dev/alice`` → ("AWS::IAM::User", "alice")."""
+    """``arn:aws:iam::1:user/dev/alice`` → ("AWS::IAM::User", "alice"); ``arn:aws:s3:::b/k`` → ("AWS::S3::Object",
+    "b/k"), ``arn:aws:s3:::b`` → ("AWS::S3::Bucket", "b")."""
+    if arn.startswith("arn:aws:s3:::"):
+        name = arn[len("arn:aws:s3:::") :]
+        return ("AWS::S3::Object" if "/" in name else "AWS::S3::Bucket"), name
     parts = arn.split(":", 5)
     if len(parts) != 6 or "/" not in parts[5]:
         return "", ""
@@ -279,6 +286,9 @@ def record_event(call: Call) -> int:
         error_message=error.message if error else "",
         resources=call.resources or None,
     )
+    if call.data_event:  # CloudTrail data events (S3 object operations): not in AWS's Event history
+        record["managementEvent"] = False
+        record["eventCategory"] = "Data"
     explanation = None
     if error is not None and error.explanation is not None:
         explanation = explain(error.explanation)

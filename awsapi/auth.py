@@ -38,16 +38,21 @@ def authenticate(
     user_agent: str,
     request_id: str,
     secure: bool = False,
+    payload_hash: str | None = None,
+    normalize_path: bool = True,
 ) -> tuple[CallContext, list[tuple] | None]:
     """The caller's context, and for a long-term key the rows of its policies, read with the key (hand them to
-    ``policies.authz.prefetched`` for the request)."""
+    ``policies.authz.prefetched`` for the request). ``payload_hash``/``normalize_path``: S3's signing rules
+    (``sigv4.expected_signature``)."""
     sigv4.check_time(signed)
     key = policy_rows = None
     if signed.access_key_id.startswith("ASIA"):
         principal, secret = _temporary(signed)
     else:
         key, principal, secret, policy_rows = _long_term(signed)
-    expected = sigv4.expected_signature(request, signed, secret)
+    expected = sigv4.expected_signature(
+        request, signed, secret, payload_hash=payload_hash, normalize_path=normalize_path
+    )
     if not sigv4.signatures_match(expected, signed.signature):
         raise sigv4.SignatureDoesNotMatch(sigv4.SIGNATURE_MISMATCH)
     if key is not None:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 
 from awsapi.wsgi import PATHS, endpoint
+from s3.api import serves
 
 
 class QueryApiMiddleware:
@@ -20,6 +21,6 @@ class QueryApiMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path_info in PATHS:
+        if request.path_info in PATHS or serves(request.path_info):
             return endpoint(request)  # answers every error itself (AWS's XML), never raises
         return self.get_response(request)

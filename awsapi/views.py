@@ -13,6 +13,7 @@ from awsapi.protocol import parser, serializer, sigv4
 from core.context import CallContext, Principal
 from core.errors import IamError, ServiceFailure
 from core.validation import carries_nul, service_model
+from ec2 import api as ec2_api
 from policies import authz
 
 logger = logging.getLogger(__name__)
@@ -49,6 +50,9 @@ def answer(http: sigv4.HttpRequest, *, source_ip: str, secure: bool = False) -> 
         if http.method == "POST":
             form.update(parse_qsl(http.body.decode("utf-8", "replace"), keep_blank_values=True))
         signed = sigv4.parse_signature(http)
+        if signed is not None and signed.service == "ec2":
+            # A client with only AWS_ENDPOINT_URL set sends EC2 here too: EC2's own front answers it, in its format.
+            return ec2_api.answer(http, source_ip=source_ip, secure=secure)
         action = form.get("Action", "")
         if signed is not None:
             service = signed.service if signed.service in VERSIONS else service

@@ -1,4 +1,5 @@
-"""The one entry of the Query API: ``respond(environ)`` answers a ``/aws`` request from its WSGI environ.
+"""The one entry of the Query API: ``respond(environ)`` answers a ``/aws`` (IAM, STS) or ``/ec2`` (the practice
+EC2 service, ``ec2.api``) request from its WSGI environ.
 
 ``/aws`` serves signed AWS requests only. Django's handler (its request object, the middleware chain, the
 response object) costs about a tenth of a warm API call's own time (docs/benchmarks.md), and nothing in it means
@@ -25,19 +26,27 @@ from django.views.decorators.csrf import csrf_exempt
 from awsapi import views
 from awsapi.protocol import sigv4
 from core.addresses import client_address, is_secure
+from ec2 import api as ec2_api
+from s3 import api as s3_api
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
-PATHS = frozenset({"/aws", "/aws/"})  # the URL pattern ^aws/?$ in console/urls.py
+EC2_PATHS = frozenset({"/ec2", "/ec2/"})  # the practice EC2 service (its own wire format: ec2.api)
+PATHS = frozenset({"/aws", "/aws/"}) | EC2_PATHS  # the URL patterns ^aws/?$ and ^ec2/?$ in console/urls.py
 
 
 def with_query_api(django_application: WsgiApp) -> WsgiApp:
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") not in PATHS:
+        path = environ.get("PATH_INFO", "")
+        if path in PATHS:
+            answer = respond
+        elif s3_api.serves(path):
+            answer = s3_api.respond  # the S3 REST endpoint, answered in front of Django the same way
+        else:
             return django_application(environ, start_response)
         signals.request_started.send(sender=__name__, environ=environ)
         try:
-            status, headers, body = respond(environ)
+            status, headers, body = answer(environ)
         finally:
             signals.request_finished.send(sender=__name__)
         start_response(f"{status} {HTTPStatus(status).phrase}", headers)
@@ -48,10 +57,11 @@ def with_query_api(django_application: WsgiApp) -> WsgiApp:
 
 @csrf_exempt
 def endpoint(request: HttpRequest) -> HttpResponse:
-    """``/aws`` under Django's request handling: ``respond``, the one entry, on the request's environ
+    """``/aws`` (and ``/s3``) under Django's request handling: ``respond``, the one entry, on the request's environ
     (its body unread: ``QueryApiMiddleware`` runs first)."""
 
-    status, headers, content = respond(request.META)
+    answer = s3_api.respond if s3_api.serves(request.path_info) else respond
+    status, headers, content = answer(request.META)
     response = HttpResponse(content, status=status)
     for name, value in headers:
         response.headers[name] = value
@@ -71,11 +81,12 @@ def respond(environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]
 
 
 def _answer(environ: dict[str, Any]) -> tuple[int, bytes, str]:
+    front = ec2_api if environ.get("PATH_INFO") in EC2_PATHS else views
     try:
         http = _http_request(environ)
     except (DisallowedHost, RequestDataTooBig) as exc:
-        return views.refuse(exc)
-    return views.answer(
+        return front.refuse(exc)
+    return front.answer(
         http,
         source_ip=client_address(environ.get("REMOTE_ADDR"), environ.get("HTTP_X_FORWARDED_FOR")),
         secure=is_secure(environ),

@@ -79,6 +79,8 @@ INSTALLED_APPS = [
     "sts",
     "awsapi",
     "classroom",
+    "ec2",
+    "s3",
 ]
 
 MIDDLEWARE = [
@@ -207,3 +209,8 @@ TRAIL_DIR = os.environ.get("IAM_TRAIL_DIR", "")
 CLASSROOM_STUCK_DENIALS = env_int("CLASSROOM_STUCK_DENIALS", 3)
 CLASSROOM_STUCK_DENIAL_WINDOW = env_int("CLASSROOM_STUCK_DENIAL_WINDOW", 300)
 CLASSROOM_STUCK_IDLE = env_int("CLASSROOM_STUCK_IDLE", 900)
+
+# The S3 practice service (s3/): the largest object one PutObject may store (S3's EntityTooLarge above it), and
+# what one account's buckets may hold in all (objects live in PostgreSQL).
+S3_MAX_OBJECT_SIZE = env_int("S3_MAX_OBJECT_SIZE", 5 * 1024 * 1024)
+S3_ACCOUNT_QUOTA = env_int("S3_ACCOUNT_QUOTA", 100 * 1024 * 1024)

@@ -7,6 +7,7 @@ from policies import views_simulator
 
 urlpatterns = [
     re_path(r"^aws/?$", awsapi_wsgi.endpoint, name="aws-api"),
+    re_path(r"^ec2/?$", awsapi_wsgi.endpoint, name="ec2-api"),
     path("", views.dashboard, name="dashboard"),
     path("signin", views.signin, name="signin"),
     path("signin_mfa", views.signin_mfa, name="signin-mfa"),
@@ -25,6 +26,7 @@ urlpatterns = [
     path("labs/<slug:slug>/open", views_labs.lab_open, name="lab-open"),
     path("labs/<slug:slug>/check", views_labs.lab_check, name="lab-check"),
     path("labs/<slug:slug>/start", views_labs.lab_start, name="lab-start"),
+    path("ec2/", include("ec2.urls")),
     path("idp/", include("sts.urls_idp")),
     path("iam/", include("sts.urls")),  # before the other /iam/ routes: the classroom IdP pages
     path("iam/", include("identities.urls")),
@@ -35,6 +37,7 @@ urlpatterns = [
     path("iam/", include("identities.urls_settings")),
     path("iam/", include("identities.urls_classic")),
     path("iam/", include("policies.urls")),
+    path("console/s3/", include("s3.urls")),
     path("iam/policy_simulator", views_simulator.policy_simulator, name="policy-simulator"),
     path("iam/policy_simulator/actions", views_simulator.simulator_actions, name="simulator-actions"),
 ]

@@ -24,17 +24,37 @@ from core.db import fetch_all_prepared, first_in_block
 from core.errors import IamError
 
 # CloudTrail's readOnly: an event whose name starts with one of these changes nothing.
-READ_PREFIXES = ("Get", "List", "Describe", "Simulate", "Generate", "Lookup")
+READ_PREFIXES = ("Get", "List", "Describe", "Simulate", "Generate", "Lookup", "Head")
 
 
 def is_read_only(event_name: str) -> bool:
     return event_name.startswith(READ_PREFIXES)
 
 
+@dataclass(frozen=True)
+class ResourceOwner:
+    """Who owns a resource whose ARN names no account (an S3 bucket or object), and its resource-based policy.
+
+    ``policy`` is the JSON text ("" for none); ``revision`` names this text for the authorizer's parse cache (the
+    bucket's id and the policy's update time), ``label`` is how a decision names it."""
+
+    account_id: str
+    policy: str = ""
+    revision: tuple[Any, ...] = ()
+    label: str = ""
+
+
 class Authorizer(Protocol):
     """Decides ``action`` on ``resource`` for the caller; raises ``AccessDenied``, returns the engine's Decision."""
 
-    def __call__(self, ctx: CallContext, action: str, resource: str, condition_context: Mapping[str, Any]) -> Any: ...
+    def __call__(
+        self,
+        ctx: CallContext,
+        action: str,
+        resource: str,
+        condition_context: Mapping[str, Any],
+        owner: ResourceOwner | None = None,
+    ) -> Any: ...
 
 
 class Recorder(Protocol):
@@ -60,12 +80,20 @@ def register(*, authorizer: Authorizer | None = None, recorder: Recorder | None 
         _hooks.recorder = recorder
 
 
-def authorize(ctx: CallContext, action: str, resource: str, condition_context: Mapping[str, Any]) -> Any:
+def authorize(
+    ctx: CallContext,
+    action: str,
+    resource: str,
+    condition_context: Mapping[str, Any],
+    owner: ResourceOwner | None = None,
+) -> Any:
     """The registered authorizer: for a service that must decide a second resource inside its call (UpdateGroup's
-    new ARN)."""
+    new ARN, CopyObject's source object)."""
     if _hooks.authorizer is None:
         raise RuntimeError("no authorizer registered (the policies app is not installed or not ready)")
-    return _hooks.authorizer(ctx, action, resource, condition_context)
+    if owner is None:
+        return _hooks.authorizer(ctx, action, resource, condition_context)
+    return _hooks.authorizer(ctx, action, resource, condition_context, owner)
 
 
 def record_event(call: Call) -> int:
@@ -85,6 +113,7 @@ class Call:
     decision: Any = None  # the engine's Decision
     on_conflict: IamError | None = None  # what a unique-constraint race means for this call
     event_name_override: str | None = None
+    data_event: bool = False  # CloudTrail's data events (S3 object operations): eventCategory "Data"
     resources: list[dict[str, str]] = field(default_factory=list)
     # Statements whose outcome the response does not wait for (CreateUser's INSERT, DeleteUser's DELETE: the answer
     # is known before they run): sent at the end of the call with its audit row and COMMIT, in one round trip. A
@@ -192,13 +221,23 @@ def iam_call(
     condition_context: Mapping[str, Any] | None = None,
     audited: bool = True,
     validate: Callable[[], None] | None = None,
+    errors: Callable[[IamError], IamError] | None = None,
+    owner: ResourceOwner | None = None,
+    event_name: str | None = None,
+    data_event: bool = False,
 ) -> Iterator[Call]:
+    """``errors``: how the service answers an error in its own terms (EC2 answers a denial with
+    ``UnauthorizedOperation``); the call is recorded, and raises, with what it returns. ``owner``: the owner and
+    resource-based policy of a resource whose ARN names no account (S3); ``event_name``: the operation, when its
+    action is another's (HeadObject is decided as s3:GetObject)."""
     call = Call(ctx, action, resource, {k: v for k, v in (params or {}).items() if v is not None})
+    call.event_name_override = event_name
+    call.data_event = data_event
     durable = _batch.get() is None
     try:
         if validate is not None:
             validate()  # AWS checks the request's shape (ValidationError) before it authorizes
-        call.decision = authorize(ctx, action, resource, condition_context or {})
+        call.decision = authorize(ctx, action, resource, condition_context or {}, owner)
         with _account_lock(ctx, call.event_name, resource), transaction.atomic(durable=durable):
             yield call
             # A call that sent no statement (GetUser answers from the row it authorized against, ListUsers from a
@@ -213,10 +252,13 @@ def iam_call(
         if alone:
             record_event(call)
     except IamError as exc:
-        call.error = exc
+        answered = errors(exc) if errors is not None else exc
+        call.error = answered
         call.deferred.clear()
         _record_failure(call)
-        raise
+        if answered is exc:
+            raise
+        raise answered from exc
     except IntegrityError:
         # A concurrent create of the same name lost the race to the database's unique index.
         call.deferred.clear()

@@ -9,7 +9,7 @@ from typing import Literal
 
 from core import arns
 
-PrincipalType = Literal["Root", "IAMUser", "AssumedRole"]
+PrincipalType = Literal["Root", "IAMUser", "AssumedRole", "AWSService"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +37,12 @@ class Principal:
             mfa_authenticated=mfa_at is not None,
             mfa_authenticated_at=mfa_at,
         )
+
+    @classmethod
+    def service(cls, account_id: str, service: str) -> Principal:
+        """An AWS service acting in ``account_id`` (EC2 assuming an instance's role): its ARN is its name, such as
+        ``ec2.amazonaws.com``, as trust policies name it."""
+        return cls("AWSService", account_id, service, service, service)
 
     @property
     def is_root(self) -> bool:

@@ -17,7 +17,7 @@ from botocore.model import ServiceModel, Shape
 
 from core.errors import InvalidInput, ValidationError
 
-_API_VERSIONS = {"iam": "2010-05-08", "sts": "2011-06-15"}
+_API_VERSIONS = {"iam": "2010-05-08", "sts": "2011-06-15", "ec2": "2016-11-15"}
 
 
 def carries_nul(text: str, body: bytes) -> bool:

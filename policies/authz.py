@@ -25,6 +25,7 @@ from classroom.models import (
     ServiceControlPolicy,
 )
 from core import clock
+from core.calls import ResourceOwner
 from core.context import CallContext, Principal
 from core.db import fetch_prepared
 from core.errors import AccessDenied
@@ -208,6 +209,8 @@ def prefetched(principal: Principal, rows: list[tuple[Any, ...]] | None) -> Iter
 
 def _gather(p: Principal) -> _Gathered:
     """The caller's policies, tags and SCP levels, in one query."""
+    if p.type == "AWSService":
+        return _Gathered(PolicySet(), {})  # a service principal has no identity policies, and SCPs do not bind it
     ready = _prefetched.get()
     if ready is not None and ready[0] is p:
         _prefetched.set(None)
@@ -303,6 +306,12 @@ def request_context(
     context: dict[str, Any] = {
         "aws:CurrentTime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "aws:EpochTime": str(int(now.timestamp())),
+    }
+    if p.type == "AWSService":  # a service principal (EC2 assuming an instance's role) has no principal keys
+        context.update({"aws:PrincipalServiceName": p.arn, "aws:PrincipalIsAWSService": "true"})
+        context.update(extra)
+        return context
+    context |= {
         "aws:SourceIp": ctx.source_ip,
         "aws:SecureTransport": "true" if ctx.secure_transport else "false",
         "aws:PrincipalArn": p.arn,
@@ -334,6 +343,8 @@ def p_tags(p: Principal) -> dict[str, str]:
 def engine_principal(p: Principal, role_arn: str | None = None) -> EnginePrincipal:
     if p.type == "AssumedRole":
         return EnginePrincipal(type=p.type, arn=p.arn, account=p.account_id, role_arn=role_arn, session_name=p.name)
+    if p.type == "AWSService":
+        return EnginePrincipal(type=p.type, arn=p.arn)
     return EnginePrincipal(type=p.type, arn=p.arn, account=p.account_id, name=p.name if p.type == "IAMUser" else None)
 
 
@@ -362,11 +373,35 @@ def _implicit_password_policy(p: Principal) -> LabelledPolicy | None:
     return LabelledPolicy("account password policy (AllowUsersToChangePassword)", parse_policy(document))
 
 
-def decide(ctx: CallContext, action: str, resource: str, condition_context: Mapping[str, Any]) -> Decision:
+def resource_policy(owner: ResourceOwner) -> LabelledPolicy | None:
+    """The resource-based policy of a resource whose ARN names no account (an S3 bucket policy), parsed once per
+    revision; None when it has none (or, stored before a rule changed, no longer parses: it grants nothing)."""
+    if not owner.policy:
+        return None
+    key = ("r", hash(owner.revision), owner.policy)
+    if key not in _parsed:
+        if len(_parsed) > _MAX_CACHED:
+            _parsed.clear()
+        try:
+            _parsed[key] = parse_policy(owner.policy, kind="resource")
+        except ValueError:
+            _parsed[key] = None
+    doc = _parsed[key]
+    return LabelledPolicy(owner.label or "resource-based policy", doc) if doc is not None else None
+
+
+def decide(
+    ctx: CallContext,
+    action: str,
+    resource: str,
+    condition_context: Mapping[str, Any],
+    owner: ResourceOwner | None = None,
+) -> Decision:
+    """``owner``: for a resource whose ARN names no account (S3), the account owning it and its resource policy."""
     p = ctx.principal
-    owner = _resource_account(resource)
+    named = owner.account_id if owner is not None else _resource_account(resource)
     # AWS managed policies (account "aws") are readable and attachable by every account.
-    resource_account = None if owner in (None, "aws", p.account_id) else owner
+    resource_account = None if named in (None, "aws", p.account_id) else named
     # Identity, boundary and session policies, the user's tags and (classroom, issue 7) the SCPs of the caller's
     # organization, root users included (the engine exempts the management account): one query.
     gathered = _gather(p)
@@ -384,6 +419,8 @@ def decide(ctx: CallContext, action: str, resource: str, condition_context: Mapp
             policies = replace(policies, identity=(*policies.identity, implicit))
     if action.lower().startswith("sts:assumerole"):
         policies = replace(policies, resource=trust_policy(resource))
+    elif owner is not None:
+        policies = replace(policies, resource=resource_policy(owner))
     return evaluate(request, policies)
 
 
@@ -439,9 +476,15 @@ def _scp_levels_for(
     return cached
 
 
-def authorize(ctx: CallContext, action: str, resource: str, condition_context: Mapping[str, Any]) -> Decision:
+def authorize(
+    ctx: CallContext,
+    action: str,
+    resource: str,
+    condition_context: Mapping[str, Any],
+    owner: ResourceOwner | None = None,
+) -> Decision:
     """Allow, or raise AccessDenied with AWS's wording and the engine's decision attached."""
-    decision = decide(ctx, action, resource, condition_context)
+    decision = decide(ctx, action, resource, condition_context, owner)
     if not decision.allowed:
         shown = None if resource in ("*", "") else resource
         raise AccessDenied(decision.access_denied_message(ctx.principal.arn, shown), explanation=decision)

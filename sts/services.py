@@ -468,3 +468,55 @@ def get_access_key_info(ctx: CallContext, *, access_key_id: str) -> str:
                 "to satisfy constraint: Member must be an access key ID of this partition"
             )
         return account
+
+
+# ---- A service assuming a role (EC2 for an instance profile's role, issue 17) -----------------------------------
+
+SERVICE_SESSION_SECONDS = 6 * 3600  # what EC2 hands an instance: about six hours, rotated before they expire
+
+
+def assume_role_for_service(
+    *, service: str, role: Role, role_session_name: str, source_ip: str = "", duration_seconds: int | None = None
+) -> IssuedCredentials:
+    """An AWS service (``ec2.amazonaws.com``) assuming ``role`` for a resource it runs, as EC2 does for an instance
+    profile's role: the role's trust policy must allow the service principal (the same engine decision as any
+    AssumeRole, recorded with the service as the caller, CloudTrail's ``AWSService`` identity). The session is
+    named after the resource (the instance ID); its duration is the service's, not bound by the role's maximum."""
+    ctx = CallContext(
+        Principal.service(role.account_id, service),
+        source_ip=source_ip or service,
+        user_agent=service,
+        origin="system",
+    )
+    duration = duration_seconds or SERVICE_SESSION_SECONDS
+    params = {"roleArn": role.arn, "roleSessionName": role_session_name, "durationSeconds": duration}
+    with iam_call(
+        ctx, "sts:AssumeRole", role.arn, params, condition_context={"sts:RoleSessionName": role_session_name}
+    ) as call:
+        now = clock.now()
+        secret = ids.new_secret_access_key()
+        access_key_id = ids.new_access_key_id("ASIA")
+        token = new_token(access_key_id)
+        credential = TemporaryCredential.objects.create(
+            account_id=role.account_id,
+            kind=TemporaryCredential.KIND_ROLE,
+            access_key_id=access_key_id,
+            secret_encrypted=encrypt(secret),
+            session_token_hash=token_hash(token),
+            role=role,
+            source_arn=service,
+            session_name=role_session_name,
+            arn=arns.assumed_role(role.account_id, role.name, role_session_name),
+            principal_id=f"{role.role_id}:{role_session_name}",
+            issued_at=now,
+            expires_at=now + timedelta(seconds=duration),
+        )
+        call.resources = [{"ARN": role.arn, "accountId": role.account_id, "type": "AWS::IAM::Role"}]
+        call.response = {
+            "credentials": {
+                "accessKeyId": credential.access_key_id,
+                "expiration": credential.expires_at.strftime("%b %d, %Y, %-I:%M:%S %p"),
+            },
+            "assumedRoleUser": {"assumedRoleId": credential.principal_id, "arn": credential.arn},
+        }
+        return IssuedCredentials(credential, secret, token)

@@ -89,3 +89,48 @@ def _scalar(shape: Shape, raw: str, key: str) -> Any:
             f"constraint: Member must be of type {kind}"
         ) from None
     return raw
+
+
+# ---- EC2's flavour of the query protocol ------------------------------------------------------------------------
+# EC2 names a member by its queryName, else its locationName with the first letter capitalized, else the member's
+# own name; every list is flattened (``InstanceId.1``, ``Filter.1.Value.1``), as botocore's EC2 serializer writes.
+
+
+def ec2_name(name: str, shape: Shape) -> str:
+    serialization = shape.serialization
+    if "queryName" in serialization:
+        return serialization["queryName"]
+    if "name" in serialization:
+        location = serialization["name"]
+        return location[:1].upper() + location[1:]
+    return name
+
+
+def parse_ec2(shape: StructureShape | None, form: Mapping[str, str]) -> dict[str, Any]:
+    if shape is None:
+        return {}
+    return _ec2_structure(shape, form, "") or {}
+
+
+def _ec2_structure(shape: StructureShape, form: Mapping[str, str], prefix: str) -> dict[str, Any] | None:
+    result: dict[str, Any] = {}
+    for name, member in shape.members.items():
+        value = _ec2_value(member, form, f"{prefix}{ec2_name(name, member)}")
+        if value is not None:
+            result[name] = value
+    return result or None
+
+
+def _ec2_value(shape: Shape, form: Mapping[str, str], key: str) -> Any:
+    if isinstance(shape, StructureShape):
+        return _ec2_structure(shape, form, key + ".")
+    if isinstance(shape, ListShape):
+        items = []
+        index = 1
+        while (item := _ec2_value(shape.member, form, f"{key}.{index}")) is not None:
+            items.append(item)
+            index += 1
+        return items or None
+    if key not in form:
+        return None
+    return _scalar(shape, form[key], key)

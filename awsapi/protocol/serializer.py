@@ -92,3 +92,27 @@ def _scalar(shape: Shape, value: Any) -> str:
     if shape.type_name == "blob":
         return base64.b64encode(value if isinstance(value, bytes) else str(value).encode()).decode()
     return str(value)
+
+
+# ---- EC2's flavour: no result wrapper, <requestId> first, lists of <item>, its own error document ---------------
+EC2_NAMESPACE = "http://ec2.amazonaws.com/doc/2016-11-15/"
+
+
+def serialize_ec2(operation: OperationModel, result: dict[str, Any], request_id: str) -> bytes:
+    name = operation.name
+    out = [f'{_DECLARATION}<{name}Response xmlns="{EC2_NAMESPACE}"><requestId>{_escape(request_id)}</requestId>']
+    shape = operation.output_shape
+    if shape is None:
+        out.append("<return>true</return>")  # EC2's answer to an action with nothing to return (CreateTags)
+    else:
+        _structure(out, shape, result)
+    out.append(f"</{name}Response>")
+    return "".join(out).encode()
+
+
+def serialize_ec2_error(error: IamError, request_id: str) -> bytes:
+    return (
+        f"{_DECLARATION}<Response><Errors><Error><Code>{_escape(error.code)}</Code>"
+        f"<Message>{_escape(error.message)}</Message></Error></Errors>"
+        f"<RequestID>{_escape(request_id)}</RequestID></Response>"
+    ).encode()

@@ -199,17 +199,27 @@ def _amz_datetime(value: str) -> datetime | None:
         return None
 
 
-def expected_signature(request: HttpRequest, signed: SignedRequest, secret: str) -> str:
+def expected_signature(
+    request: HttpRequest,
+    signed: SignedRequest,
+    secret: str,
+    *,
+    payload_hash: str | None = None,
+    normalize_path: bool = True,
+) -> str:
     """The signature the client must have sent, by the SigV4 algorithm as botocore's signer applies it (the tests
-    hold the two equal), from the request as received. The payload hash is always the body's own: a signed
-    ``x-amz-content-sha256`` that does not match the body is a tampered request, not a shortcut."""
+    hold the two equal), from the request as received. The payload hash is the body's own: a signed
+    ``x-amz-content-sha256`` that does not match the body is a tampered request, not a shortcut. S3 is the
+    exception (``payload_hash``: its front checks the header and passes ``UNSIGNED-PAYLOAD`` or the digest, and
+    ``normalize_path`` False: S3 signs the object key's path as it is, ``a//b`` and ``..`` included)."""
+    path = normalize_url_path(request.path) if normalize_path else request.path
     canonical = "\n".join(
         (
             request.method.upper(),
-            quote(normalize_url_path(request.path), safe="/~"),
+            quote(path, safe="/~"),
             _canonical_query(request.query, signed.presigned),
             *_canonical_headers(request, signed),
-            _payload_hash(request),
+            payload_hash if payload_hash is not None else _payload_hash(request),
         )
     )
     day = signed.amz_date[:8]

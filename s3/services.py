@@ -1,0 +1,776 @@
+"""The S3 practice service: one function per S3 operation, each decided by the policy engine and recorded in the
+audit trail through ``iam_call``, as the IAM services are. The REST front (``s3.api``), the console pages
+(``s3.views``) and the EC2 "Run as this instance" panel all call these, with the caller's ``CallContext``.
+
+Authorization follows S3 for the cases a course meets: the caller's identity policies, boundary, session
+policies and SCPs (``policies.authz`` gathers them as for any IAM call) and the bucket policy as the resource-based
+policy: in the bucket owner's account either grants; from another account both sides must (the engine's
+cross-account rule, with the bucket's account as the resource account). The bucket owner's root user may always
+read, change and delete its bucket's policy, even when that policy denies everyone.
+
+Object operations are CloudTrail data events (``eventCategory`` "Data"); bucket operations management events.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import ipaddress
+import json
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from django.conf import settings
+from django.db.models import Sum
+
+from core import clock
+from core.calls import Call, ResourceOwner, authorize, iam_call
+from core.context import CallContext
+from core.errors import IamError, MalformedPolicyDocument
+from policies.documents import check_document
+from s3.errors import (
+    AccessDeniedS3,
+    BucketAlreadyExists,
+    BucketAlreadyOwnedByYou,
+    BucketNotEmpty,
+    EntityTooLarge,
+    InvalidArgument,
+    InvalidBucketName,
+    InvalidLocationConstraint,
+    InvalidRequest,
+    InvalidTag,
+    KeyTooLongError,
+    MalformedPolicy,
+    MalformedXML,
+    NoSuchBucket,
+    NoSuchBucketPolicy,
+    NoSuchKey,
+    NoSuchPublicAccessBlockConfiguration,
+    NoSuchTagSet,
+    QuotaExceeded,
+    TooManyBuckets,
+)
+from s3.models import Bucket, S3Object
+
+REGION = "us-east-1"
+MAX_KEY_BYTES = 1024
+MAX_BUCKETS = 100
+MAX_TAGS_OBJECT = 10
+MAX_TAGS_BUCKET = 50
+BUCKET_POLICY_SIZE = 20 * 1024
+PAB_FIELDS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+# Root of the bucket owner's account: these three always work on its own bucket (AWS's lock-out escape).
+_ROOT_ALWAYS = frozenset({"s3:GetBucketPolicy", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy"})
+
+
+def max_object_size() -> int:
+    return int(getattr(settings, "S3_MAX_OBJECT_SIZE", 5 * 1024 * 1024))
+
+
+def account_quota() -> int:
+    return int(getattr(settings, "S3_ACCOUNT_QUOTA", 100 * 1024 * 1024))
+
+
+def bucket_arn(bucket: str) -> str:
+    return f"arn:aws:s3:::{bucket}"
+
+
+def object_arn(bucket: str, key: str) -> str:
+    return f"arn:aws:s3:::{bucket}/{key}"
+
+
+# ---- Validation ------------------------------------------------------------------------------------------------
+
+_BUCKET_RE = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+
+
+def check_bucket_name(name: str) -> None:
+    """S3's general purpose bucket naming rules (InvalidBucketName, with the name)."""
+    bad = (
+        not _BUCKET_RE.fullmatch(name)
+        or ".." in name
+        or ".-" in name
+        or "-." in name
+        or name.startswith(_RESERVED_PREFIXES)
+        or name.endswith(_RESERVED_SUFFIXES)
+        or _is_ip(name)
+    )
+    if bad:
+        raise InvalidBucketName(BucketName=name)
+
+
+def _is_ip(name: str) -> bool:
+    try:
+        ipaddress.IPv4Address(name)
+    except ValueError:
+        return False
+    return True
+
+
+def check_key(key: str) -> None:
+    if not key:
+        raise InvalidArgument("A key must be specified", ArgumentName="key")
+    if len(key.encode("utf-8")) > MAX_KEY_BYTES:
+        raise KeyTooLongError(Size=str(len(key.encode("utf-8"))), MaxSizeAllowed=str(MAX_KEY_BYTES))
+
+
+@dataclass(frozen=True)
+class Tag:
+    key: str
+    value: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"Key": self.key, "Value": self.value}
+
+
+def check_tags(tags: Sequence[Tag], limit: int) -> None:
+    keys = [t.key for t in tags]
+    if len(tags) > limit:
+        raise InvalidTag(f"Object tags cannot be greater than {limit}" if limit == MAX_TAGS_OBJECT else None)
+    if len(set(keys)) != len(keys):
+        raise InvalidTag("Cannot provide multiple Tags with the same key")
+    for t in tags:
+        if not 1 <= len(t.key) <= 128:
+            raise InvalidTag("The TagKey you have provided is invalid")
+        if len(t.value) > 256:
+            raise InvalidTag("The TagValue you have provided is invalid")
+        if t.key.lower().startswith("aws:"):
+            raise InvalidTag("Your TagKey cannot be prefixed with aws:")
+
+
+def parse_tagging_header(value: str) -> list[Tag]:
+    """``x-amz-tagging: k1=v1&k2=v2`` (URL-encoded)."""
+    try:
+        pairs = parse_qsl(value, keep_blank_values=True, strict_parsing=bool(value))
+    except ValueError:
+        raise InvalidArgument(
+            "The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query parameters without "
+            "tag name duplicates.",
+            ArgumentName="x-amz-tagging",
+        ) from None
+    return [Tag(k, v) for k, v in pairs]
+
+
+# ---- Calls -----------------------------------------------------------------------------------------------------
+
+
+def _owner(bucket: Bucket | None, ctx: CallContext, action: str) -> ResourceOwner | None:
+    if bucket is None:
+        return None
+    policy = bucket.policy
+    if action in _ROOT_ALWAYS and ctx.principal.is_root and ctx.account_id == bucket.account_id:
+        policy = ""  # the owner's root user is never locked out of its bucket's policy
+    return ResourceOwner(
+        bucket.account_id,
+        policy,
+        (bucket.pk, bucket.policy_updated_at.isoformat() if bucket.policy_updated_at else ""),
+        f"bucket policy of {bucket.name}",
+    )
+
+
+def _find_bucket(name: str) -> Bucket | None:
+    return Bucket.objects.filter(name=name).first()
+
+
+def _object_context(extra: Mapping[str, Any], tags: Sequence[Mapping[str, str]]) -> dict[str, Any]:
+    context = dict(extra)
+    for t in tags:
+        context[f"s3:ExistingObjectTag/{t['Key']}"] = t["Value"]
+    return context
+
+
+def _request_tag_context(tags: Sequence[Tag]) -> dict[str, Any]:
+    context: dict[str, Any] = {f"s3:RequestObjectTag/{t.key}": t.value for t in tags}
+    if tags:
+        context["s3:RequestObjectTagKeys"] = [t.key for t in tags]
+    return context
+
+
+def _resources(bucket: Bucket | None, bucket_name: str, key: str | None = None) -> list[dict[str, str]]:
+    out = []
+    if key is not None:
+        out.append({"type": "AWS::S3::Object", "ARN": object_arn(bucket_name, key)})
+    entry = {"type": "AWS::S3::Bucket", "ARN": bucket_arn(bucket_name)}
+    if bucket is not None:
+        entry["accountId"] = bucket.account_id
+    out.append(entry)
+    return out
+
+
+@contextmanager
+def _bucket_call(
+    ctx: CallContext,
+    action: str,
+    bucket_name: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    key: str | None = None,
+    condition_context: Mapping[str, Any] | None = None,
+    event_name: str | None = None,
+    data_event: bool = False,
+    bucket: Bucket | None = None,
+    check: Any = None,
+) -> Iterator[tuple[Call, Bucket]]:
+    """An S3 call on an existing bucket (or an object in it): NoSuchBucket before the decision, as S3 answers it;
+    the bucket's policy and owner decide with the caller's policies."""
+    found = bucket if bucket is not None else _find_bucket(bucket_name)
+
+    def validate() -> None:
+        if found is None:
+            raise NoSuchBucket(BucketName=bucket_name)
+        if key is not None:
+            check_key(key)
+        if check is not None:
+            check()
+
+    resource = object_arn(bucket_name, key) if key is not None else bucket_arn(bucket_name)
+    base_params: dict[str, Any] = {"bucketName": bucket_name, "Host": "s3.amazonaws.com"}
+    if key is not None:
+        base_params["key"] = key
+    base_params.update(params or {})
+    with iam_call(
+        ctx,
+        action,
+        resource,
+        base_params,
+        condition_context=condition_context,
+        validate=validate,
+        owner=_owner(found, ctx, action),
+        event_name=event_name,
+        data_event=data_event,
+    ) as call:
+        call.resources = _resources(found, bucket_name, key)
+        assert found is not None  # validate() raised otherwise
+        yield call, found
+
+
+# ---- Buckets ---------------------------------------------------------------------------------------------------
+
+
+def create_bucket(ctx: CallContext, *, bucket: str, location_constraint: str | None = None) -> Bucket:
+    existing = _find_bucket(bucket)
+
+    def validate() -> None:
+        check_bucket_name(bucket)
+        if location_constraint:
+            # In us-east-1 S3 refuses its own name as a constraint, and this deployment has no other Region.
+            raise InvalidLocationConstraint(LocationConstraint=location_constraint)
+
+    params = {"bucketName": bucket, "Host": "s3.amazonaws.com"}
+    if location_constraint:
+        params["CreateBucketConfiguration"] = {"LocationConstraint": location_constraint}
+    with iam_call(ctx, "s3:CreateBucket", bucket_arn(bucket), params, validate=validate) as call:
+        call.resources = _resources(None, bucket)
+        if existing is not None:
+            if existing.account_id == ctx.account_id:
+                raise BucketAlreadyOwnedByYou(BucketName=bucket)
+            raise BucketAlreadyExists(BucketName=bucket)
+        if Bucket.objects.in_account(ctx.account_id).count() >= MAX_BUCKETS:
+            raise TooManyBuckets()
+        call.on_conflict = BucketAlreadyExists(BucketName=bucket)
+        row = Bucket.objects.create(name=bucket, account_id=ctx.account_id, region=REGION, created_at=clock.now())
+        return row
+
+
+def delete_bucket(ctx: CallContext, *, bucket: str) -> None:
+    with _bucket_call(ctx, "s3:DeleteBucket", bucket) as (_, row):
+        if S3Object.objects.filter(bucket=row).exists():
+            raise BucketNotEmpty(BucketName=bucket)
+        row.delete()
+
+
+def head_bucket(ctx: CallContext, *, bucket: str) -> Bucket:
+    with _bucket_call(ctx, "s3:ListBucket", bucket, event_name="HeadBucket") as (_, row):
+        return row
+
+
+def list_buckets(ctx: CallContext) -> list[Bucket]:
+    with iam_call(ctx, "s3:ListAllMyBuckets", "*", {"Host": "s3.amazonaws.com"}, event_name="ListBuckets"):
+        return list(Bucket.objects.in_account(ctx.account_id).order_by("name"))
+
+
+def get_bucket_location(ctx: CallContext, *, bucket: str) -> str:
+    with _bucket_call(ctx, "s3:GetBucketLocation", bucket, {"location": ""}) as (_, row):
+        return row.region
+
+
+# ---- Objects ---------------------------------------------------------------------------------------------------
+
+_META = ("id", "bucket_id", "key", "size", "etag", "content_type", "last_modified", "metadata", "tags")
+
+
+def _find_object(bucket: Bucket | None, key: str) -> S3Object | None:
+    if bucket is None:
+        return None
+    return S3Object.objects.filter(bucket=bucket, key=key).only(*_META).first()
+
+
+def _check_size(size: int) -> None:
+    limit = max_object_size()
+    if size > limit:
+        raise EntityTooLarge(ProposedSize=str(size), MaxSizeAllowed=str(limit))
+
+
+def _check_quota(bucket: Bucket, key: str, size: int) -> None:
+    used = (
+        S3Object.objects.filter(bucket__account_id=bucket.account_id)
+        .exclude(bucket=bucket, key=key)
+        .aggregate(total=Sum("size"))["total"]
+        or 0
+    )
+    if used + size > account_quota():
+        raise QuotaExceeded(
+            f"Storing {size} bytes would take the bucket owner's account over its {account_quota()} bytes of "
+            "storage in this practice service"
+        )
+
+
+def _store(
+    bucket: Bucket,
+    key: str,
+    body: bytes,
+    *,
+    content_type: str | None,
+    metadata: Mapping[str, str],
+    tags: Sequence[Mapping[str, str]],
+) -> S3Object:
+    _check_quota(bucket, key, len(body))
+    etag = f'"{hashlib.md5(body, usedforsecurity=False).hexdigest()}"'
+    row, _ = S3Object.objects.update_or_create(
+        bucket=bucket,
+        key=key,
+        defaults={
+            "body": body,
+            "size": len(body),
+            "etag": etag,
+            "content_type": content_type or "binary/octet-stream",
+            "last_modified": clock.now(),
+            "metadata": dict(metadata),
+            "tags": list(tags),
+        },
+    )
+    return row
+
+
+def put_object(
+    ctx: CallContext,
+    *,
+    bucket: str,
+    key: str,
+    body: bytes,
+    content_type: str | None = None,
+    metadata: Mapping[str, str] | None = None,
+    tagging: Sequence[Tag] = (),
+) -> S3Object:
+    tags = list(tagging)
+
+    def check() -> None:
+        _check_size(len(body))
+        check_tags(tags, MAX_TAGS_OBJECT)
+
+    with _bucket_call(
+        ctx,
+        "s3:PutObject",
+        bucket,
+        key=key,
+        condition_context=_request_tag_context(tags),
+        data_event=True,
+        check=check,
+    ) as (call, row):
+        if tags:  # S3 decides the tags with the object: PutObject with a tag set needs s3:PutObjectTagging too
+            authorize(
+                ctx, "s3:PutObjectTagging", object_arn(bucket, key), _request_tag_context(tags), _owner(row, ctx, "")
+            )
+        obj = _store(
+            row, key, body, content_type=content_type, metadata=metadata or {}, tags=[t.as_dict() for t in tags]
+        )
+        call.response = {"ETag": obj.etag}
+        return obj
+
+
+def _object_call(
+    ctx: CallContext,
+    action: str,
+    bucket: str,
+    key: str,
+    *,
+    event_name: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    extra_context: Mapping[str, Any] | None = None,
+    data_event: bool = True,
+):  # noqa: ANN202 - a context manager
+    row = _find_bucket(bucket)
+    obj = _find_object(row, key)
+    context = _object_context(extra_context or {}, obj.tags if obj is not None else [])
+    return obj, _bucket_call(
+        ctx,
+        action,
+        bucket,
+        params,
+        key=key,
+        condition_context=context,
+        event_name=event_name,
+        data_event=data_event,
+        bucket=row,
+    )
+
+
+def _existing(obj: S3Object | None, key: str) -> S3Object:
+    if obj is None:
+        raise NoSuchKey(Key=key)
+    return obj
+
+
+def get_object(ctx: CallContext, *, bucket: str, key: str) -> S3Object:
+    """The object with its body."""
+    obj, call = _object_call(ctx, "s3:GetObject", bucket, key)
+    with call:
+        found = _existing(obj, key)
+        found.body = bytes(S3Object.objects.filter(pk=found.pk).values_list("body", flat=True).get())
+        return found
+
+
+def head_object(ctx: CallContext, *, bucket: str, key: str) -> S3Object:
+    """The object's metadata (no body)."""
+    obj, call = _object_call(ctx, "s3:GetObject", bucket, key, event_name="HeadObject")
+    with call:
+        return _existing(obj, key)
+
+
+def delete_object(ctx: CallContext, *, bucket: str, key: str) -> None:
+    """Deleting a key that is not there succeeds, as in S3 (204)."""
+    obj, call = _object_call(ctx, "s3:DeleteObject", bucket, key)
+    with call:
+        if obj is not None:
+            S3Object.objects.filter(pk=obj.pk).delete()
+
+
+@dataclass
+class DeleteResult:
+    deleted: list[str] = field(default_factory=list)
+    errors: list[tuple[str, str, str]] = field(default_factory=list)  # (key, code, message)
+
+
+def delete_objects(ctx: CallContext, *, bucket: str, keys: Sequence[str]) -> DeleteResult:
+    """DeleteObjects: each key is its own DeleteObject, decided and recorded as S3 does (one data event per key,
+    a denied key reported in the result's errors, not failing the request)."""
+    if not keys:
+        raise MalformedXML()
+    if len(keys) > 1000:
+        raise MalformedXML()
+    if _find_bucket(bucket) is None:
+        with _bucket_call(ctx, "s3:DeleteObject", bucket, event_name="DeleteObjects", data_event=True):
+            pass  # raises NoSuchBucket, recorded
+    result = DeleteResult()
+    for key in keys:
+        try:
+            delete_object(ctx, bucket=bucket, key=key)
+        except IamError as exc:  # AccessDenied and its kind: reported per key, as S3 does
+            result.errors.append((key, exc.code, exc.message))
+        else:
+            result.deleted.append(key)
+    return result
+
+
+def copy_object(
+    ctx: CallContext,
+    *,
+    bucket: str,
+    key: str,
+    source_bucket: str,
+    source_key: str,
+    metadata_directive: str = "COPY",
+    metadata: Mapping[str, str] | None = None,
+    content_type: str | None = None,
+    tagging_directive: str = "COPY",
+    tagging: Sequence[Tag] = (),
+) -> S3Object:
+    """CopyObject: s3:GetObject on the source and s3:PutObject on the destination, both decided."""
+    if metadata_directive not in ("COPY", "REPLACE"):
+        raise InvalidArgument("Unknown metadata directive.", ArgumentName="x-amz-metadata-directive")
+    if tagging_directive not in ("COPY", "REPLACE"):
+        raise InvalidArgument("Unknown tagging directive.", ArgumentName="x-amz-tagging-directive")
+    source_row = _find_bucket(source_bucket)
+    source = _find_object(source_row, source_key)
+    tags = [t.as_dict() for t in tagging] if tagging_directive == "REPLACE" else (source.tags if source else [])
+    params = {"x-amz-copy-source": f"{source_bucket}/{source_key}"}
+    with _bucket_call(
+        ctx,
+        "s3:PutObject",
+        bucket,
+        params,
+        key=key,
+        condition_context=_request_tag_context([Tag(t["Key"], t["Value"]) for t in tags]),
+        event_name="CopyObject",
+        data_event=True,
+    ) as (call, row):
+        if source_row is None:
+            raise NoSuchBucket(BucketName=source_bucket)
+        authorize(
+            ctx,
+            "s3:GetObject",
+            object_arn(source_bucket, source_key),
+            _object_context({}, source.tags if source else []),
+            _owner(source_row, ctx, ""),
+        )
+        if source is None:
+            raise NoSuchKey(Key=source_key)
+        if source_bucket == bucket and source_key == key and metadata_directive == "COPY":
+            raise InvalidRequest(
+                "This copy request is illegal because it is trying to copy an object to itself without changing the "
+                "object's metadata, storage class, website redirect location or encryption attributes."
+            )
+        body = bytes(S3Object.objects.filter(pk=source.pk).values_list("body", flat=True).get())
+        replaced = metadata_directive == "REPLACE"
+        obj = _store(
+            row,
+            key,
+            body,
+            content_type=content_type if replaced else source.content_type,
+            metadata=(metadata or {}) if replaced else source.metadata,
+            tags=tags,
+        )
+        call.response = {"copyObjectResult": {"ETag": obj.etag}}
+        return obj
+
+
+@dataclass
+class Listing:
+    contents: list[dict[str, Any]]
+    common_prefixes: list[str]
+    is_truncated: bool
+    next_token: str | None
+    key_count: int
+
+
+def _token(last: str, is_prefix: bool) -> str:
+    return base64.urlsafe_b64encode(json.dumps([last, is_prefix]).encode()).decode()
+
+
+def _read_token(token: str) -> tuple[str, bool]:
+    try:
+        last, is_prefix = json.loads(base64.urlsafe_b64decode(token.encode()))
+        if not isinstance(last, str) or not isinstance(is_prefix, bool):
+            raise ValueError
+    except ValueError:
+        raise InvalidArgument(
+            "The continuation token provided is incorrect", ArgumentName="continuation-token"
+        ) from None
+    return last, is_prefix
+
+
+def list_objects_v2(
+    ctx: CallContext,
+    *,
+    bucket: str,
+    prefix: str = "",
+    delimiter: str = "",
+    max_keys: int = 1000,
+    continuation_token: str | None = None,
+    start_after: str = "",
+) -> Listing:
+    """ListObjectsV2, decided as s3:ListBucket with ``s3:prefix``, ``s3:delimiter`` and ``s3:max-keys``."""
+    condition = {"s3:prefix": prefix, "s3:max-keys": str(max_keys)}
+    if delimiter:
+        condition["s3:delimiter"] = delimiter
+    params = {"list-type": "2", "prefix": prefix, "delimiter": delimiter or None, "max-keys": str(max_keys)}
+
+    def check() -> None:
+        if max_keys < 0:
+            raise InvalidArgument("maxKeys should be non-negative", ArgumentName="max-keys")
+        if continuation_token is not None:
+            _read_token(continuation_token)
+
+    with _bucket_call(
+        ctx, "s3:ListBucket", bucket, params, condition_context=condition, event_name="ListObjects", check=check
+    ) as (_, row):
+        return _list(row, prefix, delimiter, min(max_keys, 1000), continuation_token, start_after)
+
+
+def _list(row: Bucket, prefix: str, delimiter: str, max_keys: int, token: str | None, start_after: str) -> Listing:
+    after, skip_prefix = (start_after, False)
+    if token is not None:
+        after, skip_prefix = _read_token(token)
+    rows = S3Object.objects.filter(bucket=row).order_by("key")
+    if prefix:
+        rows = rows.filter(key__startswith=prefix)
+    if after:
+        rows = rows.filter(key__gt=after)
+    contents: list[dict[str, Any]] = []
+    prefixes: list[str] = []
+    last_prefix = after if skip_prefix else None
+    last: tuple[str, bool] | None = None
+    truncated = False
+    for key, size, etag, modified in rows.values_list("key", "size", "etag", "last_modified").iterator(2000):
+        if last_prefix is not None and key.startswith(last_prefix):
+            continue
+        if delimiter:
+            cut = key.find(delimiter, len(prefix))
+            if cut >= 0:
+                common = key[: cut + len(delimiter)]
+                if len(contents) + len(prefixes) >= max_keys:
+                    truncated = True
+                    break
+                prefixes.append(common)
+                last_prefix = common
+                last = (common, True)
+                continue
+        if len(contents) + len(prefixes) >= max_keys:
+            truncated = True
+            break
+        contents.append({"Key": key, "Size": size, "ETag": etag, "LastModified": modified})
+        last = (key, False)
+    next_token = _token(*last) if truncated and last is not None else None
+    return Listing(contents, prefixes, truncated, next_token, len(contents) + len(prefixes))
+
+
+# ---- Bucket policy ---------------------------------------------------------------------------------------------
+
+
+def _check_policy(text: str, bucket: str) -> None:
+    if not text.lstrip().startswith("{"):
+        raise MalformedPolicy()
+    if len(text.encode()) > BUCKET_POLICY_SIZE:
+        raise MalformedPolicy("Policy exceeds the maximum allowed document size.")
+    try:
+        check_document(text, "resource")
+    except MalformedPolicyDocument as exc:  # the same validator as IAM's, answered under S3's code
+        raise MalformedPolicy(exc.message) from None
+    for statement in _statements(text):
+        for resource in _as_list(statement.get("Resource")) + _as_list(statement.get("NotResource")):
+            if not (resource == bucket_arn(bucket) or resource.startswith(bucket_arn(bucket) + "/")):
+                raise MalformedPolicy("Policy has invalid resource")
+
+
+def _statements(text: str) -> list[dict[str, Any]]:
+    doc = json.loads(text)
+    statements = doc.get("Statement", [])
+    return [s for s in (statements if isinstance(statements, list) else [statements]) if isinstance(s, dict)]
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    return [v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)]
+
+
+def is_public_policy(text: str) -> bool:
+    """A policy that allows anyone (Principal ``*``) without a condition that narrows it: what BlockPublicPolicy
+    refuses."""
+    for statement in _statements(text):
+        if statement.get("Effect") != "Allow" or statement.get("Condition"):
+            continue
+        principal = statement.get("Principal")
+        if principal == "*" or (isinstance(principal, dict) and "*" in _as_list(principal.get("AWS"))):
+            return True
+    return False
+
+
+def get_bucket_policy(ctx: CallContext, *, bucket: str) -> str:
+    with _bucket_call(ctx, "s3:GetBucketPolicy", bucket, {"policy": ""}) as (_, row):
+        if not row.policy:
+            raise NoSuchBucketPolicy(BucketName=bucket)
+        return row.policy
+
+
+def put_bucket_policy(ctx: CallContext, *, bucket: str, policy: str) -> None:
+    with _bucket_call(ctx, "s3:PutBucketPolicy", bucket, {"policy": "", "bucketPolicy": policy}) as (_, row):
+        _check_policy(policy, bucket)  # after the decision: a caller who may not write the policy learns nothing
+        row = Bucket.objects.select_for_update().get(pk=row.pk)
+        if (row.public_access_block or {}).get("BlockPublicPolicy") and is_public_policy(policy):
+            raise AccessDeniedS3()
+        row.policy = policy
+        row.policy_updated_at = clock.now()
+        row.save(update_fields=["policy", "policy_updated_at"])
+
+
+def delete_bucket_policy(ctx: CallContext, *, bucket: str) -> None:
+    with _bucket_call(ctx, "s3:DeleteBucketPolicy", bucket, {"policy": ""}) as (_, row):
+        Bucket.objects.filter(pk=row.pk).update(policy="", policy_updated_at=clock.now())
+
+
+# ---- Tagging ---------------------------------------------------------------------------------------------------
+
+
+def get_object_tagging(ctx: CallContext, *, bucket: str, key: str) -> list[Tag]:
+    obj, call = _object_call(ctx, "s3:GetObjectTagging", bucket, key, params={"tagging": ""})
+    with call:
+        return [Tag(t["Key"], t["Value"]) for t in _existing(obj, key).tags]
+
+
+def put_object_tagging(ctx: CallContext, *, bucket: str, key: str, tags: Sequence[Tag]) -> None:
+    tags = list(tags)
+    check_tags(tags, MAX_TAGS_OBJECT)
+    obj, call = _object_call(
+        ctx, "s3:PutObjectTagging", bucket, key, params={"tagging": ""}, extra_context=_request_tag_context(tags)
+    )
+    with call:
+        found = _existing(obj, key)
+        S3Object.objects.filter(pk=found.pk).update(tags=[t.as_dict() for t in tags])
+
+
+def delete_object_tagging(ctx: CallContext, *, bucket: str, key: str) -> None:
+    obj, call = _object_call(ctx, "s3:DeleteObjectTagging", bucket, key, params={"tagging": ""})
+    with call:
+        found = _existing(obj, key)
+        S3Object.objects.filter(pk=found.pk).update(tags=[])
+
+
+def get_bucket_tagging(ctx: CallContext, *, bucket: str) -> list[Tag]:
+    with _bucket_call(ctx, "s3:GetBucketTagging", bucket, {"tagging": ""}) as (_, row):
+        if not row.tags:
+            raise NoSuchTagSet(BucketName=bucket)
+        return [Tag(t["Key"], t["Value"]) for t in row.tags]
+
+
+def put_bucket_tagging(ctx: CallContext, *, bucket: str, tags: Sequence[Tag]) -> None:
+    tags = list(tags)
+    with _bucket_call(
+        ctx, "s3:PutBucketTagging", bucket, {"tagging": ""}, check=lambda: check_tags(tags, MAX_TAGS_BUCKET)
+    ) as (_, row):
+        Bucket.objects.filter(pk=row.pk).update(tags=[t.as_dict() for t in tags])
+
+
+def delete_bucket_tagging(ctx: CallContext, *, bucket: str) -> None:
+    with _bucket_call(ctx, "s3:PutBucketTagging", bucket, {"tagging": ""}, event_name="DeleteBucketTagging") as (
+        _,
+        row,
+    ):
+        Bucket.objects.filter(pk=row.pk).update(tags=[])
+
+
+# ---- Block Public Access ---------------------------------------------------------------------------------------
+
+
+def get_public_access_block(ctx: CallContext, *, bucket: str) -> dict[str, bool]:
+    with _bucket_call(
+        ctx, "s3:GetBucketPublicAccessBlock", bucket, {"publicAccessBlock": ""}, event_name="GetPublicAccessBlock"
+    ) as (_, row):
+        if row.public_access_block is None:
+            raise NoSuchPublicAccessBlockConfiguration(BucketName=bucket)
+        return {name: bool(row.public_access_block.get(name)) for name in PAB_FIELDS}
+
+
+def put_public_access_block(ctx: CallContext, *, bucket: str, configuration: Mapping[str, bool]) -> None:
+    config = {name: bool(configuration.get(name, False)) for name in PAB_FIELDS}
+    with _bucket_call(
+        ctx,
+        "s3:PutBucketPublicAccessBlock",
+        bucket,
+        {"publicAccessBlock": "", "PublicAccessBlockConfiguration": config},
+        event_name="PutPublicAccessBlock",
+    ) as (_, row):
+        Bucket.objects.filter(pk=row.pk).update(public_access_block=config)
+
+
+def delete_public_access_block(ctx: CallContext, *, bucket: str) -> None:
+    with _bucket_call(
+        ctx, "s3:PutBucketPublicAccessBlock", bucket, {"publicAccessBlock": ""}, event_name="DeletePublicAccessBlock"
+    ) as (_, row):
+        Bucket.objects.filter(pk=row.pk).update(public_access_block=None)

@@ -1,0 +1,182 @@
+"""boto3's S3 client against the live server (path-style, ``endpoint_url=…/s3``): every operation, S3's errors in
+its XML shape, denials explained, bad input refused with nothing stored, another account's bucket denied until
+its bucket policy grants it."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+from botocore.exceptions import ClientError
+
+from audit.models import AuditEvent
+from core.context import CallContext, Principal
+from s3.models import Bucket, S3Object
+from tests.s3.conftest import allow, make_user, policy, s3_client
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def error(exc: pytest.ExceptionInfo) -> tuple[str, str]:
+    return exc.value.response["Error"]["Code"], exc.value.response["Error"].get("Message", "")
+
+
+def test_every_operation_round_trips(s3):
+    s3.create_bucket(Bucket="team-bucket")
+    s3.head_bucket(Bucket="team-bucket")
+    assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == ["team-bucket"]
+    assert s3.get_bucket_location(Bucket="team-bucket")["LocationConstraint"] is None
+    put = s3.put_object(
+        Bucket="team-bucket",
+        Key="dir/hello world.txt",
+        Body=b"hi",
+        ContentType="text/plain",
+        Metadata={"owner": "alice"},
+        Tagging="class=public",
+    )
+    got = s3.get_object(Bucket="team-bucket", Key="dir/hello world.txt")
+    assert got["Body"].read() == b"hi" and got["ETag"] == put["ETag"] and got["ContentType"] == "text/plain"
+    assert got["Metadata"] == {"owner": "alice"} and got["TagCount"] == 1
+    head = s3.head_object(Bucket="team-bucket", Key="dir/hello world.txt")
+    assert head["ContentLength"] == 2
+    ranged = s3.get_object(Bucket="team-bucket", Key="dir/hello world.txt", Range="bytes=1-1")
+    assert ranged["Body"].read() == b"i" and ranged["ContentRange"] == "bytes 1-1/2"
+    s3.copy_object(Bucket="team-bucket", Key="copy.txt", CopySource="team-bucket/dir/hello world.txt")
+    listing = s3.list_objects_v2(Bucket="team-bucket", Delimiter="/")
+    assert [c["Key"] for c in listing["Contents"]] == ["copy.txt"]
+    assert listing["CommonPrefixes"] == [{"Prefix": "dir/"}]
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket="team-bucket", PaginationConfig={"PageSize": 1})
+    assert [c["Key"] for page in pages for c in page.get("Contents", [])] == ["copy.txt", "dir/hello world.txt"]
+    assert s3.get_object_tagging(Bucket="team-bucket", Key="dir/hello world.txt")["TagSet"] == [
+        {"Key": "class", "Value": "public"}
+    ]
+    s3.put_object_tagging(Bucket="team-bucket", Key="copy.txt", Tagging={"TagSet": [{"Key": "a", "Value": "b"}]})
+    s3.delete_object_tagging(Bucket="team-bucket", Key="copy.txt")
+    assert s3.get_object_tagging(Bucket="team-bucket", Key="copy.txt")["TagSet"] == []
+    s3.put_bucket_tagging(Bucket="team-bucket", Tagging={"TagSet": [{"Key": "team", "Value": "blue"}]})
+    assert s3.get_bucket_tagging(Bucket="team-bucket")["TagSet"] == [{"Key": "team", "Value": "blue"}]
+    s3.delete_bucket_tagging(Bucket="team-bucket")
+    with pytest.raises(ClientError) as exc:
+        s3.get_bucket_tagging(Bucket="team-bucket")
+    assert error(exc)[0] == "NoSuchTagSet"
+    config = {
+        "BlockPublicAcls": True,
+        "IgnorePublicAcls": True,
+        "BlockPublicPolicy": True,
+        "RestrictPublicBuckets": False,
+    }
+    s3.put_public_access_block(Bucket="team-bucket", PublicAccessBlockConfiguration=config)
+    assert s3.get_public_access_block(Bucket="team-bucket")["PublicAccessBlockConfiguration"] == config
+    public = policy(allow("s3:GetObject", "arn:aws:s3:::team-bucket/*", Principal="*"))
+    with pytest.raises(ClientError) as exc:
+        s3.put_bucket_policy(Bucket="team-bucket", Policy=public)
+    assert error(exc)[0] == "AccessDenied"
+    s3.delete_public_access_block(Bucket="team-bucket")
+    s3.put_bucket_policy(Bucket="team-bucket", Policy=public)
+    assert json.loads(s3.get_bucket_policy(Bucket="team-bucket")["Policy"]) == json.loads(public)
+    s3.delete_bucket_policy(Bucket="team-bucket")
+    deleted = s3.delete_objects(
+        Bucket="team-bucket", Delete={"Objects": [{"Key": "copy.txt"}, {"Key": "dir/hello world.txt"}]}
+    )
+    assert sorted(d["Key"] for d in deleted["Deleted"]) == ["copy.txt", "dir/hello world.txt"]
+    s3.delete_bucket(Bucket="team-bucket")
+    assert not Bucket.objects.exists()
+
+
+def test_errors_in_s3_shape(s3, live_server):
+    with pytest.raises(ClientError) as exc:
+        s3.create_bucket(Bucket="Bad_Name")
+    assert error(exc) == ("InvalidBucketName", "The specified bucket is not valid.")
+    with pytest.raises(ClientError) as exc:
+        s3.get_object(Bucket="missing-bucket", Key="k")
+    assert error(exc) == ("NoSuchBucket", "The specified bucket does not exist")
+    s3.create_bucket(Bucket="errors-here")
+    with pytest.raises(ClientError) as exc:
+        s3.get_object(Bucket="errors-here", Key="nope")
+    assert error(exc) == ("NoSuchKey", "The specified key does not exist.")
+    assert exc.value.response["Error"]["Key"] == "nope"
+    with pytest.raises(ClientError) as exc:
+        s3.head_object(Bucket="errors-here", Key="nope")
+    assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    with pytest.raises(ClientError) as exc:
+        s3.create_bucket(Bucket="errors-here")
+    assert error(exc)[0] == "BucketAlreadyOwnedByYou"
+    s3.put_object(Bucket="errors-here", Key="k", Body=b"")
+    with pytest.raises(ClientError) as exc:
+        s3.delete_bucket(Bucket="errors-here")
+    assert error(exc)[0] == "BucketNotEmpty"
+    with pytest.raises(ClientError) as exc:
+        s3.put_object(Bucket="errors-here", Key="big", Body=b"x" * (5 * 1024 * 1024 + 1))
+    assert error(exc)[0] == "EntityTooLarge"
+    with pytest.raises(ClientError) as exc:
+        s3.put_bucket_policy(Bucket="errors-here", Policy='{"Statement": "nonsense"}')
+    assert error(exc)[0] == "MalformedPolicy"
+    with pytest.raises(ClientError) as exc:
+        s3.get_bucket_acl(Bucket="errors-here")  # an operation the practice service does not offer
+    assert error(exc)[0] == "NotImplemented"
+    assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
+    assert not S3Object.objects.filter(key="big").exists()
+    with pytest.raises(urllib.error.HTTPError) as unsigned:
+        urllib.request.urlopen(f"{live_server.url}/s3/errors-here/k", timeout=10)
+    assert unsigned.value.code == 403 and b"<Code>AccessDenied</Code>" in unsigned.value.read()
+
+
+def test_malformed_xml_is_refused(s3):
+    s3.create_bucket(Bucket="xml-bucket")
+
+    def corrupt(request, **kwargs):
+        request.data = b"<Tagging><TagSet><Tag><Key>a</Key></TagSet>"  # not well-formed
+
+    s3.meta.events.register("before-sign.s3.PutBucketTagging", corrupt)
+    with pytest.raises(ClientError) as exc:
+        s3.put_bucket_tagging(Bucket="xml-bucket", Tagging={"TagSet": [{"Key": "a", "Value": "b"}]})
+    assert error(exc)[0] == "MalformedXML"
+    assert Bucket.objects.get().tags == []
+
+
+def test_a_users_key_is_decided_and_explained(live_server, root_ctx, s3):
+    s3.create_bucket(Bucket="team-bucket")
+    s3.put_object(Bucket="team-bucket", Key="report.csv", Body=b"1,2")
+    _, keys = make_user(
+        root_ctx,
+        "alice",
+        policy(allow("s3:ListBucket", "arn:aws:s3:::team-bucket"), allow("s3:GetObject", "arn:aws:s3:::team-bucket/*")),
+    )
+    alice = s3_client(live_server, *keys)
+    assert alice.get_object(Bucket="team-bucket", Key="report.csv")["Body"].read() == b"1,2"
+    with pytest.raises(ClientError) as exc:
+        alice.put_object(Bucket="team-bucket", Key="new.csv", Body=b"x")
+    assert error(exc) == (
+        "AccessDenied",
+        "User: arn:aws:iam::111122223333:user/alice is not authorized to perform: s3:PutObject on resource: "
+        "arn:aws:s3:::team-bucket/new.csv because no identity-based policy allows the s3:PutObject action",
+    )
+    with pytest.raises(ClientError) as exc:
+        alice.list_buckets()
+    assert "s3:ListAllMyBuckets" in error(exc)[1]
+    assert not S3Object.objects.filter(key="new.csv").exists()
+    denied = AuditEvent.objects.get(event_name="PutObject", error_code="AccessDenied")
+    assert denied.username == "alice" and denied.record["eventCategory"] == "Data"
+
+
+def test_another_accounts_bucket_is_denied_until_its_policy_grants(live_server, s3, other_account):
+    s3.create_bucket(Bucket="alpha-share")
+    s3.put_object(Bucket="alpha-share", Key="k", Body=b"v")
+    bravo_root = CallContext(Principal.root(other_account.id), origin="api")
+    _, keys = make_user(bravo_root, "carol", policy(allow(["s3:GetObject", "s3:ListAllMyBuckets"], "*")))
+    carol = s3_client(live_server, *keys)
+    with pytest.raises(ClientError) as exc:
+        carol.get_object(Bucket="alpha-share", Key="k")
+    assert error(exc)[0] == "AccessDenied"
+    assert "no resource-based policy allows" in error(exc)[1]
+    with pytest.raises(ClientError) as exc:
+        carol.put_bucket_policy(Bucket="alpha-share", Policy=policy(allow("s3:*", "*", Principal="*")))
+    assert error(exc)[0] == "AccessDenied"
+    grant = allow(
+        "s3:GetObject", "arn:aws:s3:::alpha-share/*", Principal={"AWS": f"arn:aws:iam::{other_account.id}:root"}
+    )
+    s3.put_bucket_policy(Bucket="alpha-share", Policy=policy(grant))
+    assert carol.get_object(Bucket="alpha-share", Key="k")["Body"].read() == b"v"
+    assert carol.list_buckets()["Buckets"] == []
