@@ -305,6 +305,18 @@ def get_bucket_location(ctx: CallContext, *, bucket: str) -> str:
 _META = ("id", "bucket_id", "key", "size", "etag", "content_type", "last_modified", "metadata", "tags")
 
 
+def _find_bucket_and_object(name: str, key: str, *, with_body: bool) -> tuple[Bucket | None, S3Object | None]:
+    """The bucket and the object in one query (the bucket alone in a second one when the key is absent): an object
+    call's tags decide it (``s3:ExistingObjectTag``), and GetObject's body comes with them."""
+    rows = S3Object.objects.select_related("bucket").filter(bucket__name=name, key=key)
+    if not with_body:
+        rows = rows.defer("body")
+    obj = rows.first()
+    if obj is not None:
+        return obj.bucket, obj
+    return _find_bucket(name), None
+
+
 def _find_object(bucket: Bucket | None, key: str) -> S3Object | None:
     if bucket is None:
         return None
@@ -342,18 +354,24 @@ def _store(
 ) -> S3Object:
     _check_quota(bucket, key, len(body))
     etag = f'"{hashlib.md5(body, usedforsecurity=False).hexdigest()}"'
-    row, _ = S3Object.objects.update_or_create(
+    row = S3Object(
         bucket=bucket,
         key=key,
-        defaults={
-            "body": body,
-            "size": len(body),
-            "etag": etag,
-            "content_type": content_type or "binary/octet-stream",
-            "last_modified": clock.now(),
-            "metadata": dict(metadata),
-            "tags": list(tags),
-        },
+        body=body,
+        size=len(body),
+        etag=etag,
+        content_type=content_type or "binary/octet-stream",
+        last_modified=clock.now(),
+        metadata=dict(metadata),
+        tags=list(tags),
+    )
+    # One INSERT … ON CONFLICT DO UPDATE: a new key and an overwrite alike, without update_or_create's savepoint,
+    # lock and second statement.
+    S3Object.objects.bulk_create(
+        [row],
+        update_conflicts=True,
+        unique_fields=["bucket", "key"],
+        update_fields=["body", "size", "etag", "content_type", "last_modified", "metadata", "tags"],
     )
     return row
 
@@ -404,9 +422,9 @@ def _object_call(
     params: Mapping[str, Any] | None = None,
     extra_context: Mapping[str, Any] | None = None,
     data_event: bool = True,
+    with_body: bool = False,
 ):  # noqa: ANN202 - a context manager
-    row = _find_bucket(bucket)
-    obj = _find_object(row, key)
+    row, obj = _find_bucket_and_object(bucket, key, with_body=with_body)
     context = _object_context(extra_context or {}, obj.tags if obj is not None else [])
     return obj, _bucket_call(
         ctx,
@@ -429,11 +447,9 @@ def _existing(obj: S3Object | None, key: str) -> S3Object:
 
 def get_object(ctx: CallContext, *, bucket: str, key: str) -> S3Object:
     """The object with its body."""
-    obj, call = _object_call(ctx, "s3:GetObject", bucket, key)
+    obj, call = _object_call(ctx, "s3:GetObject", bucket, key, with_body=True)
     with call:
-        found = _existing(obj, key)
-        found.body = bytes(S3Object.objects.filter(pk=found.pk).values_list("body", flat=True).get())
-        return found
+        return _existing(obj, key)
 
 
 def head_object(ctx: CallContext, *, bucket: str, key: str) -> S3Object:
