@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Sum
 
 from core import clock
@@ -308,13 +309,43 @@ _META = ("id", "bucket_id", "key", "size", "etag", "content_type", "last_modifie
 def _find_bucket_and_object(name: str, key: str, *, with_body: bool) -> tuple[Bucket | None, S3Object | None]:
     """The bucket and the object in one query (the bucket alone in a second one when the key is absent): an object
     call's tags decide it (``s3:ExistingObjectTag``), and GetObject's body comes with them."""
-    rows = S3Object.objects.select_related("bucket").filter(bucket__name=name, key=key)
-    if not with_body:
-        rows = rows.defer("body")
-    obj = rows.first()
+    obj = (
+        _object_with_body(name, key)
+        if with_body
+        else S3Object.objects.select_related("bucket").filter(bucket__name=name, key=key).defer("body").first()
+    )
     if obj is not None:
         return obj.bucket, obj
     return _find_bucket(name), None
+
+
+_BUCKET_COLUMNS = ("id", "name", "account_id", "region", "created_at", "policy", "policy_updated_at", "tags")
+_OBJECT_COLUMNS = ("id", "key", "size", "etag", "content_type", "last_modified", "metadata", "tags", "body")
+
+
+def _object_with_body(name: str, key: str) -> S3Object | None:
+    """The object, its body and its bucket in one query whose results come in PostgreSQL's binary format: a bytea
+    body as text is hex, twice its size to send and to decode (a 1 MiB body: 53 ms against 11 ms on this
+    machine). Django's cursors take no ``binary`` option, so the query runs on the psycopg cursor under Django's
+    (a plain read, before the call's transaction; nothing is logged for it)."""
+    sql = (
+        "SELECT "
+        + ", ".join(f"b.{c}" for c in _BUCKET_COLUMNS)
+        + ", b.public_access_block, "
+        + ", ".join(f"o.{c}" for c in _OBJECT_COLUMNS)
+        + f" FROM {S3Object._meta.db_table} o JOIN {Bucket._meta.db_table} b ON b.id = o.bucket_id"
+        + " WHERE b.name = %s AND o.key = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.cursor.execute(sql, [name, key], binary=True)
+        row = cursor.cursor.fetchone()
+    if row is None:
+        return None
+    width = len(_BUCKET_COLUMNS)
+    bucket = Bucket(**dict(zip(_BUCKET_COLUMNS, row[:width], strict=True)), public_access_block=row[width])
+    obj = S3Object(bucket=bucket, **dict(zip(_OBJECT_COLUMNS, row[width + 1 :], strict=True)))
+    obj.body = bytes(obj.body)
+    return obj
 
 
 def _find_object(bucket: Bucket | None, key: str) -> S3Object | None:
