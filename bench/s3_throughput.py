@@ -10,7 +10,9 @@ events). moto_server (``moto[server]``) answers the same calls without enforcing
 measured alternately, operation by operation, for ``--rounds`` rounds; the table shows each figure's median over
 the rounds (min–max) and the median of the rounds' own ratios. One client thread, sequential calls, path-style
 addressing, and botocore's ``Expect: 100-continue`` turned off for both (neither server answers it, so botocore
-would wait a second before each upload).
+would wait a second before each upload). Our server publishes its audit delivery tasks to ``REDIS_URL``: point it
+at a scratch Redis database, since the tasks name the bench database's events and a test worker reading the same
+queue later would pick them up.
 """
 
 from __future__ import annotations
