@@ -115,6 +115,10 @@ def _answer(environ: dict[str, Any], method: str, request_id: str) -> tuple[int,
         raise InvalidRequest("Requests may not contain NUL characters.")
     http = sigv4.HttpRequest(method=method, host=host, path=path, query=query_text, headers=headers, body=body)
     signed = sigv4.parse_signature(http)
+    if signed is None and ("Signature=" in query_text or headers.get("authorization", "").startswith("AWS ")):
+        raise InvalidRequest(
+            "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256."
+        )
     if signed is None:
         raise AccessDeniedS3("Anonymous requests are not supported by this practice service; sign your request.")
     if signed.service != "s3":

@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Sum
 
 from core import clock
@@ -305,6 +306,48 @@ def get_bucket_location(ctx: CallContext, *, bucket: str) -> str:
 _META = ("id", "bucket_id", "key", "size", "etag", "content_type", "last_modified", "metadata", "tags")
 
 
+def _find_bucket_and_object(name: str, key: str, *, with_body: bool) -> tuple[Bucket | None, S3Object | None]:
+    """The bucket and the object in one query (the bucket alone in a second one when the key is absent): an object
+    call's tags decide it (``s3:ExistingObjectTag``), and GetObject's body comes with them."""
+    obj = (
+        _object_with_body(name, key)
+        if with_body
+        else S3Object.objects.select_related("bucket").filter(bucket__name=name, key=key).defer("body").first()
+    )
+    if obj is not None:
+        return obj.bucket, obj
+    return _find_bucket(name), None
+
+
+_BUCKET_COLUMNS = ("id", "name", "account_id", "region", "created_at", "policy", "policy_updated_at", "tags")
+_OBJECT_COLUMNS = ("id", "key", "size", "etag", "content_type", "last_modified", "metadata", "tags", "body")
+
+
+def _object_with_body(name: str, key: str) -> S3Object | None:
+    """The object, its body and its bucket in one query whose results come in PostgreSQL's binary format: a bytea
+    body as text is hex, twice its size to send and to decode (a 1 MiB body: 53 ms against 11 ms on this
+    machine). Django's cursors take no ``binary`` option, so the query runs on the psycopg cursor under Django's
+    (a plain read, before the call's transaction; nothing is logged for it)."""
+    sql = (
+        "SELECT "
+        + ", ".join(f"b.{c}" for c in _BUCKET_COLUMNS)
+        + ", b.public_access_block, "
+        + ", ".join(f"o.{c}" for c in _OBJECT_COLUMNS)
+        + f" FROM {S3Object._meta.db_table} o JOIN {Bucket._meta.db_table} b ON b.id = o.bucket_id"
+        + " WHERE b.name = %s AND o.key = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.cursor.execute(sql, [name, key], binary=True)
+        row = cursor.cursor.fetchone()
+    if row is None:
+        return None
+    width = len(_BUCKET_COLUMNS)
+    bucket = Bucket(**dict(zip(_BUCKET_COLUMNS, row[:width], strict=True)), public_access_block=row[width])
+    obj = S3Object(bucket=bucket, **dict(zip(_OBJECT_COLUMNS, row[width + 1 :], strict=True)))
+    obj.body = bytes(obj.body)
+    return obj
+
+
 def _find_object(bucket: Bucket | None, key: str) -> S3Object | None:
     if bucket is None:
         return None
@@ -342,18 +385,24 @@ def _store(
 ) -> S3Object:
     _check_quota(bucket, key, len(body))
     etag = f'"{hashlib.md5(body, usedforsecurity=False).hexdigest()}"'
-    row, _ = S3Object.objects.update_or_create(
+    row = S3Object(
         bucket=bucket,
         key=key,
-        defaults={
-            "body": body,
-            "size": len(body),
-            "etag": etag,
-            "content_type": content_type or "binary/octet-stream",
-            "last_modified": clock.now(),
-            "metadata": dict(metadata),
-            "tags": list(tags),
-        },
+        body=body,
+        size=len(body),
+        etag=etag,
+        content_type=content_type or "binary/octet-stream",
+        last_modified=clock.now(),
+        metadata=dict(metadata),
+        tags=list(tags),
+    )
+    # One INSERT … ON CONFLICT DO UPDATE: a new key and an overwrite alike, without update_or_create's savepoint,
+    # lock and second statement.
+    S3Object.objects.bulk_create(
+        [row],
+        update_conflicts=True,
+        unique_fields=["bucket", "key"],
+        update_fields=["body", "size", "etag", "content_type", "last_modified", "metadata", "tags"],
     )
     return row
 
@@ -404,9 +453,9 @@ def _object_call(
     params: Mapping[str, Any] | None = None,
     extra_context: Mapping[str, Any] | None = None,
     data_event: bool = True,
+    with_body: bool = False,
 ):  # noqa: ANN202 - a context manager
-    row = _find_bucket(bucket)
-    obj = _find_object(row, key)
+    row, obj = _find_bucket_and_object(bucket, key, with_body=with_body)
     context = _object_context(extra_context or {}, obj.tags if obj is not None else [])
     return obj, _bucket_call(
         ctx,
@@ -429,11 +478,9 @@ def _existing(obj: S3Object | None, key: str) -> S3Object:
 
 def get_object(ctx: CallContext, *, bucket: str, key: str) -> S3Object:
     """The object with its body."""
-    obj, call = _object_call(ctx, "s3:GetObject", bucket, key)
+    obj, call = _object_call(ctx, "s3:GetObject", bucket, key, with_body=True)
     with call:
-        found = _existing(obj, key)
-        found.body = bytes(S3Object.objects.filter(pk=found.pk).values_list("body", flat=True).get())
-        return found
+        return _existing(obj, key)
 
 
 def head_object(ctx: CallContext, *, bucket: str, key: str) -> S3Object:

@@ -42,7 +42,7 @@ def make_user(root: CallContext, name: str, document: str | None = None, tags: d
     return ctx, (new.key.access_key_id, new.secret_access_key)
 
 
-def s3_client(live_server, key_id: str, secret: str, token: str | None = None):
+def s3_client(live_server, key_id: str, secret: str, token: str | None = None, **config):
     return boto3.client(
         "s3",
         endpoint_url=f"{live_server.url}/s3",
@@ -50,7 +50,9 @@ def s3_client(live_server, key_id: str, secret: str, token: str | None = None):
         aws_access_key_id=key_id,
         aws_secret_access_key=secret,
         aws_session_token=token,
-        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}, connect_timeout=5, read_timeout=30),
+        config=Config(
+            s3={"addressing_style": "path"}, retries={"max_attempts": 1}, connect_timeout=5, read_timeout=30, **config
+        ),
     )
 
 

@@ -180,3 +180,67 @@ def test_another_accounts_bucket_is_denied_until_its_policy_grants(live_server, 
     s3.put_bucket_policy(Bucket="alpha-share", Policy=policy(grant))
     assert carol.get_object(Bucket="alpha-share", Key="k")["Body"].read() == b"v"
     assert carol.list_buckets()["Buckets"] == []
+
+
+def test_presigned_urls_and_session_credentials(live_server, s3, root_ctx, root_keys):
+    s3.create_bucket(Bucket="presign-bucket")
+    s3.put_object(Bucket="presign-bucket", Key="k", Body=b"shared")
+    params = {"Bucket": "presign-bucket", "Key": "k"}
+    v2 = s3.generate_presigned_url("get_object", Params=params, ExpiresIn=60)  # botocore's default: SigV2
+    with pytest.raises(urllib.error.HTTPError) as old:
+        urllib.request.urlopen(v2, timeout=10)
+    assert b"Please use AWS4-HMAC-SHA256." in old.value.read()
+    v4 = s3_client(live_server, *root_keys, signature_version="s3v4")
+    url = v4.generate_presigned_url("get_object", Params=params, ExpiresIn=60)
+    assert urllib.request.urlopen(url, timeout=10).read() == b"shared"
+    with pytest.raises(urllib.error.HTTPError) as tampered:
+        urllib.request.urlopen(url.replace("/k?", "/other?"), timeout=10)
+    assert tampered.value.code == 403 and b"<Code>SignatureDoesNotMatch</Code>" in tampered.value.read()
+
+    from identities.roles import create_role
+    from policies.services import put_role_policy
+    from tests.awsapi.conftest import client as query_client
+
+    trust = policy(
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{root_ctx.account_id}:root"},
+            "Action": "sts:AssumeRole",
+        }
+    )
+    role = create_role(root_ctx, role_name="Reader", assume_role_policy_document=trust)
+    put_role_policy(root_ctx, role_name="Reader", policy_name="read", policy_document=policy(allow("s3:GetObject")))
+    _, keys = make_user(root_ctx, "ops", policy(allow("sts:AssumeRole", role.arn)))
+    issued = query_client(live_server, "sts", *keys).assume_role(RoleArn=role.arn, RoleSessionName="job")
+    creds = issued["Credentials"]
+    session = s3_client(live_server, creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
+    assert session.get_object(Bucket="presign-bucket", Key="k")["Body"].read() == b"shared"
+    with pytest.raises(ClientError) as exc:
+        session.put_object(Bucket="presign-bucket", Key="k", Body=b"overwritten")
+    assert error(exc)[1].startswith(
+        f"User: arn:aws:sts::{root_ctx.account_id}:assumed-role/Reader/job is not authorized to perform: s3:PutObject"
+    )
+    event = AuditEvent.objects.get(event_name="GetObject", username="job")
+    assert event.record["userIdentity"]["type"] == "AssumedRole"
+
+
+def test_bad_requests_change_nothing(live_server, s3):
+    s3.create_bucket(Bucket="guarded")
+
+    def tamper(request, **kwargs):
+        request.body = b"not what was signed"
+        request.headers["Content-Length"] = str(len(request.body))
+
+    s3.meta.events.register("before-send.s3.PutObject", tamper)
+    with pytest.raises(ClientError) as exc:
+        s3.put_object(Bucket="guarded", Key="k", Body=b"signed body")
+    assert error(exc)[0] == "XAmzContentSHA256Mismatch"
+    s3.meta.events.unregister("before-send.s3.PutObject", tamper)
+    with pytest.raises(ClientError) as exc:
+        s3.put_object(Bucket="guarded", Key="x" * 1025, Body=b"")
+    assert error(exc)[0] == "KeyTooLongError"
+    request = urllib.request.Request(f"{live_server.url}/s3/guarded/k", method="PATCH", data=b"x")
+    with pytest.raises(urllib.error.HTTPError) as patched:
+        urllib.request.urlopen(request, timeout=10)
+    assert patched.value.code in (403, 405)
+    assert not S3Object.objects.exists()
