@@ -258,7 +258,8 @@ def _count(span: str) -> int:
     from audit.queries import RANGES
     from core import clock
 
-    return AuditEvent.objects.filter(event_time__gte=clock.now() - RANGES[span]).count()
+    account_id = the_class().instructor_account_id
+    return AuditEvent.objects.filter(account_id=account_id, event_time__gte=clock.now() - RANGES[span]).count()
 
 
 def _status(key: str) -> int:
