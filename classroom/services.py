@@ -85,7 +85,7 @@ from policies.models import ManagedPolicy, RolePolicyAttachment
 if TYPE_CHECKING:
     from classroom.labs import Lab
 
-MAX_STUDENTS = 100
+MAX_STUDENTS = 200
 SCP_MAX_SIZE = 5120
 ADMINISTRATOR_ACCESS_ARN = "arn:aws:iam::aws:policy/AdministratorAccess"
 # Argon2 for generated initial passwords only (see the module docstring): ~6 ms a hash instead of ~240 ms.

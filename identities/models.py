@@ -56,12 +56,18 @@ class IamUser(models.Model):
         "policies.ManagedPolicy", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     password_last_used = models.DateTimeField(null=True, blank=True)
+    # The user's memberships, kept by add_user_to_group / remove_user_from_group (the only writers of memberships;
+    # a reset deletes the users with them): the users list sorts on it without counting every user's groups.
+    group_count = models.PositiveIntegerField(default=0)
 
     objects = AccountScopedQuerySet.as_manager()
 
     class Meta:
         constraints = [models.UniqueConstraint(Lower("name"), "account", name="iamuser_unique_name")]
-        indexes = [models.Index(fields=["account", "name"])]
+        indexes = [
+            models.Index(fields=["account", "name"]),
+            models.Index(fields=["account", "group_count", "id"], name="iamuser_account_groups"),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -6,7 +6,6 @@ from urllib.parse import quote
 
 from django.contrib import messages
 from django.core.exceptions import BadRequest
-from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
@@ -90,9 +89,7 @@ def group_create(request: HttpRequest) -> HttpResponse:
         "group_name": name,
         "errors": errors,
         "nav": "groups",
-        "users": IamUser.objects.in_account(account_id)
-        .annotate(group_count=Count("memberships"))
-        .order_by("name")[:200],
+        "users": IamUser.objects.in_account(account_id).order_by("name")[:200],
         "selected_users": selected_users,
         "policies": queries.attachable_policies(account_id, query, policy_type, selected),
         "selected": selected,

@@ -67,10 +67,11 @@ def test_time_range(root_client, history):
 
 
 def test_downloads(root_client, history):
-    rows = list(csv.reader(io.StringIO(root_client.get("/iam/event_history/download?format=csv").content.decode())))
+    download = root_client.get("/iam/event_history/download?format=csv")
+    rows = list(csv.reader(io.StringIO(download.getvalue().decode())))
     assert rows[0][:4] == ["Event ID", "Event time", "User name", "Event name"] and len(rows) > 60
     records = json.loads(
-        root_client.get("/iam/event_history/download?format=json&attribute=EventName&value=CreateUser").content
+        root_client.get("/iam/event_history/download?format=json&attribute=EventName&value=CreateUser").getvalue()
     )
     assert {r["eventName"] for r in records["Records"]} == {"CreateUser"}
 

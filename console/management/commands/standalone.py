@@ -8,12 +8,32 @@ See ``console/embedded.py``.
 
 from __future__ import annotations
 
+import hashlib
 import os
+from pathlib import Path
 
 from django.conf import settings
+from django.contrib.staticfiles.finders import get_finders
 from django.core.management.base import BaseCommand, CommandParser
+from django.db.migrations.loader import MigrationLoader
 
 from console import embedded
+
+
+def disk_migrations() -> frozenset[tuple[str, str]]:
+    """Every migration of the installed apps, as (app, name): a restart skips ``migrate`` when all are applied."""
+    return frozenset(MigrationLoader(None, ignore_no_migrations=True).disk_migrations)
+
+
+def static_fingerprint() -> str:
+    """The static files collectstatic would copy (path, size, modification time): a restart skips collectstatic
+    when this is what was collected last time."""
+    digest = hashlib.sha256()
+    for finder in get_finders():
+        for path, storage in finder.list(["CVS", ".*", "*~"]):
+            stat = os.stat(storage.path(path))
+            digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
 
 
 class Command(BaseCommand):
@@ -41,6 +61,9 @@ class Command(BaseCommand):
             port=int(options["port"]),  # type: ignore[call-overload]
             web_workers=int(options["web_workers"]),  # type: ignore[call-overload]
             worker_concurrency=int(options["worker_concurrency"]),  # type: ignore[call-overload]
+            migrations=disk_migrations(),
+            static_root=Path(settings.STATIC_ROOT),
+            static_fingerprint=static_fingerprint(),
         )
         code = embedded.run(opts, out=lambda line: (self.stdout.write(line), self.stdout.flush()))
         if code:
