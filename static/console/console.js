@@ -392,6 +392,23 @@
     if (parts && !event.target.closest("[data-search]")) setSearchOpen(parts, false);
   });
 
+  /* ------------------------------------------------------------ sign-in, first step: Root user or IAM user */
+  // Only the chosen kind's field is shown and submitted (the other is disabled, so its "required" does not block).
+  // Without this script both fields show and the server reads the chosen kind's.
+  function syncSigninKind(form) {
+    var checked = form.querySelector('input[name="signin_kind"]:checked');
+    var kind = checked ? checked.value : "root";
+    form.querySelectorAll("[data-signin-for]").forEach(function (field) {
+      var on = field.getAttribute("data-signin-for") === kind;
+      field.hidden = !on;
+      field.querySelectorAll("input").forEach(function (input) { input.disabled = !on; });
+    });
+  }
+  document.addEventListener("change", function (event) {
+    var form = event.target.closest && event.target.closest("form[data-signin-who]");
+    if (form && event.target.name === "signin_kind") syncSigninKind(form);
+  });
+
   /* ------------------------------------------------------------ wiring */
   function enhance(root) {
     if (!root || !root.querySelectorAll) return;
@@ -399,6 +416,7 @@
     addGutters(root);
     root.querySelectorAll("input[data-confirm-match]").forEach(syncConfirm);
     root.querySelectorAll("form").forEach(syncCounters);
+    root.querySelectorAll("form[data-signin-who]").forEach(syncSigninKind);
     if (root.closest) syncCounters(root.closest("form"));
   }
 
