@@ -15,7 +15,10 @@ PYTEST_ARGS ?=
 # The fast subset: no browser, no live HTTP server, no Celery worker subprocess; two xdist processes.
 FAST_MARKERS := not browser and not e2e and not worker
 
-.PHONY: help run test test-fast lint chromium pgbouncer clean-data
+# axe-core (npm), which the accessibility browser test injects into every page: pinned by tests/a11y/package-lock.json.
+AXE := tests/a11y/node_modules/axe-core/axe.min.js
+
+.PHONY: help run test test-fast lint chromium pgbouncer axe clean-data
 
 help:
 	@echo "make run        start IAM Classroom on http://localhost:$(PORT)/ (PORT=... to change; Ctrl-C stops it)"
@@ -27,7 +30,7 @@ run: $(STAMP)
 	exec $(PY) manage.py standalone --port $(PORT)
 
 # Local PostgreSQL/Redis when DATABASE_URL/REDIS_URL are unset and they answer; embedded ones otherwise.
-test: $(STAMP) chromium pgbouncer
+test: $(STAMP) chromium pgbouncer axe
 	exec $(PY) manage.py with_services --local-defaults -- $(PY) -m pytest --ds=tests.settings $(PYTEST_ARGS)
 
 test-fast: $(STAMP)
@@ -53,6 +56,24 @@ chromium:
 	    echo "warning: chromium is not installed; the browser tests need it (apt-get install chromium)" >&2; \
 	  fi; \
 	fi
+
+# The accessibility test (tests/browser/test_accessibility.py) injects axe-core, installed by npm from the committed
+# lock file (npm ci: exactly the locked version); Debian's npm is installed first when it is missing.
+axe: $(AXE)
+
+$(AXE): tests/a11y/package.json tests/a11y/package-lock.json
+	@if ! command -v npm >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian's npm for axe-core"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get update -qq && apt-get install -y -qq --no-install-recommends npm >/dev/null; \
+	  else \
+	    echo "error: npm is not installed; the accessibility test needs it for axe-core (apt-get install npm)" >&2; \
+	    exit 1; \
+	  fi; \
+	fi
+	npm ci --prefix tests/a11y --no-audit --no-fund --loglevel=error
+	@touch $@
 
 # The PgBouncer tests (tests/e2e/test_pgbouncer.py) start Debian's PgBouncer in transaction pooling mode; without it
 # they fail, saying so.

@@ -2,7 +2,7 @@ from django.urls import include, path, re_path
 
 from awsapi import wsgi as awsapi_wsgi
 from classroom import views_labs
-from console import views, views_switch
+from console import views, views_search, views_switch
 from policies import views_simulator
 
 urlpatterns = [
@@ -18,6 +18,7 @@ urlpatterns = [
     path("switchrole/back", views_switch.switch_back, name="switch-back"),
     path("switchrole/status", views_switch.switch_status, name="switch-status"),
     path("signout", views.signout, name="signout"),
+    path("search", views_search.search, name="search"),
     path("classroom/", include("classroom.urls")),
     path("labs/", views_labs.lab_list, name="lab-list"),
     path("labs/panel", views_labs.panel, name="lab-panel"),

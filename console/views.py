@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -81,12 +83,34 @@ def signin_mfa(request: HttpRequest) -> HttpResponse:
     )
 
 
+ACCOUNT_VALUE = re.compile(r"^[A-Za-z0-9-]{1,63}$")  # a 12-digit account ID (hyphens allowed) or an alias
+
+
 @require_http_methods(["GET", "POST"])
 def signin(request: HttpRequest) -> HttpResponse:
+    """AWS's two-step sign-in: first who (Root user with its email, or IAM user with the account ID or alias), then
+    the password. An IAM user's second step is the account's sign-in URL (``/signin/<account>``), as on AWS. A POST
+    that carries the password is the second step (the form, or a client posting both at once)."""
     error = ""
-    email = ""
-    if request.method == "POST":
-        email = request.POST.get("email", "")[:254]
+    email = request.POST.get("email", "")[:254].strip()
+    kind = "user" if request.POST.get("signin_kind") == "user" else "root"
+    account_value = request.POST.get("account", "")[:64].strip()
+    step = "who"
+    if request.method == "POST" and "password" not in request.POST:
+        if kind == "user":
+            if not ACCOUNT_VALUE.fullmatch(account_value):
+                error = "Enter your account ID (12 digits) or account alias."
+            else:
+                target = f"/signin/{account_value}"
+                if request.GET.get("next"):
+                    target += "?" + urlencode({"next": _next_url(request)})
+                return redirect(target)
+        elif not email:
+            error = "Enter your root user email address."
+        else:
+            step = "password"  # never says whether the address is known: the password step comes either way
+    elif request.method == "POST":
+        step = "password"
         password = request.POST.get("password", "")[:128]
         if not email or not password:
             error = "Enter your root user email address and password."
@@ -107,7 +131,12 @@ def signin(request: HttpRequest) -> HttpResponse:
                     return _await_mfa(request, account, "root", must_change_password=must_change)
                 sessions.start(request, account, "root", must_change_password=must_change)
                 return redirect("/change_password" if must_change else _next_url(request))
-    return render(request, "console/signin.html", {"error": error, "email": email}, status=400 if error else 200)
+    return render(
+        request,
+        "console/signin.html",
+        {"error": error, "email": email, "kind": kind, "account_value": account_value, "step": step},
+        status=400 if error else 200,
+    )
 
 
 def _next_url(request: HttpRequest) -> str:

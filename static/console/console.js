@@ -13,18 +13,19 @@
     if (box) box.remove();
   });
 
-  /* ------------------------------------------------------------ account menu (details) */
+  /* ------------------------------------------------------------ top bar menus (details): Services, account */
   function closeMenus(except) {
-    document.querySelectorAll("details.topbar-account[open]").forEach(function (menu) {
+    document.querySelectorAll("details.topbar-menu[open]").forEach(function (menu) {
       if (menu !== except) menu.removeAttribute("open");
     });
   }
   document.addEventListener("click", function (event) {
-    closeMenus(event.target.closest("details.topbar-account"));
+    closeMenus(event.target.closest("details.topbar-menu"));
   });
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Escape") return;
-    var open = document.querySelector("details.topbar-account[open]");
+    if (event.target.closest && event.target.closest("[data-search]")) return;  // the search box handles its own
+    var open = document.querySelector("details.topbar-menu[open]");
     if (open) {
       open.removeAttribute("open");
       var summary = open.querySelector("summary");
@@ -35,6 +36,10 @@
     var dismiss = document.querySelector(".modal-page .modal-dismiss[href]");
     if (dismiss) window.location.assign(dismiss.getAttribute("href"));
   });
+
+  document.addEventListener("toggle", function (event) {
+    if (event.target.matches && event.target.matches("details.topbar-menu") && event.target.open) closeMenus(event.target);
+  }, true);
 
   /* ------------------------------------------------------------ copy to clipboard */
   function copyText(text) {
@@ -313,6 +318,97 @@
     if (event.key === "Escape" && modal && !modal.hidden) closeLeaveWarning(modal);
   });
 
+  /* ------------------------------------------------------------ top bar search (a combobox) */
+  // The box keeps the focus (the ARIA combobox pattern): ArrowDown/ArrowUp move the active option
+  // (aria-activedescendant), Enter opens it, Escape closes the list (a second Escape clears the box).
+  function searchParts() {
+    var box = document.getElementById("topbar-search");
+    var list = document.getElementById("search-results");
+    return box && list ? { box: box, list: list } : null;
+  }
+  function searchOptions(list) {
+    return Array.prototype.slice.call(list.querySelectorAll('a[role="option"]'));
+  }
+  function setSearchOpen(parts, open) {
+    parts.list.hidden = !open;
+    parts.box.setAttribute("aria-expanded", open ? "true" : "false");
+    if (!open) setActiveOption(parts, null);
+  }
+  function setActiveOption(parts, option) {
+    searchOptions(parts.list).forEach(function (o) { o.setAttribute("aria-selected", o === option ? "true" : "false"); });
+    if (option) {
+      parts.box.setAttribute("aria-activedescendant", option.id);
+      option.scrollIntoView({ block: "nearest" });
+    } else {
+      parts.box.removeAttribute("aria-activedescendant");
+    }
+  }
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var parts = searchParts();
+    if (!parts || event.target !== parts.list) return;
+    var hasContent = parts.box.value.trim() !== "" && parts.list.children.length > 0;
+    setSearchOpen(parts, hasContent && document.activeElement === parts.box);
+  });
+  document.addEventListener("input", function (event) {
+    var parts = searchParts();
+    if (parts && event.target === parts.box && parts.box.value.trim() === "") {
+      parts.list.innerHTML = "";
+      setSearchOpen(parts, false);
+    }
+  });
+  document.addEventListener("keydown", function (event) {
+    var parts = searchParts();
+    if (!parts || event.target !== parts.box) return;
+    var options = searchOptions(parts.list);
+    var active = parts.list.querySelector('a[role="option"][aria-selected="true"]');
+    var index = options.indexOf(active);
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      event.preventDefault();
+      if (!options.length) return;
+      if (parts.list.hidden) setSearchOpen(parts, true);
+      var next = event.key === "ArrowDown" ? index + 1 : index - 1;
+      if (next >= options.length) next = 0;
+      if (next < 0) next = options.length - 1;
+      setActiveOption(parts, options[next]);
+    } else if (event.key === "Enter") {
+      event.preventDefault();
+      var chosen = active || (options.length ? options[0] : null);
+      if (chosen && !parts.list.hidden) window.location.assign(chosen.getAttribute("href"));
+      else if (window.htmx) window.htmx.trigger(parts.box, "search");
+    } else if (event.key === "Escape") {
+      event.preventDefault();
+      event.stopPropagation();
+      if (!parts.list.hidden) setSearchOpen(parts, false);
+      else parts.box.value = "";
+    }
+  });
+  document.addEventListener("focusin", function (event) {
+    var parts = searchParts();
+    if (!parts) return;
+    if (event.target === parts.box && parts.box.value.trim() && searchOptions(parts.list).length) setSearchOpen(parts, true);
+  });
+  document.addEventListener("click", function (event) {
+    var parts = searchParts();
+    if (parts && !event.target.closest("[data-search]")) setSearchOpen(parts, false);
+  });
+
+  /* ------------------------------------------------------------ sign-in, first step: Root user or IAM user */
+  // Only the chosen kind's field is shown and submitted (the other is disabled, so its "required" does not block).
+  // Without this script both fields show and the server reads the chosen kind's.
+  function syncSigninKind(form) {
+    var checked = form.querySelector('input[name="signin_kind"]:checked');
+    var kind = checked ? checked.value : "root";
+    form.querySelectorAll("[data-signin-for]").forEach(function (field) {
+      var on = field.getAttribute("data-signin-for") === kind;
+      field.hidden = !on;
+      field.querySelectorAll("input").forEach(function (input) { input.disabled = !on; });
+    });
+  }
+  document.addEventListener("change", function (event) {
+    var form = event.target.closest && event.target.closest("form[data-signin-who]");
+    if (form && event.target.name === "signin_kind") syncSigninKind(form);
+  });
+
   /* ------------------------------------------------------------ wiring */
   function enhance(root) {
     if (!root || !root.querySelectorAll) return;
@@ -320,6 +416,7 @@
     addGutters(root);
     root.querySelectorAll("input[data-confirm-match]").forEach(syncConfirm);
     root.querySelectorAll("form").forEach(syncCounters);
+    root.querySelectorAll("form[data-signin-who]").forEach(syncSigninKind);
     if (root.closest) syncCounters(root.closest("form"));
   }
 

@@ -57,6 +57,7 @@ def sign_in_as_root(page: Page, account) -> None:
     expect_title(page, "Sign in")
     shot(page, "classic-01-signin")
     page.get_by_label("Root user email address").fill(account.root_email)
+    page.get_by_role("button", name="Next").click()  # two steps, as AWS: who, then the password
     page.get_by_label("Password").fill(ROOT_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect_title(page, "IAM Dashboard")

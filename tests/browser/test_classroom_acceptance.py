@@ -34,6 +34,7 @@ DENY_CREATE_USER = json.dumps(
 def sign_in_as_root(page, email: str, password: str) -> None:
     page.goto("/signin")
     page.get_by_label("Root user email address").fill(email)
+    page.get_by_role("button", name="Next").click()  # two steps, as AWS: who, then the password
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
 

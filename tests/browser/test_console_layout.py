@@ -30,6 +30,7 @@ def ctx_of(account_id: str) -> CallContext:
 def sign_in(page, email: str, password: str) -> None:
     page.goto("/signin")
     page.get_by_label("Root user email address").fill(email)
+    page.get_by_role("button", name="Next").click()  # two steps, as AWS: who, then the password
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_load_state()

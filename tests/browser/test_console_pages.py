@@ -34,6 +34,7 @@ S3_READ = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
 def sign_in_root(page: Page, email: str, password: str) -> None:
     page.goto("/signin")
     page.get_by_label("Root user email address").fill(email)
+    page.get_by_role("button", name="Next").click()  # two steps, as AWS: who, then the password
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     expect(page.locator("main h1")).to_have_text("IAM Dashboard")

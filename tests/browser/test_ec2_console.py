@@ -21,6 +21,7 @@ def test_launch_run_as_the_instance_and_stop(page, account, managed_policies):
     profile_with_role(CallContext(Principal.root(account.id)))
     page.goto("/signin")
     page.get_by_label("Root user email address").fill(account.root_email)
+    page.get_by_role("button", name="Next").click()  # two steps, as AWS: who, then the password
     page.get_by_label("Password").fill(ROOT_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("link", name="EC2 instances").click()

@@ -82,6 +82,7 @@ def test_labs_1_to_3_in_order_with_the_panel(new_page):
     page = new_page()
     page.goto("/signin")
     type_into(page.get_by_label("Root user email address"), seat.seat.email)
+    page.get_by_role("button", name="Next").click()  # two steps, as AWS: who, then the password
     type_into(page.get_by_label("Password"), seat.password)
     page.get_by_role("button", name="Sign in").click()
     type_into(page.locator("input[name=old_password]"), seat.password)
@@ -184,6 +185,7 @@ def test_labs_1_to_3_in_order_with_the_panel(new_page):
     teacher = new_page()
     teacher.goto("/signin")
     type_into(teacher.get_by_label("Root user email address"), TEACHER)
+    teacher.get_by_role("button", name="Next").click()  # two steps, as AWS: who, then the password
     type_into(teacher.get_by_label("Password"), TEACHER_PASSWORD)
     teacher.get_by_role("button", name="Sign in").click()
     teacher.goto(f"/classroom/{classroom.pk}/board")

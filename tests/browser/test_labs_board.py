@@ -32,6 +32,7 @@ def ctx_of(account_id: str) -> CallContext:
 def sign_in(page, email: str, password: str) -> None:
     page.goto("/signin")
     page.fill("input[name=email]", email)
+    page.click("button[type=submit]")  # two steps, as AWS: who, then the password
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_load_state()

@@ -99,6 +99,7 @@ def next_mfa_code(seed: str, serial_number: str) -> str:
 def sign_in_as_root(page: Page, account) -> None:
     page.goto("/signin")
     page.get_by_label("Root user email address").fill(account.root_email)
+    page.get_by_role("button", name="Next").click()  # two steps, as AWS: who, then the password
     page.get_by_label("Password").fill(ROOT_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect_title(page, "IAM Dashboard")

@@ -18,6 +18,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_bucket_upload_and_policy(page, account, tmp_path):
     page.goto("/signin")
     page.get_by_label("Root user email address").fill(account.root_email)
+    page.get_by_role("button", name="Next").click()  # two steps, as AWS: who, then the password
     page.get_by_label("Password").fill(ROOT_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("link", name="S3 buckets").click()

@@ -23,6 +23,7 @@ def test_simulator_names_the_boundary(page, account, root_ctx):
     )
     page.goto("/signin")
     page.get_by_label("Root user email address").fill(account.root_email)
+    page.get_by_role("button", name="Next").click()  # two steps, as AWS: who, then the password
     page.get_by_label("Password").fill(ROOT_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.goto("/iam/policy_simulator")
