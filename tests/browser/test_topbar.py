@@ -161,10 +161,12 @@ def test_services_menu_opens_with_the_keyboard_and_lists_what_exists_here(page: 
     page.keyboard.press("Enter")
     expect(menu).to_be_visible()
     names = menu.locator(".services-menu-name").all_inner_texts()
-    assert names[:6] == [
+    assert names[:8] == [
         "IAM",
         "IAM Policy Simulator",
         "CloudTrail",
+        "S3",
+        "EC2",
         "Security credentials",
         "Switch role",
         "Classroom labs",
