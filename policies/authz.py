@@ -172,6 +172,26 @@ ORDER BY 1"""
 )
 
 
+_SESSION_ROW = """
+SELECT 5, 's', c.id, NULL, c.session_policy, c.session_policy_arns::text FROM {tc} c WHERE c.id = %(session)s
+UNION ALL"""
+
+# GetFederationToken's session: the user's policies (root's: none, it has every permission) and the session's.
+_FEDERATED_SQL = _USER_SQL.replace("UNION ALL" + _ORG_SQL, "UNION ALL" + _SESSION_ROW + _ORG_SQL, 1)
+_ROOT_SESSION_SQL = (
+    """
+SELECT 5, 's', c.id, NULL::timestamptz, c.session_policy, c.session_policy_arns::text FROM {tc} c
+WHERE c.id = %(session)s
+UNION ALL"""
+    + _ORG_SQL
+    + """
+ORDER BY 1"""
+)
+
+# The root user's own permissions, for a federated user it started: its session policies then alone limit it.
+_ROOT_ALLOWS_ALL = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}'
+
+
 @functools.cache
 def _sql(template: str) -> str:
     return template.format(**_tables())
@@ -217,6 +237,12 @@ def _gather(p: Principal) -> _Gathered:
             sql, params = _sql(_USER_SQL), {"owner": p.user_pk, "account": p.account_id}
         elif p.type == "AssumedRole" and p.role_pk is not None:
             sql, params = _sql(_ROLE_SQL), {"owner": p.role_pk, "session": p.session_pk, "account": p.account_id}
+        elif p.type == "FederatedUser" and p.user_pk is not None:
+            sql = _sql(_FEDERATED_SQL)
+            params = {"owner": p.user_pk, "session": p.session_pk, "account": p.account_id}
+        elif p.session_pk is not None:
+            # Root's sessions: GetFederationToken's and AssumeRoot's carry session policies (GetSessionToken's none).
+            sql, params = _sql(_ROOT_SESSION_SQL), {"session": p.session_pk, "account": p.account_id}
         else:
             sql, params = _sql(_ORG_SQL), {"account": p.account_id}  # root: only SCPs apply
         rows = fetch_prepared(sql, params)
@@ -237,7 +263,7 @@ def _gather(p: Principal) -> _Gathered:
                 boundary.append(_Revision(("v", pk, ""), label))
             if p.type == "IAMUser":
                 tags = {t["Key"]: t["Value"] for t in json.loads(extra or "[]")}
-            else:
+            elif p.type == "AssumedRole":
                 role_arn = extra
         elif kind == "s":
             session = _session_policies(pk, label, json.loads(extra or "[]"))
@@ -248,6 +274,8 @@ def _gather(p: Principal) -> _Gathered:
     docs = _documents([r for r in identity if r.key[0] == "v"] + boundary, PolicyVersion)
     docs.update(_documents([r for r in identity if r.key[0] == "i"], InlinePolicy))
     identity_docs = tuple(LabelledPolicy(r.label, doc) for r in identity if (doc := docs.get(r.key)) is not None)
+    if p.type == "FederatedUser" and p.user_pk is None:
+        identity_docs = (LabelledPolicy("root user", _root_allows_all()),)
     boundary_doc = next((LabelledPolicy(r.label, doc) for r in boundary if (doc := docs.get(r.key)) is not None), None)
     levels, management = scps
     policy_set = PolicySet(
@@ -258,6 +286,11 @@ def _gather(p: Principal) -> _Gathered:
         management_account=management if levels is not None else None,
     )
     return _Gathered(policy_set, tags, role_arn)
+
+
+@functools.cache
+def _root_allows_all() -> PolicyDocument:
+    return parse_policy(_ROOT_ALLOWS_ALL)
 
 
 def _session_policies(session_pk: int, text: str, policy_arns: list[str]) -> tuple[LabelledPolicy, ...] | None:
@@ -367,6 +400,10 @@ def decide(ctx: CallContext, action: str, resource: str, condition_context: Mapp
     owner = _resource_account(resource)
     # AWS managed policies (account "aws") are readable and attachable by every account.
     resource_account = None if owner in (None, "aws", p.account_id) else owner
+    if action.lower() == "sts:assumeroot":
+        # The member account's root user is the resource, but no resource policy is involved: the management
+        # account's identity policies alone grant AssumeRoot ("Centralize root access for member accounts").
+        resource_account = None
     # Identity, boundary and session policies, the user's tags and (classroom, issue 7) the SCPs of the caller's
     # organization, root users included (the engine exempts the management account): one query.
     gathered = _gather(p)
@@ -382,6 +419,10 @@ def decide(ctx: CallContext, action: str, resource: str, condition_context: Mapp
         implicit = _implicit_password_policy(p)
         if implicit is not None:
             policies = replace(policies, identity=(*policies.identity, implicit))
+    if p.type == "FederatedUser" and action.lower().startswith(("iam:", "sts:")):
+        # A federated user can call no IAM operation and no STS operation but GetCallerIdentity, which is never
+        # authorized (GetFederationToken's "Permissions" section): an empty session layer allows nothing.
+        policies = replace(policies, session=())
     if action.lower().startswith("sts:assumerole"):
         policies = replace(policies, resource=trust_policy(resource))
     return evaluate(request, policies)

@@ -12,6 +12,8 @@ from identities.models import Account, IamUser, Role
 class TemporaryCredential(models.Model):
     KIND_ROLE = "role"
     KIND_SESSION_TOKEN = "session-token"
+    KIND_FEDERATED = "federated"  # GetFederationToken: ``user`` is the IAM user who asked (None: root)
+    KIND_ROOT_TASK = "root-task"  # AssumeRoot: a member account's root user, limited by a task policy
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=16, default=KIND_ROLE)

@@ -276,6 +276,28 @@ def principal_for(credential: TemporaryCredential) -> Principal:
     """The principal a role session acts as. Refuses expired sessions at the moment of use."""
     if credential.expires_at <= clock.now():
         raise ExpiredToken("The security token included in the request is expired")
+    if credential.kind == TemporaryCredential.KIND_ROOT_TASK:
+        base = Principal.root(credential.account_id)
+        return Principal(
+            base.type,
+            base.account_id,
+            base.arn,
+            base.name,
+            base.principal_id,
+            session_pk=credential.pk,
+            token_issued_at=credential.issued_at,
+        )
+    if credential.kind == TemporaryCredential.KIND_FEDERATED:
+        return Principal(
+            "FederatedUser",
+            credential.account_id,
+            credential.arn,
+            credential.session_name,
+            credential.principal_id,
+            user_pk=credential.user_id,
+            session_pk=credential.pk,
+            token_issued_at=credential.issued_at,
+        )
     return Principal(
         "AssumedRole",
         credential.account_id,
@@ -468,3 +490,91 @@ def get_access_key_info(ctx: CallContext, *, access_key_id: str) -> str:
                 "to satisfy constraint: Member must be an access key ID of this partition"
             )
         return account
+
+
+# ---- GetFederationToken -----------------------------------------------------------------------------------------
+
+FEDERATION_DEFAULT = 43200
+FEDERATION_ROOT_MAX = 3600  # "Sessions obtained using root user credentials are restricted to one hour"
+
+
+def federated_user_arn(account_id: str, name: str) -> str:
+    return f"arn:{arns.PARTITION}:sts::{account_id}:federated-user/{name}"
+
+
+def get_federation_token(
+    ctx: CallContext,
+    *,
+    name: str,
+    duration_seconds: int | None = None,
+    policy: str | None = None,
+    policy_arns: Sequence[str] = (),
+    tags: Sequence[Tag] = (),
+) -> IssuedCredentials:
+    """GetFederationToken: a federated-user session of the calling IAM user (AWS's "Permissions for
+    GetFederationToken"). Its permissions are the intersection of the user's identity policies and the session
+    policies passed here; with none passed it has no permissions at all (the engine denies a FederatedUser without a
+    session layer), and it can call no IAM or STS operation but GetCallerIdentity (``policies.authz``). It must be
+    called with long-term credentials: session credentials are refused. AWS still lets the root user call it
+    (discouraged), capped at one hour."""
+    caller = ctx.principal
+    arn = federated_user_arn(caller.account_id, name or "")
+    params = {
+        "name": name,
+        "durationSeconds": duration_seconds,
+        "policyArns": [{"arn": a} for a in policy_arns] or None,
+        "tags": [t.as_dict() for t in tags] or None,
+    }
+
+    def validate() -> None:
+        check_input(
+            "sts",
+            "GetFederationToken",
+            Name=name,
+            Policy=policy,
+            DurationSeconds=duration_seconds,
+            Tags=[t.as_dict() for t in tags] or None,
+        )
+
+    if caller.type != "Root" and (caller.type != "IAMUser" or caller.session_pk is not None):
+        validate()
+        raise AccessDenied("Cannot call GetFederationToken with session credentials")
+    if caller.session_pk is not None:  # root's GetSessionToken credentials
+        validate()
+        raise AccessDenied("Cannot call GetFederationToken with session credentials")
+    with iam_call(ctx, "sts:GetFederationToken", arn, params, validate=validate) as call:
+        session_arns = session_policy_arns(policy_arns, policy)
+        keys = [t.key.lower() for t in tags]
+        if len(set(keys)) != len(keys):
+            raise InvalidParameterValue("Duplicate tag keys found. Please note that Tag keys are case insensitive.")
+        duration = duration_seconds if duration_seconds is not None else FEDERATION_DEFAULT
+        if caller.is_root:
+            duration = min(duration, FEDERATION_ROOT_MAX)
+        now = clock.now()
+        access_key_id = ids.new_access_key_id("ASIA")
+        secret, token = ids.new_secret_access_key(), new_token(access_key_id)
+        credential = TemporaryCredential.objects.create(
+            account_id=caller.account_id,
+            kind=TemporaryCredential.KIND_FEDERATED,
+            access_key_id=access_key_id,
+            secret_encrypted=encrypt(secret),
+            session_token_hash=token_hash(token),
+            user_id=caller.user_pk,
+            source_arn=caller.arn,
+            session_name=name,
+            arn=arn,
+            principal_id=f"{caller.account_id}:{name}",
+            issued_at=now,
+            expires_at=now + timedelta(seconds=duration),
+            session_policy=policy or "",
+            session_policy_arns=session_arns,
+            session_tags=[t.as_dict() for t in tags],
+        )
+        call.response = {
+            "credentials": {
+                "accessKeyId": credential.access_key_id,
+                "expiration": credential.expires_at.strftime("%b %d, %Y, %-I:%M:%S %p"),
+            },
+            "federatedUser": {"federatedUserId": credential.principal_id, "arn": credential.arn},
+        }
+        return IssuedCredentials(credential, secret, token)
