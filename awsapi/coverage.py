@@ -113,12 +113,6 @@ FAMILIES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "UpdateOpenIDConnectProviderThumbprint, implemented).",
         ("iam:UpdateOpenIDConnectProvider",),
     ),
-    (
-        "Scoped credentials (2026)",
-        "GetScopedCredentials stacks up to three scope-down policies on a session, each intersected with the "
-        "others; the policy engine has one session-policy layer.",
-        ("sts:GetScopedCredentials",),
-    ),
 )
 
 

@@ -30,6 +30,8 @@ class TemporaryCredential(models.Model):
     expires_at = models.DateTimeField(db_index=True)
     session_policy = models.TextField(blank=True, default="")
     session_policy_arns = models.JSONField(default=list)
+    # GetScopedCredentials: scope-down policy documents stacked on the session (at most 3); each must also allow.
+    scope_down_policies = models.JSONField(default=list)
     session_tags = models.JSONField(default=list)
     transitive_tag_keys = models.JSONField(default=list)
     source_identity = models.CharField(max_length=256, blank=True, default="")

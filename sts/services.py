@@ -578,3 +578,104 @@ def get_federation_token(
             "federatedUser": {"federatedUserId": credential.principal_id, "arn": credential.arn},
         }
         return IssuedCredentials(credential, secret, token)
+
+
+# ---- GetScopedCredentials ---------------------------------------------------------------------------------------
+
+SCOPE_DOWN_MAX = 3
+
+
+class InvalidSubjectCredentials(IamError):
+    code, status = "InvalidSubjectCredentials", 400
+
+
+class InsufficientSessionLifetime(IamError):
+    code, status = "InsufficientSessionLifetime", 400
+
+
+def get_scoped_credentials(
+    ctx: CallContext,
+    *,
+    policy: str | None = None,
+    duration_seconds: int | None = None,
+    scoped_session_description: str | None = None,
+) -> tuple[IssuedCredentials, int]:
+    """GetScopedCredentials: new temporary credentials for the same identity (same ARN, same session) whose
+    permissions are the caller's intersected with ``policy``; calls stack up to three scope-down policies. Only
+    temporary credentials may call it; the result never outlives the calling session. Returns the credentials and
+    the number of scope-down policies on them."""
+    caller = ctx.principal
+    params = {
+        "durationSeconds": duration_seconds,
+        "scopedSessionDescription": scoped_session_description,
+    }
+
+    def validate() -> None:
+        check_input(
+            "sts",
+            "GetScopedCredentials",
+            Policy=policy,
+            DurationSeconds=duration_seconds,
+            ScopedSessionDescription=scoped_session_description,
+        )
+
+    with iam_call(ctx, "sts:GetScopedCredentials", caller.arn, params, validate=validate) as call:
+        if policy is None and duration_seconds is None:
+            raise ValidationError("A request must provide at least one of Policy or DurationSeconds.")
+        parent = (
+            TemporaryCredential.objects.filter(pk=caller.session_pk).first() if caller.session_pk is not None else None
+        )
+        if parent is None:
+            raise InvalidSubjectCredentials(
+                "GetScopedCredentials must be called with temporary security credentials, not with long-term "
+                "IAM user or root user credentials."
+            )
+        scopes = list(parent.scope_down_policies)
+        if policy is not None:
+            session_policy_arns([], policy)  # the same checks as a session policy (grammar, size)
+            if len(scopes) >= SCOPE_DOWN_MAX:
+                raise ValidationError(
+                    f"The session already has {SCOPE_DOWN_MAX} scope-down policies, the most a session can have."
+                )
+            scopes.append(policy)
+        now = clock.now()
+        expires = parent.expires_at
+        if duration_seconds is not None:
+            if now + timedelta(seconds=duration_seconds) > parent.expires_at:
+                raise InsufficientSessionLifetime(
+                    "The requested DurationSeconds exceeds the remaining lifetime of the calling session."
+                )
+            expires = now + timedelta(seconds=duration_seconds)
+        access_key_id = ids.new_access_key_id("ASIA")
+        secret, token = ids.new_secret_access_key(), new_token(access_key_id)
+        credential = TemporaryCredential.objects.create(
+            account_id=parent.account_id,
+            kind=parent.kind,
+            access_key_id=access_key_id,
+            secret_encrypted=encrypt(secret),
+            session_token_hash=token_hash(token),
+            role=parent.role,
+            user=parent.user,
+            source_arn=parent.source_arn,
+            session_name=parent.session_name,
+            arn=parent.arn,
+            principal_id=parent.principal_id,
+            issued_at=parent.issued_at,  # the same session: aws:TokenIssueTime and revocation follow the original
+            expires_at=expires,
+            session_policy=parent.session_policy,
+            session_policy_arns=parent.session_policy_arns,
+            scope_down_policies=scopes,
+            session_tags=parent.session_tags,
+            transitive_tag_keys=parent.transitive_tag_keys,
+            source_identity=parent.source_identity,
+            mfa_authenticated_at=parent.mfa_authenticated_at,
+            chained=parent.chained,
+        )
+        call.response = {
+            "credentials": {
+                "accessKeyId": credential.access_key_id,
+                "expiration": credential.expires_at.strftime("%b %d, %Y, %-I:%M:%S %p"),
+            },
+            "scopedPoliciesCount": len(scopes),
+        }
+        return IssuedCredentials(credential, secret, token), len(scopes)

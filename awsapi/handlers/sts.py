@@ -118,3 +118,23 @@ def assume_root(ctx: CallContext, p: P) -> P:
         duration_seconds=p.get("DurationSeconds"),
     )
     return {"Credentials": credentials_shape(issued), "SourceIdentity": issued.credential.source_identity}
+
+
+@operation("sts", "GetScopedCredentials")
+def get_scoped_credentials(ctx: CallContext, p: P) -> P:
+    shapes.refuse(p, "MinimumSessionTokenSize", service="sts")
+    issued, count = sts.get_scoped_credentials(
+        ctx,
+        policy=p.get("Policy"),
+        duration_seconds=p.get("DurationSeconds"),
+        scoped_session_description=p.get("ScopedSessionDescription"),
+    )
+    credential = issued.credential
+    out: P = {
+        "Credentials": credentials_shape(issued),
+        "SessionInfo": {"ScopedSessionId": credential.principal_id, "Arn": credential.arn},
+        "ScopedPoliciesCount": count,
+    }
+    if credential.source_identity:
+        out["SourceIdentity"] = credential.source_identity
+    return out

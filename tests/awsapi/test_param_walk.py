@@ -242,6 +242,7 @@ REFUSED = {
     "sts:GetSessionToken": {"MinimumSessionTokenSize"},
     "sts:GetFederationToken": {"MinimumSessionTokenSize"},
     "sts:AssumeRoot": {"MinimumSessionTokenSize"},
+    "sts:GetScopedCredentials": {"MinimumSessionTokenSize"},
 }
 
 
