@@ -47,34 +47,44 @@ def granted_services(documents: Iterable[str]) -> tuple[set[str], bool]:
     return services, everything
 
 
+def usage_of(account_id: str, arns: Iterable[str]) -> dict[str, list[ServiceLastAccessed]]:
+    """{namespace: rows of these principals}, each list newest first."""
+    used: dict[str, list[ServiceLastAccessed]] = {}
+    for row in ServiceLastAccessed.objects.filter(account_id=account_id, principal_arn__in=list(arns)):
+        used.setdefault(row.service_namespace, []).append(row)
+    for rows in used.values():
+        rows.sort(key=lambda r: r.last_accessed_at, reverse=True)
+    return used
+
+
+def service_rows(account_id: str, arns: Iterable[str], documents: Iterable[str]) -> tuple[list[ServiceAccess], bool]:
+    """The tab's and the API's data: granted services and used ones, accessed first (newest first), then by name."""
+    used = usage_of(account_id, arns)
+    granted, everything = granted_services(documents)
+    names = granted | set(used)
+    rows = [
+        ServiceAccess(
+            ns,
+            catalog.service_name(ns) or ns,
+            used[ns][0].last_accessed_at if ns in used else None,
+            used[ns][0].last_authenticated_entity if ns in used else "",
+        )
+        for ns in names
+    ]
+    rows.sort(
+        key=lambda r: (
+            r.last_accessed_at is None,
+            -(r.last_accessed_at.timestamp() if r.last_accessed_at else 0),
+            r.name,
+        )
+    )
+    return rows, everything
+
+
 def get_service_last_accessed(
     ctx: CallContext, *, arn: str, member_arns: Iterable[str] = (), documents: Iterable[str] = ()
 ) -> tuple[list[ServiceAccess], bool]:
     """Rows for the Last Accessed tab: granted services (accessed ones first, newest first) and whether all
     services are granted. For a group, ``member_arns`` are its users: the group's data is theirs."""
     with iam_call(ctx, "iam:GetServiceLastAccessedDetails", arn, {"arn": arn}):
-        arns = [arn, *member_arns]
-        used = {}
-        for row in ServiceLastAccessed.objects.filter(account_id=ctx.account_id, principal_arn__in=arns):
-            known = used.get(row.service_namespace)
-            if known is None or row.last_accessed_at > known.last_accessed_at:
-                used[row.service_namespace] = row
-        granted, everything = granted_services(documents)
-        names = granted | set(used)
-        rows = [
-            ServiceAccess(
-                ns,
-                catalog.service_name(ns) or ns,
-                used[ns].last_accessed_at if ns in used else None,
-                used[ns].last_authenticated_entity if ns in used else "",
-            )
-            for ns in names
-        ]
-        rows.sort(
-            key=lambda r: (
-                r.last_accessed_at is None,
-                -(r.last_accessed_at.timestamp() if r.last_accessed_at else 0),
-                r.name,
-            )
-        )
-        return rows, everything
+        return service_rows(ctx.account_id, [arn, *member_arns], documents)

@@ -64,3 +64,26 @@ class ServiceLastAccessed(models.Model):
 
     def __str__(self) -> str:
         return f"{self.principal_arn} used {self.service_namespace}"
+
+
+class AccessReport(models.Model):
+    """An access-advisor job: GenerateServiceLastAccessedDetails (``kind`` service, ``subject`` the entity's ARN) or
+    GenerateOrganizationsAccessReport (``kind`` organizations, ``subject`` the entity path). The report is computed
+    when the job is generated, from the same data as the console's Last accessed tab, and read back by JobId."""
+
+    KIND_SERVICE = "service"
+    KIND_ORGANIZATIONS = "organizations"
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    job_id = models.UUIDField(unique=True)
+    kind = models.CharField(max_length=16)
+    subject = models.CharField(max_length=2048)
+    granularity = models.CharField(max_length=16, default="SERVICE_LEVEL")
+    created_at = models.DateTimeField()
+    completed_at = models.DateTimeField()
+    # service: {"services": [ServiceLastAccessed…], "entities": {namespace: [EntityDetails…]}}
+    # organizations: {"accessible": int, "details": [AccessDetail…]}
+    report = models.JSONField(default=dict)
+
+    def __str__(self) -> str:
+        return f"{self.kind} report {self.job_id} on {self.subject}"

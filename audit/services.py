@@ -19,7 +19,7 @@ from core import clock
 from core.calls import Call, is_read_only, run_deferred
 from core.context import CallContext, Principal
 from core.db import fetch_prepared
-from identities.models import Role
+from identities.models import IamUser, Role
 from policies.authz import explain
 
 logger = logging.getLogger(__name__)
@@ -33,6 +33,7 @@ _RESOURCE_TYPES = {
     "instance-profile": "AWS::IAM::InstanceProfile",
     "mfa": "AWS::IAM::MFADevice",
     "instance": "AWS::EC2::Instance",
+    "server-certificate": "AWS::IAM::ServerCertificate",
 }
 
 
@@ -62,7 +63,27 @@ def user_identity(principal: Principal, access_key_id: str = "") -> dict[str, An
         identity["userName"] = principal.name
     if principal.type == "AssumedRole":
         identity["sessionContext"] = _session_context(principal)
+    if principal.type == "FederatedUser":
+        identity["sessionContext"] = _federated_context(principal)
     return identity
+
+
+def _federated_context(principal: Principal) -> dict[str, Any]:
+    """CloudTrail's sessionContext of a GetFederationToken session: the IAM user (or root) who issued it."""
+    user = IamUser.objects.filter(pk=principal.user_pk).values("arn", "user_id", "name").first()
+    issuer = (
+        {"type": "IAMUser", "principalId": user["user_id"], "arn": user["arn"], "userName": user["name"]}
+        if user
+        else {"type": "Root", "principalId": principal.account_id, "arn": f"arn:aws:iam::{principal.account_id}:root"}
+    )
+    issued = principal.token_issued_at
+    return {
+        "sessionIssuer": {**issuer, "accountId": principal.account_id},
+        "attributes": {
+            "creationDate": issued.strftime("%Y-%m-%dT%H:%M:%SZ") if issued else "",
+            "mfaAuthenticated": "false",
+        },
+    }
 
 
 def _session_context(principal: Principal) -> dict[str, Any]:

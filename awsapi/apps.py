@@ -12,6 +12,7 @@ class AwsApiConfig(AppConfig):
             credentials,
             federation,
             iam,
+            iam_classic,
             iam_credentials,
             providers,
             simulate,

@@ -38,6 +38,8 @@ class Organization(models.Model):
     management_account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="managed_organizations")
     name = models.CharField(max_length=128)
     feature_set = models.CharField(max_length=16, default="ALL")
+    # IAM's features of the organization (ListOrganizationsFeatures): RootCredentialsManagement, RootSessions.
+    iam_features = models.JSONField(default=list)
     created_at = models.DateTimeField()
     # Bumped in the same transaction as any change to SCPs, attachments, OUs or membership: the authorizer's
     # cache of SCP levels is keyed by it, so every process sees a change on its next call.

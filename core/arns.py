@@ -33,6 +33,10 @@ def instance_profile(account_id: str, path: str, name: str) -> str:
     return _iam(account_id, "instance-profile", path, name)
 
 
+def server_certificate(account_id: str, path: str, name: str) -> str:
+    return _iam(account_id, "server-certificate", path, name)
+
+
 def mfa_device(account_id: str, name: str) -> str:
     return f"arn:{PARTITION}:iam::{account_id}:mfa/{name}"
 

@@ -9,7 +9,7 @@ from typing import Literal
 
 from core import arns
 
-PrincipalType = Literal["Root", "IAMUser", "AssumedRole", "AWSService"]
+PrincipalType = Literal["Root", "IAMUser", "AssumedRole", "FederatedUser", "AWSService"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,7 +17,7 @@ class Principal:
     type: PrincipalType
     account_id: str
     arn: str
-    name: str  # IAM user name, role session name, or "root"
+    name: str  # IAM user name, role session name, federated user name, or "root"
     principal_id: str  # AIDA…, AROA…:session, or the account ID for root
     user_pk: int | None = None
     role_pk: int | None = None

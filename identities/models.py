@@ -362,3 +362,28 @@ class SigningCertificate(models.Model):
 
     def __str__(self) -> str:
         return self.certificate_id
+
+
+class ServerCertificate(models.Model):
+    """A server certificate (UploadServerCertificate): the PEM certificate and chain as uploaded, with the expiry
+    read from the certificate. The private key is checked against the certificate at upload and then dropped:
+    IAM never returns it, and nothing in this product serves TLS with it, so keeping it would only keep a secret."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    server_certificate_id = models.CharField(max_length=32, unique=True)  # ASCA…
+    name = models.CharField(max_length=128)
+    path = models.CharField(max_length=512, default="/")
+    arn = models.CharField(max_length=2048)
+    body = models.TextField()
+    chain = models.TextField(blank=True, default="")  # "": no chain uploaded
+    uploaded_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    tags = models.JSONField(default=list)
+
+    objects = AccountScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(Lower("name"), "account", name="server_certificate_unique_name")]
+
+    def __str__(self) -> str:
+        return self.arn

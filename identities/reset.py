@@ -20,7 +20,7 @@ from django.apps import apps
 from django.db import connection, transaction
 from django.db.models import Q
 
-from audit.models import ServiceLastAccessed
+from audit.models import AccessReport, ServiceLastAccessed
 from core import clock, locks
 from identities.models import (
     AccessKey,
@@ -37,6 +37,7 @@ from identities.models import (
     PasswordPolicy,
     Role,
     SamlProvider,
+    ServerCertificate,
     ServiceLinkedRoleDeletion,
     ServiceSpecificCredential,
     SigningCertificate,
@@ -191,10 +192,12 @@ def delete_iam_state(
         drop("customer managed policies", policies)
         drop("password policy", PasswordPolicy.objects.filter(in_accounts))
         drop("credential report", CredentialReport.objects.filter(in_accounts))
+        drop("server certificates", ServerCertificate.objects.filter(in_accounts))
         drop("SAML providers", SamlProvider.objects.filter(in_accounts))
         drop("OIDC providers", OpenIdConnectProvider.objects.filter(in_accounts))
         drop("service-linked role deletion tasks", ServiceLinkedRoleDeletion.objects.filter(in_accounts))
         drop("service last accessed", ServiceLastAccessed.objects.filter(in_accounts))
+        drop("access advisor reports", AccessReport.objects.filter(in_accounts))
         for label, model_label in _STATE_OF_OTHER_APPS.items():
             try:
                 model = apps.get_model(model_label)

@@ -39,6 +39,7 @@ from identities.models import (
     OpenIdConnectProvider,
     Role,
     SamlProvider,
+    ServerCertificate,
 )
 from identities.passwords import check_password_policy, remember_password
 from policies.models import GroupPolicyAttachment, ManagedPolicy, RolePolicyAttachment, UserPolicyAttachment
@@ -729,7 +730,7 @@ def get_account_summary(ctx: CallContext) -> dict[str, int]:
             "InstanceProfiles": InstanceProfile.objects.in_account(acct).count(),
             "Providers": SamlProvider.objects.in_account(acct).count()
             + OpenIdConnectProvider.objects.in_account(acct).count(),
-            "ServerCertificates": 0,  # the product has no server certificates (issue 14 §2 adds them)
+            "ServerCertificates": ServerCertificate.objects.in_account(acct).count(),
             "MFADevices": devices.count(),
             "MFADevicesInUse": devices.filter(enabled_at__isnull=False).count(),
             # Each attachment puts the policy's default version in use (as moto and AWS's quota count them).

@@ -124,6 +124,12 @@ SELECT 9, 'o', o.policy_revision, NULL::timestamptz, oa.organization_id,
 FROM {oa} oa JOIN {org} o ON o.id = oa.organization_id LEFT JOIN {root} r ON r.organization_id = o.id
 WHERE oa.account_id = %(account)s"""
 
+# GetScopedCredentials' scope-down policies of a session (no row when it has none).
+_SCOPE_ROW = """
+SELECT 6, 'd', c.id, NULL, NULL, c.scope_down_policies::text FROM {tc} c
+WHERE c.id = %(session)s AND c.scope_down_policies <> '[]'::jsonb
+UNION ALL"""
+
 _USER_SQL = (
     """
 SELECT 0, 'v', v.id, NULL::timestamptz, p.arn, NULL::text
@@ -167,10 +173,35 @@ WHERE r.id = %(owner)s
 UNION ALL
 SELECT 5, 's', c.id, NULL, c.session_policy, c.session_policy_arns::text FROM {tc} c WHERE c.id = %(session)s
 UNION ALL"""
+    + _SCOPE_ROW
     + _ORG_SQL
     + """
 ORDER BY 1"""
 )
+
+
+_SESSION_ROW = (
+    """
+SELECT 5, 's', c.id, NULL, c.session_policy, c.session_policy_arns::text FROM {tc} c WHERE c.id = %(session)s
+UNION ALL"""
+    + _SCOPE_ROW
+)
+
+# GetFederationToken's session: the user's policies (root's: none, it has every permission) and the session's.
+_FEDERATED_SQL = _USER_SQL.replace("UNION ALL" + _ORG_SQL, "UNION ALL" + _SESSION_ROW + _ORG_SQL, 1)
+_ROOT_SESSION_SQL = (
+    """
+SELECT 5, 's', c.id, NULL::timestamptz, c.session_policy, c.session_policy_arns::text FROM {tc} c
+WHERE c.id = %(session)s
+UNION ALL"""
+    + _SCOPE_ROW
+    + _ORG_SQL
+    + """
+ORDER BY 1"""
+)
+
+# The root user's own permissions, for a federated user it started: its session policies then alone limit it.
+_ROOT_ALLOWS_ALL = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}'
 
 
 @functools.cache
@@ -183,6 +214,7 @@ class _Gathered:
     policies: PolicySet
     tags: dict[str, str]
     role_arn: str | None = None
+    scope_down: tuple[LabelledPolicy, ...] = ()  # GetScopedCredentials: each must allow too
 
 
 def policies_of_key_owner_sql(owner: str, account: str) -> str:
@@ -216,10 +248,20 @@ def _gather(p: Principal) -> _Gathered:
         _prefetched.set(None)
         rows = ready[1]
     else:
-        if p.type == "IAMUser" and p.user_pk is not None:
+        if p.type == "IAMUser" and p.user_pk is not None and p.session_pk is None:
             sql, params = _sql(_USER_SQL), {"owner": p.user_pk, "account": p.account_id}
+        elif p.type == "IAMUser" and p.user_pk is not None:
+            # GetSessionToken credentials: the user's policies, and the session's scope-down policies if any.
+            sql = _sql(_FEDERATED_SQL)
+            params = {"owner": p.user_pk, "session": p.session_pk, "account": p.account_id}
         elif p.type == "AssumedRole" and p.role_pk is not None:
             sql, params = _sql(_ROLE_SQL), {"owner": p.role_pk, "session": p.session_pk, "account": p.account_id}
+        elif p.type == "FederatedUser" and p.user_pk is not None:
+            sql = _sql(_FEDERATED_SQL)
+            params = {"owner": p.user_pk, "session": p.session_pk, "account": p.account_id}
+        elif p.session_pk is not None:
+            # Root's sessions: GetFederationToken's and AssumeRoot's carry session policies (GetSessionToken's none).
+            sql, params = _sql(_ROOT_SESSION_SQL), {"session": p.session_pk, "account": p.account_id}
         else:
             sql, params = _sql(_ORG_SQL), {"account": p.account_id}  # root: only SCPs apply
         rows = fetch_prepared(sql, params)
@@ -229,6 +271,7 @@ def _gather(p: Principal) -> _Gathered:
     tags: dict[str, str] = {}
     role_arn: str | None = None
     session: tuple[LabelledPolicy, ...] | None = None
+    scope_down: tuple[LabelledPolicy, ...] = ()
     scps: tuple[tuple[tuple[LabelledPolicy, ...], ...] | None, str | None] = (None, None)
     for _, kind, pk, updated, label, extra in rows:
         if kind == "v":
@@ -240,10 +283,12 @@ def _gather(p: Principal) -> _Gathered:
                 boundary.append(_Revision(("v", pk, ""), label))
             if p.type == "IAMUser":
                 tags = {t["Key"]: t["Value"] for t in json.loads(extra or "[]")}
-            else:
+            elif p.type == "AssumedRole":
                 role_arn = extra
         elif kind == "s":
             session = _session_policies(pk, label, json.loads(extra or "[]"))
+        elif kind == "d":
+            scope_down = _scope_down_policies(pk, json.loads(extra or "[]"))
         elif kind == "o":
             management, unit_id, root_id = json.loads(extra)
             scps = _scp_levels_for(p.account_id, label, pk, management, unit_id, root_id)
@@ -251,6 +296,8 @@ def _gather(p: Principal) -> _Gathered:
     docs = _documents([r for r in identity if r.key[0] == "v"] + boundary, PolicyVersion)
     docs.update(_documents([r for r in identity if r.key[0] == "i"], InlinePolicy))
     identity_docs = tuple(LabelledPolicy(r.label, doc) for r in identity if (doc := docs.get(r.key)) is not None)
+    if p.type == "FederatedUser" and p.user_pk is None:
+        identity_docs = (_allows_all(),)
     boundary_doc = next((LabelledPolicy(r.label, doc) for r in boundary if (doc := docs.get(r.key)) is not None), None)
     levels, management = scps
     policy_set = PolicySet(
@@ -260,7 +307,45 @@ def _gather(p: Principal) -> _Gathered:
         scps=levels,
         management_account=management if levels is not None else None,
     )
-    return _Gathered(policy_set, tags, role_arn)
+    return _Gathered(policy_set, tags, role_arn, scope_down)
+
+
+def _scope_down_policies(session_pk: int, documents: list[str]) -> tuple[LabelledPolicy, ...]:
+    found: list[LabelledPolicy] = []
+    for index, text in enumerate(documents):
+        key = ("d", session_pk, str(index))
+        if key not in _parsed:
+            try:
+                _parsed[key] = parse_policy(text, kind="session")
+            except ValueError:
+                _parsed[key] = None
+        document = _parsed[key]
+        # A document that no longer parses allows nothing (an empty policy), as a broken session policy does.
+        found.append(LabelledPolicy(f"scope-down policy {index + 1}", document or parse_policy(_EMPTY_POLICY)))
+    return tuple(found)
+
+
+_EMPTY_POLICY = '{"Version": "2012-10-17", "Statement": []}'
+
+
+def _scoped(request: Request, decision: Decision, scope_down: tuple[LabelledPolicy, ...]) -> Decision:
+    """GetScopedCredentials: the session's permissions are its own intersected with each scope-down policy. Each
+    is read on its own as the only policy of the request; an explicit deny in one wins over any allow."""
+    if decision.outcome == "ExplicitDeny":
+        return decision
+    # Each scope-down policy as the session layer over an identity that allows everything: its answer alone.
+    alone = [evaluate(request, PolicySet(identity=(_allows_all(),), session=(s,))) for s in scope_down]
+    denied = next((a for a in alone if a.outcome == "ExplicitDeny"), None)
+    if denied is not None:
+        return denied
+    if decision.outcome == "Allow" and any(a.outcome != "Allow" for a in alone):
+        return Decision.make("ImplicitDeny", (), "session", request.action)
+    return decision
+
+
+@functools.cache
+def _allows_all() -> LabelledPolicy:
+    return LabelledPolicy("root user", parse_policy(_ROOT_ALLOWS_ALL))
 
 
 def _session_policies(session_pk: int, text: str, policy_arns: list[str]) -> tuple[LabelledPolicy, ...] | None:
@@ -402,6 +487,10 @@ def decide(
     named = owner.account_id if owner is not None else _resource_account(resource)
     # AWS managed policies (account "aws") are readable and attachable by every account.
     resource_account = None if named in (None, "aws", p.account_id) else named
+    if action.lower() == "sts:assumeroot":
+        # The member account's root user is the resource, but no resource policy is involved: the management
+        # account's identity policies alone grant AssumeRoot ("Centralize root access for member accounts").
+        resource_account = None
     # Identity, boundary and session policies, the user's tags and (classroom, issue 7) the SCPs of the caller's
     # organization, root users included (the engine exempts the management account): one query.
     gathered = _gather(p)
@@ -417,11 +506,18 @@ def decide(
         implicit = _implicit_password_policy(p)
         if implicit is not None:
             policies = replace(policies, identity=(*policies.identity, implicit))
+    if p.type == "FederatedUser" and action.lower().startswith(("iam:", "sts:")):
+        # A federated user can call no IAM operation and no STS operation but GetCallerIdentity, which is never
+        # authorized (GetFederationToken's "Permissions" section): an empty session layer allows nothing.
+        policies = replace(policies, session=())
     if action.lower().startswith("sts:assumerole"):
         policies = replace(policies, resource=trust_policy(resource))
     elif owner is not None:
         policies = replace(policies, resource=resource_policy(owner))
-    return evaluate(request, policies)
+    decision = evaluate(request, policies)
+    if gathered.scope_down:
+        return _scoped(request, decision, gathered.scope_down)
+    return decision
 
 
 # ---- Service control policies (classroom, issue 7) ---------------------------------------------------------------

@@ -12,6 +12,8 @@ from identities.models import Account, IamUser, Role
 class TemporaryCredential(models.Model):
     KIND_ROLE = "role"
     KIND_SESSION_TOKEN = "session-token"
+    KIND_FEDERATED = "federated"  # GetFederationToken: ``user`` is the IAM user who asked (None: root)
+    KIND_ROOT_TASK = "root-task"  # AssumeRoot: a member account's root user, limited by a task policy
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=16, default=KIND_ROLE)
@@ -28,6 +30,8 @@ class TemporaryCredential(models.Model):
     expires_at = models.DateTimeField(db_index=True)
     session_policy = models.TextField(blank=True, default="")
     session_policy_arns = models.JSONField(default=list)
+    # GetScopedCredentials: scope-down policy documents stacked on the session (at most 3); each must also allow.
+    scope_down_policies = models.JSONField(default=list)
     session_tags = models.JSONField(default=list)
     transitive_tag_keys = models.JSONField(default=list)
     source_identity = models.CharField(max_length=256, blank=True, default="")

@@ -276,6 +276,28 @@ def principal_for(credential: TemporaryCredential) -> Principal:
     """The principal a role session acts as. Refuses expired sessions at the moment of use."""
     if credential.expires_at <= clock.now():
         raise ExpiredToken("The security token included in the request is expired")
+    if credential.kind == TemporaryCredential.KIND_ROOT_TASK:
+        base = Principal.root(credential.account_id)
+        return Principal(
+            base.type,
+            base.account_id,
+            base.arn,
+            base.name,
+            base.principal_id,
+            session_pk=credential.pk,
+            token_issued_at=credential.issued_at,
+        )
+    if credential.kind == TemporaryCredential.KIND_FEDERATED:
+        return Principal(
+            "FederatedUser",
+            credential.account_id,
+            credential.arn,
+            credential.session_name,
+            credential.principal_id,
+            user_pk=credential.user_id,
+            session_pk=credential.pk,
+            token_issued_at=credential.issued_at,
+        )
     return Principal(
         "AssumedRole",
         credential.account_id,
@@ -520,3 +542,192 @@ def assume_role_for_service(
             "assumedRoleUser": {"assumedRoleId": credential.principal_id, "arn": credential.arn},
         }
         return IssuedCredentials(credential, secret, token)
+
+
+# ---- GetFederationToken -----------------------------------------------------------------------------------------
+
+FEDERATION_DEFAULT = 43200
+FEDERATION_ROOT_MAX = 3600  # "Sessions obtained using root user credentials are restricted to one hour"
+
+
+def federated_user_arn(account_id: str, name: str) -> str:
+    return f"arn:{arns.PARTITION}:sts::{account_id}:federated-user/{name}"
+
+
+def get_federation_token(
+    ctx: CallContext,
+    *,
+    name: str,
+    duration_seconds: int | None = None,
+    policy: str | None = None,
+    policy_arns: Sequence[str] = (),
+    tags: Sequence[Tag] = (),
+) -> IssuedCredentials:
+    """GetFederationToken: a federated-user session of the calling IAM user (AWS's "Permissions for
+    GetFederationToken"). Its permissions are the intersection of the user's identity policies and the session
+    policies passed here; with none passed it has no permissions at all (the engine denies a FederatedUser without a
+    session layer), and it can call no IAM or STS operation but GetCallerIdentity (``policies.authz``). It must be
+    called with long-term credentials: session credentials are refused. AWS still lets the root user call it
+    (discouraged), capped at one hour."""
+    caller = ctx.principal
+    arn = federated_user_arn(caller.account_id, name or "")
+    params = {
+        "name": name,
+        "durationSeconds": duration_seconds,
+        "policyArns": [{"arn": a} for a in policy_arns] or None,
+        "tags": [t.as_dict() for t in tags] or None,
+    }
+
+    def validate() -> None:
+        check_input(
+            "sts",
+            "GetFederationToken",
+            Name=name,
+            Policy=policy,
+            DurationSeconds=duration_seconds,
+            Tags=[t.as_dict() for t in tags] or None,
+        )
+
+    if caller.type != "Root" and (caller.type != "IAMUser" or caller.session_pk is not None):
+        validate()
+        raise AccessDenied("Cannot call GetFederationToken with session credentials")
+    if caller.session_pk is not None:  # root's GetSessionToken credentials
+        validate()
+        raise AccessDenied("Cannot call GetFederationToken with session credentials")
+    with iam_call(ctx, "sts:GetFederationToken", arn, params, validate=validate) as call:
+        session_arns = session_policy_arns(policy_arns, policy)
+        keys = [t.key.lower() for t in tags]
+        if len(set(keys)) != len(keys):
+            raise InvalidParameterValue("Duplicate tag keys found. Please note that Tag keys are case insensitive.")
+        duration = duration_seconds if duration_seconds is not None else FEDERATION_DEFAULT
+        if caller.is_root:
+            duration = min(duration, FEDERATION_ROOT_MAX)
+        now = clock.now()
+        access_key_id = ids.new_access_key_id("ASIA")
+        secret, token = ids.new_secret_access_key(), new_token(access_key_id)
+        credential = TemporaryCredential.objects.create(
+            account_id=caller.account_id,
+            kind=TemporaryCredential.KIND_FEDERATED,
+            access_key_id=access_key_id,
+            secret_encrypted=encrypt(secret),
+            session_token_hash=token_hash(token),
+            user_id=caller.user_pk,
+            source_arn=caller.arn,
+            session_name=name,
+            arn=arn,
+            principal_id=f"{caller.account_id}:{name}",
+            issued_at=now,
+            expires_at=now + timedelta(seconds=duration),
+            session_policy=policy or "",
+            session_policy_arns=session_arns,
+            session_tags=[t.as_dict() for t in tags],
+        )
+        call.response = {
+            "credentials": {
+                "accessKeyId": credential.access_key_id,
+                "expiration": credential.expires_at.strftime("%b %d, %Y, %-I:%M:%S %p"),
+            },
+            "federatedUser": {"federatedUserId": credential.principal_id, "arn": credential.arn},
+        }
+        return IssuedCredentials(credential, secret, token)
+
+
+# ---- GetScopedCredentials ---------------------------------------------------------------------------------------
+
+SCOPE_DOWN_MAX = 3
+
+
+class InvalidSubjectCredentials(IamError):
+    code, status = "InvalidSubjectCredentials", 400
+
+
+class InsufficientSessionLifetime(IamError):
+    code, status = "InsufficientSessionLifetime", 400
+
+
+def get_scoped_credentials(
+    ctx: CallContext,
+    *,
+    policy: str | None = None,
+    duration_seconds: int | None = None,
+    scoped_session_description: str | None = None,
+) -> tuple[IssuedCredentials, int]:
+    """GetScopedCredentials: new temporary credentials for the same identity (same ARN, same session) whose
+    permissions are the caller's intersected with ``policy``; calls stack up to three scope-down policies. Only
+    temporary credentials may call it; the result never outlives the calling session. Returns the credentials and
+    the number of scope-down policies on them."""
+    caller = ctx.principal
+    params = {
+        "durationSeconds": duration_seconds,
+        "scopedSessionDescription": scoped_session_description,
+    }
+
+    def validate() -> None:
+        check_input(
+            "sts",
+            "GetScopedCredentials",
+            Policy=policy,
+            DurationSeconds=duration_seconds,
+            ScopedSessionDescription=scoped_session_description,
+        )
+
+    with iam_call(ctx, "sts:GetScopedCredentials", caller.arn, params, validate=validate) as call:
+        if policy is None and duration_seconds is None:
+            raise ValidationError("A request must provide at least one of Policy or DurationSeconds.")
+        parent = (
+            TemporaryCredential.objects.filter(pk=caller.session_pk).first() if caller.session_pk is not None else None
+        )
+        if parent is None:
+            raise InvalidSubjectCredentials(
+                "GetScopedCredentials must be called with temporary security credentials, not with long-term "
+                "IAM user or root user credentials."
+            )
+        scopes = list(parent.scope_down_policies)
+        if policy is not None:
+            session_policy_arns([], policy)  # the same checks as a session policy (grammar, size)
+            if len(scopes) >= SCOPE_DOWN_MAX:
+                raise ValidationError(
+                    f"The session already has {SCOPE_DOWN_MAX} scope-down policies, the most a session can have."
+                )
+            scopes.append(policy)
+        now = clock.now()
+        expires = parent.expires_at
+        if duration_seconds is not None:
+            if now + timedelta(seconds=duration_seconds) > parent.expires_at:
+                raise InsufficientSessionLifetime(
+                    "The requested DurationSeconds exceeds the remaining lifetime of the calling session."
+                )
+            expires = now + timedelta(seconds=duration_seconds)
+        access_key_id = ids.new_access_key_id("ASIA")
+        secret, token = ids.new_secret_access_key(), new_token(access_key_id)
+        credential = TemporaryCredential.objects.create(
+            account_id=parent.account_id,
+            kind=parent.kind,
+            access_key_id=access_key_id,
+            secret_encrypted=encrypt(secret),
+            session_token_hash=token_hash(token),
+            role=parent.role,
+            user=parent.user,
+            source_arn=parent.source_arn,
+            session_name=parent.session_name,
+            arn=parent.arn,
+            principal_id=parent.principal_id,
+            issued_at=parent.issued_at,  # the same session: aws:TokenIssueTime and revocation follow the original
+            expires_at=expires,
+            session_policy=parent.session_policy,
+            session_policy_arns=parent.session_policy_arns,
+            scope_down_policies=scopes,
+            session_tags=parent.session_tags,
+            transitive_tag_keys=parent.transitive_tag_keys,
+            source_identity=parent.source_identity,
+            mfa_authenticated_at=parent.mfa_authenticated_at,
+            chained=parent.chained,
+        )
+        call.response = {
+            "credentials": {
+                "accessKeyId": credential.access_key_id,
+                "expiration": credential.expires_at.strftime("%b %d, %Y, %-I:%M:%S %p"),
+            },
+            "scopedPoliciesCount": len(scopes),
+        }
+        return IssuedCredentials(credential, secret, token), len(scopes)

@@ -6,6 +6,7 @@ from typing import Any
 
 from awsapi.dispatch import operation
 from awsapi.handlers import shapes
+from classroom import root_access
 from core.calls import iam_call
 from core.context import CallContext
 from core.errors import IamError
@@ -87,3 +88,53 @@ def decode_authorization_message(ctx: CallContext, p: P) -> P:
     with iam_call(ctx, "sts:DecodeAuthorizationMessage", "*", {}):
         check_input("sts", "DecodeAuthorizationMessage", EncodedMessage=message)
         raise InvalidAuthorizationMessage("The authorization message is invalid.")
+
+
+@operation("sts", "GetFederationToken")
+def get_federation_token(ctx: CallContext, p: P) -> P:
+    shapes.refuse(p, "MinimumSessionTokenSize", service="sts")
+    issued = sts.get_federation_token(
+        ctx,
+        name=p.get("Name"),
+        duration_seconds=p.get("DurationSeconds"),
+        policy=p.get("Policy"),
+        policy_arns=[x["arn"] for x in p.get("PolicyArns") or []],
+        tags=[Tag(t["Key"], t.get("Value", "")) for t in p.get("Tags") or []],
+    )
+    return {
+        "Credentials": credentials_shape(issued),
+        "FederatedUser": {"FederatedUserId": issued.credential.principal_id, "Arn": issued.credential.arn},
+        "PackedPolicySize": 0,
+    }
+
+
+@operation("sts", "AssumeRoot")
+def assume_root(ctx: CallContext, p: P) -> P:
+    shapes.refuse(p, "MinimumSessionTokenSize", service="sts")
+    issued = root_access.assume_root(
+        ctx,
+        target_principal=p.get("TargetPrincipal"),
+        task_policy_arn=(p.get("TaskPolicyArn") or {}).get("arn"),
+        duration_seconds=p.get("DurationSeconds"),
+    )
+    return {"Credentials": credentials_shape(issued), "SourceIdentity": issued.credential.source_identity}
+
+
+@operation("sts", "GetScopedCredentials")
+def get_scoped_credentials(ctx: CallContext, p: P) -> P:
+    shapes.refuse(p, "MinimumSessionTokenSize", service="sts")
+    issued, count = sts.get_scoped_credentials(
+        ctx,
+        policy=p.get("Policy"),
+        duration_seconds=p.get("DurationSeconds"),
+        scoped_session_description=p.get("ScopedSessionDescription"),
+    )
+    credential = issued.credential
+    out: P = {
+        "Credentials": credentials_shape(issued),
+        "SessionInfo": {"ScopedSessionId": credential.principal_id, "Arn": credential.arn},
+        "ScopedPoliciesCount": count,
+    }
+    if credential.source_identity:
+        out["SourceIdentity"] = credential.source_identity
+    return out

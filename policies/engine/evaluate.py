@@ -669,6 +669,8 @@ def collect_layers(request: Request, policies: PolicySet) -> dict[str, list[Laye
             layers["permissions_boundary"] = [_layer_result("permissions_boundary", boundary, request)]
         if session is not None:
             layers["session"] = [_layer_result("session", session, request)]
+    elif session is not None and request.principal.type == "Root":
+        layers["session"] = [_layer_result("session", session, request)]  # AssumeRoot's task policy
     return layers
 
 
@@ -710,6 +712,11 @@ def decide(
     resource_name = "trust" if is_trust_request(request) else "resource"
     strength = resource_grant_strength(layers)
     if not identity_side_applies(request):
+        if p.type == "Root" and policies.session is not None and not request.is_cross_account:
+            # A privileged root session (STS AssumeRoot): its task policy limits it like a session policy.
+            if _allow(layers, "session") is None:
+                return "ImplicitDeny", [], "session"
+            return "Allow", [*scp_used, "session"], None
         return root_or_service_decision(request, strength, scp_used, resource_name)
     cross, trust = request.is_cross_account, is_trust_request(request)
     if not cross and strength == DIRECT:

@@ -240,6 +240,9 @@ REFUSED = {
     "sts:AssumeRoleWithSAML": {"MinimumSessionTokenSize"},
     "sts:AssumeRoleWithWebIdentity": {"MinimumSessionTokenSize"},
     "sts:GetSessionToken": {"MinimumSessionTokenSize"},
+    "sts:GetFederationToken": {"MinimumSessionTokenSize"},
+    "sts:AssumeRoot": {"MinimumSessionTokenSize"},
+    "sts:GetScopedCredentials": {"MinimumSessionTokenSize"},
 }
 
 

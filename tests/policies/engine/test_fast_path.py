@@ -175,6 +175,8 @@ def plain_evaluate(request: Request, policies: PolicySet) -> tuple[str, list[tup
             ]
         if policies.session is not None:
             layers["session"] = [plain_layer("session", policies.session, request)]
+    elif policies.session is not None and request.principal.type == "Root":
+        layers["session"] = [plain_layer("session", policies.session, request)]  # AssumeRoot's task policy
     denies = explicit_denies(layers)
     if denies:
         return "ExplicitDeny", [(label, cs.statement.index) for _, (label, cs, _) in denies], None
