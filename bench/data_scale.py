@@ -65,7 +65,7 @@ SELECT %(account)s::text, e.id, e.at, 'iam.amazonaws.com', e.name, 'AwsApiCall',
             'arn', 'arn:aws:iam::' || %(account)s::text || ':user/' || e.username, 'accountId', %(account)s::text),
         'requestParameters', jsonb_build_object('userName', e.target), 'responseElements', NULL,
         'errorCode', NULLIF(e.error, ''), 'readOnly', e.name LIKE 'Get%%' OR e.name LIKE 'List%%',
-        'eventType', 'AwsApiCall', 'recipientAccountId', %(account)s::text),
+        'eventType', 'AwsApiCall', 'managementEvent', true, 'recipientAccountId', %(account)s::text),
     NULL, e.at
 FROM (
     SELECT n, gen_random_uuid() AS id, now() - (n::float8 / %(events)s::int) * interval '89 days' AS at,

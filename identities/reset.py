@@ -54,7 +54,16 @@ from policies.models import (
 from sts.models import TemporaryCredential
 
 # Account-scoped state of apps that identities must not import (classroom imports identities): found by label.
-_STATE_OF_OTHER_APPS = {"lab progress": "classroom.LabProgress"}
+# State that other apps keep for an account, emptied too (looked up by label: identities is under those apps).
+# Label → (model, the lookup naming the account). S3's objects before their buckets, EC2's instance sessions before
+# their instances (the deletes are raw: nothing cascades).
+_STATE_OF_OTHER_APPS = {
+    "lab progress": ("classroom.LabProgress", "account_id__in"),
+    "S3 objects": ("s3.S3Object", "bucket__account_id__in"),
+    "S3 buckets": ("s3.Bucket", "account_id__in"),
+    "EC2 instance sessions": ("ec2.InstanceCredential", "instance__account_id__in"),
+    "EC2 instances": ("ec2.Instance", "account_id__in"),
+}
 
 
 @dataclass(frozen=True)
@@ -100,7 +109,8 @@ def delete_iam_state(
     passwords, keys, MFA devices, memberships), groups, roles, instance profiles, customer managed policies, inline
     policies, attachments, unassigned virtual MFA devices, sessions, the password policy, the credential report,
     SAML and OIDC providers, service-linked role deletion tasks, access-advisor data, lab progress, SSH public keys,
-    service-specific credentials, users' signing certificates and the STS token preference.
+    service-specific credentials, users' signing certificates, server certificates, the STS token preference, and
+    the account's S3 buckets (with their objects) and EC2 instances.
 
     ``keep_alias``: leave the account alias. ``keep_root_sessions``: leave the root user's GetSessionToken
     sessions (every other session goes). ``keep_role``: leave that role and one of its attachments.
@@ -198,12 +208,12 @@ def delete_iam_state(
         drop("service-linked role deletion tasks", ServiceLinkedRoleDeletion.objects.filter(in_accounts))
         drop("service last accessed", ServiceLastAccessed.objects.filter(in_accounts))
         drop("access advisor reports", AccessReport.objects.filter(in_accounts))
-        for label, model_label in _STATE_OF_OTHER_APPS.items():
+        for label, (model_label, account_lookup) in _STATE_OF_OTHER_APPS.items():
             try:
                 model = apps.get_model(model_label)
             except LookupError:
                 continue  # not in this build
-            drop(label, model.objects.filter(in_accounts))
+            drop(label, model.objects.filter(**{account_lookup: account_ids}))
         # SetSecurityTokenServicePreferences back to AWS's default (no statement when nothing changed it).
         changed = [pk for pk, version in token_versions.items() if version != "v1Token"]
         if changed:

@@ -36,7 +36,12 @@ def _events(account_id: str, count: int, prefix: str) -> list[AuditEvent]:
                 username=f"{prefix}{i}",
                 resource_type="AWS::IAM::User",
                 resource_name=f"{prefix}{i}",
-                record={"eventName": name, "eventTime": when.strftime("%Y-%m-%dT%H:%M:%SZ"), "n": i},
+                record={
+                    "eventName": name,
+                    "eventTime": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "managementEvent": True,  # as every recorded IAM call (data events are S3's)
+                    "n": i,
+                },
                 delivered_at=when,
             )
         )

@@ -277,6 +277,10 @@ _EMPTIED_BY_RESETS = {
     "audit.ServiceLastAccessed",
     "sts.TemporaryCredential",
     "classroom.LabProgress",
+    "identities.ServerCertificate",
+    "audit.AccessReport",
+    "s3.Bucket",
+    "ec2.Instance",
 }
 
 
@@ -303,10 +307,17 @@ def test_every_account_scoped_model_is_reset_or_kept_on_purpose():
 def _every_kind_of_state(ctx):
     """At least one row of every kind a reset deletes (``_populate`` and more), and every root credential it keeps:
     two access keys, an enabled MFA device and a GetSessionToken session."""
+    import uuid
     from datetime import timedelta
 
-    from audit.models import ServiceLastAccessed
+    from audit.models import AccessReport, ServiceLastAccessed
     from classroom.models import LabProgress
+    from ec2 import services as ec2
+    from ec2.catalog import IMAGES
+    from identities.models import ServerCertificate
+    from s3 import services as s3
+
+    IMAGE = next(iter(IMAGES))
     from core import clock
     from identities import account_settings, credentials, providers
     from identities.models import CredentialReport, MfaDevice, PasswordHistory, SamlProvider, ServiceLinkedRoleDeletion
@@ -378,6 +389,21 @@ def _every_kind_of_state(ctx):
         last_authenticated_entity=alice.arn,
     )
     LabProgress.objects.create(account_id=account_id, lab="lab1", updated_at=now)
+    ServerCertificate.objects.create(
+        account_id=account_id,
+        server_certificate_id=f"ASCA{account_id}",
+        name="web",
+        arn=f"arn:aws:iam::{account_id}:server-certificate/web",
+        body="x",
+        uploaded_at=now,
+        expires_at=now + timedelta(days=365),
+    )
+    AccessReport.objects.create(
+        account_id=account_id, job_id=uuid.uuid4(), kind="service", subject=alice.arn, created_at=now, completed_at=now
+    )
+    s3.create_bucket(ctx, bucket=f"bucket-{account_id}")
+    s3.put_object(ctx, bucket=f"bucket-{account_id}", key="k", body=b"x", content_type="text/plain")
+    ec2.run_instances(ctx, image_id=IMAGE, min_count=1, max_count=1, iam_instance_profile={"Name": "web"})
     lab_role, access_role = (Role.objects.in_account(account_id).get(name=n) for n in ("Lab", ACCESS_ROLE_NAME))
     sessions = [
         (TemporaryCredential.KIND_ROLE, lab_role, None),
