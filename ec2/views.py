@@ -66,11 +66,13 @@ def _profile_names(request: HttpRequest) -> list[str]:
 @require_GET
 def instance_list(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"nav": "ec2", "instances": []}
+    status = 200
     try:
         context["instances"], _ = services.describe_instances(request.iam_ctx)
     except IamError as exc:
         context.update(_failure(exc))
-    return render(request, "ec2/instance_list.html", context)
+        status = _status(request, exc.status)  # a page the caller may not read answers 403, as every console page
+    return render(request, "ec2/instance_list.html", context, status=status)
 
 
 @console_page

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from console.decorators import console_page
 from core.errors import IamError
+from policies.authz import explain
 from s3 import services
 from s3.errors import NoSuchBucketPolicy
 
@@ -35,13 +36,22 @@ def bucket_list(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f'Successfully created bucket "{name}".')
             return redirect("s3:bucket-list")
-    buckets, denied = [], ""
+    buckets, denied, explanation, status = [], "", None, 400 if error else 200
     try:
         buckets = services.list_buckets(ctx)
     except IamError as exc:
         denied = exc.message
-    context = {"buckets": buckets, "denied": denied, "error": error, "name": name, "nav": "s3"}
-    return render(request, "s3/bucket_list.html", context, status=400 if error else 200)
+        explanation = _explained(exc)
+        status = exc.status  # a page the caller may not read answers 403, as every console page
+    context = {
+        "buckets": buckets,
+        "denied": denied,
+        "explanation": explanation,
+        "error": error,
+        "name": name,
+        "nav": "s3",
+    }
+    return render(request, "s3/bucket_list.html", context, status=status)
 
 
 @console_page
@@ -69,11 +79,12 @@ def bucket_detail(request: HttpRequest, bucket: str) -> HttpResponse:
             else:
                 messages.success(request, f"Uploaded {upload.name}.")
                 return redirect(f"{request.path}?{urlencode({'prefix': prefix})}" if prefix else request.path)
-    listing, denied = None, ""
+    listing, denied, explanation, status = None, "", None, 400 if error else 200
     try:
         listing = services.list_objects_v2(ctx, bucket=bucket, prefix=prefix, delimiter="/")
     except IamError as exc:
-        denied = exc.message
+        denied, explanation = exc.message, _explained(exc)
+        status = status if error else exc.status
     parents = []
     parts = [p for p in prefix.split("/") if p]
     for i, part in enumerate(parts):
@@ -84,10 +95,11 @@ def bucket_detail(request: HttpRequest, bucket: str) -> HttpResponse:
         "parents": parents,
         "listing": listing,
         "denied": denied,
+        "explanation": explanation,
         "error": error,
         "nav": "s3",
     }
-    return render(request, "s3/bucket_detail.html", context, status=400 if error else 200)
+    return render(request, "s3/bucket_detail.html", context, status=status)
 
 
 @console_page
@@ -98,9 +110,8 @@ def object_download(request: HttpRequest, bucket: str) -> HttpResponse:
     try:
         obj = services.get_object(ctx, bucket=bucket, key=key)
     except IamError as exc:
-        return render(
-            request, "s3/denied.html", {"error": exc.message, "bucket": bucket, "nav": "s3"}, status=exc.status
-        )
+        context = {"error": exc.message, "explanation": _explained(exc), "bucket": bucket, "nav": "s3"}
+        return render(request, "s3/denied.html", context, status=exc.status)
     response = HttpResponse(bytes(obj.body), content_type="application/octet-stream")
     response["Content-Disposition"] = content_disposition_header(True, key.rsplit("/", 1)[-1])
     return response
@@ -125,7 +136,7 @@ def object_delete(request: HttpRequest, bucket: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def bucket_policy(request: HttpRequest, bucket: str) -> HttpResponse:
     ctx = request.iam_ctx  # type: ignore[attr-defined]
-    error = ""
+    error, explanation, status = "", None, 200
     text = ""
     if request.method == "POST":
         text = request.POST.get("policy", "")
@@ -135,7 +146,7 @@ def bucket_policy(request: HttpRequest, bucket: str) -> HttpResponse:
             else:
                 services.delete_bucket_policy(ctx, bucket=bucket)
         except IamError as exc:
-            error = exc.message
+            error, explanation, status = exc.message, _explained(exc), 400 if exc.status < 403 else exc.status
         else:
             messages.success(request, "Successfully edited bucket policy.")
             return redirect("s3:bucket-policy", bucket=bucket)
@@ -145,7 +156,7 @@ def bucket_policy(request: HttpRequest, bucket: str) -> HttpResponse:
         except NoSuchBucketPolicy:
             text = ""
         except IamError as exc:
-            error = exc.message
+            error, explanation, status = exc.message, _explained(exc), exc.status
     simulate = "/iam/policy_simulator?" + urlencode(
         {
             "mode": "custom",
@@ -154,5 +165,17 @@ def bucket_policy(request: HttpRequest, bucket: str) -> HttpResponse:
             "resources": f"{services.bucket_arn(bucket)}\n{services.bucket_arn(bucket)}/*",
         }
     )
-    context = {"bucket": bucket, "text": text, "error": error, "simulate": simulate, "nav": "s3"}
-    return render(request, "s3/bucket_policy.html", context, status=400 if error else 200)
+    context = {
+        "bucket": bucket,
+        "text": text,
+        "error": error,
+        "explanation": explanation,
+        "simulate": simulate,
+        "nav": "s3",
+    }
+    return render(request, "s3/bucket_policy.html", context, status=status)
+
+
+def _explained(exc: IamError) -> object | None:
+    """The engine's explanation of a refusal, for the "Why?" panel (None when no policy decided it)."""
+    return explain(exc.explanation) if exc.explanation is not None else None
