@@ -9,7 +9,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import connection, models
 from django.db.models import CASCADE, Count, F, Prefetch, QuerySet
 
 from core import arns, clock, ids
@@ -338,7 +338,7 @@ _DELETE_SQL: dict[str, str] = {}
 def _delete_check_sql() -> str:
     """The user and every DeleteConflict condition in one prepared query (it was seven queries)."""
     if "check" not in _DELETE_SQL:
-        tables = {r.related_model._meta.model_name: r.related_model._meta.db_table for r in _user_dependents()}
+        tables = {r.related_model._meta.model_name: r.related_model._meta.db_table for r in _dependents(IamUser)}
         checks = ", ".join(f"EXISTS (SELECT 1 FROM {where.format(**tables)})" for where, _ in _DELETE_CONFLICTS)
         _DELETE_SQL["check"] = (
             f"SELECT u.id, u.arn, {checks} FROM {IamUser._meta.db_table} u "
@@ -347,39 +347,45 @@ def _delete_check_sql() -> str:
     return _DELETE_SQL["check"]
 
 
-def _user_dependents() -> list:  # type: ignore[type-arg]
-    """Every relation whose rows go with a deleted user (Django's collector follows the same ones)."""
+def _dependents(model: type[models.Model]) -> list:  # type: ignore[type-arg]
+    """Every relation whose rows go with a deleted row of ``model`` (Django's collector follows the same ones): the
+    reverse one-to-many and one-to-one relations, hidden ones included (public ``_meta.get_fields``)."""
     return [
-        r for r in IamUser._meta._get_fields(forward=False, reverse=True, include_hidden=True) if not r.many_to_many
+        f
+        for f in model._meta.get_fields(include_hidden=True)
+        if (f.one_to_many or f.one_to_one) and f.auto_created and not f.concrete
     ]
 
 
 def _delete_user_rows(user_pk: int, call: Call) -> None:
     """Delete the user and its dependent rows (password history, MFA devices not yet enabled, its GetSessionToken
-    credentials, …; its role sessions stay, see ``_detach_role_sessions``) in one statement of data-modifying CTEs
-    instead of the collector's one DELETE per table.
+    credentials and what hangs off them, …; its role sessions stay, see ``_detach_role_sessions``) in one statement
+    of data-modifying CTEs instead of the collector's one DELETE per table.
 
     Deferred to the end of the call (it travels with the audit row and the COMMIT): nothing in the answer depends
     on it; a concurrent DeleteUser of the same user succeeds too, the user being gone either way. Falls back to the
-    ORM, at once, if a relation is not a plain cascade to a table without dependents of its own."""
+    ORM, at once, if a relation is not a plain cascade, or reaches more than two tables deep."""
     if "delete" not in _DELETE_SQL:
-        dependents = _user_dependents()
+        dependents = _dependents(IamUser)
         simple = all(
             r.on_delete is CASCADE
-            and not any(
-                not x.many_to_many
-                for x in r.related_model._meta._get_fields(forward=False, reverse=True, include_hidden=True)
-            )
+            and all(x.on_delete is CASCADE and not _dependents(x.related_model) for x in _dependents(r.related_model))
             for r in dependents
         )
         ctes = []
         for i, r in enumerate(dependents):
             table, column = r.related_model._meta.db_table, r.field.column
-            if r.related_model is TemporaryCredential:  # its role sessions outlive it (disjoint rows: one statement)
+            # A user's GetSessionToken credentials go; its role sessions outlive it (disjoint rows: one statement).
+            kept = " AND kind <> %(role)s" if r.related_model is TemporaryCredential else ""
+            for j, x in enumerate(_dependents(r.related_model)):  # the rows that hang off the deleted ones
+                key = x.field.target_field.column
+                ctes.append(
+                    f"g{i}_{j} AS (DELETE FROM {x.related_model._meta.db_table} WHERE {x.field.column} IN "
+                    f"(SELECT {key} FROM {table} WHERE {column} = %(pk)s{kept}))"
+                )
+            if kept:
                 ctes.append(f"k{i} AS (UPDATE {table} SET {column} = NULL WHERE {column} = %(pk)s AND kind = %(role)s)")
-                ctes.append(f"d{i} AS (DELETE FROM {table} WHERE {column} = %(pk)s AND kind <> %(role)s)")
-            else:
-                ctes.append(f"d{i} AS (DELETE FROM {table} WHERE {column} = %(pk)s)")
+            ctes.append(f"d{i} AS (DELETE FROM {table} WHERE {column} = %(pk)s{kept})")
         _DELETE_SQL["delete"] = (
             f"WITH {', '.join(ctes)} DELETE FROM {IamUser._meta.db_table} WHERE id = %(pk)s RETURNING id"
             if simple
