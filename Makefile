@@ -12,8 +12,9 @@ PORT ?= 8000
 # Extra pytest arguments, e.g. `make test PYTEST_ARGS='-m "not e2e" -x'`.
 PYTEST_ARGS ?=
 
-# The fast subset: no browser, no live HTTP server, no Celery worker subprocess; two xdist processes.
-FAST_MARKERS := not browser and not e2e and not worker
+# The fast subset: no browser, no live HTTP server, no Celery worker subprocess, none of the heaviest modules
+# (`slow`, tests/conftest.py); two xdist processes.
+FAST_MARKERS := not browser and not e2e and not worker and not slow
 
 # axe-core (npm), which the accessibility browser test injects into every page: pinned by tests/a11y/package-lock.json.
 AXE := tests/a11y/node_modules/axe-core/axe.min.js

@@ -84,13 +84,18 @@ UNION ALL"""
 _key_sql: list[str] = []
 
 
-def _long_term(signed: SignedRequest) -> tuple[tuple, Principal, str, list[tuple]]:
+def key_rows(access_key_id: str) -> list[tuple]:
+    """The key's row (order -1), then the gathering rows of its user's (or root's) policies; none if no such key."""
     if not _key_sql:
         _key_sql.append(
             _KEY_SQL.format(key=AccessKey._meta.db_table, user=IamUser._meta.db_table)
             + policies_of_key_owner_sql("(SELECT user_pk FROM k)", "(SELECT account_id FROM k)")
         )
-    rows = fetch_prepared(_key_sql[0], {"key": signed.access_key_id})
+    return fetch_prepared(_key_sql[0], {"key": access_key_id})
+
+
+def _long_term(signed: SignedRequest) -> tuple[tuple, Principal, str, list[tuple]]:
+    rows = key_rows(signed.access_key_id)
     if not rows or rows[0][1] != "k":
         raise sigv4.InvalidClientTokenId(sigv4.INVALID_TOKEN)
     _, _, key_pk, last_used_at, secret_encrypted, extra = rows[0]

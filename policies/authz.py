@@ -1,7 +1,7 @@
 """The single authorization entry point: collect, from the database, every policy that applies to the caller,
 build the request context, and ask the engine.
 
-One query per decision gathers every source (see ``_gather``); parsed documents are cached per managed-policy
+One query per decision gathers every source (see ``gather``); parsed documents are cached per managed-policy
 version and per inline-policy revision, so a warm decision costs that query and the engine's microseconds.
 """
 
@@ -210,7 +210,9 @@ def _sql(template: str) -> str:
 
 
 @dataclass(frozen=True)
-class _Gathered:
+class Gathered:
+    """Everything a decision reads about its caller: the policies, the IAM user's tags, the role's ARN."""
+
     policies: PolicySet
     tags: dict[str, str]
     role_arn: str | None = None
@@ -219,7 +221,7 @@ class _Gathered:
 
 def policies_of_key_owner_sql(owner: str, account: str) -> str:
     """The gathering query of the user (or root, when ``owner`` is NULL) that two scalar subqueries name, for the
-    Query API to read with the access key itself (``awsapi.auth``): the same rows ``_gather`` reads, one round trip
+    Query API to read with the access key itself (``awsapi.auth``): the same rows ``policy_rows`` reads, one round trip
     fewer. ``ORDER BY 1`` ends it, so it can follow rows of negative order in a UNION ALL."""
     return _sql(_USER_SQL).replace("%(owner)s", owner).replace("%(account)s", account)
 
@@ -239,33 +241,42 @@ def prefetched(principal: Principal, rows: list[tuple[Any, ...]] | None) -> Iter
         _prefetched.reset(token)
 
 
-def _gather(p: Principal) -> _Gathered:
-    """The caller's policies, tags and SCP levels, in one query."""
+def policy_rows(p: Principal) -> list[tuple[Any, ...]]:
+    """The gathering query's rows for ``p`` (see the columns above): the one place they are read."""
+    if p.type == "IAMUser" and p.user_pk is not None and p.session_pk is None:
+        sql, params = _sql(_USER_SQL), {"owner": p.user_pk, "account": p.account_id}
+    elif p.type == "IAMUser" and p.user_pk is not None:
+        # GetSessionToken credentials: the user's policies, and the session's scope-down policies if any.
+        sql = _sql(_FEDERATED_SQL)
+        params = {"owner": p.user_pk, "session": p.session_pk, "account": p.account_id}
+    elif p.type == "AssumedRole" and p.role_pk is not None:
+        sql, params = _sql(_ROLE_SQL), {"owner": p.role_pk, "session": p.session_pk, "account": p.account_id}
+    elif p.type == "FederatedUser" and p.user_pk is not None:
+        sql = _sql(_FEDERATED_SQL)
+        params = {"owner": p.user_pk, "session": p.session_pk, "account": p.account_id}
+    elif p.session_pk is not None:
+        # Root's sessions: GetFederationToken's and AssumeRoot's carry session policies (GetSessionToken's none).
+        sql, params = _sql(_ROOT_SESSION_SQL), {"session": p.session_pk, "account": p.account_id}
+    else:
+        sql, params = _sql(_ORG_SQL), {"account": p.account_id}  # root: only SCPs apply
+    return fetch_prepared(sql, params)
+
+
+def gather(p: Principal) -> Gathered:
+    """The caller's policies, tags and SCP levels, in one query (none when its access key's query read them)."""
     if p.type == "AWSService":
-        return _Gathered(PolicySet(), {})  # a service principal has no identity policies, and SCPs do not bind it
+        return Gathered(PolicySet(), {})  # a service principal has no identity policies, and SCPs do not bind it
     ready = _prefetched.get()
     if ready is not None and ready[0] is p:
         _prefetched.set(None)
         rows = ready[1]
     else:
-        if p.type == "IAMUser" and p.user_pk is not None and p.session_pk is None:
-            sql, params = _sql(_USER_SQL), {"owner": p.user_pk, "account": p.account_id}
-        elif p.type == "IAMUser" and p.user_pk is not None:
-            # GetSessionToken credentials: the user's policies, and the session's scope-down policies if any.
-            sql = _sql(_FEDERATED_SQL)
-            params = {"owner": p.user_pk, "session": p.session_pk, "account": p.account_id}
-        elif p.type == "AssumedRole" and p.role_pk is not None:
-            sql, params = _sql(_ROLE_SQL), {"owner": p.role_pk, "session": p.session_pk, "account": p.account_id}
-        elif p.type == "FederatedUser" and p.user_pk is not None:
-            sql = _sql(_FEDERATED_SQL)
-            params = {"owner": p.user_pk, "session": p.session_pk, "account": p.account_id}
-        elif p.session_pk is not None:
-            # Root's sessions: GetFederationToken's and AssumeRoot's carry session policies (GetSessionToken's none).
-            sql, params = _sql(_ROOT_SESSION_SQL), {"session": p.session_pk, "account": p.account_id}
-        else:
-            sql, params = _sql(_ORG_SQL), {"account": p.account_id}  # root: only SCPs apply
-        rows = fetch_prepared(sql, params)
+        rows = policy_rows(p)
+    return gathered_from(p, rows)
 
+
+def gathered_from(p: Principal, rows: list[tuple[Any, ...]]) -> Gathered:
+    """The policies the gathering rows name: documents from the parse cache, SCP levels per organization revision."""
     identity: list[_Revision] = []
     boundary: list[_Revision] = []
     tags: dict[str, str] = {}
@@ -307,7 +318,7 @@ def _gather(p: Principal) -> _Gathered:
         scps=levels,
         management_account=management if levels is not None else None,
     )
-    return _Gathered(policy_set, tags, role_arn, scope_down)
+    return Gathered(policy_set, tags, role_arn, scope_down)
 
 
 def _scope_down_policies(session_pk: int, documents: list[str]) -> tuple[LabelledPolicy, ...]:
@@ -493,7 +504,7 @@ def decide(
         resource_account = None
     # Identity, boundary and session policies, the user's tags and (classroom, issue 7) the SCPs of the caller's
     # organization, root users included (the engine exempts the management account): one query.
-    gathered = _gather(p)
+    gathered = gather(p)
     policies = gathered.policies
     request = Request(
         engine_principal(p, gathered.role_arn),
