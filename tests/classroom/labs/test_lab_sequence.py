@@ -27,6 +27,7 @@ from console.services import user_principal
 from core import clock
 from core.context import CallContext
 from core.errors import AccessDenied
+from ec2 import services as ec2
 from identities import credentials, workflows
 from identities import services as users
 from identities.models import IamUser
@@ -114,6 +115,10 @@ def lab3(ctx) -> None:
     document, use_case = service_trust("ec2", "ec2")
     workflows.create_role_from_wizard(
         ctx, role_name="EC2-S3-Reader", trust_policy=document, policies=[S3_READ_ONLY], instance_profile=True
+    )
+    # The console's Launch instance with the role's instance profile.
+    ec2.run_instances(
+        ctx, image_id="ami-0a3c3a20c09d6f377", min_count=1, max_count=1, iam_instance_profile={"Name": "EC2-S3-Reader"}
     )
 
 
