@@ -168,7 +168,8 @@ LAB = Lab(
         "Open **EC2** → **Launch instance** and, under **Advanced details**, choose the IAM instance profile "
         f"`{ROLE}`; launch the instance.",
         "On the instance's page, **Run as this instance**: `aws s3 ls s3://team-bucket-<your account ID>/` lists the "
-        "bucket with the role's credentials and no stored keys; `aws s3 cp` of a file into it is denied.",
+        "bucket with the role's credentials and no stored keys (this lab's start has the bucket; without it, create "
+        "it in **S3**); `aws s3 cp` of a file into it is denied.",
     ),
     hints=(
         "The trust policy names who may assume the role (`Principal`); the permissions policies say what the "
