@@ -143,7 +143,7 @@ def can_describe(facts: AccountFacts) -> Outcome:
         return missing
     for user in TEAMS:
         if not facts.can("user", user, "ec2:DescribeInstances", "*"):
-            return failed(f"{user} cannot list the instances (ec2:DescribeInstances): the console shows her nothing.")
+            return failed(f"{user} cannot list the instances (ec2:DescribeInstances): the console shows them nothing.")
     return passed("erin and frank can list the instances.")
 
 

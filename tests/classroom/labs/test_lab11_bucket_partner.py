@@ -8,12 +8,14 @@ import json
 
 import pytest
 
+from classroom import services as classroom
 from classroom.labs.facts import user_context
 from core.errors import AccessDenied
 from identities import services as users
 from identities.models import IamUser
 from policies import services as policies
 from s3 import services as s3
+from tests.classroom.conftest import root_ctx_of
 from tests.classroom.labs.conftest import lab_results, live_results, start_lab
 
 SLUG = "bucket-partner"
@@ -109,3 +111,15 @@ def test_a_grant_that_lets_the_partner_write_is_caught(student, other_student, b
         False,
         f"The bucket policy also lets your partner's account s3:PutObject on arn:aws:s3:::{bucket}/report.csv.",
     )
+
+
+def test_a_class_of_one_has_no_partner(instructor_ctx):
+    _, issued = classroom.create_class(instructor_ctx, title="Private lesson", students=1, alias_prefix="solo")
+    alone = root_ctx_of(issued[0].seat.account_id)
+    results = lab_results(alone.account_id, SLUG)
+    assert results["grants-partner"] == (
+        False,
+        "This lab needs a partner — the next student by seat number in your class — and your class has no "
+        "other student: ask your instructor.",
+    )
+    assert results["partner-can-read"][1] == results["grants-partner"][1]
