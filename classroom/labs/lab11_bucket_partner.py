@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from audit.models import AuditEvent
 from classroom.labs.base import Check, Lab, Outcome, failed, not_yet, passed
 from classroom.labs.facts import AccountFacts, role_session_context, team_bucket_name, user_context
 from classroom.models import ACCESS_ROLE_NAME, StudentSeat
@@ -167,6 +168,28 @@ def partner_can_read(facts: AccountFacts) -> Outcome:
     )
 
 
+def partner_read(facts: AccountFacts) -> Outcome:
+    """The partner's GetObject on the bucket, in the partner's trail (S3 records a data event in the caller's
+    account). Only whether it happened is shown."""
+    partner = facts.partner_account_id()
+    if partner is None:
+        return failed(NO_PARTNER)
+    bucket = team_bucket_name(facts.account_id)
+    reads = AuditEvent.objects.filter(
+        account_id=partner, event_name="GetObject", record__requestParameters__bucketName=bucket
+    )
+    if facts.since is not None:
+        reads = reads.filter(event_time__gte=facts.since)
+    if reads.filter(error_code="").exists():
+        return passed(f"Your partner has read an object of {bucket}.")
+    if reads.exists():
+        return failed(
+            f"Your partner tried to read an object of {bucket} and was denied: check your bucket policy, and ask "
+            "them to check their own policy."
+        )
+    return not_yet(f"Your partner has not read an object of {bucket} yet.")
+
+
 LAB = Lab(
     number=11,
     slug="bucket-partner",
@@ -189,8 +212,9 @@ LAB = Lab(
         f"Cross-account access needs the other side too: in your own account, create a user `{READER}` whose "
         "policy allows `s3:ListBucket` on `arn:aws:s3:::team-bucket-<ID of the student whose partner you are>` "
         "and `s3:GetObject` on its objects. Their last check turns green when your side and theirs both say yes.",
-        f"Try it: with `{READER}`'s access keys, `aws s3 cp s3://team-bucket-<their account ID>/report.csv -` "
-        "prints their report; `aws s3 cp` of a file into their bucket is denied.",
+        f"Read their report: with `{READER}`'s access keys, `aws s3 cp s3://team-bucket-<their account ID>/report.csv "
+        "-` prints it (their last check turns green when you have); `aws s3 cp` of a file into their bucket is "
+        "denied. Your partner does the same with your bucket.",
     ),
     hints=(
         "In a bucket policy, a principal `arn:aws:iam::<account ID>:root` means the whole account: that account's "
@@ -205,6 +229,7 @@ LAB = Lab(
         Check("read-only-grant", "Your partner's account can change nothing in the bucket", read_only_grant),
         Check("no-stranger", "No other account is admitted", no_stranger),
         Check("partner-can-read", "Someone in your partner's account can really read the bucket", partner_can_read),
+        Check("partner-read", "Your partner has read your report", partner_read),
     ),
     console_links=(("S3 buckets", "/console/s3/buckets"), ("Users", "/iam/users")),
     starting_state=build_starting_state,

@@ -65,11 +65,16 @@ def test_both_sides_together_pass_and_the_partner_really_reads(student, other_st
     )
 
     reader = make_reader(other_student, bucket)
-    after = lab_results(student.account_id, SLUG)
-    assert all(ok for ok, _ in after.values()), after
+    ready = lab_results(student.account_id, SLUG)
+    assert all(ok for key, (ok, _) in ready.items() if key != "partner-read"), ready
+    assert ready["partner-read"] == (False, f"Your partner has not read an object of {bucket} yet.")
+
     assert s3.get_object(reader, bucket=bucket, key="report.csv").body.startswith(b"month,revenue")
     with pytest.raises(AccessDenied):
         s3.put_object(reader, bucket=bucket, key="report.csv", body=b"no")
+    after = lab_results(student.account_id, SLUG)
+    assert all(ok for ok, _ in after.values()), after
+    assert after["partner-read"][1] == f"Your partner has read an object of {bucket}."
 
 
 def test_the_partners_own_policy_alone_is_not_enough(student, other_student, bucket):
@@ -79,6 +84,8 @@ def test_the_partners_own_policy_alone_is_not_enough(student, other_student, buc
     assert "your bucket policy must admit their account" in results["partner-can-read"][1]
     with pytest.raises(AccessDenied):
         s3.get_object(reader, bucket=bucket, key="report.csv")
+    ok, message = lab_results(student.account_id, SLUG)["partner-read"]
+    assert not ok and message.startswith(f"Your partner tried to read an object of {bucket} and was denied")
 
 
 def test_a_public_grant_admits_strangers(student, other_student, bucket):

@@ -227,6 +227,7 @@ def lab11(ctx, partner) -> None:
     reads = [allow("s3:ListBucket", f"arn:aws:s3:::{bucket}"), allow("s3:GetObject", f"arn:aws:s3:::{bucket}/*")]
     for number, document in enumerate(reads):
         policies.put_user_policy(partner, user_name="reader", policy_name=f"Read{number}", policy_document=document)
+    s3.get_object(as_user(partner.account_id, "reader"), bucket=bucket, key="report.csv")  # the partner reads it
 
 
 def partner_bucket_policy(bucket: str, partner: str) -> str:
