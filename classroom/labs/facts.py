@@ -311,7 +311,13 @@ class AccountFacts:
 
     def bucket(self, name: str) -> Bucket | None:
         """A bucket of this account (another account's bucket of that name is none of the lab's business)."""
-        return Bucket.objects.in_account(self.account_id).filter(name=name).first()
+        if name not in self._buckets:
+            self._buckets[name] = Bucket.objects.in_account(self.account_id).filter(name=name).first()
+        return self._buckets[name]
+
+    @cached_property
+    def _buckets(self) -> dict[str, Bucket | None]:
+        return {}
 
     def team_bucket(self) -> Bucket | None:
         return self.bucket(team_bucket_name(self.account_id))
@@ -353,10 +359,16 @@ class AccountFacts:
 
     def instances(self, *, live: bool = True) -> list[Instance]:
         """The account's instances, oldest first; ``live``: not terminated nor shutting down."""
-        rows = Instance.objects.filter(account_id=self.account_id).order_by("launched_at", "pk")
-        if live:
-            rows = rows.exclude(state__in=("terminated", "shutting-down"))
-        return list(rows)
+        if live not in self._instances:
+            rows = Instance.objects.filter(account_id=self.account_id).order_by("launched_at", "pk")
+            if live:
+                rows = rows.exclude(state__in=("terminated", "shutting-down"))
+            self._instances[live] = list(rows)
+        return self._instances[live]
+
+    @cached_property
+    def _instances(self) -> dict[bool, list[Instance]]:
+        return {}
 
     def instance_role(self, instance: Instance) -> Role | None:
         return profile_and_role(instance)[1]
