@@ -9,7 +9,7 @@ cached per instance: one refresh builds one ``AccountFacts`` and runs every chec
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from functools import cached_property
 from typing import Any
@@ -66,6 +66,16 @@ class AccountFacts:
         self.account_id = account_id
         self.since = since  # the lab's start (the account's last reset): the trail before it does not count
         self._simulations: dict[tuple[str, str], Simulation | None] = {}
+
+    def memo(self, key: str, compute: Callable[[], Any]) -> Any:
+        """``compute()`` once per facts object (one refresh): for what several checks of a lab share."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
+
+    @cached_property
+    def _memo(self) -> dict[str, Any]:
+        return {}
 
     # ------------------------------------------------------------------------------------------ entities
 
