@@ -45,6 +45,7 @@ from ec2.errors import (
 )
 from ec2.models import Instance, InstanceCredential
 from identities.models import InstanceProfile
+from policies.authz import decide as engine_decision
 
 REGION = catalog.REGION
 EC2_PRINCIPAL = "ec2.amazonaws.com"
@@ -172,6 +173,13 @@ def _instance_context(instance: Instance) -> dict[str, Any]:
         context[f"ec2:ResourceTag/{tag['Key']}"] = tag["Value"]
         context[f"aws:ResourceTag/{tag['Key']}"] = tag["Value"]
     return context
+
+
+def instance_decision(ctx: CallContext, action: str, instance: Instance, tags: Sequence[Tag] = ()) -> Any:
+    """The engine's decision for ``action`` on an existing ``instance`` by the caller, with the instance's condition
+    keys as the EC2 call would send them (and, for CreateTags, the request's ``tags``), without making the call or
+    recording it (lab checks)."""
+    return engine_decision(ctx, action, instance.arn, {**_instance_context(instance), **_request_tags_context(tags)})
 
 
 def _request_tags_context(tags: Sequence[Tag]) -> dict[str, Any]:

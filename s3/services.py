@@ -32,6 +32,7 @@ from core import clock
 from core.calls import Call, ResourceOwner, authorize, iam_call
 from core.context import CallContext
 from core.errors import IamError, MalformedPolicyDocument
+from policies.authz import decide as engine_decision
 from policies.documents import check_document
 from s3.errors import (
     AccessDeniedS3,
@@ -173,6 +174,19 @@ def _owner(bucket: Bucket | None, ctx: CallContext, action: str) -> ResourceOwne
         (bucket.pk, bucket.policy_updated_at.isoformat() if bucket.policy_updated_at else ""),
         f"bucket policy of {bucket.name}",
     )
+
+
+def decision(ctx: CallContext, action: str, bucket: Bucket, key: str | None = None) -> Any:
+    """The engine's decision for ``action`` on ``bucket`` (or its object ``key``) by the caller, as the S3 call would
+    get it now (the bucket's owner and policy, the object's tags), without making the call or recording it: lab
+    checks ask what a principal really may do to a real bucket."""
+    context: dict[str, Any] = {}
+    resource = bucket_arn(bucket.name)
+    if key is not None:
+        resource = object_arn(bucket.name, key)
+        obj = _find_object(bucket, key) if bucket.pk is not None else None
+        context = _object_context({}, obj.tags if obj is not None else [])
+    return engine_decision(ctx, action, resource, context, _owner(bucket, ctx, action))
 
 
 def _find_bucket(name: str) -> Bucket | None:

@@ -9,7 +9,7 @@ cached per instance: one refresh builds one ``AccountFacts`` and runs every chec
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from functools import cached_property
 from typing import Any
@@ -18,14 +18,43 @@ from django.db.models import Q, QuerySet
 
 from audit.models import AuditEvent
 from classroom.models import ACCESS_ROLE_NAME, StudentSeat
+from core.context import CallContext, Principal
 from core.errors import NoSuchEntity
+from ec2 import services as ec2
+from ec2.instance_credentials import profile_and_role
+from ec2.models import Instance
 from identities.models import Group, IamUser, InstanceProfile, LoginProfile, MfaDevice, Role
 from policies.engine.cli import CaseError, build_policies, build_principal, build_request, evaluate_case
 from policies.engine.evaluate import TRUST_ACTIONS, PolicySet, evaluate
 from policies.models import InlinePolicy, ManagedPolicy, PolicyVersion
 from policies.simulator import Simulation, principal_simulation
+from s3 import services as s3
+from s3.models import Bucket
 
 Decision = str  # "Allow" | "ExplicitDeny" | "ImplicitDeny"
+TEAM_BUCKET_PREFIX = "team-bucket-"
+
+
+def team_bucket_name(account_id: str) -> str:
+    """The labs' team bucket of an account. Bucket names are global per deployment, as in AWS
+    (docs/architecture.md), so every student's is its own: ``team-bucket-<account ID>``."""
+    return f"{TEAM_BUCKET_PREFIX}{account_id}"
+
+
+def user_context(user: IamUser) -> CallContext:
+    """A call by the user with access keys (no MFA), as the S3 and EC2 services would decide it."""
+    return CallContext(
+        Principal("IAMUser", user.account_id, user.arn, user.name, user.user_id, user_pk=user.pk), origin="api"
+    )
+
+
+def role_session_context(role: Role, session_name: str) -> CallContext:
+    """A call by a session of the role (no session policy), as the S3 and EC2 services would decide it."""
+    arn = f"arn:aws:sts::{role.account_id}:assumed-role/{role.name}/{session_name}"
+    principal = Principal(
+        "AssumedRole", role.account_id, arn, session_name, f"{role.role_id}:{session_name}", role_pk=role.pk
+    )
+    return CallContext(principal, origin="api")
 
 
 def _lower(names: Iterable[str]) -> set[str]:
@@ -37,6 +66,16 @@ class AccountFacts:
         self.account_id = account_id
         self.since = since  # the lab's start (the account's last reset): the trail before it does not count
         self._simulations: dict[tuple[str, str], Simulation | None] = {}
+
+    def memo(self, key: str, compute: Callable[[], Any]) -> Any:
+        """``compute()`` once per facts object (one refresh): for what several checks of a lab share."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
+
+    @cached_property
+    def _memo(self) -> dict[str, Any]:
+        return {}
 
     # ------------------------------------------------------------------------------------------ entities
 
@@ -222,32 +261,7 @@ class AccountFacts:
         role = self.role(role_name)
         if role is None:
             return False
-        kind, value = next(iter(principal.items()))
-        if kind == "Service":
-            engine_principal: dict[str, Any] = {"type": "AWSService", "arn": value}
-            account = ""
-        elif kind == "Federated":
-            engine_principal = {"type": "WebIdentityUser", "arn": value, "provider": value}
-            account = ""
-        else:
-            account = value.split(":")[4] if value.count(":") >= 5 else value
-            if value.endswith(":root"):
-                engine_principal = {"type": "Root", "arn": value, "account": account}
-            elif ":role/" in value:
-                engine_principal = {
-                    "type": "AssumedRole",
-                    "arn": value,
-                    "account": account,
-                    "role_arn": value,
-                    "session_name": "lab",
-                }
-            else:
-                engine_principal = {
-                    "type": "IAMUser",
-                    "arn": value,
-                    "account": account,
-                    "name": value.rsplit("/", 1)[-1],
-                }
+        engine_principal, account = _engine_principal(*next(iter(principal.items())))
         case = {
             "id": "trust",
             "principal": engine_principal,
@@ -303,6 +317,91 @@ class AccountFacts:
         }
         return evaluate_case(case).get("decision") == "Allow"
 
+    # ------------------------------------------------------------------------------------------ S3 and EC2
+
+    def bucket(self, name: str) -> Bucket | None:
+        """A bucket of this account (another account's bucket of that name is none of the lab's business)."""
+        if name not in self._buckets:
+            self._buckets[name] = Bucket.objects.in_account(self.account_id).filter(name=name).first()
+        return self._buckets[name]
+
+    @cached_property
+    def _buckets(self) -> dict[str, Bucket | None]:
+        return {}
+
+    def team_bucket(self) -> Bucket | None:
+        return self.bucket(team_bucket_name(self.account_id))
+
+    def s3_decision(self, ctx: CallContext, action: str, bucket_name: str, key: str | None = None) -> Decision:
+        """What the S3 service's engine decision would be for the caller's ``action`` on this account's bucket (or
+        an object of it): its owner, its bucket policy, the object's tags — the call's own decision, not made. A
+        bucket the account does not have yet is decided as the account's own bucket with no bucket policy."""
+        bucket = self.bucket(bucket_name) or Bucket(name=bucket_name, account_id=self.account_id)
+        return str(s3.decision(ctx, action, bucket, key).outcome)
+
+    def user_s3_decision(self, user_name: str, action: str, bucket_name: str, key: str | None = None) -> Decision:
+        user = self.user(user_name)
+        return "ImplicitDeny" if user is None else self.s3_decision(user_context(user), action, bucket_name, key)
+
+    def bucket_policy_admits(self, bucket_name: str, principal_arn: str, action: str, key: str | None = None) -> bool:
+        """Whether the bucket policy of this account's bucket, alone, admits the AWS principal (an account's root,
+        a user or a role, of any account) to ``action``: its own account's policies are taken to allow it, so this
+        is the bucket's side of a cross-account request."""
+        bucket = self.bucket(bucket_name)
+        if bucket is None or not bucket.policy:
+            return False
+        engine_principal, _ = _engine_principal("AWS", principal_arn)
+        case = {
+            "id": "bucket-policy",
+            "principal": engine_principal,
+            "identity_policies": [
+                {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+            ],
+            "resource_policy": _json(bucket.policy) or bucket.policy,
+            "resource_account": self.account_id,
+            "request": {
+                "action": action,
+                "resource": s3.bucket_arn(bucket_name) if key is None else s3.object_arn(bucket_name, key),
+                "context": {},
+            },
+        }
+        return evaluate_case(case).get("decision") == "Allow"
+
+    def instances(self, *, live: bool = True) -> list[Instance]:
+        """The account's instances, oldest first; ``live``: not terminated nor shutting down."""
+        if live not in self._instances:
+            rows = Instance.objects.filter(account_id=self.account_id).order_by("launched_at", "pk")
+            if live:
+                rows = rows.exclude(state__in=("terminated", "shutting-down"))
+            self._instances[live] = list(rows)
+        return self._instances[live]
+
+    @cached_property
+    def _instances(self) -> dict[bool, list[Instance]]:
+        return {}
+
+    def instance_role(self, instance: Instance) -> Role | None:
+        return profile_and_role(instance)[1]
+
+    def instance_context(self, instance: Instance) -> CallContext | None:
+        """The call context of the instance's role credentials (the session EC2 names after the instance ID), if
+        EC2 may assume the instance's role: the decision those credentials' calls would get, with none issued."""
+        role = self.instance_role(instance)
+        if role is None or not self.trust_admits(role.name, {"Service": ec2.EC2_PRINCIPAL}):
+            return None
+        return role_session_context(role, instance.instance_id)
+
+    def instance_decision(
+        self, user_name: str, action: str, instance: Instance, tags: Mapping[str, str] | None = None
+    ) -> Decision:
+        """The EC2 service's engine decision for the user's ``action`` on the instance, with its tags (and the
+        request's ``tags``, for CreateTags)."""
+        user = self.user(user_name)
+        if user is None:
+            return "ImplicitDeny"
+        request_tags = [ec2.Tag(k, v) for k, v in (tags or {}).items()]
+        return str(ec2.instance_decision(user_context(user), action, instance, request_tags).outcome)
+
     # ------------------------------------------------------------------------------------------ the trail
 
     def events(
@@ -339,6 +438,27 @@ class AccountFacts:
             or seats.order_by("number").values_list("account_id", flat=True).first()
         )
         return None if partner == self.account_id else partner
+
+
+def _engine_principal(kind: str, value: str) -> tuple[dict[str, Any], str]:
+    """The engine's principal for a policy ``Principal`` entry (``Service``, ``Federated`` or ``AWS``), and its
+    account ("" for a service or a federated identity)."""
+    if kind == "Service":
+        return {"type": "AWSService", "arn": value}, ""
+    if kind == "Federated":
+        return {"type": "WebIdentityUser", "arn": value, "provider": value}, ""
+    account = value.split(":")[4] if value.count(":") >= 5 else value
+    if value.endswith(":root"):
+        return {"type": "Root", "arn": value, "account": account}, account
+    if ":role/" in value:
+        return {
+            "type": "AssumedRole",
+            "arn": value,
+            "account": account,
+            "role_arn": value,
+            "session_name": "lab",
+        }, account
+    return {"type": "IAMUser", "arn": value, "account": account, "name": value.rsplit("/", 1)[-1]}, account
 
 
 def _json(text: str) -> dict[str, Any]:

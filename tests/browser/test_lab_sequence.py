@@ -2,8 +2,9 @@
 
 Lab 1 through the Create user wizard; lab 2 from its starting state, loaded by the student from the panel (the
 confirmation names what goes and says lab 1 stays completed), the group made in the console and the dev- policy and
-the detach done as with the CLI; lab 3 through the Create role wizard. Every lab completed stays complete in the
-panel's lab list to the end, and checks not attempted yet are neutral ("Not yet"), not red.
+the detach done as with the CLI; lab 3 through the Create role wizard and Launch instance with the role's instance
+profile. Every lab completed stays complete in the panel's lab list to the end, and checks not attempted yet are
+neutral ("Not yet"), not red.
 """
 
 from __future__ import annotations
@@ -94,7 +95,7 @@ def test_labs_1_to_3_in_order_with_the_panel(new_page):
     # Lab 1. Before anything is done, the checks are "not yet" (neutral), none red.
     open_in_panel(page, "first-user", "Your first IAM user")
     panel = page.locator("#lab-panel")
-    expect(panel.get_by_test_id("lab-start")).to_contain_text("Starts from an empty account.")
+    expect(panel.get_by_test_id("lab-start")).to_contain_text("Starts from an empty account with the team's bucket")
     panel.get_by_test_id("check-progress").click()
     expect(panel.locator(".lab-check-not-yet")).to_have_count(4)
     expect(panel.locator(".lab-check-failed")).to_have_count(0)
@@ -177,7 +178,14 @@ def test_labs_1_to_3_in_order_with_the_panel(new_page):
     type_into(page.get_by_label("Role name"), "EC2-S3-Reader")
     page.get_by_role("button", name="Create role").click()
     expect(page.get_by_text("Role EC2-S3-Reader created.")).to_be_visible()
-    check_progress(page, 6)
+    check_progress(page, 6)  # the role is right; no instance uses it yet
+    page.goto("/ec2/instances/launch")
+    type_into(page.get_by_label("Name", exact=True), "app-server")
+    type_into(page.get_by_label("IAM instance profile - optional"), "EC2-S3-Reader")
+    page.get_by_role("button", name="Launch instance").click()
+    expect(page.get_by_test_id("instance-role")).to_have_text("EC2-S3-Reader")
+    page.goto("/iam/roles")
+    check_progress(page, 7)  # the instance's role credentials really read the team bucket
     expect_complete(page, [1, 2, 3])
     shot(page, "sequence-04-labs-1-3-complete")
 

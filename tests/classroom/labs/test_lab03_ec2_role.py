@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+from ec2 import services as ec2
 from identities import instance_profiles, roles, workflows
 from identities.role_templates import service_trust
 from policies import services as policies
@@ -14,6 +15,13 @@ from tests.classroom.labs.conftest import lab_results
 SLUG = "ec2-role"
 ROLE = "EC2-S3-Reader"
 S3_READ_ONLY = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
+IMAGE = "ami-0a3c3a20c09d6f377"
+
+
+def launch(ctx, profile: str | None = ROLE):
+    """RunInstances, with the instance profile named ``profile`` (the console's Launch instance page)."""
+    spec = {"Name": profile} if profile else None
+    return ec2.run_instances(ctx, image_id=IMAGE, min_count=1, max_count=1, iam_instance_profile=spec)[0]
 
 
 def trust(principal: dict) -> str:
@@ -38,11 +46,19 @@ def test_solving_lab_3_passes_every_check(student):
         policies=[S3_READ_ONLY],
         instance_profile=use_case.instance_profile,
     )
+    assert lab_results(student.account_id, SLUG)["instance-reads"] == (
+        False,
+        "No instance is launched yet: launch one with the instance profile of EC2-S3-Reader.",
+    )
+    instance = launch(student)
 
     after = lab_results(student.account_id, SLUG)
     assert all(ok for ok, _ in after.values()), after
     assert after["instance-profile"][1] == (
         "The instance profile EC2-S3-Reader contains EC2-S3-Reader: instances can be launched with it."
+    )
+    assert after["instance-reads"][1] == (
+        f"The role credentials of {instance.instance_id} can read team-bucket-{student.account_id}."
     )
 
 
@@ -59,7 +75,10 @@ def test_an_inline_read_policy_and_an_api_made_profile_also_pass(student):
                     {
                         "Effect": "Allow",
                         "Action": ["s3:ListBucket", "s3:GetObject"],
-                        "Resource": ["arn:aws:s3:::team-bucket", "arn:aws:s3:::team-bucket/*"],
+                        "Resource": [
+                            f"arn:aws:s3:::team-bucket-{student.account_id}",
+                            f"arn:aws:s3:::team-bucket-{student.account_id}/*",
+                        ],
                     }
                 ],
             }
@@ -67,6 +86,7 @@ def test_an_inline_read_policy_and_an_api_made_profile_also_pass(student):
     )
     instance_profiles.create_instance_profile(student, instance_profile_name="app-servers")
     instance_profiles.add_role_to_instance_profile(student, instance_profile_name="app-servers", role_name=ROLE)
+    launch(student, "app-servers")
 
     assert all(ok for ok, _ in lab_results(student.account_id, SLUG).values())
 
@@ -127,7 +147,7 @@ def test_s3_full_access_can_write(student):
     assert results["cannot-write"] == (
         False,
         "A session of EC2-S3-Reader can change S3: s3:PutObject on "
-        "arn:aws:s3:::team-bucket/data/output.csv is allowed.",
+        f"arn:aws:s3:::team-bucket-{student.account_id}/data/output.csv is allowed.",
     )
 
 
@@ -153,6 +173,7 @@ def test_another_students_role_does_not_count(student, other_student):
     workflows.create_role_from_wizard(
         other_student, role_name=ROLE, trust_policy=document, policies=[S3_READ_ONLY], instance_profile=True
     )
+    launch(other_student)
 
     assert all(ok for ok, _ in lab_results(other_student.account_id, SLUG).values())
     assert not any(ok for ok, _ in lab_results(student.account_id, SLUG).values())

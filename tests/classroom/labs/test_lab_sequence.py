@@ -1,8 +1,9 @@
-"""One student does labs 1 → 10 in order in one account, as the labs' steps say (the console's services: the Create
-user wizard, Create user group, Create role, policies; the partner for lab 7 is the next seat). After each lab, that
+"""One student does labs 1 → 12 in order in one account, as the labs' steps say (the console's services: the Create
+user wizard, Create user group, Create role, policies, RunInstances, bucket policies; the partner for labs 7 and 11
+is the next seat). After each lab, that
 lab is complete, and every lab completed before it is still complete: later labs change the same account on
-purpose (lab 2 moves alice's permissions into a group, lab 5 gives bob a policy of his own), and loading lab 10's
-starting state empties the account, but a completed lab stays completed.
+purpose (lab 2 moves alice's permissions into a group, lab 5 gives bob a policy of his own), and loading lab 10's,
+11's and 12's starting states empties the account, but a completed lab stays completed.
 
 Also: alice, created in lab 1 with "must create a new password", can still finish her first sign-in after lab 2
 (lab 2 lets IAMUserChangePassword stay), and a lab not started shows its checks as "not yet", not failed.
@@ -27,16 +28,19 @@ from console.services import user_principal
 from core import clock
 from core.context import CallContext
 from core.errors import AccessDenied
+from ec2 import services as ec2
 from identities import credentials, workflows
 from identities import services as users
 from identities.models import IamUser
 from identities.role_templates import service_trust
 from policies import services as policies
+from s3 import services as s3
 from sts import services as sts
 from tests.classroom.labs.test_lab05_mfa_deletes import assign_mfa, team_bucket_policy
 from tests.classroom.labs.test_lab08_boundary_delegation import DEVELOPER_BOUNDARY, helpdesk_policy
 from tests.classroom.labs.test_lab09_home_folders import HOME_FOLDERS
 from tests.classroom.labs.test_lab10_privilege_escalation import FIXED
+from tests.classroom.labs.test_lab12_tag_based_instances import ABAC
 
 S3_READ_ONLY = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
 EC2_FULL = "arn:aws:iam::aws:policy/AmazonEC2FullAccess"
@@ -114,6 +118,10 @@ def lab3(ctx) -> None:
     document, use_case = service_trust("ec2", "ec2")
     workflows.create_role_from_wizard(
         ctx, role_name="EC2-S3-Reader", trust_policy=document, policies=[S3_READ_ONLY], instance_profile=True
+    )
+    # The console's Launch instance with the role's instance profile.
+    ec2.run_instances(
+        ctx, image_id="ami-0a3c3a20c09d6f377", min_count=1, max_count=1, iam_instance_profile={"Name": "EC2-S3-Reader"}
     )
 
 
@@ -210,12 +218,53 @@ def lab10(ctx) -> None:
     policies.create_policy_version(ctx, policy_arn=arn, policy_document=json.dumps(FIXED), set_as_default=True)
 
 
+def lab11(ctx, partner) -> None:
+    labs_services.load_lab_start(ctx, "bucket-partner")  # the team bucket with report.csv
+    bucket = f"team-bucket-{ctx.account_id}"
+    s3.put_bucket_policy(ctx, bucket=bucket, policy=partner_bucket_policy(bucket, partner.account_id))
+    # The partner's side, in the partner's account: a reader allowed to read the bucket.
+    users.create_user(partner, user_name="reader")
+    reads = [allow("s3:ListBucket", f"arn:aws:s3:::{bucket}"), allow("s3:GetObject", f"arn:aws:s3:::{bucket}/*")]
+    for number, document in enumerate(reads):
+        policies.put_user_policy(partner, user_name="reader", policy_name=f"Read{number}", policy_document=document)
+    s3.get_object(as_user(partner.account_id, "reader"), bucket=bucket, key="report.csv")  # the partner reads it
+
+
+def partner_bucket_policy(bucket: str, partner: str) -> str:
+    principal = {"AWS": f"arn:aws:iam::{partner}:root"}
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": principal,
+                    "Action": "s3:ListBucket",
+                    "Resource": f"arn:aws:s3:::{bucket}",
+                },
+                {
+                    "Effect": "Allow",
+                    "Principal": principal,
+                    "Action": "s3:GetObject",
+                    "Resource": f"arn:aws:s3:::{bucket}/*",
+                },
+            ],
+        }
+    )
+
+
+def lab12(ctx) -> None:
+    labs_services.load_lab_start(ctx, "abac-instances")
+    arn = policies.create_policy(ctx, policy_name="StartStopOwnTeam", policy_document=json.dumps(ABAC)).arn
+    policies.attach_group_policy(ctx, group_name="Operators", policy_arn=arn)
+
+
 def states(account_id: str) -> dict[int, str]:
     rows = {p.lab: p for p in LabProgress.objects.filter(account_id=account_id)}
     return {lab.number: labs_services.lab_state(lab, rows.get(lab.slug)) for lab in all_labs()}
 
 
-def test_labs_1_to_10_in_order_in_one_account_stay_complete(students, t0):
+def test_labs_1_to_12_in_order_in_one_account_stay_complete(students, t0):
     student, partner = students[1], students[2]
     account = student.account_id
     steps = {
@@ -229,6 +278,8 @@ def test_labs_1_to_10_in_order_in_one_account_stay_complete(students, t0):
         8: lambda: lab8(student),
         9: lambda: lab9(student),
         10: lambda: lab10(student),
+        11: lambda: lab11(student, partner),
+        12: lambda: lab12(student),
     }
     refresh(account)
     assert set(states(account).values()) == {"not-started"}
@@ -243,11 +294,11 @@ def test_labs_1_to_10_in_order_in_one_account_stay_complete(students, t0):
         if number == 2:
             alice_finishes_her_first_sign_in(account)
 
-    # The board says the same: ten labs complete for this student.
+    # The board says the same: every lab complete for this student.
     from classroom.progress import board
 
     row = next(r for r in board(student_class(account)) if r.seat.account_id == account)
-    assert row.completed == 10
+    assert row.completed == len(steps) == len(all_labs())
 
 
 def student_class(account_id: str):
