@@ -30,9 +30,10 @@ help:
 run: $(STAMP)
 	exec $(PY) manage.py standalone --port $(PORT)
 
-# Local PostgreSQL/Redis when DATABASE_URL/REDIS_URL are unset and they answer; embedded ones otherwise.
+# Local PostgreSQL/Redis when DATABASE_URL/REDIS_URL are unset and they answer; embedded ones otherwise. Two xdist
+# processes (the 2-core machine's cores), each with its own test database; PYTEST_ARGS=-n0 for one.
 test: $(STAMP) chromium pgbouncer axe
-	exec $(PY) manage.py with_services --local-defaults -- $(PY) -m pytest --ds=tests.settings $(PYTEST_ARGS)
+	exec $(PY) manage.py with_services --local-defaults -- $(PY) -m pytest --ds=tests.settings -n 2 $(PYTEST_ARGS)
 
 test-fast: $(STAMP)
 	exec $(PY) manage.py with_services --local-defaults -- $(PY) -m pytest --ds=tests.settings -q -n 2 \

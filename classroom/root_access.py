@@ -30,15 +30,14 @@ from classroom.models import (
     PolicyAttachment,
     ServiceControlPolicy,
 )
-from core import arns, clock, ids
+from core import arns, clock
 from core.calls import iam_call
 from core.context import CallContext
 from core.errors import AccessDenied, IamError, InvalidInput, NoSuchEntity
-from core.secrets import encrypt
 from core.validation import check_input
 from policies.catalog import actions as catalog
 from sts.models import TemporaryCredential
-from sts.services import IssuedCredentials, new_token, token_hash
+from sts.services import IssuedCredentials, credentials_record, mint_credentials
 
 ROOT_CREDENTIALS_MANAGEMENT = "RootCredentialsManagement"
 ROOT_SESSIONS = "RootSessions"
@@ -213,14 +212,9 @@ def assume_root(
             raise AccessDenied(f"The account {target_principal} is not a member account of your organization.")
         duration = min(duration_seconds if duration_seconds is not None else ROOT_SESSION_MAX, ROOT_SESSION_MAX)
         now = clock.now()
-        access_key_id = ids.new_access_key_id("ASIA")
-        secret, token = ids.new_secret_access_key(), new_token(access_key_id)
-        credential = TemporaryCredential.objects.create(
+        issued = mint_credentials(
             account_id=target,
             kind=TemporaryCredential.KIND_ROOT_TASK,
-            access_key_id=access_key_id,
-            secret_encrypted=encrypt(secret),
-            session_token_hash=token_hash(token),
             source_arn=caller.arn,
             session_name="",
             arn=arns.root(target),
@@ -232,13 +226,10 @@ def assume_root(
             source_identity=caller.name,
         )
         call.response = {
-            "credentials": {
-                "accessKeyId": credential.access_key_id,
-                "expiration": credential.expires_at.strftime("%b %d, %Y, %-I:%M:%S %p"),
-            },
-            "sourceIdentity": credential.source_identity,
+            "credentials": credentials_record(issued.credential),
+            "sourceIdentity": issued.credential.source_identity,
         }
-        return IssuedCredentials(credential, secret, token)
+        return issued
 
 
 # ---- Organizations access report --------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -11,6 +12,7 @@ from django.utils.html import format_html
 from django_htmx.http import HttpResponseClientRedirect
 
 from core.errors import IamError
+from policies.authz import explain
 
 
 def pick_partial(request: HttpRequest, template: str, allowed: Iterable[str]) -> str:
@@ -34,6 +36,21 @@ def error_status(request: HttpRequest, status: int) -> int:
     responses unless ``htmx.config.responseHandling`` says so, and the error must still reach the screen.
     """
     return 200 if getattr(request, "htmx", False) else status
+
+
+# S3 and EC2 append the engine's decision to AccessDenied, as AWS's encoded message; the console shows it in the
+# "Why?" panel instead of after the sentence.
+_DECODED = " Decoded authorization failure message: "
+
+
+def refusal_message(exc: IamError) -> str:
+    """AWS's sentence for a refused call, as the console shows it (without the decoded part)."""
+    return exc.message.split(_DECODED, 1)[0]
+
+
+def refusal_explanation(exc: IamError) -> dict[str, Any] | None:
+    """The engine's explanation of a refusal for the "Why?" panel (None when no policy decision is behind it)."""
+    return explain(exc.explanation) if exc.explanation is not None else None
 
 
 def redirect_or_hx(request: HttpRequest, url: str) -> HttpResponse:

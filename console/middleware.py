@@ -8,9 +8,9 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 
 from console import sessions
+from console.htmx import refusal_explanation, refusal_message
 from core.errors import IamError
 from core.validation import carries_nul
-from policies.authz import explain
 
 
 class ConsoleIdentityMiddleware:
@@ -29,12 +29,12 @@ class ConsoleIdentityMiddleware:
         console shows it, with the engine's explanation, and the right 4xx status."""
         if not isinstance(exception, IamError):
             return None
-        explanation = None
-        if exception.explanation is not None:
-            explanation = explain(exception.explanation)
-        return render(
-            request, "console/error.html", {"error": exception, "explanation": explanation}, status=exception.status
-        )
+        context = {
+            "error": exception,
+            "message": refusal_message(exception),
+            "explanation": refusal_explanation(exception),
+        }
+        return render(request, "console/error.html", context, status=exception.status)
 
 
 class RejectNulBytesMiddleware:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from console.htmx import refusal_explanation, refusal_message
 from core.context import CallContext
 from core.errors import IamError
 from ec2 import services as ec2
@@ -21,7 +22,6 @@ from ec2.models import Instance
 from identities import roles
 from identities import services as identities
 from policies import services as policies
-from policies.authz import explain
 from s3 import services as s3
 from sts import services as sts
 
@@ -217,12 +217,10 @@ def run(instance: Instance, line: str) -> Result:
         operation = "".join(part.capitalize() for part in words[1].split("-"))
         if words[0] == "s3":
             operation = _s3_operation(words[1:], stdin)
-        message = exc.message.split(" Decoded authorization failure message: ", 1)[0]
-        explanation = explain(exc.explanation) if exc.explanation is not None else None
         return Result(
             command,
             False,
-            f"An error occurred ({exc.code}) when calling the {operation} operation: {message}",
+            f"An error occurred ({exc.code}) when calling the {operation} operation: {refusal_message(exc)}",
             code=exc.code,
-            explanation=explanation,
+            explanation=refusal_explanation(exc),
         )

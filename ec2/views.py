@@ -19,7 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from console.decorators import console_page
-from console.htmx import pick_partial
+from console.htmx import error_status, pick_partial, refusal_explanation, refusal_message
 from core import clock
 from core.errors import AccessDenied, IamError
 from ec2 import catalog, services, shell
@@ -35,22 +35,13 @@ from ec2.instance_credentials import (
 )
 from ec2.models import Instance
 from identities import instance_profiles
-from policies.authz import explain
 
 MAX_TAG_ROWS = 3
 
 
 def _failure(exc: IamError) -> dict[str, Any]:
     """A refused call as the console shows it: AWS's sentence, and the engine's explanation in the "Why?" panel."""
-    message = exc.message.split(" Decoded authorization failure message: ", 1)[0]
-    return {
-        "error": f"{exc.code}: {message}",
-        "explanation": explain(exc.explanation) if exc.explanation is not None else None,
-    }
-
-
-def _status(request: HttpRequest, status: int) -> int:
-    return 200 if getattr(request, "htmx", False) else status
+    return {"error": f"{exc.code}: {refusal_message(exc)}", "explanation": refusal_explanation(exc)}
 
 
 def _profile_names(request: HttpRequest) -> list[str]:
@@ -71,7 +62,7 @@ def instance_list(request: HttpRequest) -> HttpResponse:
         context["instances"], _ = services.describe_instances(request.iam_ctx)
     except IamError as exc:
         context.update(_failure(exc))
-        status = _status(request, exc.status)  # a page the caller may not read answers 403, as every console page
+        status = error_status(request, exc.status)  # a page the caller may not read answers 403, as every console page
     return render(request, "ec2/instance_list.html", context, status=status)
 
 
@@ -108,7 +99,7 @@ def instance_launch(request: HttpRequest) -> HttpResponse:
             )
         except IamError as exc:
             context.update(_failure(exc))
-            return render(request, "ec2/instance_launch.html", context, status=_status(request, exc.status))
+            return render(request, "ec2/instance_launch.html", context, status=error_status(request, exc.status))
         return redirect("ec2:instance-detail", launched[0].instance_id)
     return render(request, "ec2/instance_launch.html", context)
 
@@ -121,13 +112,6 @@ def _instance(request: HttpRequest, instance_id: str) -> Instance:
     except (InvalidInstanceIdMalformed, InvalidInstanceIdNotFound):
         raise Http404("No such instance") from None
     return rows[0]
-
-
-def _refused(exc: IamError) -> HttpResponse:
-    """A refused read of the instance itself (DescribeInstances denied): the console's error page, with AWS's
-    sentence (the decoded part is in the "Why?" panel) (``console.middleware``)."""
-    shown = type(exc)(exc.message.split(" Decoded authorization failure message: ", 1)[0], explanation=exc.explanation)
-    raise shown from exc
 
 
 def _detail(request: HttpRequest, instance: Instance, status: int = 200, **extra: Any) -> HttpResponse:
@@ -145,25 +129,19 @@ def _detail(request: HttpRequest, instance: Instance, status: int = 200, **extra
         **extra,
     }
     template = pick_partial(request, "ec2/instance_detail.html", {"run-output"})
-    return render(request, template, context, status=_status(request, status) if status != 200 else 200)
+    return render(request, template, context, status=error_status(request, status) if status != 200 else 200)
 
 
 @console_page
 @require_GET
 def instance_detail(request: HttpRequest, instance_id: str) -> HttpResponse:
-    try:
-        instance = _instance(request, instance_id)
-    except IamError as exc:
-        return _refused(exc)
+    instance = _instance(request, instance_id)  # a refused read: the console's error page (console.middleware)
     return _detail(request, instance)
 
 
 def _act(request: HttpRequest, instance_id: str, action: Any) -> HttpResponse:
     """Run one service call from a detail page's form, then show the page again (PRG), or the refusal on it."""
-    try:
-        instance = _instance(request, instance_id)
-    except IamError as exc:
-        return _refused(exc)
+    instance = _instance(request, instance_id)  # a refused read: the console's error page (console.middleware)
     try:
         action(instance)
     except IamError as exc:
@@ -227,10 +205,7 @@ def instance_profile(request: HttpRequest, instance_id: str) -> HttpResponse:
 @require_POST
 def instance_run(request: HttpRequest, instance_id: str) -> HttpResponse:
     """The "Run as this instance" panel: one CLI-like command with the instance's role credentials."""
-    try:
-        instance = _instance(request, instance_id)
-    except IamError as exc:
-        return _refused(exc)
+    instance = _instance(request, instance_id)  # a refused read: the console's error page (console.middleware)
     result = shell.run(instance, request.POST.get("command", ""))
     return _detail(request, instance, result=result, command=result.command)
 

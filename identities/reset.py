@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from django.apps import apps
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from audit.models import AccessReport, ServiceLastAccessed
 from core import clock, locks
@@ -122,8 +122,10 @@ def delete_iam_state(
     if not account_ids:
         return deleted
 
-    def drop(label: str, queryset) -> None:  # noqa: ANN001
-        count = queryset._raw_delete(queryset.db)  # one DELETE; the order below leaves nothing to cascade
+    def drop(label: str, queryset: QuerySet) -> None:
+        # The order below leaves nothing to cascade, so Django deletes each table in one statement (its fast path).
+        _, by_model = queryset.delete()
+        count = by_model.get(queryset.model._meta.label, 0)
         if count:
             deleted[label] = count
 
@@ -142,6 +144,14 @@ def delete_iam_state(
         unknown = [a for a in account_ids if a not in locked]
         if unknown:
             raise Account.DoesNotExist(f"No account {unknown[0]}.")
+        # What the other apps keep of the accounts goes first: it points at IAM's rows (instance sessions at
+        # temporary credentials), never the reverse.
+        for label, (model_label, account_lookup) in _STATE_OF_OTHER_APPS.items():
+            try:
+                model = apps.get_model(model_label)
+            except LookupError:
+                continue  # not in this build
+            drop(label, model.objects.filter(**{account_lookup: account_ids}))
         users = IamUser.objects.filter(in_accounts)
         roles = Role.objects.filter(in_accounts)
         deleted_roles, kept_roles = roles, roles.none()
@@ -208,12 +218,6 @@ def delete_iam_state(
         drop("service-linked role deletion tasks", ServiceLinkedRoleDeletion.objects.filter(in_accounts))
         drop("service last accessed", ServiceLastAccessed.objects.filter(in_accounts))
         drop("access advisor reports", AccessReport.objects.filter(in_accounts))
-        for label, (model_label, account_lookup) in _STATE_OF_OTHER_APPS.items():
-            try:
-                model = apps.get_model(model_label)
-            except LookupError:
-                continue  # not in this build
-            drop(label, model.objects.filter(**{account_lookup: account_ids}))
         # SetSecurityTokenServicePreferences back to AWS's default (no statement when nothing changed it).
         changed = [pk for pk, version in token_versions.items() if version != "v1Token"]
         if changed:

@@ -13,8 +13,8 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from console.decorators import console_page
+from console.htmx import refusal_explanation
 from core.errors import IamError
-from policies.authz import explain
 from s3 import services
 from s3.errors import NoSuchBucketPolicy
 
@@ -41,7 +41,7 @@ def bucket_list(request: HttpRequest) -> HttpResponse:
         buckets = services.list_buckets(ctx)
     except IamError as exc:
         denied = exc.message
-        explanation = _explained(exc)
+        explanation = refusal_explanation(exc)
         status = exc.status  # a page the caller may not read answers 403, as every console page
     context = {
         "buckets": buckets,
@@ -83,7 +83,7 @@ def bucket_detail(request: HttpRequest, bucket: str) -> HttpResponse:
     try:
         listing = services.list_objects_v2(ctx, bucket=bucket, prefix=prefix, delimiter="/")
     except IamError as exc:
-        denied, explanation = exc.message, _explained(exc)
+        denied, explanation = exc.message, refusal_explanation(exc)
         status = status if error else exc.status
     parents = []
     parts = [p for p in prefix.split("/") if p]
@@ -110,7 +110,7 @@ def object_download(request: HttpRequest, bucket: str) -> HttpResponse:
     try:
         obj = services.get_object(ctx, bucket=bucket, key=key)
     except IamError as exc:
-        context = {"error": exc.message, "explanation": _explained(exc), "bucket": bucket, "nav": "s3"}
+        context = {"error": exc.message, "explanation": refusal_explanation(exc), "bucket": bucket, "nav": "s3"}
         return render(request, "s3/denied.html", context, status=exc.status)
     response = HttpResponse(bytes(obj.body), content_type="application/octet-stream")
     response["Content-Disposition"] = content_disposition_header(True, key.rsplit("/", 1)[-1])
@@ -146,7 +146,7 @@ def bucket_policy(request: HttpRequest, bucket: str) -> HttpResponse:
             else:
                 services.delete_bucket_policy(ctx, bucket=bucket)
         except IamError as exc:
-            error, explanation, status = exc.message, _explained(exc), 400 if exc.status < 403 else exc.status
+            error, explanation, status = exc.message, refusal_explanation(exc), 400 if exc.status < 403 else exc.status
         else:
             messages.success(request, "Successfully edited bucket policy.")
             return redirect("s3:bucket-policy", bucket=bucket)
@@ -156,7 +156,7 @@ def bucket_policy(request: HttpRequest, bucket: str) -> HttpResponse:
         except NoSuchBucketPolicy:
             text = ""
         except IamError as exc:
-            error, explanation, status = exc.message, _explained(exc), exc.status
+            error, explanation, status = exc.message, refusal_explanation(exc), exc.status
     simulate = "/iam/policy_simulator?" + urlencode(
         {
             "mode": "custom",
@@ -174,8 +174,3 @@ def bucket_policy(request: HttpRequest, bucket: str) -> HttpResponse:
         "nav": "s3",
     }
     return render(request, "s3/bucket_policy.html", context, status=status)
-
-
-def _explained(exc: IamError) -> object | None:
-    """The engine's explanation of a refusal, for the "Why?" panel (None when no policy decided it)."""
-    return explain(exc.explanation) if exc.explanation is not None else None

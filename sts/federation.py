@@ -31,17 +31,22 @@ from signxml import XMLVerifier
 from signxml.exceptions import InvalidInput, InvalidSignature
 
 from audit.services import build_record, save_record
-from core import arns, clock, ids
+from core import arns, clock
 from core.calls import iam_call
 from core.context import CallContext, Principal
 from core.errors import AccessDenied, IamError
-from core.secrets import encrypt
 from core.validation import check_input
 from identities.models import Account, OpenIdConnectProvider, Role, SamlProvider
 from identities.roles import find_role_by_arn
 from sts import idp
 from sts.models import IdentityProviderKey, TemporaryCredential
-from sts.services import IssuedCredentials, new_token, session_duration, session_policy_arns, token_hash
+from sts.services import (
+    IssuedCredentials,
+    assumed_role_record,
+    mint_credentials,
+    session_duration,
+    session_policy_arns,
+)
 
 CLOCK_SKEW = timedelta(minutes=5)
 SESSION_NAME = re.compile(r"^[\w+=,.@-]{2,64}$")
@@ -126,14 +131,9 @@ def _issue(
     duration = session_duration(role, duration_seconds, chained=False)
     session_arns = session_policy_arns(policy_arns, policy)
     now = clock.now()
-    access_key_id = ids.new_access_key_id("ASIA")
-    secret, token = ids.new_secret_access_key(), new_token(access_key_id)
-    credential = TemporaryCredential.objects.create(
+    issued = mint_credentials(
         account_id=role.account_id,
         kind=TemporaryCredential.KIND_ROLE,
-        access_key_id=access_key_id,
-        secret_encrypted=encrypt(secret),
-        session_token_hash=token_hash(token),
         role=role,
         source_arn=source_arn,
         session_name=session_name,
@@ -145,18 +145,7 @@ def _issue(
         session_policy_arns=session_arns,
     )
     call.resources = [{"ARN": role.arn, "accountId": role.account_id, "type": "AWS::IAM::Role"}]
-    return IssuedCredentials(credential, secret, token)
-
-
-def _response(issued: IssuedCredentials) -> dict[str, Any]:
-    credential = issued.credential
-    return {
-        "credentials": {
-            "accessKeyId": credential.access_key_id,
-            "expiration": credential.expires_at.strftime("%b %d, %Y, %-I:%M:%S %p"),
-        },
-        "assumedRoleUser": {"assumedRoleId": credential.principal_id, "arn": credential.arn},
-    }
+    return issued
 
 
 def _assume(
@@ -176,7 +165,7 @@ def _assume(
             if role is None:  # a race with DeleteRole
                 raise AccessDenied(f"Not authorized to perform {action}")
             issued = _issue(call, role, source_arn=caller.principal.arn, **issue)
-            call.response = {**_response(issued), **response}
+            call.response = {**assumed_role_record(issued.credential), **response}
             return issued
     except AccessDenied as exc:
         raise AccessDenied(f"Not authorized to perform {action}", explanation=exc.explanation) from None

@@ -89,6 +89,38 @@ def token_issued_for(token: str, access_key_id: str) -> bool:
     return hmac.compare_digest(raw[_TOKEN_RANDOM:], _token_mac(access_key_id, raw[:_TOKEN_RANDOM]))
 
 
+def mint_credentials(*, issued_at: datetime | None = None, **fields: object) -> IssuedCredentials:
+    """A new temporary credential: an ``ASIA`` key ID, a secret (stored encrypted) and a session token bound to the
+    key ID (stored as a hash), saved with ``fields`` (account, kind, ARN, expiry, policies…). ``issued_at`` defaults to
+    now. The one place STS, federation, instance roles and AssumeRoot make credentials."""
+    access_key_id = ids.new_access_key_id("ASIA")
+    secret, token = ids.new_secret_access_key(), new_token(access_key_id)
+    credential = TemporaryCredential.objects.create(
+        access_key_id=access_key_id,
+        secret_encrypted=encrypt(secret),
+        session_token_hash=token_hash(token),
+        issued_at=issued_at or clock.now(),
+        **fields,
+    )
+    return IssuedCredentials(credential, secret, token)
+
+
+def credentials_record(credential: TemporaryCredential) -> dict[str, str]:
+    """The ``credentials`` of a CloudTrail response element: the key ID and expiry, never the secret or the token."""
+    return {
+        "accessKeyId": credential.access_key_id,
+        "expiration": credential.expires_at.strftime("%b %d, %Y, %-I:%M:%S %p"),
+    }
+
+
+def assumed_role_record(credential: TemporaryCredential) -> dict[str, object]:
+    """AssumeRole's CloudTrail response element (and its web identity and SAML forms)."""
+    return {
+        "credentials": credentials_record(credential),
+        "assumedRoleUser": {"assumedRoleId": credential.principal_id, "arn": credential.arn},
+    }
+
+
 def assume_role(
     ctx: CallContext,
     *,
@@ -170,15 +202,9 @@ def assume_role(
         duration = session_duration(role, duration_seconds, chained)
         session_arns = session_policy_arns(policy_arns, policy)
         now = clock.now()
-        secret = ids.new_secret_access_key()
-        access_key_id = ids.new_access_key_id("ASIA")
-        token = new_token(access_key_id)
-        credential = TemporaryCredential.objects.create(
+        issued = mint_credentials(
             account_id=role.account_id,
             kind=TemporaryCredential.KIND_ROLE,
-            access_key_id=access_key_id,
-            secret_encrypted=encrypt(secret),
-            session_token_hash=token_hash(token),
             role=role,
             user_id=caller.user_pk,
             source_arn=caller.arn,
@@ -197,15 +223,8 @@ def assume_role(
             via_console=via_console,
         )
         call.resources = [{"ARN": role.arn, "accountId": role.account_id, "type": "AWS::IAM::Role"}]
-        # CloudTrail logs the key ID and expiry, never the secret or the session token.
-        call.response = {
-            "credentials": {
-                "accessKeyId": credential.access_key_id,
-                "expiration": credential.expires_at.strftime("%b %d, %Y, %-I:%M:%S %p"),
-            },
-            "assumedRoleUser": {"assumedRoleId": credential.principal_id, "arn": credential.arn},
-        }
-        return IssuedCredentials(credential, secret, token)
+        call.response = assumed_role_record(issued.credential)
+        return issued
 
 
 def _chained_tags(
@@ -446,15 +465,10 @@ def get_session_token(
         audit(error=exc)
         raise
     now = clock.now()
-    access_key_id = ids.new_access_key_id("ASIA")
-    secret, token = ids.new_secret_access_key(), new_token(access_key_id)
     with transaction.atomic():
-        credential = TemporaryCredential.objects.create(
+        issued = mint_credentials(
             account_id=caller.account_id,
             kind=TemporaryCredential.KIND_SESSION_TOKEN,
-            access_key_id=access_key_id,
-            secret_encrypted=encrypt(secret),
-            session_token_hash=token_hash(token),
             user_id=caller.user_pk,
             source_arn=caller.arn,
             arn=caller.arn,
@@ -463,15 +477,8 @@ def get_session_token(
             expires_at=now + timedelta(seconds=duration),
             mfa_authenticated_at=mfa_at,
         )
-        audit(
-            response={
-                "credentials": {
-                    "accessKeyId": credential.access_key_id,
-                    "expiration": credential.expires_at.strftime("%b %d, %Y, %-I:%M:%S %p"),
-                }
-            }
-        )
-    return IssuedCredentials(credential, secret, token)
+        audit(response={"credentials": credentials_record(issued.credential)})
+    return issued
 
 
 def get_access_key_info(ctx: CallContext, *, access_key_id: str) -> str:
@@ -516,15 +523,9 @@ def assume_role_for_service(
         ctx, "sts:AssumeRole", role.arn, params, condition_context={"sts:RoleSessionName": role_session_name}
     ) as call:
         now = clock.now()
-        secret = ids.new_secret_access_key()
-        access_key_id = ids.new_access_key_id("ASIA")
-        token = new_token(access_key_id)
-        credential = TemporaryCredential.objects.create(
+        issued = mint_credentials(
             account_id=role.account_id,
             kind=TemporaryCredential.KIND_ROLE,
-            access_key_id=access_key_id,
-            secret_encrypted=encrypt(secret),
-            session_token_hash=token_hash(token),
             role=role,
             source_arn=service,
             session_name=role_session_name,
@@ -534,14 +535,8 @@ def assume_role_for_service(
             expires_at=now + timedelta(seconds=duration),
         )
         call.resources = [{"ARN": role.arn, "accountId": role.account_id, "type": "AWS::IAM::Role"}]
-        call.response = {
-            "credentials": {
-                "accessKeyId": credential.access_key_id,
-                "expiration": credential.expires_at.strftime("%b %d, %Y, %-I:%M:%S %p"),
-            },
-            "assumedRoleUser": {"assumedRoleId": credential.principal_id, "arn": credential.arn},
-        }
-        return IssuedCredentials(credential, secret, token)
+        call.response = assumed_role_record(issued.credential)
+        return issued
 
 
 # ---- GetFederationToken -----------------------------------------------------------------------------------------
@@ -603,14 +598,9 @@ def get_federation_token(
         if caller.is_root:
             duration = min(duration, FEDERATION_ROOT_MAX)
         now = clock.now()
-        access_key_id = ids.new_access_key_id("ASIA")
-        secret, token = ids.new_secret_access_key(), new_token(access_key_id)
-        credential = TemporaryCredential.objects.create(
+        issued = mint_credentials(
             account_id=caller.account_id,
             kind=TemporaryCredential.KIND_FEDERATED,
-            access_key_id=access_key_id,
-            secret_encrypted=encrypt(secret),
-            session_token_hash=token_hash(token),
             user_id=caller.user_pk,
             source_arn=caller.arn,
             session_name=name,
@@ -622,14 +612,12 @@ def get_federation_token(
             session_policy_arns=session_arns,
             session_tags=[t.as_dict() for t in tags],
         )
+        credential = issued.credential
         call.response = {
-            "credentials": {
-                "accessKeyId": credential.access_key_id,
-                "expiration": credential.expires_at.strftime("%b %d, %Y, %-I:%M:%S %p"),
-            },
+            "credentials": credentials_record(credential),
             "federatedUser": {"federatedUserId": credential.principal_id, "arn": credential.arn},
         }
-        return IssuedCredentials(credential, secret, token)
+        return issued
 
 
 # ---- GetScopedCredentials ---------------------------------------------------------------------------------------
@@ -698,14 +686,9 @@ def get_scoped_credentials(
                     "The requested DurationSeconds exceeds the remaining lifetime of the calling session."
                 )
             expires = now + timedelta(seconds=duration_seconds)
-        access_key_id = ids.new_access_key_id("ASIA")
-        secret, token = ids.new_secret_access_key(), new_token(access_key_id)
-        credential = TemporaryCredential.objects.create(
+        issued = mint_credentials(
             account_id=parent.account_id,
             kind=parent.kind,
-            access_key_id=access_key_id,
-            secret_encrypted=encrypt(secret),
-            session_token_hash=token_hash(token),
             role=parent.role,
             user=parent.user,
             source_arn=parent.source_arn,
@@ -723,11 +706,5 @@ def get_scoped_credentials(
             mfa_authenticated_at=parent.mfa_authenticated_at,
             chained=parent.chained,
         )
-        call.response = {
-            "credentials": {
-                "accessKeyId": credential.access_key_id,
-                "expiration": credential.expires_at.strftime("%b %d, %Y, %-I:%M:%S %p"),
-            },
-            "scopedPoliciesCount": len(scopes),
-        }
-        return IssuedCredentials(credential, secret, token), len(scopes)
+        call.response = {"credentials": credentials_record(issued.credential), "scopedPoliciesCount": len(scopes)}
+        return issued, len(scopes)
