@@ -159,7 +159,7 @@ def check_lines(lab: Lab, row: LabProgress | None) -> list[CheckLine]:
 
 
 def lab_state(lab: Lab, row: LabProgress | None) -> str:
-    return progress.Cell(lab, row).state
+    return progress.state_of(row)
 
 
 # ---------------------------------------------------------------------------------------------- instructor

@@ -62,7 +62,7 @@ def current_cell(cells: Sequence[Cell]) -> Cell | None:
     started = [c for c in cells if c.state == "started" and c.progress is not None]
     if not started:
         return None
-    return max(started, key=lambda c: (c.progress.progressed_at or c.progress.updated_at, c.lab.number))
+    return max(started, key=lambda c: (c.progress.moved_at, c.lab.number))
 
 
 def signals(rows: Sequence[BoardRow], now: datetime) -> dict[str, list[Signal]]:
@@ -90,7 +90,7 @@ def signals(rows: Sequence[BoardRow], now: datetime) -> dict[str, list[Signal]]:
         account = row.seat.account_id
         cell = current_cell(row.cells)
         if cell is not None and account in active:
-            since = cell.progress.progressed_at or cell.progress.updated_at
+            since = cell.progress.moved_at
             if now - since >= limits.idle:
                 found.setdefault(account, []).append(
                     Signal("idle", f"No progress on lab {cell.lab.number} for {_minutes(now - since)} min")
@@ -99,8 +99,7 @@ def signals(rows: Sequence[BoardRow], now: datetime) -> dict[str, list[Signal]]:
             if c.progress is None or c.state == "complete":
                 continue
             for check in c.lab.checks:
-                result = c.progress.results.get(check.key) or {}
-                if result.get("regressed_at") and not result.get("passed"):
+                if check.key in c.progress.regressed:
                     found.setdefault(account, []).append(
                         Signal("regressed", f"Lab {c.lab.number}: “{check.title}” passed before and fails now")
                     )
