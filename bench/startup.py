@@ -66,7 +66,7 @@ def boot(base_dir: Path, data_dir: Path) -> tuple[float, float, list[str]]:
     steps = [
         line.split("|", 1)[1].strip()
         for line in text.splitlines()
-        if re.match(r"\s*(launcher|policies)\s*\|", line)
+        if re.match(r"\s*(launcher|setup)\s*\|", line)
         and re.search(r" in [0-9.]+ s|all \d+ applied|unchanged|\(\d", line)
     ]
     return float(found.group(1)), wall, steps

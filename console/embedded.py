@@ -42,6 +42,8 @@ import redis
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from core import redis_clients
+
 RUNTIME_ENV = "runtime.env"
 PG_DATABASE = "iam_classroom"
 PG_SUPERUSER = "postgres"
@@ -531,7 +533,7 @@ class EmbeddedRedis:
             "redis", [str(binary), str(config)], env={"PATH": os.environ.get("PATH", "")}, output=logs / "redis.log"
         )
 
-        client = redis.Redis(host="127.0.0.1", port=self.port, password=self.password, socket_connect_timeout=1)
+        client = redis_clients.client(self.url(), timeout=1)
         deadline = time.monotonic() + 20
         while True:
             if child.process.poll() is not None:
@@ -553,7 +555,7 @@ class EmbeddedRedis:
 
 
 def check_redis(url: str) -> None:
-    client = redis.Redis.from_url(url, socket_connect_timeout=3)
+    client = redis_clients.client(url, timeout=3)
     try:
         client.ping()
     except redis.RedisError as exc:
@@ -740,9 +742,12 @@ def run(opts: Options, out: Callable[[str], None] | None = None) -> int:
         env.setdefault("SECRET_KEY", secret_key)
 
         manage = [sys.executable, str(opts.base_dir / "manage.py")]
-        # A restart skips what is already done (each skip saves a Python process that imports Django: ~1.5 s of
+        # A restart skips what is already done (each skip saves a Python process that imports Django: ~1 s of
         # CPU, the same CPU the servers boot on): static files whose sources did not change, migrations all
         # applied. The catalog and the demo account are always checked (their steps compare with the database).
+        # Set-up is one process (``manage.py prepare``: migrate, catalog, demo account) beside collectstatic; the
+        # web server boots as soon as the static files are there (serving /signin needs no table), the worker and
+        # beat once the database is ready (their tasks need it). The banner waits for the set-up and the web server.
         static_stamp = opts.static_root / STATIC_STAMP if opts.static_root else None
         static = None
         if static_stamp is None or _read(static_stamp) != opts.static_fingerprint or not opts.static_fingerprint:
@@ -751,26 +756,21 @@ def run(opts: Options, out: Callable[[str], None] | None = None) -> int:
             )
         else:
             log("static files: unchanged since the last collectstatic")
+        prepare = [*manage, "prepare"]
         if opts.migrations is not None and opts.migrations <= applied_migrations(database_url):
             log(f"migrations: all {len(opts.migrations)} applied")
-        else:
-            # --skip-checks: the web server runs the system checks as it starts
-            _step(supervisor, "migrate", [*manage, "migrate", "--noinput", "--skip-checks"], env, opts.base_dir, log)
-        steps = [
-            supervisor.spawn(name, [*manage, command], env=env, cwd=opts.base_dir, step=True)
-            for name, command in (("policies", "load_managed_policies"), ("seed", "seed_demo"))
-        ]
+            prepare.append("--skip-migrate")
+        setup = supervisor.spawn("setup", prepare, env=env, cwd=opts.base_dir, step=True)
         if static is not None:
             _finish(supervisor, static)  # the web server serves what collectstatic wrote
             if static_stamp is not None and opts.static_fingerprint:
                 static_stamp.write_text(opts.static_fingerprint)
-
-        # The servers boot while the catalog loads: the banner waits for both.
         apps.append(
             supervisor.spawn(
                 "web", web_server_command(opts.host, opts.port, opts.web_workers), env=env, cwd=opts.base_dir
             )
         )
+        _finish(supervisor, setup)
         celery = [sys.executable, "-m", "celery", "-A", "console"]
         apps.append(
             supervisor.spawn(
@@ -806,8 +806,6 @@ def run(opts: Options, out: Callable[[str], None] | None = None) -> int:
                 cwd=opts.base_dir,
             )
         )
-        for child in steps:
-            _finish(supervisor, child)
         _wait_http(supervisor, opts.host, opts.port)
         _banner(opts, log, time.perf_counter() - booted)
         supervisor.watch()
@@ -912,13 +910,6 @@ def _answers(url: str) -> bool:
             return True
     except OSError:
         return False
-
-
-def _step(supervisor: Supervisor, name: str, args: list[str], env: Mapping[str, str], cwd: Path, log: Log) -> None:
-    started = time.perf_counter()
-    child = supervisor.spawn(name, args, env=env, cwd=cwd, step=True)
-    _finish(supervisor, child)
-    log(f"{name} done in {time.perf_counter() - started:.2f} s")
 
 
 def _finish(supervisor: Supervisor, child: Child) -> None:

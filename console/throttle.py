@@ -21,6 +21,8 @@ import logging
 import redis
 from django.conf import settings
 
+from core import redis_clients
+
 logger = logging.getLogger(__name__)
 
 MAX_USER_FAILURES = 20
@@ -30,7 +32,7 @@ ROOT = "<root>"  # the name under which an account's root user is counted
 
 @functools.cache
 def _client() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=0.5, socket_timeout=0.5)
+    return redis_clients.client(settings.REDIS_URL, timeout=0.5)
 
 
 def _prefix() -> str:

@@ -21,6 +21,8 @@ from typing import Any
 import redis
 from django.conf import settings
 
+from core import redis_clients
+
 logger = logging.getLogger(__name__)
 
 HELD = 0.9  # of the task's period
@@ -28,7 +30,7 @@ HELD = 0.9  # of the task's period
 
 @functools.cache
 def _client() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=0.5, socket_timeout=0.5)
+    return redis_clients.client(settings.REDIS_URL, timeout=0.5)
 
 
 def period(task_name: str) -> float:
