@@ -24,12 +24,15 @@ from django.conf import settings
 from django.db.models import Count, Max, Q
 
 from audit.models import AuditEvent
+from core.context import BACKGROUND_AGENT_SUFFIX
 
 if TYPE_CHECKING:
     from classroom.progress import BoardRow, Cell
 
 # What AWS services answer when a policy refuses a call (IAM and STS; Organizations; EC2).
 DENIAL_CODES = ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation")
+# The student's own refused calls: not those the console made by itself while they typed (core.context).
+_DENIED = Q(error_code__in=DENIAL_CODES) & ~Q(record__userAgent__endswith=BACKGROUND_AGENT_SUFFIX)
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,7 @@ def signals(rows: Sequence[BoardRow], now: datetime) -> dict[str, list[Signal]]:
         return {}
     delivered = AuditEvent.objects.filter(account_id__in=accounts, delivered_at__isnull=False)
     denied = (
-        delivered.filter(error_code__in=DENIAL_CODES, event_time__gte=now - limits.denial_window)
+        delivered.filter(_DENIED, event_time__gte=now - limits.denial_window)
         .values("account_id", "event_name")
         .annotate(n=Count("id"), last=Max("event_time"))
         .filter(n__gte=limits.denials)
@@ -114,7 +117,7 @@ def stamp_part(accounts_filter: dict, now: datetime) -> str:
     recent = AuditEvent.objects.filter(
         **accounts_filter, delivered_at__isnull=False, event_time__gte=now - max(limits.denial_window, limits.idle)
     ).aggregate(
-        denied=Count("id", filter=Q(error_code__in=DENIAL_CODES, event_time__gte=now - limits.denial_window)),
+        denied=Count("id", filter=_DENIED & Q(event_time__gte=now - limits.denial_window)),
         active=Count("account_id", distinct=True, filter=Q(event_time__gte=now - limits.idle)),
     )
     return f"{recent['denied']}|{recent['active']}"

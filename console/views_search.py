@@ -89,7 +89,7 @@ def find(request: HttpRequest, query: str) -> list[Section]:
     needle = query.strip()[:MAX_QUERY]
     if not needle:
         return []
-    ctx = request.iam_ctx  # type: ignore[attr-defined]
+    ctx = request.iam_ctx.in_background()  # type: ignore[attr-defined]
     lowered = needle.lower()
     sections = [
         Section("Features", [Hit(p.title, p.description, p.url) for p in PAGES if p.matches(lowered)][:PER_KIND])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal
 
@@ -49,6 +49,12 @@ class Principal:
         return self.type == "Root"
 
 
+# Added to the user agent of the calls the console makes by itself while a person types (the top bar's search reads
+# each kind of resource through its List call). They are recorded like any call; the classroom's "needs help" signs
+# leave them out, since a denied background read is not the student trying something and failing.
+BACKGROUND_AGENT_SUFFIX = " (console search)"
+
+
 @dataclass(frozen=True, slots=True)
 class CallContext:
     principal: Principal
@@ -62,3 +68,7 @@ class CallContext:
     @property
     def account_id(self) -> str:
         return self.principal.account_id
+
+    def in_background(self) -> CallContext:
+        """This context for a call the console makes by itself, not at the person's request."""
+        return replace(self, user_agent=self.user_agent + BACKGROUND_AGENT_SUFFIX)

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 
 from audit import delivery
+from audit.models import AuditEvent
 from classroom import labs_services
 from classroom.progress import refresh
 from console.services import user_principal
@@ -119,3 +120,26 @@ def test_the_board_marks_filters_and_sorts_who_needs_help(teacher, class_id, stu
     page = teacher.get(f"/classroom/{class_id}/students/{stuck}", {"show": "denied"}).content.decode()
     assert "Denied and failed calls" in page and page.count('<details class="event-why" open>') == 4
     assert page.count("<td>CreateUser</td>") == 4  # the root user's successful CreateUser of bob is left out
+
+
+def test_the_searches_the_console_makes_while_typing_are_not_denials(instructor_ctx, class_id, students, client):  # noqa: F811
+    """The top bar's search reads each kind through its List call; a student whose user may not list users is
+    refused each time they type. Those calls are in their trail, but only what they asked for themselves counts."""
+    ctx = students[1]
+    users.create_user(ctx, user_name="bob")
+    users.create_login_profile(ctx, user_name="bob", password="Initial-Passw0rd!")
+    users.update_login_profile(ctx, user_name="bob", password_reset_required=False)
+    response = client.post(
+        f"/signin/{ctx.account_id}", {"account": ctx.account_id, "username": "bob", "password": "Initial-Passw0rd!"}
+    )
+    assert response.status_code == 302
+    for query in ("a", "al", "ali", "alic"):
+        assert client.get("/search", {"q": query}, HTTP_HX_REQUEST="true").status_code == 200
+    delivery.deliver_pending()
+    denied = AuditEvent.objects.filter(account_id=ctx.account_id, event_name="ListUsers", error_code="AccessDenied")
+    assert denied.count() == 4  # recorded, as AWS records the console's calls
+    assert signs(instructor_ctx, class_id) == {}
+    for _ in range(3):  # the Users page, opened three times: the student's own refused calls
+        assert client.get("/iam/users").status_code == 403
+    delivery.deliver_pending()
+    assert signs(instructor_ctx, class_id) == {ctx.account_id: [("denials", "3 denied ListUsers calls in 5 min")]}
