@@ -84,10 +84,11 @@ def main() -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from bench.api_throughput import prepare_account, seed
+    from bench._against_moto import bench_user
+    from bench.api_throughput import seed
 
     server_time = [0.0]
-    iam = in_process_client(*prepare_account(), server_time)
+    iam = in_process_client(*bench_user("iam:*"), server_time)
     seed(iam, 20)
     counter = iter(range(10**9))
     call = {

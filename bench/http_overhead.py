@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.api_throughput import free_port, wait_up  # noqa: E402
+from bench._against_moto import free_port, wait_up  # noqa: E402
 from console.embedded import web_server_command  # noqa: E402
 
 APP = """
