@@ -66,20 +66,18 @@ def _more(ctx: CallContext, world: dict[str, Any]) -> dict[str, Any]:
     call(ctx, "AddRoleToInstanceProfile", InstanceProfileName="prof2", RoleName="app")
     call(ctx, "CreateAccessKey", UserName="alice")
     call(ctx, "CreateVirtualMFADevice", VirtualMFADeviceName="spare")
-    for _ in range(2):
-        call(ctx, "UploadSSHPublicKey", UserName="alice", SSHPublicKeyBody=ssh_rsa())
-        call(ctx, "UploadSigningCertificate", UserName="alice", CertificateBody=certificate())
-    for service in ("codecommit.amazonaws.com", "cassandra.amazonaws.com"):
-        call(ctx, "CreateServiceSpecificCredential", UserName="alice", ServiceName=service)
-    for name in ("www1", "www2"):
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        call(
-            ctx,
-            "UploadServerCertificate",
-            ServerCertificateName=name,
-            CertificateBody=pem(issue(name, key)),
-            PrivateKey=key_pem(key),
-        )
+    call(ctx, "UploadSSHPublicKey", UserName="alice", SSHPublicKeyBody=ssh_rsa())
+    call(ctx, "UploadSigningCertificate", UserName="alice", CertificateBody=certificate())
+    call(ctx, "CreateServiceSpecificCredential", UserName="alice", ServiceName=world["ServiceName"])
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    certificate_body, private_key = pem(issue("www1", key)), key_pem(key)
+    call(
+        ctx,
+        "UploadServerCertificate",
+        ServerCertificateName="www1",
+        CertificateBody=certificate_body,
+        PrivateKey=private_key,
+    )
     call(ctx, "TagUser", UserName="alice", Tags=tags)
     call(ctx, "TagRole", RoleName="app", Tags=tags)
     call(ctx, "TagPolicy", PolicyArn=world["PolicyArn"], Tags=tags)
