@@ -197,3 +197,12 @@ def test_max_items_out_of_range_is_refused_with_awss_message(root_ctx, world):
         call(root_ctx, "ListUsers", MaxItems=0)
     with pytest.raises(ValidationError, match="Member must have value less than or equal to 1000"):
         call(root_ctx, "ListUsers", MaxItems=1001)
+
+
+def test_max_items_zero_over_the_wire(account, managed_policies):
+    from tests.awsapi.conftest import issue_key
+    from tests.awsapi.test_wire_format import Wire
+
+    status, out = Wire(*issue_key(account.id)).call("iam", "ListUsers", client_validation=False, MaxItems=0)
+    assert status == 400 and out["Error"]["Code"] == "ValidationError"
+    assert "Member must have value greater than or equal to 1" in out["Error"]["Message"]
