@@ -136,11 +136,14 @@ def instance_profile(p: Any) -> dict[str, Any]:
 
 def page(items: Sequence[Any], params: dict[str, Any], key: str) -> dict[str, Any]:
     """Marker/MaxItems pagination over a list: ``{key: [...], "IsTruncated": bool, "Marker"?: str}``."""
-    max_items = params.get("MaxItems") or 100
-    if not 1 <= max_items <= 1000:
+    max_items = params.get("MaxItems")
+    if max_items is None:
+        max_items = 100
+    if not 1 <= max_items <= 1000:  # IAM's maxItemsType: min 1, max 1000
+        bound = "greater than or equal to 1" if max_items < 1 else "less than or equal to 1000"
         raise ValidationError(
             f"1 validation error detected: Value '{max_items}' at 'maxItems' failed to satisfy "
-            "constraint: Member must have value less than or equal to 1000"
+            f"constraint: Member must have value {bound}"
         )
     start = 0
     if params.get("Marker"):

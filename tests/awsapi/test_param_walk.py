@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 from botocore.parsers import QueryParser
+from cryptography.hazmat.primitives.asymmetric import rsa
 from django.db import transaction
 
 from awsapi.dispatch import HANDLERS
@@ -33,6 +34,8 @@ from identities import credentials, instance_profiles, providers, roles
 from identities import services as identities
 from identities.services import Tag
 from policies import services as policies
+from tests.awsapi.test_classic_operations import certificate, ssh_rsa
+from tests.awsapi.test_server_certificates import issue, key_pem, pem
 from tests.identities.saml_fixtures import metadata
 
 pytestmark = pytest.mark.django_db
@@ -86,13 +89,48 @@ def _world(ctx: CallContext) -> dict[str, Any]:
     device = credentials.create_virtual_mfa_device(ctx, virtual_mfa_device_name="alice-mfa").device
     oidc = providers.create_open_id_connect_provider(ctx, url=OIDC_URL, client_id_list=["sts.amazonaws.com"])
     saml = providers.create_saml_provider(ctx, name="Okta", saml_metadata_document=metadata(), tags=[Tag("k", "v")])
+    # The credentials and documents the other operations name, so that they get past their lookups too.
+    call = lambda name, **params: HANDLERS[("iam", name)](ctx, params) or {}  # noqa: E731
+    call("CreateLoginProfile", UserName="alice", Password="Walk-Passw0rd!")
+    call("UpdateAccountPasswordPolicy")
+    ssh = call("UploadSSHPublicKey", UserName="alice", SSHPublicKeyBody=ssh_rsa())["SSHPublicKey"]
+    signing = call("UploadSigningCertificate", UserName="alice", CertificateBody=certificate())["Certificate"]
+    service = "bedrock.amazonaws.com"  # takes CredentialAgeDays too (long-term API keys)
+    specific = call("CreateServiceSpecificCredential", UserName="alice", ServiceName=service)
+    server_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    call(
+        "UploadServerCertificate",
+        ServerCertificateName="www",
+        CertificateBody=pem(issue("www", server_key)),
+        PrivateKey=key_pem(server_key),
+    )
+    alice_arn = f"arn:aws:iam::{ctx.account_id}:user/alice"
+    job = call("GenerateServiceLastAccessedDetails", Arn=alice_arn)["JobId"]
+    other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     return {
+        "SSHPublicKeyId": ssh["SSHPublicKeyId"],
+        "SSHPublicKeyBody": ssh_rsa(),
+        "CertificateId": signing["CertificateId"],
+        "ServiceName": service,
+        "ServiceSpecificCredentialId": specific["ServiceSpecificCredential"]["ServiceSpecificCredentialId"],
+        "ServerCertificateName": "www",
+        "CertificateBody": pem(issue("www2", other_key, issuer="Walk CA", issuer_key=ca_key)),
+        "CertificateChain": pem(issue("Walk CA", ca_key)),
+        "PrivateKey": key_pem(other_key),
+        "SAMLMetadataDocument": metadata(),
+        "JobId": job,
+        "Arn": alice_arn,
+        "ServiceNamespace": "s3",
+        "ServiceNamespaces": ["s3"],
         "UserName": "alice",
         "GroupName": "devs",
         "RoleName": "app",
         "PolicyName": "inline",
         "PolicyArn": policy.arn,
         "PolicyDocument": DOCUMENT,
+        "Policy": DOCUMENT,  # session policies (AssumeRole, GetFederationToken)
+        "arn": policy.arn,  # PolicyDescriptorType: session policy ARNs
         "AssumeRolePolicyDocument": TRUST,
         "InstanceProfileName": "prof",
         "AccessKeyId": key.access_key_id,
@@ -264,7 +302,9 @@ def test_successful_responses_parse_and_carry_every_required_member(walked):
     bad = {f"{s}:{n}": outcome for (s, n), (*_, outcome) in walked.items() if outcome.startswith("missing")}
     assert not bad, "\n".join(f"{op}: {outcome}" for op, outcome in bad.items())
     failed = {f"{s}:{n}": outcome for (s, n), (*_, outcome) in walked.items() if outcome != "ok"}
-    assert len(failed) <= 0.4 * len(walked), "\n".join(f"{op}: {outcome}" for op, outcome in failed.items())
+    # What still fails here needs a state one shared world cannot hold (a second login profile, an organization, an
+    # MFA code, a signed SAML assertion or JWT, a role session); 39 of 174 on 2026-12-07.
+    assert len(failed) <= 0.25 * len(walked), "\n".join(f"{op}: {outcome}" for op, outcome in failed.items())
 
 
 def test_the_recording_params_notice_reads():

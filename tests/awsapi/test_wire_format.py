@@ -32,9 +32,10 @@ class Wire:
         self.credentials = Credentials(key_id, secret)
         self.factory = RequestFactory()
 
-    def call(self, service: str, operation: str, **params):
+    def call(self, service: str, operation: str, *, client_validation: bool = True, **params):
+        """``client_validation=False`` sends what botocore itself would refuse to send (a raw client could)."""
         model = service_model(service).operation_model(operation)
-        wire = create_serializer("query").serialize_to_request(params, model)
+        wire = create_serializer("query", include_validation=client_validation).serialize_to_request(params, model)
         body = urlencode(wire["body"])
         request = AWSRequest(
             method="POST",

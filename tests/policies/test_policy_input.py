@@ -11,8 +11,10 @@ from core.errors import MalformedPolicyDocument
 from identities import roles
 from identities import services as identity_services
 from policies import services, simulator
+from policies.engine import validate_policy
 from policies.models import InlinePolicy, ManagedPolicy
 
+V = "2012-10-17"
 OK = {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::example_bucket"}
 DEEP = "[" * 3000 + "]" * 3000  # under the 131072-character limit, deeper than Python's JSON decoder goes
 NOT_OBJECT_CONDITION = json.dumps({"Version": "2012-10-17", "Statement": [dict(OK, Condition=["x"])]})
@@ -81,12 +83,37 @@ def test_managed_policies_need_version_2012_inline_ones_do_not(root_ctx):
         (dict(OK, Effect="denY"), "The policy failed legacy parsing"),
     ],
 )
-def test_inline_policies_are_refused_with_iams_message(root_ctx, statement, message):
-    identity_services.create_user(root_ctx, user_name="alice")
+@pytest.mark.parametrize("owner", ["user", "group", "role"])
+def test_inline_policies_are_refused_with_iams_message(root_ctx, statement, message, owner):
+    # Put{User,Group,Role}Policy: the same door, the same message.
+    trust = {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    if owner == "user":
+        identity_services.create_user(root_ctx, user_name="alice")
+    elif owner == "group":
+        identity_services.create_group(root_ctx, group_name="alice")
+    else:
+        roles.create_role(
+            root_ctx, role_name="alice", assume_role_policy_document=json.dumps({"Version": V, "Statement": trust})
+        )
+    put = {"user": services.put_user_policy, "group": services.put_group_policy, "role": services.put_role_policy}
     document = json.dumps({"Version": "2012-10-17", "Statement": [statement, dict(OK, Sid="A")]})
     with pytest.raises(MalformedPolicyDocument) as info:
-        services.put_user_policy(root_ctx, user_name="alice", policy_name="p", policy_document=document)
+        put[owner](root_ctx, **{f"{owner}_name": "alice"}, policy_name="p", policy_document=document)
     assert info.value.message == message
+    assert not InlinePolicy.objects.exists()
+
+
+def test_findings_are_not_refusals(root_ctx):
+    # Access Analyzer's findings (an action that does not exist is an ERROR finding, a missing Version a WARNING)
+    # never change what IAM accepts: IAM saves a document naming an unknown action of a known format.
+    typo = json.dumps({"Version": V, "Statement": [dict(OK, Action="s3:GetObjct")]})
+    assert "INVALID_ACTION" in {f.issue_code for f in validate_policy(typo, "identity", managed=True)}
+    services.create_policy(root_ctx, policy_name="Typo", policy_document=typo)
+    no_version = json.dumps({"Statement": [OK]})
+    assert "MISSING_VERSION" in {f.issue_code for f in validate_policy(no_version, "identity")}
+    identity_services.create_user(root_ctx, user_name="alice")
+    services.put_user_policy(root_ctx, user_name="alice", policy_name="old", policy_document=no_version)
+    assert ManagedPolicy.objects.filter(name="Typo").exists() and InlinePolicy.objects.filter(name="old").exists()
 
 
 def test_trust_policy_with_resource_is_refused(root_ctx):

@@ -132,3 +132,39 @@ def test_denied_calls_explain_themselves_in_the_trail(root_ctx, bucket):
     assert event.record["eventCategory"] == "Management"
     assert event.explanation["action"] == "s3:GetBucketPolicy"
     assert json.loads(json.dumps(event.record))["requestParameters"]["bucketName"] == bucket
+
+
+def test_the_owners_root_is_never_locked_out_of_its_bucket_policy_but_an_scp_binds_it(
+    klass,  # noqa: F811
+    instructor_ctx,  # noqa: F811
+    students,  # noqa: F811
+):
+    # Amazon S3 API Reference, PutBucketPolicy/DeleteBucketPolicy: "the root principal in a bucket owner's AWS
+    # account can perform the GetBucketPolicy, PutBucketPolicy, and DeleteBucketPolicy API actions, even if their
+    # bucket policy explicitly denies the root principal's access. Bucket owner root principals can only be blocked
+    # from performing these API actions by VPC endpoint policies and AWS Organizations policies."
+    classroom, _ = klass
+    root = students[1]
+    services.create_bucket(root, bucket="locked-out")
+    everything = ["arn:aws:s3:::locked-out", "arn:aws:s3:::locked-out/*"]
+    lockout = policy(deny("s3:*", everything, Principal="*"))
+    services.put_bucket_policy(root, bucket="locked-out", policy=lockout)
+    with pytest.raises(AccessDenied, match="explicit deny in a resource-based policy"):
+        services.list_objects_v2(root, bucket="locked-out")
+    assert services.get_bucket_policy(root, bucket="locked-out") == lockout
+    services.put_bucket_policy(root, bucket="locked-out", policy=lockout)  # Put too, not only Get and Delete
+
+    # Anyone else of the owner's account, an administrator included, is locked out.
+    admin, _ = make_user(root, "admin", policy(allow("*")))
+    with pytest.raises(AccessDenied, match="explicit deny in a resource-based policy"):
+        services.delete_bucket_policy(admin, bucket="locked-out")
+
+    # An SCP still binds the owner's root.
+    scp = classroom_services.create_policy(
+        instructor_ctx, classroom.pk, name="NoPolicyEdits", content=policy(deny("s3:PutBucketPolicy"))
+    )
+    classroom_services.attach_policy(instructor_ctx, classroom.pk, policy_id=scp.policy_id, target_id=root.account_id)
+    with pytest.raises(AccessDenied, match="explicit deny in a service control policy"):
+        services.put_bucket_policy(root, bucket="locked-out", policy=lockout)
+    services.delete_bucket_policy(root, bucket="locked-out")
+    services.put_object(root, bucket="locked-out", key="k", body=b"")
