@@ -89,11 +89,14 @@ class AccountFacts:
     def users(self) -> list[IamUser]:
         return list(self._users_by_name.values())
 
+    # A refresh runs every lab's checks, which ask for the same few entities and the partner again and again (45
+    # queries per refresh, most of them repeats): each is read once per facts object.
+
     def group(self, name: str) -> Group | None:
-        return Group.objects.in_account(self.account_id).named(name).first()
+        return self.memo(f"group:{name.lower()}", lambda: Group.objects.in_account(self.account_id).named(name).first())
 
     def role(self, name: str) -> Role | None:
-        return Role.objects.in_account(self.account_id).named(name).first()
+        return self.memo(f"role:{name.lower()}", lambda: Role.objects.in_account(self.account_id).named(name).first())
 
     def roles(self, *, include_access_role: bool = False) -> list[Role]:
         roles = Role.objects.in_account(self.account_id).order_by("name")
@@ -429,6 +432,9 @@ class AccountFacts:
         """The lab partner's account: the next student by seat number in the same class, the last seat's partner
         being the first. None outside a class and in a class of one. Checks may ask the partner's account yes/no
         questions (the system runs them) but must never show its contents to the student."""
+        return self.memo("partner", self._partner_account_id)
+
+    def _partner_account_id(self) -> str | None:
         seat = StudentSeat.objects.filter(account_id=self.account_id).only("classroom_id", "number").first()
         if seat is None:
             return None
