@@ -21,6 +21,7 @@ from core.context import CallContext, Principal
 from core.db import fetch_prepared
 from identities.models import IamUser, Role
 from policies.authz import explain
+from policies.engine.evaluate import Decision
 
 logger = logging.getLogger(__name__)
 EVENT_VERSION = "1.11"
@@ -262,21 +263,24 @@ def save_record(
     resource_arn: str = "",
     explanation: Any = None,
     after: Call | None = None,
+    recipient: str | None = None,
 ) -> int:
-    """``after``: a call whose deferred statements go first, in the same round trip."""
+    """``after``: a call whose deferred statements go first, in the same round trip. ``recipient``: another
+    account's copy of the call's record (the bucket owner's), in that account's trail, with none of the caller's
+    names or keys in its columns."""
     resource_type, resource_name = resource_of(resource_arn)
     # The row's values in _FIELDS order, bound directly (no model instance: its init and signals cost more than
     # the INSERT's own Python on every call).
     values = [
-        ctx.account_id,
+        ctx.account_id if recipient is None else recipient,
         record["eventID"],
         clock.now(),
         record["eventSource"],
         record["eventName"],
         record["eventType"],
         record["readOnly"],
-        ctx.principal.name[:128],
-        ctx.access_key_id[:128],
+        ctx.principal.name[:128] if recipient is None else "",
+        ctx.access_key_id[:128] if recipient is None else "",
         resource_type,
         resource_name[:2048],
         record.get("errorCode", ""),
@@ -310,13 +314,58 @@ def record_event(call: Call) -> int:
     if call.data_event:  # CloudTrail data events (S3 object operations): not in AWS's Event history
         record["managementEvent"] = False
         record["eventCategory"] = "Data"
+    owner_copy = _owner_copy(call, record)
     explanation = None
     if error is not None and error.explanation is not None:
         explanation = explain(error.explanation)
-    return save_record(
+    event_pk = save_record(
         call.ctx,
         record,
         resource_arn=call.resource,
         explanation=explanation,
         after=None if error else call,
     )
+    if owner_copy is not None:
+        save_record(call.ctx, owner_copy, resource_arn=call.resource, recipient=call.owner_account)
+    return event_pk
+
+
+def _owner_copy(call: Call, record: dict[str, Any]) -> dict[str, Any] | None:
+    """The bucket owner's copy of a data event another account's principal caused, or None.
+
+    CloudTrail always delivers an object-level event to the requester, and the same event to the bucket owner
+    when the owner owns the object (S3 user guide, "Object-level actions in cross-account scenarios"; here the
+    bucket's owner owns every object). Both copies carry one ``sharedEventID``; each has its own ``eventID`` and
+    ``recipientAccountId``. The owner's copy names the caller as another account does for a cross-account caller
+    (CloudTrail's userIdentity ``type`` ``AWSAccount``: "the request was made by another AWS account"): its
+    principal ID and account ID, no ARN, name or access key. A call the caller's own account refused (its policies,
+    not the bucket's) stays in the caller's trail only, as CloudTrail then withholds even the owner's account ID."""
+    if not (call.data_event and call.owner_account) or not _reached_owner(call):
+        return None
+    record["sharedEventID"] = str(uuid.uuid4())
+    copy = {
+        **record,
+        "userIdentity": {
+            "type": "AWSAccount",
+            "principalId": call.ctx.principal.principal_id,
+            "accountId": call.ctx.account_id,
+        },
+        "eventID": str(uuid.uuid4()),
+        "recipientAccountId": call.owner_account,
+    }
+    copy.pop("sessionCredentialFromConsole", None)  # the caller's console session is the caller's business
+    return copy
+
+
+def _reached_owner(call: Call) -> bool:
+    """Whether the call got as far as the bucket owner's side: it succeeded, failed on the bucket (NoSuchKey), or
+    was refused by the bucket policy (an explicit deny in it, or no allow from it)."""
+    error = call.error
+    if error is None or error.code != "AccessDenied":
+        return True
+    decision = error.explanation
+    if not isinstance(decision, Decision):
+        return False
+    if decision.outcome == "ExplicitDeny":
+        return bool(decision.deciding) and decision.deciding[0].layer == "resource"
+    return decision.missing_layer == "resource"

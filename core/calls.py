@@ -114,6 +114,9 @@ class Call:
     on_conflict: IamError | None = None  # what a unique-constraint race means for this call
     event_name_override: str | None = None
     data_event: bool = False  # CloudTrail's data events (S3 object operations): eventCategory "Data"
+    # The account that owns the resource when it is not the caller's (a cross-account S3 call): CloudTrail delivers
+    # a data event to the bucket owner too.
+    owner_account: str = ""
     resources: list[dict[str, str]] = field(default_factory=list)
     # Statements whose outcome the response does not wait for (CreateUser's INSERT, DeleteUser's DELETE: the answer
     # is known before they run): sent at the end of the call with its audit row and COMMIT, in one round trip. A
@@ -233,6 +236,8 @@ def iam_call(
     call = Call(ctx, action, resource, {k: v for k, v in (params or {}).items() if v is not None})
     call.event_name_override = event_name
     call.data_event = data_event
+    if owner is not None and owner.account_id and owner.account_id != ctx.account_id:
+        call.owner_account = owner.account_id
     durable = _batch.get() is None
     try:
         if validate is not None:

@@ -168,7 +168,8 @@ def run_instances(ctx: CallContext, p: P) -> P:
 
 @operation("DescribeInstances")
 def describe_instances(ctx: CallContext, p: P) -> P:
-    only(p, "InstanceIds", "Filters", "MaxResults", "NextToken", "DryRun")
+    # IncludeManagedResources widens the answer to instances an AWS service manages; no instance here is one.
+    only(p, "InstanceIds", "Filters", "MaxResults", "NextToken", "DryRun", "IncludeManagedResources")
     rows, token = services.describe_instances(
         ctx,
         instance_ids=p.get("InstanceIds") or [],

@@ -197,11 +197,50 @@ def copy_object(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
     return {"CopyObjectResult": {"ETag": obj.etag, "LastModified": obj.last_modified}}
 
 
-@operation("ListObjectsV2")
-def list_objects_v2(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
+def _encoding(p: dict[str, Any]) -> Callable[[str], str]:
+    """How a listing writes keys and prefixes: as they are, or URL-encoded (``EncodingType=url``, which boto3 and the
+    AWS CLI always ask for and decode)."""
     encoding = p.get("EncodingType")
     if encoding not in (None, "url"):
         raise InvalidArgument("Invalid Encoding Method specified in Request", ArgumentName="encoding-type")
+    return (lambda text: quote_plus(text, safe="/")) if encoding == "url" else (lambda text: text)
+
+
+@operation("ListObjects")
+def list_objects(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
+    """ListObjects (version 1): Marker, and NextMarker when a delimiter is given and the listing is truncated
+    (without one, the last key is the next marker, as S3 documents); every entry has its Owner."""
+    enc = _encoding(p)
+    prefix, delimiter, marker = p.get("Prefix", ""), p.get("Delimiter", ""), p.get("Marker", "")
+    listing = services.list_objects(
+        ctx, bucket=p["Bucket"], prefix=prefix, delimiter=delimiter, max_keys=p.get("MaxKeys", 1000), marker=marker
+    )
+    owner = _owner(listing.owner_account_id)
+    out: dict[str, Any] = {
+        "Name": p["Bucket"],
+        "Prefix": enc(prefix),
+        "Marker": enc(marker),
+        "MaxKeys": p.get("MaxKeys", 1000),
+        "IsTruncated": listing.is_truncated,
+        "Contents": [
+            {**item, "Key": enc(item["Key"]), "StorageClass": "STANDARD", "Owner": owner} for item in listing.contents
+        ]
+        or None,
+        "CommonPrefixes": [{"Prefix": enc(c)} for c in listing.common_prefixes] or None,
+    }
+    if delimiter:
+        out["Delimiter"] = enc(delimiter)
+        if listing.is_truncated and listing.last is not None:
+            out["NextMarker"] = enc(listing.last)
+    if p.get("EncodingType"):
+        out["EncodingType"] = p["EncodingType"]
+    return out
+
+
+@operation("ListObjectsV2")
+def list_objects_v2(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
+    enc = _encoding(p)
+    encoding = p.get("EncodingType")
     prefix, delimiter = p.get("Prefix", ""), p.get("Delimiter", "")
     listing = services.list_objects_v2(
         ctx,
@@ -212,11 +251,7 @@ def list_objects_v2(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
         continuation_token=p.get("ContinuationToken"),
         start_after=p.get("StartAfter", ""),
     )
-
-    def enc(text: str) -> str:
-        return quote_plus(text, safe="/") if encoding == "url" else text
-
-    owner = _owner(ctx.account_id) if p.get("FetchOwner") else None
+    owner = _owner(listing.owner_account_id) if p.get("FetchOwner") else None
     contents = []
     for item in listing.contents:
         entry = {**item, "Key": enc(item["Key"]), "StorageClass": "STANDARD"}

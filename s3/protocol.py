@@ -199,6 +199,7 @@ def _element(shape: Shape, node: ElementTree.Element) -> Any:
 # The root element of output documents that have no payload member (S3's own names).
 ROOTS = {
     "ListBuckets": "ListAllMyBucketsResult",
+    "ListObjects": "ListBucketResult",
     "ListObjectsV2": "ListBucketResult",
     "DeleteObjects": "DeleteResult",
     "GetObjectTagging": "Tagging",

@@ -608,6 +608,8 @@ class Listing:
     is_truncated: bool
     next_token: str | None
     key_count: int
+    owner_account_id: str = ""  # the bucket's owner, who owns its objects (S3's default, BucketOwnerEnforced)
+    last: str | None = None  # the last key or common prefix listed: ListObjects' NextMarker when truncated
 
 
 def _token(last: str, is_prefix: bool) -> str:
@@ -654,7 +656,37 @@ def list_objects_v2(
         return _list(row, prefix, delimiter, min(max_keys, 1000), continuation_token, start_after)
 
 
-def _list(row: Bucket, prefix: str, delimiter: str, max_keys: int, token: str | None, start_after: str) -> Listing:
+def list_objects(
+    ctx: CallContext, *, bucket: str, prefix: str = "", delimiter: str = "", max_keys: int = 1000, marker: str = ""
+) -> Listing:
+    """ListObjects (version 1), decided as ListObjectsV2 is: s3:ListBucket with ``s3:prefix``, ``s3:delimiter`` and
+    ``s3:max-keys``. Keys after ``marker``; with a delimiter, a common prefix at or before the marker is not listed
+    again (the marker may be the previous page's NextMarker, a common prefix), as S3 pages it."""
+    condition = {"s3:prefix": prefix, "s3:max-keys": str(max_keys)}
+    if delimiter:
+        condition["s3:delimiter"] = delimiter
+    params = {"prefix": prefix, "delimiter": delimiter or None, "max-keys": str(max_keys), "marker": marker or None}
+
+    def check() -> None:
+        if max_keys < 0:
+            raise InvalidArgument("maxKeys should be non-negative", ArgumentName="max-keys")
+
+    with _bucket_call(
+        ctx, "s3:ListBucket", bucket, params, condition_context=condition, event_name="ListObjects", check=check
+    ) as (_, row):
+        return _list(row, prefix, delimiter, min(max_keys, 1000), None, marker, marker_rolls_up=True)
+
+
+def _list(
+    row: Bucket,
+    prefix: str,
+    delimiter: str,
+    max_keys: int,
+    token: str | None,
+    start_after: str,
+    *,
+    marker_rolls_up: bool = False,
+) -> Listing:
     after, skip_prefix = (start_after, False)
     if token is not None:
         after, skip_prefix = _read_token(token)
@@ -675,6 +707,8 @@ def _list(row: Bucket, prefix: str, delimiter: str, max_keys: int, token: str | 
             cut = key.find(delimiter, len(prefix))
             if cut >= 0:
                 common = key[: cut + len(delimiter)]
+                if marker_rolls_up and after and common <= after:
+                    continue  # listed on an earlier page: the marker is this prefix or a key under it
                 if len(contents) + len(prefixes) >= max_keys:
                     truncated = True
                     break
@@ -688,7 +722,15 @@ def _list(row: Bucket, prefix: str, delimiter: str, max_keys: int, token: str | 
         contents.append({"Key": key, "Size": size, "ETag": etag, "LastModified": modified})
         last = (key, False)
     next_token = _token(*last) if truncated and last is not None else None
-    return Listing(contents, prefixes, truncated, next_token, len(contents) + len(prefixes))
+    return Listing(
+        contents,
+        prefixes,
+        truncated,
+        next_token,
+        len(contents) + len(prefixes),
+        owner_account_id=row.account_id,
+        last=last[0] if last is not None else None,
+    )
 
 
 # ---- Bucket policy ---------------------------------------------------------------------------------------------

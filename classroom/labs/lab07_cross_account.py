@@ -10,20 +10,21 @@ import re
 
 from audit.models import AuditEvent
 from classroom.labs.base import Check, Lab, Outcome, failed, not_yet, passed
-from classroom.labs.facts import AccountFacts
+from classroom.labs.facts import AccountFacts, team_bucket_name
 from classroom.models import StudentSeat
 from identities.models import IamUser, Role
 
 ROLE = "PartnerReadOnly"
 STRANGER = "999999999999"  # an account outside the class: no seat has it
+# (action, resource) a session of the role asks for; "{bucket}" is the account's team bucket, team-bucket-<account ID>.
 READS = (
     ("iam:ListUsers", "*"),
-    ("s3:GetObject", "arn:aws:s3:::team-bucket/report.csv"),
+    ("s3:GetObject", "arn:aws:s3:::{bucket}/report.csv"),
     ("ec2:DescribeInstances", "*"),
 )
 WRITES = (
     ("iam:CreateUser", "*"),
-    ("s3:PutObject", "arn:aws:s3:::team-bucket/report.csv"),
+    ("s3:PutObject", "arn:aws:s3:::{bucket}/report.csv"),
     ("ec2:TerminateInstances", "*"),
 )
 NO_PARTNER = (
@@ -83,14 +84,20 @@ def trusts_no_stranger(facts: AccountFacts) -> Outcome:
 def read_only(facts: AccountFacts) -> Outcome:
     if facts.role(ROLE) is None:
         return not_yet(f"There is no role named {ROLE} yet.")
-    allowed = [facts.can("role", ROLE, action, resource) for action, resource in READS + WRITES]
-    for (action, _), ok in zip(READS, allowed[: len(READS)], strict=True):
+    bucket = team_bucket_name(facts.account_id)
+    asked = [(action, resource.format(bucket=bucket)) for action, resource in READS + WRITES]
+    allowed = [facts.can("role", ROLE, action, resource) for action, resource in asked]
+    for (action, resource), ok in zip(asked[: len(READS)], allowed[: len(READS)], strict=True):
         if not ok:
-            return failed(f"A session of {ROLE} cannot read everything: {action} is not allowed.")
-    for (action, _), ok in zip(WRITES, allowed[len(READS) :], strict=True):
+            return failed(f"A session of {ROLE} cannot read everything: {action}{_on(resource)} is not allowed.")
+    for (action, resource), ok in zip(asked[len(READS) :], allowed[len(READS) :], strict=True):
         if ok:
-            return failed(f"A session of {ROLE} can change things: {action} is allowed.")
+            return failed(f"A session of {ROLE} can change things: {action}{_on(resource)} is allowed.")
     return passed(f"A session of {ROLE} can read the account and change nothing.")
+
+
+def _on(resource: str) -> str:
+    return "" if resource == "*" else f" on {resource}"
 
 
 def partner_assumed(facts: AccountFacts) -> Outcome:
@@ -129,7 +136,9 @@ LAB = Lab(
         "Find your partner's 12-digit account ID (the first check shows it) and tell them yours.",
         "Open **Roles**, choose **Create role**, then **AWS account** → **Another AWS account** and enter your "
         "partner's account ID.",
-        f"Under **Add permissions**, choose the AWS managed policy `ReadOnlyAccess`. Name the role `{ROLE}`.",
+        f"Under **Add permissions**, choose the AWS managed policy `ReadOnlyAccess`. Name the role `{ROLE}`. "
+        "With it your partner can read your IAM users, your instances and the objects of your team bucket, "
+        "`team-bucket-<your account ID>`, and change none of them.",
         "Your partner creates an IAM user in their own account with permission to assume your role "
         f"(`sts:AssumeRole` on `arn:aws:iam::<your account ID>:role/{ROLE}`), signs in as that user and uses "
         "**Switch role** with your account ID and the role name.",

@@ -146,3 +146,19 @@ def test_imds_credentials_work_with_boto3(live_server, root_ctx, monkeypatch, tm
         by_session.values_list("event_name", flat=True)
     )
     assert {e.record["userIdentity"]["arn"] for e in by_session} == {session_arn}
+
+
+def test_flags_that_change_nothing_here_are_accepted_and_unmodelled_ones_refused(ec2):
+    """IncludeManagedResources (no instance is managed by an AWS service) answers as without it; a member the
+    practice service does not model is refused by name, never silently ignored."""
+    launched = ec2.run_instances(ImageId=AMI, MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
+    managed = ec2.describe_instances(IncludeManagedResources=True)["Reservations"]
+    assert [i["InstanceId"] for r in managed for i in r["Instances"]] == [launched]
+    with pytest.raises(ClientError) as caught:
+        ec2.run_instances(ImageId=AMI, MinCount=1, MaxCount=1, Monitoring={"Enabled": True})
+    assert caught.value.response["Error"]["Code"] == "InvalidParameterValue"
+    assert "Monitoring" in caught.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as caught:
+        ec2.describe_instance_types(IncludeUnsupportedInRegion=True)
+    assert "IncludeUnsupportedInRegion" in caught.value.response["Error"]["Message"]
+    assert Instance.objects.count() == 1

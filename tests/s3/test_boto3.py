@@ -244,3 +244,48 @@ def test_bad_requests_change_nothing(live_server, s3):
         urllib.request.urlopen(request, timeout=10)
     assert patched.value.code in (403, 405)
     assert not S3Object.objects.exists()
+
+
+def test_list_objects_v1_with_marker_delimiter_and_the_paginator(s3):
+    s3.create_bucket(Bucket="v1-bucket")
+    keys = ["a b.txt", "logs/2024/1.log", "logs/2024/2.log", "logs/3.log", "m.txt", "z.txt"]
+    for key in keys:
+        s3.put_object(Bucket="v1-bucket", Key=key, Body=b"x")
+    everything = s3.list_objects(Bucket="v1-bucket")
+    assert [c["Key"] for c in everything["Contents"]] == keys  # boto3 asks for EncodingType=url and decodes
+    assert everything["IsTruncated"] is False and everything["Marker"] == "" and "NextMarker" not in everything
+    assert everything["Contents"][0]["Owner"]["ID"] and everything["Contents"][0]["StorageClass"] == "STANDARD"
+    first = s3.list_objects(Bucket="v1-bucket", MaxKeys=2)
+    assert [c["Key"] for c in first["Contents"]] == keys[:2] and first["IsTruncated"] is True
+    assert "NextMarker" not in first  # no delimiter: the last key is the next marker
+    rest = s3.list_objects(Bucket="v1-bucket", Marker=first["Contents"][-1]["Key"], MaxKeys=100)
+    assert [c["Key"] for c in rest["Contents"]] == keys[2:] and rest["Marker"] == "logs/2024/1.log"
+    grouped = s3.list_objects(Bucket="v1-bucket", Delimiter="/", MaxKeys=2)
+    assert [c["Key"] for c in grouped["Contents"]] == ["a b.txt"]
+    assert grouped["CommonPrefixes"] == [{"Prefix": "logs/"}]
+    assert (grouped["IsTruncated"], grouped["NextMarker"], grouped["Delimiter"]) == (True, "logs/", "/")
+    after = s3.list_objects(Bucket="v1-bucket", Delimiter="/", Marker="logs/")
+    assert [c["Key"] for c in after["Contents"]] == ["m.txt", "z.txt"] and "CommonPrefixes" not in after
+
+    pages = list(s3.get_paginator("list_objects").paginate(Bucket="v1-bucket", PaginationConfig={"PageSize": 1}))
+    assert len(pages) == len(keys)
+    assert [c["Key"] for page in pages for c in page.get("Contents", [])] == keys
+    pages = list(
+        s3.get_paginator("list_objects").paginate(
+            Bucket="v1-bucket", Prefix="logs/", Delimiter="/", PaginationConfig={"PageSize": 1}
+        )
+    )
+    listed = [(c["Key"],) for page in pages for c in page.get("Contents", [])]
+    prefixes = [p["Prefix"] for page in pages for p in page.get("CommonPrefixes", [])]
+    assert (listed, prefixes) == ([("logs/3.log",)], ["logs/2024/"])
+
+    with pytest.raises(ClientError) as exc:
+        s3.list_objects(Bucket="v1-bucket", MaxKeys=-1)
+    assert error(exc) == ("InvalidArgument", "maxKeys should be non-negative")
+    with pytest.raises(ClientError) as exc:
+        s3.list_objects(Bucket="no-such-v1-bucket")
+    assert error(exc)[0] == "NoSuchBucket"
+    names = list(
+        AuditEvent.objects.filter(event_name="ListObjects").values_list("record__requestParameters", flat=True)
+    )
+    assert {"bucketName": "v1-bucket", "Host": "s3.amazonaws.com", "prefix": "", "max-keys": "1000"} in names

@@ -67,3 +67,23 @@ def test_ls_cp_rm_and_s3api(aws, root_keys, tmp_path, root_ctx):
     root("s3api", "delete-bucket", "--bucket", "cli-bucket")
     names = set(AuditEvent.objects.values_list("event_name", flat=True))
     assert {"CreateBucket", "PutObject", "GetObject", "ListObjects", "DeleteObject", "DeleteBucket"} <= names
+
+
+def test_s3api_list_objects_pages_with_the_clis_own_paginator(aws, root_keys, root_ctx):
+    """``aws s3api list-objects`` is ListObjects version 1: the CLI pages it by Marker/NextMarker itself."""
+    from s3 import services
+
+    services.create_bucket(root_ctx, bucket="cli-v1")
+    keys = ["a.txt", "logs/1.log", "logs/2.log", "z.txt"]
+    for key in keys:
+        services.put_object(root_ctx, bucket="cli-v1", key=key, body=b"x")
+    root = aws(root_keys)
+    listed = json.loads(root("s3api", "list-objects", "--bucket", "cli-v1", "--page-size", "1").stdout)
+    assert [c["Key"] for c in listed["Contents"]] == keys
+    grouped = json.loads(
+        root("s3api", "list-objects", "--bucket", "cli-v1", "--delimiter", "/", "--page-size", "1").stdout
+    )
+    assert [c["Key"] for c in grouped["Contents"]] == ["a.txt", "z.txt"]
+    assert grouped["CommonPrefixes"] == [{"Prefix": "logs/"}]
+    first = json.loads(root("s3api", "list-objects", "--bucket", "cli-v1", "--max-items", "2").stdout)
+    assert [c["Key"] for c in first["Contents"]] == keys[:2] and first["NextToken"]

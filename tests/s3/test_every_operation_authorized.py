@@ -27,6 +27,7 @@ CASES = {
     "DeleteObject": ({}, "s3:DeleteObject", "DeleteObject"),
     "DeleteObjects": ({"Delete": {"Objects": [{"Key": "k"}]}}, "s3:DeleteObject", "DeleteObject"),
     "CopyObject": ({"CopySource": "walk-bucket/k"}, "s3:PutObject", "CopyObject"),
+    "ListObjects": ({}, "s3:ListBucket", "ListObjects"),
     "ListObjectsV2": ({}, "s3:ListBucket", "ListObjects"),
     "GetBucketPolicy": ({}, "s3:GetBucketPolicy", "GetBucketPolicy"),
     "PutBucketPolicy": ({"Policy": "{}"}, "s3:PutBucketPolicy", "PutBucketPolicy"),

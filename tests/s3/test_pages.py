@@ -78,3 +78,59 @@ def test_event_history_hides_data_events_unless_asked(root_client, root_ctx, tmp
     assert "AWS's Event history shows management events only" in page
     page = root_client.get("/iam/event_history?data_events=on").content.decode()
     assert ">CreateBucket</a>" in page and ">PutObject</a>" in page
+
+
+def test_the_bucket_owners_event_history_shows_another_accounts_object_calls(
+    root_client, root_ctx, other_root_ctx, other_root_client, tmp_path, settings
+):
+    """CloudTrail delivers a data event to the requester and to the bucket owner: the owner's copy names the caller
+    as another AWS account (type AWSAccount: its principal ID and account ID), under one sharedEventID."""
+    from audit.models import AuditEvent
+    from core.errors import AccessDenied
+    from tests.s3.conftest import make_user
+
+    settings.DATA_DIR = tmp_path
+    owner, caller = root_ctx.account_id, other_root_ctx.account_id
+    services.create_bucket(root_ctx, bucket="shared-bucket")
+    services.put_object(root_ctx, bucket="shared-bucket", key="report.csv", body=b"1,2")
+    grant = allow(["s3:GetObject", "s3:PutObject"], "arn:aws:s3:::shared-bucket/*", Principal={"AWS": caller})
+    services.put_bucket_policy(root_ctx, bucket="shared-bucket", policy=policy(grant))
+    carol, _ = make_user(other_root_ctx, "carol", policy(allow(["s3:GetObject", "s3:PutObject"])))
+    assert services.get_object(carol, bucket="shared-bucket", key="report.csv").body == b"1,2"
+    services.put_object(carol, bucket="shared-bucket", key="from-carol.csv", body=b"3,4")
+    dave, _ = make_user(other_root_ctx, "dave")  # refused by his own account: the owner hears nothing of it
+    with pytest.raises(AccessDenied):
+        services.get_object(dave, bucket="shared-bucket", key="report.csv")
+    erin, _ = make_user(other_root_ctx, "erin", policy(allow("s3:DeleteObject")))  # refused by the bucket: it hears
+    with pytest.raises(AccessDenied):
+        services.delete_object(erin, bucket="shared-bucket", key="report.csv")
+    delivery.deliver_pending()
+
+    mine = AuditEvent.objects.filter(account_id=owner, record__eventCategory="Data").exclude(
+        record__userIdentity__type="Root"
+    )
+    copies = {e.event_name: e for e in mine}
+    assert set(copies) == {"GetObject", "PutObject", "DeleteObject"}
+    get = copies["GetObject"]
+    assert get.record["userIdentity"] == {
+        "type": "AWSAccount",
+        "principalId": carol.principal.principal_id,
+        "accountId": caller,
+    }
+    assert get.record["recipientAccountId"] == owner and (get.username, get.access_key_id) == ("", "")
+    theirs = AuditEvent.objects.get(account_id=caller, event_name="GetObject", username="carol")
+    assert theirs.record["userIdentity"]["arn"] == carol.principal.arn and theirs.record["recipientAccountId"] == caller
+    assert theirs.record["sharedEventID"] == get.record["sharedEventID"] and theirs.event_id != get.event_id
+    assert copies["DeleteObject"].error_code == "AccessDenied" and copies["DeleteObject"].explanation is None
+    assert not AuditEvent.objects.filter(
+        account_id=owner, record__userIdentity__principalId=dave.principal.principal_id
+    )
+
+    page = root_client.get("/iam/event_history?data_events=on").content.decode()
+    assert ">GetObject</a>" in page and ">PutObject</a>" in page
+    assert ">GetObject</a>" not in root_client.get("/iam/event_history").content.decode()
+    detail = root_client.get(f"/iam/event_history/{get.event_id}").content.decode()
+    assert "AWSAccount" in detail and caller in detail and "carol" not in detail
+    # The caller's own history has its copy; it never sees the owner's.
+    assert other_root_client.get(f"/iam/event_history/{get.event_id}").status_code == 404
+    assert ">GetObject</a>" in other_root_client.get("/iam/event_history?data_events=on").content.decode()

@@ -261,3 +261,55 @@ def test_management_and_data_events(root_ctx):
     assert events["HeadObject"].read_only and events["HeadObject"].record["eventSource"] == "s3.amazonaws.com"
     assert events["PutObject"].resource_type == "AWS::S3::Object"
     assert events["PutObject"].record["resources"][0]["ARN"] == "arn:aws:s3:::trail/k"
+
+
+def test_list_objects_v1_pages_by_marker_and_does_not_list_a_common_prefix_twice(root_ctx):
+    services.create_bucket(root_ctx, bucket="listing-v1")
+    for key in ["a.txt", "photos/2024/x.jpg", "photos/2024/y.jpg", "photos/2025/z.jpg", "photos/p.jpg", "zz"]:
+        services.put_object(root_ctx, bucket="listing-v1", key=key, body=b"1")
+    after = services.list_objects(root_ctx, bucket="listing-v1", marker="photos/2024/x.jpg")
+    assert [c["Key"] for c in after.contents] == ["photos/2024/y.jpg", "photos/2025/z.jpg", "photos/p.jpg", "zz"]
+    seen, marker, last = [], "", []
+    while True:
+        page = services.list_objects(root_ctx, bucket="listing-v1", delimiter="/", max_keys=1, marker=marker)
+        seen += [c["Key"] for c in page.contents] + page.common_prefixes
+        last.append(page.last)
+        if not page.is_truncated:
+            break
+        marker = page.last  # NextMarker: the last key or common prefix of the page
+    assert seen == ["a.txt", "photos/", "zz"]
+    assert last == ["a.txt", "photos/", "zz"]
+    # A marker inside a rolled-up prefix: that prefix was listed already.
+    inner = services.list_objects(
+        root_ctx, bucket="listing-v1", prefix="photos/", delimiter="/", marker="photos/2024/x"
+    )
+    assert (inner.common_prefixes, [c["Key"] for c in inner.contents]) == (["photos/2025/"], ["photos/p.jpg"])
+
+
+def test_list_objects_v1_is_decided_with_the_listing_condition_keys(root_ctx):
+    services.create_bucket(root_ctx, bucket="homes-v1")
+    condition = {
+        "StringLike": {"s3:prefix": "home/erin/*"},
+        "StringEquals": {"s3:delimiter": "/"},
+        "NumericLessThanEquals": {"s3:max-keys": "100"},
+    }
+    erin, _ = make_user(root_ctx, "erin", policy(allow("s3:ListBucket", "arn:aws:s3:::homes-v1", Condition=condition)))
+    assert (
+        services.list_objects(erin, bucket="homes-v1", prefix="home/erin/", delimiter="/", max_keys=100).key_count == 0
+    )
+    for refused in (
+        {"prefix": "home/", "delimiter": "/", "max_keys": 100},
+        {"prefix": "home/erin/", "max_keys": 100},
+        {"prefix": "home/erin/", "delimiter": "/"},  # max-keys 1000 by default
+    ):
+        with pytest.raises(AccessDenied) as denied:
+            services.list_objects(erin, bucket="homes-v1", **refused)
+        assert "s3:ListBucket" in denied.value.message
+    event = AuditEvent.objects.filter(event_name="ListObjects").order_by("-id").first()
+    assert event.record["requestParameters"] == {
+        "bucketName": "homes-v1",
+        "Host": "s3.amazonaws.com",
+        "prefix": "home/erin/",
+        "delimiter": "/",
+        "max-keys": "1000",
+    }

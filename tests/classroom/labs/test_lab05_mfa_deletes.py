@@ -15,16 +15,17 @@ from datetime import UTC, datetime, timedelta
 import pyotp
 import pytest
 
+from classroom.labs.facts import team_bucket_name
 from console import services as console
 from core import clock
 from identities import credentials
 from identities import services as users
 from policies import services as policies
-from tests.classroom.labs.conftest import lab_results
+from s3 import services as s3
+from tests.classroom.labs.conftest import lab_results, start_lab
 
 SLUG = "mfa-deletes"
 PASSWORD = "Bob-Passw0rd!2024"
-BUCKET = ["arn:aws:s3:::team-bucket", "arn:aws:s3:::team-bucket/*"]
 STEP = timedelta(seconds=30)
 
 
@@ -42,17 +43,24 @@ def _throttle_cleared(student):
     throttle.clear(student.account_id, "bob")
 
 
-def team_bucket_policy(operator: str = "BoolIfExists") -> str:
+def bucket_arns(account_id: str) -> list[str]:
+    """The account's own team bucket, team-bucket-<account ID>, and its objects."""
+    name = team_bucket_name(account_id)
+    return [f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/*"]
+
+
+def team_bucket_policy(account_id: str, operator: str = "BoolIfExists") -> str:
+    arns = bucket_arns(account_id)
     return json.dumps(
         {
             "Version": "2012-10-17",
             "Statement": [
-                {"Sid": "TeamBucket", "Effect": "Allow", "Action": "s3:*", "Resource": BUCKET},
+                {"Sid": "TeamBucket", "Effect": "Allow", "Action": "s3:*", "Resource": arns},
                 {
                     "Sid": "DeletesNeedMFA",
                     "Effect": "Deny",
                     "Action": ["s3:DeleteObject", "s3:DeleteBucket"],
-                    "Resource": BUCKET,
+                    "Resource": arns,
                     "Condition": {operator: {"aws:MultiFactorAuthPresent": "false"}},
                 },
             ],
@@ -108,7 +116,7 @@ def test_solving_lab_5_passes_every_check(student, t0):
         student,
         user_name="bob",
         policy_name="TeamBucketDeletesNeedMFA",
-        policy_document=team_bucket_policy("BoolIfExists"),
+        policy_document=team_bucket_policy(student.account_id, "BoolIfExists"),
     )
     sign_in(student.account_id, seed=seed, at=t0 + 2 * STEP)
 
@@ -120,7 +128,10 @@ def test_solving_lab_5_passes_every_check(student, t0):
 def test_bool_lets_requests_signed_with_access_keys_delete(student, t0):
     create_bob(student)
     policies.put_user_policy(
-        student, user_name="bob", policy_name="TeamBucketDeletesNeedMFA", policy_document=team_bucket_policy("Bool")
+        student,
+        user_name="bob",
+        policy_name="TeamBucketDeletesNeedMFA",
+        policy_document=team_bucket_policy(student.account_id, "Bool"),
     )
 
     results = lab_results(student.account_id, SLUG)
@@ -128,8 +139,8 @@ def test_bool_lets_requests_signed_with_access_keys_delete(student, t0):
     assert results["key-deletes-need-mfa"] == (
         False,
         "A request signed with bob's access keys has no aws:MultiFactorAuthPresent key at all, and bob can "
-        "still s3:DeleteObject on arn:aws:s3:::team-bucket/reports/2024.csv: your condition stops a false "
-        "value but not a missing one.",
+        f"still s3:DeleteObject on arn:aws:s3:::team-bucket-{student.account_id}/reports/2024.csv: your "
+        "condition stops a false value but not a missing one.",
     )
 
 
@@ -140,7 +151,10 @@ def test_no_deny_at_all_lets_a_password_alone_delete(student):
         user_name="bob",
         policy_name="TeamBucket",
         policy_document=json.dumps(
-            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": BUCKET}]}
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": bucket_arns(student.account_id)}],
+            }
         ),
     )
 
@@ -149,7 +163,7 @@ def test_no_deny_at_all_lets_a_password_alone_delete(student):
     assert results["console-deletes-need-mfa"] == (
         False,
         "Signed in without MFA (aws:MultiFactorAuthPresent is false), bob can still s3:DeleteObject on "
-        "arn:aws:s3:::team-bucket/reports/2024.csv.",
+        f"arn:aws:s3:::team-bucket-{student.account_id}/reports/2024.csv.",
     )
 
 
@@ -166,7 +180,7 @@ def test_demanding_mfa_for_all_work_is_too_strict(student):
                     {
                         "Effect": "Allow",
                         "Action": "s3:*",
-                        "Resource": BUCKET,
+                        "Resource": bucket_arns(student.account_id),
                         "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}},
                     }
                 ],
@@ -178,7 +192,8 @@ def test_demanding_mfa_for_all_work_is_too_strict(student):
     assert results["deletes-with-mfa"][0] and results["key-deletes-need-mfa"][0]
     assert results["works-without-mfa"] == (
         False,
-        "Without MFA bob is not allowed s3:ListBucket on arn:aws:s3:::team-bucket: only deletes should need it.",
+        f"Without MFA bob is not allowed s3:ListBucket on arn:aws:s3:::team-bucket-{student.account_id}: only "
+        "deletes should need it.",
     )
 
 
@@ -229,7 +244,10 @@ def test_another_students_bob_does_not_count(student, other_student, t0):
     create_bob(other_student)
     seed = assign_mfa(other_student, t0)
     policies.put_user_policy(
-        other_student, user_name="bob", policy_name="TeamBucketDeletesNeedMFA", policy_document=team_bucket_policy()
+        other_student,
+        user_name="bob",
+        policy_name="TeamBucketDeletesNeedMFA",
+        policy_document=team_bucket_policy(other_student.account_id),
     )
     sign_in(other_student.account_id, seed=seed, at=t0 + 2 * STEP)
     assert all(ok for ok, _ in lab_results(other_student.account_id, SLUG).values())
@@ -241,3 +259,29 @@ def test_another_students_bob_does_not_count(student, other_student, t0):
     from console import throttle
 
     throttle.clear(other_student.account_id, "bob")
+
+
+def test_the_lab_names_the_accounts_own_team_bucket_and_a_policy_on_another_name_does_not_count(student):
+    create_bob(student)
+    document = json.loads(team_bucket_policy(student.account_id))
+    for statement in document["Statement"]:  # the bucket's name before names became global: not this account's
+        statement["Resource"] = ["arn:aws:s3:::team-bucket", "arn:aws:s3:::team-bucket/*"]
+    policies.put_user_policy(
+        student, user_name="bob", policy_name="OldBucketName", policy_document=json.dumps(document)
+    )
+    results = lab_results(student.account_id, SLUG)
+    assert results["console-deletes-need-mfa"] == (
+        False,
+        f"bob has no permissions on team-bucket-{student.account_id} yet, so there is nothing to protect.",
+    )
+    assert results["works-without-mfa"] == (
+        False,
+        f"bob is not allowed s3:ListBucket on arn:aws:s3:::team-bucket-{student.account_id}, even with MFA.",
+    )
+
+
+def test_the_starting_state_has_bob_and_the_team_bucket_with_a_report(student, instructor_ctx, klass):
+    start_lab(instructor_ctx, klass, student.account_id, SLUG)
+    bucket = team_bucket_name(student.account_id)
+    assert [o["Key"] for o in s3.list_objects_v2(student, bucket=bucket).contents] == ["reports/2024.csv"]
+    assert users.get_user(student, user_name="bob").name == "bob"

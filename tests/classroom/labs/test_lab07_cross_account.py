@@ -166,3 +166,39 @@ def test_trusting_the_partner_and_one_user_of_another_classmate_is_rejected(stud
         False,
         f"The trust policy of PartnerReadOnly also admits the account {third.account_id}, which is not your partner's.",
     )
+
+
+def test_writing_the_accounts_own_team_bucket_is_not_read_only(students):
+    student, partner = students[1], students[2]
+    create_role(student, f"arn:aws:iam::{partner.account_id}:root")
+    bucket = f"team-bucket-{student.account_id}"
+    elsewhere = {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::team-bucket/*"}
+    write = {**elsewhere, "Resource": f"arn:aws:s3:::{bucket}/*"}
+    for name, statement in (("OldBucketName", elsewhere), ("TeamBucketWrites", write)):
+        policies.put_role_policy(
+            student,
+            role_name="PartnerReadOnly",
+            policy_name=name,
+            policy_document=json.dumps({"Version": "2012-10-17", "Statement": [statement]}),
+        )
+        if name == "OldBucketName":  # a bucket this account does not own: no write to the team bucket yet
+            assert lab_results(student.account_id, SLUG)["read-only"][0]
+    assert lab_results(student.account_id, SLUG)["read-only"] == (
+        False,
+        f"A session of PartnerReadOnly can change things: s3:PutObject on arn:aws:s3:::{bucket}/report.csv is allowed.",
+    )
+
+
+def test_a_role_that_cannot_read_the_team_bucket_is_told_which_object(students):
+    student, partner = students[1], students[2]
+    workflows.create_role_from_wizard(
+        student,
+        role_name="PartnerReadOnly",
+        trust_policy=trust(f"arn:aws:iam::{partner.account_id}:root"),
+        policies=["arn:aws:iam::aws:policy/IAMReadOnlyAccess"],
+    )
+    assert lab_results(student.account_id, SLUG)["read-only"] == (
+        False,
+        "A session of PartnerReadOnly cannot read everything: s3:GetObject on "
+        f"arn:aws:s3:::team-bucket-{student.account_id}/report.csv is not allowed.",
+    )

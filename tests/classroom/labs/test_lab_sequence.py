@@ -132,11 +132,11 @@ def lab4(ctx) -> None:
 
 
 def lab5(ctx, t0: datetime) -> None:
-    # bob exists since lab 2: console access, MFA, the team-bucket policy, then a sign-in with MFA.
+    # bob exists since lab 2: console access, MFA, the team bucket policy, then a sign-in with MFA.
     users.create_login_profile(ctx, user_name="bob", password=BOB_PASSWORD)
     seed = assign_mfa(ctx, t0)
     policies.put_user_policy(
-        ctx, user_name="bob", policy_name="TeamBucketDeletesNeedMFA", policy_document=team_bucket_policy()
+        ctx, user_name="bob", policy_name="TeamBucketDeletesNeedMFA", policy_document=team_bucket_policy(ctx.account_id)
     )
     at = t0 + timedelta(seconds=60)
     with clock.frozen(at):
