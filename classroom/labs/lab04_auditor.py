@@ -4,7 +4,7 @@ and has no long-term keys."""
 from __future__ import annotations
 
 from classroom.labs.base import Check, Lab, Outcome, failed, not_yet, passed
-from classroom.labs.facts import AccountFacts
+from classroom.labs.facts import AccountFacts, team_bucket_name
 
 USER = "auditor"
 
@@ -25,7 +25,7 @@ def changes(account_id: str) -> tuple[tuple[str, str], ...]:
     return (
         ("iam:CreateUser", f"arn:aws:iam::{account_id}:user/new-admin"),
         ("iam:AttachUserPolicy", f"arn:aws:iam::{account_id}:user/{USER}"),
-        ("s3:PutObject", "arn:aws:s3:::team-bucket/report.csv"),
+        ("s3:PutObject", f"arn:aws:s3:::{team_bucket_name(account_id)}/report.csv"),
         ("ec2:TerminateInstances", f"arn:aws:ec2:us-east-1:{account_id}:instance/i-0123456789abcdef0"),
         ("cloudtrail:StopLogging", f"arn:aws:cloudtrail:us-east-1:{account_id}:trail/management-events"),
     )

@@ -48,7 +48,8 @@ def test_power_user_access_can_change_things(student):
     assert results["sees-everything"] == (False, "auditor cannot look at everything yet: iam:ListUsers is not allowed.")
     assert results["changes-nothing"] == (
         False,
-        "auditor can change things: s3:PutObject on arn:aws:s3:::team-bucket/report.csv is allowed.",
+        f"auditor can change things: s3:PutObject on arn:aws:s3:::team-bucket-{student.account_id}/report.csv is "
+        "allowed.",
     )
 
 
