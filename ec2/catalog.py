@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 REGION = "us-east-1"
 AVAILABILITY_ZONE = "us-east-1a"
+AVAILABILITY_ZONE_ID = "use1-az1"  # AWS maps zone names to IDs per account; one fixed zone here
 DEFAULT_INSTANCE_TYPE = "m1.small"  # RunInstances' default when InstanceType is left out, as in AWS
 
 
@@ -128,4 +129,24 @@ def instance_type_shape(t: InstanceType) -> dict[str, object]:
         "AutoRecoverySupported": True,
         "HibernationSupported": False,
         "DedicatedHostsSupported": not t.burstable,
+    }
+
+
+def region_shape() -> dict[str, str]:
+    """DescribeRegions' entry for the one region this practice service runs in."""
+    return {"Endpoint": f"ec2.{REGION}.amazonaws.com", "RegionName": REGION, "OptInStatus": "opt-in-not-required"}
+
+
+def availability_zone_shape() -> dict[str, object]:
+    """DescribeAvailabilityZones' entry for the one zone instances are placed in."""
+    return {
+        "OptInStatus": "opt-in-not-required",
+        "Messages": [],
+        "RegionName": REGION,
+        "ZoneName": AVAILABILITY_ZONE,
+        "ZoneId": AVAILABILITY_ZONE_ID,
+        "GroupName": REGION,
+        "NetworkBorderGroup": REGION,
+        "ZoneType": "availability-zone",
+        "State": "available",
     }

@@ -256,6 +256,30 @@ def describe_instance_types(ctx: CallContext, p: P) -> P:
     return _next({"InstanceTypes": [catalog.instance_type_shape(t) for t in types]}, token)
 
 
+@operation("DescribeRegions")
+def describe_regions(ctx: CallContext, p: P) -> P:
+    # AllRegions: the regions not enabled for the account would be added; this service has one, always enabled.
+    only(p, "RegionNames", "Filters", "AllRegions", "DryRun")
+    regions = services.describe_regions(
+        ctx, region_names=p.get("RegionNames") or [], filters=filters(p), dry_run=p.get("DryRun")
+    )
+    return {"Regions": regions}
+
+
+@operation("DescribeAvailabilityZones")
+def describe_availability_zones(ctx: CallContext, p: P) -> P:
+    # AllAvailabilityZones: Local and Wavelength Zones would be added; this service has none.
+    only(p, "ZoneNames", "ZoneIds", "Filters", "AllAvailabilityZones", "DryRun")
+    zones = services.describe_availability_zones(
+        ctx,
+        zone_names=p.get("ZoneNames") or [],
+        zone_ids=p.get("ZoneIds") or [],
+        filters=filters(p),
+        dry_run=p.get("DryRun"),
+    )
+    return {"AvailabilityZones": zones}
+
+
 @operation("AssociateIamInstanceProfile")
 def associate_iam_instance_profile(ctx: CallContext, p: P) -> P:
     only(p, "InstanceId", "IamInstanceProfile")

@@ -870,6 +870,88 @@ def describe_instance_types(
         return _page(types, max_results, next_token)
 
 
+# ---- Regions and Availability Zones (a fixed catalog: the one region and zone of this practice service) ----------
+
+_REGION_FILTERS: dict[str, Callable[[dict[str, Any]], list[str]]] = {
+    "endpoint": lambda r: [r["Endpoint"]],
+    "region-name": lambda r: [r["RegionName"]],
+    "opt-in-status": lambda r: [r["OptInStatus"]],
+}
+_ZONE_FILTERS: dict[str, Callable[[dict[str, Any]], list[str]]] = {
+    "group-name": lambda z: [z["GroupName"]],
+    "network-border-group": lambda z: [z["NetworkBorderGroup"]],
+    "opt-in-status": lambda z: [z["OptInStatus"]],
+    "region-name": lambda z: [z["RegionName"]],
+    "state": lambda z: [z["State"]],
+    "zone-id": lambda z: [z["ZoneId"]],
+    "zone-name": lambda z: [z["ZoneName"]],
+    "zone-type": lambda z: [z["ZoneType"]],
+}
+
+
+def _filtered_catalog(
+    rows: list[dict[str, Any]], filters: Sequence[tuple[str, Sequence[str]]], known: Mapping[str, Callable]
+) -> list[dict[str, Any]]:
+    for name, patterns in filters:
+        values = known.get(name, lambda _: [])  # tag:<key>: regions and zones carry no tags
+        rows = [r for r in rows if _matches(values(r), patterns)]
+    return rows
+
+
+def describe_regions(
+    ctx: CallContext,
+    *,
+    region_names: Sequence[str] = (),
+    filters: Sequence[tuple[str, Sequence[str]]] = (),
+    dry_run: bool | None = False,
+) -> list[dict[str, Any]]:
+    """DescribeRegions: the one region this practice service runs in (tools such as Prowler discover regions with
+    it). A region it does not serve is refused as AWS refuses a name that is no region."""
+    params = {
+        "regionSet": {"items": [{"regionName": r} for r in region_names]} if region_names else None,
+        "filterSet": {"items": [{"name": n, "valueSet": {"items": [{"value": v} for v in vs]}} for n, vs in filters]}
+        if filters
+        else None,
+    }
+
+    def validate() -> None:
+        unknown = [r for r in region_names if r != REGION]
+        if unknown:
+            raise InvalidParameterValue(f"Invalid region: {unknown[0]}")
+        _check_filters(filters, _REGION_FILTERS)
+
+    with _Ec2Call(ctx, "ec2:DescribeRegions", "*", {"ec2:Region": REGION}, params).run(validate):
+        _dry_run(dry_run)
+        return _filtered_catalog([catalog.region_shape()], filters, _REGION_FILTERS)
+
+
+def describe_availability_zones(
+    ctx: CallContext,
+    *,
+    zone_names: Sequence[str] = (),
+    zone_ids: Sequence[str] = (),
+    filters: Sequence[tuple[str, Sequence[str]]] = (),
+    dry_run: bool | None = False,
+) -> list[dict[str, Any]]:
+    """DescribeAvailabilityZones: the one zone of this practice service's region."""
+    params = {
+        "availabilityZoneSet": {"items": [{"zoneName": z} for z in zone_names]} if zone_names else None,
+        "availabilityZoneIdSet": {"items": [{"zoneId": z} for z in zone_ids]} if zone_ids else None,
+    }
+
+    def validate() -> None:
+        unknown = [z for z in zone_names if z != catalog.AVAILABILITY_ZONE] + [
+            z for z in zone_ids if z != catalog.AVAILABILITY_ZONE_ID
+        ]
+        if unknown:
+            raise InvalidParameterValue(f"The zone '{unknown[0]}' does not exist in region '{REGION}'")
+        _check_filters(filters, _ZONE_FILTERS)
+
+    with _Ec2Call(ctx, "ec2:DescribeAvailabilityZones", "*", {"ec2:Region": REGION}, params).run(validate):
+        _dry_run(dry_run)
+        return _filtered_catalog([catalog.availability_zone_shape()], filters, _ZONE_FILTERS)
+
+
 # ---- IAM instance profile associations ---------------------------------------------------------------------------
 
 

@@ -55,6 +55,8 @@ def _params(world: dict[str, Instance]) -> dict[str, dict]:
         "DeleteTags": {"Resources": [red.instance_id]},
         "DescribeImages": {},
         "DescribeInstanceTypes": {},
+        "DescribeRegions": {},
+        "DescribeAvailabilityZones": {},
         "AssociateIamInstanceProfile": {"InstanceId": red.instance_id, "IamInstanceProfile": {"Name": "app"}},
         "ReplaceIamInstanceProfileAssociation": {
             "AssociationId": blue.association_id,

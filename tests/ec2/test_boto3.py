@@ -162,3 +162,28 @@ def test_flags_that_change_nothing_here_are_accepted_and_unmodelled_ones_refused
         ec2.describe_instance_types(IncludeUnsupportedInRegion=True)
     assert "IncludeUnsupportedInRegion" in caught.value.response["Error"]["Message"]
     assert Instance.objects.count() == 1
+
+
+def test_regions_and_zones_name_the_one_region_of_the_practice_service(ec2):
+    """What tools ask first (Prowler discovers regions with DescribeRegions): the one region and zone served here."""
+    assert ec2.describe_regions()["Regions"] == [
+        {"Endpoint": "ec2.us-east-1.amazonaws.com", "RegionName": "us-east-1", "OptInStatus": "opt-in-not-required"}
+    ]
+    assert [r["RegionName"] for r in ec2.describe_regions(AllRegions=True)["Regions"]] == ["us-east-1"]
+    assert ec2.describe_regions(Filters=[{"Name": "region-name", "Values": ["eu-*"]}])["Regions"] == []
+    zones = ec2.describe_availability_zones()["AvailabilityZones"]
+    assert [(z["ZoneName"], z["ZoneId"], z["State"], z["RegionName"]) for z in zones] == [
+        ("us-east-1a", "use1-az1", "available", "us-east-1")
+    ]
+    assert ec2.describe_availability_zones(Filters=[{"Name": "zone-id", "Values": ["use1-az1"]}])["AvailabilityZones"]
+    for call, code in (
+        (lambda: ec2.describe_regions(RegionNames=["mars-1"]), "InvalidParameterValue"),
+        (lambda: ec2.describe_regions(Filters=[{"Name": "colour", "Values": ["x"]}]), "InvalidParameterValue"),
+        (lambda: ec2.describe_availability_zones(ZoneNames=["us-east-1z"]), "InvalidParameterValue"),
+        (lambda: ec2.describe_regions(DryRun=True), "DryRunOperation"),
+    ):
+        with pytest.raises(ClientError) as caught:
+            call()
+        assert caught.value.response["Error"]["Code"] == code
+    events = set(AuditEvent.objects.filter(event_source="ec2.amazonaws.com").values_list("event_name", flat=True))
+    assert {"DescribeRegions", "DescribeAvailabilityZones"} <= events

@@ -52,6 +52,9 @@ ALLOWED_UNREAD: dict[str, set[str]] = {
     "DescribeImages": {"IncludeDeprecated", "IncludeDisabled"},
     # No instance here is managed by an AWS service: including managed resources adds nothing.
     "DescribeInstances": {"IncludeManagedResources"},
+    # One region, always enabled, and no Local or Wavelength Zones: "all" adds nothing.
+    "DescribeRegions": {"AllRegions"},
+    "DescribeAvailabilityZones": {"AllAvailabilityZones"},
 }
 
 # The members refused with "not supported" (features the practice service does not model).
@@ -175,6 +178,12 @@ OPERATION_VALUES: dict[str, dict[str, Any]] = {
     "DescribeInstances": {"Filters": [{"Name": "instance-state-name", "Values": ["running", "pending"]}]},
     "DescribeImages": {"Filters": [{"Name": "image-id", "Values": [AMI]}]},
     "DescribeInstanceTypes": {"Filters": [{"Name": "instance-type", "Values": ["t3.*"]}]},
+    "DescribeRegions": {"RegionNames": ["us-east-1"], "Filters": [{"Name": "region-name", "Values": ["us-*"]}]},
+    "DescribeAvailabilityZones": {
+        "ZoneNames": ["us-east-1a"],
+        "ZoneIds": ["use1-az1"],
+        "Filters": [{"Name": "zone-name", "Values": ["us-east-1a"]}],
+    },
     "DescribeIamInstanceProfileAssociations": {"Filters": [{"Name": "state", "Values": ["associated"]}]},
 }
 
