@@ -23,6 +23,9 @@ class AuditEvent(models.Model):
     resource_type = models.CharField(max_length=64, blank=True, default="")
     resource_name = models.CharField(max_length=2048, blank=True, default="")
     error_code = models.CharField(max_length=64, blank=True, default="")
+    # The record's ``managementEvent``, as a column: Event history shows management events only, and reading the
+    # flag out of every row's JSON record was the default filter of every lookup.
+    management_event = models.BooleanField(db_default=True)  # a database default: raw INSERTs may leave it out
     record = models.JSONField()  # the CloudTrail record, secrets excluded
     explanation = models.JSONField(null=True, blank=True)  # the engine's decision, for denied calls
     delivered_at = models.DateTimeField(null=True, blank=True)

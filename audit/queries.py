@@ -145,7 +145,7 @@ def _filtered(account_id: str | list[str], lookup: Lookup) -> QuerySet[AuditEven
     if end is not None:
         events = events.filter(event_time__lte=end)
     if not lookup.data_events:
-        events = events.filter(record__managementEvent=True)
+        events = events.filter(management_event=True)
     if lookup.attribute:
         field = ATTRIBUTES.get(lookup.attribute)
         if field is None:

@@ -230,6 +230,7 @@ _FIELDS = (
     "resource_type",
     "resource_name",
     "error_code",
+    "management_event",
     "record",
     "explanation",
 )
@@ -284,6 +285,7 @@ def save_record(
         resource_type,
         resource_name[:2048],
         record.get("errorCode", ""),
+        record.get("managementEvent", True),
         json.dumps(record),
         None if explanation is None else json.dumps(explanation),
     ]

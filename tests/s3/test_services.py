@@ -124,6 +124,7 @@ def test_identity_policy_allows_reading_not_writing(root_ctx):
     assert not S3Object.objects.filter(key="new.csv").exists()
     event = AuditEvent.objects.filter(event_name="PutObject", error_code="AccessDenied").get()
     assert event.record["eventCategory"] == "Data" and event.record["managementEvent"] is False
+    assert event.management_event is False  # the column Event history filters on
     assert event.explanation["missing_layer"] == "identity"
 
 
