@@ -14,8 +14,12 @@ from tests.conftest import ROOT_PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
+SIZES = [(1280, 720), (1920, 1080)]  # the laptop and the projector
 
-def test_bucket_upload_and_policy(page, account, tmp_path):
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_bucket_upload_and_policy(page, account, tmp_path, size):
+    page.set_viewport_size({"width": size[0], "height": size[1]})
     page.goto("/signin")
     page.get_by_label("Root user email address").fill(account.root_email)
     page.get_by_role("button", name="Next").click()  # two steps, as AWS: who, then the password
@@ -54,7 +58,7 @@ def test_bucket_upload_and_policy(page, account, tmp_path):
     page.get_by_label("Policy", exact=True).fill(json.dumps(grant, indent=2))
     page.get_by_role("button", name="Save changes").click()
     expect(page.get_by_text("Successfully edited bucket policy.")).to_be_visible()
-    shot(page, "s3-bucket-policy")
+    shot(page, f"s3-bucket-policy-{size[0]}x{size[1]}")
     page.get_by_test_id("simulate").click()
     expect(page.get_by_label("Resource-based policy")).to_have_value(json.dumps(grant, indent=2))
     expect(page.get_by_label("Resources")).to_contain_text("arn:aws:s3:::team-bucket")
