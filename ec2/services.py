@@ -889,13 +889,30 @@ _ZONE_FILTERS: dict[str, Callable[[dict[str, Any]], list[str]]] = {
 }
 
 
-def _filtered_catalog(
-    rows: list[dict[str, Any]], filters: Sequence[tuple[str, Sequence[str]]], known: Mapping[str, Callable]
+def _describe_catalog(
+    ctx: CallContext,
+    operation: str,
+    params: Mapping[str, Any],
+    refusal: IamError | None,
+    filters: Sequence[tuple[str, Sequence[str]]],
+    row: dict[str, Any],
+    known: Mapping[str, Callable[[dict[str, Any]], list[str]]],
+    dry_run: bool | None,
 ) -> list[dict[str, Any]]:
-    for name, patterns in filters:
-        values = known.get(name, lambda _: [])  # tag:<key>: regions and zones carry no tags
-        rows = [r for r in rows if _matches(values(r), patterns)]
-    return rows
+    """A Describe call over the one-entry catalog ``row`` (``refusal``: what validating the named entries found)."""
+
+    def validate() -> None:
+        if refusal is not None:
+            raise refusal
+        _check_filters(filters, known)
+
+    with _Ec2Call(ctx, f"ec2:{operation}", "*", {"ec2:Region": REGION}, dict(params)).run(validate):
+        _dry_run(dry_run)
+        rows = [row]
+        for name, patterns in filters:
+            values = known.get(name, lambda _: [])  # tag:<key>: regions and zones carry no tags
+            rows = [r for r in rows if _matches(values(r), patterns)]
+        return rows
 
 
 def describe_regions(
@@ -914,15 +931,11 @@ def describe_regions(
         else None,
     }
 
-    def validate() -> None:
-        unknown = [r for r in region_names if r != REGION]
-        if unknown:
-            raise InvalidParameterValue(f"Invalid region: {unknown[0]}")
-        _check_filters(filters, _REGION_FILTERS)
-
-    with _Ec2Call(ctx, "ec2:DescribeRegions", "*", {"ec2:Region": REGION}, params).run(validate):
-        _dry_run(dry_run)
-        return _filtered_catalog([catalog.region_shape()], filters, _REGION_FILTERS)
+    unknown = [r for r in region_names if r != REGION]
+    refusal = InvalidParameterValue(f"Invalid region: {unknown[0]}") if unknown else None
+    return _describe_catalog(
+        ctx, "DescribeRegions", params, refusal, filters, catalog.region_shape(), _REGION_FILTERS, dry_run
+    )
 
 
 def describe_availability_zones(
@@ -939,17 +952,11 @@ def describe_availability_zones(
         "availabilityZoneIdSet": {"items": [{"zoneId": z} for z in zone_ids]} if zone_ids else None,
     }
 
-    def validate() -> None:
-        unknown = [z for z in zone_names if z != catalog.AVAILABILITY_ZONE] + [
-            z for z in zone_ids if z != catalog.AVAILABILITY_ZONE_ID
-        ]
-        if unknown:
-            raise InvalidParameterValue(f"The zone '{unknown[0]}' does not exist in region '{REGION}'")
-        _check_filters(filters, _ZONE_FILTERS)
-
-    with _Ec2Call(ctx, "ec2:DescribeAvailabilityZones", "*", {"ec2:Region": REGION}, params).run(validate):
-        _dry_run(dry_run)
-        return _filtered_catalog([catalog.availability_zone_shape()], filters, _ZONE_FILTERS)
+    unknown = [z for z in zone_names if z != catalog.AVAILABILITY_ZONE]
+    unknown += [z for z in zone_ids if z != catalog.AVAILABILITY_ZONE_ID]
+    refusal = InvalidParameterValue(f"The zone '{unknown[0]}' does not exist in region '{REGION}'") if unknown else None
+    zone = catalog.availability_zone_shape()
+    return _describe_catalog(ctx, "DescribeAvailabilityZones", params, refusal, filters, zone, _ZONE_FILTERS, dry_run)
 
 
 # ---- IAM instance profile associations ---------------------------------------------------------------------------

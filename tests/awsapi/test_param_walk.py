@@ -171,20 +171,22 @@ def _world(ctx: CallContext) -> dict[str, Any]:
     }
 
 
-def _value(name: str, shape: Shape, world: dict[str, Any]) -> Any:
+def example_value(name: str, shape: Shape, world: dict[str, Any], *, boolean: bool = False) -> Any:
+    """A value for a member of botocore's ``shape``: ``world``'s for its name, else one of its type, at every depth
+    (booleans are ``boolean``). Shared with the EC2 walk (tests/ec2/test_param_walk.py)."""
     if name in world:
         return world[name]
     if isinstance(shape, StructureShape):
-        return {m: _value(m, s, world) for m, s in shape.members.items()}
+        return {m: example_value(m, s, world, boolean=boolean) for m, s in shape.members.items()}
     if isinstance(shape, ListShape):
-        return [_value(name, shape.member, world)]
+        return [example_value(name, shape.member, world, boolean=boolean)]
     if isinstance(shape, MapShape):
-        return {"k": _value(name, shape.value, world)}
+        return {"k": example_value(name, shape.value, world, boolean=boolean)}
     kind = shape.type_name
     if getattr(shape, "enum", None):
         return shape.enum[0]
     if kind == "boolean":
-        return False
+        return boolean
     if kind in ("integer", "long"):
         return max(shape.metadata.get("min", 1), 1)
     if kind == "timestamp":
@@ -248,7 +250,7 @@ def walked(root_ctx, managed_policies) -> dict[tuple[str, str], tuple[set[str], 
     for service, name in sorted(HANDLERS):
         shape = service_model(service).operation_model(name).input_shape
         members = dict(shape.members) if shape is not None else {}
-        values = {m: _value(m, s, world) for m, s in members.items()}
+        values = {m: example_value(m, s, world) for m, s in members.items()}
         read: set[str] = set()
         refused: set[str] = set()
         while True:

@@ -20,19 +20,17 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from botocore.model import ListShape, MapShape, Shape, StructureShape
 from botocore.parsers import EC2QueryParser
 from django.db import transaction
 
 from awsapi.protocol import serializer
-from core import clock
 from core.calls import inside_transaction
 from core.context import CallContext
 from core.errors import IamError
 from core.validation import service_model
 from ec2 import services
 from ec2.handlers import HANDLERS
-from tests.awsapi.test_param_walk import missing_required
+from tests.awsapi.test_param_walk import example_value, missing_required
 from tests.ec2.conftest import AMI, profile_with_role
 
 pytestmark = pytest.mark.django_db
@@ -197,29 +195,6 @@ EXPECTED_ERRORS = {
 }
 
 
-def _value(name: str, shape: Shape, world: dict[str, Any]) -> Any:
-    if name in world:
-        return world[name]
-    if isinstance(shape, StructureShape):
-        return {m: _value(m, s, world) for m, s in shape.members.items()}
-    if isinstance(shape, ListShape):
-        return [_value(name, shape.member, world)]
-    if isinstance(shape, MapShape):
-        return {"k": _value(name, shape.value, world)}
-    if getattr(shape, "enum", None):
-        return shape.enum[0]
-    kind = shape.type_name
-    if kind == "boolean":
-        return True  # every boolean member defaults to false: true is the value that would change something
-    if kind in ("integer", "long"):
-        return max(shape.metadata.get("min", 1), 1)
-    if kind == "timestamp":
-        return clock.now()
-    if kind == "blob":
-        return b"walk"
-    return "walk1234"
-
-
 def _call(ctx: CallContext, name: str, params: Tracked) -> str:
     operation = service_model("ec2").operation_model(name)
     outcome = "ok"
@@ -251,7 +226,8 @@ def walked(root_ctx, managed_policies) -> dict[str, tuple[set[str], set[str], se
     for name in sorted(HANDLERS):
         shape = service_model("ec2").operation_model(name).input_shape
         here = {**world, **OPERATION_VALUES.get(name, {})}
-        values = {m: _value(m, s, here) for m, s in shape.members.items()}
+        # Booleans true: every boolean member defaults to false, so true is the value that would change something.
+        values = {m: example_value(m, s, here, boolean=True) for m, s in shape.members.items()}
         members = paths(values)
         read: set[str] = set()
         refused: set[str] = set()
