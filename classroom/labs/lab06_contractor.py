@@ -171,9 +171,11 @@ def no_long_term_keys(facts: AccountFacts) -> Outcome:
 
 def contractor_assumed_role(facts: AccountFacts) -> Outcome:
     attempts = facts.events(name="AssumeRole", username=USER).filter(resource_name__iexact=ROLE)
-    if attempts.filter(error_code="").exists():
+    # One query: succeeded, denied, or none.
+    codes = set(attempts.order_by().values_list("error_code", flat=True).distinct())
+    if "" in codes:
         return passed(f"The trail shows {USER} assuming {ROLE}.")
-    if attempts.exists():
+    if codes:
         return failed(f"{USER} tried to assume {ROLE} but was denied: Event history shows why.")
     return not_yet(f"The trail shows no AssumeRole of {ROLE} by {USER} since the lab started.")
 

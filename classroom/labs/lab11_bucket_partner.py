@@ -180,9 +180,10 @@ def partner_read(facts: AccountFacts) -> Outcome:
     )
     if facts.since is not None:
         reads = reads.filter(event_time__gte=facts.since)
-    if reads.filter(error_code="").exists():
+    codes = set(reads.order_by().values_list("error_code", flat=True).distinct())  # one query: read, denied, or none
+    if "" in codes:
         return passed(f"Your partner has read an object of {bucket}.")
-    if reads.exists():
+    if codes:
         return failed(
             f"Your partner tried to read an object of {bucket} and was denied: check your bucket policy, and ask "
             "them to check their own policy."
