@@ -266,3 +266,23 @@ def test_the_wire_format_is_aws_json(live_server, org):
     assert send("AWSOrganizationsV20161128.CreateOrganization", "{}").body["__type"] == "UnknownOperationException"
     wrong_scope = send("AWSOrganizationsV20161128.DescribeOrganization", "{}", service="iam")
     assert wrong_scope.body["__type"] == "InvalidSignatureException"
+
+
+def test_every_operation_is_decided_under_its_own_action(live_server, org):
+    """An IAM user with no policy is refused each operation under ``organizations:<Operation>``, and each refusal
+    is recorded under the operation's name (as tests/awsapi/test_every_operation_authorized.py holds for IAM)."""
+    from classroom.organizations_api import HANDLERS
+
+    user = create_user(org["ctx"], user_name="nobody")
+    nobody = client(live_server, "organizations", *issue_key(org["instructor"].id, IamUser.objects.get(pk=user.pk)))
+    params = {"ListPolicies": {"Filter": "SERVICE_CONTROL_POLICY"}, "DescribePolicy": {"PolicyId": "p-FullAWSAccess"}}
+    params["ListTargetsForPolicy"] = params["DescribePolicy"]
+    for name in HANDLERS:
+        method = getattr(nobody, "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_"))
+        with pytest.raises(ClientError) as err:
+            method(**params.get(name, {}))
+        code, message = error(err)
+        assert code == "AccessDeniedException" and f"organizations:{name}" in message, name
+        assert AuditEvent.objects.filter(
+            event_source="organizations.amazonaws.com", event_name=name, username="nobody", error_code=code
+        ).exists(), name
