@@ -87,7 +87,7 @@ def _answer(environ: dict[str, Any]) -> tuple[int, bytes, str, str]:
     content_type = "text/xml"
     if environ.get("PATH_INFO") in EC2_PATHS:
         front: Any = ec2_api
-    elif organizations_api.serves(environ.get("HTTP_X_AMZ_TARGET", "")):
+    elif organizations_api.serves(environ.get("HTTP_X_AMZ_TARGET", ""), environ.get("HTTP_AUTHORIZATION", "")):
         front, content_type = organizations_api, organizations_api.CONTENT_TYPE  # AWS's JSON protocol
     else:
         front = views

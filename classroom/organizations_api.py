@@ -2,8 +2,8 @@
 
 Organizations speaks AWS's ``json`` protocol (``awsapi.protocol.awsjson``): ``POST`` with ``X-Amz-Target:
 AWSOrganizationsV20161128.<Operation>`` and a JSON body. A client with only ``AWS_ENDPOINT_URL`` set sends it to
-``/aws``; ``awsapi.wsgi`` hands a request carrying Organizations' target here (the target names the protocol, and
-the answer is JSON, not the Query API's XML). The same steps as ``/aws``: SigV4 verified by
+``/aws``; ``awsapi.wsgi`` hands a request carrying Organizations' target, or signed for ``organizations``, here (the
+answer is JSON, not the Query API's XML). The same steps as ``/aws``: SigV4 verified by
 ``awsapi.protocol.sigv4`` with the key ``awsapi.auth`` finds (the credential scoped to ``organizations``), the body
 parsed by botocore's ``organizations`` model, one service of ``classroom.organizations`` called, the result written
 from the output shape. ``NextToken``/``MaxResults`` page here, over the service's whole list.
@@ -40,9 +40,10 @@ Handler = Callable[[CallContext, P], P]
 HANDLERS: dict[str, Handler] = {}
 
 
-def serves(target: str) -> bool:
-    """Whether a request's ``X-Amz-Target`` header is Organizations'."""
-    return target.startswith(TARGET_PREFIX)
+def serves(target: str, authorization: str = "") -> bool:
+    """Whether a request is Organizations': its ``X-Amz-Target`` header names it, or (a request without the target,
+    which Organizations answers ``UnknownOperationException``) its signature is scoped to it."""
+    return target.startswith(TARGET_PREFIX) or f"/{SERVICE}/aws4_request" in authorization
 
 
 # ---- errors the protocol answers itself (the names AWS's JSON services use) -------------------------------------

@@ -238,7 +238,7 @@ def test_the_wire_format_is_aws_json(live_server, org):
             method="POST",
             url=f"{live_server.url}/aws",
             data=body.encode(),
-            headers={"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": target},
+            headers={"Content-Type": "application/x-amz-json-1.1", **({"X-Amz-Target": target} if target else {})},
         )
         SigV4Auth(Credentials(key_id, secret), service, "us-east-1").add_auth(request)
         prepared = request.prepare()
@@ -264,6 +264,9 @@ def test_the_wire_format_is_aws_json(live_server, org):
     }
     assert send("AWSOrganizationsV20161128.ListPolicies", "[1").body["__type"] == "SerializationException"
     assert send("AWSOrganizationsV20161128.CreateOrganization", "{}").body["__type"] == "UnknownOperationException"
+    no_target = send("", "{}")
+    assert (no_target.status, no_target.content_type) == (400, "application/x-amz-json-1.1")
+    assert no_target.body["__type"] == "UnknownOperationException"
     wrong_scope = send("AWSOrganizationsV20161128.DescribeOrganization", "{}", service="iam")
     assert wrong_scope.body["__type"] == "InvalidSignatureException"
 
