@@ -1,5 +1,6 @@
-"""The one entry of the Query API: ``respond(environ)`` answers a ``/aws`` (IAM, STS) or ``/ec2`` (the practice
-EC2 service, ``ec2.api``) request from its WSGI environ.
+"""The one entry of the Query API: ``respond(environ)`` answers a ``/aws`` (IAM, STS; AWS Organizations' JSON
+protocol, ``classroom.organizations_api``, by its ``X-Amz-Target``) or ``/ec2`` (the practice EC2 service,
+``ec2.api``) request from its WSGI environ.
 
 ``/aws`` serves signed AWS requests only. Django's handler (its request object, the middleware chain, the
 response object) costs about a tenth of a warm API call's own time (docs/benchmarks.md), and nothing in it means
@@ -25,6 +26,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from awsapi import views
 from awsapi.protocol import sigv4
+from classroom import organizations_api
 from core.addresses import client_address, is_secure
 from ec2 import api as ec2_api
 from s3 import api as s3_api
@@ -69,10 +71,11 @@ def endpoint(request: HttpRequest) -> HttpResponse:
 
 
 def respond(environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
-    """One ``/aws`` request: status, headers and XML body. Every error is answered in AWS's format; nothing raises."""
-    status, body, request_id = _answer(environ)
+    """One ``/aws`` request: status, headers and body (XML; JSON for Organizations). Every error is answered in
+    AWS's format; nothing raises."""
+    status, body, request_id, content_type = _answer(environ)
     headers = [
-        ("Content-Type", "text/xml"),
+        ("Content-Type", content_type),
         ("Content-Length", str(len(body))),
         ("x-amzn-RequestId", request_id),
         *_security_headers(),
@@ -80,17 +83,24 @@ def respond(environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]
     return status, headers, body
 
 
-def _answer(environ: dict[str, Any]) -> tuple[int, bytes, str]:
-    front = ec2_api if environ.get("PATH_INFO") in EC2_PATHS else views
+def _answer(environ: dict[str, Any]) -> tuple[int, bytes, str, str]:
+    content_type = "text/xml"
+    if environ.get("PATH_INFO") in EC2_PATHS:
+        front: Any = ec2_api
+    elif organizations_api.serves(environ.get("HTTP_X_AMZ_TARGET", ""), environ.get("HTTP_AUTHORIZATION", "")):
+        front, content_type = organizations_api, organizations_api.CONTENT_TYPE  # AWS's JSON protocol
+    else:
+        front = views
     try:
         http = _http_request(environ)
     except (DisallowedHost, RequestDataTooBig) as exc:
-        return front.refuse(exc)
-    return front.answer(
+        return *front.refuse(exc), content_type
+    answered = front.answer(
         http,
         source_ip=client_address(environ.get("REMOTE_ADDR"), environ.get("HTTP_X_FORWARDED_FOR")),
         secure=is_secure(environ),
     )
+    return *answered, content_type
 
 
 def _http_request(environ: dict[str, Any]) -> sigv4.HttpRequest:

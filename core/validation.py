@@ -17,7 +17,7 @@ from botocore.model import ServiceModel, Shape
 
 from core.errors import InvalidInput, ValidationError
 
-_API_VERSIONS = {"iam": "2010-05-08", "sts": "2011-06-15", "ec2": "2016-11-15"}
+_API_VERSIONS = {"iam": "2010-05-08", "sts": "2011-06-15", "ec2": "2016-11-15", "organizations": "2016-11-28"}
 
 
 def carries_nul(text: str, body: bytes) -> bool:
@@ -33,7 +33,7 @@ def service_model(service: str) -> ServiceModel:
 
 
 @functools.cache
-def _compile(pattern: str) -> re.Pattern[str] | None:
+def compile_pattern(pattern: str) -> re.Pattern[str] | None:
     if r"\p{" in pattern:
         return None  # Unicode property classes (tag keys/values): checked by _unicode_class_match
     try:
@@ -65,7 +65,7 @@ def _problems(name: str, shape: Shape, value: Any) -> list[str]:
             )
         pattern = shape.metadata.get("pattern")
         if pattern:
-            compiled = _compile(pattern)
+            compiled = compile_pattern(pattern)
             ok = compiled.fullmatch(text) is not None if compiled else _unicode_class_match(text)
             if not ok:
                 problems.append(
