@@ -118,11 +118,7 @@ def answer(http: sigv4.HttpRequest, *, source_ip: str, secure: bool = False) -> 
             raise UnknownOperationException("The API accepts POST requests only.")
         if carries_nul(http.query, http.body):
             raise InvalidInputException("INVALID_PATTERN", "Requests may not contain NUL characters.")
-        signed = sigv4.parse_signature(http)
-        if signed is None:
-            raise sigv4.MissingAuthenticationToken("Missing Authentication Token")
-        if signed.service != SERVICE:
-            raise sigv4.SignatureDoesNotMatch(f"Credential should be scoped to correct service: '{SERVICE}'.")
+        signed = sigv4.signature_for(http, SERVICE, missing="Missing Authentication Token")
         ctx, policy_rows = auth.authenticate(
             http,
             signed,

@@ -66,11 +66,7 @@ def answer(http: sigv4.HttpRequest, *, source_ip: str, secure: bool = False) -> 
         form = dict(parse_qsl(http.query, keep_blank_values=True))
         if http.method == "POST":
             form.update(parse_qsl(http.body.decode("utf-8", "replace"), keep_blank_values=True))
-        signed = sigv4.parse_signature(http)
-        if signed is None:
-            raise sigv4.MissingAuthenticationToken("Request is missing Authentication Token")
-        if signed.service != "ec2":
-            raise sigv4.SignatureDoesNotMatch("Credential should be scoped to correct service: 'ec2'.")
+        signed = sigv4.signature_for(http, "ec2", missing="Request is missing Authentication Token")
         try:
             ctx, policy_rows = auth.authenticate(
                 http,

@@ -141,6 +141,17 @@ def parse_signature(request: HttpRequest) -> SignedRequest | None:
     )
 
 
+def signature_for(request: HttpRequest, service: str, *, missing: str) -> SignedRequest:
+    """The request's signature, which must be scoped to ``service`` (a front of one service: EC2, Organizations).
+    ``missing``: that service's wording for an unsigned request."""
+    signed = parse_signature(request)
+    if signed is None:
+        raise MissingAuthenticationToken(missing)
+    if signed.service != service:
+        raise SignatureDoesNotMatch(f"Credential should be scoped to correct service: '{service}'.")
+    return signed
+
+
 def _presigned_expires(value: str) -> int:
     """X-Amz-Expires: whole seconds, at most seven days, as SigV4 allows (AWS's wording). 0 is a URL that has
     expired by the time it arrives."""
