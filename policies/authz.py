@@ -417,7 +417,9 @@ def request_context(
     }
     if p.type == "IAMUser":
         context["aws:username"] = p.name
-    if ctx.origin == "console" or p.type == "AssumedRole":
+    # Present for temporary credentials (a console session, a role session, GetSessionToken's credentials: "true"
+    # when they were issued with MFA), absent for long-term access keys (IAM User Guide, aws:MultiFactorAuthPresent).
+    if ctx.origin == "console" or p.type == "AssumedRole" or p.session_pk is not None:
         context["aws:MultiFactorAuthPresent"] = "true" if p.mfa_authenticated else "false"
         if p.mfa_authenticated_at is not None:
             context["aws:MultiFactorAuthAge"] = str(int((now - p.mfa_authenticated_at).total_seconds()))

@@ -10,6 +10,7 @@ import base64
 import json
 from datetime import timedelta
 
+import pyotp
 import pytest
 from botocore.exceptions import ClientError
 
@@ -139,3 +140,58 @@ def test_revoke_active_sessions_is_an_explicit_deny_not_an_expired_token(live_se
         assert session(live_server, "sts", old).get_caller_identity()["Arn"].endswith(":assumed-role/Worker/s1")
         new = assume(live_server, account, dev)  # issued after the revocation: works normally
         session(live_server, "iam", new).list_users()
+
+
+def test_get_session_token_with_mfa_satisfies_mfa_conditions_long_term_keys_do_not(live_server, account, root_ctx):
+    """GetSessionToken with a code gives credentials for "API operations that require MFA authentication" (STS API
+    Reference, GetSessionToken): aws:MultiFactorAuthPresent is "true" in their requests, in identity policies and in
+    a role's trust policy alike; without a code it is "false"; with long-term keys it is absent."""
+    acct = account.id
+    require_mfa = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
+    carol = identities.create_user(root_ctx, user_name="carol")
+    policies.put_user_policy(
+        root_ctx,
+        user_name="carol",
+        policy_name="mfa",
+        policy_document=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"},
+                    {"Effect": "Allow", "Action": "iam:ListUsers", "Resource": "*", "Condition": require_mfa},
+                ],
+            }
+        ),
+    )
+    trust = {"Effect": "Allow", "Principal": {"AWS": carol.arn}, "Action": "sts:AssumeRole", "Condition": require_mfa}
+    roles.create_role(
+        root_ctx,
+        role_name="Secure",
+        assume_role_policy_document=json.dumps({"Version": "2012-10-17", "Statement": [trust]}),
+    )
+    keys = issue_key(acct, carol)
+    setup = credentials.create_virtual_mfa_device(root_ctx, virtual_mfa_device_name="carol")
+    totp = pyotp.TOTP(setup.base32_string_seed)
+    step = timedelta(seconds=credentials.TOTP_STEP_SECONDS)
+    t0 = clock.now()
+    with clock.frozen(t0):
+        credentials.enable_mfa_device(
+            root_ctx,
+            user_name="carol",
+            serial_number=setup.serial_number,
+            authentication_code1=totp.at(t0 - step),
+            authentication_code2=totp.at(t0),
+        )
+        sts = client(live_server, "sts", *keys)
+        with_mfa = sts.get_session_token(SerialNumber=setup.serial_number, TokenCode=totp.at(t0 + step))["Credentials"]
+        without_mfa = sts.get_session_token()["Credentials"]
+
+        def assume(sts_client) -> None:
+            sts_client.assume_role(RoleArn=f"arn:aws:iam::{acct}:role/Secure", RoleSessionName="carol")
+
+        assert "carol" in [u["UserName"] for u in session(live_server, "iam", with_mfa).list_users()["Users"]]
+        assume(session(live_server, "sts", with_mfa))
+        for refused in (client(live_server, "iam", *keys), session(live_server, "iam", without_mfa)):
+            assert error(refused.list_users)[1] == "AccessDenied"
+        for refused in (sts, session(live_server, "sts", without_mfa)):
+            assert error(lambda c=refused: assume(c))[1] == "AccessDenied"
