@@ -445,6 +445,37 @@ class AccountFacts:
         )
         return None if partner == self.account_id else partner
 
+    def partner_principals(self, *, include_access_role: bool = True) -> list[str]:
+        """The partner account's root and its users and roles (up to 100 each), as a policy of this account may
+        name them (labs 7 and 11); ``include_access_role``: the class's OrganizationAccountAccessRole too."""
+        partner = self.partner_account_id()
+        if partner is None:
+            return []
+
+        def read() -> list[str]:
+            roles = Role.objects.in_account(partner)
+            if not include_access_role:
+                roles = roles.exclude(name=ACCESS_ROLE_NAME)
+            arns = [f"arn:aws:iam::{partner}:root"]
+            arns += IamUser.objects.in_account(partner).order_by("pk").values_list("arn", flat=True)[:100]
+            arns += roles.order_by("pk").values_list("arn", flat=True)[:100]
+            return arns
+
+        return self.memo(f"partner-principals:{include_access_role}", read)
+
+    def classmates_named_in(self, text: str) -> list[str]:
+        """Classmates other than the partner whose account ID ``text`` (a policy) names: one of theirs could get in."""
+        seat = StudentSeat.objects.filter(account_id=self.account_id).only("classroom_id").first()
+        if seat is None:
+            return []
+        partner = self.partner_account_id()
+        accounts = StudentSeat.objects.filter(classroom_id=seat.classroom_id).order_by("number")
+        return [
+            a
+            for a in accounts.values_list("account_id", flat=True)
+            if a not in (self.account_id, partner) and a in text
+        ]
+
 
 def _engine_principal(kind: str, value: str) -> tuple[dict[str, Any], str]:
     """The engine's principal for a policy ``Principal`` entry (``Service``, ``Federated`` or ``AWS``), and its

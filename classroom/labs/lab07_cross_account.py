@@ -11,8 +11,6 @@ import re
 from audit.models import AuditEvent
 from classroom.labs.base import Check, Lab, Outcome, failed, not_yet, passed
 from classroom.labs.facts import AccountFacts, team_bucket_name
-from classroom.models import StudentSeat
-from identities.models import IamUser, Role
 
 ROLE = "PartnerReadOnly"
 STRANGER = "999999999999"  # an account outside the class: no seat has it
@@ -33,37 +31,15 @@ NO_PARTNER = (
 )
 
 
-def _partner_principals(partner: str) -> list[str]:
-    """The partner account's root and its users and roles (a trust policy may name the account or one of them)."""
-    arns = [f"arn:aws:iam::{partner}:root"]
-    arns += IamUser.objects.in_account(partner).order_by("pk").values_list("arn", flat=True)[:100]
-    arns += Role.objects.in_account(partner).order_by("pk").values_list("arn", flat=True)[:100]
-    return arns
-
-
 def trusts_partner(facts: AccountFacts) -> Outcome:
     partner = facts.partner_account_id()
     if partner is None:
         return failed(NO_PARTNER)
     if facts.role(ROLE) is None:
         return not_yet(f"There is no role named {ROLE} yet. Your partner's account is {partner}.")
-    if not any(facts.trust_admits(ROLE, {"AWS": arn}) for arn in _partner_principals(partner)):
+    if not any(facts.trust_admits(ROLE, {"AWS": arn}) for arn in facts.partner_principals()):
         return failed(f"The trust policy of {ROLE} admits no one from your partner's account {partner}.")
     return passed(f"The trust policy of {ROLE} admits your partner's account.")
-
-
-def _named_classmates(facts: AccountFacts, trust_text: str) -> list[str]:
-    """Classmates other than the partner whose account ID the trust policy names (one of theirs could get in)."""
-    seat = StudentSeat.objects.filter(account_id=facts.account_id).only("classroom_id").first()
-    if seat is None:
-        return []
-    partner = facts.partner_account_id()
-    accounts = StudentSeat.objects.filter(classroom_id=seat.classroom_id).order_by("number")
-    return [
-        a
-        for a in accounts.values_list("account_id", flat=True)
-        if a not in (facts.account_id, partner) and a in trust_text
-    ]
 
 
 def trusts_no_stranger(facts: AccountFacts) -> Outcome:
@@ -71,7 +47,7 @@ def trusts_no_stranger(facts: AccountFacts) -> Outcome:
     if role is None:
         return not_yet(f"There is no role named {ROLE} yet.")
     text = role.assume_role_policy
-    for account in (STRANGER, *_named_classmates(facts, text)):
+    for account in (STRANGER, *facts.classmates_named_in(text)):
         named = re.findall(rf"arn:aws:iam::{account}:[\w+=,.@/-]+", text)
         for arn in (f"arn:aws:iam::{account}:root", f"arn:aws:iam::{account}:user/mallory", *named):
             if facts.trust_admits(ROLE, {"AWS": arn}):

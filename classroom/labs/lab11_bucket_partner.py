@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from audit.models import AuditEvent
 from classroom.labs.base import Check, Lab, Outcome, failed, not_yet, passed
 from classroom.labs.facts import AccountFacts, role_session_context, team_bucket_name, user_context
-from classroom.models import ACCESS_ROLE_NAME, StudentSeat
+from classroom.models import ACCESS_ROLE_NAME
 from identities.models import IamUser, Role
 from s3 import services as s3
 
@@ -48,19 +48,6 @@ def _arn(bucket: str, key: str | None) -> str:
     return s3.bucket_arn(bucket) if key is None else s3.object_arn(bucket, key)
 
 
-def _partner_principals(partner: str) -> list[str]:
-    """The partner account's root and its users and roles (a bucket policy may name the account or one of them)."""
-    arns = [f"arn:aws:iam::{partner}:root"]
-    arns += IamUser.objects.in_account(partner).order_by("pk").values_list("arn", flat=True)[:100]
-    arns += (
-        Role.objects.in_account(partner)
-        .exclude(name=ACCESS_ROLE_NAME)
-        .order_by("pk")
-        .values_list("arn", flat=True)[:100]
-    )
-    return arns
-
-
 def _admits(
     facts: AccountFacts, principal_arn: str, actions: tuple[tuple[str, str | None], ...], *, every: bool
 ) -> bool:
@@ -88,7 +75,7 @@ def grants_partner(facts: AccountFacts) -> Outcome:
     assert bucket is not None
     if not bucket.policy:
         return not_yet(f"{bucket.name} has no bucket policy yet. Your partner's account is {partner}.")
-    if not any(_admits(facts, arn, READS, every=True) for arn in _partner_principals(partner)):
+    if not any(_admits(facts, arn, READS, every=True) for arn in facts.partner_principals(include_access_role=False)):
         return failed(
             f"The bucket policy of {bucket.name} does not let your partner's account {partner} both list the "
             "bucket and read its objects."
@@ -107,23 +94,11 @@ def read_only_grant(facts: AccountFacts) -> Outcome:
     assert row is not None
     if not row.policy:
         return not_yet(f"{bucket} has no bucket policy yet.")
-    for arn in _partner_principals(partner):
+    for arn in facts.partner_principals(include_access_role=False):
         for action, key in WRITES:
             if facts.bucket_policy_admits(bucket, arn, action, key):
                 return failed(f"The bucket policy also lets your partner's account {action} on {_arn(bucket, key)}.")
     return passed("The bucket policy lets your partner's account change nothing.")
-
-
-def _named_classmates(facts: AccountFacts, text: str) -> list[str]:
-    """Classmates other than the partner whose account ID the bucket policy names."""
-    seat = StudentSeat.objects.filter(account_id=facts.account_id).only("classroom_id").first()
-    if seat is None:
-        return []
-    partner = facts.partner_account_id()
-    accounts = StudentSeat.objects.filter(classroom_id=seat.classroom_id).order_by("number")
-    return [
-        a for a in accounts.values_list("account_id", flat=True) if a not in (facts.account_id, partner) and a in text
-    ]
 
 
 def no_stranger(facts: AccountFacts) -> Outcome:
@@ -133,7 +108,7 @@ def no_stranger(facts: AccountFacts) -> Outcome:
     assert bucket is not None
     if not bucket.policy:
         return not_yet(f"{bucket.name} has no bucket policy yet.")
-    for account in (STRANGER, *_named_classmates(facts, bucket.policy)):
+    for account in (STRANGER, *facts.classmates_named_in(bucket.policy)):
         for arn in (f"arn:aws:iam::{account}:root", f"arn:aws:iam::{account}:user/mallory"):
             if _admits(facts, arn, READS + WRITES, every=False):
                 return failed(
