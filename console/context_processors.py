@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.contrib import messages
@@ -22,7 +23,8 @@ def console(request: HttpRequest) -> dict[str, Any]:
         "switched": getattr(request, "switched_role", None),
         "console_user": getattr(request, "console_user_ctx", ctx).principal,
         # Called by the template only where it is used (the side navigation's "Classes" link): one small query.
-        "is_instructor": lambda: _is_instructor(ctx.account_id),
+        # Memoized: the template asks twice.
+        "is_instructor": functools.cache(lambda: _is_instructor(ctx.account_id)),
     }
 
 

@@ -11,6 +11,7 @@ from console import sessions
 from console.htmx import refusal_explanation, refusal_message
 from core.errors import IamError
 from core.validation import carries_nul
+from policies import authz
 
 
 class ConsoleIdentityMiddleware:
@@ -19,7 +20,11 @@ class ConsoleIdentityMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.iam_ctx, request.account = sessions.context_for(request)  # type: ignore[attr-defined]
-        response = self.get_response(request)
+        if request.method in ("GET", "HEAD"):
+            with authz.page_reads_share_gathering():  # a page's reads decide on one reading of the caller's policies
+                response = self.get_response(request)
+        else:
+            response = self.get_response(request)
         if getattr(request, "htmx", False):
             response.headers.setdefault("Vary", "HX-Request")
         return response

@@ -25,7 +25,7 @@ from classroom.models import (
     ServiceControlPolicy,
 )
 from core import clock
-from core.calls import ResourceOwner
+from core.calls import ResourceOwner, is_read_only
 from core.context import CallContext, Principal
 from core.db import fetch_prepared
 from core.errors import AccessDenied
@@ -241,6 +241,37 @@ def prefetched(principal: Principal, rows: list[tuple[Any, ...]] | None) -> Iter
         _prefetched.reset(token)
 
 
+# The reads of one console page share one gathering per principal: AWS's console sends a page's List*/Get* calls
+# together, and IAM is eventually consistent, so the page reads its caller's policies once (the user's page makes
+# five to nine calls; each read them again, one query each). Only while ``page_reads_share_gathering`` is active
+# (console GET requests), and a decision of any other action ends it: what a write changes, the next decision sees.
+_page_gathering: ContextVar[dict[tuple[Any, ...], list[tuple[Any, ...]]] | None] = ContextVar(
+    "authz_page_gathering", default=None
+)
+
+
+@contextmanager
+def page_reads_share_gathering() -> Iterator[None]:
+    token = _page_gathering.set({})
+    try:
+        yield
+    finally:
+        _page_gathering.reset(token)
+
+
+def _shared_rows(p: Principal, action: str) -> list[tuple[Any, ...]]:
+    shared = _page_gathering.get()
+    if shared is None:
+        return policy_rows(p)
+    if not is_read_only(action.split(":", 1)[-1]):
+        _page_gathering.set(None)  # a write: this decision and every later one in the request read afresh
+        return policy_rows(p)
+    key = (p.type, p.account_id, p.user_pk, p.role_pk, p.session_pk)
+    if key not in shared:
+        shared[key] = policy_rows(p)
+    return shared[key]
+
+
 def policy_rows(p: Principal) -> list[tuple[Any, ...]]:
     """The gathering query's rows for ``p`` (see the columns above): the one place they are read."""
     if p.type == "IAMUser" and p.user_pk is not None and p.session_pk is None:
@@ -262,8 +293,9 @@ def policy_rows(p: Principal) -> list[tuple[Any, ...]]:
     return fetch_prepared(sql, params)
 
 
-def gather(p: Principal) -> Gathered:
-    """The caller's policies, tags and SCP levels, in one query (none when its access key's query read them)."""
+def gather(p: Principal, action: str = "") -> Gathered:
+    """The caller's policies, tags and SCP levels, in one query (none when its access key's query read them, or
+    an earlier read of the same console page did)."""
     if p.type == "AWSService":
         return Gathered(PolicySet(), {})  # a service principal has no identity policies, and SCPs do not bind it
     ready = _prefetched.get()
@@ -271,7 +303,7 @@ def gather(p: Principal) -> Gathered:
         _prefetched.set(None)
         rows = ready[1]
     else:
-        rows = policy_rows(p)
+        rows = _shared_rows(p, action)
     return gathered_from(p, rows)
 
 
@@ -506,7 +538,7 @@ def decide(
         resource_account = None
     # Identity, boundary and session policies, the user's tags and (classroom, issue 7) the SCPs of the caller's
     # organization, root users included (the engine exempts the management account): one query.
-    gathered = gather(p)
+    gathered = gather(p, action)
     policies = gathered.policies
     request = Request(
         engine_principal(p, gathered.role_arn),

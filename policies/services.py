@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -11,6 +12,7 @@ from django.db.models import Count, Q, QuerySet
 from core import arns, clock, ids
 from core.calls import iam_call
 from core.context import CallContext
+from core.db import fetch_prepared
 from core.errors import DeleteConflict, EntityAlreadyExists, InvalidInput, LimitExceeded, NoSuchEntity
 from core.validation import check_input
 from identities.models import Group, IamUser, Role
@@ -602,22 +604,14 @@ def list_group_policies(ctx: CallContext, *, group_name: str) -> list[InlinePoli
 
 
 def used_as(account_id: str, policy_ids: Sequence[int]) -> dict[int, str]:
-    """The policies list's "Used as" column for a page of policies, in three queries whatever the page size."""
+    """The policies list's "Used as" column for a page of policies, in one query whatever the page size (the page's
+    policies attached to a user, group or role, and those used as a user's or role's permissions boundary). The ids
+    go as one array parameter: Django's ``__in`` sends one placeholder per id, five lists of a page's ids, and
+    converting that query was most of the policies list's CPU time (docs/benchmarks.md, issue 16)."""
     attached: set[int] = set()
-    for model in (UserPolicyAttachment, GroupPolicyAttachment, RolePolicyAttachment):
-        attached.update(
-            model.objects.filter(account_id=account_id, policy_id__in=policy_ids).values_list("policy_id", flat=True)
-        )
-    boundaries = set(
-        IamUser.objects.in_account(account_id)
-        .filter(permissions_boundary_id__in=policy_ids)
-        .values_list("permissions_boundary_id", flat=True)
-    )
-    boundaries |= set(
-        Role.objects.in_account(account_id)
-        .filter(permissions_boundary_id__in=policy_ids)
-        .values_list("permissions_boundary_id", flat=True)
-    )
+    boundaries: set[int] = set()
+    for pid, is_boundary in fetch_prepared(_used_as_sql(), {"account": account_id, "ids": list(policy_ids)}):
+        (boundaries if is_boundary else attached).add(pid)
     result = {}
     for pid in policy_ids:
         labels = [
@@ -627,6 +621,21 @@ def used_as(account_id: str, policy_ids: Sequence[int]) -> dict[int, str]:
         ]
         result[pid] = ", ".join(labels) if labels else "Not used"
     return result
+
+
+@functools.cache
+def _used_as_sql() -> str:
+    attachments = [m._meta.db_table for m in (UserPolicyAttachment, GroupPolicyAttachment, RolePolicyAttachment)]
+    bounded = [m._meta.db_table for m in (IamUser, Role)]
+    selects = [
+        f"SELECT policy_id, false FROM {table} WHERE account_id = %(account)s AND policy_id = ANY(%(ids)s)"
+        for table in attachments
+    ] + [
+        f"SELECT permissions_boundary_id, true FROM {table} WHERE account_id = %(account)s "
+        "AND permissions_boundary_id = ANY(%(ids)s)"
+        for table in bounded
+    ]
+    return " UNION ".join(selects)
 
 
 # ---- role policies ----------------------------------------------------------------------------------------
