@@ -26,7 +26,8 @@ worker drain the audit trail; everything it started is stopped at the end, also 
    end (the new user gets a policy attached), a user's page, then attach and detach a policy there, the policy
    simulator, Event history (whose 5-second live poll runs while the student stays on that page), the lab's page
    and its "Check progress". The lab is open in the side panel from the start, so its 5-second poll runs all the
-   time, on every page, as in the console. The instructor's board polls every 3 s.
+   time, on every page, as in the console (each poll sends the stamp of what the panel shows, as htmx does with
+   the URL the last answer gave: 204 when nothing changed). The instructor's board polls every 3 s.
 4. It prints the requests, errors by status, p50/p95/p99/max per kind (page: a full page or a redirect's target;
    partial: an htmx request for part of a page; poll: the live polls; api: Query API calls; static: the first
    load's static files), the waits for a connection: the client's own wait for one of its keep-alive connections
@@ -361,9 +362,14 @@ class Student:
             await browser.form(f"/labs/{run.lab}/open", {}, self.seat.account_id, ())
         except RequestFailed:
             pass
-        panel = asyncio.create_task(
-            browser.poll(5, lambda: browser.request("poll", "GET", "/labs/panel", target="lab-panel-checks"))
-        )
+        shown = {"url": "/labs/panel"}
+
+        async def panel_poll() -> None:  # as htmx does: the next poll asks with the stamp of what the panel shows
+            r = await browser.request("poll", "GET", shown["url"], target="lab-panel-checks")
+            if r.status == 200:
+                shown["url"] = _poll_url(r.text, "/labs/panel?") or shown["url"]
+
+        panel = asyncio.create_task(browser.poll(5, panel_poll))
         try:
             while run.running:
                 await run.think()

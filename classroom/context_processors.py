@@ -3,10 +3,12 @@ signed-in account's last results for it. Lazy: the one LabProgress query runs on
 
 from __future__ import annotations
 
+import hashlib
 from functools import cached_property
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.timesince import timesince
 
 from classroom.labs import get_lab
 from classroom.labs_services import check_lines, lab_state, panel_progress
@@ -41,6 +43,17 @@ class LabPanel:
     @cached_property
     def checks(self) -> list:
         return check_lines(self.lab, self.row) if self.lab else []
+
+    @cached_property
+    def stamp(self) -> str:
+        """What the panel's checks show, as its poll compares it (``?shown=``): the row's results and the minute
+        of "Checked … ago". A poll that finds it unchanged answers 204 and draws nothing: a class polls every 5 s
+        (docs/benchmarks.md, issue 16)."""
+        row = self.row
+        if row is None:
+            return "none"
+        checked = timesince(row.completed_at or row.updated_at)
+        return hashlib.blake2s(f"{row.pk}|{row.updated_at.isoformat()}|{checked}".encode(), digest_size=8).hexdigest()
 
     @cached_property
     def state(self) -> str:

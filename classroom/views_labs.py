@@ -95,10 +95,12 @@ def panel(request: HttpRequest) -> HttpResponse:
     slug = request.session.get(ACTIVE_LAB)
     if not slug or get_lab(slug) is None:
         return HttpResponse("")
+    lab_panel = LabPanel.of(request.iam_ctx, slug)  # type: ignore[attr-defined]
+    shown = request.GET.get("shown", "")
+    if shown and getattr(request, "htmx", False) and shown == lab_panel.stamp:
+        return HttpResponse(status=204)  # nothing new: htmx leaves the checks as they are
     return render(
-        request,
-        pick_partial(request, "labs/panel.html", {"lab-panel", "lab-panel-checks"}),
-        {"lab_panel": LabPanel.of(request.iam_ctx, slug)},  # type: ignore[attr-defined]
+        request, pick_partial(request, "labs/panel.html", {"lab-panel", "lab-panel-checks"}), {"lab_panel": lab_panel}
     )
 
 

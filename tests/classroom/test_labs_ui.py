@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -243,3 +245,25 @@ def test_an_iam_user_can_neither_see_what_a_start_deletes_nor_load_it(seats):
     response = dave.post("/labs/developers-group/start")
     assert response.status_code == 403
     assert sorted(u.name for u in users.list_users(root)) == ["alice", "dave"]
+
+
+def test_panel_poll_answers_204_while_nothing_it_shows_changed(first, students):
+    """The panel's poll sends the stamp of what it shows; unchanged, the answer is 204 (htmx swaps nothing), so a
+    class polling every 5 s costs next to nothing. New results, or the next minute of "Checked … ago", redraw it."""
+    from classroom.progress import refresh
+
+    first.post("/labs/first-user/open")
+    users.create_user(students[1], user_name="alice")
+    refresh(students[1].account_id, [get_lab("first-user")])
+    html = first.get("/labs/panel", HTTP_HX_TARGET="lab-panel-checks", **HTMX).content.decode()
+    poll = re.search(r'hx-get="(/labs/panel\?shown=[^"]+)"', html).group(1)
+    assert first.get(poll, HTTP_HX_TARGET="lab-panel-checks", **HTMX).status_code == 204
+
+    users.create_login_profile(
+        students[1], user_name="alice", password="Correct-Horse-9!", password_reset_required=True
+    )
+    refresh(students[1].account_id, [get_lab("first-user")])
+    response = first.get(poll, HTTP_HX_TARGET="lab-panel-checks", **HTMX)
+    assert response.status_code == 200 and "2 of 4 checks" in response.content.decode()
+    assert 'hx-get="/labs/panel?shown=' in response.content.decode()
+    assert first.get("/labs/panel?shown=stale", HTTP_HX_TARGET="lab-panel-checks", **HTMX).status_code == 200
