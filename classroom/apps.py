@@ -9,6 +9,6 @@ class ClassroomConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from classroom.progress import on_events_delivered  # reason: imports models, which need the app registry
+        from classroom.tasks import on_events_delivered  # reason: imports models, which need the app registry
 
         events_delivered.connect(on_events_delivered, dispatch_uid="classroom.progress")

@@ -207,7 +207,8 @@ class StudentSeat(models.Model):
 class LabProgress(models.Model):
     """The last result of one lab's checks in one account: ``results`` maps each check's key to
     ``{"passed": bool, "message": str}``. Written by ``classroom.progress.refresh`` (after audit delivery and on
-    "Check progress"); read by the board in one query, so the board never runs checks itself."""
+    "Check progress"); read by the board in one query, so the board never runs checks itself. A refresh whose
+    results are the same only moves ``checked_at``: ``updated_at`` is when they last changed."""
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="lab_progress")
     lab = models.CharField(max_length=64)  # the lab's slug
@@ -216,7 +217,8 @@ class LabProgress(models.Model):
     total = models.PositiveSmallIntegerField(default=0)
     completed_at = models.DateTimeField(null=True, blank=True)  # first time every check passed (since the reset)
     progressed_at = models.DateTimeField(null=True, blank=True)  # last time one more check passed (the board's "stuck")
-    updated_at = models.DateTimeField()
+    updated_at = models.DateTimeField()  # last time the results changed (the board's poll redraws when it moves)
+    checked_at = models.DateTimeField(null=True, blank=True)  # last time the checks ran (None: rows from before it)
 
     class Meta:
         constraints = [models.UniqueConstraint("account", "lab", name="lab_progress_unique")]
@@ -227,3 +229,8 @@ class LabProgress(models.Model):
     @property
     def complete(self) -> bool:
         return self.total > 0 and self.passed == self.total
+
+    @property
+    def last_checked(self):  # noqa: ANN201 - a datetime
+        """When the checks last ran, as the lab panel says ("Checked 5 seconds ago")."""
+        return self.checked_at or self.updated_at

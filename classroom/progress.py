@@ -1,9 +1,9 @@
 """Lab progress: run every lab's checks for an account and keep the results (``LabProgress``), and read them
 back for a class as the instructor's board (students × labs) in a constant number of queries.
 
-Refreshes happen (1) in the Celery worker right after the account's audit events are delivered, so progress
-follows what the student does wherever they do it (console, CLI, boto3), and (2) when the student asks
-("Check progress" in the lab panel). The board only reads.
+Refreshes happen (1) in the Celery worker a second after the account's audit events are delivered, once per burst
+of writes (``classroom.tasks``), so progress follows what the student does wherever they do it (console, CLI,
+boto3), and (2) when the student asks ("Check progress" in the lab panel). The board only reads.
 """
 
 from __future__ import annotations
@@ -45,7 +45,10 @@ def refresh(account_id: str, labs: Sequence[Lab] | None = None) -> dict[str, Lab
 
     A completed lab stays completed: its row keeps the results of the moment every check passed and is not
     re-run, since later labs change the same account on purpose (lab 2 moves alice's permissions into a group,
-    which lab 1's checks would no longer see). Only a reset to empty or to an earlier lab's start forgets it."""
+    which lab 1's checks would no longer see). Only a reset to empty or to an earlier lab's start forgets it.
+
+    Only rows whose results changed are written (``updated_at`` moves, and with it the board's poll stamp); the
+    others only get their ``checked_at``, in one UPDATE: most refreshes change one lab or none."""
     seat = StudentSeat.objects.filter(account_id=account_id).only("last_reset_at").first()
     facts = AccountFacts(account_id, since=seat.last_reset_at if seat else None)
     now = clock.now()
@@ -61,7 +64,7 @@ def refresh(account_id: str, labs: Sequence[Lab] | None = None) -> dict[str, Lab
             )
         }
         done = {slug: row for slug, row in existing.items() if row.completed_at is not None}
-        rows = []
+        rows, same = [], []
         for lab in chosen:
             if lab.slug in done:
                 continue
@@ -72,6 +75,16 @@ def refresh(account_id: str, labs: Sequence[Lab] | None = None) -> dict[str, Lab
             earlier = previous.results if previous is not None else {}
             before = previous.passed if previous is not None else 0
             progressed = now if count > before else previous.progressed_at if previous is not None else None
+            results = {key: _result(o, earlier.get(key), now) for key, o in outcomes.items()}
+            unchanged = previous is not None and (results, count, len(outcomes)) == (
+                previous.results,
+                previous.passed,
+                previous.total,
+            )
+            if unchanged and not complete:
+                previous.checked_at = now
+                same.append(previous)
+                continue
             rows.append(
                 LabProgress(
                     account_id=account_id,
@@ -80,18 +93,29 @@ def refresh(account_id: str, labs: Sequence[Lab] | None = None) -> dict[str, Lab
                     total=len(outcomes),
                     completed_at=now if complete else None,
                     progressed_at=progressed,
-                    results={key: _result(o, earlier.get(key), now) for key, o in outcomes.items()},
+                    results=results,
                     updated_at=now,
+                    checked_at=now,
                 )
             )
+        if same:
+            LabProgress.objects.filter(pk__in=[row.pk for row in same]).update(checked_at=now)
         if rows:
             LabProgress.objects.bulk_create(
                 rows,
                 update_conflicts=True,
                 unique_fields=["account", "lab"],
-                update_fields=["results", "passed", "total", "completed_at", "progressed_at", "updated_at"],
+                update_fields=[
+                    "results",
+                    "passed",
+                    "total",
+                    "completed_at",
+                    "progressed_at",
+                    "updated_at",
+                    "checked_at",
+                ],
             )
-    return {**done, **{row.lab: row for row in rows}}
+    return {**done, **{row.lab: row for row in same}, **{row.lab: row for row in rows}}
 
 
 def _result(outcome: Outcome, earlier: dict | None, now) -> dict:  # noqa: ANN001
@@ -123,12 +147,6 @@ def restore(rows: list[LabProgress]) -> None:
     for row in rows:
         row.pk = None
     LabProgress.objects.bulk_create(rows)
-
-
-def on_events_delivered(sender, *, account_ids: set[str], **_kwargs) -> None:  # noqa: ANN001
-    """Refresh the labs of student accounts whose events were just delivered (other accounts have no board)."""
-    for account_id in StudentSeat.objects.filter(account_id__in=account_ids).values_list("account_id", flat=True):
-        refresh(account_id)
 
 
 # ---------------------------------------------------------------------------------------------- the board

@@ -209,6 +209,9 @@ TRAIL_DIR = os.environ.get("IAM_TRAIL_DIR", "")
 CLASSROOM_STUCK_DENIALS = env_int("CLASSROOM_STUCK_DENIALS", 3)
 CLASSROOM_STUCK_DENIAL_WINDOW = env_int("CLASSROOM_STUCK_DENIAL_WINDOW", 300)
 CLASSROOM_STUCK_IDLE = env_int("CLASSROOM_STUCK_IDLE", 900)
+# Lab progress is refreshed this many seconds after a student's events are delivered, once for a burst of writes
+# (classroom.tasks); 0 refreshes inside each delivery.
+CLASSROOM_PROGRESS_DELAY = float(os.environ.get("CLASSROOM_PROGRESS_DELAY", "1"))
 
 # The S3 practice service (s3/): the largest object one PutObject may store (S3's EntityTooLarge above it), and
 # what one account's buckets may hold in all (objects live in PostgreSQL).

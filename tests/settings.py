@@ -15,6 +15,8 @@ MIDDLEWARE = [m for m in MIDDLEWARE if m != "whitenoise.middleware.WhiteNoiseMid
 
 # Most tests have no Celery worker: they don't publish delivery tasks (tests/audit turns it on with a real worker).
 AUDIT_ENQUEUE_DELIVERY = False
+# ...so lab progress is refreshed inside the delivery that a test runs (tests about scheduling it turn this on).
+CLASSROOM_PROGRESS_DELAY = 0
 
 # Live-server threads must not keep connections open past a test (the test database is dropped at the end).
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

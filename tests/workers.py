@@ -49,6 +49,7 @@ class Worker:
             "IAM_DATA_DIR": str(self.data_dir),
             "DATABASE_URL": database_url(self.database),
             "REDIS_URL": self.broker_url,
+            "CELERY_QUEUE": self.queue,  # the tasks the worker publishes itself (lab progress) come back to it
             **env,
         }
         with self.log_path.open("ab") as log:  # the child keeps its own descriptor
