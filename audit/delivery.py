@@ -64,30 +64,35 @@ def deliver(event_pks: Iterable[int]) -> int:
         # their redelivery skips the lines this attempt wrote (idempotent by eventID).
         _append_to_trails(events)
     # After commit; robust: a failing listener (lab progress) never undoes or repeats a delivery. Only accounts with
-    # a write or a failed call are announced: a successful read (List*, Get*, Simulate*: most of a class's events)
-    # changes nothing a listener looks at, and refreshing lab progress after each one was most of the worker's CPU
+    # a write (failed or not: a denied AssumeRole is a lab's evidence) are announced: a read (List*, Get*,
+    # Simulate*: most of a class's events), failed or not, changes nothing a listener looks at (no lab's check
+    # reads the account's failed reads), and refreshing lab progress after each one was most of the worker's CPU
     # under a classroom's load (docs/benchmarks.md, issue 16).
-    changed = {e.account_id for e in events if not e.read_only or e.error_code}
+    changed = {e.account_id for e in events if not e.read_only}
     for _receiver, error in events_delivered.send_robust(sender=deliver, account_ids=changed) if changed else ():
         if isinstance(error, Exception):
             logger.error("events_delivered listener failed", exc_info=error)
     return len(events)
 
 
-def deliver_pending(limit: int = 10_000) -> int:
+def deliver_pending(limit: int = 10_000, *, including: Iterable[int] = ()) -> int:
+    """Deliver the undelivered events, oldest first, a batch at a time. ``including``: events to deliver in the first
+    batch whatever their age (a delivery task's own event): one transaction, one trail write per file."""
     delivered = 0
+    extra = list(including)
     while delivered < limit:
         pks = list(
             AuditEvent.objects.filter(delivered_at__isnull=True)
             .order_by("event_time")
             .values_list("pk", flat=True)[:BATCH]
         )
-        if not pks:
+        if not pks and not extra:
             break
-        count = deliver(pks)
+        count = deliver([*extra, *pks])
+        extra = []
         delivered += count
-        if count == 0:
-            break  # the rest are locked by a worker delivering them right now
+        if count == 0 or len(pks) < BATCH:
+            break  # the rest are locked by a worker delivering them right now, or there is no rest
     return delivered
 
 

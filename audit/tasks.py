@@ -10,10 +10,9 @@ from core import beat
 
 @shared_task(name="audit.deliver_event", ignore_result=True)
 def deliver_event(event_pk: int) -> None:
-    # Deliver this event and, while at it, a batch of any others still waiting: under load most tasks then
-    # find their event already delivered and cost one query.
-    delivery.deliver([event_pk])
-    delivery.deliver_pending(limit=delivery.BATCH)
+    # Deliver this event and, in the same transaction, a batch of any others still waiting: under load most tasks
+    # then find their event already delivered and cost one query.
+    delivery.deliver_pending(limit=delivery.BATCH, including=[event_pk])
 
 
 @shared_task(name="audit.redeliver_pending", ignore_result=True)

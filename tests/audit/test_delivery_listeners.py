@@ -1,4 +1,4 @@
-"""Who hears about delivered events: lab progress is refreshed after writes and failed calls, not after reads."""
+"""Who hears about delivered events: lab progress is refreshed after writes (failed ones too), not after reads."""
 
 from __future__ import annotations
 
@@ -36,12 +36,22 @@ def test_successful_reads_are_delivered_without_announcing_their_account(
     assert announced == [{other_account.id}]
 
 
-def test_a_failed_read_is_announced(account, root_ctx, announced, tmp_path, settings):
+def test_a_failed_read_is_delivered_without_announcing_its_account(account, root_ctx, announced, tmp_path, settings):
     settings.DATA_DIR = tmp_path
     with pytest.raises(IamError):
-        services.get_user(root_ctx, user_name="nobody")  # NoSuchEntity: a lab may look at failed calls
+        services.get_user(root_ctx, user_name="nobody")  # NoSuchEntity: the console's user page does this often
     event = AuditEvent.objects.get()
     assert event.read_only and event.error_code
+    assert delivery.deliver([event.pk]) == 1
+    assert announced == []
+
+
+def test_a_failed_write_is_announced(account, root_ctx, announced, tmp_path, settings):
+    settings.DATA_DIR = tmp_path
+    with pytest.raises(IamError):
+        services.delete_user(root_ctx, user_name="nobody")  # a lab may look at refused or failed attempts
+    event = AuditEvent.objects.get()
+    assert not event.read_only and event.error_code
     assert delivery.deliver([event.pk]) == 1
     assert announced == [{account.id}]
 
