@@ -49,8 +49,8 @@ def refresh(account_id: str, labs: Sequence[Lab] | None = None) -> dict[str, Lab
 
     Only rows whose results changed are written (``updated_at`` moves, and with it the board's poll stamp); the
     others only get their ``checked_at``, in one UPDATE: most refreshes change one lab or none."""
-    seat = StudentSeat.objects.filter(account_id=account_id).only("last_reset_at").first()
-    facts = AccountFacts(account_id, since=seat.last_reset_at if seat else None)
+    seat = StudentSeat.objects.filter(account_id=account_id).only("last_reset_at", "classroom_id", "number").first()
+    facts = AccountFacts(account_id, since=seat.last_reset_at if seat else None, seat=seat)
     now = clock.now()
     chosen = list(labs) if labs is not None else list(all_labs())
     with transaction.atomic():

@@ -62,9 +62,11 @@ def _lower(names: Iterable[str]) -> set[str]:
 
 
 class AccountFacts:
-    def __init__(self, account_id: str, *, since: datetime | None = None) -> None:
+    def __init__(self, account_id: str, *, since: datetime | None = None, seat: StudentSeat | None = None) -> None:
         self.account_id = account_id
         self.since = since  # the lab's start (the account's last reset): the trail before it does not count
+        if seat is not None:  # the caller read it already (with its classroom_id and number)
+            self.__dict__["_seat"] = seat
         self._simulations: dict[tuple[str, str], Simulation | None] = {}
 
     def memo(self, key: str, compute: Callable[[], Any]) -> Any:
@@ -92,11 +94,22 @@ class AccountFacts:
     # A refresh runs every lab's checks, which ask for the same few entities and the partner again and again (45
     # queries per refresh, most of them repeats): each is read once per facts object.
 
+    # A lab account has a handful of groups, roles and policies of its own, and the checks ask for many of them by
+    # name: each kind is read whole, once, and looked up by its lower-cased name (IAM names are unique that way).
+
     def group(self, name: str) -> Group | None:
-        return self.memo(f"group:{name.lower()}", lambda: Group.objects.in_account(self.account_id).named(name).first())
+        return self._groups_by_name.get(name.lower())
+
+    @cached_property
+    def _groups_by_name(self) -> dict[str, Group]:
+        return {g.name.lower(): g for g in Group.objects.in_account(self.account_id)}
 
     def role(self, name: str) -> Role | None:
-        return self.memo(f"role:{name.lower()}", lambda: Role.objects.in_account(self.account_id).named(name).first())
+        return self._roles_by_name.get(name.lower())
+
+    @cached_property
+    def _roles_by_name(self) -> dict[str, Role]:
+        return {r.name.lower(): r for r in Role.objects.in_account(self.account_id)}
 
     def roles(self, *, include_access_role: bool = False) -> list[Role]:
         roles = Role.objects.in_account(self.account_id).order_by("name")
@@ -105,7 +118,11 @@ class AccountFacts:
         return list(roles)
 
     def customer_policy(self, name: str) -> ManagedPolicy | None:
-        return ManagedPolicy.objects.customer_managed(self.account_id).named(name).first()
+        return self._customer_policies_by_name.get(name.lower())
+
+    @cached_property
+    def _customer_policies_by_name(self) -> dict[str, ManagedPolicy]:
+        return {p.name.lower(): p for p in ManagedPolicy.objects.customer_managed(self.account_id)}
 
     def instance_profile(self, name: str) -> InstanceProfile | None:
         return InstanceProfile.objects.filter(account_id=self.account_id, name__iexact=name).first()
@@ -434,8 +451,12 @@ class AccountFacts:
         questions (the system runs them) but must never show its contents to the student."""
         return self.memo("partner", self._partner_account_id)
 
+    @cached_property
+    def _seat(self) -> StudentSeat | None:
+        return StudentSeat.objects.filter(account_id=self.account_id).only("classroom_id", "number").first()
+
     def _partner_account_id(self) -> str | None:
-        seat = StudentSeat.objects.filter(account_id=self.account_id).only("classroom_id", "number").first()
+        seat = self._seat
         if seat is None:
             return None
         seats = StudentSeat.objects.filter(classroom_id=seat.classroom_id)
@@ -465,7 +486,7 @@ class AccountFacts:
 
     def classmates_named_in(self, text: str) -> list[str]:
         """Classmates other than the partner whose account ID ``text`` (a policy) names: one of theirs could get in."""
-        seat = StudentSeat.objects.filter(account_id=self.account_id).only("classroom_id").first()
+        seat = self._seat
         if seat is None:
             return []
         partner = self.partner_account_id()
