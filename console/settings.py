@@ -168,6 +168,9 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
+# Connections outlive a task (CONN_MAX_AGE, as for requests: console/celery.py), instead of the fixup closing them
+# after each: the fixup closes them only every this many tasks.
+CELERY_DB_REUSE_MAX = 1_000_000
 
 # Argon2 cost for root and IAM-user console passwords (tests lower it; see tests/settings.py).
 ARGON2_TIME_COST = env_int("ARGON2_TIME_COST", 3)
