@@ -52,7 +52,7 @@ class LabPanel:
         row = self.row
         if row is None:
             return "none"
-        checked = timesince(row.completed_at or row.updated_at)
+        checked = timesince(row.completed_at or row.last_checked)
         return hashlib.blake2s(f"{row.pk}|{row.updated_at.isoformat()}|{checked}".encode(), digest_size=8).hexdigest()
 
     @cached_property

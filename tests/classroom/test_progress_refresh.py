@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -106,11 +107,15 @@ def test_a_refresh_that_changes_nothing_leaves_the_board_alone_and_says_when_it_
     student, client = seats_and_clients
     account = student.account_id
     start = datetime.now(UTC) - timedelta(minutes=10)
+    client.post("/labs/first-user/open")
     with clock.frozen(start):
         users.create_user(student, user_name="alice")
         refresh(account)
         stamp = labs_services.board_stamp(instructor_ctx, str(classroom.pk))
         written = dict(LabProgress.objects.filter(account_id=account).values_list("lab", "updated_at"))
+        html = client.get("/labs/panel", HTTP_HX_TARGET="lab-panel-checks", **HTMX).content.decode()
+        assert "Checked 10\xa0minutes ago." in html
+        poll = re.search(r'hx-get="(/labs/panel\?shown=[^"]+)"', html).group(1)
 
         clock.advance(timedelta(minutes=10))  # nothing changed in the account since
         refresh(account)
@@ -119,9 +124,13 @@ def test_a_refresh_that_changes_nothing_leaves_the_board_alone_and_says_when_it_
         row = LabProgress.objects.get(account_id=account, lab="first-user")
         assert row.checked_at == start + timedelta(minutes=10)
 
-    client.post("/labs/first-user/open")
-    html = client.get("/labs/panel", HTTP_HX_TARGET="lab-panel-checks", **HTMX).content.decode()
+    # The panel's poll redraws: its "Checked … ago" moved, though no result did.
+    response = client.get(poll, HTTP_HX_TARGET="lab-panel-checks", **HTMX)
+    html = response.content.decode()
+    assert response.status_code == 200
     assert "1 of 4 checks" in html and "Checked 0\xa0minutes ago." in html  # not "10 minutes"
+    poll = re.search(r'hx-get="(/labs/panel\?shown=[^"]+)"', html).group(1)
+    assert client.get(poll, HTTP_HX_TARGET="lab-panel-checks", **HTMX).status_code == 204
     page = client.get("/labs/first-user").content.decode()
     assert "checked 0\xa0minutes ago" in page
 
