@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -85,18 +86,31 @@ def test_when_redis_is_away_the_delivery_refreshes_at_once(klass, students, sett
     assert row is not None and row.results["user-exists"]["passed"]
 
 
-def test_the_refresh_task_lets_the_next_delivery_schedule_again(klass, students, settings):
+@pytest.fixture
+def private_queue():
+    """A queue of the test's own for the tasks it publishes (no worker takes them), emptied at the end."""
+    from console.celery import app as celery_app
+
+    previous = celery_app.conf.task_default_queue
+    queue = celery_app.conf.task_default_queue = f"test-{uuid.uuid4().hex[:8]}"
+    yield queue
+    redis_clients.client(celery_app.conf.broker_url, timeout=2).delete(queue)
+    celery_app.conf.task_default_queue = previous
+
+
+def test_the_refresh_task_lets_the_next_delivery_schedule_again(klass, students, settings, private_queue):
     settings.CLASSROOM_PROGRESS_DELAY = 1
     account = students[1].account_id
     broker = redis_clients.client(settings.REDIS_URL, timeout=2)
-    broker.delete(tasks.marker_key(account))
     users.create_user(students[1], user_name="alice")
 
     assert tasks.schedule_refresh(account) and broker.exists(tasks.marker_key(account))
     assert 0 < broker.ttl(tasks.marker_key(account)) <= tasks.MARKER_SECONDS  # a lost task does not block forever
+    assert tasks.schedule_refresh(account) and queued_refreshes(private_queue) == [[account]]  # one, not two
     tasks.refresh_progress(account)  # what the worker runs
     assert not broker.exists(tasks.marker_key(account))
     assert progress(account).results["user-exists"]["passed"]
+    assert tasks.schedule_refresh(account) and len(queued_refreshes(private_queue)) == 2  # the next one
     broker.delete(tasks.marker_key(account))
 
 
