@@ -18,7 +18,7 @@ import hashlib
 import ipaddress
 import json
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +34,7 @@ from core.context import CallContext
 from core.errors import IamError, MalformedPolicyDocument
 from policies.authz import decide as engine_decision
 from policies.documents import check_document
+from s3 import bodies
 from s3.errors import (
     AccessDeniedS3,
     BucketAlreadyExists,
@@ -317,49 +318,43 @@ def get_bucket_location(ctx: CallContext, *, bucket: str) -> str:
 
 # ---- Objects ---------------------------------------------------------------------------------------------------
 
-_META = ("id", "bucket_id", "key", "size", "etag", "content_type", "last_modified", "metadata", "tags")
+_META = ("id", "bucket_id", "key", "body_file", "size", "etag", "content_type", "last_modified", "metadata", "tags")
 
 
-def _find_bucket_and_object(name: str, key: str, *, with_body: bool) -> tuple[Bucket | None, S3Object | None]:
+def _find_bucket_and_object(name: str, key: str) -> tuple[Bucket | None, S3Object | None]:
     """The bucket and the object in one query (the bucket alone in a second one when the key is absent): an object
-    call's tags decide it (``s3:ExistingObjectTag``), and GetObject's body comes with them."""
-    obj = (
-        _object_with_body(name, key)
-        if with_body
-        else S3Object.objects.select_related("bucket").filter(bucket__name=name, key=key).defer("body").first()
-    )
+    call's tags decide it (``s3:ExistingObjectTag``)."""
+    obj = _object_and_bucket(name, key)
     if obj is not None:
         return obj.bucket, obj
     return _find_bucket(name), None
 
 
 _BUCKET_COLUMNS = ("id", "name", "account_id", "region", "created_at", "policy", "policy_updated_at", "tags")
-_OBJECT_COLUMNS = ("id", "key", "size", "etag", "content_type", "last_modified", "metadata", "tags", "body")
+_OBJECT_COLUMNS = ("id", "key", "body_file", "size", "etag", "content_type", "last_modified", "metadata", "tags")
+_OBJECT_AND_BUCKET = (
+    "SELECT "
+    + ", ".join(f"b.{c}" for c in _BUCKET_COLUMNS)
+    + ", b.public_access_block, "
+    + ", ".join(f"o.{c}" for c in _OBJECT_COLUMNS)
+    + f" FROM {S3Object._meta.db_table} o JOIN {Bucket._meta.db_table} b ON b.id = o.bucket_id"
+    + " WHERE b.name = %s AND o.key = %s"
+)
 
 
-def _object_with_body(name: str, key: str) -> S3Object | None:
-    """The object, its body and its bucket in one query whose results come in PostgreSQL's binary format: a bytea
-    body as text is hex, twice its size to send and to decode (a 1 MiB body: 53 ms against 11 ms on this
-    machine). Django's cursors take no ``binary`` option, so the query runs on the psycopg cursor under Django's
-    (a plain read, before the call's transaction; nothing is logged for it)."""
-    sql = (
-        "SELECT "
-        + ", ".join(f"b.{c}" for c in _BUCKET_COLUMNS)
-        + ", b.public_access_block, "
-        + ", ".join(f"o.{c}" for c in _OBJECT_COLUMNS)
-        + f" FROM {S3Object._meta.db_table} o JOIN {Bucket._meta.db_table} b ON b.id = o.bucket_id"
-        + " WHERE b.name = %s AND o.key = %s"
-    )
+def _object_and_bucket(name: str, key: str) -> S3Object | None:
+    """The object's row and its bucket's in one query, built into model instances without the ORM's compiler (the
+    hottest read of S3: every object call). It runs on the psycopg cursor under Django's, in PostgreSQL's binary
+    format (JSON columns come decoded, as the model instances want them; a plain read, before the call's
+    transaction, not logged)."""
     with connection.cursor() as cursor:
-        cursor.cursor.execute(sql, [name, key], binary=True)
+        cursor.cursor.execute(_OBJECT_AND_BUCKET, [name, key], binary=True)
         row = cursor.cursor.fetchone()
     if row is None:
         return None
     width = len(_BUCKET_COLUMNS)
     bucket = Bucket(**dict(zip(_BUCKET_COLUMNS, row[:width], strict=True)), public_access_block=row[width])
-    obj = S3Object(bucket=bucket, **dict(zip(_OBJECT_COLUMNS, row[width + 1 :], strict=True)))
-    obj.body = bytes(obj.body)
-    return obj
+    return S3Object(bucket=bucket, **dict(zip(_OBJECT_COLUMNS, row[width + 1 :], strict=True)))
 
 
 def _find_object(bucket: Bucket | None, key: str) -> S3Object | None:
@@ -388,36 +383,71 @@ def _check_quota(bucket: Bucket, key: str, size: int) -> None:
         )
 
 
+# A new key and an overwrite alike in one statement, which also returns the file of the body it replaces (locked
+# first, so a concurrent overwrite cannot slip between): the WHERE refuses to update a row the CTE did not lock (a
+# concurrent PutObject of a new key committed meanwhile), and the statement is then run again.
+_UPSERT = f"""WITH old AS (
+    SELECT id, body_file FROM {S3Object._meta.db_table} WHERE bucket_id = %s AND key = %s FOR UPDATE
+)
+INSERT INTO {S3Object._meta.db_table} AS o
+    (bucket_id, key, body_file, size, etag, content_type, last_modified, metadata, tags)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s::jsonb)
+ON CONFLICT (bucket_id, key) DO UPDATE SET body_file = EXCLUDED.body_file, size = EXCLUDED.size, etag = EXCLUDED.etag,
+    content_type = EXCLUDED.content_type, last_modified = EXCLUDED.last_modified, metadata = EXCLUDED.metadata,
+    tags = EXCLUDED.tags
+WHERE o.id IN (SELECT id FROM old)
+RETURNING o.id, (SELECT body_file FROM old)"""
+
+
 def _store(
+    call: Call,
     bucket: Bucket,
     key: str,
-    body: bytes,
     *,
+    size: int,
+    etag: str,
+    write: Callable[[], str],
     content_type: str | None,
     metadata: Mapping[str, str],
     tags: Sequence[Mapping[str, str]],
 ) -> S3Object:
-    _check_quota(bucket, key, len(body))
-    etag = f'"{hashlib.md5(body, usedforsecurity=False).hexdigest()}"'
+    """The object's row, with its body in the file ``write`` makes (removed if the call does not commit); the
+    body it replaces is removed once the call commits."""
+    _check_quota(bucket, key, size)
+    name = write()
+    call.on_rollback(lambda: bodies.remove([name]))
     row = S3Object(
         bucket=bucket,
         key=key,
-        body=body,
-        size=len(body),
+        body_file=name,
+        size=size,
         etag=etag,
         content_type=content_type or "binary/octet-stream",
         last_modified=clock.now(),
         metadata=dict(metadata),
         tags=list(tags),
     )
-    # One INSERT … ON CONFLICT DO UPDATE: a new key and an overwrite alike, without update_or_create's savepoint,
-    # lock and second statement.
-    S3Object.objects.bulk_create(
-        [row],
-        update_conflicts=True,
-        unique_fields=["bucket", "key"],
-        update_fields=["body", "size", "etag", "content_type", "last_modified", "metadata", "tags"],
-    )
+    params = [
+        bucket.pk,
+        key,
+        bucket.pk,
+        key,
+        name,
+        size,
+        etag,
+        row.content_type,
+        row.last_modified,
+        json.dumps(row.metadata),
+        json.dumps(row.tags),
+    ]
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute(_UPSERT, params)
+            stored = cursor.fetchone()
+            if stored is not None:
+                break
+    row.pk, replaced = stored
+    bodies.remove_on_commit([replaced] if replaced else [])
     return row
 
 
@@ -451,7 +481,15 @@ def put_object(
                 ctx, "s3:PutObjectTagging", object_arn(bucket, key), _request_tag_context(tags), _owner(row, ctx, "")
             )
         obj = _store(
-            row, key, body, content_type=content_type, metadata=metadata or {}, tags=[t.as_dict() for t in tags]
+            call,
+            row,
+            key,
+            size=len(body),
+            etag=f'"{hashlib.md5(body, usedforsecurity=False).hexdigest()}"',
+            write=lambda: bodies.write(body),
+            content_type=content_type,
+            metadata=metadata or {},
+            tags=[t.as_dict() for t in tags],
         )
         call.response = {"ETag": obj.etag}
         return obj
@@ -467,9 +505,8 @@ def _object_call(
     params: Mapping[str, Any] | None = None,
     extra_context: Mapping[str, Any] | None = None,
     data_event: bool = True,
-    with_body: bool = False,
 ):  # noqa: ANN202 - a context manager
-    row, obj = _find_bucket_and_object(bucket, key, with_body=with_body)
+    row, obj = _find_bucket_and_object(bucket, key)
     context = _object_context(extra_context or {}, obj.tags if obj is not None else [])
     return obj, _bucket_call(
         ctx,
@@ -491,10 +528,12 @@ def _existing(obj: S3Object | None, key: str) -> S3Object:
 
 
 def get_object(ctx: CallContext, *, bucket: str, key: str) -> S3Object:
-    """The object with its body."""
-    obj, call = _object_call(ctx, "s3:GetObject", bucket, key, with_body=True)
+    """The object with its body (``body``, read from its file: InternalError if the file is gone)."""
+    obj, call = _object_call(ctx, "s3:GetObject", bucket, key)
     with call:
-        return _existing(obj, key)
+        found = _existing(obj, key)
+        found.body = bodies.read(found.body_file)
+        return found
 
 
 def head_object(ctx: CallContext, *, bucket: str, key: str) -> S3Object:
@@ -587,12 +626,14 @@ def copy_object(
                 "This copy request is illegal because it is trying to copy an object to itself without changing the "
                 "object's metadata, storage class, website redirect location or encryption attributes."
             )
-        body = bytes(S3Object.objects.filter(pk=source.pk).values_list("body", flat=True).get())
         replaced = metadata_directive == "REPLACE"
         obj = _store(
+            call,
             row,
             key,
-            body,
+            size=source.size,
+            etag=source.etag,
+            write=lambda: bodies.copy(source.body_file),
             content_type=content_type if replaced else source.content_type,
             metadata=(metadata or {}) if replaced else source.metadata,
             tags=tags,
