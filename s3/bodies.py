@@ -43,11 +43,15 @@ def write(body: bytes) -> str:
     unique = uuid.uuid4().hex
     name = f"{unique[:2]}/{unique}"
     path = _path(name)
+    temporary = path.with_name(f"{unique}.tmp")
     if path.parent not in _made:
         path.parent.mkdir(parents=True, exist_ok=True)
         _made.add(path.parent)
-    temporary = path.with_name(f"{unique}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+    try:
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+    except FileNotFoundError:  # the directory was removed since (a test's, an emptied OBJECT_DIR)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
     try:
         view = memoryview(body)
         while view:
