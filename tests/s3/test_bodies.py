@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
+from django.db import DataError
 
 from audit.models import AuditEvent
 from core.calls import batch
@@ -56,6 +57,13 @@ def test_a_denied_put_stores_no_file(root_ctx, files):
     reader, _ = make_user(root_ctx, "reader", policy(allow("s3:GetObject")))
     with pytest.raises(AccessDenied):
         services.put_object(reader, bucket="guarded", key="k", body=b"nope")
+    assert files() == []
+
+
+def test_a_put_the_database_refuses_after_its_body_was_written_leaves_no_file(root_ctx, files):
+    services.create_bucket(root_ctx, bucket="team-bucket")
+    with pytest.raises(DataError):  # jsonb refuses \u0000: the row's INSERT fails, after the file was written
+        services.put_object(root_ctx, bucket="team-bucket", key="k", body=b"body", metadata={"note": "a\x00b"})
     assert files() == []
 
 
