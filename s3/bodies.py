@@ -67,19 +67,23 @@ def write(body: bytes) -> str:
     return name
 
 
-def copy(name: str) -> str:
-    """A new file with the body of file ``name`` (CopyObject): its new name."""
-    return write(read(name))
-
-
-def read(name: str) -> bytes:
-    """The body in file ``name``; InternalError (logged) when the file is missing or unreadable."""
+def read(name: str) -> bytes | None:
+    """The body in file ``name``; None when there is no such file (its row was just replaced or deleted, or the
+    file was lost); InternalError (logged) when it cannot be read."""
     try:
         with open(_path(name), "rb", buffering=0) as f:
             return f.read()
+    except FileNotFoundError:
+        return None
     except OSError:
-        logger.exception("S3 object body %s is missing or unreadable under %s", name, root())
+        logger.exception("S3 object body %s is unreadable under %s", name, root())
         raise InternalError() from None
+
+
+def lost(name: str) -> InternalError:
+    """What a row whose file is gone answers (logged: the file was lost, e.g. by a crash without fsync)."""
+    logger.error("S3 object body %s is missing under %s", name, root())
+    return InternalError()
 
 
 def remove(names: Iterable[str]) -> None:

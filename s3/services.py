@@ -544,9 +544,25 @@ def get_object(ctx: CallContext, *, bucket: str, key: str) -> S3Object:
     """The object with its body (``body``, read from its file: InternalError if the file is gone)."""
     obj, call = _object_call(ctx, "s3:GetObject", bucket, key)
     with call:
-        found = _existing(obj, key)
-        found.body = bodies.read(found.body_file)
-        return found
+        return _with_body(_existing(obj, key))
+
+
+def _with_body(obj: S3Object) -> S3Object:
+    """``obj`` with its body read from its file. The row was read before the call's decision: when a PutObject or
+    DeleteObject committed since and removed the file, the object as it is now (S3 answers a read that races a
+    write with either version); InternalError when the row still names a file that is gone."""
+    body = bodies.read(obj.body_file)
+    if body is None:
+        now = S3Object.objects.filter(pk=obj.pk).only(*_META).first()
+        if now is None:
+            raise NoSuchKey(Key=obj.key)
+        if now.body_file == obj.body_file or (body := bodies.read(now.body_file)) is None:
+            raise bodies.lost(now.body_file)
+        if S3Object.bucket.is_cached(obj):
+            now.bucket = obj.bucket
+        obj = now
+    obj.body = body
+    return obj
 
 
 def head_object(ctx: CallContext, *, bucket: str, key: str) -> S3Object:
@@ -639,6 +655,7 @@ def copy_object(
                 "This copy request is illegal because it is trying to copy an object to itself without changing the "
                 "object's metadata, storage class, website redirect location or encryption attributes."
             )
+        source = _with_body(source)
         replaced = metadata_directive == "REPLACE"
         obj = _store(
             call,
@@ -646,7 +663,7 @@ def copy_object(
             key,
             size=source.size,
             etag=lambda: source.etag,
-            write=lambda: bodies.copy(source.body_file),
+            write=lambda: bodies.write(source.body),
             content_type=content_type if replaced else source.content_type,
             metadata=(metadata or {}) if replaced else source.metadata,
             tags=tags,

@@ -123,6 +123,16 @@ def test_an_object_whose_file_is_gone_answers_internal_error(root_ctx, files, se
     assert services.head_object(root_ctx, bucket="team-bucket", key="lost").size == 4  # the row is still there
 
 
+def test_a_read_that_races_an_overwrite_answers_the_new_body(root_ctx, files, django_capture_on_commit_callbacks):
+    services.create_bucket(root_ctx, bucket="team-bucket")
+    services.put_object(root_ctx, bucket="team-bucket", key="k", body=b"old")
+    seen = S3Object.objects.get()  # the row as a GetObject reads it, before its decision
+    with django_capture_on_commit_callbacks(execute=True):
+        services.put_object(root_ctx, bucket="team-bucket", key="k", body=b"new")  # removes the old file
+    read = services._with_body(seen)  # then the GetObject reads the body
+    assert (read.body, read.size) == (b"new", 3)
+
+
 @pytest.mark.e2e
 @pytest.mark.django_db(transaction=True)
 def test_over_http_files_follow_puts_and_deletes_and_a_lost_one_is_a_500(s3, files, settings):
