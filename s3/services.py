@@ -27,11 +27,11 @@ from urllib.parse import parse_qsl
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Sum
 
 from core import clock
 from core.calls import Call, ResourceOwner, authorize, iam_call
 from core.context import CallContext
+from core.db import fetch_prepared
 from core.errors import IamError, MalformedPolicyDocument
 from policies.authz import decide as engine_decision
 from policies.documents import check_document
@@ -370,34 +370,37 @@ def _check_size(size: int) -> None:
         raise EntityTooLarge(ProposedSize=str(size), MaxSizeAllowed=str(limit))
 
 
-def _check_quota(bucket: Bucket, key: str, size: int) -> None:
-    used = (
-        S3Object.objects.filter(bucket__account_id=bucket.account_id)
-        .exclude(bucket=bucket, key=key)
-        .aggregate(total=Sum("size"))["total"]
-        or 0
+def _quota_exceeded(size: int) -> QuotaExceeded:
+    return QuotaExceeded(
+        f"Storing {size} bytes would take the bucket owner's account over its {account_quota()} bytes of "
+        "storage in this practice service"
     )
-    if used + size > account_quota():
-        raise QuotaExceeded(
-            f"Storing {size} bytes would take the bucket owner's account over its {account_quota()} bytes of "
-            "storage in this practice service"
-        )
 
 
-# A new key and an overwrite alike in one statement, which also returns the file of the body it replaces (locked
-# first, so a concurrent overwrite cannot slip between): the WHERE refuses to update a row the CTE did not lock (a
-# concurrent PutObject of a new key committed meanwhile), and the statement is then run again.
-_UPSERT = f"""WITH old AS (
-    SELECT id, body_file FROM {S3Object._meta.db_table} WHERE bucket_id = %s AND key = %s FOR UPDATE
+# PutObject's (and CopyObject's) one statement: the account's storage without the key's current object (the
+# quota), the key's current row locked (so a concurrent overwrite cannot slip between) and the new key or the
+# overwrite, only within the quota. It answers the new row's id, the file of the body it replaces and the storage
+# used. No id: over the quota, or a concurrent PutObject of the same new key committed after this statement's
+# snapshot (the ON CONFLICT's WHERE refuses to update a row ``old`` did not lock) and the statement runs again.
+_UPSERT = f"""WITH used AS (
+    SELECT coalesce(sum(s.size), 0) AS total FROM {S3Object._meta.db_table} s
+    JOIN {Bucket._meta.db_table} b ON b.id = s.bucket_id
+    WHERE b.account_id = %(account)s AND NOT (s.bucket_id = %(bucket)s AND s.key = %(key)s)
+), old AS (
+    SELECT id, body_file FROM {S3Object._meta.db_table} WHERE bucket_id = %(bucket)s AND key = %(key)s FOR UPDATE
+), stored AS (
+    INSERT INTO {S3Object._meta.db_table} AS o
+        (bucket_id, key, body_file, size, etag, content_type, last_modified, metadata, tags)
+    SELECT %(bucket)s, %(key)s, %(file)s, %(size)s, %(etag)s, %(content_type)s, %(modified)s, %(metadata)s::jsonb,
+        %(tags)s::jsonb
+    WHERE (SELECT total FROM used) + %(size)s <= %(quota)s
+    ON CONFLICT (bucket_id, key) DO UPDATE SET body_file = EXCLUDED.body_file, size = EXCLUDED.size,
+        etag = EXCLUDED.etag, content_type = EXCLUDED.content_type, last_modified = EXCLUDED.last_modified,
+        metadata = EXCLUDED.metadata, tags = EXCLUDED.tags
+    WHERE o.id IN (SELECT id FROM old)
+    RETURNING o.id
 )
-INSERT INTO {S3Object._meta.db_table} AS o
-    (bucket_id, key, body_file, size, etag, content_type, last_modified, metadata, tags)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s::jsonb)
-ON CONFLICT (bucket_id, key) DO UPDATE SET body_file = EXCLUDED.body_file, size = EXCLUDED.size, etag = EXCLUDED.etag,
-    content_type = EXCLUDED.content_type, last_modified = EXCLUDED.last_modified, metadata = EXCLUDED.metadata,
-    tags = EXCLUDED.tags
-WHERE o.id IN (SELECT id FROM old)
-RETURNING o.id, (SELECT body_file FROM old)"""
+SELECT (SELECT id FROM stored), (SELECT body_file FROM old), (SELECT total FROM used)"""
 
 
 def _store(
@@ -413,8 +416,9 @@ def _store(
     tags: Sequence[Mapping[str, str]],
 ) -> S3Object:
     """The object's row, with its body in the file ``write`` makes (removed if the call does not commit) and the
-    ETag ``etag`` gives; the body it replaces is removed once the call commits."""
-    _check_quota(bucket, key, size)
+    ETag ``etag`` gives; the body it replaces is removed once the call commits. The row's statement is deferred:
+    it goes with the account's lock and the audit row in one round trip (``Call.defer``), and QuotaExceeded comes
+    from it, failing the call then."""
     name = write()
     call.on_rollback(lambda: bodies.remove([name]))
     row = S3Object(
@@ -428,27 +432,30 @@ def _store(
         metadata=dict(metadata),
         tags=list(tags),
     )
-    params = [
-        bucket.pk,
-        key,
-        bucket.pk,
-        key,
-        name,
-        size,
-        row.etag,
-        row.content_type,
-        row.last_modified,
-        json.dumps(row.metadata),
-        json.dumps(row.tags),
-    ]
-    with connection.cursor() as cursor:
-        while True:
-            cursor.execute(_UPSERT, params)
-            stored = cursor.fetchone()
-            if stored is not None:
-                break
-    row.pk, replaced = stored
-    bodies.remove_on_commit([replaced] if replaced else [])
+    params = {
+        "account": bucket.account_id,
+        "bucket": bucket.pk,
+        "key": key,
+        "file": name,
+        "size": size,
+        "etag": row.etag,
+        "content_type": row.content_type,
+        "modified": row.last_modified,
+        "metadata": json.dumps(row.metadata),
+        "tags": json.dumps(row.tags),
+        "quota": account_quota(),
+    }
+
+    def stored(rows: list[tuple[Any, ...]]) -> None:
+        [(pk, replaced, used)] = rows
+        while pk is None:
+            if used + size > account_quota():
+                raise _quota_exceeded(size)
+            [(pk, replaced, used)] = fetch_prepared(_UPSERT, params)  # the race above: the key is visible now
+        row.pk = pk
+        bodies.remove_on_commit([replaced] if replaced else [])
+
+    call.defer(_UPSERT, params, stored)
     return row
 
 
