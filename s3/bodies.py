@@ -9,7 +9,7 @@ a 1 MiB body written to the page cache costs about 1.3 ms, with fsync about 5 ms
 seconds of uploads may be lost while their rows stay; GetObject on such an object answers ``InternalError``.
 
 Files follow their rows: a new file is removed when its call (or the transaction it runs in) fails
-(``core.calls.on_rollback``), and a replaced or deleted row's file is removed once the deletion commits
+(``core.calls.Call.on_rollback``), and a replaced or deleted row's file is removed once the deletion commits
 (``remove_on_commit``), so a rollback never loses a body.
 """
 
@@ -64,6 +64,12 @@ def write(body: bytes) -> str:
         raise
     os.close(fd)
     os.replace(temporary, path)
+    if getattr(settings, "OBJECT_FSYNC", False):  # the new name too
+        directory = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
     return name
 
 

@@ -52,6 +52,14 @@ def test_refused_puts_store_no_file(root_ctx, files, settings):
     assert files() == [b"x" * 10]
 
 
+def test_with_fsync_on_bodies_are_stored_and_read_alike(root_ctx, files, settings):
+    settings.OBJECT_FSYNC = True
+    services.create_bucket(root_ctx, bucket="synced")
+    services.put_object(root_ctx, bucket="synced", key="k", body=b"durable")
+    assert services.get_object(root_ctx, bucket="synced", key="k").body == b"durable"
+    assert files() == [b"durable"]
+
+
 def test_a_denied_put_stores_no_file(root_ctx, files):
     services.create_bucket(root_ctx, bucket="guarded")
     reader, _ = make_user(root_ctx, "reader", policy(allow("s3:GetObject")))
