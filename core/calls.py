@@ -132,8 +132,7 @@ class Call:
     def on_rollback(self, func: Callable[[], None]) -> None:
         """Run ``func`` if the call's changes do not commit: the call fails, or the batch or the caller's
         transaction it runs inside (``batch``, ``inside_transaction``) fails after it. Never after a commit."""
-        state = _batch.get()
-        (state.undo if state is not None else self.undo).append(func)
+        self.undo.append(func)
 
     @property
     def service(self) -> str:
@@ -277,7 +276,10 @@ def iam_call(
                 record_event(call)
             elif call.deferred:
                 run_deferred(call)
-        committed = True
+        committed = True  # or, in a batch, the call's savepoint released: the batch's failure undoes it then
+        state = _batch.get()
+        if state is not None:
+            state.undo.extend(call.undo)
         if alone:
             record_event(call)
     except IamError as exc:

@@ -86,6 +86,16 @@ def test_a_put_in_a_failed_batch_leaves_no_file_and_keeps_the_old_body(root_ctx,
     assert services.get_object(root_ctx, bucket="team-bucket", key="report.csv").body == b"old"
 
 
+def test_a_refused_put_inside_a_batch_that_goes_on_leaves_no_file(root_ctx, files, settings):
+    settings.S3_ACCOUNT_QUOTA = 5
+    services.create_bucket(root_ctx, bucket="team-bucket")
+    with batch():
+        with pytest.raises(QuotaExceeded):  # refused once its body was written: the row's statement checks the quota
+            services.put_object(root_ctx, bucket="team-bucket", key="big", body=b"x" * 6)
+        services.put_object(root_ctx, bucket="team-bucket", key="ok", body=b"ok")
+    assert files() == [b"ok"]
+
+
 def test_overwrite_copy_and_delete_remove_files_once_committed(root_ctx, files, django_capture_on_commit_callbacks):
     services.create_bucket(root_ctx, bucket="team-bucket")
     with django_capture_on_commit_callbacks(execute=True):
