@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -55,16 +56,19 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (the table shows medians)")
     parser.add_argument("--database", default="iam_bench_s3", help="the database to (re)create for the run")
     args = parser.parse_args()
-    run(
-        database=args.database,
-        action="s3:*",
-        path="/s3",
-        client=client,
-        cases=cases,
-        rounds=args.rounds,
-        seconds=args.seconds,
-        unit="/s",
-    )
+    # The object bodies of the fresh database go to a fresh directory too (IAM_OBJECT_DIR), removed at the end.
+    with tempfile.TemporaryDirectory(prefix="iam-bench-objects-") as objects:
+        os.environ["IAM_OBJECT_DIR"] = objects
+        run(
+            database=args.database,
+            action="s3:*",
+            path="/s3",
+            client=client,
+            cases=cases,
+            rounds=args.rounds,
+            seconds=args.seconds,
+            unit="/s",
+        )
 
 
 if __name__ == "__main__":

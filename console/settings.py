@@ -216,7 +216,12 @@ CLASSROOM_STUCK_IDLE = env_int("CLASSROOM_STUCK_IDLE", 900)
 # (classroom.tasks); 0 refreshes inside each delivery.
 CLASSROOM_PROGRESS_DELAY = float(os.environ.get("CLASSROOM_PROGRESS_DELAY", "1"))
 
+# Where the S3 practice service keeps object bodies, one file each (default IAM_DATA_DIR/objects; their rows are in
+# PostgreSQL). Every web node must see the same directory (NFSv4 between machines, docs/deploy.md). IAM_OBJECT_FSYNC
+# fsyncs each body before its row commits (s3/bodies.py: without it an OS crash may lose the last seconds' bodies).
+OBJECT_DIR = os.environ.get("IAM_OBJECT_DIR", "")
+OBJECT_FSYNC = env_bool("IAM_OBJECT_FSYNC", False)
 # The S3 practice service (s3/): the largest object one PutObject may store (S3's EntityTooLarge above it), and
-# what one account's buckets may hold in all (objects live in PostgreSQL).
+# what one account's buckets may hold in all.
 S3_MAX_OBJECT_SIZE = env_int("S3_MAX_OBJECT_SIZE", 5 * 1024 * 1024)
 S3_ACCOUNT_QUOTA = env_int("S3_ACCOUNT_QUOTA", 100 * 1024 * 1024)

@@ -123,8 +123,16 @@ class Call:
     # failure of one still fails the call, after the rollback, like a failure of any statement.
     deferred: list[tuple[str, Any, Callable[[list[tuple[Any, ...]]], None]]] = field(default_factory=list)
 
+    # What undoes the call's effects outside the database (S3's new body files) when its transaction rolls back.
+    undo: list[Callable[[], None]] = field(default_factory=list)
+
     def defer(self, sql: str, params: Any, on_rows: Callable[[list[tuple[Any, ...]]], None]) -> None:
         self.deferred.append((sql, params, on_rows))
+
+    def on_rollback(self, func: Callable[[], None]) -> None:
+        """Run ``func`` if the call's changes do not commit: the call fails, or the batch or the caller's
+        transaction it runs inside (``batch``, ``inside_transaction``) fails after it. Never after a commit."""
+        self.undo.append(func)
 
     @property
     def service(self) -> str:
@@ -140,6 +148,7 @@ class _Batch:
 
     def __init__(self) -> None:
         self.failed: Call | None = None
+        self.undo: list[Callable[[], None]] = []  # Call.on_rollback's, run when the batch fails
 
 
 _batch: ContextVar[_Batch | None] = ContextVar("iam_call_batch", default=None)
@@ -157,6 +166,9 @@ def batch() -> Iterator[None]:
     try:
         with transaction.atomic(durable=True):
             yield
+    except BaseException:
+        _undo(state.undo)
+        raise
     finally:
         _batch.reset(token)
         if state.failed is not None:
@@ -168,11 +180,20 @@ def inside_transaction() -> Iterator[None]:
     """Public services called from inside a transaction the caller already holds (a reset building a lab's
     starting state): each call still authorizes and audits itself, none opens its own durable transaction, and a
     failure propagates so the caller's whole transaction rolls back."""
-    token = _batch.set(_Batch())
+    state = _Batch()
+    token = _batch.set(state)
     try:
         yield
+    except BaseException:
+        _undo(state.undo)  # the failure propagates: the caller's transaction rolls back
+        raise
     finally:
         _batch.reset(token)
+
+
+def _undo(undo: list[Callable[[], None]]) -> None:
+    while undo:
+        undo.pop()()
 
 
 def _record_failure(call: Call) -> None:
@@ -239,6 +260,7 @@ def iam_call(
     if owner is not None and owner.account_id and owner.account_id != ctx.account_id:
         call.owner_account = owner.account_id
     durable = _batch.get() is None
+    committed = False
     try:
         if validate is not None:
             validate()  # AWS checks the request's shape (ValidationError) before it authorizes
@@ -254,9 +276,15 @@ def iam_call(
                 record_event(call)
             elif call.deferred:
                 run_deferred(call)
+        committed = True  # or, in a batch, the call's savepoint released: the batch's failure undoes it then
+        state = _batch.get()
+        if state is not None:
+            state.undo.extend(call.undo)
         if alone:
             record_event(call)
     except IamError as exc:
+        if not committed:
+            _undo(call.undo)
         answered = errors(exc) if errors is not None else exc
         call.error = answered
         call.deferred.clear()
@@ -266,9 +294,15 @@ def iam_call(
         raise answered from exc
     except IntegrityError:
         # A concurrent create of the same name lost the race to the database's unique index.
+        if not committed:
+            _undo(call.undo)
         call.deferred.clear()
         if call.on_conflict is None:
             raise
         call.error = call.on_conflict
         _record_failure(call)
         raise call.on_conflict from None
+    except BaseException:
+        if not committed:
+            _undo(call.undo)
+        raise

@@ -140,7 +140,7 @@ def _s3_cp(ctx: CallContext, args: list[str], stdin: str | None = None) -> str:
     source, target = args
     if target == "-":
         bucket, key = _s3_url(source)
-        body = bytes(s3.get_object(ctx, bucket=bucket, key=key).body)
+        body = s3.get_object(ctx, bucket=bucket, key=key).body
         return body.decode("utf-8", "replace")
     if source == "-":
         bucket, key = _s3_url(target)

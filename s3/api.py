@@ -21,7 +21,7 @@ from django.http import HttpRequest
 from awsapi import auth
 from awsapi.protocol import sigv4
 from core.addresses import client_address, is_secure
-from core.errors import IamError, ServiceFailure
+from core.errors import IamError
 from core.validation import carries_nul
 from policies import authz
 from s3 import handlers, protocol, services
@@ -30,11 +30,11 @@ from s3.errors import (
     EntityTooLarge,
     FeatureNotImplemented,
     IncompleteBody,
+    InternalError,
     InvalidAccessKeyId,
     InvalidArgument,
     InvalidRequest,
     MissingContentLength,
-    S3Error,
     XAmzContentSHA256Mismatch,
 )
 
@@ -64,9 +64,8 @@ def respond(environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]
         headers.append(("Content-Type", "application/xml"))
     except Exception:  # a bug: 500 InternalError in S3's shape, details in the log
         logger.exception("unhandled error in S3 request %s", request_id)
-        failure = ServiceFailure("We encountered an internal error. Please try again.")
         status = 500
-        body = b"" if method == "HEAD" else protocol.serialize_error(_internal(failure), request_id, host_id)
+        body = b"" if method == "HEAD" else protocol.serialize_error(InternalError(), request_id, host_id)
         headers.append(("Content-Type", "application/xml"))
     if not any(name == "Content-Length" for name, _ in headers):
         headers.append(("Content-Length", str(len(body))))
@@ -78,12 +77,6 @@ def respond(environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]
 
 def status_line(status: int) -> str:
     return f"{status} {HTTPStatus(status).phrase}"
-
-
-def _internal(failure: IamError) -> S3Error:
-    error = S3Error(failure.message)
-    error.code, error.status = "InternalError", 500  # type: ignore[misc]
-    return error
 
 
 def _as_s3(exc: IamError) -> IamError:

@@ -157,3 +157,10 @@ class AccessDeniedS3(S3Error):
 class InvalidRange(S3Error):
     code, status = "InvalidRange", 416
     default_message = "The requested range is not satisfiable"
+
+
+class InternalError(S3Error):
+    """The service's own failure (an object whose body file is gone), as S3 words it."""
+
+    code, status, sender_fault = "InternalError", 500, False
+    default_message = "We encountered an internal error. Please try again."

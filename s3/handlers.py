@@ -138,7 +138,7 @@ def _range(header: str, size: int) -> tuple[int, int] | None:
 def get_object(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
     obj = services.get_object(ctx, bucket=p["Bucket"], key=p["Key"])
     out = _object_headers(obj)
-    body = bytes(obj.body)
+    body = obj.body
     if p.get("Range"):
         span = _range(p["Range"], obj.size)
         if span is not None:

@@ -112,7 +112,7 @@ def object_download(request: HttpRequest, bucket: str) -> HttpResponse:
     except IamError as exc:
         context = {"error": exc.message, "explanation": refusal_explanation(exc), "bucket": bucket, "nav": "s3"}
         return render(request, "s3/denied.html", context, status=exc.status)
-    response = HttpResponse(bytes(obj.body), content_type="application/octet-stream")
+    response = HttpResponse(obj.body, content_type="application/octet-stream")
     response["Content-Disposition"] = content_disposition_header(True, key.rsplit("/", 1)[-1])
     return response
 

@@ -1,7 +1,10 @@
 """Test settings: the real PostgreSQL and Redis (from DATABASE_URL / REDIS_URL, or this machine's local ones),
 with cheap password hashing so the suite stays fast."""
 
+import atexit
 import os
+import shutil
+import tempfile
 
 from console.settings import *  # noqa: F403
 
@@ -23,3 +26,7 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 
 # Parallel test processes share one Redis: each keeps its own sign-in failure counters.
 SIGNIN_THROTTLE_PREFIX = f"test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}:signin:fail"
+
+# Each test process (each xdist worker) keeps S3's object bodies in its own temporary directory, gone at its exit.
+OBJECT_DIR = tempfile.mkdtemp(prefix=f"iam-objects-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-")
+atexit.register(shutil.rmtree, OBJECT_DIR, True)
