@@ -75,7 +75,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import contextlib
 
-from bench._setup import ROOT, django_setup, fresh_database  # noqa: E402
+from bench._setup import ROOT, console_session, django_setup, fresh_database  # noqa: E402
 
 DATABASE = os.environ.get("BENCH_DATABASE", "iam_bench_classroom_load")  # another name for runs side by side
 SECRET_KEY = "bench-secret-key-not-for-production-0123456789"
@@ -582,12 +582,10 @@ def _poll_url(text: str, prefix: str) -> str:
 
 def prepare(students: int) -> tuple[list[Seat], str, str, str, list[str]]:
     """The class, its signed-in sessions and API keys; returns (seats, instructor session, class id, lab, ARNs)."""
-    from django.contrib.sessions.backends.db import SessionStore
     from django.core.management import call_command
 
     from classroom import services as classroom
     from classroom.labs import all_labs
-    from core import clock
     from core.context import CallContext, Principal
     from identities import credentials
     from identities import services as identities
@@ -604,20 +602,7 @@ def prepare(students: int) -> tuple[list[Seat], str, str, str, list[str]]:
     classroom.MAX_STUDENTS = max(classroom.MAX_STUDENTS, students)
     klass, issued = classroom.create_class(ctx, title="Load", students=students, alias_prefix="load")
 
-    def session(account_id: str) -> str:
-        store = SessionStore()  # what console.sessions.start writes at sign-in
-        store.update(
-            {
-                "iam_account": account_id,
-                "iam_principal": "root",
-                "iam_user": None,
-                "iam_signed_in_at": clock.now().isoformat(),
-                "iam_mfa_at": None,
-                "iam_must_change_password": False,
-            }
-        )
-        store.create()
-        return store.session_key
+    session = console_session  # what console.sessions.start writes at sign-in
 
     admin = "arn:aws:iam::aws:policy/AdministratorAccess"
     seats = []

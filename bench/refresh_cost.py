@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._setup import django_setup, fresh_database  # noqa: E402
+from bench._setup import django_setup, fresh_database, student_class  # noqa: E402
 
 DATABASE = os.environ.get("BENCH_DATABASE", "iam_bench_refresh_cost")
 RUNS = int(os.environ.get("BENCH_RUNS", "40"))
@@ -29,25 +29,13 @@ def main() -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from classroom import services as classroom
     from classroom.models import LabProgress
     from classroom.progress import refresh
-    from core.context import CallContext, Principal
-    from identities import credentials
     from identities import services as identities
     from policies import services as policies
-    from policies.loading import load_aws_managed_policies
 
-    load_aws_managed_policies()
-    instructor = classroom.sign_up_instructor(email="teacher@school.example", password="Bench-Passw0rd!")
-    ctx = CallContext(Principal.root(instructor.id), user_agent="bench", origin="console")
-    _, issued = classroom.create_class(ctx, title="Refresh", students=3, alias_prefix="refresh")
-    account_id = issued[0].seat.account_id
-    root = CallContext(Principal.root(account_id), user_agent="bench", origin="console")
-    identities.create_user(root, user_name="alice")
-    identities.create_user(root, user_name="cli")
-    policies.attach_user_policy(root, user_name="cli", policy_arn="arn:aws:iam::aws:policy/AdministratorAccess")
-    credentials.create_access_key(root, user_name="cli")
+    _, _, _, root, _ = student_class("Refresh", 3, "refresh")
+    account_id = root.account_id
     for i in range(5):
         identities.create_user(root, user_name=f"wizard{i}")
         policies.attach_user_policy(root, user_name=f"wizard{i}", policy_arn="arn:aws:iam::aws:policy/ReadOnlyAccess")

@@ -34,7 +34,7 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._setup import django_setup, fresh_database  # noqa: E402
+from bench._setup import console_session, django_setup, fresh_database, student_class  # noqa: E402
 
 DATABASE = os.environ.get("BENCH_DATABASE", "iam_bench_request_cpu")
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -56,48 +56,19 @@ def main() -> int:
     from botocore.awsrequest import AWSRequest
     from botocore.credentials import Credentials
     from django.conf import settings
-    from django.contrib.sessions.backends.db import SessionStore
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from classroom import services as classroom
     from classroom.labs import all_labs
-    from core import clock
-    from core.context import CallContext, Principal
-    from identities import credentials
-    from identities import services as identities
-    from policies import services as policies
-    from policies.loading import load_aws_managed_policies
 
-    load_aws_managed_policies()
-    instructor = classroom.sign_up_instructor(email="teacher@school.example", password="Bench-password-1234")
-    teacher = CallContext(Principal.root(instructor.id), user_agent="bench", origin="console")
-    klass, issued = classroom.create_class(teacher, title="Load", students=3, alias_prefix="cpu")
-    account_id = issued[0].seat.account_id
-    root = CallContext(Principal.root(account_id), user_agent="bench", origin="console")
-    identities.create_user(root, user_name="alice")
-    identities.create_user(root, user_name="cli")
-    admin = "arn:aws:iam::aws:policy/AdministratorAccess"
-    policies.attach_user_policy(root, user_name="cli", policy_arn=admin)
-    key = credentials.create_access_key(root, user_name="cli")
+    instructor, klass, issued, root, key = student_class("Load", 3, "cpu")
+    account_id = root.account_id
     lab = all_labs()[0].slug
 
     def signed_in(account: str) -> Client:
-        store = SessionStore()  # what console.sessions.start writes at sign-in (as bench/classroom_load.py)
-        store.update(
-            {
-                "iam_account": account,
-                "iam_principal": "root",
-                "iam_user": None,
-                "iam_signed_in_at": clock.now().isoformat(),
-                "iam_mfa_at": None,
-                "iam_must_change_password": False,
-            }
-        )
-        store.create()
         client = Client()
-        client.cookies[settings.SESSION_COOKIE_NAME] = store.session_key
+        client.cookies[settings.SESSION_COOKIE_NAME] = console_session(account)
         return client
 
     student = signed_in(account_id)
