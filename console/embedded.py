@@ -602,7 +602,9 @@ class Options:
 # browsers each holding 4-6 keep-alive connections used up the old 64 per worker and new connections waited 14-30 s.
 # Python concurrency is bounded by the blocking threads, not by this, so it is set for the connections of a large
 # class (a worker may be handed most of them: the kernel does not balance accepts). Environment overrides:
-WEB_THREADS = int(os.environ.get("IAM_WEB_THREADS", "4"))  # per worker; each holds a database connection
+# Two threads per worker: the work is CPU-bound Python under one GIL, and with 4 a class of 100 cost 11.0 web
+# core-ms per request at p95 298 ms against 8.9 and 139 ms with 2 (docs/benchmarks.md, issue 16).
+WEB_THREADS = int(os.environ.get("IAM_WEB_THREADS", "2"))  # per worker; each holds a database connection
 WEB_CONNECTIONS = int(os.environ.get("IAM_WEB_CONNECTIONS", "2048"))  # per worker: backpressure and backlog
 # An idle keep-alive connection is closed after this long (granian's HTTP/1 header read timeout, which is what
 # ends idle connections); browsers reopen one when they need it and resend a request sent as it closed.
