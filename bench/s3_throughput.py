@@ -27,7 +27,7 @@ def client(endpoint: str, key: tuple[str, str]):  # noqa: ANN201 - a botocore cl
     from botocore.handlers import add_expect_header
 
     s3 = boto_client("s3", endpoint, key, s3={"addressing_style": "path"})
-    s3.meta.events.unregister("before-call.s3.PutObject", add_expect_header)
+    s3.meta.events.unregister("before-call.s3", add_expect_header)
     return s3
 
 

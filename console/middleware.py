@@ -9,9 +9,9 @@ from django.shortcuts import render
 
 from console import sessions
 from console.htmx import refusal_explanation, refusal_message
+from core import page_reads
 from core.errors import IamError
 from core.validation import carries_nul
-from policies import authz
 
 
 class ConsoleIdentityMiddleware:
@@ -21,7 +21,7 @@ class ConsoleIdentityMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.iam_ctx, request.account = sessions.context_for(request)  # type: ignore[attr-defined]
         if request.method in ("GET", "HEAD"):
-            with authz.page_reads_share_gathering():  # a page's reads decide on one reading of the caller's policies
+            with page_reads.page_reads_shared():  # a page's reads share one reading of the caller's policies
                 response = self.get_response(request)
         else:
             response = self.get_response(request)

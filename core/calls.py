@@ -123,6 +123,8 @@ class Call:
     # failure of one still fails the call, after the rollback, like a failure of any statement.
     deferred: list[tuple[str, Any, Callable[[list[tuple[Any, ...]]], None]]] = field(default_factory=list)
 
+    own_transaction: bool = True  # False inside ``batch`` or ``inside_transaction``: the caller's transaction
+
     # What undoes the call's effects outside the database (S3's new body files) when its transaction rolls back.
     undo: list[Callable[[], None]] = field(default_factory=list)
 
@@ -260,6 +262,7 @@ def iam_call(
     if owner is not None and owner.account_id and owner.account_id != ctx.account_id:
         call.owner_account = owner.account_id
     durable = _batch.get() is None
+    call.own_transaction = durable
     committed = False
     try:
         if validate is not None:

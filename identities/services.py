@@ -5,14 +5,16 @@ Each public function is one AWS action, named as boto3 names it, and runs inside
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection, models
 from django.db.models import CASCADE, Count, F, Prefetch, QuerySet
 
-from core import arns, clock, ids
+from core import arns, clock, ids, page_reads
 from core.calls import Call, authorize, iam_call
 from core.context import CallContext
 from core.db import fetch_prepared
@@ -96,8 +98,14 @@ def _instance(model, values):  # type: ignore[no-untyped-def]
 
 
 def _user_or_none(account_id: str, user_name: str) -> IamUser | None:
-    """The user (with its permissions boundary) named ``user_name``, case-insensitively, or None."""
-    rows = fetch_prepared(_user_sql(), {"account": account_id, "name": user_name.lower()})
+    """The user (with its permissions boundary) named ``user_name``, case-insensitively, or None; read once per
+    console page (``core.page_reads``)."""
+    name = user_name.lower()
+    return page_reads.shared(("user", account_id, name), lambda: _read_user(account_id, name))
+
+
+def _read_user(account_id: str, name: str) -> IamUser | None:
+    rows = fetch_prepared(_user_sql(), {"account": account_id, "name": name})
     if not rows:
         return None
     width = len(IamUser._meta.concrete_fields)
@@ -724,32 +732,48 @@ def get_account_summary(ctx: CallContext) -> dict[str, int]:
     """Every key of AWS's SummaryMap: the account's usage, its quotas (reference §2.2-2.3) and the root user's
     credentials as 1/0 flags."""
     with iam_call(ctx, "iam:GetAccountSummary", "*"):
-        acct = ctx.account_id
-        devices = MfaDevice.objects.in_account(acct)
-        root_password = Account.objects.filter(pk=acct).exclude(root_password_hash="").exists()
+        sql, keys = _summary_sql()
+        [row] = fetch_prepared(sql, {"account": ctx.account_id})
         return {
             **SUMMARY_QUOTAS,
-            "Users": IamUser.objects.in_account(acct).count(),
-            "Groups": Group.objects.in_account(acct).count(),
-            "Roles": Role.objects.in_account(acct).count(),
-            "Policies": ManagedPolicy.objects.customer_managed(acct).count(),
-            "InstanceProfiles": InstanceProfile.objects.in_account(acct).count(),
-            "Providers": SamlProvider.objects.in_account(acct).count()
-            + OpenIdConnectProvider.objects.in_account(acct).count(),
-            "ServerCertificates": ServerCertificate.objects.in_account(acct).count(),
-            "MFADevices": devices.count(),
-            "MFADevicesInUse": devices.filter(enabled_at__isnull=False).count(),
-            # Each attachment puts the policy's default version in use (as moto and AWS's quota count them).
-            "PolicyVersionsInUse": sum(
-                model.objects.filter(account_id=acct).count()
-                for model in (UserPolicyAttachment, GroupPolicyAttachment, RolePolicyAttachment)
-            ),
-            "AccountMFAEnabled": int(devices.filter(user__isnull=True, enabled_at__isnull=False).exists()),
-            "AccountAccessKeysPresent": int(AccessKey.objects.in_account(acct).filter(user__isnull=True).exists()),
-            "AccountPasswordPresent": int(root_password),
+            **dict(zip(keys, (int(value) for value in row), strict=True)),
             "AccountSigningCertificatesPresent": 0,  # no signing certificates for root
             "GlobalEndpointTokenVersion": 1,  # v1 tokens: SetSecurityTokenServicePreferences is not implemented
         }
+
+
+@functools.cache
+def _summary_sql() -> tuple[str, tuple[str, ...]]:
+    """The account's usage in one statement (the console's home page asks for it on every visit; sixteen ORM
+    queries cost it about 5 ms)."""
+
+    def count(model: Any, where: str = "") -> str:
+        return f"(SELECT count(*) FROM {model._meta.db_table} WHERE account_id = %(account)s{where})"
+
+    def present(model: Any, where: str) -> str:
+        return f"(EXISTS (SELECT 1 FROM {model._meta.db_table} WHERE account_id = %(account)s AND {where}))::int"
+
+    attachments = (UserPolicyAttachment, GroupPolicyAttachment, RolePolicyAttachment)
+    columns = {
+        "Users": count(IamUser),
+        "Groups": count(Group),
+        "Roles": count(Role),
+        "Policies": count(ManagedPolicy),  # customer managed: AWS managed policies belong to no account
+        "InstanceProfiles": count(InstanceProfile),
+        "Providers": f"{count(SamlProvider)} + {count(OpenIdConnectProvider)}",
+        "ServerCertificates": count(ServerCertificate),
+        "MFADevices": count(MfaDevice),
+        "MFADevicesInUse": count(MfaDevice, " AND enabled_at IS NOT NULL"),
+        # Each attachment puts the policy's default version in use (as moto and AWS's quota count them).
+        "PolicyVersionsInUse": " + ".join(count(model) for model in attachments),
+        "AccountMFAEnabled": present(MfaDevice, "user_id IS NULL AND enabled_at IS NOT NULL"),
+        "AccountAccessKeysPresent": present(AccessKey, "user_id IS NULL"),
+        "AccountPasswordPresent": (
+            f"(EXISTS (SELECT 1 FROM {Account._meta.db_table} WHERE id = %(account)s"
+            " AND root_password_hash <> ''))::int"
+        ),
+    }
+    return "SELECT " + ", ".join(columns.values()), tuple(columns)
 
 
 def change_password(ctx: CallContext, *, old_password: str, new_password: str) -> None:

@@ -24,7 +24,7 @@ from classroom.models import (
     PolicyAttachment,
     ServiceControlPolicy,
 )
-from core import clock
+from core import clock, page_reads
 from core.calls import ResourceOwner, is_read_only
 from core.context import CallContext, Principal
 from core.db import fetch_prepared
@@ -241,35 +241,14 @@ def prefetched(principal: Principal, rows: list[tuple[Any, ...]] | None) -> Iter
         _prefetched.reset(token)
 
 
-# The reads of one console page share one gathering per principal: AWS's console sends a page's List*/Get* calls
-# together, and IAM is eventually consistent, so the page reads its caller's policies once (the user's page makes
-# five to nine calls; each read them again, one query each). Only while ``page_reads_share_gathering`` is active
-# (console GET requests), and a decision of any other action ends it: what a write changes, the next decision sees.
-_page_gathering: ContextVar[dict[tuple[Any, ...], list[tuple[Any, ...]]] | None] = ContextVar(
-    "authz_page_gathering", default=None
-)
-
-
-@contextmanager
-def page_reads_share_gathering() -> Iterator[None]:
-    token = _page_gathering.set({})
-    try:
-        yield
-    finally:
-        _page_gathering.reset(token)
-
-
 def _shared_rows(p: Principal, action: str) -> list[tuple[Any, ...]]:
-    shared = _page_gathering.get()
-    if shared is None:
-        return policy_rows(p)
+    """The caller's gathering, read once per page (``core.page_reads``); a decision of any other action than a read
+    ends the page's sharing."""
     if not is_read_only(action.split(":", 1)[-1]):
-        _page_gathering.set(None)  # a write: this decision and every later one in the request read afresh
+        page_reads.stop_sharing()
         return policy_rows(p)
-    key = (p.type, p.account_id, p.user_pk, p.role_pk, p.session_pk)
-    if key not in shared:
-        shared[key] = policy_rows(p)
-    return shared[key]
+    key = ("gathering", p.type, p.account_id, p.user_pk, p.role_pk, p.session_pk)
+    return page_reads.shared(key, lambda: policy_rows(p))
 
 
 def policy_rows(p: Principal) -> list[tuple[Any, ...]]:

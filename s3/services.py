@@ -456,7 +456,17 @@ def _store(
         bodies.remove_on_commit([replaced] if replaced else [])
 
     call.defer(_UPSERT, params, stored)
+    if call.own_transaction and not settings.OBJECT_FSYNC:
+        call.defer(_COMMIT_WITHOUT_FLUSH, (), lambda rows: None)
     return row
+
+
+# Without IAM_OBJECT_FSYNC an operating-system crash may lose the body file of the last seconds' uploads whatever
+# the row does, so the upload's commit (its row and its audit event together) does not wait for the WAL flush
+# either: a crash of PostgreSQL alone loses at most the uploads of its last 3 × wal_writer_delay (600 ms by
+# default), row and event together, never one without the other. Only for a call in its own transaction (not a
+# batch or a reset, which it would relax too).
+_COMMIT_WITHOUT_FLUSH = "SELECT set_config('synchronous_commit', 'off', true)"
 
 
 _HASHING = ThreadPoolExecutor(max_workers=4, thread_name_prefix="s3-etag")

@@ -170,3 +170,30 @@ def test_over_http_files_follow_puts_and_deletes_and_a_lost_one_is_a_500(s3, fil
     }
     s3.delete_object(Bucket="http-bucket", Key="k")
     assert not S3Object.objects.exists()
+
+
+def _commit_waits_for_the_wal_flush() -> bool:
+    from django.db import connection
+
+    with connection.cursor() as cursor:  # what the upload's transaction was left with (SET LOCAL lasts to its end)
+        cursor.execute("SHOW synchronous_commit")
+        return cursor.fetchone()[0] == "on"
+
+
+def test_an_upload_commits_without_waiting_for_the_wal_flush_unless_bodies_are_fsynced(root_ctx, files, settings):
+    """Without IAM_OBJECT_FSYNC an OS crash may lose the last seconds' bodies anyway, so their rows (with their audit
+    events) need not wait for the WAL flush either; with it, they do. A batch's transaction is never relaxed."""
+    services.create_bucket(root_ctx, bucket="relaxed")
+    assert _commit_waits_for_the_wal_flush()
+    services.put_object(root_ctx, bucket="relaxed", key="k", body=b"fast")
+    assert not _commit_waits_for_the_wal_flush()
+
+
+def test_with_fsync_on_or_in_a_batch_an_upload_commits_durably(root_ctx, files, settings):
+    services.create_bucket(root_ctx, bucket="durable")
+    with batch():
+        services.put_object(root_ctx, bucket="durable", key="in-batch", body=b"x")
+        assert _commit_waits_for_the_wal_flush()
+    settings.OBJECT_FSYNC = True
+    services.put_object(root_ctx, bucket="durable", key="synced", body=b"y")
+    assert _commit_waits_for_the_wal_flush()
