@@ -202,6 +202,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(env_int("EXPIRE_SESSIONS_SECONDS", 15)),
         "kwargs": {"scheduled": True},
     },
+    "sweep-orphan-object-bodies": {  # S3 body files an interrupted call left with no row (s3/bodies.py)
+        "task": "s3.sweep_orphan_bodies",
+        "schedule": float(env_int("IAM_OBJECT_SWEEP_SECONDS", 3600)),
+        "kwargs": {"scheduled": True},
+    },
 }
 AUDIT_ENQUEUE_DELIVERY = env_bool("AUDIT_ENQUEUE_DELIVERY", True)
 # Where workers append the daily trail files (default IAM_DATA_DIR/trails). With workers on several machines, one

@@ -18,12 +18,13 @@ from __future__ import annotations
 import logging
 import os
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
 
+from core import clock
 from s3.errors import InternalError
 
 logger = logging.getLogger(__name__)
@@ -106,3 +107,31 @@ def remove_on_commit(names: Iterable[str]) -> None:
     names = [n for n in names if n]
     if names:
         transaction.on_commit(lambda: remove(names))
+
+
+def sweep(referenced: Callable[[list[str]], set[str]], *, grace: float) -> int:
+    """Remove the body files that no row names and that are older than ``grace`` seconds, and temporary files as
+    old: what a process killed between writing a body and committing its row (or before removing a replaced body)
+    leaves behind. ``referenced(names)``: those of ``names`` that a row names. A new body's file exists a moment
+    before its row commits, so only files older than ``grace`` are candidates. How many files were removed."""
+    cutoff = clock.now().timestamp() - grace
+    base = root()
+    if not base.is_dir():
+        return 0
+    removed = 0
+    for directory in sorted(os.scandir(base), key=lambda e: e.name):
+        if not (directory.is_dir() and len(directory.name) == 2):
+            continue
+        old = [e for e in os.scandir(directory.path) if e.is_file() and e.stat().st_mtime < cutoff]
+        names = [f"{directory.name}/{e.name}" for e in old if not e.name.endswith(".tmp")]
+        kept = referenced(names) if names else set()
+        for entry in old:
+            if f"{directory.name}/{entry.name}" not in kept:
+                try:
+                    os.unlink(entry.path)
+                    removed += 1
+                except FileNotFoundError:
+                    pass
+    if removed:
+        logger.warning("removed %d S3 object body files that no object names (left by an interrupted call)", removed)
+    return removed

@@ -965,3 +965,18 @@ def delete_public_access_block(ctx: CallContext, *, bucket: str) -> None:
         ctx, "s3:PutBucketPublicAccessBlock", bucket, {"publicAccessBlock": ""}, event_name="DeletePublicAccessBlock"
     ) as (_, row):
         Bucket.objects.filter(pk=row.pk).update(public_access_block=None)
+
+
+# ---- Upkeep ----------------------------------------------------------------------------------------------------
+
+ORPHAN_GRACE_SECONDS = 3600  # far longer than any upload takes between writing its body and committing its row
+
+
+def sweep_orphan_bodies() -> int:
+    """Beat (``s3.sweep_orphan_bodies``): remove body files no object names, as an interrupted call leaves them."""
+
+    def referenced(names: list[str]) -> set[str]:
+        rows = fetch_prepared(f"SELECT body_file FROM {S3Object._meta.db_table} WHERE body_file = ANY(%s)", [names])
+        return {name for (name,) in rows}
+
+    return bodies.sweep(referenced, grace=ORPHAN_GRACE_SECONDS)

@@ -43,10 +43,16 @@ def test_the_beat_schedule_queue_and_trail_directory_come_from_the_environment()
     assert settings_under()["schedule"] == {
         "audit.redeliver_pending": [10.0, {"scheduled": True}],
         "sts.expire_sessions": [15.0, {"scheduled": True}],
+        "s3.sweep_orphan_bodies": [3600.0, {"scheduled": True}],
     }
     configured = settings_under(
-        AUDIT_SWEEP_SECONDS="30", EXPIRE_SESSIONS_SECONDS="60", CELERY_QUEUE="school-b", IAM_TRAIL_DIR="/srv/trails"
+        AUDIT_SWEEP_SECONDS="30",
+        EXPIRE_SESSIONS_SECONDS="60",
+        IAM_OBJECT_SWEEP_SECONDS="600",
+        CELERY_QUEUE="school-b",
+        IAM_TRAIL_DIR="/srv/trails",
     )
     assert configured["schedule"]["audit.redeliver_pending"][0] == 30.0
     assert configured["schedule"]["sts.expire_sessions"][0] == 60.0
+    assert configured["schedule"]["s3.sweep_orphan_bodies"][0] == 600.0
     assert (configured["queue"], configured["trails"]) == ("school-b", "/srv/trails")

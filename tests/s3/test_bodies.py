@@ -197,3 +197,31 @@ def test_with_fsync_on_or_in_a_batch_an_upload_commits_durably(root_ctx, files, 
     settings.OBJECT_FSYNC = True
     services.put_object(root_ctx, bucket="durable", key="synced", body=b"y")
     assert _commit_waits_for_the_wal_flush()
+
+
+def test_the_sweep_removes_old_files_no_object_names_and_nothing_else(root_ctx, files, settings):
+    """A process killed between writing a body and committing its row leaves a file no row names (and perhaps a
+    temporary file): beat's sweep removes those once they are older than the grace period, never an object's body
+    nor a file an upload still in flight has just written."""
+    import os
+    import time
+
+    from s3 import tasks
+
+    services.create_bucket(root_ctx, bucket="swept")
+    services.put_object(root_ctx, bucket="swept", key="kept", body=b"kept")
+    old = time.time() - services.ORPHAN_GRACE_SECONDS - 60
+    root = Path(settings.OBJECT_DIR)
+    for name, body in (("ab/" + "a" * 32, b"orphan"), ("ab/" + "b" * 32 + ".tmp", b"half"), ("cd/" + "c" * 32, b"new")):
+        (root / name).parent.mkdir(exist_ok=True)
+        (root / name).write_bytes(body)
+        if body != b"new":
+            os.utime(root / name, (old, old))
+    for path in root.rglob("*"):  # the object's own body is old too: it stays because its row names it
+        if path.is_file() and path.read_bytes() == b"kept":
+            os.utime(path, (old, old))
+
+    assert tasks.sweep_orphan_bodies() == 2
+    assert files() == [b"kept", b"new"]
+    assert services.get_object(root_ctx, bucket="swept", key="kept").body == b"kept"
+    assert tasks.sweep_orphan_bodies() == 0
