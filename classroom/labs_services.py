@@ -37,6 +37,7 @@ from classroom.services import class_for, reset_accounts, reset_student_accounts
 from core import clock
 from core.calls import iam_call
 from core.context import CallContext
+from core.db import first_instance
 from core.errors import AccessDenied, NoSuchEntity
 from identities.models import Group, IamUser, Role
 from policies.models import ManagedPolicy
@@ -128,8 +129,9 @@ def account_preview(account: str, lab: Lab | None) -> StartPreview:
 
 
 def panel_progress(account_id: str, slug: str) -> LabProgress | None:
-    """The side panel's data on every console page: one query, the signed-in account's own row (no check runs)."""
-    return LabProgress.objects.filter(account_id=account_id, lab=slug).first()
+    """The side panel's data on every console page and poll: one prepared query, the signed-in account's own row
+    (no check runs)."""
+    return first_instance(LabProgress, "account_id = %s AND lab = %s", [account_id, slug])
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,7 @@ from console.services import ACCOUNT_NAME_MAX, ROOT_EMAIL_MAX, create_account
 from core import arns, clock, ids
 from core.calls import iam_call
 from core.context import CallContext
+from core.db import fetch_prepared
 from core.errors import (
     AccessDenied,
     EntityAlreadyExists,
@@ -164,7 +165,11 @@ def access_role_trust_policy(management_account_id: str) -> str:
 
 
 def is_instructor(account_id: str) -> bool:
-    return Instructor.objects.filter(account_id=account_id).exists()
+    # Asked on every console page (the navigation): one prepared query.
+    return bool(fetch_prepared(_IS_INSTRUCTOR, [account_id]))
+
+
+_IS_INSTRUCTOR = f"SELECT 1 FROM {Instructor._meta.db_table} WHERE account_id = %s LIMIT 1"
 
 
 def sign_up_instructor(*, email: str, password: str, name: str = "") -> Account:

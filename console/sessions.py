@@ -16,6 +16,7 @@ from console.services import user_principal
 from core import clock
 from core.addresses import client_address
 from core.context import CallContext, Principal
+from core.db import first_instance
 from identities.models import Account, IamUser
 from sts.models import TemporaryCredential
 from sts.services import ExpiredToken, principal_for
@@ -97,13 +98,13 @@ def context_for(request: HttpRequest) -> tuple[CallContext | None, Account | Non
     if expires is None or expires <= clock.now():
         end(request)  # console sessions last 12 hours, whatever the cookie says
         return None, None
-    account = Account.objects.filter(pk=account_id).first()
+    account = first_instance(Account, "id = %s", [account_id])
     if account is None:
         return None, None
     mfa_raw = request.session.get(_MFA_AT)
     mfa_at = datetime.fromisoformat(mfa_raw) if mfa_raw else None
     if request.session.get(_PRINCIPAL) == "user":
-        user = IamUser.objects.filter(pk=request.session.get(_USER), account=account).first()
+        user = first_instance(IamUser, "id = %s AND account_id = %s", [request.session.get(_USER), account.id])
         if user is None:  # the user was deleted: the console session ends with it
             return None, None
 

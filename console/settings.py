@@ -120,7 +120,7 @@ TEMPLATES = [
 ]
 
 # Console sessions live in PostgreSQL: signing in keeps working while Redis is down.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "console.session_store"  # the database backend, read with one prepared statement
 SESSION_COOKIE_AGE = 12 * 60 * 60  # AWS console sessions last 12 hours
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -77,3 +77,30 @@ def fetch_all_prepared(statements: Sequence[Statement]) -> list[list[tuple[Any, 
             # surfaces here as Django's exception class (IntegrityError for a taken name).
             rows = [cursor.fetchall() for cursor in cursors]
     return rows[len(rows) - count :]
+
+
+def instance_from_row(model: Any, values: Sequence[Any]) -> Any:
+    """A ``model`` instance from its concrete fields' column values, converted as the ORM converts them (JSON text
+    → objects), built with the documented ``Model.from_db``."""
+    fields = model._meta.concrete_fields
+    converted = [
+        f.from_db_value(v, None, connection) if v is not None and hasattr(f, "from_db_value") else v
+        for f, v in zip(fields, values, strict=True)
+    ]
+    return model.from_db(connection.alias, [f.attname for f in fields], converted)
+
+
+_SELECTS: dict[tuple[Any, str], str] = {}
+
+
+def first_instance(model: Any, where: str, params: Mapping[str, Any] | Sequence[Any]) -> Any:
+    """The first ``model`` row matching ``where`` (SQL with psycopg placeholders) as an instance, or None: what
+    ``Model.objects.filter(…).first()`` gives for the reads every console request makes (the caller's account,
+    user, session), as a prepared statement without the ORM's per-query compilation (about 0.1 ms of CPU against
+    0.3 ms)."""
+    sql = _SELECTS.get((model, where))
+    if sql is None:
+        columns = ", ".join(f.column for f in model._meta.concrete_fields)
+        sql = _SELECTS[(model, where)] = f"SELECT {columns} FROM {model._meta.db_table} WHERE {where} LIMIT 1"
+    rows = fetch_prepared(sql, params)
+    return instance_from_row(model, rows[0]) if rows else None

@@ -11,13 +11,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection, models
+from django.db import models
 from django.db.models import CASCADE, Count, F, Prefetch, QuerySet
 
 from core import arns, clock, ids, page_reads
 from core.calls import Call, authorize, iam_call
 from core.context import CallContext
-from core.db import fetch_prepared
+from core.db import fetch_prepared, instance_from_row
 from core.errors import (
     AccessDenied,
     DeleteConflict,
@@ -87,16 +87,6 @@ def _user_sql() -> str:
     return _USER_SQL[0]
 
 
-def _instance(model, values):  # type: ignore[no-untyped-def]
-    """A model instance from raw column values, converted as the ORM converts them (JSON text → objects)."""
-    fields = model._meta.concrete_fields
-    converted = [
-        f.from_db_value(v, None, connection) if v is not None and hasattr(f, "from_db_value") else v
-        for f, v in zip(fields, values, strict=True)
-    ]
-    return model.from_db(connection.alias, [f.attname for f in fields], converted)
-
-
 def _user_or_none(account_id: str, user_name: str) -> IamUser | None:
     """The user (with its permissions boundary) named ``user_name``, case-insensitively, or None; read once per
     console page (``core.page_reads``)."""
@@ -109,8 +99,9 @@ def _read_user(account_id: str, name: str) -> IamUser | None:
     if not rows:
         return None
     width = len(IamUser._meta.concrete_fields)
-    user = _instance(IamUser, rows[0][:width])
-    user.permissions_boundary = _instance(ManagedPolicy, rows[0][width:]) if user.permissions_boundary_id else None
+    user = instance_from_row(IamUser, rows[0][:width])
+    boundary = rows[0][width:]
+    user.permissions_boundary = instance_from_row(ManagedPolicy, boundary) if user.permissions_boundary_id else None
     return user
 
 
