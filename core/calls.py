@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from django.db import IntegrityError, connection, transaction
 from psycopg.pq import TransactionStatus
 
-from core import locks
+from core import locks, page_reads
 from core.context import CallContext
 from core.db import fetch_all_prepared, first_in_block
 from core.errors import IamError
@@ -267,6 +267,8 @@ def iam_call(
     try:
         if validate is not None:
             validate()  # AWS checks the request's shape (ValidationError) before it authorizes
+        if not is_read_only(call.event_name):
+            page_reads.stop_sharing()  # whatever decides it (a service principal's call too), later reads read afresh
         call.decision = authorize(ctx, action, resource, condition_context or {}, owner)
         with _account_lock(ctx, call.event_name, resource), transaction.atomic(durable=durable):
             yield call
