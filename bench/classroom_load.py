@@ -602,8 +602,6 @@ def prepare(students: int) -> tuple[list[Seat], str, str, str, list[str]]:
     classroom.MAX_STUDENTS = max(classroom.MAX_STUDENTS, students)
     klass, issued = classroom.create_class(ctx, title="Load", students=students, alias_prefix="load")
 
-    session = console_session  # what console.sessions.start writes at sign-in
-
     admin = "arn:aws:iam::aws:policy/AdministratorAccess"
     seats = []
     for item in issued:
@@ -613,13 +611,13 @@ def prepare(students: int) -> tuple[list[Seat], str, str, str, list[str]]:
         identities.create_user(root, user_name="cli")
         policies.attach_user_policy(root, user_name="cli", policy_arn=admin)
         key = credentials.create_access_key(root, user_name="cli")
-        seats.append(Seat(account_id, session(account_id), key.key.access_key_id, key.secret_access_key))
+        seats.append(Seat(account_id, console_session(account_id), key.key.access_key_id, key.secret_access_key))
     wanted = ["IAMReadOnlyAccess", "ReadOnlyAccess", "AmazonS3ReadOnlyAccess", "IAMUserChangePassword"]
     arns = list(
         ManagedPolicy.objects.filter(name__in=wanted, arn__startswith="arn:aws:iam::aws:").values_list("arn", flat=True)
     )
     assert arns, "no AWS managed policies loaded"
-    return seats, session(instructor.id), str(klass.pk), all_labs()[0].slug, arns
+    return seats, console_session(instructor.id), str(klass.pk), all_labs()[0].slug, arns
 
 
 def free_port() -> int:

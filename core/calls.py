@@ -268,7 +268,7 @@ def iam_call(
         if validate is not None:
             validate()  # AWS checks the request's shape (ValidationError) before it authorizes
         if not is_read_only(call.event_name):
-            page_reads.stop_sharing()  # whatever decides it (a service principal's call too), later reads read afresh
+            page_reads.stop_sharing()  # this call's decision and every later read of the request read afresh
         call.decision = authorize(ctx, action, resource, condition_context or {}, owner)
         with _account_lock(ctx, call.event_name, resource), transaction.atomic(durable=durable):
             yield call

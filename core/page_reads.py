@@ -2,8 +2,8 @@
 eventually consistent, so a page reads its caller's policies (``policies.authz``) and the entities it names
 (``identities.services``: the user's page made five reads, each reading the user twice) once, not once per call.
 
-Only while ``page_reads_shared`` is active (console GET requests), and a decision of any action that is not a read
-ends the sharing for the rest of the request (``stop_sharing``): what a write changes, the next read sees.
+Only while ``page_reads_shared`` is active (console GET requests); ``iam_call`` ends the sharing for the rest of the
+request before it decides any call that is not a read (``stop_sharing``): what a write changes, the next read sees.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from classroom.models import (
     ServiceControlPolicy,
 )
 from core import clock, page_reads
-from core.calls import ResourceOwner, is_read_only
+from core.calls import ResourceOwner
 from core.context import CallContext, Principal
 from core.db import fetch_prepared
 from core.errors import AccessDenied
@@ -241,12 +241,9 @@ def prefetched(principal: Principal, rows: list[tuple[Any, ...]] | None) -> Iter
         _prefetched.reset(token)
 
 
-def _shared_rows(p: Principal, action: str) -> list[tuple[Any, ...]]:
-    """The caller's gathering, read once per page (``core.page_reads``); a decision of any other action than a read
-    ends the page's sharing."""
-    if not is_read_only(action.split(":", 1)[-1]):
-        page_reads.stop_sharing()
-        return policy_rows(p)
+def _shared_rows(p: Principal) -> list[tuple[Any, ...]]:
+    """The caller's gathering, read once per console page (``core.page_reads``; ``iam_call`` ends the sharing
+    before any call that is not a read is decided)."""
     key = ("gathering", p.type, p.account_id, p.user_pk, p.role_pk, p.session_pk)
     return page_reads.shared(key, lambda: policy_rows(p))
 
@@ -272,7 +269,7 @@ def policy_rows(p: Principal) -> list[tuple[Any, ...]]:
     return fetch_prepared(sql, params)
 
 
-def gather(p: Principal, action: str = "") -> Gathered:
+def gather(p: Principal) -> Gathered:
     """The caller's policies, tags and SCP levels, in one query (none when its access key's query read them, or
     an earlier read of the same console page did)."""
     if p.type == "AWSService":
@@ -282,7 +279,7 @@ def gather(p: Principal, action: str = "") -> Gathered:
         _prefetched.set(None)
         rows = ready[1]
     else:
-        rows = _shared_rows(p, action)
+        rows = _shared_rows(p)
     return gathered_from(p, rows)
 
 
@@ -517,7 +514,7 @@ def decide(
         resource_account = None
     # Identity, boundary and session policies, the user's tags and (classroom, issue 7) the SCPs of the caller's
     # organization, root users included (the engine exempts the management account): one query.
-    gathered = gather(p, action)
+    gathered = gather(p)
     policies = gathered.policies
     request = Request(
         engine_principal(p, gathered.role_arn),

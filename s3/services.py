@@ -31,7 +31,7 @@ from django.db import connection
 from core import clock
 from core.calls import Call, ResourceOwner, authorize, iam_call
 from core.context import CallContext
-from core.db import fetch_prepared
+from core.db import fetch_prepared, first_instance
 from core.errors import IamError, MalformedPolicyDocument
 from policies.authz import decide as engine_decision
 from policies.documents import check_document
@@ -192,12 +192,9 @@ def decision(ctx: CallContext, action: str, bucket: Bucket, key: str | None = No
 
 
 def _find_bucket(name: str) -> Bucket | None:
-    """The bucket named ``name``: every bucket call's first read, as ``_object_and_bucket`` reads it (no ORM
-    compiler; 0.3 ms of a PutObject)."""
-    with connection.cursor() as cursor:
-        cursor.cursor.execute(_BUCKET, [name], binary=True)
-        row = cursor.cursor.fetchone()
-    return None if row is None else _bucket_from(row)
+    """The bucket named ``name``: every bucket call's first read, prepared (the ORM's query cost a PutObject about
+    1 ms of CPU)."""
+    return first_instance(Bucket, "name = %s", [name])
 
 
 def _object_context(extra: Mapping[str, Any], tags: Sequence[Mapping[str, str]]) -> dict[str, Any]:
@@ -348,17 +345,6 @@ _OBJECT_AND_BUCKET = (
 )
 
 
-_BUCKET = f"SELECT {', '.join(_BUCKET_COLUMNS)}, public_access_block FROM {Bucket._meta.db_table} WHERE name = %s"
-
-
-def _bucket_from(row: Sequence[Any]) -> Bucket:
-    """A Bucket from its ``_BUCKET_COLUMNS`` and ``public_access_block``, as the row in the database."""
-    width = len(_BUCKET_COLUMNS)
-    bucket = Bucket(**dict(zip(_BUCKET_COLUMNS, row[:width], strict=True)), public_access_block=row[width])
-    bucket._state.adding = False
-    return bucket
-
-
 def _object_and_bucket(name: str, key: str) -> S3Object | None:
     """The object's row and its bucket's in one query, built into model instances without the ORM's compiler (the
     hottest read of S3: every object call). It runs on the psycopg cursor under Django's, in PostgreSQL's binary
@@ -369,8 +355,9 @@ def _object_and_bucket(name: str, key: str) -> S3Object | None:
         row = cursor.cursor.fetchone()
     if row is None:
         return None
-    bucket = _bucket_from(row)
-    return S3Object(bucket=bucket, **dict(zip(_OBJECT_COLUMNS, row[len(_BUCKET_COLUMNS) + 1 :], strict=True)))
+    width = len(_BUCKET_COLUMNS)
+    bucket = Bucket(**dict(zip(_BUCKET_COLUMNS, row[:width], strict=True)), public_access_block=row[width])
+    return S3Object(bucket=bucket, **dict(zip(_OBJECT_COLUMNS, row[width + 1 :], strict=True)))
 
 
 def _find_object(bucket: Bucket | None, key: str) -> S3Object | None:
